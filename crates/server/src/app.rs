@@ -1,0 +1,187 @@
+//! The application: its shared state, and [`Application`], which connects the database,
+//! applies migrations, binds the listener and serves until a shutdown signal.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::i18n::I18n;
+use crate::metrics::Metrics;
+use crate::store;
+use crate::views::Views;
+
+/// Everything a request handler may need. Shared by every request through [`AppState`].
+#[derive(Debug)]
+pub struct App {
+    /// The database pool (SQLite or PostgreSQL).
+    pub db: DatabaseConnection,
+    /// The validated configuration.
+    pub config: Config,
+    /// Templates, catalogues and static assets.
+    pub views: Views,
+    /// Request and pool metrics.
+    pub metrics: Metrics,
+    /// Set once at least one account exists; until then only the first-run page answers.
+    initialised: AtomicBool,
+}
+
+/// The shared application state.
+pub type AppState = Arc<App>;
+
+/// Why Chorus could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database did not answer.
+    #[error(
+        "could not connect to the database at {url}: {source}. Check CHORUS_DATABASE_URL and that the database server is running and reachable."
+    )]
+    Database {
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's error.
+        source: sea_orm::DbErr,
+    },
+    /// A migration failed.
+    #[error("could not apply the database migrations: {0}")]
+    Migration(sea_orm::DbErr),
+    /// The address is taken or not ours.
+    #[error("could not listen on {addr}: {source}. Set CHORUS_BIND to a free address and port.")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Shipped templates or catalogues are broken (a build defect).
+    #[error("{0}")]
+    Views(String),
+}
+
+impl App {
+    /// Connects to the database, applies migrations and loads the views.
+    ///
+    /// # Errors
+    /// See [`StartError`].
+    pub async fn connect(config: Config) -> Result<AppState, StartError> {
+        let db = store::connect(&config.database_url)
+            .await
+            .map_err(|source| StartError::Database {
+                url: store::redact_url(&config.database_url),
+                source,
+            })?;
+        store::migrate(&db).await.map_err(StartError::Migration)?;
+        let i18n = I18n::load().map_err(|e| StartError::Views(e.to_string()))?;
+        let views = Views::load(i18n).map_err(|e| StartError::Views(e.to_string()))?;
+        Ok(Arc::new(App {
+            db,
+            config,
+            views,
+            metrics: Metrics::default(),
+            initialised: AtomicBool::new(false),
+        }))
+    }
+
+    /// Whether the first account exists. Cached once true: accounts are never all removed
+    /// while a process runs (the last admin cannot be deactivated).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn is_initialised(&self) -> Result<bool, store::StoreError> {
+        if self.initialised.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let exists = store::users::count(&self.db).await? > 0;
+        if exists {
+            self.initialised.store(true, Ordering::Relaxed);
+        }
+        Ok(exists)
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    app: AppState,
+}
+
+impl Application {
+    /// Binds the configured address.
+    ///
+    /// # Errors
+    /// See [`StartError`].
+    pub async fn bind(app: AppState) -> Result<Self, StartError> {
+        let addr = app.config.bind;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        Ok(Application { listener, app })
+    }
+
+    /// The address actually bound (the port is chosen by the system when configured as 0).
+    ///
+    /// # Errors
+    /// When the socket has no local address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests; runs the background
+    /// worker alongside when configured to.
+    ///
+    /// # Errors
+    /// When serving fails.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = self
+            .app
+            .config
+            .run_worker
+            .then(|| tokio::spawn(crate::worker::run(self.app.clone(), stop_rx.clone())));
+        let router = crate::router::build(self.app.clone());
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutdown requested: finishing in-flight requests");
+            let _ = stop_tx.send(true);
+        })
+        .await;
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        self.app.db.clone().close().await.ok();
+        served
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,143 @@
+//! Sign-in throttling. Failures are counted per account (whether or not it exists, so the
+//! answer is the same for unknown emails) and per address. Past a free allowance, each failure
+//! blocks the key for a while that doubles up to a cap: an attacker is slowed to a crawl, and
+//! the real person is never locked out for more than the cap.
+
+use chrono::{Duration, Utc};
+use sea_orm::DatabaseConnection;
+
+use crate::store::{StoreError, throttle as store};
+
+/// One kind of throttle key and its rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Key prefix.
+    pub prefix: &'static str,
+    /// Failures allowed before any wait.
+    pub free: i32,
+    /// The first wait.
+    pub first_block: Duration,
+    /// The longest wait.
+    pub max_block: Duration,
+    /// Failures older than this are forgotten.
+    pub window: Duration,
+}
+
+/// Per account: five tries, then one minute, doubling to fifteen.
+pub const ACCOUNT: Rule = Rule {
+    prefix: "account:",
+    free: 5,
+    first_block: Duration::minutes(1),
+    max_block: Duration::minutes(15),
+    window: Duration::hours(1),
+};
+
+/// Per address: more generous (offices share addresses), same shape.
+pub const ADDRESS: Rule = Rule {
+    prefix: "address:",
+    free: 30,
+    first_block: Duration::minutes(1),
+    max_block: Duration::minutes(15),
+    window: Duration::hours(1),
+};
+
+impl Rule {
+    /// How long `failures` failures block the key; `None` while within the allowance.
+    #[must_use]
+    pub fn block_for(&self, failures: i32) -> Option<Duration> {
+        let over = failures - self.free;
+        if over < 0 {
+            return None;
+        }
+        let doublings = u32::try_from(over).unwrap_or(u32::MAX).min(16);
+        let block = self.first_block * 2_i32.pow(doublings);
+        Some(block.min(self.max_block))
+    }
+
+    fn key(&self, id: &str) -> String {
+        format!("{}{id}", self.prefix)
+    }
+}
+
+/// The keys one attempt counts against.
+#[must_use]
+pub fn keys(email: &str, address: &str) -> [(Rule, String); 2] {
+    [
+        (ACCOUNT, ACCOUNT.key(&email.trim().to_lowercase())),
+        (ADDRESS, ADDRESS.key(address)),
+    ]
+}
+
+/// The remaining wait if any key is blocked now.
+///
+/// # Errors
+/// Database failure.
+pub async fn blocked(
+    db: &DatabaseConnection,
+    keys: &[(Rule, String)],
+) -> Result<Option<Duration>, StoreError> {
+    let now = Utc::now();
+    let mut longest: Option<Duration> = None;
+    for (_, key) in keys {
+        if let Some(until) = store::get(db, key).await?.and_then(|row| row.blocked_until)
+            && until > now
+        {
+            let wait = until - now;
+            longest = Some(longest.map_or(wait, |l| l.max(wait)));
+        }
+    }
+    Ok(longest)
+}
+
+/// Counts a failure against every key and blocks those over their allowance.
+///
+/// # Errors
+/// Database failure.
+pub async fn record_failure(
+    db: &DatabaseConnection,
+    keys: &[(Rule, String)],
+) -> Result<(), StoreError> {
+    for (rule, key) in keys {
+        let row = store::add_failure(db, key, rule.window).await?;
+        if let Some(block) = rule.block_for(row.failures) {
+            store::block_until(db, key, Utc::now() + block).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Forgets the account's failures after a successful sign-in (the address keeps its count).
+///
+/// # Errors
+/// Database failure.
+pub async fn record_success(
+    db: &DatabaseConnection,
+    keys: &[(Rule, String)],
+) -> Result<(), StoreError> {
+    if let Some((_, key)) = keys.iter().find(|(rule, _)| rule.prefix == ACCOUNT.prefix) {
+        store::clear(db, key).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allowance_is_free_then_waits_double_up_to_the_cap() {
+        assert_eq!(ACCOUNT.block_for(4), None);
+        assert_eq!(ACCOUNT.block_for(5), Some(Duration::minutes(1)));
+        assert_eq!(ACCOUNT.block_for(6), Some(Duration::minutes(2)));
+        assert_eq!(ACCOUNT.block_for(8), Some(Duration::minutes(8)));
+        assert_eq!(ACCOUNT.block_for(9), Some(Duration::minutes(15)));
+        assert_eq!(ACCOUNT.block_for(10_000), Some(Duration::minutes(15)));
+    }
+
+    #[test]
+    fn account_keys_ignore_case_and_spaces() {
+        let [(_, a), _] = keys(" Ana@Example.org ", "127.0.0.1");
+        let [(_, b), _] = keys("ana@example.org", "10.0.0.1");
+        assert_eq!(a, b);
+    }
+}

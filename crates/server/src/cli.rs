@@ -1,0 +1,255 @@
+//! The `chorus` command: serve, run a worker alone, migrate, and manage accounts.
+
+use std::io::{BufRead as _, IsTerminal as _};
+
+use anyhow::{Context as _, bail};
+use chorus_policy::Roles;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::accounts::{self, DisplayName, Email};
+use crate::app::{App, Application, shutdown_signal};
+use crate::auth::password::NewPassword;
+use crate::config::{Config, KeySource, LogFormat};
+use crate::store;
+
+/// Chorus: an employee-ambassador content platform.
+#[derive(Debug, Parser)]
+#[command(name = "chorus", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Applies migrations, serves HTTP and runs the background worker.
+    Serve {
+        /// On an empty database, create a demo organisation and print how to sign in.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Runs the background worker alone (no HTTP).
+    Worker,
+    /// Applies pending database migrations and exits.
+    Migrate,
+    /// Manages accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Creates an account. The password is read from stdin with --password-stdin, otherwise
+    /// generated and printed once.
+    Add {
+        /// Email address (the sign-in name).
+        #[arg(long)]
+        email: String,
+        /// Name shown to colleagues.
+        #[arg(long)]
+        name: String,
+        /// Roles, comma-separated or repeated: editor, ambassador, analyst, admin.
+        #[arg(long = "role", value_delimiter = ',')]
+        roles: Vec<String>,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Replaces an account's roles.
+    SetRoles {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+        /// Roles, comma-separated or repeated; none removes all.
+        #[arg(long = "role", value_delimiter = ',')]
+        roles: Vec<String>,
+    },
+    /// Deactivates an account and ends its sessions at once.
+    Deactivate {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// Parses the command line and runs it.
+///
+/// # Errors
+/// Anything that stops the command, with a message for the person at the terminal.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    init_logging(config.log_format);
+    match cli.command {
+        Command::Serve { demo } => serve(config, demo).await,
+        Command::Worker => worker(config).await,
+        Command::Migrate => {
+            App::connect(config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User { command } => user(config, command).await,
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("CHORUS_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
+    }
+}
+
+fn log_key_source(source: &KeySource) {
+    match source {
+        KeySource::Configured => tracing::info!("secret key taken from the configuration"),
+        KeySource::File(path) => {
+            tracing::info!(path = %path.display(), "secret key read from file");
+        }
+        KeySource::Generated(path) => tracing::warn!(
+            path = %path.display(),
+            "no secret key was configured: generated one and stored it with mode 0600; back it up, and set CHORUS_SECRET_KEY to the same value on every process that shares this database"
+        ),
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    log_key_source(&config.key_source);
+    let app = App::connect(config).await?;
+    if demo {
+        crate::demo::seed(&app).await?;
+    }
+    let application = Application::bind(app.clone()).await?;
+    let addr = application.local_addr()?;
+    tracing::info!(%addr, startup_ms = started.elapsed().as_millis(), "chorus is ready");
+    // The one line on stdout: tests and scripts read the address from it.
+    println!("chorus listening on http://{addr}");
+    application.run_until(shutdown_signal()).await?;
+    tracing::info!("chorus stopped");
+    Ok(())
+}
+
+async fn worker(mut config: Config) -> anyhow::Result<()> {
+    config.run_worker = true;
+    let app = App::connect(config).await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn(crate::worker::run(app, stop_rx));
+    tracing::info!("worker running; stop it with SIGTERM or Ctrl-C");
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    handle.await?;
+    Ok(())
+}
+
+fn parse_roles(names: &[String]) -> anyhow::Result<Roles> {
+    Ok(Roles::parse_list(&names.join(","))?)
+}
+
+async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
+    let app = App::connect(config).await?;
+    let db = &app.db;
+    match command {
+        UserCommand::Add {
+            email,
+            name,
+            roles,
+            password_stdin,
+        } => {
+            let email = Email::parse(&email)
+                .map_err(|_| anyhow::anyhow!("--email {email:?} is not an email address"))?;
+            let name = DisplayName::parse(&name)
+                .map_err(|_| anyhow::anyhow!("--name must have 1 to 100 characters"))?;
+            let roles = parse_roles(&roles)?;
+            let (password, generated) = if password_stdin {
+                if std::io::stdin().is_terminal() {
+                    eprintln!("Type the password, then Enter:");
+                }
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("could not read the password from stdin")?;
+                let password =
+                    NewPassword::parse(line.trim_end_matches(['\r', '\n'])).map_err(|_| {
+                        anyhow::anyhow!(
+                            "the password must have {} to {} characters",
+                            NewPassword::MIN_CHARS,
+                            NewPassword::MAX_CHARS
+                        )
+                    })?;
+                (password, false)
+            } else {
+                (NewPassword::generate(), true)
+            };
+            let shown = password.reveal().to_owned();
+            let row = accounts::create(db, &email, &name, password, roles)
+                .await
+                .map_err(|e| match e {
+                    accounts::AccountError::EmailTaken => anyhow::anyhow!(
+                        "an account with the email {} exists already",
+                        email.as_str()
+                    ),
+                    other => anyhow::anyhow!(other),
+                })?;
+            println!(
+                "created account {} <{}> with roles [{}]",
+                row.display_name,
+                row.email,
+                roles.to_list()
+            );
+            if generated {
+                println!("password (shown once; ask them to change it): {shown}");
+            }
+        }
+        UserCommand::SetRoles { email, roles } => {
+            let row = find(db, &email).await?;
+            let roles = parse_roles(&roles)?;
+            accounts::set_roles(db, row.id, roles)
+                .await
+                .map_err(|e| match e {
+                    accounts::AccountError::LastAdmin => anyhow::anyhow!(
+                        "{email} is the last active admin; make someone else admin first"
+                    ),
+                    other => anyhow::anyhow!(other),
+                })?;
+            println!("{email} now has roles [{}]", roles.to_list());
+        }
+        UserCommand::Deactivate { email } => {
+            let row = find(db, &email).await?;
+            accounts::set_active(db, row.id, false)
+                .await
+                .map_err(|e| match e {
+                    accounts::AccountError::LastAdmin => anyhow::anyhow!(
+                        "{email} is the last active admin; make someone else admin first"
+                    ),
+                    other => anyhow::anyhow!(other),
+                })?;
+            println!("{email} is deactivated and signed out everywhere");
+        }
+    }
+    Ok(())
+}
+
+async fn find(
+    db: &sea_orm::DatabaseConnection,
+    email: &str,
+) -> anyhow::Result<store::users::UserRow> {
+    let parsed = Email::parse(email)
+        .map_err(|_| anyhow::anyhow!("--email {email:?} is not an email address"))?;
+    match store::users::by_email(db, parsed.as_str()).await? {
+        Some(row) => Ok(row),
+        None => bail!("no account has the email {email}"),
+    }
+}

@@ -1,0 +1,431 @@
+//! Configuration: one typed struct, read from an optional `chorus.toml` and then from
+//! `CHORUS_*` environment variables (which win). Every value is checked at start-up; a bad one
+//! stops Chorus with a message that names the setting and the form it expects.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rand::RngCore as _;
+use url::Url;
+
+/// Where the default SQLite database lives.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://chorus.db?mode=rwc";
+/// The default listening address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// A setting that could not be used, with what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value did not have the expected form.
+    #[error("configuration setting {setting} has an invalid value {value:?}: expected {expected}")]
+    Invalid {
+        /// The setting's name as the user writes it (`CHORUS_BIND`).
+        setting: String,
+        /// What was given (never a secret: secrets are shown as `<hidden>`).
+        value: String,
+        /// The form the setting takes.
+        expected: &'static str,
+    },
+    /// The TOML file could not be read or parsed.
+    #[error("configuration file {path} could not be read: {reason}")]
+    File {
+        /// The file's path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The secret key file could not be created or read.
+    #[error("secret key file {path}: {reason}")]
+    KeyFile {
+        /// The file's path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The 32-byte key that signs CSRF tokens and encrypts tokens at rest. Never printed.
+#[derive(Clone)]
+pub struct SecretKey([u8; 32]);
+
+impl SecretKey {
+    /// The raw key bytes.
+    #[must_use]
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        let bytes = STANDARD.decode(text.trim()).ok()?;
+        <[u8; 32]>::try_from(bytes.as_slice()).ok().map(SecretKey)
+    }
+
+    fn generate() -> Self {
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        SecretKey(key)
+    }
+
+    fn encode(&self) -> String {
+        STANDARD.encode(self.0)
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<hidden>)")
+    }
+}
+
+/// Where the secret key came from, so start-up can say so in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `CHORUS_SECRET_KEY` or `secret_key` in the file.
+    Configured,
+    /// Read from the key file beside the database.
+    File(PathBuf),
+    /// Generated now and written to the key file.
+    Generated(PathBuf),
+}
+
+/// The whole configuration of one `chorus` process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// The address people use to reach Chorus; decides Secure cookies and absolute links.
+    pub base_url: Url,
+    /// The key for CSRF tokens and for encrypting tokens at rest.
+    pub secret_key: SecretKey,
+    /// Where the key came from.
+    pub key_source: KeySource,
+    /// How logs are written.
+    pub log_format: LogFormat,
+    /// Whether this process runs the background worker.
+    pub run_worker: bool,
+}
+
+/// Every setting, with its environment variable, file key and the form it expects.
+const SETTINGS: [(&str, &str); 6] = [
+    ("database_url", "CHORUS_DATABASE_URL"),
+    ("bind", "CHORUS_BIND"),
+    ("base_url", "CHORUS_BASE_URL"),
+    ("secret_key", "CHORUS_SECRET_KEY"),
+    ("log_format", "CHORUS_LOG_FORMAT"),
+    ("worker", "CHORUS_WORKER"),
+];
+
+impl Config {
+    /// Reads the configuration from the process environment and `chorus.toml`
+    /// (or the file named by `CHORUS_CONFIG`).
+    ///
+    /// # Errors
+    /// Names the first setting whose value cannot be used.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        Self::from_sources(&env)
+    }
+
+    /// Reads the configuration from the given environment (for tests and the CLI).
+    ///
+    /// # Errors
+    /// Names the first setting whose value cannot be used.
+    pub fn from_sources(env: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
+        let file_path = env.get("CHORUS_CONFIG").map(PathBuf::from);
+        let mut raw = match &file_path {
+            Some(path) => read_file(path)?,
+            None if Path::new("chorus.toml").exists() => read_file(Path::new("chorus.toml"))?,
+            None => BTreeMap::new(),
+        };
+        for (key, var) in SETTINGS {
+            if let Some(value) = env.get(var) {
+                raw.insert(key.to_owned(), (var.to_owned(), value.clone()));
+            }
+        }
+        let get = |key: &str| raw.get(key).cloned();
+
+        let database_url = match get("database_url") {
+            Some((setting, value)) => parse_database_url(&setting, &value)?,
+            None => DEFAULT_DATABASE_URL.to_owned(),
+        };
+        let bind = match get("bind") {
+            Some((setting, value)) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+                setting,
+                value,
+                expected: "an address and port such as 127.0.0.1:8080 or [::]:80",
+            })?,
+            None => DEFAULT_BIND.parse().map_err(|_| ConfigError::Invalid {
+                setting: "CHORUS_BIND".into(),
+                value: DEFAULT_BIND.into(),
+                expected: "an address and port",
+            })?,
+        };
+        let base_url = match get("base_url") {
+            Some((setting, value)) => parse_base_url(&setting, &value)?,
+            None => default_base_url(bind),
+        };
+        let log_format = match get("log_format") {
+            Some((setting, value)) => match value.trim().to_ascii_lowercase().as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        setting,
+                        value,
+                        expected: "text or json",
+                    });
+                }
+            },
+            None => LogFormat::Text,
+        };
+        let run_worker = match get("worker") {
+            Some((setting, value)) => parse_bool(&setting, &value)?,
+            None => true,
+        };
+        let (secret_key, key_source) = match get("secret_key") {
+            Some((setting, value)) => (
+                SecretKey::parse(&value).ok_or(ConfigError::Invalid {
+                    setting,
+                    value: "<hidden>".into(),
+                    expected: "32 random bytes in standard base64 (for example `openssl rand -base64 32`)",
+                })?,
+                KeySource::Configured,
+            ),
+            None => load_or_create_key(&key_file_path(&database_url))?,
+        };
+        Ok(Config {
+            database_url,
+            bind,
+            base_url,
+            secret_key,
+            key_source,
+            log_format,
+            run_worker,
+        })
+    }
+
+    /// Whether cookies must carry the `Secure` flag.
+    #[must_use]
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+}
+
+fn read_file(path: &Path) -> Result<BTreeMap<String, (String, String)>, ConfigError> {
+    let file_error = |reason: String| ConfigError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| file_error(e.to_string()))?;
+    let mut out = BTreeMap::new();
+    for (key, value) in table {
+        let Some((name, _)) = SETTINGS.iter().find(|(name, _)| *name == key) else {
+            return Err(file_error(format!(
+                "unknown setting `{key}`; known settings are {}",
+                SETTINGS.map(|(n, _)| n).join(", ")
+            )));
+        };
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Boolean(b) => b.to_string(),
+            other => other.to_string(),
+        };
+        out.insert(
+            (*name).to_owned(),
+            (format!("{key} in {}", path.display()), text),
+        );
+    }
+    Ok(out)
+}
+
+fn parse_database_url(setting: &str, value: &str) -> Result<String, ConfigError> {
+    let trimmed = value.trim();
+    let ok = ["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|prefix| trimmed.starts_with(prefix));
+    if ok && Url::parse(trimmed).is_ok() {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(ConfigError::Invalid {
+            setting: setting.to_owned(),
+            value: value.to_owned(),
+            expected: "sqlite://path/to/chorus.db?mode=rwc or postgres://user:password@host:5432/database",
+        })
+    }
+}
+
+fn parse_base_url(setting: &str, value: &str) -> Result<Url, ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        setting: setting.to_owned(),
+        value: value.to_owned(),
+        expected: "an absolute http or https URL such as https://chorus.example.com",
+    };
+    let url = Url::parse(value.trim()).map_err(|_| invalid())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid());
+    }
+    Ok(url)
+}
+
+fn parse_bool(setting: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            setting: setting.to_owned(),
+            value: value.to_owned(),
+            expected: "true or false",
+        }),
+    }
+}
+
+fn default_base_url(bind: SocketAddr) -> Url {
+    let host = if bind.ip().is_unspecified() {
+        "localhost".to_owned()
+    } else {
+        bind.to_string()
+    };
+    let with_port = if bind.ip().is_unspecified() {
+        format!("http://{host}:{}/", bind.port())
+    } else {
+        format!("http://{host}/")
+    };
+    Url::parse(&with_port).unwrap_or_else(|_| {
+        Url::parse("http://localhost/").unwrap_or_else(|_| unreachable!("a constant URL parses"))
+    })
+}
+
+/// The key file sits beside the SQLite database, or in the working folder for PostgreSQL.
+fn key_file_path(database_url: &str) -> PathBuf {
+    let sqlite_path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest));
+    match sqlite_path {
+        Some(path) if !path.is_empty() && path != ":memory:" => {
+            let parent = Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty());
+            parent.unwrap_or(Path::new(".")).join("chorus-secret.key")
+        }
+        _ => PathBuf::from("chorus-secret.key"),
+    }
+}
+
+fn load_or_create_key(path: &Path) -> Result<(SecretKey, KeySource), ConfigError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    let key_error = |reason: String| ConfigError::KeyFile {
+        path: path.display().to_string(),
+        reason,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let key = SecretKey::parse(&text).ok_or_else(|| {
+                key_error("does not hold 32 bytes in base64; restore it from a backup or set CHORUS_SECRET_KEY".into())
+            })?;
+            Ok((key, KeySource::File(path.to_owned())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretKey::generate();
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| key_error(format!("could not be created: {e}")))?;
+            writeln!(file, "{}", key.encode()).map_err(|e| key_error(e.to_string()))?;
+            Ok((key, KeySource::Generated(path.to_owned())))
+        }
+        Err(e) => Err(key_error(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        let dir = std::env::temp_dir().join(format!("chorus-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        map.entry("CHORUS_DATABASE_URL".into())
+            .or_insert(format!("sqlite://{}/c.db?mode=rwc", dir.display()));
+        map
+    }
+
+    #[test]
+    fn defaults_apply_and_a_key_is_generated_beside_the_database() {
+        let config = Config::from_sources(&env(&[])).unwrap();
+        assert_eq!(config.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(config.base_url.as_str(), "http://127.0.0.1:8080/");
+        let KeySource::Generated(path) = &config.key_source else {
+            panic!("expected a generated key, got {:?}", config.key_source)
+        };
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let mut again = env(&[]);
+        again.insert("CHORUS_DATABASE_URL".into(), config.database_url.clone());
+        let second = Config::from_sources(&again).unwrap();
+        assert_eq!(second.secret_key.bytes(), config.secret_key.bytes());
+        assert!(matches!(second.key_source, KeySource::File(_)));
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        for (var, value, expected) in [
+            ("CHORUS_BIND", "localhost", "CHORUS_BIND"),
+            ("CHORUS_BASE_URL", "chorus.example.com", "CHORUS_BASE_URL"),
+            ("CHORUS_LOG_FORMAT", "yaml", "text or json"),
+            ("CHORUS_DATABASE_URL", "mysql://x", "CHORUS_DATABASE_URL"),
+            ("CHORUS_SECRET_KEY", "short", "CHORUS_SECRET_KEY"),
+            ("CHORUS_WORKER", "maybe", "true or false"),
+        ] {
+            let err = Config::from_sources(&env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{var}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_secret_key_never_prints() {
+        let err = Config::from_sources(&env(&[("CHORUS_SECRET_KEY", "not-base64-secret")]))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("not-base64-secret"));
+        let config = Config::from_sources(&env(&[])).unwrap();
+        assert!(format!("{config:?}").contains("<hidden>"));
+    }
+
+    #[test]
+    fn https_base_url_means_secure_cookies() {
+        let config =
+            Config::from_sources(&env(&[("CHORUS_BASE_URL", "https://chorus.example.com")]))
+                .unwrap();
+        assert!(config.secure_cookies());
+    }
+}

@@ -1,0 +1,219 @@
+//! Languages. Every string a person sees goes through a catalogue; English and French are
+//! complete (a test checks that both have the same keys). The language comes from the person's
+//! setting, else from the browser's `Accept-Language`, else English.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A language Chorus speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum Locale {
+    /// English.
+    En,
+    /// French.
+    Fr,
+}
+
+impl Locale {
+    /// Every language, in the order the language picker lists them.
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::Fr];
+
+    /// BCP 47 tag.
+    #[must_use]
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Fr => "fr",
+        }
+    }
+
+    /// The language's own name, for the picker.
+    #[must_use]
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Locale::En => "English",
+            Locale::Fr => "Français",
+        }
+    }
+
+    /// The language for a tag such as `fr`, `fr-CA` or `EN`.
+    #[must_use]
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Locale::ALL.into_iter().find(|l| l.tag() == primary)
+    }
+
+    /// The person's setting if any, else the best match in `Accept-Language`, else English.
+    #[must_use]
+    pub fn negotiate(setting: Option<&str>, accept_language: Option<&str>) -> Self {
+        if let Some(locale) = setting.and_then(Locale::from_tag) {
+            return locale;
+        }
+        let mut offers: Vec<(f32, usize, Locale)> = accept_language
+            .unwrap_or_default()
+            .split(',')
+            .enumerate()
+            .filter_map(|(position, item)| {
+                let mut parts = item.split(';');
+                let locale = Locale::from_tag(parts.next()?)?;
+                let quality = parts
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                (quality > 0.0).then_some((quality, position, locale))
+            })
+            .collect();
+        offers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        offers.first().map_or(Locale::En, |(_, _, l)| *l)
+    }
+}
+
+/// One language's strings, by dotted key (`sign_in.title`).
+pub type Catalog = BTreeMap<String, String>;
+
+/// Every catalogue, loaded once at start-up.
+#[derive(Debug, Clone)]
+pub struct I18n {
+    en: Arc<Catalog>,
+    fr: Arc<Catalog>,
+}
+
+/// A catalogue that does not parse (a build defect, caught by tests).
+#[derive(Debug, thiserror::Error)]
+#[error("translation catalogue {locale}: {reason}")]
+pub struct CatalogError {
+    locale: &'static str,
+    reason: String,
+}
+
+impl I18n {
+    /// Loads the catalogues shipped in the binary.
+    ///
+    /// # Errors
+    /// A catalogue is not valid TOML of strings.
+    pub fn load() -> Result<Self, CatalogError> {
+        Ok(I18n {
+            en: Arc::new(parse("en", include_str!("../../../locales/en.toml"))?),
+            fr: Arc::new(parse("fr", include_str!("../../../locales/fr.toml"))?),
+        })
+    }
+
+    /// The catalogue of one language.
+    #[must_use]
+    pub fn catalog(&self, locale: Locale) -> Arc<Catalog> {
+        match locale {
+            Locale::En => self.en.clone(),
+            Locale::Fr => self.fr.clone(),
+        }
+    }
+
+    /// One string, with `{name}` placeholders filled from `args`. A missing key shows itself,
+    /// so a gap is visible rather than silent (tests make sure there are none).
+    #[must_use]
+    pub fn text(&self, locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
+        let catalog = match locale {
+            Locale::En => &self.en,
+            Locale::Fr => &self.fr,
+        };
+        let Some(text) = catalog.get(key) else {
+            tracing::warn!(key, locale = locale.tag(), "missing translation");
+            return key.to_owned();
+        };
+        fill(text, args)
+    }
+}
+
+/// Replaces `{name}` placeholders.
+#[must_use]
+pub fn fill(text: &str, args: &[(&str, &str)]) -> String {
+    args.iter().fold(text.to_owned(), |acc, (name, value)| {
+        acc.replace(&format!("{{{name}}}"), value)
+    })
+}
+
+fn parse(locale: &'static str, text: &str) -> Result<Catalog, CatalogError> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| CatalogError {
+        locale,
+        reason: e.to_string(),
+    })?;
+    let mut out = Catalog::new();
+    flatten("", &table, &mut out).map_err(|reason| CatalogError { locale, reason })?;
+    Ok(out)
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalog) -> Result<(), String> {
+    for (key, value) in table {
+        let full = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::String(s) => {
+                out.insert(full, s.clone());
+            }
+            toml::Value::Table(t) => flatten(&full, t, out)?,
+            _ => return Err(format!("{full} is not a string")),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_and_french_have_exactly_the_same_keys() {
+        let i18n = I18n::load().unwrap();
+        let en: Vec<_> = i18n.catalog(Locale::En).keys().cloned().collect();
+        let fr: Vec<_> = i18n.catalog(Locale::Fr).keys().cloned().collect();
+        let missing_fr: Vec<_> = en.iter().filter(|k| !fr.contains(k)).collect();
+        let missing_en: Vec<_> = fr.iter().filter(|k| !en.contains(k)).collect();
+        assert!(missing_fr.is_empty(), "missing in fr: {missing_fr:?}");
+        assert!(missing_en.is_empty(), "missing in en: {missing_en:?}");
+    }
+
+    #[test]
+    fn placeholders_match_between_languages() {
+        let i18n = I18n::load().unwrap();
+        let fr = i18n.catalog(Locale::Fr);
+        for (key, en_text) in i18n.catalog(Locale::En).iter() {
+            let names = |t: &str| {
+                let mut v: Vec<String> = t
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_owned()))
+                    .collect();
+                v.sort();
+                v
+            };
+            assert_eq!(names(en_text), names(&fr[key]), "placeholders of {key}");
+        }
+    }
+
+    #[test]
+    fn negotiation_prefers_the_setting_then_quality_then_order() {
+        assert_eq!(Locale::negotiate(Some("fr"), Some("en")), Locale::Fr);
+        assert_eq!(
+            Locale::negotiate(None, Some("de-DE,fr;q=0.8,en;q=0.5")),
+            Locale::Fr
+        );
+        assert_eq!(
+            Locale::negotiate(None, Some("en;q=0.4, fr-CA;q=0.9")),
+            Locale::Fr
+        );
+        assert_eq!(Locale::negotiate(None, Some("fr;q=0, en")), Locale::En);
+        assert_eq!(Locale::negotiate(None, Some("de, es")), Locale::En);
+        assert_eq!(Locale::negotiate(None, None), Locale::En);
+        assert_eq!(Locale::negotiate(Some("xx"), Some("fr")), Locale::Fr);
+    }
+
+    #[test]
+    fn fill_replaces_named_placeholders() {
+        assert_eq!(
+            fill("Hello {name}, {name}!", &[("name", "Ana")]),
+            "Hello Ana, Ana!"
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! The Chorus web application: configuration, sign-in and sessions, the router and its
+//! handlers, pages, static assets and background tasks. Only this crate knows axum and tera.
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod i18n;
+pub mod metrics;
+pub mod router;
+pub mod routes;
+pub mod security;
+pub mod store;
+pub mod views;
+pub mod worker;

@@ -1,0 +1,67 @@
+//! Every route of Chorus, grouped by area, and the layers around them.
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::routes::{account, admin, assets, auth, home, ops, setup};
+
+/// Builds the router with its layers.
+pub fn build(app: AppState) -> Router {
+    let routes = Router::new()
+        // Operations
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/assets/{*path}", get(assets::serve))
+        // First run
+        .route("/setup", get(setup::show).post(setup::create))
+        // Sign-in
+        .route("/sign-in", get(auth::show).post(auth::submit))
+        .route("/sign-out", post(auth::sign_out))
+        // Homes
+        .route("/", get(home::root))
+        .route("/hub", get(home::hub))
+        .route("/editor", get(home::editor))
+        .route("/stats", get(home::stats))
+        // The person's account
+        .route("/account", get(account::show))
+        .route("/account/language", post(account::set_language))
+        .route("/account/password", post(account::change_password))
+        // Admin
+        .route("/admin", get(admin::users))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/new", get(admin::new_user))
+        .route("/admin/users/{id}/roles", post(admin::set_roles))
+        .route("/admin/users/{id}/deactivate", post(admin::deactivate))
+        .route("/admin/users/{id}/reactivate", post(admin::reactivate))
+        .fallback(|| async { AppError::NotFound })
+        .route_layer(from_fn(crate::metrics::tag_route));
+
+    // Layers run outermost last: request id, tracing, metrics, security headers, session,
+    // CSRF, error pages, first-run gate, then the route.
+    routes
+        .layer(from_fn_with_state(app.clone(), setup::gate))
+        .layer(from_fn_with_state(app.clone(), crate::views::error_pages))
+        .layer(from_fn_with_state(app.clone(), crate::auth::csrf::protect))
+        .layer(from_fn_with_state(app.clone(), crate::auth::session::load))
+        .layer(from_fn_with_state(app.clone(), crate::security::headers))
+        .layer(from_fn_with_state(app.clone(), crate::metrics::track))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(app)
+}

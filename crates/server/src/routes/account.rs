@@ -1,0 +1,128 @@
+//! The person's own account: language and password.
+
+use axum::Form;
+use axum::extract::Query;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tera::Context;
+
+use crate::accounts::{self, AccountError};
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Locale;
+use crate::routes::FieldErrors;
+use crate::store;
+use crate::views::Ctx;
+
+/// Query of the account page.
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountQuery {
+    done: Option<String>,
+}
+
+fn page(
+    ctx: &Ctx,
+    status: StatusCode,
+    errors: &FieldErrors,
+    notice: Option<String>,
+) -> AppResult<Response> {
+    let mut context = Context::new();
+    let current = ctx
+        .user
+        .as_ref()
+        .and_then(|u| u.locale.clone())
+        .unwrap_or_default();
+    let languages: Vec<_> = Locale::ALL
+        .iter()
+        .map(|l| serde_json::json!({"tag": l.tag(), "name": l.native_name()}))
+        .collect();
+    context.insert("languages", &languages);
+    context.insert("current_language", &current);
+    context.insert("errors", errors);
+    context.insert("notice", &notice);
+    ctx.render_status(status, "account/account.html", context)
+}
+
+/// `GET /account`.
+pub async fn show(
+    ctx: Ctx,
+    _user: CurrentUser,
+    Query(query): Query<AccountQuery>,
+) -> AppResult<Response> {
+    let notice = match query.done.as_deref() {
+        Some("password") => Some(ctx.t("account.password_changed")),
+        Some("language") => Some(ctx.t("account.language_saved")),
+        _ => None,
+    };
+    page(&ctx, StatusCode::OK, &FieldErrors::new(), notice)
+}
+
+/// The language form.
+#[derive(Debug, Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    language: String,
+}
+
+/// `POST /account/language`: an empty value follows the browser.
+pub async fn set_language(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<LanguageForm>,
+) -> AppResult<Response> {
+    let locale = Locale::from_tag(&form.language);
+    store::users::set_locale(&ctx.app.db, user.id, locale.map(Locale::tag)).await?;
+    Ok(Redirect::to("/account?done=language").into_response())
+}
+
+/// The password form.
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+/// `POST /account/password`: changes the password and ends the person's other sessions.
+pub async fn change_password(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<PasswordForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::new();
+    if form.new_password != form.confirm_password {
+        errors.insert("confirm_password", ctx.t("form.passwords_differ"));
+        return page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &errors, None);
+    }
+    match accounts::change_password(
+        &ctx.app.db,
+        user.id,
+        &form.current_password,
+        &form.new_password,
+    )
+    .await
+    {
+        Ok(()) => {
+            store::sessions::delete_for_user(&ctx.app.db, user.id, Some(&user.session_hash))
+                .await?;
+            Ok(Redirect::to("/account?done=password").into_response())
+        }
+        Err(e @ (AccountError::Store(_) | AccountError::Hashing)) => {
+            Err(AppError::Internal(e.to_string()))
+        }
+        Err(e) => {
+            let (field, key) = e.field();
+            let field = if field == "password" {
+                "new_password"
+            } else {
+                field
+            };
+            errors.insert(field, ctx.t(key));
+            page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &errors, None)
+        }
+    }
+}

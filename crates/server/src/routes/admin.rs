@@ -1,0 +1,223 @@
+//! Admin pages: accounts and roles.
+
+use axum::Form;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chorus_policy::{Area, Role, Roles};
+use serde::Deserialize;
+use tera::Context;
+
+use crate::accounts::{self, AccountError, DisplayName, Email};
+use crate::auth::CurrentUser;
+use crate::auth::password::NewPassword;
+use crate::error::{AppError, AppResult};
+use crate::routes::FieldErrors;
+use crate::store;
+use crate::views::Ctx;
+
+/// Query of the users page.
+#[derive(Debug, Default, Deserialize)]
+pub struct UsersQuery {
+    done: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /admin`: every account, with its roles and status.
+pub async fn users(
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(query): Query<UsersQuery>,
+) -> AppResult<Response> {
+    user.require(Area::Admin)?;
+    let rows = store::users::list(&ctx.app.db).await?;
+    let users: Vec<_> = rows
+        .iter()
+        .map(|row| {
+            let roles = Roles::parse_list(&row.roles).unwrap_or_default();
+            serde_json::json!({
+                "id": row.id,
+                "name": row.display_name,
+                "email": row.email,
+                "active": row.active,
+                "is_me": row.id == user.id,
+                "roles": Role::ALL.iter().map(|r| serde_json::json!({"name": r.as_str(), "held": roles.has(*r)})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut context = Context::new();
+    context.insert("users", &users);
+    context.insert(
+        "notice",
+        &query
+            .done
+            .as_deref()
+            .map(|d| ctx.t(&format!("admin.done_{}", notice_key(d)))),
+    );
+    context.insert(
+        "error",
+        &query.error.as_deref().map(|_| ctx.t("form.last_admin")),
+    );
+    Ok(ctx.render("admin/users.html", context)?.into_response())
+}
+
+fn notice_key(done: &str) -> &'static str {
+    match done {
+        "roles" => "roles",
+        "deactivated" => "deactivated",
+        "reactivated" => "reactivated",
+        _ => "saved",
+    }
+}
+
+/// The new-account form.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(flatten)]
+    roles: RoleBoxes,
+}
+
+/// One checkbox per role.
+#[derive(Debug, Default, Deserialize)]
+pub struct RoleBoxes {
+    editor: Option<String>,
+    ambassador: Option<String>,
+    analyst: Option<String>,
+    admin: Option<String>,
+}
+
+impl RoleBoxes {
+    fn roles(&self) -> Roles {
+        [
+            (Role::Editor, &self.editor),
+            (Role::Ambassador, &self.ambassador),
+            (Role::Analyst, &self.analyst),
+            (Role::Admin, &self.admin),
+        ]
+        .into_iter()
+        .filter(|(_, ticked)| ticked.is_some())
+        .map(|(role, _)| role)
+        .collect()
+    }
+}
+
+fn new_user_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    form: &NewUserForm,
+    errors: &FieldErrors,
+) -> AppResult<Response> {
+    let roles = form.roles.roles();
+    let mut context = Context::new();
+    context.insert("name", &form.name);
+    context.insert("email", &form.email);
+    context.insert(
+        "roles",
+        &Role::ALL
+            .iter()
+            .map(|r| serde_json::json!({"name": r.as_str(), "held": roles.has(*r)}))
+            .collect::<Vec<_>>(),
+    );
+    context.insert("errors", errors);
+    ctx.render_status(status, "admin/user_new.html", context)
+}
+
+/// `GET /admin/users/new`.
+pub async fn new_user(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
+    user.require(Area::Admin)?;
+    let form = NewUserForm {
+        roles: RoleBoxes {
+            ambassador: Some("on".into()),
+            ..RoleBoxes::default()
+        },
+        ..NewUserForm::default()
+    };
+    new_user_page(&ctx, StatusCode::OK, &form, &FieldErrors::new())
+}
+
+/// `POST /admin/users`: creates an account with a generated password, shown once.
+pub async fn create_user(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<NewUserForm>,
+) -> AppResult<Response> {
+    user.require(Area::Admin)?;
+    let mut errors = FieldErrors::new();
+    let email = Email::parse(&form.email)
+        .map_err(|e| errors.insert(e.field().0, ctx.t(e.field().1)))
+        .ok();
+    let name = DisplayName::parse(&form.name)
+        .map_err(|e| errors.insert(e.field().0, ctx.t(e.field().1)))
+        .ok();
+    let (Some(email), Some(name)) = (email, name) else {
+        return new_user_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors);
+    };
+    let password = NewPassword::generate();
+    let shown = password.reveal().to_owned();
+    match accounts::create(&ctx.app.db, &email, &name, password, form.roles.roles()).await {
+        Ok(row) => {
+            tracing::info!(admin = user.id, user_id = row.id, "account created");
+            let mut context = Context::new();
+            context.insert("name", &row.display_name);
+            context.insert("email", &row.email);
+            context.insert("password", &shown);
+            Ok(ctx.render_status(StatusCode::CREATED, "admin/user_created.html", context)?)
+        }
+        Err(e @ (AccountError::Store(_) | AccountError::Hashing)) => {
+            Err(AppError::Internal(e.to_string()))
+        }
+        Err(e) => {
+            errors.insert(e.field().0, ctx.t(e.field().1));
+            new_user_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors)
+        }
+    }
+}
+
+/// `POST /admin/users/{id}/roles`.
+pub async fn set_roles(
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i32>,
+    Form(form): Form<RoleBoxes>,
+) -> AppResult<Response> {
+    user.require(Area::Admin)?;
+    match accounts::set_roles(&ctx.app.db, id, form.roles()).await {
+        Ok(_) => Ok(Redirect::to("/admin?done=roles").into_response()),
+        Err(AccountError::LastAdmin) => Ok(Redirect::to("/admin?error=last_admin").into_response()),
+        Err(AccountError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(AppError::Internal(e.to_string())),
+    }
+}
+
+async fn set_active(ctx: Ctx, user: CurrentUser, id: i32, active: bool) -> AppResult<Response> {
+    user.require(Area::Admin)?;
+    match accounts::set_active(&ctx.app.db, id, active).await {
+        Ok(_) => {
+            tracing::info!(
+                admin = user.id,
+                user_id = id,
+                active,
+                "account status changed"
+            );
+            let done = if active { "reactivated" } else { "deactivated" };
+            Ok(Redirect::to(&format!("/admin?done={done}")).into_response())
+        }
+        Err(AccountError::LastAdmin) => Ok(Redirect::to("/admin?error=last_admin").into_response()),
+        Err(AccountError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(AppError::Internal(e.to_string())),
+    }
+}
+
+/// `POST /admin/users/{id}/deactivate`: ends that person's sessions at once.
+pub async fn deactivate(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
+    set_active(ctx, user, id, false).await
+}
+
+/// `POST /admin/users/{id}/reactivate`.
+pub async fn reactivate(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
+    set_active(ctx, user, id, true).await
+}

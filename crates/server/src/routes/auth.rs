@@ -1,0 +1,122 @@
+//! Signing in and out.
+
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::extract::{ConnectInfo, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tera::Context;
+
+use crate::accounts::{self, SignInError};
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::views::Ctx;
+
+/// Query of the sign-in page.
+#[derive(Debug, Default, Deserialize)]
+pub struct SignInQuery {
+    next: Option<String>,
+    done: Option<String>,
+}
+
+/// The sign-in form.
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+fn page(
+    ctx: &Ctx,
+    status: StatusCode,
+    email: &str,
+    next: Option<&str>,
+    error: Option<String>,
+    notice: Option<String>,
+) -> AppResult<Response> {
+    let mut context = Context::new();
+    context.insert("email", email);
+    context.insert("next", &next.filter(|n| super::is_local_path(n)));
+    context.insert("error", &error);
+    context.insert("notice", &notice);
+    ctx.render_status(status, "auth/sign_in.html", context)
+}
+
+/// `GET /sign-in`.
+pub async fn show(ctx: Ctx, Query(query): Query<SignInQuery>) -> AppResult<Response> {
+    if ctx.user.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let notice = match query.done.as_deref() {
+        Some("signed_out") => Some(ctx.t("sign_in.signed_out")),
+        _ => None,
+    };
+    page(
+        &ctx,
+        StatusCode::OK,
+        "",
+        query.next.as_deref(),
+        None,
+        notice,
+    )
+}
+
+/// `POST /sign-in`.
+pub async fn submit(
+    ctx: Ctx,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<SignInForm>,
+) -> AppResult<Response> {
+    let address = peer.ip().to_string();
+    match accounts::authenticate(&ctx.app.db, &form.email, &form.password, &address).await {
+        Ok(row) => {
+            let previous = ctx.user.as_ref().map(|u| u.session_hash.as_str());
+            let cookie = crate::auth::session::start(&ctx.app, row.id, previous).await?;
+            tracing::info!(user_id = row.id, "signed in");
+            let target = form
+                .next
+                .as_deref()
+                .filter(|n| super::is_local_path(n))
+                .unwrap_or("/");
+            Ok(super::redirect_with_cookie(target, &cookie))
+        }
+        Err(SignInError::Invalid) => page(
+            &ctx,
+            StatusCode::UNAUTHORIZED,
+            &form.email,
+            form.next.as_deref(),
+            Some(ctx.t("sign_in.invalid")),
+            None,
+        ),
+        Err(SignInError::Throttled { minutes }) => {
+            let message = ctx.app.views.i18n.text(
+                ctx.locale,
+                "sign_in.throttled",
+                &[("minutes", &minutes.to_string())],
+            );
+            page(
+                &ctx,
+                StatusCode::TOO_MANY_REQUESTS,
+                &form.email,
+                form.next.as_deref(),
+                Some(message),
+                None,
+            )
+        }
+        Err(SignInError::Store(e)) => Err(AppError::Store(e)),
+    }
+}
+
+/// `POST /sign-out`.
+pub async fn sign_out(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
+    let cookie = crate::auth::session::end(&ctx.app, &user.session_hash).await?;
+    Ok(super::redirect_with_cookie(
+        "/sign-in?done=signed_out",
+        &cookie,
+    ))
+}

@@ -1,0 +1,39 @@
+//! Home pages: `/` sends each person to their role's home; each area has its own.
+
+use axum::response::{IntoResponse, Redirect, Response};
+use chorus_policy::Area;
+use tera::Context;
+
+use crate::auth::CurrentUser;
+use crate::error::AppResult;
+use crate::views::Ctx;
+
+/// `GET /`: the home of the person's first role, or a page that explains they have none yet.
+pub async fn root(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
+    match user.roles.home() {
+        Some(area) => Ok(Redirect::to(area.path()).into_response()),
+        None => Ok(ctx
+            .render("home/no_role.html", Context::new())?
+            .into_response()),
+    }
+}
+
+fn area_home(ctx: &Ctx, user: &CurrentUser, area: Area, template: &str) -> AppResult<Response> {
+    user.require(area)?;
+    Ok(ctx.render(template, Context::new())?.into_response())
+}
+
+/// `GET /hub`: the ambassador's home.
+pub async fn hub(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
+    area_home(&ctx, &user, Area::Hub, "home/hub.html")
+}
+
+/// `GET /editor`: the editor's home.
+pub async fn editor(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
+    area_home(&ctx, &user, Area::Editorial, "home/editor.html")
+}
+
+/// `GET /stats`: the analyst's home.
+pub async fn stats(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
+    area_home(&ctx, &user, Area::Statistics, "home/stats.html")
+}

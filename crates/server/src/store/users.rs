@@ -1,0 +1,164 @@
+//! Queries on `users`.
+
+use chorus_policy::Roles;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
+    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, SqlErr, TransactionTrait as _,
+};
+
+use super::StoreError;
+use super::entities::{session, user};
+
+pub use user::Model as UserRow;
+
+/// What it takes to create an account.
+#[derive(Debug)]
+pub struct NewUserRow<'a> {
+    /// Lower-cased email.
+    pub email: &'a str,
+    /// Name shown to colleagues.
+    pub display_name: &'a str,
+    /// Argon2id PHC string.
+    pub password_hash: &'a str,
+    /// Roles held.
+    pub roles: Roles,
+}
+
+/// How many accounts exist.
+///
+/// # Errors
+/// Database failure.
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    Ok(user::Entity::find().count(db).await?)
+}
+
+/// Creates an account.
+///
+/// # Errors
+/// [`StoreError::EmailTaken`] when the email is in use.
+pub async fn insert(db: &impl ConnectionTrait, new: NewUserRow<'_>) -> Result<UserRow, StoreError> {
+    let now = Utc::now();
+    let row = user::ActiveModel {
+        email: Set(new.email.to_owned()),
+        display_name: Set(new.display_name.to_owned()),
+        password_hash: Set(Some(new.password_hash.to_owned())),
+        roles: Set(new.roles.to_list()),
+        team: Set(None),
+        locale: Set(None),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    row.insert(db).await.map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::EmailTaken,
+        _ => StoreError::Db(e),
+    })
+}
+
+/// The account with this (lower-cased) email.
+///
+/// # Errors
+/// Database failure.
+pub async fn by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<UserRow>, StoreError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?)
+}
+
+/// The account with this id.
+///
+/// # Errors
+/// Database failure.
+pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<UserRow>, StoreError> {
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Every account, by name.
+///
+/// # Errors
+/// Database failure.
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<UserRow>, StoreError> {
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::DisplayName)
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await?)
+}
+
+async fn update(
+    db: &impl ConnectionTrait,
+    id: i32,
+    change: impl FnOnce(&mut user::ActiveModel),
+) -> Result<UserRow, StoreError> {
+    let row = by_id(db, id).await?.ok_or(StoreError::NotFound)?;
+    let mut active: user::ActiveModel = row.into();
+    change(&mut active);
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
+/// Replaces the roles of an account.
+///
+/// # Errors
+/// [`StoreError::NotFound`] or database failure.
+pub async fn set_roles(
+    db: &impl ConnectionTrait,
+    id: i32,
+    roles: Roles,
+) -> Result<UserRow, StoreError> {
+    update(db, id, |u| u.roles = Set(roles.to_list())).await
+}
+
+/// Replaces the password hash of an account.
+///
+/// # Errors
+/// [`StoreError::NotFound`] or database failure.
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    id: i32,
+    hash: &str,
+) -> Result<UserRow, StoreError> {
+    let hash = hash.to_owned();
+    update(db, id, |u| u.password_hash = Set(Some(hash))).await
+}
+
+/// Sets the preferred language (`None` follows the browser).
+///
+/// # Errors
+/// [`StoreError::NotFound`] or database failure.
+pub async fn set_locale(
+    db: &impl ConnectionTrait,
+    id: i32,
+    locale: Option<&str>,
+) -> Result<UserRow, StoreError> {
+    let locale = locale.map(str::to_owned);
+    update(db, id, |u| u.locale = Set(locale)).await
+}
+
+/// Deactivates or reactivates an account. Deactivation ends every session of that account in
+/// the same transaction, so no browser stays signed in.
+///
+/// # Errors
+/// [`StoreError::NotFound`] or database failure.
+pub async fn set_active(
+    db: &sea_orm::DatabaseConnection,
+    id: i32,
+    active: bool,
+) -> Result<UserRow, StoreError> {
+    let txn = db.begin().await?;
+    let row = update(&txn, id, |u| u.active = Set(active)).await?;
+    if !active {
+        session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(row)
+}

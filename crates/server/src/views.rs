@@ -1,0 +1,379 @@
+//! Pages: tera templates and static assets shipped inside the binary, one template set per
+//! language (each with its own `t()` function), the per-request [`Ctx`] that every page
+//! renders through, and the layer that turns errors into helpful pages.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use rust_embed::RustEmbed;
+use sha2::{Digest as _, Sha256};
+use tera::{Context, Tera, Value};
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::csrf::CsrfToken;
+use crate::error::{AppError, ErrorInfo};
+use crate::i18n::{Catalog, I18n, Locale, fill};
+
+#[derive(RustEmbed)]
+#[folder = "../../templates/"]
+struct TemplateFiles;
+
+#[derive(RustEmbed)]
+#[folder = "../../assets/"]
+struct AssetFiles;
+
+/// One static asset, ready to serve.
+#[derive(Debug)]
+pub struct Asset {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// Its content type.
+    pub content_type: &'static str,
+    /// A short hash of the bytes: the `?v=` in its URL and its `ETag`.
+    pub version: String,
+}
+
+/// Templates per language, and the static assets.
+#[derive(Debug)]
+pub struct Views {
+    tera: HashMap<Locale, Tera>,
+    assets: Arc<BTreeMap<String, Asset>>,
+    /// The catalogues, for strings built in Rust.
+    pub i18n: I18n,
+}
+
+/// A template set that does not load (a build defect, caught by tests).
+#[derive(Debug, thiserror::Error)]
+#[error("templates: {0:?}")]
+pub struct ViewsError(#[from] tera::Error);
+
+impl Views {
+    /// Loads templates, catalogues and assets from the binary.
+    ///
+    /// # Errors
+    /// A template does not parse.
+    pub fn load(i18n: I18n) -> Result<Self, ViewsError> {
+        let assets: BTreeMap<String, Asset> = AssetFiles::iter()
+            .filter_map(|name| {
+                let file = AssetFiles::get(&name)?;
+                let bytes = file.data.into_owned();
+                let version = crate::auth::to_hex(&Sha256::digest(&bytes)[..6]);
+                Some((
+                    name.to_string(),
+                    Asset {
+                        content_type: content_type(&name),
+                        bytes,
+                        version,
+                    },
+                ))
+            })
+            .collect();
+        let assets = Arc::new(assets);
+        let sources: Vec<(String, String)> = TemplateFiles::iter()
+            .filter_map(|name| {
+                let file = TemplateFiles::get(&name)?;
+                Some((
+                    name.to_string(),
+                    String::from_utf8_lossy(&file.data).into_owned(),
+                ))
+            })
+            .collect();
+        let mut tera = HashMap::new();
+        for locale in Locale::ALL {
+            let mut set = Tera::default();
+            set.autoescape_on(vec![".html"]);
+            set.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str())))?;
+            set.register_function("t", Translate(i18n.catalog(locale)));
+            let versions: BTreeMap<String, String> = assets
+                .iter()
+                .map(|(n, a)| (n.clone(), a.version.clone()))
+                .collect();
+            set.register_function("asset", AssetUrl(versions));
+            tera.insert(locale, set);
+        }
+        Ok(Views { tera, assets, i18n })
+    }
+
+    /// Renders one template in one language.
+    ///
+    /// # Errors
+    /// The template fails (a defect).
+    pub fn render(
+        &self,
+        locale: Locale,
+        name: &str,
+        context: &Context,
+    ) -> Result<String, AppError> {
+        let set = self
+            .tera
+            .get(&locale)
+            .ok_or_else(|| AppError::Internal(format!("no templates for {locale:?}")))?;
+        Ok(set.render(name, context)?)
+    }
+
+    /// Every template name (for the test that renders them all).
+    pub fn template_names(&self) -> Vec<String> {
+        self.tera
+            .get(&Locale::En)
+            .map(|t| t.get_template_names().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// One asset by name.
+    #[must_use]
+    pub fn asset(&self, name: &str) -> Option<&Asset> {
+        self.assets.get(name)
+    }
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("woff2") => "font/woff2",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The `asset(name="app.css")` function: the asset's versioned URL.
+struct AssetUrl(BTreeMap<String, String>);
+
+impl tera::Function for AssetUrl {
+    fn call(&self, args: &HashMap<String, Value>) -> tera::Result<Value> {
+        let name = args
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| tera::Error::msg("asset() needs name"))?;
+        let version = self
+            .0
+            .get(name)
+            .ok_or_else(|| tera::Error::msg(format!("no asset {name}")))?;
+        Ok(Value::String(format!("/assets/{name}?v={version}")))
+    }
+
+    /// Asset names and versions come from the binary, never from a person.
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
+/// The `t(k="key", name=value...)` function of one language.
+struct Translate(Arc<Catalog>);
+
+impl tera::Function for Translate {
+    fn call(&self, args: &HashMap<String, Value>) -> tera::Result<Value> {
+        let key = args
+            .get("k")
+            .and_then(Value::as_str)
+            .ok_or_else(|| tera::Error::msg("t() needs k=\"key\""))?;
+        let text = self
+            .0
+            .get(key)
+            .ok_or_else(|| tera::Error::msg(format!("missing translation {key}")))?;
+        let values: Vec<(String, String)> = args
+            .iter()
+            .filter(|(name, _)| name.as_str() != "k")
+            .map(|(name, value)| {
+                let shown = match value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (name.clone(), shown)
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str)> = values
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        Ok(Value::String(fill(text, &borrowed)))
+    }
+}
+
+/// Everything a page needs about the request: who, which language, the CSRF token, where.
+#[derive(Clone)]
+pub struct Ctx {
+    /// The application.
+    pub app: AppState,
+    /// The person signed in, if any.
+    pub user: Option<CurrentUser>,
+    /// The language to answer in.
+    pub locale: Locale,
+    /// The token for this request's forms.
+    pub csrf: String,
+    /// The request path.
+    pub path: String,
+}
+
+impl Ctx {
+    /// The context of a request, from its headers, extensions and URI.
+    #[must_use]
+    pub fn new(app: &AppState, headers: &HeaderMap, extensions: &Extensions, uri: &Uri) -> Ctx {
+        let user = extensions.get::<CurrentUser>().cloned();
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        let locale = Locale::negotiate(user.as_ref().and_then(|u| u.locale.as_deref()), accept);
+        let csrf = extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        Ctx {
+            app: app.clone(),
+            user,
+            locale,
+            csrf,
+            path: uri.path().to_owned(),
+        }
+    }
+
+    fn from_parts(app: &AppState, parts: &Parts) -> Ctx {
+        Ctx::new(app, &parts.headers, &parts.extensions, &parts.uri)
+    }
+
+    /// The same page context in another language (after the person changed theirs).
+    #[must_use]
+    pub fn with_locale(mut self, locale: Locale) -> Ctx {
+        self.locale = locale;
+        self
+    }
+
+    /// One string in the request's language.
+    #[must_use]
+    pub fn t(&self, key: &str) -> String {
+        self.app.views.i18n.text(self.locale, key, &[])
+    }
+
+    /// The context every page gets: language, CSRF token, the person and their areas.
+    #[must_use]
+    pub fn base_context(&self) -> Context {
+        let mut context = Context::new();
+        context.insert("lang", self.locale.tag());
+        context.insert("csrf_token", &self.csrf);
+        context.insert("path", &self.path);
+        if let Some(user) = &self.user {
+            let areas: Vec<serde_json::Value> = chorus_policy::Area::ALL
+                .into_iter()
+                .filter(|a| user.roles.can_enter(*a))
+                .map(|a| serde_json::json!({"name": a.as_str(), "path": a.path()}))
+                .collect();
+            context.insert(
+                "user",
+                &serde_json::json!({
+                    "id": user.id,
+                    "name": user.display_name,
+                    "email": user.email,
+                    "roles": user.roles.iter().map(chorus_policy::Role::as_str).collect::<Vec<_>>(),
+                    "areas": areas,
+                }),
+            );
+        }
+        context
+    }
+
+    /// Renders a page with the base context plus `extra`.
+    ///
+    /// # Errors
+    /// The template fails (a defect).
+    pub fn render(&self, template: &str, extra: Context) -> Result<Html<String>, AppError> {
+        let mut context = self.base_context();
+        context.extend(extra);
+        Ok(Html(self.app.views.render(
+            self.locale,
+            template,
+            &context,
+        )?))
+    }
+
+    /// Renders a page with a status other than 200 (a form shown again with its errors).
+    ///
+    /// # Errors
+    /// The template fails (a defect).
+    pub fn render_status(
+        &self,
+        status: StatusCode,
+        template: &str,
+        extra: Context,
+    ) -> Result<Response, AppError> {
+        Ok((status, self.render(template, extra)?).into_response())
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Ctx::from_parts(app, parts))
+    }
+}
+
+/// Turns error answers into pages in the person's language (JSON under `/api/`).
+pub async fn error_pages(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let ctx = Ctx::from_parts(&app, &parts);
+    let response = next.run(Request::from_parts(parts, body)).await;
+    let info = match response.extensions().get::<ErrorInfo>() {
+        Some(info) if info.code == "sign_in_required" && !ctx.path.starts_with("/api/") => {
+            return response;
+        }
+        Some(info) if info.status.is_client_error() || info.status.is_server_error() => *info,
+        None if response.status() == StatusCode::METHOD_NOT_ALLOWED => {
+            AppError::MethodNotAllowed.info()
+        }
+        Some(_) | None => return response,
+    };
+    let mut page = render_error(&ctx, info);
+    for (name, value) in response.headers() {
+        if name == header::SET_COOKIE {
+            page.headers_mut().append(name, value.clone());
+        }
+    }
+    page
+}
+
+/// An error answer for a request that never reached the error-page layer.
+#[must_use]
+pub fn error_response(app: &AppState, request: &Request, error: &AppError) -> Response {
+    let ctx = Ctx::new(app, request.headers(), request.extensions(), request.uri());
+    if error.info().status.is_server_error() {
+        tracing::error!(error = ?error, "request failed");
+    }
+    render_error(&ctx, error.info())
+}
+
+fn render_error(ctx: &Ctx, info: ErrorInfo) -> Response {
+    let title = ctx.t(info.message_key);
+    let help = ctx.t(&format!("{}_help", info.message_key));
+    if ctx.path.starts_with("/api/") {
+        let body = serde_json::json!({"error": info.code, "message": format!("{title}. {help}")});
+        return (info.status, axum::Json(body)).into_response();
+    }
+    let mut context = Context::new();
+    context.insert("status", &info.status.as_u16());
+    context.insert("title", &title);
+    context.insert("help", &help);
+    match ctx.render("errors/error.html", context) {
+        Ok(html) => (info.status, html).into_response(),
+        Err(e) => {
+            tracing::error!(error = ?e, "the error page itself failed");
+            let mut response = (info.status, format!("{title}. {help}")).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            response
+        }
+    }
+}

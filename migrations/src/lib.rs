@@ -1,0 +1,25 @@
+//! The one Chorus schema, for SQLite and PostgreSQL alike.
+//!
+//! Migrations never import entities: each one states its tables with `sea-query`, so an old
+//! migration keeps meaning what it meant when it shipped.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_create_users;
+mod m20260101_000002_create_sessions;
+mod m20260101_000003_create_sign_in_throttle;
+
+/// Every migration, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20260101_000001_create_users::Migration),
+            Box::new(m20260101_000002_create_sessions::Migration),
+            Box::new(m20260101_000003_create_sign_in_throttle::Migration),
+        ]
+    }
+}
