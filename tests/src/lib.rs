@@ -1,1 +1,26 @@
-//! placeholder
+//! The end-to-end harness: [`TestApp`] starts the real `chorus` server on a free port with its
+//! own database (a fresh SQLite file, or a fresh PostgreSQL database when
+//! `CHORUS_TEST_DATABASE_URL` is set), [`Client`] talks to it like a browser (cookies, CSRF
+//! tokens read from forms), and [`Browser`] drives real headless Chromium.
+
+#![allow(
+    clippy::missing_panics_doc,
+    reason = "test helpers panic with a message on failure"
+)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a panic is the test failure report"
+)]
+
+pub mod app;
+pub mod browser;
+pub mod client;
+pub mod db;
+
+pub use app::{CliOutput, TestApp, TestAppOptions};
+pub use browser::Browser;
+pub use client::{Client, Page};
+
+/// The password given to accounts that tests create.
+pub const PASSWORD: &str = "a long test passphrase";

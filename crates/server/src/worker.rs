@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::store;
 
 /// How often housekeeping runs.
-const HOUSEKEEPING_EVERY: Duration = Duration::from_mins(1);
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 
 /// Runs until `stop` turns true.
 pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {

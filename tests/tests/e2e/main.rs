@@ -1,1 +1,18 @@
-fn main() {}
+//! The end-to-end tests: each starts the real server with its own database and drives it over
+//! HTTP (or through real Chromium) as a person would.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a panic is the test failure report"
+)]
+
+mod accounts;
+mod admin;
+mod browser;
+mod cli;
+mod config;
+mod locale;
+mod operations;
+mod roles;
+mod setup;

@@ -1,0 +1,234 @@
+//! Real headless Chromium, driven through chromedriver's WebDriver protocol. Only the few
+//! commands the tests need are here; each maps one-to-one onto a WebDriver endpoint.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+/// The element reference key of the W3C WebDriver protocol.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// One browser session.
+#[derive(Debug)]
+pub struct Browser {
+    http: reqwest::Client,
+    session: String,
+    endpoint: String,
+    _driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    names.iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium with a fresh profile, `width` pixels wide.
+    pub async fn start(width: u32, height: u32) -> Browser {
+        let driver_path = find_program(&["chromedriver"]).expect(
+            "chromedriver is not installed: ./scripts/test installs Debian's chromium and chromium-driver",
+        );
+        let chromium = find_program(&["chromium", "chromium-browser"])
+            .expect("chromium is not installed: ./scripts/test installs it");
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            listener.local_addr().expect("address").port()
+        };
+        let driver = Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client");
+        let mut ready = false;
+        for _ in 0..100 {
+            if let Ok(response) = http.get(format!("{endpoint}/status")).send().await
+                && response.status().is_success()
+            {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(ready, "chromedriver did not start");
+        let profile = tempfile::tempdir().expect("a profile folder");
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            &format!("--window-size={width},{height}"),
+            &format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": chromium, "args": args},
+        }}});
+        let response: Value = http
+            .post(format!("{endpoint}/session"))
+            .json(&capabilities)
+            .send()
+            .await
+            .expect("new session")
+            .json()
+            .await
+            .expect("session JSON");
+        let session = response["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {response}"))
+            .to_owned();
+        Browser {
+            http,
+            session,
+            endpoint,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.endpoint, self.session);
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response: Value = request
+            .send()
+            .await
+            .expect("WebDriver call")
+            .json()
+            .await
+            .expect("WebDriver JSON");
+        if let Some(error) = response["value"]["error"].as_str() {
+            panic!(
+                "WebDriver {path}: {error}: {}",
+                response["value"]["message"]
+            );
+        }
+        response["value"].clone()
+    }
+
+    /// Opens a URL and waits for the page to load.
+    pub async fn goto(&self, url: &str) {
+        self.command(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    /// The current URL.
+    pub async fn current_url(&self) -> String {
+        self.command(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let value = self
+            .command(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        value[ELEMENT_KEY]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_owned()
+    }
+
+    /// Types text into the element matching `css`.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    /// Clicks the element matching `css`.
+    pub async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// The visible text of the element matching `css`.
+    pub async fn text(&self, css: &str) -> String {
+        let id = self.element(css).await;
+        self.command(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub async fn execute(&self, script: &str) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Waits until `condition` (a script returning a boolean) holds, or panics after 10 s.
+    pub async fn wait_for(&self, condition: &str) {
+        for _ in 0..100 {
+            if self.execute(condition).await.as_bool() == Some(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("timed out waiting for: {condition}");
+    }
+
+    /// Saves a PNG screenshot of the viewport under `test-artifacts/` at the workspace root.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let data = self
+            .command(reqwest::Method::GET, "/screenshot", None)
+            .await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().unwrap_or_default())
+            .expect("a base64 PNG");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-artifacts");
+        std::fs::create_dir_all(&dir).expect("artifacts folder");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, bytes).expect("write screenshot");
+        path
+    }
+
+    /// Ends the session (the driver process ends with the value).
+    pub async fn quit(self) {
+        let url = format!("{}/session/{}", self.endpoint, self.session);
+        let _ = self.http.delete(url).send().await;
+    }
+}

@@ -1,0 +1,124 @@
+//! Journeys in real headless Chromium, on a 390 px wide phone screen.
+
+use chorus_tests::{Browser, PASSWORD, TestApp};
+
+const NO_HORIZONTAL_SCROLL: &str =
+    "return document.documentElement.scrollWidth <= window.innerWidth;";
+
+#[tokio::test]
+async fn an_ambassador_signs_in_on_a_phone_and_lands_on_the_hub() {
+    let app = TestApp::spawn().await;
+    app.add_user("ana@example.org", "Ana Lima", "ambassador")
+        .await;
+    let browser = Browser::start(390, 844).await;
+
+    browser.goto(&app.url("/hub")).await;
+    assert!(browser.current_url().await.contains("/sign-in?next=%2Fhub"));
+    assert_eq!(
+        browser.execute(NO_HORIZONTAL_SCROLL).await,
+        true,
+        "the sign-in page fits a phone"
+    );
+    browser.screenshot("sign-in-390").await;
+
+    browser.type_into("#email", "ana@example.org").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button[type=submit].primary").await;
+    browser
+        .wait_for("return location.pathname === '/hub';")
+        .await;
+
+    assert_eq!(browser.text("h1").await, "Hub");
+    assert!(browser.text("main").await.contains("Hello Ana Lima"));
+    assert_eq!(
+        browser.execute(NO_HORIZONTAL_SCROLL).await,
+        true,
+        "the hub fits a phone"
+    );
+    // The stylesheet loaded under the strict CSP (no inline styles or scripts needed).
+    let accent = browser
+        .execute(
+            "return getComputedStyle(document.querySelector('.site-header')).borderBottomStyle;",
+        )
+        .await;
+    assert_eq!(accent, "solid");
+    browser.screenshot("hub-390").await;
+
+    browser.click("[data-testid=sign-out]").await;
+    browser
+        .wait_for("return location.pathname === '/sign-in';")
+        .await;
+    assert!(
+        browser
+            .text("[role=status]")
+            .await
+            .contains("You are signed out")
+    );
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn an_admin_adds_a_colleague_in_french_in_the_browser() {
+    let app = TestApp::spawn().await;
+    app.add_user("boss@example.org", "Boss", "admin").await;
+    let admin = app.client();
+    admin.sign_in("boss@example.org", PASSWORD).await;
+    admin
+        .post_form("/account/language", &[("language", "fr")])
+        .await;
+
+    let browser = Browser::start(390, 844).await;
+    browser.goto(&app.url("/sign-in")).await;
+    browser.type_into("#email", "boss@example.org").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button[type=submit].primary").await;
+    browser
+        .wait_for("return location.pathname === '/admin';")
+        .await;
+    assert_eq!(browser.text("h1").await, "Comptes");
+    assert_eq!(
+        browser.execute(NO_HORIZONTAL_SCROLL).await,
+        true,
+        "the accounts page fits a phone"
+    );
+    browser.screenshot("admin-fr-390").await;
+
+    browser.click("a.button.primary").await;
+    browser
+        .wait_for("return location.pathname === '/admin/users/new';")
+        .await;
+    browser.type_into("#name", "Chloé Martin").await;
+    browser.type_into("#email", "pas-une-adresse").await;
+    browser.click("button[type=submit].primary").await;
+    browser
+        .wait_for("return document.querySelector('.field-error') !== null;")
+        .await;
+    assert!(
+        browser
+            .text(".field-error")
+            .await
+            .contains("Saisissez une adresse e-mail")
+    );
+    let kept = browser
+        .execute("return document.querySelector('#name').value;")
+        .await;
+    assert_eq!(kept, "Chloé Martin", "the form keeps what was typed");
+
+    browser
+        .execute("document.querySelector('#email').value = '';")
+        .await;
+    browser.type_into("#email", "chloe@example.org").await;
+    browser.click("button[type=submit].primary").await;
+    browser
+        .wait_for("return document.querySelector('[data-testid=new-password]') !== null;")
+        .await;
+    let password = browser.text("[data-testid=new-password]").await;
+    browser.quit().await;
+    assert_eq!(
+        app.client()
+            .sign_in("chloe@example.org", &password)
+            .await
+            .status,
+        303
+    );
+}
