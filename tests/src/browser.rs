@@ -83,7 +83,12 @@ impl Browser {
         ];
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": chromium, "args": args},
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": args,
+                // Headless windows are at least 500 px wide: emulate the phone's viewport.
+                "mobileEmulation": {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0}},
+            },
         }}});
         let response: Value = http
             .post(format!("{endpoint}/session"))
@@ -198,6 +203,45 @@ impl Browser {
             Some(json!({"script": script, "args": []})),
         )
         .await
+    }
+
+    /// Runs an asynchronous script (its last argument is the callback) and returns its result.
+    pub async fn execute_async(&self, script: &str) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Runs axe-core (WCAG 2.1 A and AA rules) on the current page and returns the violations
+    /// as `rule: selectors` lines; empty when the page passes.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let axe_path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(&axe_path).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: ./scripts/test installs it",
+                axe_path.display()
+            )
+        });
+        self.execute(&format!("{axe}\nreturn true;")).await;
+        let result = self
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})
+                    .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                    .catch(e => done(['axe failed: ' + e]));",
+            )
+            .await;
+        let items = result
+            .as_array()
+            .unwrap_or_else(|| panic!("axe returned no list: {result}"));
+        items
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .collect()
     }
 
     /// Waits until `condition` (a script returning a boolean) holds, or panics after 10 s.

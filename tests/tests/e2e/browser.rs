@@ -44,6 +44,14 @@ async fn an_ambassador_signs_in_on_a_phone_and_lands_on_the_hub() {
     assert_eq!(accent, "solid");
     browser.screenshot("hub-390").await;
 
+    // The check itself can fail: a control without a label is reported.
+    browser.execute("document.querySelector('main').insertAdjacentHTML('beforeend', '<input id=unlabelled>');").await;
+    let violations = browser.accessibility_violations().await;
+    assert!(
+        violations.iter().any(|v| v.starts_with("label:")),
+        "{violations:?}"
+    );
+
     browser.click("[data-testid=sign-out]").await;
     browser
         .wait_for("return location.pathname === '/sign-in';")
@@ -103,6 +111,11 @@ async fn an_admin_adds_a_colleague_in_french_in_the_browser() {
         .execute("return document.querySelector('#name').value;")
         .await;
     assert_eq!(kept, "Chloé Martin", "the form keeps what was typed");
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "form with errors"
+    );
 
     browser
         .execute("document.querySelector('#email').value = '';")
