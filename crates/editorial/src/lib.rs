@@ -1,7 +1,8 @@
 //! Content: Markdown to safe HTML and per-network text, length rules per network, the editorial
-//! workflow, topics and campaigns, and the hub.
-//!
-//! The editorial capability lands in its own issue; this crate fixes its place in the
-//! dependency order (`policy <- editorial <- ambassador <- server`).
+//! workflow, topics and campaigns, and the hub. Rules live in modules that do not touch the
+//! database; entities and queries live in `store`.
 
-pub use chorus_policy as policy;
+pub mod markdown;
+pub mod measure;
+
+pub use chorus_policy::Network;

@@ -4,6 +4,8 @@
 //! Nothing here knows about the web, the database or HTTP clients, so every rule is tested
 //! without them and the rest of the system can only show what these types allow.
 
+pub mod network;
 pub mod roles;
 
+pub use network::{Network, UnknownNetwork};
 pub use roles::{Area, Role, Roles, UnknownRole};

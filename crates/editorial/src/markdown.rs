@@ -1,0 +1,1 @@
+//! Markdown to safe HTML and to plain per-network text. (Being written.)
