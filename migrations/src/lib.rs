@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_create_users;
 mod m20260101_000002_create_sessions;
 mod m20260101_000003_create_sign_in_throttle;
+mod m20260201_000001_create_editorial;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_create_users::Migration),
             Box::new(m20260101_000002_create_sessions::Migration),
             Box::new(m20260101_000003_create_sign_in_throttle::Migration),
+            Box::new(m20260201_000001_create_editorial::Migration),
         ]
     }
 }

@@ -38,6 +38,21 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Text tools that need no database.
+    Text {
+        #[command(subcommand)]
+        command: TextCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TextCommand {
+    /// Measures the text on stdin for a network (or every network) and prints JSON.
+    Measure {
+        /// bluesky, mastodon, linkedin, x or threads; every network when absent.
+        #[arg(long)]
+        network: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +96,9 @@ enum UserCommand {
 /// Anything that stops the command, with a message for the person at the terminal.
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Text { command } = &cli.command {
+        return text(command);
+    }
     let config = Config::from_env()?;
     init_logging(config.log_format);
     match cli.command {
@@ -92,7 +110,33 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => user(config, command).await,
+        Command::Text { .. } => Ok(()),
     }
+}
+
+fn text(command: &TextCommand) -> anyhow::Result<()> {
+    use std::io::Read as _;
+    let TextCommand::Measure { network } = command;
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("could not read the text from stdin")?;
+    let text = input.strip_suffix('\n').unwrap_or(&input);
+    let json = match network {
+        Some(name) => {
+            let network: chorus_editorial::Network = name.parse()?;
+            serde_json::to_string_pretty(&chorus_editorial::measure::measure(network, text))?
+        }
+        None => {
+            let all: Vec<_> = chorus_editorial::Network::ALL
+                .iter()
+                .map(|n| chorus_editorial::measure::measure(*n, text))
+                .collect();
+            serde_json::to_string_pretty(&all)?
+        }
+    };
+    println!("{json}");
+    Ok(())
 }
 
 fn init_logging(format: LogFormat) {

@@ -34,9 +34,15 @@ pub enum AppError {
     /// The method is not allowed on this path.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The request could not be read (bad JSON, missing field).
+    #[error("bad request: {0}")]
+    BadRequest(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An editorial operation failed.
+    #[error(transparent)]
+    Editorial(#[from] chorus_editorial::EditorialError),
     /// A template failed to render.
     #[error("template error: {0:?}")]
     Render(#[from] tera::Error),
@@ -46,7 +52,7 @@ pub enum AppError {
 }
 
 /// What the error-page layer needs to render an error in the person's language.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ErrorInfo {
     /// HTTP status.
     pub status: StatusCode,
@@ -54,6 +60,8 @@ pub struct ErrorInfo {
     pub code: &'static str,
     /// Translation key of the title; the explanation is `<key>_help`.
     pub message_key: &'static str,
+    /// A precise explanation written by Chorus (never internal details), if any.
+    pub detail: Option<String>,
 }
 
 impl AppError {
@@ -89,17 +97,54 @@ impl AppError {
                 "database_unavailable",
                 "error.database",
             ),
+            AppError::BadRequest(_) => {
+                (StatusCode::BAD_REQUEST, "bad_request", "error.bad_request")
+            }
+            AppError::Editorial(e) => editorial_info(e),
             AppError::Render(_) | AppError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "error.internal",
             ),
         };
+        let detail = match self {
+            AppError::BadRequest(detail) => Some(detail.clone()),
+            AppError::Editorial(chorus_editorial::EditorialError::Workflow(e)) => {
+                Some(e.to_string())
+            }
+            _ => None,
+        };
         ErrorInfo {
             status,
             code,
             message_key,
+            detail,
         }
+    }
+}
+
+fn editorial_info(
+    error: &chorus_editorial::EditorialError,
+) -> (StatusCode, &'static str, &'static str) {
+    use chorus_editorial::EditorialError as E;
+    match error {
+        E::NotFound => (StatusCode::NOT_FOUND, "not_found", "error.not_found"),
+        E::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "error.conflict"),
+        E::Workflow(_) | E::NotEditable => {
+            (StatusCode::CONFLICT, "not_allowed_now", "error.workflow")
+        }
+        E::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "error.invalid"),
+        E::NameTaken => (StatusCode::CONFLICT, "name_taken", "error.name_taken"),
+        E::Db(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "error.database",
+        ),
+        E::BadRevision(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "error.internal",
+        ),
     }
 }
 

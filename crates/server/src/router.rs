@@ -8,7 +8,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::routes::{account, admin, assets, auth, home, ops, setup};
+use crate::routes::{account, admin, api, assets, auth, editor, home, hub, ops, setup, topics};
 
 /// Builds the router with its layers.
 pub fn build(app: AppState) -> Router {
@@ -25,9 +25,39 @@ pub fn build(app: AppState) -> Router {
         .route("/sign-out", post(auth::sign_out))
         // Homes
         .route("/", get(home::root))
-        .route("/hub", get(home::hub))
-        .route("/editor", get(home::editor))
         .route("/stats", get(home::stats))
+        // Editorial
+        .route("/editor", get(editor::list))
+        .route("/editor/items", post(editor::create))
+        .route("/editor/items/new", get(editor::new_item))
+        .route("/editor/items/{id}", get(editor::edit).post(editor::save))
+        .route("/editor/items/{id}/action", post(editor::act))
+        .route("/editor/items/{id}/comments", post(editor::comment))
+        .route("/editor/items/{id}/revisions", get(editor::revisions))
+        .route(
+            "/editor/items/{id}/revisions/{version}",
+            get(editor::revision),
+        )
+        .route(
+            "/editor/items/{id}/revisions/{version}/restore",
+            post(editor::restore),
+        )
+        .route(
+            "/editor/topics",
+            get(topics::show).post(topics::create_topic),
+        )
+        .route("/editor/topics/{id}/delete", post(topics::delete_topic))
+        .route("/editor/campaigns", post(topics::create_campaign))
+        .route(
+            "/editor/campaigns/{id}/archive",
+            post(topics::archive_campaign),
+        )
+        // The hub
+        .route("/hub", get(hub::list))
+        .route("/hub/items/{id}", get(hub::item))
+        .route("/hub/topics", get(hub::follow_page).post(hub::follow))
+        // API
+        .route("/api/v1/text/measure", post(api::measure_text))
         // The person's account
         .route("/account", get(account::show))
         .route("/account/language", post(account::set_language))
@@ -39,6 +69,10 @@ pub fn build(app: AppState) -> Router {
         .route("/admin/users/{id}/roles", post(admin::set_roles))
         .route("/admin/users/{id}/deactivate", post(admin::deactivate))
         .route("/admin/users/{id}/reactivate", post(admin::reactivate))
+        .route(
+            "/admin/settings",
+            get(admin::settings).post(admin::save_settings),
+        )
         .fallback(|| async { AppError::NotFound })
         .route_layer(from_fn(crate::metrics::tag_route));
 

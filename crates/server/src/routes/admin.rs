@@ -221,3 +221,46 @@ pub async fn deactivate(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> App
 pub async fn reactivate(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
     set_active(ctx, user, id, true).await
 }
+
+/// The organisation settings form.
+#[derive(Debug, Default, Deserialize)]
+pub struct SettingsForm {
+    second_approval: Option<String>,
+}
+
+/// `GET /admin/settings`.
+pub async fn settings(
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(query): Query<UsersQuery>,
+) -> AppResult<Response> {
+    user.require(Area::Admin)?;
+    let rules = chorus_editorial::store::settings::workflow_rules(&ctx.app.db).await?;
+    let mut context = Context::new();
+    context.insert("second_approval", &rules.require_second_approval);
+    context.insert(
+        "notice",
+        &query.done.as_deref().map(|_| ctx.t("admin.done_saved")),
+    );
+    Ok(ctx.render("admin/settings.html", context)?.into_response())
+}
+
+/// `POST /admin/settings`.
+pub async fn save_settings(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<SettingsForm>,
+) -> AppResult<Response> {
+    user.require(Area::Admin)?;
+    chorus_editorial::store::settings::set_require_second_approval(
+        &ctx.app.db,
+        form.second_approval.is_some(),
+    )
+    .await?;
+    tracing::info!(
+        admin = user.id,
+        second_approval = form.second_approval.is_some(),
+        "organisation settings saved"
+    );
+    Ok(Redirect::to("/admin/settings?done=saved").into_response())
+}

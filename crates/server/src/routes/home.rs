@@ -23,16 +23,6 @@ fn area_home(ctx: &Ctx, user: &CurrentUser, area: Area, template: &str) -> AppRe
     Ok(ctx.render(template, Context::new())?.into_response())
 }
 
-/// `GET /hub`: the ambassador's home.
-pub async fn hub(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
-    area_home(&ctx, &user, Area::Hub, "home/hub.html")
-}
-
-/// `GET /editor`: the editor's home.
-pub async fn editor(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
-    area_home(&ctx, &user, Area::Editorial, "home/editor.html")
-}
-
 /// `GET /stats`: the analyst's home.
 pub async fn stats(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     area_home(&ctx, &user, Area::Statistics, "home/stats.html")

@@ -3,11 +3,15 @@
 
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod editor;
 pub mod home;
+pub mod hub;
 pub mod ops;
 pub mod setup;
+pub mod topics;
 
 use std::collections::BTreeMap;
 

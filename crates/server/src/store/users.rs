@@ -162,3 +162,18 @@ pub async fn set_active(
     txn.commit().await?;
     Ok(row)
 }
+
+/// Display names by account id (for "who did what" in histories).
+///
+/// # Errors
+/// Database failure.
+pub async fn names(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashMap<i32, String>, StoreError> {
+    Ok(user::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect())
+}

@@ -1,0 +1,44 @@
+// Live length counters and post previews for the suggested copy of each network.
+// The server measures (one rule per network, the same code as publishing uses), so the counter
+// never disagrees with what will be accepted. Without JavaScript the counters shown at page
+// load stay correct for the saved text.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.item-form");
+  if (!form) { return; }
+  var token = form.querySelector("input[name=csrf_token]");
+  var timers = {};
+
+  function update(area) {
+    var network = area.getAttribute("data-measure");
+    var counter = document.querySelector("[data-counter='" + network + "']");
+    var preview = document.querySelector("[data-preview='" + network + "']");
+    if (preview) { preview.textContent = area.value; }
+    fetch("/api/v1/text/measure", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token ? token.value : "" },
+      body: JSON.stringify({ network: network, text: area.value })
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (measure) {
+      if (!measure || !counter) { return; }
+      counter.querySelector(".used").textContent = measure.used;
+      counter.querySelector(".limit").textContent = measure.limit;
+      var verdict = counter.querySelector(".verdict");
+      verdict.textContent = measure.fits
+        ? form.getAttribute("data-fits")
+        : form.getAttribute("data-over").replace("{count}", measure.over_by);
+      counter.classList.toggle("over", !measure.fits);
+      counter.setAttribute("data-used", measure.used);
+    }).catch(function () { /* the counter keeps its last value */ });
+  }
+
+  Array.prototype.forEach.call(form.querySelectorAll("textarea[data-measure]"), function (area) {
+    area.addEventListener("input", function () {
+      var network = area.getAttribute("data-measure");
+      clearTimeout(timers[network]);
+      timers[network] = setTimeout(function () { update(area); }, 120);
+    });
+  });
+})();

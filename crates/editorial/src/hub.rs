@@ -1,0 +1,148 @@
+//! The hub: what ambassadors see. Only published items inside their availability window,
+//! newest first, filtered by topic and language, a page at a time.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+use sea_orm::{
+    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, PaginatorTrait as _,
+    QueryFilter as _, QueryOrder as _,
+};
+
+use crate::error::EditorialError;
+use crate::store::entities::{content_item, content_item_topic, topic_follow};
+use crate::store::items::ItemRecord;
+use crate::workflow::State;
+
+/// Items per hub page.
+pub const PAGE_SIZE: u64 = 20;
+
+/// What an ambassador asked the hub for.
+#[derive(Debug, Clone, Default)]
+pub struct HubQuery {
+    /// Only this topic.
+    pub topic_id: Option<i32>,
+    /// Only this language.
+    pub language: Option<String>,
+    /// Only topics this person follows.
+    pub followed_by: Option<i32>,
+    /// Page number, from 1.
+    pub page: u64,
+}
+
+/// One page of the hub.
+#[derive(Debug)]
+pub struct HubPage {
+    /// The items on this page.
+    pub items: Vec<ItemRecord>,
+    /// Items in all pages.
+    pub total: u64,
+    /// This page, from 1.
+    pub page: u64,
+    /// Number of pages (at least 1).
+    pub pages: u64,
+}
+
+fn available_now() -> Condition {
+    let now = Utc::now();
+    Condition::all()
+        .add(content_item::Column::State.eq(State::Published.as_str()))
+        .add(
+            Condition::any()
+                .add(content_item::Column::AvailableFrom.is_null())
+                .add(content_item::Column::AvailableFrom.lte(now)),
+        )
+        .add(
+            Condition::any()
+                .add(content_item::Column::AvailableUntil.is_null())
+                .add(content_item::Column::AvailableUntil.gt(now)),
+        )
+}
+
+/// One page of available items for `query`.
+///
+/// # Errors
+/// Database failure.
+pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage, EditorialError> {
+    let mut condition = available_now();
+    if let Some(topic_id) = query.topic_id {
+        condition = condition.add(
+            content_item::Column::Id.in_subquery(
+                Query::select()
+                    .column(content_item_topic::Column::ItemId)
+                    .from(content_item_topic::Entity)
+                    .and_where(Expr::col(content_item_topic::Column::TopicId).eq(topic_id))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(user_id) = query.followed_by {
+        condition = condition.add(
+            content_item::Column::Id.in_subquery(
+                Query::select()
+                    .column(content_item_topic::Column::ItemId)
+                    .from(content_item_topic::Entity)
+                    .and_where(
+                        Expr::col(content_item_topic::Column::TopicId).in_subquery(
+                            Query::select()
+                                .column(topic_follow::Column::TopicId)
+                                .from(topic_follow::Entity)
+                                .and_where(Expr::col(topic_follow::Column::UserId).eq(user_id))
+                                .to_owned(),
+                        ),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(language) = &query.language {
+        condition = condition.add(content_item::Column::Language.eq(language.clone()));
+    }
+    let paginator = content_item::Entity::find()
+        .filter(condition)
+        .order_by_desc(content_item::Column::PublishedAt)
+        .order_by_desc(content_item::Column::Id)
+        .paginate(db, PAGE_SIZE);
+    let counts = paginator.num_items_and_pages().await?;
+    let page = Ord::max(query.page, 1);
+    let rows = paginator.fetch_page(page - 1).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(crate::store::items::get(db, row.id).await?);
+    }
+    Ok(HubPage {
+        items,
+        total: counts.number_of_items,
+        page,
+        pages: Ord::max(counts.number_of_pages, 1),
+    })
+}
+
+/// One item, if an ambassador may see it now.
+///
+/// # Errors
+/// [`EditorialError::NotFound`] when it is not published or outside its window.
+pub async fn item(db: &impl ConnectionTrait, id: i32) -> Result<ItemRecord, EditorialError> {
+    let row = content_item::Entity::find_by_id(id)
+        .filter(available_now())
+        .one(db)
+        .await?
+        .ok_or(EditorialError::NotFound)?;
+    crate::store::items::get(db, row.id).await
+}
+
+/// The languages of available items, for the hub's filter.
+///
+/// # Errors
+/// Database failure.
+pub async fn languages(db: &impl ConnectionTrait) -> Result<Vec<String>, EditorialError> {
+    let mut languages: Vec<String> = content_item::Entity::find()
+        .filter(available_now())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.language)
+        .collect();
+    languages.sort();
+    languages.dedup();
+    Ok(languages)
+}

@@ -1,0 +1,465 @@
+//! Queries on content items, their topics and copy, revisions and review comments.
+//!
+//! Every save is a compare-and-set on the item's `version`: two editors saving the same item
+//! get a conflict, never a silent overwrite. Every change, including workflow moves, writes a
+//! revision (who, when, what changed, and a full snapshot that can be restored).
+
+use std::collections::BTreeMap;
+
+use chorus_policy::Network;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+};
+
+use super::entities::{
+    content_item, content_item_topic, content_revision, network_copy, review_comment,
+};
+use crate::content::ItemInput;
+use crate::error::EditorialError;
+use crate::workflow::State;
+
+/// A content item with everything an editor sees.
+#[derive(Debug, Clone)]
+pub struct ItemRecord {
+    /// Id.
+    pub id: i32,
+    /// Workflow state.
+    pub state: State,
+    /// Version, for conflict detection.
+    pub version: i32,
+    /// Who created it.
+    pub author_id: Option<i32>,
+    /// Who made the current version.
+    pub updated_by: Option<i32>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Last published to the hub.
+    pub published_at: Option<DateTime<Utc>>,
+    /// The content.
+    pub input: ItemInput,
+}
+
+/// One revision in an item's history.
+#[derive(Debug, Clone)]
+pub struct Revision {
+    /// The version this revision made.
+    pub version: i32,
+    /// Who.
+    pub author_id: Option<i32>,
+    /// What changed, as field names or a workflow move.
+    pub summary: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// The item as it was after this revision.
+    pub snapshot: ItemInput,
+}
+
+fn input_of(
+    item: &content_item::Model,
+    topic_ids: Vec<i32>,
+    copy: BTreeMap<Network, String>,
+) -> ItemInput {
+    ItemInput {
+        title: item.title.clone(),
+        body_md: item.body_md.clone(),
+        why_md: item.why_md.clone(),
+        link_url: item.link_url.clone(),
+        preview_title: item.preview_title.clone(),
+        preview_description: item.preview_description.clone(),
+        preview_image_url: item.preview_image_url.clone(),
+        language: item.language.clone(),
+        campaign_id: item.campaign_id,
+        topic_ids,
+        available_from: item.available_from,
+        available_until: item.available_until,
+        copy,
+    }
+}
+
+/// Loads the topics and copy of `item` into a record.
+async fn record_of(
+    db: &impl ConnectionTrait,
+    item: content_item::Model,
+) -> Result<ItemRecord, EditorialError> {
+    let topic_ids = content_item_topic::Entity::find()
+        .filter(content_item_topic::Column::ItemId.eq(item.id))
+        .order_by_asc(content_item_topic::Column::TopicId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.topic_id)
+        .collect();
+    let copy = network_copy::Entity::find()
+        .filter(network_copy::Column::ItemId.eq(item.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|row| Some((row.network.parse::<Network>().ok()?, row.text)))
+        .collect();
+    Ok(ItemRecord {
+        id: item.id,
+        state: item.state.parse().unwrap_or(State::Draft),
+        version: item.version,
+        author_id: item.author_id,
+        updated_by: item.updated_by,
+        created_at: item.created_at,
+        updated_at: item.updated_at,
+        published_at: item.published_at,
+        input: input_of(&item, topic_ids, copy),
+    })
+}
+
+/// The item with this id.
+///
+/// # Errors
+/// [`EditorialError::NotFound`] or database failure.
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<ItemRecord, EditorialError> {
+    let item = content_item::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(EditorialError::NotFound)?;
+    record_of(db, item).await
+}
+
+/// Items for the editors' list, newest change first, optionally in one state.
+///
+/// # Errors
+/// Database failure.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    state: Option<State>,
+) -> Result<Vec<content_item::Model>, EditorialError> {
+    let mut query = content_item::Entity::find().order_by_desc(content_item::Column::UpdatedAt);
+    if let Some(state) = state {
+        query = query.filter(content_item::Column::State.eq(state.as_str()));
+    }
+    Ok(query.all(db).await?)
+}
+
+async fn write_relations(
+    db: &impl ConnectionTrait,
+    id: i32,
+    input: &ItemInput,
+) -> Result<(), EditorialError> {
+    content_item_topic::Entity::delete_many()
+        .filter(content_item_topic::Column::ItemId.eq(id))
+        .exec(db)
+        .await?;
+    for topic_id in &input.topic_ids {
+        content_item_topic::ActiveModel {
+            item_id: Set(id),
+            topic_id: Set(*topic_id),
+        }
+        .insert(db)
+        .await?;
+    }
+    network_copy::Entity::delete_many()
+        .filter(network_copy::Column::ItemId.eq(id))
+        .exec(db)
+        .await?;
+    for (network, text) in &input.copy {
+        network_copy::ActiveModel {
+            item_id: Set(id),
+            network: Set(network.as_str().to_owned()),
+            text: Set(text.clone()),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn write_revision(
+    db: &impl ConnectionTrait,
+    id: i32,
+    version: i32,
+    author: i32,
+    summary: &str,
+    input: &ItemInput,
+) -> Result<(), EditorialError> {
+    let snapshot =
+        serde_json::to_string(input).map_err(|_| EditorialError::BadRevision(version))?;
+    content_revision::ActiveModel {
+        item_id: Set(id),
+        version: Set(version),
+        author_id: Set(Some(author)),
+        summary: Set(summary.to_owned()),
+        snapshot: Set(snapshot),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Creates a draft; its first revision says "created".
+///
+/// # Errors
+/// Database failure.
+pub async fn create(
+    db: &DatabaseConnection,
+    input: &ItemInput,
+    author: i32,
+) -> Result<i32, EditorialError> {
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    let item = content_item::ActiveModel {
+        title: Set(input.title.clone()),
+        body_md: Set(input.body_md.clone()),
+        why_md: Set(input.why_md.clone()),
+        link_url: Set(input.link_url.clone()),
+        preview_title: Set(input.preview_title.clone()),
+        preview_description: Set(input.preview_description.clone()),
+        preview_image_url: Set(input.preview_image_url.clone()),
+        language: Set(input.language.clone()),
+        campaign_id: Set(input.campaign_id),
+        state: Set(State::Draft.as_str().to_owned()),
+        available_from: Set(input.available_from),
+        available_until: Set(input.available_until),
+        author_id: Set(Some(author)),
+        updated_by: Set(Some(author)),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        published_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    write_relations(&txn, item.id, input).await?;
+    write_revision(&txn, item.id, 1, author, "created", input).await?;
+    txn.commit().await?;
+    Ok(item.id)
+}
+
+/// Saves new content over `expected_version`, moving to `state`.
+///
+/// # Errors
+/// [`EditorialError::Conflict`] when the item changed since `expected_version` was read.
+pub async fn update(
+    db: &DatabaseConnection,
+    id: i32,
+    expected_version: i32,
+    input: &ItemInput,
+    state: State,
+    editor: i32,
+    summary: &str,
+) -> Result<i32, EditorialError> {
+    let txn = db.begin().await?;
+    let new_version = expected_version + 1;
+    let updated = content_item::Entity::update_many()
+        .col_expr(
+            content_item::Column::Title,
+            Expr::value(input.title.clone()),
+        )
+        .col_expr(
+            content_item::Column::BodyMd,
+            Expr::value(input.body_md.clone()),
+        )
+        .col_expr(
+            content_item::Column::WhyMd,
+            Expr::value(input.why_md.clone()),
+        )
+        .col_expr(
+            content_item::Column::LinkUrl,
+            Expr::value(input.link_url.clone()),
+        )
+        .col_expr(
+            content_item::Column::PreviewTitle,
+            Expr::value(input.preview_title.clone()),
+        )
+        .col_expr(
+            content_item::Column::PreviewDescription,
+            Expr::value(input.preview_description.clone()),
+        )
+        .col_expr(
+            content_item::Column::PreviewImageUrl,
+            Expr::value(input.preview_image_url.clone()),
+        )
+        .col_expr(
+            content_item::Column::Language,
+            Expr::value(input.language.clone()),
+        )
+        .col_expr(
+            content_item::Column::CampaignId,
+            Expr::value(input.campaign_id),
+        )
+        .col_expr(
+            content_item::Column::AvailableFrom,
+            Expr::value(input.available_from),
+        )
+        .col_expr(
+            content_item::Column::AvailableUntil,
+            Expr::value(input.available_until),
+        )
+        .col_expr(content_item::Column::State, Expr::value(state.as_str()))
+        .col_expr(content_item::Column::UpdatedBy, Expr::value(editor))
+        .col_expr(content_item::Column::Version, Expr::value(new_version))
+        .col_expr(content_item::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(content_item::Column::Id.eq(id))
+        .filter(content_item::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        txn.rollback().await?;
+        let current = content_item::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or(EditorialError::NotFound)?;
+        return Err(EditorialError::Conflict {
+            current_version: current.version,
+        });
+    }
+    write_relations(&txn, id, input).await?;
+    write_revision(&txn, id, new_version, editor, summary, input).await?;
+    txn.commit().await?;
+    Ok(new_version)
+}
+
+/// Moves an item to `state` (a workflow action), over `expected_version`.
+///
+/// # Errors
+/// [`EditorialError::Conflict`] when the item changed since `expected_version` was read.
+pub async fn set_state(
+    db: &DatabaseConnection,
+    id: i32,
+    expected_version: i32,
+    state: State,
+    actor: i32,
+    summary: &str,
+) -> Result<i32, EditorialError> {
+    let txn = db.begin().await?;
+    let new_version = expected_version + 1;
+    let mut update = content_item::Entity::update_many()
+        .col_expr(content_item::Column::State, Expr::value(state.as_str()))
+        .col_expr(content_item::Column::Version, Expr::value(new_version))
+        .col_expr(content_item::Column::UpdatedAt, Expr::value(Utc::now()));
+    if state == State::Published {
+        update = update.col_expr(content_item::Column::PublishedAt, Expr::value(Utc::now()));
+    }
+    let updated = update
+        .filter(content_item::Column::Id.eq(id))
+        .filter(content_item::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        txn.rollback().await?;
+        let current = content_item::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or(EditorialError::NotFound)?;
+        return Err(EditorialError::Conflict {
+            current_version: current.version,
+        });
+    }
+    let record = get(&txn, id).await?;
+    write_revision(&txn, id, new_version, actor, summary, &record.input).await?;
+    txn.commit().await?;
+    Ok(new_version)
+}
+
+/// The item's history, newest first.
+///
+/// # Errors
+/// Database failure, or a snapshot that cannot be read.
+pub async fn revisions(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Vec<Revision>, EditorialError> {
+    content_revision::Entity::find()
+        .filter(content_revision::Column::ItemId.eq(id))
+        .order_by_desc(content_revision::Column::Version)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(revision_of)
+        .collect()
+}
+
+/// One revision.
+///
+/// # Errors
+/// [`EditorialError::NotFound`], database failure, or an unreadable snapshot.
+pub async fn revision(
+    db: &impl ConnectionTrait,
+    id: i32,
+    version: i32,
+) -> Result<Revision, EditorialError> {
+    let row = content_revision::Entity::find()
+        .filter(content_revision::Column::ItemId.eq(id))
+        .filter(content_revision::Column::Version.eq(version))
+        .one(db)
+        .await?
+        .ok_or(EditorialError::NotFound)?;
+    revision_of(row)
+}
+
+fn revision_of(row: content_revision::Model) -> Result<Revision, EditorialError> {
+    let snapshot = serde_json::from_str(&row.snapshot)
+        .map_err(|_| EditorialError::BadRevision(row.version))?;
+    Ok(Revision {
+        version: row.version,
+        author_id: row.author_id,
+        summary: row.summary,
+        created_at: row.created_at,
+        snapshot,
+    })
+}
+
+/// A review comment.
+#[derive(Debug, Clone)]
+pub struct Comment {
+    /// Who wrote it.
+    pub author_id: Option<i32>,
+    /// The text.
+    pub body: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Adds a review comment.
+///
+/// # Errors
+/// Database failure.
+pub async fn add_comment(
+    db: &impl ConnectionTrait,
+    id: i32,
+    author: i32,
+    body: &str,
+) -> Result<(), EditorialError> {
+    review_comment::ActiveModel {
+        item_id: Set(id),
+        author_id: Set(Some(author)),
+        body: Set(body.to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The item's review comments, oldest first.
+///
+/// # Errors
+/// Database failure.
+pub async fn comments(db: &impl ConnectionTrait, id: i32) -> Result<Vec<Comment>, EditorialError> {
+    Ok(review_comment::Entity::find()
+        .filter(review_comment::Column::ItemId.eq(id))
+        .order_by_asc(review_comment::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| Comment {
+            author_id: row.author_id,
+            body: row.body,
+            created_at: row.created_at,
+        })
+        .collect())
+}

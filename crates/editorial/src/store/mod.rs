@@ -1,0 +1,8 @@
+//! The editorial crate's tables: entities and queries. Rules live outside this module.
+
+pub mod entities;
+pub mod items;
+pub mod settings;
+pub mod topics;
+
+pub use items::{ItemRecord, Revision};

@@ -1,0 +1,190 @@
+//! Queries on topics, campaigns and topic follows.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
+    QueryFilter as _, QueryOrder as _, SqlErr,
+};
+
+use super::entities::{campaign, topic, topic_follow};
+use crate::error::EditorialError;
+
+pub use campaign::Model as Campaign;
+pub use topic::Model as Topic;
+
+/// A URL-friendly form of a name: lower-case letters and digits joined by hyphens.
+#[must_use]
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+fn taken(e: sea_orm::DbErr) -> EditorialError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => EditorialError::NameTaken,
+        _ => EditorialError::Db(e),
+    }
+}
+
+/// Every topic, by name.
+///
+/// # Errors
+/// Database failure.
+pub async fn topics(db: &impl ConnectionTrait) -> Result<Vec<Topic>, EditorialError> {
+    Ok(topic::Entity::find()
+        .order_by_asc(topic::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// Creates a topic.
+///
+/// # Errors
+/// [`EditorialError::NameTaken`], or `Invalid` for an empty name.
+pub async fn create_topic(db: &impl ConnectionTrait, name: &str) -> Result<Topic, EditorialError> {
+    let name = name.trim();
+    let slug = slugify(name);
+    if slug.is_empty() || name.chars().count() > 80 {
+        return Err(EditorialError::Invalid(vec![crate::content::FieldError {
+            field: "name".into(),
+            message_key: "editor.error_topic_name",
+        }]));
+    }
+    topic::ActiveModel {
+        slug: Set(slug),
+        name: Set(name.to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(taken)
+}
+
+/// Removes a topic (items lose it; follows end).
+///
+/// # Errors
+/// [`EditorialError::NotFound`] or database failure.
+pub async fn delete_topic(db: &impl ConnectionTrait, id: i32) -> Result<(), EditorialError> {
+    let result = topic::Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(EditorialError::NotFound);
+    }
+    Ok(())
+}
+
+/// Every campaign, by name.
+///
+/// # Errors
+/// Database failure.
+pub async fn campaigns(db: &impl ConnectionTrait) -> Result<Vec<Campaign>, EditorialError> {
+    Ok(campaign::Entity::find()
+        .order_by_asc(campaign::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// Creates a campaign.
+///
+/// # Errors
+/// [`EditorialError::NameTaken`], or `Invalid` for an empty name.
+pub async fn create_campaign(
+    db: &impl ConnectionTrait,
+    name: &str,
+    description: &str,
+) -> Result<Campaign, EditorialError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(EditorialError::Invalid(vec![crate::content::FieldError {
+            field: "name".into(),
+            message_key: "editor.error_campaign_name",
+        }]));
+    }
+    campaign::ActiveModel {
+        name: Set(name.to_owned()),
+        description: Set(description.trim().to_owned()),
+        archived: Set(false),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(taken)
+}
+
+/// Archives or reopens a campaign (items keep it).
+///
+/// # Errors
+/// [`EditorialError::NotFound`] or database failure.
+pub async fn set_campaign_archived(
+    db: &impl ConnectionTrait,
+    id: i32,
+    archived: bool,
+) -> Result<(), EditorialError> {
+    let row = campaign::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(EditorialError::NotFound)?;
+    let mut active: campaign::ActiveModel = row.into();
+    active.archived = Set(archived);
+    active.update(db).await?;
+    Ok(())
+}
+
+/// The topics a person follows.
+///
+/// # Errors
+/// Database failure.
+pub async fn followed(db: &impl ConnectionTrait, user_id: i32) -> Result<Vec<i32>, EditorialError> {
+    Ok(topic_follow::Entity::find()
+        .filter(topic_follow::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.topic_id)
+        .collect())
+}
+
+/// Replaces the topics a person follows.
+///
+/// # Errors
+/// Database failure.
+pub async fn set_followed(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    topic_ids: &[i32],
+) -> Result<(), EditorialError> {
+    topic_follow::Entity::delete_many()
+        .filter(topic_follow::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    let known: Vec<i32> = topics(db).await?.into_iter().map(|t| t.id).collect();
+    for topic_id in topic_ids.iter().filter(|id| known.contains(id)) {
+        topic_follow::ActiveModel {
+            user_id: Set(user_id),
+            topic_id: Set(*topic_id),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slugify;
+
+    #[test]
+    fn slugs_are_lower_case_words_joined_by_hyphens() {
+        assert_eq!(slugify("  Climate & Energy! "), "climate-energy");
+        assert_eq!(slugify("Écologie"), "écologie");
+        assert_eq!(slugify("!!!"), "");
+    }
+}

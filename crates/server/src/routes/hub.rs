@@ -1,0 +1,160 @@
+//! The ambassadors' hub: available content, newest first, with its meaning and suggested copy.
+
+use axum::Form;
+use axum::extract::{Path, Query};
+use axum::response::{IntoResponse, Redirect, Response};
+use chorus_editorial::hub::{self, HubQuery};
+use chorus_editorial::markdown::render_html;
+use chorus_editorial::store::items::ItemRecord;
+use chorus_editorial::store::topics;
+use chorus_editorial::{Network, measure};
+use chorus_policy::Area;
+use serde::Deserialize;
+use tera::Context;
+
+use crate::auth::CurrentUser;
+use crate::error::AppResult;
+use crate::views::Ctx;
+
+/// The hub's filters.
+#[derive(Debug, Default, Deserialize)]
+pub struct HubParams {
+    topic: Option<String>,
+    lang: Option<String>,
+    page: Option<u64>,
+    /// `all` shows every topic even when the person follows some.
+    show: Option<String>,
+}
+
+fn card(item: &ItemRecord, topic_names: &[(i32, String, String)]) -> serde_json::Value {
+    let topics: Vec<_> = topic_names
+        .iter()
+        .filter(|(id, _, _)| item.input.topic_ids.contains(id))
+        .map(|(_, name, slug)| serde_json::json!({"name": name, "slug": slug}))
+        .collect();
+    serde_json::json!({
+        "id": item.id,
+        "title": item.input.title,
+        "language": item.input.language,
+        "why_html": render_html(&item.input.why_md).as_str(),
+        "link": item.input.link_url,
+        "preview_title": item.input.preview_title,
+        "preview_description": item.input.preview_description,
+        "preview_image": item.input.preview_image_url,
+        "topics": topics,
+        "published_at": item.published_at.map(|t| t.format("%Y-%m-%d").to_string()),
+    })
+}
+
+/// `GET /hub`.
+pub async fn list(
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(params): Query<HubParams>,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    let db = &ctx.app.db;
+    let all_topics = topics::topics(db).await?;
+    let followed = topics::followed(db, user.id).await?;
+    let topic = params
+        .topic
+        .as_deref()
+        .and_then(|slug| all_topics.iter().find(|t| t.slug == slug));
+    let language = params.lang.clone().filter(|l| !l.is_empty());
+    let only_followed =
+        topic.is_none() && !followed.is_empty() && params.show.as_deref() != Some("all");
+    let query = HubQuery {
+        topic_id: topic.map(|t| t.id),
+        language: language.clone(),
+        followed_by: only_followed.then_some(user.id),
+        page: params.page.unwrap_or(1),
+    };
+    let page = hub::page(db, &query).await?;
+    let topic_names: Vec<(i32, String, String)> = all_topics
+        .iter()
+        .map(|t| (t.id, t.name.clone(), t.slug.clone()))
+        .collect();
+    let mut context = Context::new();
+    context.insert(
+        "items",
+        &page
+            .items
+            .iter()
+            .map(|i| card(i, &topic_names))
+            .collect::<Vec<_>>(),
+    );
+    context.insert("page", &page.page);
+    context.insert("pages", &page.pages);
+    context.insert("total", &page.total);
+    context.insert(
+        "topics",
+        &all_topics
+            .iter()
+            .map(|t| serde_json::json!({"slug": t.slug, "name": t.name}))
+            .collect::<Vec<_>>(),
+    );
+    context.insert("languages", &hub::languages(db).await?);
+    context.insert("topic", &topic.map(|t| t.slug.clone()));
+    context.insert("lang_filter", &language);
+    context.insert("only_followed", &only_followed);
+    context.insert("follows_any", &!followed.is_empty());
+    Ok(ctx.render("hub/list.html", context)?.into_response())
+}
+
+/// `GET /hub/items/{id}`: the item with its meaning card, preview and copy per network.
+pub async fn item(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    let db = &ctx.app.db;
+    let item = hub::item(db, id).await?;
+    let topic_names: Vec<(i32, String, String)> = topics::topics(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name, t.slug))
+        .collect();
+    let copies: Vec<_> = Network::ALL
+        .iter()
+        .map(|network| {
+            let text = item.input.copy.get(network).cloned().unwrap_or_default();
+            serde_json::json!({
+                "name": network.as_str(),
+                "label": network.display_name(),
+                "measure": measure::measure(*network, &text),
+                "text": text,
+            })
+        })
+        .collect();
+    let mut context = Context::new();
+    context.insert("item", &card(&item, &topic_names));
+    context.insert("body_html", render_html(&item.input.body_md).as_str());
+    context.insert("copies", &copies);
+    Ok(ctx.render("hub/item.html", context)?.into_response())
+}
+
+/// `GET /hub/topics`: choose the topics that shape one's hub.
+pub async fn follow_page(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    let db = &ctx.app.db;
+    let followed = topics::followed(db, user.id).await?;
+    let mut context = Context::new();
+    context.insert(
+        "topics",
+        &topics::topics(db).await?.iter().map(|t| serde_json::json!({"id": t.id, "name": t.name, "followed": followed.contains(&t.id)})).collect::<Vec<_>>(),
+    );
+    Ok(ctx.render("hub/topics.html", context)?.into_response())
+}
+
+/// `POST /hub/topics`: the ticked topics (repeated `topic` fields).
+pub async fn follow(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    let ids: Vec<i32> = pairs
+        .iter()
+        .filter(|(k, _)| k == "topic")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    topics::set_followed(&ctx.app.db, user.id, &ids).await?;
+    Ok(Redirect::to("/hub").into_response())
+}
