@@ -1,13 +1,16 @@
 //! Content: Markdown to safe HTML and per-network text, length rules per network, the editorial
-//! workflow, topics and campaigns, and the hub. Rules live in modules that do not touch the
-//! database (`content`, `workflow`, `markdown`, `measure`); entities and queries live in
-//! `store` and `hub`.
+//! workflow, topics and campaigns, link previews, curated feeds and the hub. Rules live in
+//! modules that do not touch the database (`content`, `workflow`, `markdown`, `measure`);
+//! entities and queries live in `store` and `hub`; `preview` and `feeds` fetch from the web
+//! behind an address guard.
 
 pub mod content;
 pub mod error;
+pub mod feeds;
 pub mod hub;
 pub mod markdown;
 pub mod measure;
+pub mod preview;
 pub mod store;
 pub mod workflow;
 
