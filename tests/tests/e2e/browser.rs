@@ -135,3 +135,80 @@ async fn an_admin_adds_a_colleague_in_french_in_the_browser() {
         303
     );
 }
+
+#[tokio::test]
+async fn an_editor_writes_an_item_and_watches_the_counters_change() {
+    let app = TestApp::spawn().await;
+    app.add_user("eli@example.org", "Eli", "editor").await;
+    let browser = Browser::start(390, 844).await;
+    browser
+        .goto(&app.url("/sign-in?next=%2Feditor%2Fitems%2Fnew"))
+        .await;
+    browser.type_into("#email", "eli@example.org").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button[type=submit].primary").await;
+    browser
+        .wait_for("return location.pathname === '/editor/items/new';")
+        .await;
+
+    browser
+        .type_into("#title", "Our plant runs on sunlight")
+        .await;
+    browser
+        .type_into("#body", "We opened **a solar plant**.")
+        .await;
+    browser
+        .type_into("#why", "The first step of our 2030 plan.")
+        .await;
+    browser
+        .type_into(
+            "#copy_x",
+            "Proud of this: https://example.com/a-very-long-address-that-still-counts-as-23",
+        )
+        .await;
+    // X counts the URL as 23: "Proud of this: " is 15, so 38 in all.
+    browser
+        .wait_for(
+            "return document.querySelector('[data-counter=x]').getAttribute('data-used') === '38';",
+        )
+        .await;
+    assert_eq!(browser.text("[data-counter=x] .verdict").await, "fits");
+    let preview = browser.text("[data-preview=x]").await;
+    assert!(preview.starts_with("Proud of this"), "{preview}");
+
+    browser.type_into("#copy_bluesky", &"a".repeat(301)).await;
+    browser
+        .wait_for(
+            "return document.querySelector('[data-counter=bluesky]').classList.contains('over');",
+        )
+        .await;
+    assert_eq!(
+        browser.text("[data-counter=bluesky] .verdict").await,
+        "over by 1"
+    );
+    assert_eq!(
+        browser.execute(NO_HORIZONTAL_SCROLL).await,
+        true,
+        "the editor fits a phone"
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "item editor"
+    );
+    browser.screenshot("editor-counters-390").await;
+
+    browser
+        .click("form.item-form button[type=submit].primary")
+        .await;
+    browser
+        .wait_for("return location.search.indexOf('done=created') >= 0;")
+        .await;
+    assert!(
+        browser
+            .text("[role=status]")
+            .await
+            .contains("Draft created")
+    );
+    browser.quit().await;
+}
