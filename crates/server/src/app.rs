@@ -26,6 +26,8 @@ pub struct App {
     pub views: Views,
     /// Request and pool metrics.
     pub metrics: Metrics,
+    /// Fetches link previews and feeds, only from public addresses (unless configured for tests).
+    pub fetcher: chorus_editorial::preview::PreviewFetcher,
     /// Set once at least one account exists; until then only the first-run page answers.
     initialised: AtomicBool,
 }
@@ -77,7 +79,18 @@ impl App {
         store::migrate(&db).await.map_err(StartError::Migration)?;
         let i18n = I18n::load().map_err(|e| StartError::Views(e.to_string()))?;
         let views = Views::load(i18n).map_err(|e| StartError::Views(e.to_string()))?;
+        let guard = if config.unsafe_allow_private_fetch {
+            tracing::warn!(
+                "CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH is on: previews and feeds may reach private addresses (tests only)"
+            );
+            chorus_editorial::preview::AddressGuard::allow_private_for_tests()
+        } else {
+            chorus_editorial::preview::AddressGuard::public_only()
+        };
+        let fetcher = chorus_editorial::preview::PreviewFetcher::new(guard)
+            .map_err(|e| StartError::Views(e.to_string()))?;
         Ok(Arc::new(App {
+            fetcher,
             db,
             config,
             views,

@@ -118,16 +118,26 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Whether this process runs the background worker.
     pub run_worker: bool,
+    /// How often the worker polls curated feeds.
+    pub feed_poll_interval: std::time::Duration,
+    /// Lets link previews and feeds reach private and loopback addresses. For tests only:
+    /// in production it would let anyone with an editor account probe the internal network.
+    pub unsafe_allow_private_fetch: bool,
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 6] = [
+const SETTINGS: [(&str, &str); 8] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
     ("secret_key", "CHORUS_SECRET_KEY"),
     ("log_format", "CHORUS_LOG_FORMAT"),
     ("worker", "CHORUS_WORKER"),
+    ("feed_poll_seconds", "CHORUS_FEED_POLL_SECONDS"),
+    (
+        "unsafe_allow_private_fetch",
+        "CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH",
+    ),
 ];
 
 impl Config {
@@ -197,6 +207,25 @@ impl Config {
             Some((setting, value)) => parse_bool(&setting, &value)?,
             None => true,
         };
+        let feed_poll_interval = match get("feed_poll_seconds") {
+            Some((setting, value)) => match value.trim().parse::<u64>() {
+                Ok(seconds) if (1..=86_400).contains(&seconds) => {
+                    std::time::Duration::from_secs(seconds)
+                }
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        setting,
+                        value,
+                        expected: "a number of seconds from 1 to 86400",
+                    });
+                }
+            },
+            None => std::time::Duration::from_secs(15 * 60),
+        };
+        let unsafe_allow_private_fetch = match get("unsafe_allow_private_fetch") {
+            Some((setting, value)) => parse_bool(&setting, &value)?,
+            None => false,
+        };
         let (secret_key, key_source) = match get("secret_key") {
             Some((setting, value)) => (
                 SecretKey::parse(&value).ok_or(ConfigError::Invalid {
@@ -216,6 +245,8 @@ impl Config {
             key_source,
             log_format,
             run_worker,
+            feed_poll_interval,
+            unsafe_allow_private_fetch,
         })
     }
 

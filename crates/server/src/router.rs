@@ -30,6 +30,11 @@ pub fn build(app: AppState) -> Router {
         .route("/editor", get(editor::list))
         .route("/editor/items", post(editor::create))
         .route("/editor/items/new", get(editor::new_item))
+        .route("/editor/items/preview", post(editor::fetch_preview_new))
+        .route(
+            "/editor/items/{id}/preview",
+            post(editor::fetch_preview_existing),
+        )
         .route("/editor/items/{id}", get(editor::edit).post(editor::save))
         .route("/editor/items/{id}/action", post(editor::act))
         .route("/editor/items/{id}/comments", post(editor::comment))

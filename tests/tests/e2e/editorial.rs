@@ -666,3 +666,120 @@ async fn the_measure_command_reads_stdin_and_prints_json() {
     assert!(!out.success);
     assert!(out.stderr.contains("unknown network"), "{}", out.stderr);
 }
+
+const ARTICLE: &str = r#"<!doctype html><html><head>
+<title>Fallback title</title>
+<meta property="og:title" content="Solar &amp; wind: our 2030 plan">
+<meta property="og:description" content="How we get there, step by step.">
+<meta property="og:image" content="/images/plan.png">
+</head><body>Hello</body></html>"#;
+
+#[tokio::test]
+async fn an_editor_fetches_a_link_preview_and_keeps_or_edits_it() {
+    let site = chorus_tests::web::Site::start().await;
+    site.serve("/plan", "text/html; charset=utf-8", ARTICLE);
+    let app = TestApp::spawn_with(
+        chorus_tests::TestAppOptions::default().env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
+    )
+    .await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    let link = site.url("/plan");
+    let page = editor
+        .post_form(
+            "/editor/items/preview",
+            &[
+                ("title", "Our plan"),
+                ("body", "My draft text"),
+                ("link", &link),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Preview fetched from the link"));
+    assert!(
+        page.body
+            .contains(r#"value="Solar &amp; wind: our 2030 plan""#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("How we get there, step by step."));
+    assert!(
+        page.body
+            .contains(&format!(r#"value="{}/images/plan.png""#, site.base_url))
+    );
+    assert!(
+        page.body.contains("My draft text"),
+        "the editor's text is kept"
+    );
+    assert_eq!(site.hits("/plan"), 1);
+
+    // Nothing was saved: the editor keeps the preview (or edits it) and saves.
+    let id = create_item(
+        &editor,
+        &[
+            ("title", "Our plan"),
+            ("body", "x"),
+            ("link", &link),
+            ("preview_title", "Solar & wind, edited"),
+        ],
+    )
+    .await;
+    assert!(
+        editor
+            .get(&format!("/editor/items/{id}"))
+            .await
+            .body
+            .contains("Solar &amp; wind, edited")
+    );
+
+    let missing = editor
+        .post_form(
+            "/editor/items/preview",
+            &[
+                ("title", "t"),
+                ("link", &site.url("/gone")),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(missing.status, 422);
+    assert!(missing.body.contains("HTTP status 404"), "{}", missing.body);
+}
+
+#[tokio::test]
+async fn previews_never_reach_private_addresses_and_the_form_survives_the_refusal() {
+    let site = chorus_tests::web::Site::start().await;
+    site.serve("/internal", "text/html", ARTICLE);
+    let app = TestApp::spawn().await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    for link in [
+        site.url("/internal"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://localhost:9/".to_owned(),
+    ] {
+        let page = editor
+            .post_form(
+                "/editor/items/preview",
+                &[
+                    ("title", "Kept title"),
+                    ("body", "Kept body"),
+                    ("link", &link),
+                    ("language", "en"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422, "{link}");
+        assert!(
+            page.body.contains("private or internal address"),
+            "{link}: {}",
+            page.body
+        );
+        assert!(page.body.contains(r#"value="Kept title""#) && page.body.contains("Kept body"));
+    }
+    assert_eq!(
+        site.hits("/internal"),
+        0,
+        "no request reached the internal site"
+    );
+}
