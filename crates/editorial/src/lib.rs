@@ -11,6 +11,7 @@ pub mod hub;
 pub mod markdown;
 pub mod measure;
 pub mod preview;
+pub mod sources;
 pub mod store;
 pub mod workflow;
 

@@ -8,7 +8,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::routes::{account, admin, api, assets, auth, editor, home, hub, ops, setup, topics};
+use crate::routes::{
+    account, admin, api, assets, auth, editor, home, hub, ops, setup, sources, topics,
+};
 
 /// Builds the router with its layers.
 pub fn build(app: AppState) -> Router {
@@ -54,6 +56,12 @@ pub fn build(app: AppState) -> Router {
         .route("/editor/topics/{id}/delete", post(topics::delete_topic))
         .route("/editor/campaigns", post(topics::create_campaign))
         .route(
+            "/editor/feeds",
+            get(sources::show_feeds).post(sources::add_feed),
+        )
+        .route("/editor/feeds/{id}/poll", post(sources::poll_feed))
+        .route("/editor/feeds/{id}/delete", post(sources::remove_feed))
+        .route(
             "/editor/campaigns/{id}/archive",
             post(topics::archive_campaign),
         )
@@ -61,6 +69,10 @@ pub fn build(app: AppState) -> Router {
         .route("/hub", get(hub::list))
         .route("/hub/items/{id}", get(hub::item))
         .route("/hub/topics", get(hub::follow_page).post(hub::follow))
+        .route(
+            "/hub/suggest",
+            get(sources::show_suggest).post(sources::suggest),
+        )
         // API
         .route("/api/v1/text/measure", post(api::measure_text))
         // The person's account

@@ -11,12 +11,18 @@ use crate::store;
 /// How often housekeeping runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 
+/// How often the worker looks for due periodic work.
+const TICK: Duration = Duration::from_secs(1);
+
 /// Runs until `stop` turns true.
 pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {
-    let mut ticker = tokio::time::interval(HOUSEKEEPING_EVERY);
+    let mut housekeeping_ticker = tokio::time::interval(HOUSEKEEPING_EVERY);
+    let mut ticker = tokio::time::interval(TICK);
+    let holder = format!("worker-{}", uuid::Uuid::new_v4());
     loop {
         tokio::select! {
-            _ = ticker.tick() => housekeeping(&app).await,
+            _ = housekeeping_ticker.tick() => housekeeping(&app).await,
+            _ = ticker.tick() => poll_due_feeds(&app, &holder).await,
             changed = stop.changed() => {
                 if changed.is_err() || *stop.borrow() {
                     break;
@@ -37,5 +43,48 @@ async fn housekeeping(app: &AppState) {
     }
     if let Err(e) = store::throttle::purge_older_than(&app.db, chrono::Duration::days(1)).await {
         tracing::warn!(error = %e, "could not purge sign-in counters");
+    }
+}
+
+/// Polls every feed whose last poll is older than the configured interval. One process at a
+/// time does this (a lease), and entries are claimed one by one, so nothing is imported twice.
+async fn poll_due_feeds(app: &AppState, holder: &str) {
+    let interval = app.config.feed_poll_interval;
+    let ttl = chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::minutes(15))
+        + chrono::Duration::seconds(30);
+    match chorus_editorial::store::leases::acquire(&app.db, "feeds", holder, ttl).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not take the feed lease");
+            return;
+        }
+    }
+    let feeds = match chorus_editorial::store::feeds::list(&app.db).await {
+        Ok(feeds) => feeds,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list feeds");
+            return;
+        }
+    };
+    let now = chrono::Utc::now();
+    let every = chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::minutes(15));
+    for feed in feeds
+        .iter()
+        .filter(|f| f.last_polled_at.is_none_or(|at| now - at >= every))
+    {
+        match chorus_editorial::sources::poll_feed(&app.db, &app.fetcher, feed.id).await {
+            Ok(outcome) if outcome.imported > 0 => tracing::info!(
+                feed = feed.id,
+                imported = outcome.imported,
+                "feed entries imported as drafts"
+            ),
+            Ok(outcome) => {
+                if let Some(error) = outcome.error {
+                    tracing::info!(feed = feed.id, %error, "feed poll failed");
+                }
+            }
+            Err(e) => tracing::warn!(feed = feed.id, error = %e, "feed poll failed"),
+        }
     }
 }

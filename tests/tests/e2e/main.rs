@@ -17,3 +17,4 @@ mod locale;
 mod operations;
 mod roles;
 mod setup;
+mod sources;

@@ -178,7 +178,7 @@ async fn write_revision(
     db: &impl ConnectionTrait,
     id: i32,
     version: i32,
-    author: i32,
+    author: impl Into<Option<i32>>,
     summary: &str,
     input: &ItemInput,
 ) -> Result<(), EditorialError> {
@@ -187,7 +187,7 @@ async fn write_revision(
     content_revision::ActiveModel {
         item_id: Set(id),
         version: Set(version),
-        author_id: Set(Some(author)),
+        author_id: Set(author.into()),
         summary: Set(summary.to_owned()),
         snapshot: Set(snapshot),
         created_at: Set(Utc::now()),
@@ -196,6 +196,27 @@ async fn write_revision(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// Where a draft came from, when not from an editor's own hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Written by an editor.
+    Editor,
+    /// Imported from a curated feed.
+    Feed,
+    /// Suggested by an ambassador.
+    Suggestion,
+}
+
+impl Origin {
+    fn stored(self) -> Option<&'static str> {
+        match self {
+            Origin::Editor => None,
+            Origin::Feed => Some("feed"),
+            Origin::Suggestion => Some("suggestion"),
+        }
+    }
 }
 
 /// Creates a draft; its first revision says "created".
@@ -208,6 +229,22 @@ pub async fn create(
     author: i32,
 ) -> Result<i32, EditorialError> {
     let txn = db.begin().await?;
+    let id = insert(&txn, input, Some(author), Origin::Editor, None).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Creates a draft from a feed or a suggestion, inside the caller's transaction.
+///
+/// # Errors
+/// Database failure.
+pub async fn insert(
+    txn: &impl ConnectionTrait,
+    input: &ItemInput,
+    author: Option<i32>,
+    origin: Origin,
+    suggested_by: Option<i32>,
+) -> Result<i32, EditorialError> {
     let now = Utc::now();
     let item = content_item::ActiveModel {
         title: Set(input.title.clone()),
@@ -222,20 +259,41 @@ pub async fn create(
         state: Set(State::Draft.as_str().to_owned()),
         available_from: Set(input.available_from),
         available_until: Set(input.available_until),
-        author_id: Set(Some(author)),
-        updated_by: Set(Some(author)),
+        author_id: Set(author),
+        updated_by: Set(author),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
         published_at: Set(None),
+        origin: Set(origin.stored().map(str::to_owned)),
+        suggested_by: Set(suggested_by),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    write_relations(&txn, item.id, input).await?;
-    write_revision(&txn, item.id, 1, author, "created", input).await?;
-    txn.commit().await?;
+    write_relations(txn, item.id, input).await?;
+    let summary = match origin {
+        Origin::Editor => "created",
+        Origin::Feed => "imported from a feed",
+        Origin::Suggestion => "suggested by an ambassador",
+    };
+    write_revision(txn, item.id, 1, author, summary, input).await?;
     Ok(item.id)
+}
+
+/// The items one person suggested, newest first.
+///
+/// # Errors
+/// Database failure.
+pub async fn suggested_by(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<content_item::Model>, EditorialError> {
+    Ok(content_item::Entity::find()
+        .filter(content_item::Column::SuggestedBy.eq(user_id))
+        .order_by_desc(content_item::Column::CreatedAt)
+        .all(db)
+        .await?)
 }
 
 /// Saves new content over `expected_version`, moving to `state`.

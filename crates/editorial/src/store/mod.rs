@@ -1,7 +1,9 @@
 //! The editorial crate's tables: entities and queries. Rules live outside this module.
 
 pub mod entities;
+pub mod feeds;
 pub mod items;
+pub mod leases;
 pub mod settings;
 pub mod topics;
 

@@ -44,7 +44,9 @@ pub async fn list(
                 "state": row.state,
                 "language": row.language,
                 "updated_at": row.updated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                "updated_by": row.updated_by.and_then(|id| names.get(&id)).cloned().unwrap_or_default(),
+                "updated_by": row.updated_by.and_then(|id| names.get(&id)).cloned().unwrap_or_else(|| "Chorus".to_owned()),
+                "origin": row.origin,
+                "suggested_by": row.suggested_by.and_then(|id| names.get(&id)).cloned().unwrap_or_default(),
             })
         })
         .collect();

@@ -11,6 +11,7 @@ pub mod home;
 pub mod hub;
 pub mod ops;
 pub mod setup;
+pub mod sources;
 pub mod topics;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,246 @@
+//! Curated feeds (editors) and suggestions (ambassadors): drafts that come from outside.
+
+use axum::Form;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chorus_editorial::EditorialError;
+use chorus_editorial::sources;
+use chorus_editorial::store::{feeds, items};
+use chorus_policy::Area;
+use serde::Deserialize;
+use tera::Context;
+
+use crate::auth::CurrentUser;
+use crate::error::AppResult;
+use crate::views::Ctx;
+
+/// The add-a-feed form.
+#[derive(Debug, Default, Deserialize)]
+pub struct FeedForm {
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    language: String,
+}
+
+/// Query carrying a one-off notice.
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+    imported: Option<usize>,
+}
+
+async fn feeds_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    form: &FeedForm,
+    error: Option<String>,
+    notice: Option<String>,
+) -> AppResult<Response> {
+    let list: Vec<_> = feeds::list(&ctx.app.db)
+        .await?
+        .into_iter()
+        .map(|f| serde_json::json!({
+            "id": f.id,
+            "url": f.url,
+            "title": f.title,
+            "language": f.language,
+            "last_polled_at": f.last_polled_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            "last_error": f.last_error,
+            "imported": f.entries_imported,
+        }))
+        .collect();
+    let mut context = Context::new();
+    context.insert("feeds", &list);
+    context.insert("form", &serde_json::json!({"url": form.url, "title": form.title, "language": if form.language.is_empty() { ctx.locale.tag() } else { form.language.as_str() }}));
+    context.insert("error", &error);
+    context.insert("notice", &notice);
+    ctx.render_status(status, "editor/feeds.html", context)
+}
+
+/// `GET /editor/feeds`.
+pub async fn show_feeds(
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(query): Query<DoneQuery>,
+) -> AppResult<Response> {
+    user.require(Area::Editorial)?;
+    let notice = match query.done.as_deref() {
+        Some("polled") => Some(ctx.app.views.i18n.text(
+            ctx.locale,
+            "editor.feed_polled",
+            &[("count", &query.imported.unwrap_or(0).to_string())],
+        )),
+        Some(_) => Some(ctx.t("editor.done_saved")),
+        None => None,
+    };
+    feeds_page(&ctx, StatusCode::OK, &FeedForm::default(), None, notice).await
+}
+
+/// `POST /editor/feeds`.
+pub async fn add_feed(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<FeedForm>,
+) -> AppResult<Response> {
+    user.require(Area::Editorial)?;
+    let url = form.url.trim();
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://"))
+        || url.contains(char::is_whitespace)
+    {
+        let message = ctx.t("editor.error_link");
+        return feeds_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form,
+            Some(message),
+            None,
+        )
+        .await;
+    }
+    let title = if form.title.trim().is_empty() {
+        url
+    } else {
+        form.title.trim()
+    };
+    let language = if form.language.trim().is_empty() {
+        ctx.locale.tag().to_owned()
+    } else {
+        form.language.trim().to_ascii_lowercase()
+    };
+    match feeds::add(&ctx.app.db, url, title, &language, user.id).await {
+        Ok(_) => Ok(Redirect::to("/editor/feeds?done=added").into_response()),
+        Err(EditorialError::NameTaken) => {
+            let message = ctx.t("editor.feed_exists");
+            feeds_page(
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                Some(message),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /editor/feeds/{id}/poll`: fetch now rather than wait for the worker.
+pub async fn poll_feed(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
+    user.require(Area::Editorial)?;
+    let outcome = sources::poll_feed(&ctx.app.db, &ctx.app.fetcher, id).await?;
+    Ok(Redirect::to(&format!(
+        "/editor/feeds?done=polled&imported={}",
+        outcome.imported
+    ))
+    .into_response())
+}
+
+/// `POST /editor/feeds/{id}/delete`.
+pub async fn remove_feed(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
+    user.require(Area::Editorial)?;
+    feeds::remove(&ctx.app.db, id).await?;
+    Ok(Redirect::to("/editor/feeds?done=removed").into_response())
+}
+
+/// The suggestion form.
+#[derive(Debug, Default, Deserialize)]
+pub struct SuggestForm {
+    #[serde(default)]
+    link: String,
+    #[serde(default)]
+    idea: String,
+}
+
+async fn suggest_page(
+    ctx: &Ctx,
+    user: &CurrentUser,
+    status: StatusCode,
+    form: &SuggestForm,
+    errors: std::collections::BTreeMap<String, String>,
+    notice: Option<String>,
+) -> AppResult<Response> {
+    let mine: Vec<_> = items::suggested_by(&ctx.app.db, user.id)
+        .await?
+        .into_iter()
+        .map(|item| {
+            let outcome = match item.state.as_str() {
+                "published" => "published",
+                "archived" => "declined",
+                _ => "waiting",
+            };
+            serde_json::json!({
+                "id": item.id,
+                "title": item.title,
+                "outcome": outcome,
+                "at": item.created_at.format("%Y-%m-%d").to_string(),
+            })
+        })
+        .collect();
+    let mut context = Context::new();
+    context.insert("link", &form.link);
+    context.insert("idea", &form.idea);
+    context.insert("errors", &errors);
+    context.insert("notice", &notice);
+    context.insert("suggestions", &mine);
+    ctx.render_status(status, "hub/suggest.html", context)
+}
+
+/// `GET /hub/suggest`: suggest a link or an idea, and see what became of earlier ones.
+pub async fn show_suggest(
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(query): Query<DoneQuery>,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    let notice = query.done.map(|_| ctx.t("hub.suggest_thanks"));
+    suggest_page(
+        &ctx,
+        &user,
+        StatusCode::OK,
+        &SuggestForm::default(),
+        std::collections::BTreeMap::new(),
+        notice,
+    )
+    .await
+}
+
+/// `POST /hub/suggest`.
+pub async fn suggest(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<SuggestForm>,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    match sources::suggest(
+        &ctx.app.db,
+        user.id,
+        &form.link,
+        &form.idea,
+        ctx.locale.tag(),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/hub/suggest?done=sent").into_response()),
+        Err(EditorialError::Invalid(errors)) => {
+            let errors = errors
+                .into_iter()
+                .map(|e| (e.field, ctx.t(e.message_key)))
+                .collect();
+            suggest_page(
+                &ctx,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                errors,
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
