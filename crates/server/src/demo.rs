@@ -45,14 +45,21 @@ pub async fn seed(app: &AppState) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    let mut editor_id = None;
     for (email, name, roles) in PEOPLE {
         let email = Email::parse(email)?;
         let name = DisplayName::parse(name)?;
         let password = NewPassword::parse(DEMO_PASSWORD)?;
         let roles: Roles = roles.iter().copied().collect();
-        accounts::create(&app.db, &email, &name, password, roles).await?;
+        let row = accounts::create(&app.db, &email, &name, password, roles).await?;
+        if roles.has(Role::Editor) {
+            editor_id = Some(row.id);
+        }
     }
     app.is_initialised().await?;
+    if let Some(editor) = editor_id {
+        seed_content(app, editor).await?;
+    }
     tracing::warn!(
         "demo organisation created; its accounts share a published password: do not expose this instance"
     );
@@ -65,5 +72,113 @@ pub async fn seed(app: &AppState) -> anyhow::Result<()> {
         println!("  {email:<32} ({})", roles.join(", "));
     }
     println!("password for every demo account: {DEMO_PASSWORD}");
+    Ok(())
+}
+
+/// One demo item: title, body, why it matters, link, language, topic names.
+struct DemoItem {
+    title: &'static str,
+    body: &'static str,
+    why: &'static str,
+    link: &'static str,
+    language: &'static str,
+    topics: &'static [&'static str],
+}
+
+const ITEMS: [DemoItem; 5] = [
+    DemoItem {
+        title: "Our Lyon plant now runs on sunlight",
+        body: "From today, **40% of the power** of our Lyon plant comes from the solar roof the site team designed. #energy #lyon",
+        why: "This is the first step of our *2030 plan*: every site halves its emissions. The Lyon team did it a year early; your story of how you work here is the best proof that the plan is real.",
+        link: "https://example.com/news/lyon-solar",
+        language: "en",
+        topics: &["Climate & energy"],
+    },
+    DemoItem {
+        title: "L’usine de Lyon fonctionne au soleil",
+        body: "Depuis aujourd’hui, **40 % de l’électricité** de notre usine de Lyon vient du toit solaire conçu par l’équipe du site. #énergie #lyon",
+        why: "C’est la première étape de notre *plan 2030* : chaque site divise ses émissions par deux. L’équipe de Lyon y est arrivée un an en avance ; votre regard sur votre travail ici est la meilleure preuve que le plan est réel.",
+        link: "https://example.com/fr/actus/lyon-solaire",
+        language: "fr",
+        topics: &["Climate & energy"],
+    },
+    DemoItem {
+        title: "We are hiring 40 apprentices this autumn",
+        body: "Forty apprenticeships open across our sites, in maintenance, logistics and software. Know someone who should apply?",
+        why: "Most of our team leads started as apprentices. Sharing this helps a friend or a neighbour find their way in, and you know better than any ad what the job is really like.",
+        link: "https://example.com/careers/apprentices",
+        language: "en",
+        topics: &["Careers"],
+    },
+    DemoItem {
+        title: "Nous recrutons 40 apprentis cet automne",
+        body: "Quarante contrats d’apprentissage s’ouvrent sur nos sites : maintenance, logistique et logiciel. Vous connaissez quelqu’un qui devrait postuler ?",
+        why: "La plupart de nos responsables d’équipe ont commencé en apprentissage. Partager, c’est aider un proche à trouver sa voie, et vous savez mieux qu’une annonce ce que le métier est vraiment.",
+        link: "https://example.com/fr/carrieres/apprentis",
+        language: "fr",
+        topics: &["Careers"],
+    },
+    DemoItem {
+        title: "Volunteering day: 1,200 hours for local charities",
+        body: "Last Friday, 300 of us spent the day with twelve local charities. Photos and stories on the blog.",
+        why: "Nobody asked for a post: the day itself was the point. If you took part and want to say why it mattered to you, your words will mean more than ours.",
+        link: "https://example.com/news/volunteering-day",
+        language: "en",
+        topics: &["Community"],
+    },
+];
+
+/// Topics, a campaign and published items in English and French, so the hub is alive.
+async fn seed_content(app: &AppState, editor: i32) -> anyhow::Result<()> {
+    use chorus_editorial::content::ItemInput;
+    use chorus_editorial::store::{items, topics};
+    use chorus_editorial::workflow::State;
+
+    let mut topic_ids = std::collections::HashMap::new();
+    for name in ["Climate & energy", "Careers", "Community"] {
+        let topic = topics::create_topic(&app.db, name).await?;
+        topic_ids.insert(name, topic.id);
+    }
+    let campaign = topics::create_campaign(
+        &app.db,
+        "Plan 2030",
+        "Our sites halve their emissions by 2030.",
+    )
+    .await?;
+    for item in ITEMS {
+        let mut input = ItemInput {
+            title: item.title.to_owned(),
+            body_md: item.body.to_owned(),
+            why_md: item.why.to_owned(),
+            link_url: Some(item.link.to_owned()),
+            preview_title: Some(item.title.to_owned()),
+            preview_description: None,
+            preview_image_url: None,
+            language: item.language.to_owned(),
+            campaign_id: item
+                .topics
+                .contains(&"Climate & energy")
+                .then_some(campaign.id),
+            topic_ids: item
+                .topics
+                .iter()
+                .filter_map(|t| topic_ids.get(t).copied())
+                .collect(),
+            available_from: None,
+            available_until: None,
+            copy: std::collections::BTreeMap::new(),
+        };
+        input.fill_missing_copy();
+        let id = items::create(&app.db, &input, editor).await?;
+        items::set_state(
+            &app.db,
+            id,
+            1,
+            State::Published,
+            editor,
+            "state draft → published",
+        )
+        .await?;
+    }
     Ok(())
 }

@@ -212,3 +212,53 @@ async fn an_editor_writes_an_item_and_watches_the_counters_change() {
     );
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn an_ambassador_browses_the_demo_hub_and_opens_an_item_on_a_phone() {
+    let app = TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo")).await;
+    let browser = Browser::start(390, 844).await;
+    browser.goto(&app.url("/sign-in")).await;
+    browser
+        .type_into("#email", "ambassador@demo.chorus.test")
+        .await;
+    browser.type_into("#password", "chorus-demo-2026").await;
+    browser.click("button[type=submit].primary").await;
+    browser
+        .wait_for("return location.pathname === '/hub';")
+        .await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("Our Lyon plant now runs on sunlight")
+    );
+    assert_eq!(
+        browser.execute(NO_HORIZONTAL_SCROLL).await,
+        true,
+        "the hub fits a phone"
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "hub with items"
+    );
+    browser.screenshot("hub-demo-390").await;
+
+    browser.click(".hub-item h2 a").await;
+    browser
+        .wait_for("return location.pathname.indexOf('/hub/items/') === 0;")
+        .await;
+    assert!(browser.text("main").await.contains("Suggested copy"));
+    assert_eq!(
+        browser.execute(NO_HORIZONTAL_SCROLL).await,
+        true,
+        "the item fits a phone"
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "hub item"
+    );
+    browser.screenshot("hub-item-390").await;
+    browser.quit().await;
+}

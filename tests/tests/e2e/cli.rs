@@ -169,6 +169,30 @@ async fn serve_demo_creates_one_person_per_role_once_and_they_can_sign_in() {
         assert_eq!(page.status, 303, "{email}");
         assert_eq!(client.get_follow("/").await.path(), home, "{email}");
     }
+    // A living hub: published items in English and French, with their meaning.
+    let amir = app.client();
+    amir.sign_in("ambassador@demo.chorus.test", &password).await;
+    let hub = amir.get("/hub").await;
+    assert!(
+        hub.body.contains("Our Lyon plant now runs on sunlight"),
+        "{}",
+        hub.body
+    );
+    assert!(hub.body.contains("L’usine de Lyon fonctionne au soleil"));
+    assert!(hub.body.contains("Why it matters"));
+    assert!(
+        amir.get("/hub?lang=fr")
+            .await
+            .body
+            .contains("Nous recrutons 40 apprentis")
+    );
+    assert!(
+        amir.get("/hub?topic=careers")
+            .await
+            .body
+            .contains("We are hiring 40 apprentices")
+    );
+
     assert!(app.terminate().await);
     app.restart(&["--demo"]).await;
     assert!(
