@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod hub;
 pub mod markdown;
 pub mod measure;
+pub mod media;
 pub mod preview;
 pub mod sources;
 pub mod store;
