@@ -1,11 +1,44 @@
-//! Chorus's rules as pure code, with no I/O: who may enter which area, and (as the product
-//! grows) consent, visibility choices, the minimum group size and advice on a draft.
+//! Chorus's rules as pure code, with no I/O: who may enter which area, guidelines and consent,
+//! visibility choices, the minimum group size (and the guard against figures that reveal a
+//! person by difference), disclosure, advice on a draft, the OAuth scopes each network may be
+//! asked for, and the proof that a person chose to publish.
 //!
 //! Nothing here knows about the web, the database or HTTP clients, so every rule is tested
 //! without them and the rest of the system can only show what these types allow.
 
-pub mod network;
-pub mod roles;
+use serde::{Deserialize, Serialize};
 
+pub mod advice;
+pub mod consent;
+pub mod difference;
+pub mod disclosure;
+pub mod error;
+pub mod group_size;
+pub mod network;
+pub mod publishing;
+pub mod roles;
+pub mod scopes;
+pub mod visibility;
+
+pub use advice::{Advice, Draft, NEARLY_IDENTICAL_PERCENT, advise, blocks_publishing};
+pub use consent::{ConsentReceipt, ConsentState, GuidelineVersion, default_guidelines};
+pub use difference::{DifferenceGuard, Population};
+pub use disclosure::{Disclosure, Disclosures, contains_disclosure};
+pub use error::PolicyError;
+pub use group_size::{
+    AggregateTable, Contribution, Figure, FigureStatus, GroupFigure, Measure, MinGroupSize,
+};
 pub use network::{Network, UnknownNetwork};
+pub use publishing::{PersonalAction, PublishKind, ReminderPreference};
 pub use roles::{Area, Role, Roles, UnknownRole};
+pub use scopes::{check_requested, scope_parameter, scope_separator, scopes};
+pub use visibility::{
+    Audience, Detail, Named, PersonalDatum, TransparencyRow, VisibilityChoices, audience,
+    transparency,
+};
+
+/// An opaque id for a person, as the database stores it. It goes into the rules (who
+/// contributed to a figure, who chose to publish) and never comes out of a figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PersonId(pub u64);

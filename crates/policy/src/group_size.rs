@@ -1,0 +1,386 @@
+//! The minimum group size: the only way to turn activity of people into a figure that an analyst
+//! or an editor sees.
+//!
+//! An organisation sets `k` (default 5, never below 3). [`MinGroupSize::aggregate`] sums
+//! [`Contribution`]s per group and returns an [`AggregateTable`] whose figures are each either
+//! shown (at least `k` distinct people behind it), "fewer than k", or withheld. Groups of fewer
+//! than `k` people are folded into one "other" bucket, itself shown only with `k` people or more.
+//! When exactly one cell would be hidden while the total is shown, the hidden value would be
+//! the total minus the others, so the smallest shown group is withheld as well (the total is the
+//! figure people most need, so it is the one kept). The smallest is chosen by its number of
+//! people, not by its value, so tables of different measures over the same rows hide the same
+//! cells. When a grouping counts one record in several groups (an item under two topics), two
+//! figures of the same table could differ by a few people, so the smaller of any such pair is
+//! withheld as well.
+//!
+//! The table has private fields, no person ids and no public constructor: a figure about people
+//! can only come out of this module. Figures across several tables are checked by
+//! [`crate::DifferenceGuard`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::difference::{Population, people_apart};
+use crate::{PersonId, PolicyError};
+
+/// The organisation's minimum group size `k`: no figure about fewer than `k` people is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "usize", into = "usize")]
+pub struct MinGroupSize(usize);
+
+impl MinGroupSize {
+    /// The smallest `k` an organisation may choose.
+    pub const FLOOR: usize = 3;
+    /// The `k` of a new installation.
+    pub const DEFAULT: usize = 5;
+
+    /// Checks an organisation's setting.
+    ///
+    /// # Errors
+    /// [`PolicyError::GroupSizeTooSmall`] when `k` is below [`Self::FLOOR`].
+    pub fn new(k: usize) -> Result<Self, PolicyError> {
+        if k < Self::FLOOR {
+            return Err(PolicyError::GroupSizeTooSmall { requested: k });
+        }
+        Ok(MinGroupSize(k))
+    }
+
+    /// The number `k`.
+    pub fn get(self) -> usize {
+        self.0
+    }
+
+    /// Sums `rows` per group under this minimum group size. See the module documentation for
+    /// the rules; [`crate::DifferenceGuard::aggregate`] is the same with checks across figures.
+    pub fn aggregate<K, V>(
+        self,
+        rows: impl IntoIterator<Item = Contribution<K, V>>,
+    ) -> AggregateTable<K, V>
+    where
+        K: Ord + Clone,
+        V: Measure,
+    {
+        self.build(rows).0
+    }
+
+    /// The table and the populations behind each figure it shows, for the difference guard.
+    pub(crate) fn build<K, V>(
+        self,
+        rows: impl IntoIterator<Item = Contribution<K, V>>,
+    ) -> (AggregateTable<K, V>, Vec<Population>)
+    where
+        K: Ord + Clone,
+        V: Measure,
+    {
+        let k = self.0;
+        let mut groups: BTreeMap<K, Tally<V>> = BTreeMap::new();
+        for row in rows {
+            groups
+                .entry(row.group)
+                .or_default()
+                .add(row.person, row.record, row.value);
+        }
+        let mut listed: Vec<(K, Tally<V>)> = Vec::new();
+        let mut other: Option<Tally<V>> = None;
+        let mut total = Tally::default();
+        for (key, tally) in groups {
+            total.merge(&tally);
+            if tally.people.len() >= k {
+                listed.push((key, tally));
+            } else {
+                other.get_or_insert_with(Tally::default).merge(&tally);
+            }
+        }
+        // One slot per figure: the listed groups, then "other" if any, then the total.
+        let mut slots: Vec<(&Tally<V>, Cell<V>)> = listed
+            .iter()
+            .map(|(_, tally)| tally)
+            .chain(other.as_ref())
+            .chain([&total])
+            .map(|tally| (tally, first_look(tally, k)))
+            .collect();
+        let records_in_cells: usize = slots
+            .iter()
+            .rev()
+            .skip(1)
+            .map(|(t, _)| t.records.len())
+            .sum();
+        withhold_until_safe(&mut slots, k, records_in_cells != total.records.len());
+        let populations = slots
+            .iter()
+            .filter(|(_, cell)| matches!(cell, Cell::Shown { .. }))
+            .map(|(tally, _)| Population::from_records(tally.records.clone()))
+            .collect();
+        let mut cells = slots.into_iter().map(|(_, cell)| Figure(cell));
+        let groups = listed
+            .iter()
+            .zip(cells.by_ref())
+            .map(|((key, _), figure)| GroupFigure {
+                key: key.clone(),
+                figure,
+            })
+            .collect();
+        let other = other.as_ref().and_then(|_| cells.next());
+        let total = cells.next().unwrap_or(Figure(Cell::FewerThanMinimum { k }));
+        (
+            AggregateTable {
+                k,
+                groups,
+                other,
+                total,
+            },
+            populations,
+        )
+    }
+}
+
+/// A figure as its own number of people allows: shown from `k` people, "fewer than k" below.
+fn first_look<V: Measure>(tally: &Tally<V>, k: usize) -> Cell<V> {
+    if tally.people.len() >= k {
+        Cell::Shown {
+            people: tally.people.len(),
+            value: tally.value,
+        }
+    } else {
+        Cell::FewerThanMinimum { k }
+    }
+}
+
+/// Withholds figures until none can be worked out from the others; the last slot is the total.
+///
+/// 1. Complementary suppression: with exactly one cell hidden and the total shown, the hidden
+///    cell is the total minus the rest, so the smallest shown cell (by people) is withheld too.
+/// 2. When records are counted in several groups (an item with two topics), two figures can
+///    differ by a few people's records; the smaller of any two figures of the table that differ
+///    by 1 to `k - 1` people is withheld (never the total). When every record is in one group,
+///    rule 1 alone already keeps every two figures `k` people apart (a property test checks it),
+///    so the pairwise comparison is skipped.
+fn withhold_until_safe<V: Measure>(
+    slots: &mut [(&Tally<V>, Cell<V>)],
+    k: usize,
+    overlapping: bool,
+) {
+    let Some(total) = slots.len().checked_sub(1) else {
+        return;
+    };
+    let shown = |cell: &Cell<V>| matches!(cell, Cell::Shown { .. });
+    loop {
+        let hidden = slots[..total]
+            .iter()
+            .filter(|(_, cell)| !shown(cell))
+            .count();
+        if shown(&slots[total].1) && hidden == 1 {
+            let smallest = (0..total)
+                .filter(|&i| shown(&slots[i].1))
+                .min_by_key(|&i| slots[i].0.people.len());
+            slots[smallest.unwrap_or(total)].1 = Cell::Withheld;
+            continue;
+        }
+        if overlapping {
+            let visible: Vec<usize> = (0..slots.len()).filter(|&i| shown(&slots[i].1)).collect();
+            let too_close = visible.iter().enumerate().find_map(|(n, &a)| {
+                visible[n + 1..].iter().find_map(|&b| {
+                    let apart = people_apart(&slots[a].0.records, &slots[b].0.records);
+                    let smaller = if b == total || slots[a].0.people.len() < slots[b].0.people.len()
+                    {
+                        a
+                    } else {
+                        b
+                    };
+                    (1..k).contains(&apart).then_some(smaller)
+                })
+            });
+            if let Some(index) = too_close {
+                slots[index].1 = Cell::Withheld;
+                continue;
+            }
+        }
+        return;
+    }
+}
+
+impl Default for MinGroupSize {
+    fn default() -> Self {
+        MinGroupSize(Self::DEFAULT)
+    }
+}
+
+impl TryFrom<usize> for MinGroupSize {
+    type Error = PolicyError;
+
+    fn try_from(k: usize) -> Result<Self, Self::Error> {
+        MinGroupSize::new(k)
+    }
+}
+
+impl From<MinGroupSize> for usize {
+    fn from(k: MinGroupSize) -> usize {
+        k.0
+    }
+}
+
+/// A quantity that can be summed into a figure: shares, clicks, or a struct of both.
+pub trait Measure: Copy + Default {
+    /// The sum of two amounts. Implementations should saturate rather than overflow.
+    #[must_use]
+    fn plus(self, other: Self) -> Self;
+}
+
+impl Measure for u64 {
+    fn plus(self, other: Self) -> Self {
+        self.saturating_add(other)
+    }
+}
+
+impl Measure for u32 {
+    fn plus(self, other: Self) -> Self {
+        self.saturating_add(other)
+    }
+}
+
+/// One person's contribution to a group: the input of [`MinGroupSize::aggregate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contribution<K, V> {
+    /// The group it counts in (a network, a topic, a week...).
+    pub group: K,
+    /// Who contributed. Never part of the output.
+    pub person: PersonId,
+    /// What was measured, such as a share id or a share and hour. The difference guard
+    /// compares figures record by record, so two time windows that differ only by one person's
+    /// late share are told apart. Use 0 everywhere to compare people only.
+    pub record: u64,
+    /// The measured amount.
+    pub value: V,
+}
+
+/// The running sum of one group while a table is built.
+#[derive(Debug, Clone, Default)]
+struct Tally<V> {
+    people: BTreeSet<PersonId>,
+    records: BTreeSet<(PersonId, u64)>,
+    value: V,
+}
+
+impl<V: Measure> Tally<V> {
+    fn add(&mut self, person: PersonId, record: u64, value: V) {
+        self.people.insert(person);
+        self.records.insert((person, record));
+        self.value = self.value.plus(value);
+    }
+
+    fn merge(&mut self, other: &Tally<V>) {
+        self.people.extend(other.people.iter().copied());
+        self.records.extend(other.records.iter().copied());
+        self.value = self.value.plus(other.value);
+    }
+}
+
+/// Whether a figure may be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FigureStatus {
+    /// At least `k` distinct people are behind it.
+    Shown,
+    /// Fewer than `k` people are behind it: shown as "fewer than k".
+    FewerThanMinimum,
+    /// Large enough, but hidden so that a smaller hidden figure cannot be worked out from it.
+    Withheld,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+enum Cell<V> {
+    Shown { people: usize, value: V },
+    FewerThanMinimum { k: usize },
+    Withheld,
+}
+
+/// One figure of an [`AggregateTable`], built only by this module.
+///
+/// It serialises as `{"status":"shown","people":7,"value":12}`,
+/// `{"status":"fewer_than_minimum","k":5}` or `{"status":"withheld"}`; it cannot be deserialised,
+/// because that would be a way to build one without the rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Figure<V>(Cell<V>);
+
+impl<V: Copy> Figure<V> {
+    /// Whether the figure may be read.
+    pub fn status(&self) -> FigureStatus {
+        match self.0 {
+            Cell::Shown { .. } => FigureStatus::Shown,
+            Cell::FewerThanMinimum { .. } => FigureStatus::FewerThanMinimum,
+            Cell::Withheld => FigureStatus::Withheld,
+        }
+    }
+
+    /// The summed value, when it may be shown.
+    pub fn value(&self) -> Option<V> {
+        match self.0 {
+            Cell::Shown { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// How many distinct people are behind it, when it may be shown (always at least `k`).
+    pub fn people(&self) -> Option<usize> {
+        match self.0 {
+            Cell::Shown { people, .. } => Some(people),
+            _ => None,
+        }
+    }
+}
+
+/// A group's key with its figure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupFigure<K, V> {
+    key: K,
+    figure: Figure<V>,
+}
+
+impl<K, V> GroupFigure<K, V> {
+    /// The group.
+    pub fn key(&self) -> &K {
+        &self.key
+    }
+
+    /// Its figure.
+    pub fn figure(&self) -> &Figure<V> {
+        &self.figure
+    }
+}
+
+/// Figures per group, "other" and the total, with every rule of the minimum group size applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AggregateTable<K, V> {
+    k: usize,
+    groups: Vec<GroupFigure<K, V>>,
+    other: Option<Figure<V>>,
+    total: Figure<V>,
+}
+
+impl<K, V> AggregateTable<K, V> {
+    /// The groups of at least `k` people, in key order (some may be withheld).
+    pub fn groups(&self) -> &[GroupFigure<K, V>] {
+        &self.groups
+    }
+
+    /// The groups of fewer than `k` people folded together, if there were any.
+    pub fn other(&self) -> Option<&Figure<V>> {
+        self.other.as_ref()
+    }
+
+    /// All rows together.
+    pub fn total(&self) -> &Figure<V> {
+        &self.total
+    }
+
+    /// The `k` the table was built with, for the "fewer than k" label.
+    pub fn min_group_size(&self) -> usize {
+        self.k
+    }
+}
+
+#[cfg(test)]
+mod tests;
