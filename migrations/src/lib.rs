@@ -10,6 +10,7 @@ mod m20260101_000002_create_sessions;
 mod m20260101_000003_create_sign_in_throttle;
 mod m20260201_000001_create_editorial;
 mod m20260201_000002_create_sources;
+mod m20260201_000003_create_media;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000003_create_sign_in_throttle::Migration),
             Box::new(m20260201_000001_create_editorial::Migration),
             Box::new(m20260201_000002_create_sources::Migration),
+            Box::new(m20260201_000003_create_media::Migration),
         ]
     }
 }

@@ -46,21 +46,31 @@ pub fn clean(bytes: &[u8]) -> Result<CleanImage, MediaError> {
     let data = Bytes::copy_from_slice(bytes);
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         let mut jpeg = Jpeg::from_bytes(data).map_err(|_| MediaError::Corrupt)?;
-        jpeg.segments_mut().retain(|segment| keep_jpeg_segment(segment.marker(), segment.contents()));
-        return Ok(CleanImage { content_type: "image/jpeg", bytes: jpeg.encoder().bytes().to_vec() });
+        jpeg.segments_mut()
+            .retain(|segment| keep_jpeg_segment(segment.marker(), segment.contents()));
+        return Ok(CleanImage {
+            content_type: "image/jpeg",
+            bytes: jpeg.encoder().bytes().to_vec(),
+        });
     }
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         let mut png = Png::from_bytes(data).map_err(|_| MediaError::Corrupt)?;
         for kind in [*b"eXIf", *b"tEXt", *b"iTXt", *b"zTXt", *b"tIME"] {
             png.remove_chunks_by_type(kind);
         }
-        return Ok(CleanImage { content_type: "image/png", bytes: png.encoder().bytes().to_vec() });
+        return Ok(CleanImage {
+            content_type: "image/png",
+            bytes: png.encoder().bytes().to_vec(),
+        });
     }
     if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         let mut webp = WebP::from_bytes(data).map_err(|_| MediaError::Corrupt)?;
         webp.set_exif(None);
         webp.remove_chunks_by_id(*b"XMP ");
-        return Ok(CleanImage { content_type: "image/webp", bytes: webp.encoder().bytes().to_vec() });
+        return Ok(CleanImage {
+            content_type: "image/webp",
+            bytes: webp.encoder().bytes().to_vec(),
+        });
     }
     Err(MediaError::Unsupported)
 }
@@ -92,7 +102,10 @@ mod tests {
             out.extend_from_slice(body);
         };
         segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-        segment(0xE1, b"Exif\0\0MM\0*GPS 45.7640N 4.8357E home of the photographer");
+        segment(
+            0xE1,
+            b"Exif\0\0MM\0*GPS 45.7640N 4.8357E home of the photographer",
+        );
         segment(0xFE, b"taken by Ana on her phone");
         segment(0xDB, &[0u8; 65]);
         segment(0xC0, &[8, 0, 16, 0, 16, 1, 1, 0x11, 0]);
@@ -109,9 +122,16 @@ mod tests {
         let text = String::from_utf8_lossy(&clean.bytes);
         assert!(!text.contains("GPS") && !text.contains("Exif") && !text.contains("taken by Ana"));
         assert!(text.contains("JFIF"));
-        assert!(clean.bytes.windows(3).any(|w| w == [0x12, 0x34, 0x56]), "scan data kept");
+        assert!(
+            clean.bytes.windows(3).any(|w| w == [0x12, 0x34, 0x56]),
+            "scan data kept"
+        );
         assert!(clean.bytes.ends_with(&[0xFF, 0xD9]));
-        assert_eq!(super::clean(&clean.bytes).unwrap(), clean, "cleaning is idempotent");
+        assert_eq!(
+            super::clean(&clean.bytes).unwrap(),
+            clean,
+            "cleaning is idempotent"
+        );
     }
 
     fn crc32(bytes: &[u8]) -> u32 {
@@ -119,15 +139,19 @@ mod tests {
         for byte in bytes {
             crc ^= u32::from(*byte);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
     }
 
-    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    fn png_chunk(kind: [u8; 4], data: &[u8]) -> Vec<u8> {
         let mut out = u32::try_from(data.len()).unwrap().to_be_bytes().to_vec();
-        out.extend_from_slice(kind);
+        out.extend_from_slice(&kind);
         out.extend_from_slice(data);
         let mut covered = kind.to_vec();
         covered.extend_from_slice(data);
@@ -138,11 +162,14 @@ mod tests {
     #[test]
     fn png_text_and_exif_chunks_are_removed() {
         let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        png.extend(png_chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]));
-        png.extend(png_chunk(b"tEXt", b"Author\0Ana Lima"));
-        png.extend(png_chunk(b"eXIf", b"MM\0*GPS"));
-        png.extend(png_chunk(b"IDAT", &[1, 2, 3]));
-        png.extend(png_chunk(b"IEND", &[]));
+        png.extend(png_chunk(
+            *b"IHDR",
+            &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0],
+        ));
+        png.extend(png_chunk(*b"tEXt", b"Author\0Ana Lima"));
+        png.extend(png_chunk(*b"eXIf", b"MM\0*GPS"));
+        png.extend(png_chunk(*b"IDAT", &[1, 2, 3]));
+        png.extend(png_chunk(*b"IEND", &[]));
         let clean = clean(&png).unwrap();
         assert_eq!(clean.content_type, "image/png");
         let text = String::from_utf8_lossy(&clean.bytes);
@@ -152,9 +179,15 @@ mod tests {
 
     #[test]
     fn other_files_and_oversized_ones_are_refused() {
-        assert_eq!(clean(b"<svg onload=alert(1)>"), Err(MediaError::Unsupported));
+        assert_eq!(
+            clean(b"<svg onload=alert(1)>"),
+            Err(MediaError::Unsupported)
+        );
         assert_eq!(clean(b"GIF89a...."), Err(MediaError::Unsupported));
         assert_eq!(clean(&vec![0xFF; MAX_BYTES + 1]), Err(MediaError::TooLarge));
-        assert_eq!(clean(&[0xFF, 0xD8, 0xFF, 0xE0, 0x00]), Err(MediaError::Corrupt));
+        assert_eq!(
+            clean(&[0xFF, 0xD8, 0xFF, 0xE0, 0x00]),
+            Err(MediaError::Corrupt)
+        );
     }
 }

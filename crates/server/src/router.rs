@@ -9,7 +9,7 @@ use tower_http::trace::TraceLayer;
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::routes::{
-    account, admin, api, assets, auth, editor, home, hub, ops, setup, sources, topics,
+    account, admin, api, assets, auth, editor, home, hub, media, ops, setup, sources, topics,
 };
 
 /// Builds the router with its layers.
@@ -40,6 +40,17 @@ pub fn build(app: AppState) -> Router {
         .route("/editor/items/{id}", get(editor::edit).post(editor::save))
         .route("/editor/items/{id}/action", post(editor::act))
         .route("/editor/items/{id}/comments", post(editor::comment))
+        .route(
+            "/editor/items/{id}/images",
+            post(media::upload).layer(axum::extract::DefaultBodyLimit::max(
+                chorus_editorial::media::MAX_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/editor/items/{id}/images/{media}/delete",
+            post(media::remove),
+        )
+        .route("/media/{id}", get(media::serve))
         .route("/editor/items/{id}/revisions", get(editor::revisions))
         .route(
             "/editor/items/{id}/revisions/{version}",

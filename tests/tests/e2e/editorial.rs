@@ -783,3 +783,145 @@ async fn previews_never_reach_private_addresses_and_the_form_survives_the_refusa
         "no request reached the internal site"
     );
 }
+
+/// A structurally valid JPEG carrying an EXIF segment with a GPS position and a comment.
+fn jpeg_with_exif() -> Vec<u8> {
+    let mut out = vec![0xFF, 0xD8];
+    let mut segment = |marker: u8, body: &[u8]| {
+        out.extend_from_slice(&[0xFF, marker]);
+        out.extend_from_slice(&u16::try_from(body.len() + 2).unwrap().to_be_bytes());
+        out.extend_from_slice(body);
+    };
+    segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    segment(0xE1, b"Exif\0\0MM\0*GPS 45.7640N 4.8357E");
+    segment(0xFE, b"taken by Ana on her phone");
+    segment(0xDB, &[0u8; 65]);
+    segment(0xC0, &[8, 0, 16, 0, 16, 1, 1, 0x11, 0]);
+    segment(0xDA, &[1, 1, 0, 0, 63, 0]);
+    out.extend_from_slice(&[0x12, 0x34, 0x56, 0xFF, 0xD9]);
+    out
+}
+
+async fn upload(editor: &Client, id: i32, bytes: Vec<u8>, name: &str, alt: &str) -> Page {
+    let token = editor.token().await;
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        )
+        .text("alt", alt.to_owned());
+    let response = editor
+        .http()
+        .post(editor.url(&format!("/editor/items/{id}/images?csrf_token={token}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    Page {
+        status: response.status().as_u16(),
+        url: response.url().to_string(),
+        headers: response.headers().clone(),
+        body: response.text().await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn images_are_checked_stripped_of_location_and_shown_only_where_allowed() {
+    let app = TestApp::spawn().await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    let ana = app.signed_in("ana@example.org", "analyst").await;
+    let id = create_item(&editor, &[("title", "With a picture"), ("body", "x")]).await;
+
+    let svg = upload(
+        &editor,
+        id,
+        b"<svg onload=alert(1)></svg>".to_vec(),
+        "x.svg",
+        "A drawing",
+    )
+    .await;
+    assert_eq!(
+        svg.location(),
+        format!("/editor/items/{id}?image_error=unsupported#images")
+    );
+    assert!(
+        editor
+            .get(&svg.location())
+            .await
+            .body
+            .contains("Only JPEG, PNG and WebP images are accepted")
+    );
+    let no_alt = upload(&editor, id, jpeg_with_exif(), "photo.jpg", "  ").await;
+    assert_eq!(
+        no_alt.location(),
+        format!("/editor/items/{id}?image_error=alt#images")
+    );
+    let without_token = editor
+        .http()
+        .post(editor.url(&format!("/editor/items/{id}/images")))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .part("file", reqwest::multipart::Part::bytes(jpeg_with_exif()))
+                .text("alt", "x"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        without_token.status(),
+        403,
+        "uploads need the CSRF token too"
+    );
+
+    let done = upload(
+        &editor,
+        id,
+        jpeg_with_exif(),
+        "photo.jpg",
+        "Solar panels on the roof",
+    )
+    .await;
+    assert_eq!(
+        done.location(),
+        format!("/editor/items/{id}?done=image#images")
+    );
+    let page = editor.get(&format!("/editor/items/{id}")).await;
+    assert!(page.body.contains(r#"alt="Solar panels on the roof""#));
+    let start = page.body.find("/media/").unwrap() + "/media/".len();
+    let media_id: String = page.body[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+
+    let image = editor
+        .http()
+        .get(editor.url(&format!("/media/{media_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(image.headers()["content-type"], "image/jpeg");
+    assert_eq!(image.headers()["x-content-type-options"], "nosniff");
+    let bytes = image.bytes().await.unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        !text.contains("GPS") && !text.contains("taken by Ana"),
+        "metadata stripped"
+    );
+    assert!(bytes.starts_with(&[0xFF, 0xD8]) && bytes.ends_with(&[0xFF, 0xD9]));
+
+    assert_eq!(
+        amir.get(&format!("/media/{media_id}")).await.status,
+        404,
+        "not while the item is a draft"
+    );
+    publish(&editor, id).await;
+    assert_eq!(amir.get(&format!("/media/{media_id}")).await.status, 200);
+    assert!(
+        amir.get(&format!("/hub/items/{id}"))
+            .await
+            .body
+            .contains(&format!(r#"src="/media/{media_id}""#))
+    );
+    assert_eq!(ana.get(&format!("/media/{media_id}")).await.status, 404);
+}

@@ -265,3 +265,27 @@ pub mod task_lease {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `media`: images of content items, metadata already stripped.
+pub mod media {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "media")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub item_id: i32,
+        pub content_type: String,
+        pub data: Vec<u8>,
+        pub alt: String,
+        pub size: i32,
+        pub uploaded_by: Option<i32>,
+        pub created_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

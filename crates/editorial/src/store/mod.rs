@@ -4,6 +4,7 @@ pub mod entities;
 pub mod feeds;
 pub mod items;
 pub mod leases;
+pub mod media;
 pub mod settings;
 pub mod topics;
 

@@ -97,6 +97,7 @@ struct FormPage<'a> {
     version: Option<i32>,
     notice: Option<String>,
     conflict: Option<i32>,
+    image_error: Option<&'static str>,
 }
 
 async fn render_form(
@@ -175,7 +176,19 @@ async fn render_form(
             }),
         );
         context.insert("comments", &comments);
+        let images: Vec<_> = chorus_editorial::store::media::for_item(db, item.id)
+            .await?
+            .into_iter()
+            .map(|m| serde_json::json!({"id": m.id, "alt": m.alt, "size_kb": m.size / 1024}))
+            .collect();
+        context.insert("images", &images);
     }
+    context.insert(
+        "image_error",
+        &page
+            .image_error
+            .map(|reason| ctx.t(&format!("editor.image_error_{reason}"))),
+    );
     ctx.render_status(status, "editor/form.html", context)
 }
 
@@ -193,6 +206,7 @@ fn field_errors(
 #[derive(Debug, Default, Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
+    image_error: Option<String>,
 }
 
 /// `GET /editor/items/new`.
@@ -213,6 +227,7 @@ pub async fn new_item(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
             version: None,
             notice: None,
             conflict: None,
+            image_error: None,
         },
     )
     .await
@@ -244,6 +259,7 @@ pub async fn create(
                     version: None,
                     notice: None,
                     conflict: None,
+                    image_error: None,
                 },
             )
             .await
@@ -276,6 +292,7 @@ pub async fn edit(
             version: Some(item.version),
             notice,
             conflict: None,
+            image_error: image_error_reason(query.image_error.as_deref()),
         },
     )
     .await
@@ -291,6 +308,8 @@ fn notice_key(done: &str) -> &'static str {
         "return_to_draft" => "return_to_draft",
         "archive" => "archive",
         "reopen" => "reopen",
+        "image" => "image",
+        "image_removed" => "image_removed",
         _ => "saved",
     }
 }
@@ -325,6 +344,7 @@ pub async fn save(
                     version: Some(version),
                     notice: None,
                     conflict: None,
+                    image_error: None,
                 },
             )
             .await;
@@ -357,6 +377,7 @@ pub async fn save(
                     version: Some(version),
                     notice: None,
                     conflict: Some(current_version),
+                    image_error: None,
                 },
             )
             .await
@@ -612,6 +633,7 @@ pub async fn fetch_preview(
             version,
             notice,
             conflict: None,
+            image_error: None,
         },
     )
     .await
@@ -634,4 +656,14 @@ pub async fn fetch_preview_existing(
     form: Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     fetch_preview(ctx, user, Some(id), form).await
+}
+
+fn image_error_reason(reason: Option<&str>) -> Option<&'static str> {
+    match reason? {
+        "too_large" => Some("too_large"),
+        "unsupported" => Some("unsupported"),
+        "corrupt" => Some("corrupt"),
+        "alt" => Some("alt"),
+        _ => Some("missing"),
+    }
 }

@@ -127,6 +127,12 @@ pub async fn item(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult
     context.insert("item", &card(&item, &topic_names));
     context.insert("body_html", render_html(&item.input.body_md).as_str());
     context.insert("copies", &copies);
+    let images: Vec<_> = chorus_editorial::store::media::for_item(db, item.id)
+        .await?
+        .into_iter()
+        .map(|m| serde_json::json!({"id": m.id, "alt": m.alt}))
+        .collect();
+    context.insert("images", &images);
     Ok(ctx.render("hub/item.html", context)?.into_response())
 }
 

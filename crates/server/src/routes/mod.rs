@@ -9,6 +9,7 @@ pub mod auth;
 pub mod editor;
 pub mod home;
 pub mod hub;
+pub mod media;
 pub mod ops;
 pub mod setup;
 pub mod sources;

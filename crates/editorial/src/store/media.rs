@@ -1,0 +1,115 @@
+//! Queries on `media`.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _,
+};
+
+use super::entities::media;
+use crate::error::EditorialError;
+use crate::media::CleanImage;
+
+pub use media::Model as MediaRow;
+
+/// An image's description, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaInfo {
+    /// Id (its URL is `/media/{id}`).
+    pub id: i32,
+    /// Alternative text.
+    pub alt: String,
+    /// Content type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: i32,
+}
+
+/// Stores a cleaned image for an item.
+///
+/// # Errors
+/// Database failure.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    item_id: i32,
+    image: CleanImage,
+    alt: &str,
+    by: i32,
+) -> Result<i32, EditorialError> {
+    let size = i32::try_from(image.bytes.len()).unwrap_or(i32::MAX);
+    let row = media::ActiveModel {
+        item_id: Set(item_id),
+        content_type: Set(image.content_type.to_owned()),
+        data: Set(image.bytes),
+        alt: Set(alt.to_owned()),
+        size: Set(size),
+        uploaded_by: Set(Some(by)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(row.id)
+}
+
+/// The images of an item, oldest first, without their bytes.
+///
+/// # Errors
+/// Database failure.
+pub async fn for_item(
+    db: &impl ConnectionTrait,
+    item_id: i32,
+) -> Result<Vec<MediaInfo>, EditorialError> {
+    Ok(media::Entity::find()
+        .select_only()
+        .columns([
+            media::Column::Id,
+            media::Column::Alt,
+            media::Column::ContentType,
+            media::Column::Size,
+        ])
+        .filter(media::Column::ItemId.eq(item_id))
+        .order_by_asc(media::Column::Id)
+        .into_tuple::<(i32, String, String, i32)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, alt, content_type, size)| MediaInfo {
+            id,
+            alt,
+            content_type,
+            size,
+        })
+        .collect())
+}
+
+/// One image with its bytes.
+///
+/// # Errors
+/// [`EditorialError::NotFound`] or database failure.
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<MediaRow, EditorialError> {
+    media::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(EditorialError::NotFound)
+}
+
+/// Removes an image of an item.
+///
+/// # Errors
+/// [`EditorialError::NotFound`] or database failure.
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    item_id: i32,
+    id: i32,
+) -> Result<(), EditorialError> {
+    let result = media::Entity::delete_many()
+        .filter(media::Column::Id.eq(id))
+        .filter(media::Column::ItemId.eq(item_id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(EditorialError::NotFound);
+    }
+    Ok(())
+}

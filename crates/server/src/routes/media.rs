@@ -1,0 +1,113 @@
+//! Images of content items: upload (editors), serving, removal.
+
+use axum::extract::{Multipart, Path};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chorus_editorial::media::{self, MediaError};
+use chorus_editorial::store::{items, media as store};
+use chorus_editorial::{EditorialError, hub};
+use chorus_policy::Area;
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::views::Ctx;
+
+fn media_error_key(error: MediaError) -> &'static str {
+    match error {
+        MediaError::TooLarge => "too_large",
+        MediaError::Unsupported => "unsupported",
+        MediaError::Corrupt => "corrupt",
+    }
+}
+
+/// `POST /editor/items/{id}/images` (multipart: `file`, `alt`). The CSRF token travels in the
+/// query string, since the body is multipart.
+pub async fn upload(
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i32>,
+    mut form: Multipart,
+) -> AppResult<Response> {
+    user.require(Area::Editorial)?;
+    items::get(&ctx.app.db, id).await?;
+    let mut file: Option<Vec<u8>> = None;
+    let mut alt = String::new();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(e.body_text()))?
+    {
+        match field.name() {
+            Some("file") => {
+                file = Some(
+                    field
+                        .bytes()
+                        .await
+                        .map_err(|_| AppError::PayloadTooLarge)?
+                        .to_vec(),
+                );
+            }
+            Some("alt") => {
+                alt = field
+                    .text()
+                    .await
+                    .map_err(|e| AppError::BadRequest(e.body_text()))?;
+            }
+            _ => {}
+        }
+    }
+    let alt = alt.trim();
+    let outcome = match file.filter(|f| !f.is_empty()) {
+        None => Err("missing"),
+        Some(_) if alt.is_empty() || alt.chars().count() > 500 => Err("alt"),
+        Some(bytes) => media::clean(&bytes).map_err(media_error_key),
+    };
+    match outcome {
+        Ok(image) => {
+            store::insert(&ctx.app.db, id, image, alt, user.id).await?;
+            Ok(Redirect::to(&format!("/editor/items/{id}?done=image#images")).into_response())
+        }
+        Err(reason) => Ok(
+            Redirect::to(&format!("/editor/items/{id}?image_error={reason}#images"))
+                .into_response(),
+        ),
+    }
+}
+
+/// `POST /editor/items/{id}/images/{media}/delete`.
+pub async fn remove(
+    ctx: Ctx,
+    user: CurrentUser,
+    Path((id, media_id)): Path<(i32, i32)>,
+) -> AppResult<Response> {
+    user.require(Area::Editorial)?;
+    store::delete(&ctx.app.db, id, media_id).await?;
+    Ok(Redirect::to(&format!("/editor/items/{id}?done=image_removed#images")).into_response())
+}
+
+/// `GET /media/{id}`: editors see every image; others only those of items in the hub now.
+pub async fn serve(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
+    let row = store::get(&ctx.app.db, id).await?;
+    let allowed = user.roles.can_enter(Area::Editorial)
+        || (user.roles.can_enter(Area::Hub) && hub::item(&ctx.app.db, row.item_id).await.is_ok());
+    if !allowed {
+        return Err(EditorialError::NotFound.into());
+    }
+    let content_type =
+        HeaderValue::from_str(&row.content_type).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=3600"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("inline"),
+            ),
+        ],
+        row.data,
+    )
+        .into_response())
+}
