@@ -210,7 +210,104 @@ async fn an_editor_writes_an_item_and_watches_the_counters_change() {
             .await
             .contains("Draft created")
     );
+
+    // Publish to the hub from the browser; an ambassador sees it with its meaning card.
+    browser.click("button[data-action=publish]").await;
+    browser
+        .wait_for("return location.search.indexOf('done=publish') >= 0;")
+        .await;
+    assert!(
+        browser
+            .text("[role=status]")
+            .await
+            .contains("Published to the hub")
+    );
     browser.quit().await;
+    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    let hub = amir.get("/hub").await;
+    assert!(
+        hub.body.contains("Our plant runs on sunlight")
+            && hub.body.contains("The first step of our 2030 plan.")
+    );
+}
+
+#[tokio::test]
+async fn une_redactrice_publie_un_contenu_en_francais_dans_le_navigateur() {
+    let app = TestApp::spawn().await;
+    app.add_user("elise@example.org", "Élise", "editor").await;
+    let browser = Browser::start(390, 844).await;
+    browser.goto(&app.url("/sign-in?next=%2Faccount")).await;
+    browser.type_into("#email", "elise@example.org").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button[type=submit].primary").await;
+    browser
+        .wait_for("return location.pathname === '/account';")
+        .await;
+    // The person's language setting makes the pages French.
+    browser
+        .execute("document.querySelector('#language').value = 'fr';")
+        .await;
+    browser
+        .click("form[action='/account/language'] button")
+        .await;
+    browser
+        .wait_for("return document.documentElement.lang === 'fr';")
+        .await;
+    browser.goto(&app.url("/editor/items/new")).await;
+    assert_eq!(browser.text("h1").await, "Nouveau contenu");
+    browser
+        .type_into("#title", "Nous recrutons des apprentis")
+        .await;
+    browser
+        .type_into("#body", "Quarante postes ouverts. #apprentissage")
+        .await;
+    browser
+        .type_into(
+            "#why",
+            "Vous savez mieux qu’une annonce ce que le métier est vraiment.",
+        )
+        .await;
+    browser
+        .type_into(
+            "#copy_mastodon",
+            "Nous recrutons : https://example.com/apprentis",
+        )
+        .await;
+    // Mastodon counts a URL with its scheme as 23: 17 + 23.
+    browser.wait_for("return document.querySelector('[data-counter=mastodon]').getAttribute('data-used') === '40';").await;
+    assert_eq!(
+        browser.text("[data-counter=mastodon] .verdict").await,
+        "tient"
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "éditeur en français"
+    );
+    browser
+        .click("form.item-form button[type=submit].primary")
+        .await;
+    browser
+        .wait_for("return location.search.indexOf('done=created') >= 0;")
+        .await;
+    browser.click("button[data-action=publish]").await;
+    browser
+        .wait_for("return location.search.indexOf('done=publish') >= 0;")
+        .await;
+    assert!(
+        browser
+            .text("[role=status]")
+            .await
+            .contains("Publié dans le hub")
+    );
+    browser.quit().await;
+    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    assert!(
+        amir.get("/hub?lang=fr")
+            .await
+            .body
+            .contains("Nous recrutons des apprentis")
+    );
 }
 
 #[tokio::test]
