@@ -17,6 +17,7 @@ pub mod app;
 pub mod browser;
 pub mod client;
 pub mod db;
+pub mod standins;
 pub mod web;
 
 pub use app::{CliOutput, TestApp, TestAppOptions};
