@@ -11,6 +11,7 @@ mod m20260101_000003_create_sign_in_throttle;
 mod m20260201_000001_create_editorial;
 mod m20260201_000002_create_sources;
 mod m20260201_000003_create_media;
+mod m20260301_000001_create_policy;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260201_000001_create_editorial::Migration),
             Box::new(m20260201_000002_create_sources::Migration),
             Box::new(m20260201_000003_create_media::Migration),
+            Box::new(m20260301_000001_create_policy::Migration),
         ]
     }
 }

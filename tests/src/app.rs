@@ -224,6 +224,13 @@ impl TestApp {
         client
     }
 
+    /// Creates an ambassador who accepted the current guidelines, signed in.
+    pub async fn ambassador(&self, email: &str) -> Client {
+        let client = self.signed_in(email, "ambassador").await;
+        client.join().await;
+        client
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited with 0.
     pub async fn terminate(&mut self) -> bool {
         let mut child = self.child.take().expect("the server is running");

@@ -213,6 +213,24 @@ impl Client {
             .await
     }
 
+    /// Accepts the current guidelines (opt-in), as the join page offers.
+    pub async fn join(&self) -> Page {
+        let page = self.get("/hub/join").await;
+        assert_eq!(page.status, 200, "join page: {}", page.body);
+        let marker = r#"name="version" value=""#;
+        let start = page.body.find(marker).expect("the join form") + marker.len();
+        let version =
+            page.body[start..start + page.body[start..].find('"').unwrap_or(0)].to_owned();
+        let answer = self.post_form("/hub/join", &[("version", &version)]).await;
+        assert_eq!(
+            answer.location(),
+            "/hub?welcome=1",
+            "join failed: {}",
+            answer.body
+        );
+        answer
+    }
+
     /// Signs out through the navigation's form.
     pub async fn sign_out(&self) -> Page {
         self.post_form("/sign-out", &[]).await

@@ -55,6 +55,11 @@ pub async fn seed(app: &AppState) -> anyhow::Result<()> {
         if roles.has(Role::Editor) {
             editor_id = Some(row.id);
         }
+        if roles.has(Role::Ambassador) && row.email != "camille@demo.chorus.test" {
+            // Demo ambassadors have opted in; Camille has not, to show the join page.
+            let current = crate::store::policy::current_guidelines(&app.db).await?;
+            crate::store::policy::accept(&app.db, row.id, current.version).await?;
+        }
     }
     app.is_initialised().await?;
     if let Some(editor) = editor_id {

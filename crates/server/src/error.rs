@@ -25,6 +25,9 @@ pub enum AppError {
         /// Where to go back to after signing in.
         next: Option<String>,
     },
+    /// The hub needs the person to accept the current guidelines first (opt-in).
+    #[error("opt-in required")]
+    OptInRequired,
     /// A state-changing request without a valid CSRF token or from another site.
     #[error("CSRF check failed")]
     CsrfRejected,
@@ -73,6 +76,7 @@ impl AppError {
                 (StatusCode::NOT_FOUND, "not_found", "error.not_found")
             }
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "error.forbidden"),
+            AppError::OptInRequired => (StatusCode::FORBIDDEN, "opt_in_required", "error.opt_in"),
             AppError::SignInRequired { .. } => (
                 StatusCode::UNAUTHORIZED,
                 "sign_in_required",
@@ -153,6 +157,9 @@ impl IntoResponse for AppError {
         let info = self.info();
         if info.status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
+        }
+        if matches!(self, AppError::OptInRequired) {
+            return Redirect::to("/hub/join").into_response();
         }
         if let AppError::SignInRequired { next } = &self {
             let target = match next.as_deref() {

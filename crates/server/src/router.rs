@@ -9,7 +9,8 @@ use tower_http::trace::TraceLayer;
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::routes::{
-    account, admin, api, assets, auth, editor, home, hub, media, ops, setup, sources, topics,
+    account, admin, api, assets, auth, editor, home, hub, media, ops, participation, setup,
+    sources, topics,
 };
 
 /// Builds the router with its layers.
@@ -79,6 +80,10 @@ pub fn build(app: AppState) -> Router {
         // The hub
         .route("/hub", get(hub::list))
         .route("/hub/items/{id}", get(hub::item))
+        .route(
+            "/hub/join",
+            get(participation::join_page).post(participation::join),
+        )
         .route("/hub/topics", get(hub::follow_page).post(hub::follow))
         .route(
             "/hub/suggest",
@@ -90,6 +95,21 @@ pub fn build(app: AppState) -> Router {
         .route("/account", get(account::show))
         .route("/account/language", post(account::set_language))
         .route("/account/password", post(account::change_password))
+        .route("/account/privacy", get(participation::privacy))
+        .route(
+            "/account/privacy/choices",
+            post(participation::save_choices),
+        )
+        .route("/account/privacy/withdraw", post(participation::withdraw))
+        .route(
+            "/account/transparency",
+            get(participation::transparency_page),
+        )
+        .route("/account/export", get(participation::export))
+        .route(
+            "/account/erase",
+            get(participation::erase_page).post(participation::erase),
+        )
         // Admin
         .route("/admin", get(admin::users))
         .route("/admin/users", post(admin::create_user))

@@ -10,9 +10,13 @@ async fn signing_in_lands_on_the_role_home_and_signing_out_ends_the_session() {
 
     let answer = client.sign_in("Ana@Example.org", PASSWORD).await;
     assert_eq!(answer.status, 303);
+    // Never opted in: the hub first asks whether she wants to take part.
     let home = client.follow(answer).await;
-    assert_eq!(home.path(), "/hub");
-    assert!(home.body.contains("Hello Ana"), "{}", home.body);
+    assert_eq!(home.path(), "/hub/join");
+    assert!(home.body.contains("Take part in Chorus"), "{}", home.body);
+    client.join().await;
+    let hub = client.get("/hub").await;
+    assert!(hub.body.contains("Hello Ana"), "{}", hub.body);
 
     let out = client.sign_out().await;
     assert_eq!(out.location(), "/sign-in?done=signed_out");
@@ -182,7 +186,7 @@ async fn state_changing_requests_without_a_valid_csrf_token_are_refused() {
     // Signed in, sign-out without a token is refused too.
     let refused = client.post_raw("/sign-out", &[]).await;
     assert_eq!(refused.status, 403);
-    assert_eq!(client.get("/hub").await.status, 200, "still signed in");
+    assert_eq!(client.get("/account").await.status, 200, "still signed in");
 }
 
 #[tokio::test]
@@ -219,7 +223,7 @@ async fn repeated_failures_are_throttled_the_same_way_for_unknown_emails_without
 #[tokio::test]
 async fn changing_the_password_keeps_this_session_and_ends_the_others() {
     let app = TestApp::spawn().await;
-    let laptop = app.signed_in("ana@example.org", "ambassador").await;
+    let laptop = app.ambassador("ana@example.org").await;
     let phone = app.client();
     assert_eq!(phone.sign_in("ana@example.org", PASSWORD).await.status, 303);
 

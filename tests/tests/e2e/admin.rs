@@ -67,7 +67,11 @@ async fn an_admin_adds_a_person_who_signs_in_with_the_password_shown_once() {
         chloe.sign_in("chloe@example.org", password).await.status,
         303
     );
-    assert_eq!(chloe.get_follow("/").await.path(), "/hub");
+    assert_eq!(
+        chloe.get_follow("/").await.path(),
+        "/hub/join",
+        "she is asked to opt in first"
+    );
     let list = admin.get("/admin").await;
     assert!(list.body.contains("chloe@example.org"));
     assert!(
@@ -80,7 +84,7 @@ async fn an_admin_adds_a_person_who_signs_in_with_the_password_shown_once() {
 async fn deactivation_ends_the_persons_sessions_at_once_and_blocks_sign_in() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("boss@example.org", "admin").await;
-    let ana = app.signed_in("ana@example.org", "ambassador").await;
+    let ana = app.ambassador("ana@example.org").await;
     assert_eq!(ana.get("/hub").await.status, 200);
 
     let list = admin.get("/admin").await;
@@ -115,7 +119,7 @@ async fn deactivation_ends_the_persons_sessions_at_once_and_blocks_sign_in() {
 async fn roles_change_takes_effect_on_the_next_request() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("boss@example.org", "admin").await;
-    let ana = app.signed_in("ana@example.org", "ambassador").await;
+    let ana = app.ambassador("ana@example.org").await;
     assert_eq!(ana.get("/editor").await.status, 403);
     let id = user_id(&admin.get("/admin").await.body, "ana@example.org");
     let done = admin

@@ -24,6 +24,23 @@ async fn an_ambassador_signs_in_on_a_phone_and_lands_on_the_hub() {
     browser.type_into("#email", "ana@example.org").await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("button[type=submit].primary").await;
+    // First visit: the guidelines, and the choice to take part.
+    browser
+        .wait_for("return location.pathname === '/hub/join';")
+        .await;
+    assert_eq!(browser.text("h1").await, "Take part in Chorus");
+    assert_eq!(
+        browser.execute(NO_HORIZONTAL_SCROLL).await,
+        true,
+        "the guidelines fit a phone"
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "join page"
+    );
+    browser.screenshot("join-390").await;
+    browser.click("[data-testid=accept]").await;
     browser
         .wait_for("return location.pathname === '/hub';")
         .await;
@@ -223,7 +240,7 @@ async fn an_editor_writes_an_item_and_watches_the_counters_change() {
             .contains("Published to the hub")
     );
     browser.quit().await;
-    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    let amir = app.ambassador("amir@example.org").await;
     let hub = amir.get("/hub").await;
     assert!(
         hub.body.contains("Our plant runs on sunlight")
@@ -301,7 +318,7 @@ async fn une_redactrice_publie_un_contenu_en_francais_dans_le_navigateur() {
             .contains("Publié dans le hub")
     );
     browser.quit().await;
-    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    let amir = app.ambassador("amir@example.org").await;
     assert!(
         amir.get("/hub?lang=fr")
             .await

@@ -106,7 +106,7 @@ async fn user_add_generates_a_password_printed_once_or_reads_one_from_stdin() {
 async fn set_roles_and_deactivate_from_the_terminal_take_effect_at_once() {
     let app = TestApp::spawn().await;
     app.add_user("boss@example.org", "Boss", "admin").await;
-    let ana = app.signed_in("ana@example.org", "ambassador").await;
+    let ana = app.ambassador("ana@example.org").await;
     let out = app
         .cli(
             &[

@@ -48,7 +48,7 @@ async fn publish(editor: &Client, id: i32) {
 async fn an_editor_takes_an_item_from_draft_to_the_hub_and_an_ambassador_sees_it() {
     let app = TestApp::spawn().await;
     let editor = app.signed_in("eli@example.org", "editor").await;
-    let ambassador = app.signed_in("amir@example.org", "ambassador").await;
+    let ambassador = app.ambassador("amir@example.org").await;
 
     let id = create_item(
         &editor,
@@ -274,7 +274,7 @@ async fn with_second_approval_only_another_editor_publishes_and_edits_go_back_to
     assert_eq!(saved.location(), "/admin/settings?done=saved");
     let ana = app.signed_in("ana@example.org", "editor").await;
     let ben = app.signed_in("ben@example.org", "editor").await;
-    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    let amir = app.ambassador("amir@example.org").await;
 
     let id = create_item(
         &ana,
@@ -355,7 +355,7 @@ async fn with_second_approval_only_another_editor_publishes_and_edits_go_back_to
 async fn embargoed_and_expired_items_are_invisible_to_ambassadors() {
     let app = TestApp::spawn().await;
     let editor = app.signed_in("eli@example.org", "editor").await;
-    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    let amir = app.ambassador("amir@example.org").await;
     let now = chrono::Utc::now();
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
     let future = fmt(now + chrono::Duration::days(2));
@@ -408,7 +408,7 @@ async fn embargoed_and_expired_items_are_invisible_to_ambassadors() {
 async fn topics_languages_follows_and_pages_shape_the_hub() {
     let app = TestApp::spawn().await;
     let editor = app.signed_in("eli@example.org", "editor").await;
-    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    let amir = app.ambassador("amir@example.org").await;
     assert_eq!(
         editor
             .post_form("/editor/topics", &[("name", "Climate & Energy")])
@@ -510,7 +510,7 @@ async fn each_role_reaches_only_its_side_of_the_content() {
     let editor = app.signed_in("eli@example.org", "editor").await;
     let id = create_item(&editor, &[("title", "Internal draft"), ("body", "x")]).await;
     publish(&editor, id).await;
-    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    let amir = app.ambassador("amir@example.org").await;
     let ana = app.signed_in("ana@example.org", "analyst").await;
     for path in [
         "/editor",
@@ -829,7 +829,7 @@ async fn upload(editor: &Client, id: i32, bytes: Vec<u8>, name: &str, alt: &str)
 async fn images_are_checked_stripped_of_location_and_shown_only_where_allowed() {
     let app = TestApp::spawn().await;
     let editor = app.signed_in("eli@example.org", "editor").await;
-    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    let amir = app.ambassador("amir@example.org").await;
     let ana = app.signed_in("ana@example.org", "analyst").await;
     let id = create_item(&editor, &[("title", "With a picture"), ("body", "x")]).await;
 

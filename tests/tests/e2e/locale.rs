@@ -30,7 +30,7 @@ async fn the_browser_language_chooses_french_or_english() {
 #[tokio::test]
 async fn the_persons_setting_wins_over_the_browser() {
     let app = TestApp::spawn().await;
-    let client = app.signed_in("ana@example.org", "ambassador").await;
+    let client = app.ambassador("ana@example.org").await;
     client.set_accept_language("en");
     let saved = client
         .post_form("/account/language", &[("language", "fr")])
@@ -56,6 +56,7 @@ async fn every_page_renders_in_both_languages() {
     let client = app
         .signed_in("all@example.org", "editor,ambassador,analyst,admin")
         .await;
+    client.join().await;
     for lang in ["en", "fr"] {
         client.set_accept_language(lang);
         for path in [

@@ -134,7 +134,7 @@ async fn sigterm_stops_the_server_cleanly_and_it_starts_again_on_the_same_data()
             let c = client.clone();
             tokio::spawn(async move {
                 c.http()
-                    .get(c.url("/hub"))
+                    .get(c.url("/account"))
                     .send()
                     .await
                     .map(|r| r.status().as_u16())

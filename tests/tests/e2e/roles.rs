@@ -18,6 +18,9 @@ async fn each_role_enters_its_own_areas_and_is_refused_the_others() {
     let app = TestApp::spawn().await;
     for (i, role) in ROLES.iter().enumerate() {
         let client = app.signed_in(&format!("{role}@example.org"), role).await;
+        if *role == "ambassador" {
+            client.join().await;
+        }
         let home = client.get("/").await;
         assert_eq!(home.status, 303);
         assert_eq!(home.location(), AREAS[i].0, "{role}'s home");

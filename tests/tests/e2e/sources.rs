@@ -27,7 +27,7 @@ async fn the_worker_imports_new_feed_entries_as_drafts_with_their_preview_once()
     )
     .await;
     let editor = app.signed_in("eli@example.org", "editor").await;
-    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    let amir = app.ambassador("amir@example.org").await;
 
     let bad = editor
         .post_form(
@@ -132,7 +132,7 @@ async fn a_broken_feed_is_reported_on_the_feeds_page() {
 async fn an_ambassadors_suggestion_reaches_editors_and_its_fate_comes_back() {
     let app = TestApp::spawn().await;
     let editor = app.signed_in("eli@example.org", "editor").await;
-    let amir = app.signed_in("amir@example.org", "ambassador").await;
+    let amir = app.ambassador("amir@example.org").await;
 
     let empty = amir
         .post_form("/hub/suggest", &[("link", ""), ("idea", "")])

@@ -54,6 +54,7 @@ pub async fn show(ctx: Ctx, Query(query): Query<SignInQuery>) -> AppResult<Respo
     }
     let notice = match query.done.as_deref() {
         Some("signed_out") => Some(ctx.t("sign_in.signed_out")),
+        Some("erased") => Some(ctx.t("sign_in.erased")),
         _ => None,
     };
     page(

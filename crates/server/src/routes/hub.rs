@@ -53,6 +53,7 @@ pub async fn list(
     Query(params): Query<HubParams>,
 ) -> AppResult<Response> {
     user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let db = &ctx.app.db;
     let all_topics = topics::topics(db).await?;
     let followed = topics::followed(db, user.id).await?;
@@ -104,6 +105,7 @@ pub async fn list(
 /// `GET /hub/items/{id}`: the item with its meaning card, preview and copy per network.
 pub async fn item(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
     user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let db = &ctx.app.db;
     let item = hub::item(db, id).await?;
     let topic_names: Vec<(i32, String, String)> = topics::topics(db)
@@ -139,6 +141,7 @@ pub async fn item(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult
 /// `GET /hub/topics`: choose the topics that shape one's hub.
 pub async fn follow_page(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let db = &ctx.app.db;
     let followed = topics::followed(db, user.id).await?;
     let mut context = Context::new();
@@ -156,6 +159,7 @@ pub async fn follow(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let ids: Vec<i32> = pairs
         .iter()
         .filter(|(k, _)| k == "topic")

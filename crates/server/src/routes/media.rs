@@ -89,7 +89,11 @@ pub async fn remove(
 pub async fn serve(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
     let row = store::get(&ctx.app.db, id).await?;
     let allowed = user.roles.can_enter(Area::Editorial)
-        || (user.roles.can_enter(Area::Hub) && hub::item(&ctx.app.db, row.item_id).await.is_ok());
+        || (user.roles.can_enter(Area::Hub)
+            && crate::routes::participation::require_opted_in(&ctx.app, &user)
+                .await
+                .is_ok()
+            && hub::item(&ctx.app.db, row.item_id).await.is_ok());
     if !allowed {
         return Err(EditorialError::NotFound.into());
     }

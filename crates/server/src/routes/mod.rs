@@ -11,6 +11,7 @@ pub mod home;
 pub mod hub;
 pub mod media;
 pub mod ops;
+pub mod participation;
 pub mod setup;
 pub mod sources;
 pub mod topics;

@@ -197,6 +197,7 @@ pub async fn show_suggest(
     Query(query): Query<DoneQuery>,
 ) -> AppResult<Response> {
     user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let notice = query.done.map(|_| ctx.t("hub.suggest_thanks"));
     suggest_page(
         &ctx,
@@ -216,6 +217,7 @@ pub async fn suggest(
     Form(form): Form<SuggestForm>,
 ) -> AppResult<Response> {
     user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     match sources::suggest(
         &ctx.app.db,
         user.id,

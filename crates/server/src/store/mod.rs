@@ -2,6 +2,7 @@
 //! here so that handlers never hold sea-orm code.
 
 pub mod entities;
+pub mod policy;
 pub mod sessions;
 pub mod throttle;
 pub mod users;
@@ -33,7 +34,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .max_connections(if url.starts_with("sqlite") { 8 } else { 16 })
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Erased data must not linger in free pages of the SQLite file.
+        .map_sqlx_sqlite_opts(|opts| opts.pragma("secure_delete", "ON"));
     Database::connect(options).await
 }
 

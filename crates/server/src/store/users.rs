@@ -177,3 +177,52 @@ pub async fn names(
         .map(|u| (u.id, u.display_name))
         .collect())
 }
+
+/// Erases an account: the row goes, and with it (by cascade) sessions, consent receipts,
+/// visibility choices and topic follows; authored content keeps existing without an author;
+/// the person's id leaves every audit entry; their sign-in counter goes. On SQLite the write-
+/// ahead log is checkpointed so no old page with their data stays on disk.
+///
+/// # Errors
+/// [`StoreError::NotFound`] or database failure.
+pub async fn erase(db: &sea_orm::DatabaseConnection, id: i32) -> Result<(), StoreError> {
+    use sea_orm::ConnectionTrait as _;
+    use sea_orm::sea_query::{Expr, Func};
+
+    let txn = db.begin().await?;
+    let row = by_id(&txn, id).await?.ok_or(StoreError::NotFound)?;
+    // `suggested_by` has no foreign key (it was added to an existing table).
+    {
+        use chorus_editorial::store::entities::content_item;
+        content_item::Entity::update_many()
+            .col_expr(
+                content_item::Column::SuggestedBy,
+                Expr::value(Option::<i32>::None),
+            )
+            .filter(content_item::Column::SuggestedBy.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    super::entities::audit_entry::Entity::update_many()
+        .col_expr(
+            super::entities::audit_entry::Column::People,
+            Func::cust("REPLACE")
+                .arg(Expr::col(super::entities::audit_entry::Column::People))
+                .arg(format!(",{id},"))
+                .arg(",")
+                .into(),
+        )
+        .filter(super::entities::audit_entry::Column::People.contains(format!(",{id},")))
+        .exec(&txn)
+        .await?;
+    super::entities::sign_in_throttle::Entity::delete_by_id(format!("account:{}", row.email))
+        .exec(&txn)
+        .await?;
+    user::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,419 @@
+//! Taking part, on each person's terms: the guidelines and opt-in, withdrawal, visibility
+//! choices, the transparency page, export and erasure.
+
+use axum::Form;
+use axum::extract::Query;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chorus_editorial::markdown::render_html;
+use chorus_policy::consent::{ConsentState, GuidelineVersion};
+use chorus_policy::visibility::{Audience, Detail, PersonalDatum, VisibilityChoices, transparency};
+use chorus_policy::{Area, Role, Roles};
+use serde::Deserialize;
+use tera::Context;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Locale;
+use crate::store;
+use crate::views::Ctx;
+
+fn version_of(guidelines: &store::policy::Guidelines) -> GuidelineVersion {
+    GuidelineVersion(u32::try_from(guidelines.version).unwrap_or_default())
+}
+
+fn body_in(guidelines: &store::policy::Guidelines, locale: Locale) -> &str {
+    match locale {
+        Locale::Fr => &guidelines.body_fr,
+        Locale::En => &guidelines.body_en,
+    }
+}
+
+/// Refuses hub pages to people who have not accepted the current guidelines.
+///
+/// # Errors
+/// [`AppError::OptInRequired`] (a redirect to `/hub/join`).
+pub async fn require_opted_in(app: &AppState, user: &CurrentUser) -> AppResult<()> {
+    let current = store::policy::current_guidelines(&app.db).await?;
+    let state = store::policy::consent_state(&app.db, user.id).await?;
+    if state.is_ambassador(version_of(&current)) {
+        Ok(())
+    } else {
+        Err(AppError::OptInRequired)
+    }
+}
+
+/// `GET /hub/join`: the guidelines, what changed since the version the person accepted, and
+/// the choice to take part.
+pub async fn join_page(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    let db = &ctx.app.db;
+    let current = store::policy::current_guidelines(db).await?;
+    let state = store::policy::consent_state(db, user.id).await?;
+    if state.is_ambassador(version_of(&current)) {
+        return Ok(Redirect::to("/hub").into_response());
+    }
+    let body = body_in(&current, ctx.locale);
+    let changes = match state {
+        ConsentState::Accepted { version, .. }
+        | ConsentState::Withdrawn {
+            last_version: version,
+            ..
+        } => {
+            let previous =
+                store::policy::guidelines(db, i32::try_from(version.0).unwrap_or_default()).await?;
+            previous.map(|previous| diff_lines(body_in(&previous, ctx.locale), body))
+        }
+        ConsentState::NeverOptedIn => None,
+    };
+    let mut context = Context::new();
+    context.insert("version", &current.version);
+    context.insert("guidelines_html", render_html(body).as_str());
+    context.insert("changes", &changes);
+    context.insert(
+        "withdrawn",
+        &matches!(state, ConsentState::Withdrawn { .. }),
+    );
+    Ok(ctx.render("hub/join.html", context)?.into_response())
+}
+
+fn diff_lines(before: &str, after: &str) -> Vec<serde_json::Value> {
+    similar::TextDiff::from_lines(before, after)
+        .iter_all_changes()
+        .filter(|change| {
+            change.tag() != similar::ChangeTag::Equal || !change.value().trim().is_empty()
+        })
+        .map(|change| {
+            let kind = match change.tag() {
+                similar::ChangeTag::Delete => "removed",
+                similar::ChangeTag::Insert => "added",
+                similar::ChangeTag::Equal => "same",
+            };
+            serde_json::json!({"kind": kind, "text": change.value().trim_end()})
+        })
+        .collect()
+}
+
+/// The accept form: the version the person read.
+#[derive(Debug, Deserialize)]
+pub struct JoinForm {
+    version: i32,
+}
+
+/// `POST /hub/join`: accept the version read (a newer one published meanwhile is shown first).
+pub async fn join(ctx: Ctx, user: CurrentUser, Form(form): Form<JoinForm>) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    let current = store::policy::current_guidelines(&ctx.app.db).await?;
+    if form.version != current.version {
+        return Ok(Redirect::to("/hub/join").into_response());
+    }
+    store::policy::accept(&ctx.app.db, user.id, current.version).await?;
+    tracing::info!(
+        user_id = user.id,
+        version = current.version,
+        "guidelines accepted"
+    );
+    Ok(Redirect::to("/hub?welcome=1").into_response())
+}
+
+/// Query carrying a one-off notice.
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// `GET /account/privacy`: taking part, visibility choices, and one's data.
+pub async fn privacy(
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(query): Query<DoneQuery>,
+) -> AppResult<Response> {
+    let db = &ctx.app.db;
+    let state = store::policy::consent_state(db, user.id).await?;
+    let current = store::policy::current_guidelines(db).await?;
+    let choices = store::policy::choices(db, user.id).await?;
+    let mut context = Context::new();
+    context.insert("may_take_part", &user.roles.can_enter(Area::Hub));
+    context.insert("opted_in", &state.is_opted_in());
+    context.insert(
+        "needs_reacceptance",
+        &state.needs_reacceptance(version_of(&current)),
+    );
+    context.insert("choices", &choices);
+    context.insert(
+        "notice",
+        &query.done.as_deref().map(|d| {
+            ctx.t(&format!(
+                "privacy.done_{}",
+                if d == "withdrawn" {
+                    "withdrawn"
+                } else {
+                    "saved"
+                }
+            ))
+        }),
+    );
+    Ok(ctx.render("account/privacy.html", context)?.into_response())
+}
+
+/// The visibility choices form (checkboxes: present means on).
+#[derive(Debug, Deserialize)]
+pub struct ChoicesForm {
+    be_named_in_statistics: Option<String>,
+    show_name_on_shared_content: Option<String>,
+}
+
+/// `POST /account/privacy/choices`: takes effect at once, for past figures too.
+pub async fn save_choices(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<ChoicesForm>,
+) -> AppResult<Response> {
+    let choices = VisibilityChoices {
+        be_named_in_statistics: form.be_named_in_statistics.is_some(),
+        show_name_on_shared_content: form.show_name_on_shared_content.is_some(),
+    };
+    store::policy::set_choices(&ctx.app.db, user.id, choices).await?;
+    Ok(Redirect::to("/account/privacy?done=saved").into_response())
+}
+
+/// `POST /account/privacy/withdraw`: one action, effective at once.
+pub async fn withdraw(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
+    store::policy::withdraw(&ctx.app.db, user.id).await?;
+    tracing::info!(user_id = user.id, "consent withdrawn");
+    Ok(Redirect::to("/account/privacy?done=withdrawn").into_response())
+}
+
+fn audience_key(audience: Audience) -> &'static str {
+    match audience {
+        Audience::Themselves => "themselves",
+        Audience::Admins => "admins",
+        Audience::Analysts(Detail::Aggregated) => "analysts_aggregated",
+        Audience::Analysts(Detail::Named) => "analysts_named",
+        Audience::Editors(Detail::Aggregated) => "editors_aggregated",
+        Audience::Editors(Detail::Named) => "editors_named",
+        Audience::Colleagues => "colleagues",
+    }
+}
+
+fn datum_key(datum: PersonalDatum) -> &'static str {
+    match datum {
+        PersonalDatum::AccountEmail => "account_email",
+        PersonalDatum::AccountName => "account_name",
+        PersonalDatum::Roles => "roles",
+        PersonalDatum::ConsentReceipts => "consent_receipts",
+        PersonalDatum::ConnectedAccounts => "connected_accounts",
+        PersonalDatum::Shares => "shares",
+        PersonalDatum::ShareText => "share_text",
+        PersonalDatum::ClicksPerShare => "clicks_per_share",
+        PersonalDatum::NotForMeAnswers => "not_for_me",
+        PersonalDatum::StatisticsViews => "statistics_views",
+    }
+}
+
+/// `GET /account/transparency`: what Chorus stores about the person and who can see each
+/// item, computed from their current choices by the policy rules, plus their receipts and
+/// every view of statistics that included them.
+pub async fn transparency_page(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
+    let db = &ctx.app.db;
+    let state = store::policy::consent_state(db, user.id).await?;
+    let choices = store::policy::choices(db, user.id).await?.honoured(&state);
+    let rows: Vec<_> = transparency(&choices)
+        .into_iter()
+        .map(|row| {
+            serde_json::json!({
+                "datum": ctx.t(&format!("transparency.datum_{}", datum_key(row.datum))),
+                "audience": row.audience.iter().map(|a| ctx.t(&format!("transparency.audience_{}", audience_key(*a)))).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let receipts: Vec<_> = store::policy::receipts(db, user.id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            serde_json::json!({
+                "version": r.version,
+                "accepted_at": r.accepted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                "withdrawn_at": r.withdrawn_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            })
+        })
+        .collect();
+    let names = store::users::names(db).await?;
+    let views: Vec<_> = store::policy::audit_concerning(db, user.id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            serde_json::json!({
+                "at": e.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                "who": e.actor_id.and_then(|id| names.get(&id)).cloned().unwrap_or_default(),
+                "action": e.action,
+                "detail": e.detail,
+            })
+        })
+        .collect();
+    let mut context = Context::new();
+    context.insert("rows", &rows);
+    context.insert("receipts", &receipts);
+    context.insert("views", &views);
+    context.insert("opted_in", &state.is_opted_in());
+    Ok(ctx
+        .render("account/transparency.html", context)?
+        .into_response())
+}
+
+/// `GET /account/export`: everything Chorus holds about the person, as JSON.
+pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
+    let db = &ctx.app.db;
+    let row = store::users::by_id(db, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let receipts = store::policy::receipts(db, user.id).await?;
+    let choices = store::policy::choices(db, user.id).await?;
+    let follows = chorus_editorial::store::topics::followed(db, user.id).await?;
+    let suggestions = chorus_editorial::store::items::suggested_by(db, user.id).await?;
+    let views = store::policy::audit_concerning(db, user.id).await?;
+    let document = serde_json::json!({
+        "format": "chorus-personal-data/1",
+        "exported_at": chrono::Utc::now(),
+        "account": {
+            "email": row.email,
+            "name": row.display_name,
+            "roles": Roles::parse_list(&row.roles).unwrap_or_default().iter().map(Role::as_str).collect::<Vec<_>>(),
+            "language": row.locale,
+            "active": row.active,
+            "created_at": row.created_at,
+        },
+        "consent_receipts": receipts.iter().map(|r| serde_json::json!({"guidelines_version": r.version, "accepted_at": r.accepted_at, "withdrawn_at": r.withdrawn_at})).collect::<Vec<_>>(),
+        "visibility_choices": choices,
+        "followed_topic_ids": follows,
+        "suggestions": suggestions.iter().map(|s| serde_json::json!({"title": s.title, "link": s.link_url, "idea": s.body_md, "state": s.state, "created_at": s.created_at})).collect::<Vec<_>>(),
+        "statistics_views_including_me": views.iter().map(|v| serde_json::json!({"at": v.at, "action": v.action, "detail": v.detail})).collect::<Vec<_>>(),
+        "connected_accounts": [],
+        "shares": [],
+    });
+    let body =
+        serde_json::to_string_pretty(&document).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"chorus-my-data.json\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /account/erase`: what erasing means, and the confirmation.
+pub async fn erase_page(ctx: Ctx, _user: CurrentUser) -> AppResult<Response> {
+    let mut context = Context::new();
+    context.insert("error", &Option::<String>::None);
+    Ok(ctx.render("account/erase.html", context)?.into_response())
+}
+
+/// The erasure confirmation: the person types their email.
+#[derive(Debug, Deserialize)]
+pub struct EraseForm {
+    #[serde(default)]
+    confirm_email: String,
+}
+
+/// `POST /account/erase`: deletes the account and everything that identifies the person.
+pub async fn erase(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<EraseForm>,
+) -> AppResult<Response> {
+    if form.confirm_email.trim().to_lowercase() != user.email {
+        let mut context = Context::new();
+        context.insert("error", &Some(ctx.t("erase.mismatch")));
+        return ctx.render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "account/erase.html",
+            context,
+        );
+    }
+    if user.roles.has(Role::Admin) {
+        let others = store::users::list(&ctx.app.db)
+            .await?
+            .into_iter()
+            .filter(|u| {
+                u.id != user.id
+                    && u.active
+                    && Roles::parse_list(&u.roles).is_ok_and(|r| r.has(Role::Admin))
+            })
+            .count();
+        if others == 0 {
+            let mut context = Context::new();
+            context.insert("error", &Some(ctx.t("form.last_admin")));
+            return ctx.render_status(StatusCode::CONFLICT, "account/erase.html", context);
+        }
+    }
+    store::users::erase(&ctx.app.db, user.id).await?;
+    tracing::info!("an account was erased at its owner's request");
+    let cookie = crate::auth::set_cookie(
+        crate::auth::session::COOKIE,
+        "",
+        0,
+        ctx.app.config.secure_cookies(),
+    );
+    Ok(super::redirect_with_cookie("/sign-in?done=erased", &cookie))
+}
+
+/// The guidelines editor's form.
+#[derive(Debug, Deserialize)]
+pub struct GuidelinesForm {
+    #[serde(default)]
+    body_en: String,
+    #[serde(default)]
+    body_fr: String,
+}
+
+/// `GET /editor/guidelines`: editors and admins write the guidelines.
+pub async fn guidelines_page(
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(query): Query<DoneQuery>,
+) -> AppResult<Response> {
+    if !(user.roles.can_enter(Area::Editorial) || user.roles.can_enter(Area::Admin)) {
+        return Err(AppError::Forbidden);
+    }
+    let current = store::policy::current_guidelines(&ctx.app.db).await?;
+    let mut context = Context::new();
+    context.insert("version", &current.version);
+    context.insert("body_en", &current.body_en);
+    context.insert("body_fr", &current.body_fr);
+    context.insert("notice", &query.done.map(|_| ctx.t("guidelines.published")));
+    Ok(ctx
+        .render("editor/guidelines.html", context)?
+        .into_response())
+}
+
+/// `POST /editor/guidelines`: publishes a new version; everyone is asked to accept it again.
+pub async fn publish_guidelines(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<GuidelinesForm>,
+) -> AppResult<Response> {
+    if !(user.roles.can_enter(Area::Editorial) || user.roles.can_enter(Area::Admin)) {
+        return Err(AppError::Forbidden);
+    }
+    if form.body_en.trim().is_empty() || form.body_fr.trim().is_empty() {
+        return Err(AppError::BadRequest(ctx.t("guidelines.empty")));
+    }
+    let version = store::policy::publish_guidelines(
+        &ctx.app.db,
+        form.body_en.trim(),
+        form.body_fr.trim(),
+        user.id,
+    )
+    .await?;
+    tracing::info!(version, by = user.id, "guidelines published");
+    Ok(Redirect::to("/editor/guidelines?done=published").into_response())
+}
