@@ -66,6 +66,10 @@ pub fn build(app: AppState) -> Router {
             get(topics::show).post(topics::create_topic),
         )
         .route("/editor/topics/{id}/delete", post(topics::delete_topic))
+        .route(
+            "/editor/guidelines",
+            get(participation::guidelines_page).post(participation::publish_guidelines),
+        )
         .route("/editor/campaigns", post(topics::create_campaign))
         .route(
             "/editor/feeds",

@@ -15,6 +15,7 @@ mod config;
 mod editorial;
 mod locale;
 mod operations;
+mod participation;
 mod roles;
 mod setup;
 mod sources;

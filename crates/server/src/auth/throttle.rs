@@ -54,8 +54,10 @@ impl Rule {
         Some(block.min(self.max_block))
     }
 
+    /// The stored key: a hash, so that the table never holds an email or an address in clear
+    /// (an attempt with a mistyped or erased email must not leave that email behind).
     fn key(&self, id: &str) -> String {
-        format!("{}{id}", self.prefix)
+        format!("{}{}", self.prefix, crate::auth::sha256_hex(id))
     }
 }
 

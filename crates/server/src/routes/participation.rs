@@ -60,12 +60,14 @@ pub async fn join_page(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
         | ConsentState::Withdrawn {
             last_version: version,
             ..
-        } => {
+        } if i64::from(version.0) != i64::from(current.version) => {
             let previous =
                 store::policy::guidelines(db, i32::try_from(version.0).unwrap_or_default()).await?;
-            previous.map(|previous| diff_lines(body_in(&previous, ctx.locale), body))
+            previous
+                .map(|previous| diff_lines(body_in(&previous, ctx.locale), body))
+                .filter(|lines| lines.iter().any(|l| l["kind"] != "same"))
         }
-        ConsentState::NeverOptedIn => None,
+        _ => None,
     };
     let mut context = Context::new();
     context.insert("version", &current.version);

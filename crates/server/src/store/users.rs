@@ -215,9 +215,13 @@ pub async fn erase(db: &sea_orm::DatabaseConnection, id: i32) -> Result<(), Stor
         .filter(super::entities::audit_entry::Column::People.contains(format!(",{id},")))
         .exec(&txn)
         .await?;
-    super::entities::sign_in_throttle::Entity::delete_by_id(format!("account:{}", row.email))
-        .exec(&txn)
-        .await?;
+    for (_, key) in crate::auth::throttle::keys(&row.email, "") {
+        if key.starts_with(crate::auth::throttle::ACCOUNT.prefix) {
+            super::entities::sign_in_throttle::Entity::delete_by_id(key)
+                .exec(&txn)
+                .await?;
+        }
+    }
     user::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
