@@ -308,3 +308,44 @@ async fn after_erasure_a_full_database_dump_holds_neither_their_email_nor_their_
         }
     }
 }
+
+#[tokio::test]
+async fn the_minimum_group_size_is_never_below_three_and_a_bad_value_keeps_the_form() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("boss@example.org", "admin").await;
+    let page = admin.get("/admin/settings").await;
+    assert!(
+        page.body
+            .contains(r#"name="min_group_size" type="text" inputmode="numeric" value="5""#),
+        "default 5"
+    );
+    let bad = admin
+        .post_form(
+            "/admin/settings",
+            &[
+                ("min_group_size", "2"),
+                ("disclosure_en", "#employee"),
+                ("disclosure_fr", "  "),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("Enter a whole number of at least 3"));
+    assert!(
+        bad.body.contains(r##"value="#employee""##),
+        "typed values are kept"
+    );
+    let good = admin
+        .post_form(
+            "/admin/settings",
+            &[
+                ("min_group_size", "7"),
+                ("disclosure_en", "#employee"),
+                ("disclosure_fr", "#salarié"),
+            ],
+        )
+        .await;
+    assert_eq!(good.location(), "/admin/settings?done=saved");
+    let page = admin.get("/admin/settings").await;
+    assert!(page.body.contains(r#"value="7""#) && page.body.contains("#salarié"));
+}

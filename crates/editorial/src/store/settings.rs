@@ -42,3 +42,33 @@ pub async fn set_require_second_approval(
     .await?;
     Ok(())
 }
+
+/// One organisation setting's raw text, if set.
+///
+/// # Errors
+/// Database failure.
+pub async fn get(db: &impl ConnectionTrait, key: &str) -> Result<Option<String>, EditorialError> {
+    Ok(org_setting::Entity::find_by_id(key.to_owned())
+        .one(db)
+        .await?
+        .map(|row| row.value))
+}
+
+/// Sets one organisation setting (checked by the caller).
+///
+/// # Errors
+/// Database failure.
+pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), EditorialError> {
+    org_setting::Entity::insert(org_setting::ActiveModel {
+        key: Set(key.to_owned()),
+        value: Set(value.to_owned()),
+    })
+    .on_conflict(
+        OnConflict::column(org_setting::Column::Key)
+            .update_column(org_setting::Column::Value)
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}

@@ -226,6 +226,47 @@ pub async fn reactivate(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> App
 #[derive(Debug, Default, Deserialize)]
 pub struct SettingsForm {
     second_approval: Option<String>,
+    #[serde(default)]
+    min_group_size: String,
+    #[serde(default)]
+    disclosure_en: String,
+    #[serde(default)]
+    disclosure_fr: String,
+}
+
+const MIN_GROUP_SIZE: &str = "policy.min_group_size";
+const DISCLOSURE_EN: &str = "policy.disclosure.en";
+const DISCLOSURE_FR: &str = "policy.disclosure.fr";
+
+/// The minimum group size in force (the default when never set).
+///
+/// # Errors
+/// Database failure.
+pub async fn min_group_size(
+    db: &sea_orm::DatabaseConnection,
+) -> AppResult<chorus_policy::MinGroupSize> {
+    let stored = chorus_editorial::store::settings::get(db, MIN_GROUP_SIZE).await?;
+    Ok(stored
+        .and_then(|v| v.parse().ok())
+        .and_then(|k| chorus_policy::MinGroupSize::new(k).ok())
+        .unwrap_or_default())
+}
+
+async fn settings_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    form: &SettingsForm,
+    errors: &FieldErrors,
+    notice: Option<String>,
+) -> AppResult<Response> {
+    let mut context = Context::new();
+    context.insert("second_approval", &form.second_approval.is_some());
+    context.insert("min_group_size", &form.min_group_size);
+    context.insert("disclosure_en", &form.disclosure_en);
+    context.insert("disclosure_fr", &form.disclosure_fr);
+    context.insert("errors", errors);
+    context.insert("notice", &notice);
+    ctx.render_status(status, "admin/settings.html", context)
 }
 
 /// `GET /admin/settings`.
@@ -235,31 +276,62 @@ pub async fn settings(
     Query(query): Query<UsersQuery>,
 ) -> AppResult<Response> {
     user.require(Area::Admin)?;
-    let rules = chorus_editorial::store::settings::workflow_rules(&ctx.app.db).await?;
-    let mut context = Context::new();
-    context.insert("second_approval", &rules.require_second_approval);
-    context.insert(
-        "notice",
-        &query.done.as_deref().map(|_| ctx.t("admin.done_saved")),
-    );
-    Ok(ctx.render("admin/settings.html", context)?.into_response())
+    let db = &ctx.app.db;
+    let rules = chorus_editorial::store::settings::workflow_rules(db).await?;
+    let get = |key: &'static str| chorus_editorial::store::settings::get(db, key);
+    let form = SettingsForm {
+        second_approval: rules.require_second_approval.then(|| "on".to_owned()),
+        min_group_size: min_group_size(db).await?.get().to_string(),
+        disclosure_en: get(DISCLOSURE_EN).await?.unwrap_or_default(),
+        disclosure_fr: get(DISCLOSURE_FR).await?.unwrap_or_default(),
+    };
+    let notice = query.done.as_deref().map(|_| ctx.t("admin.done_saved"));
+    settings_page(&ctx, StatusCode::OK, &form, &FieldErrors::new(), notice).await
 }
 
-/// `POST /admin/settings`.
+/// `POST /admin/settings`: every value is checked; a bad one shows the form again, kept.
 pub async fn save_settings(
     ctx: Ctx,
     user: CurrentUser,
     Form(form): Form<SettingsForm>,
 ) -> AppResult<Response> {
     user.require(Area::Admin)?;
+    let db = &ctx.app.db;
+    let mut errors = FieldErrors::new();
+    let k = form
+        .min_group_size
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|k| chorus_policy::MinGroupSize::new(k).ok());
+    if k.is_none() {
+        errors.insert("min_group_size", ctx.t("admin.error_min_group_size"));
+    }
+    let disclosures: Vec<(&str, &str)> = vec![
+        (DISCLOSURE_EN, form.disclosure_en.trim()),
+        (DISCLOSURE_FR, form.disclosure_fr.trim()),
+    ];
+    for ((_, text), field) in disclosures.iter().zip(["disclosure_en", "disclosure_fr"]) {
+        if !text.is_empty() && chorus_policy::disclosure::Disclosure::parse(text).is_err() {
+            errors.insert(field, ctx.t("admin.error_disclosure"));
+        }
+    }
+    let Some(k) = k.filter(|_| errors.is_empty()) else {
+        return settings_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors, None).await;
+    };
     chorus_editorial::store::settings::set_require_second_approval(
-        &ctx.app.db,
+        db,
         form.second_approval.is_some(),
     )
     .await?;
+    chorus_editorial::store::settings::set(db, MIN_GROUP_SIZE, &k.get().to_string()).await?;
+    for (key, text) in disclosures {
+        chorus_editorial::store::settings::set(db, key, text).await?;
+    }
     tracing::info!(
         admin = user.id,
         second_approval = form.second_approval.is_some(),
+        k = k.get(),
         "organisation settings saved"
     );
     Ok(Redirect::to("/admin/settings?done=saved").into_response())
