@@ -269,7 +269,10 @@ async fn with_second_approval_only_another_editor_publishes_and_edits_go_back_to
     let app = TestApp::spawn().await;
     let admin = app.signed_in("boss@example.org", "admin").await;
     let saved = admin
-        .post_form("/admin/settings", &[("second_approval", "on")])
+        .post_form(
+            "/admin/settings",
+            &[("second_approval", "on"), ("min_group_size", "5")],
+        )
         .await;
     assert_eq!(saved.location(), "/admin/settings?done=saved");
     let ana = app.signed_in("ana@example.org", "editor").await;

@@ -252,7 +252,7 @@ pub async fn min_group_size(
         .unwrap_or_default())
 }
 
-async fn settings_page(
+fn settings_page(
     ctx: &Ctx,
     status: StatusCode,
     form: &SettingsForm,
@@ -286,7 +286,7 @@ pub async fn settings(
         disclosure_fr: get(DISCLOSURE_FR).await?.unwrap_or_default(),
     };
     let notice = query.done.as_deref().map(|_| ctx.t("admin.done_saved"));
-    settings_page(&ctx, StatusCode::OK, &form, &FieldErrors::new(), notice).await
+    settings_page(&ctx, StatusCode::OK, &form, &FieldErrors::new(), notice)
 }
 
 /// `POST /admin/settings`: every value is checked; a bad one shows the form again, kept.
@@ -317,7 +317,7 @@ pub async fn save_settings(
         }
     }
     let Some(k) = k.filter(|_| errors.is_empty()) else {
-        return settings_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors, None).await;
+        return settings_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors, None);
     };
     chorus_editorial::store::settings::set_require_second_approval(
         db,
