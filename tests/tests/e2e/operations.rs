@@ -157,3 +157,29 @@ async fn sigterm_stops_the_server_cleanly_and_it_starts_again_on_the_same_data()
         303
     );
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_with_the_request_id() {
+    let app = TestApp::spawn_with(
+        chorus_tests::TestAppOptions::default().env("CHORUS_LOG_FORMAT", "json"),
+    )
+    .await;
+    app.add_user("ana@example.org", "Ana", "ambassador").await;
+    let page = app.client().get("/sign-in").await;
+    let request_id = page.header("x-request-id");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let log = app.log();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["message"] == "chorus is ready"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&request_id),
+        "the request id {request_id} is in the logs: {log}"
+    );
+}
