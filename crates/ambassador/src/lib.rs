@@ -7,3 +7,4 @@
 pub mod connectors;
 
 pub use chorus_editorial as editorial;
+pub use chorus_policy as policy;
