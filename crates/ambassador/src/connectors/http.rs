@@ -79,8 +79,8 @@ impl HttpClient {
     }
 }
 
-/// A network's answer, read whole.
-#[derive(Debug, Clone)]
+/// A network's answer, read whole. Its `Debug` leaves the body out: a token answer holds tokens.
+#[derive(Clone)]
 pub struct Answer {
     /// The HTTP status.
     pub status: u16,
@@ -88,6 +88,16 @@ pub struct Answer {
     pub headers: HeaderMap,
     /// The body as text ("" when empty).
     pub body: String,
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Answer")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Answer {
@@ -186,7 +196,8 @@ pub fn s256_challenge(verifier: &str) -> String {
 
 /// An OAuth token answer, parsed by hand because LinkedIn may omit `token_type` and the Threads
 /// short-lived answer has none (the `oauth2` crate's standard type refuses both).
-#[derive(Debug, Deserialize)]
+/// No `Debug`: it holds the tokens in clear.
+#[derive(Deserialize)]
 pub(crate) struct TokenAnswer {
     pub access_token: String,
     #[serde(default)]

@@ -295,12 +295,10 @@ impl LinkedIn {
     /// # Errors
     /// A classified [`PublishError`].
     pub async fn delete(&self, account: &Account, external_id: &str) -> Result<(), PublishError> {
-        let mut url = endpoint(&self.endpoints.api, "/rest/posts");
-        url.path_segments_mut()
-            .map_err(|()| PublishError::Rejected {
-                message: "the LinkedIn API URL cannot take a path".to_owned(),
-            })?
-            .push(external_id);
+        // The URN goes into the path URL-encoded, colons included (`urn%3Ali%3Ashare%3A…`).
+        let encoded: String =
+            url::form_urlencoded::byte_serialize(external_id.as_bytes()).collect();
+        let url = endpoint(&self.endpoints.api, &format!("/rest/posts/{encoded}"));
         let request = self.rest(self.http.inner().delete(url), &account.access_token);
         let answer = self.http.send(request).await?;
         if answer.is_success() {

@@ -389,6 +389,57 @@ mod tests {
     }
 
     #[test]
+    fn authorize_urls_ask_for_policys_scopes_and_pkce_where_the_network_takes_it() {
+        let http = HttpClient::new(Timeouts::default()).unwrap();
+        let instance = Url::parse("https://social.example").unwrap();
+        let connectors = [
+            Connector::Mastodon(Mastodon::new(http.clone(), MastodonEndpoints { instance })),
+            Connector::LinkedIn(LinkedIn::new(http.clone(), LinkedInEndpoints::default())),
+            Connector::X(X::new(http.clone(), XEndpoints::default())),
+            Connector::Threads(Threads::new(http, ThreadsEndpoints::default())),
+        ];
+        let app = AppCredentials {
+            client_id: "chorus".to_owned(),
+            client_secret: None,
+        };
+        for connector in connectors {
+            let network = connector.network();
+            let url = connector.authorize_url(&app, "https://chorus.example/cb", "st", "ch");
+            let param = |name: &str| {
+                url.query_pairs()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value.into_owned())
+            };
+            assert_eq!(
+                param("scope"),
+                Some(chorus_policy::scope_parameter(network)),
+                "{network}"
+            );
+            assert_eq!(param("state").as_deref(), Some("st"));
+            assert_eq!(param("response_type").as_deref(), Some("code"));
+            let pkce = matches!(network, Network::Mastodon | Network::X);
+            assert_eq!(param("code_challenge").is_some(), pkce, "{network}");
+            if pkce {
+                assert_eq!(param("code_challenge_method").as_deref(), Some("S256"));
+            }
+        }
+        let threads = Threads::new(
+            HttpClient::new(Timeouts::default()).unwrap(),
+            ThreadsEndpoints::default(),
+        );
+        let url = threads.authorize_url(&app, "https://chorus.example/cb", "st", "ch");
+        assert!(
+            url.as_str()
+                .starts_with("https://threads.net/oauth/authorize?")
+        );
+        assert!(
+            url.query()
+                .unwrap()
+                .contains("scope=threads_basic%2Cthreads_content_publish")
+        );
+    }
+
+    #[test]
     fn production_endpoints_parse_and_paths_join() {
         let _ = (
             XEndpoints::default(),
