@@ -216,3 +216,25 @@ async fn an_expired_linkedin_token_asks_for_a_reconnection() {
         "it stays expired"
     );
 }
+
+#[tokio::test]
+async fn after_an_uncertain_linkedin_post_a_retry_is_refused_as_a_duplicate() {
+    let linkedin = StandIn::<standins::LinkedIn>::start().await;
+    let account = member(&linkedin);
+    let connector = connector(&linkedin);
+    linkedin.fail_next(Fault::DropAfterProcessing);
+    let first = failed(
+        connector.publish(&account, &post("Maybe (1)")).await,
+        &account,
+    );
+    assert!(matches!(first, PublishError::Uncertain { .. }), "{first}");
+    let retry = failed(
+        connector.publish(&account, &post("Maybe (1)")).await,
+        &account,
+    );
+    assert!(
+        matches!(retry, PublishError::Duplicate { .. }),
+        "the first attempt made it: {retry}"
+    );
+    assert_eq!(linkedin.posts().len(), 1);
+}

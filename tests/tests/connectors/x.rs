@@ -203,3 +203,20 @@ async fn an_expired_x_token_asks_for_a_refresh_or_reconnection() {
         "2-hour tokens end"
     );
 }
+
+#[tokio::test]
+async fn after_an_uncertain_x_post_a_retry_is_refused_as_a_duplicate() {
+    let x = StandIn::<standins::X>::start().await;
+    let alice = x.default_user();
+    let account = account(&alice, &x.issue_token(&alice, scopes(Network::X)));
+    let connector = connector(&x);
+    x.fail_next(Fault::DropAfterProcessing);
+    let first = failed(connector.publish(&account, &post("Maybe")).await, &account);
+    assert!(matches!(first, PublishError::Uncertain { .. }), "{first}");
+    let retry = failed(connector.publish(&account, &post("Maybe")).await, &account);
+    assert!(
+        matches!(retry, PublishError::Duplicate { .. }),
+        "the first attempt made it: {retry}"
+    );
+    assert_eq!(x.posts().len(), 1);
+}

@@ -236,8 +236,8 @@ impl Connector {
     /// token when the answer has none.
     ///
     /// # Errors
-    /// [`ConnectorError::Unsupported`] for Mastodon and LinkedIn; [`ConnectorError::Refused`]
-    /// when the network refuses (a used refresh token, a Threads token younger than 24 h).
+    /// [`ConnectorError::Unsupported`] for Mastodon, and for LinkedIn unless the app is a
+    /// partner with refresh tokens; [`ConnectorError::Refused`] when the network refuses (a used refresh token, a Threads token younger than 24 h).
     pub async fn refresh(
         &self,
         app: &AppCredentials,
