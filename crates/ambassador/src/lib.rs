@@ -1,7 +1,10 @@
 //! Personalisation, connected accounts over OAuth, network connectors, the publishing queue and
 //! worker, shares, tracked links and statistics.
 //!
-//! The ambassador capability lands in its own issue; this crate fixes its place in the
-//! dependency order (`policy <- editorial <- ambassador <- server`).
+//! So far: the network [`connectors`] (Mastodon, LinkedIn, X, Threads) with OAuth, identity,
+//! publishing and error classification; the queue, shares and accounts come next.
+
+pub mod connectors;
 
 pub use chorus_editorial as editorial;
+pub use chorus_policy as policy;
