@@ -4,7 +4,10 @@
 //! So far: the network [`connectors`] (Mastodon, LinkedIn, X, Threads) with OAuth, identity,
 //! publishing and error classification; the queue, shares and accounts come next.
 
+pub mod accounts;
 pub mod connectors;
+pub mod store;
+pub mod vault;
 
 pub use chorus_editorial as editorial;
 pub use chorus_policy as policy;

@@ -28,8 +28,14 @@ pub struct App {
     pub metrics: Metrics,
     /// Fetches link previews and feeds, only from public addresses (unless configured for tests).
     pub fetcher: chorus_editorial::preview::PreviewFetcher,
+    /// Seals and opens tokens at rest.
+    pub vault: chorus_ambassador::vault::Vault,
+    /// Where each network lives, and the client that talks to them.
+    pub networks: chorus_ambassador::accounts::Networks,
     /// Set once at least one account exists; until then only the first-run page answers.
     initialised: AtomicBool,
+    /// The address actually bound, for absolute URLs when no base URL is configured.
+    bound: std::sync::OnceLock<SocketAddr>,
 }
 
 /// The shared application state.
@@ -89,14 +95,45 @@ impl App {
         };
         let fetcher = chorus_editorial::preview::PreviewFetcher::new(guard)
             .map_err(|e| StartError::Views(e.to_string()))?;
+        let previous: Vec<[u8; 32]> = config
+            .previous_secret_keys
+            .iter()
+            .map(|k| *k.bytes())
+            .collect();
+        let vault = chorus_ambassador::vault::Vault::new(config.secret_key.bytes(), &previous)
+            .ok_or_else(|| StartError::Views("the token key could not be derived".into()))?;
+        let mut networks = chorus_ambassador::accounts::Networks::production()
+            .map_err(|e| StartError::Views(e.to_string()))?;
+        networks.x_base.clone_from(&config.network_base_urls.x);
+        networks.linkedin_base.clone_from(&config.network_base_urls.linkedin);
+        networks.threads_base.clone_from(&config.network_base_urls.threads);
+        networks.allow_insecure_instances = config.unsafe_allow_private_fetch;
         Ok(Arc::new(App {
             fetcher,
+            vault,
+            networks,
             db,
             config,
             views,
             metrics: Metrics::default(),
             initialised: AtomicBool::new(false),
+            bound: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// The public address of Chorus: the configured base URL, else the bound address.
+    #[must_use]
+    pub fn public_url(&self, path: &str) -> String {
+        let base = match self.bound.get() {
+            Some(addr) if !self.config.base_url_configured => format!("http://{addr}"),
+            _ => self
+                .config
+                .base_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+        };
+        format!("{base}{path}")
     }
 
     /// Whether the first account exists. Cached once true: accounts are never all removed
@@ -132,6 +169,9 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
+        if let Ok(bound) = listener.local_addr() {
+            let _ = app.bound.set(bound);
+        }
         Ok(Application { listener, app })
     }
 

@@ -110,6 +110,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// The address people use to reach Chorus; decides Secure cookies and absolute links.
     pub base_url: Url,
+    /// Whether `base_url` was configured (otherwise it follows the bound address).
+    pub base_url_configured: bool,
     /// The key for CSRF tokens and for encrypting tokens at rest.
     pub secret_key: SecretKey,
     /// Where the key came from.
@@ -123,10 +125,26 @@ pub struct Config {
     /// Lets link previews and feeds reach private and loopback addresses. For tests only:
     /// in production it would let anyone with an editor account probe the internal network.
     pub unsafe_allow_private_fetch: bool,
+    /// Secret keys used before the current one, so tokens sealed under them still open until
+    /// `chorus keys rotate` re-seals them.
+    pub previous_secret_keys: Vec<SecretKey>,
+    /// Base URLs replacing the networks' own hosts (stand-ins in tests, or a proxy).
+    pub network_base_urls: NetworkBaseUrls,
+}
+
+/// Base URLs that replace the networks' production hosts.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkBaseUrls {
+    /// X.
+    pub x: Option<Url>,
+    /// LinkedIn.
+    pub linkedin: Option<Url>,
+    /// Threads.
+    pub threads: Option<Url>,
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 8] = [
+const SETTINGS: [(&str, &str); 12] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
@@ -138,6 +156,10 @@ const SETTINGS: [(&str, &str); 8] = [
         "unsafe_allow_private_fetch",
         "CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH",
     ),
+    ("previous_secret_keys", "CHORUS_PREVIOUS_SECRET_KEYS"),
+    ("x_base_url", "CHORUS_X_BASE_URL"),
+    ("linkedin_base_url", "CHORUS_LINKEDIN_BASE_URL"),
+    ("threads_base_url", "CHORUS_THREADS_BASE_URL"),
 ];
 
 impl Config {
@@ -185,6 +207,7 @@ impl Config {
                 expected: "an address and port",
             })?,
         };
+        let base_url_configured = get("base_url").is_some();
         let base_url = match get("base_url") {
             Some((setting, value)) => parse_base_url(&setting, &value)?,
             None => default_base_url(bind),
@@ -226,6 +249,31 @@ impl Config {
             Some((setting, value)) => parse_bool(&setting, &value)?,
             None => false,
         };
+        let previous_secret_keys = match get("previous_secret_keys") {
+            Some((setting, value)) => value
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| {
+                    SecretKey::parse(k).ok_or(ConfigError::Invalid {
+                        setting: setting.clone(),
+                        value: "<hidden>".into(),
+                        expected: "comma-separated keys, each 32 bytes in standard base64",
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let mut network_base_urls = NetworkBaseUrls::default();
+        for (key, slot) in [
+            ("x_base_url", &mut network_base_urls.x),
+            ("linkedin_base_url", &mut network_base_urls.linkedin),
+            ("threads_base_url", &mut network_base_urls.threads),
+        ] {
+            if let Some((setting, value)) = get(key) {
+                *slot = Some(parse_base_url(&setting, &value)?);
+            }
+        }
         let (secret_key, key_source) = match get("secret_key") {
             Some((setting, value)) => (
                 SecretKey::parse(&value).ok_or(ConfigError::Invalid {
@@ -241,12 +289,15 @@ impl Config {
             database_url,
             bind,
             base_url,
+            base_url_configured,
             secret_key,
             key_source,
             log_format,
             run_worker,
             feed_poll_interval,
             unsafe_allow_private_fetch,
+            previous_secret_keys,
+            network_base_urls,
         })
     }
 

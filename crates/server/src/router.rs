@@ -9,8 +9,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::routes::{
-    account, admin, api, assets, auth, editor, home, hub, media, ops, participation, setup,
-    sources, topics,
+    account, admin, api, assets, auth, connections, editor, home, hub, media, ops, participation,
+    setup, sources, topics,
 };
 
 /// Builds the router with its layers.
@@ -92,6 +92,24 @@ pub fn build(app: AppState) -> Router {
         .route(
             "/hub/suggest",
             get(sources::show_suggest).post(sources::suggest),
+        )
+        .route("/hub/accounts", get(connections::list))
+        .route("/hub/accounts/connect/{network}", get(connections::connect))
+        .route(
+            "/hub/accounts/callback/mastodon/{instance}",
+            get(connections::mastodon_callback),
+        )
+        .route(
+            "/hub/accounts/callback/{network}",
+            get(connections::callback),
+        )
+        .route(
+            "/hub/accounts/{id}/disconnect",
+            post(connections::disconnect),
+        )
+        .route(
+            "/admin/networks",
+            get(admin::networks).post(admin::save_network),
         )
         // API
         .route("/api/v1/text/measure", post(api::measure_text))

@@ -12,6 +12,7 @@ mod admin;
 mod browser;
 mod cli;
 mod config;
+mod connections;
 mod editorial;
 mod locale;
 mod operations;

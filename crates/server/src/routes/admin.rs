@@ -336,3 +336,95 @@ pub async fn save_settings(
     );
     Ok(Redirect::to("/admin/settings?done=saved").into_response())
 }
+
+/// The client credentials form for one network.
+#[derive(Debug, Default, Deserialize)]
+pub struct NetworkForm {
+    #[serde(default)]
+    network: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+}
+
+/// `GET /admin/networks`: which networks have client credentials (never showing secrets).
+pub async fn networks(
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(query): Query<UsersQuery>,
+) -> AppResult<Response> {
+    user.require(Area::Admin)?;
+    let configured = chorus_ambassador::accounts::configured_networks(&ctx.app.db)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let rows: Vec<_> = [
+        chorus_policy::Network::LinkedIn,
+        chorus_policy::Network::X,
+        chorus_policy::Network::Threads,
+    ]
+    .iter()
+    .map(|n| {
+        serde_json::json!({
+            "name": n.as_str(),
+            "label": n.display_name(),
+            "configured": configured.contains(n),
+            "callback": ctx.app.public_url(&format!("/hub/accounts/callback/{}", n.as_str())),
+        })
+    })
+    .collect();
+    let mut context = Context::new();
+    context.insert("networks", &rows);
+    context.insert(
+        "notice",
+        &query.done.as_deref().map(|_| ctx.t("admin.done_saved")),
+    );
+    context.insert(
+        "error",
+        &query
+            .error
+            .as_deref()
+            .map(|_| ctx.t("admin.error_network_form")),
+    );
+    Ok(ctx.render("admin/networks.html", context)?.into_response())
+}
+
+/// `POST /admin/networks`: stores client credentials, the secret sealed at rest.
+pub async fn save_network(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<NetworkForm>,
+) -> AppResult<Response> {
+    user.require(Area::Admin)?;
+    let network = form
+        .network
+        .parse::<chorus_policy::Network>()
+        .ok()
+        .filter(|n| {
+            matches!(
+                n,
+                chorus_policy::Network::LinkedIn
+                    | chorus_policy::Network::X
+                    | chorus_policy::Network::Threads
+            )
+        });
+    let (Some(network), false) = (network, form.client_id.trim().is_empty()) else {
+        return Ok(Redirect::to("/admin/networks?error=form").into_response());
+    };
+    chorus_ambassador::accounts::set_app_credentials(
+        &ctx.app.db,
+        &ctx.app.vault,
+        network,
+        "",
+        form.client_id.trim(),
+        form.client_secret.trim(),
+    )
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    tracing::info!(
+        admin = user.id,
+        network = network.as_str(),
+        "network credentials saved"
+    );
+    Ok(Redirect::to("/admin/networks?done=saved").into_response())
+}

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod connections;
 pub mod editor;
 pub mod home;
 pub mod hub;

@@ -275,6 +275,9 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     let follows = chorus_editorial::store::topics::followed(db, user.id).await?;
     let suggestions = chorus_editorial::store::items::suggested_by(db, user.id).await?;
     let views = store::policy::audit_concerning(db, user.id).await?;
+    let connected = chorus_ambassador::accounts::list(db, user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let document = serde_json::json!({
         "format": "chorus-personal-data/1",
         "exported_at": chrono::Utc::now(),
@@ -291,7 +294,7 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
         "followed_topic_ids": follows,
         "suggestions": suggestions.iter().map(|s| serde_json::json!({"title": s.title, "link": s.link_url, "idea": s.body_md, "state": s.state, "created_at": s.created_at})).collect::<Vec<_>>(),
         "statistics_views_including_me": views.iter().map(|v| serde_json::json!({"at": v.at, "action": v.action, "detail": v.detail})).collect::<Vec<_>>(),
-        "connected_accounts": [],
+        "connected_accounts": connected.iter().map(|a| serde_json::json!({"network": a.network, "handle": a.handle, "name": a.display_name, "instance": a.instance})).collect::<Vec<_>>(),
         "shares": [],
     });
     let body =
@@ -357,6 +360,15 @@ pub async fn erase(
             return ctx.render_status(StatusCode::CONFLICT, "account/erase.html", context);
         }
     }
+    // Connected accounts first: tokens revoked at the network where it offers revocation.
+    chorus_ambassador::accounts::disconnect_all(
+        &ctx.app.db,
+        &ctx.app.vault,
+        &ctx.app.networks,
+        user.id,
+    )
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     store::users::erase(&ctx.app.db, user.id).await?;
     tracing::info!("an account was erased at its owner's request");
     let cookie = crate::auth::set_cookie(

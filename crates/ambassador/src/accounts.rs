@@ -1,0 +1,556 @@
+//! Connected accounts: the OAuth connection of a person's own account on a network, with a
+//! single-use `state` bound to their session (10 minutes), PKCE where the network takes it,
+//! one callback per network and instance, tokens sealed at rest, and a refresh token never
+//! replaced by an empty one when the person reconnects.
+
+use chorus_policy::Network;
+use chrono::{Duration, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+};
+use url::Url;
+
+use crate::connectors::{
+    AppCredentials, Connector, ConnectorError, HttpClient, Pkce, Secret, Timeouts, TokenSet, X,
+    XEndpoints,
+    linkedin::{LinkedIn, LinkedInEndpoints},
+    mastodon::{Mastodon, MastodonEndpoints},
+    threads::{Threads, ThreadsEndpoints},
+};
+use crate::store::entities::{connected_account, network_app, oauth_state};
+use crate::vault::{Place, Vault, VaultError};
+
+/// How long an authorisation may take.
+pub const STATE_LIFETIME: Duration = Duration::minutes(10);
+
+/// Why connecting or using an account failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsError {
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// No client credentials for this network: an admin must enter them.
+    #[error("{0} is not available: an admin has not entered its client credentials")]
+    Unavailable(Network),
+    /// The Mastodon instance address is not usable.
+    #[error("this is not a Mastodon server address; write it as https://mastodon.example")]
+    InvalidInstance,
+    /// Unknown, used, expired, or another person's or session's state.
+    #[error(
+        "this connection attempt expired or did not start here; start again from your accounts page"
+    )]
+    StateInvalid,
+    /// The network refused or failed.
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    /// A stored token could not be opened.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// No such account of this person.
+    #[error("no such connected account")]
+    NotFound,
+}
+
+/// Where each network lives (production by default; stand-ins in tests) and the HTTP client.
+#[derive(Debug, Clone)]
+pub struct Networks {
+    /// Base URL replacing X's hosts (tests, proxies).
+    pub x_base: Option<Url>,
+    /// Base URL replacing LinkedIn's hosts.
+    pub linkedin_base: Option<Url>,
+    /// Base URL replacing Threads' hosts.
+    pub threads_base: Option<Url>,
+    /// Accept `http://` and private Mastodon instances (tests only).
+    pub allow_insecure_instances: bool,
+    /// The client every connector uses (no redirects followed).
+    pub http: HttpClient,
+}
+
+impl Networks {
+    /// Production endpoints.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn production() -> Result<Self, ConnectorError> {
+        Ok(Networks {
+            x_base: None,
+            linkedin_base: None,
+            threads_base: None,
+            allow_insecure_instances: false,
+            http: HttpClient::new(Timeouts::default())?,
+        })
+    }
+
+    /// Checks a Mastodon instance address typed by a person and returns its origin.
+    ///
+    /// # Errors
+    /// [`AccountsError::InvalidInstance`].
+    pub fn instance(&self, typed: &str) -> Result<Url, AccountsError> {
+        let typed = typed.trim().trim_end_matches('/');
+        let with_scheme = if typed.contains("://") {
+            typed.to_owned()
+        } else {
+            format!("https://{typed}")
+        };
+        let url = Url::parse(&with_scheme).map_err(|_| AccountsError::InvalidInstance)?;
+        let secure =
+            url.scheme() == "https" || (self.allow_insecure_instances && url.scheme() == "http");
+        if !secure || url.host_str().is_none() || !url.username().is_empty() {
+            return Err(AccountsError::InvalidInstance);
+        }
+        Url::parse(&url.origin().ascii_serialization()).map_err(|_| AccountsError::InvalidInstance)
+    }
+
+    /// The connector for `network` (and the instance, for Mastodon).
+    #[must_use]
+    pub fn connector(&self, network: Network, instance: Option<&Url>) -> Option<Connector> {
+        let http = self.http.clone();
+        Some(match network {
+            Network::Mastodon => Connector::Mastodon(Mastodon::new(
+                http,
+                MastodonEndpoints {
+                    instance: instance?.clone(),
+                },
+            )),
+            Network::LinkedIn => Connector::LinkedIn(LinkedIn::new(
+                http,
+                self.linkedin_base
+                    .as_ref()
+                    .map_or_else(LinkedInEndpoints::default, LinkedInEndpoints::at),
+            )),
+            Network::X => Connector::X(X::new(
+                http,
+                self.x_base
+                    .as_ref()
+                    .map_or_else(XEndpoints::default, XEndpoints::at),
+            )),
+            Network::Threads => Connector::Threads(Threads::new(
+                http,
+                self.threads_base
+                    .as_ref()
+                    .map_or_else(ThreadsEndpoints::default, ThreadsEndpoints::at),
+            )),
+            Network::Bluesky => return None,
+        })
+    }
+}
+
+fn place(table: &'static str, column: &'static str, row: i32) -> Place<'static> {
+    Place {
+        table,
+        column,
+        row: i64::from(row),
+    }
+}
+
+/// The client credentials for `network` (`instance` is the Mastodon origin, else "").
+///
+/// # Errors
+/// Database failure, or a secret that does not open.
+pub async fn app_credentials(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    network: Network,
+    instance: &str,
+) -> Result<Option<AppCredentials>, AccountsError> {
+    let Some(row) = network_app::Entity::find()
+        .filter(network_app::Column::Network.eq(network.as_str()))
+        .filter(network_app::Column::Instance.eq(instance))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let secret = vault.open(
+        place("network_apps", "client_secret", row.id),
+        &row.client_secret,
+    )?;
+    Ok(Some(AppCredentials {
+        client_id: row.client_id,
+        client_secret: (!secret.is_empty()).then(|| Secret::new(secret)),
+    }))
+}
+
+/// Stores (or replaces) client credentials; an empty secret means a public client.
+///
+/// # Errors
+/// Database failure.
+pub async fn set_app_credentials(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    network: Network,
+    instance: &str,
+    client_id: &str,
+    client_secret: &str,
+) -> Result<(), AccountsError> {
+    let txn = db.begin().await?;
+    network_app::Entity::delete_many()
+        .filter(network_app::Column::Network.eq(network.as_str()))
+        .filter(network_app::Column::Instance.eq(instance))
+        .exec(&txn)
+        .await?;
+    let row = network_app::ActiveModel {
+        network: Set(network.as_str().to_owned()),
+        instance: Set(instance.to_owned()),
+        client_id: Set(client_id.to_owned()),
+        client_secret: Set(String::new()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let sealed = vault.seal(
+        place("network_apps", "client_secret", row.id),
+        client_secret,
+    );
+    let mut active: network_app::ActiveModel = row.into();
+    active.client_secret = Set(sealed);
+    active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Which networks have credentials (Mastodon needs none: Chorus registers per instance).
+///
+/// # Errors
+/// Database failure.
+pub async fn configured_networks(db: &impl ConnectionTrait) -> Result<Vec<Network>, AccountsError> {
+    let rows = network_app::Entity::find()
+        .filter(network_app::Column::Instance.eq(""))
+        .all(db)
+        .await?;
+    Ok(Network::ALL
+        .into_iter()
+        .filter(|n| *n == Network::Mastodon || rows.iter().any(|r| r.network == n.as_str()))
+        .collect())
+}
+
+/// What starting a connection needs.
+#[derive(Debug, Clone)]
+pub struct Begin<'a> {
+    /// Who connects.
+    pub user_id: i32,
+    /// Their session (the state is bound to it).
+    pub session_hash: &'a str,
+    /// Which network.
+    pub network: Network,
+    /// The Mastodon instance origin.
+    pub instance: Option<Url>,
+    /// This network's (and instance's) own callback URL.
+    pub redirect_uri: &'a str,
+}
+
+/// Starts a connection: returns the network's consent page address.
+///
+/// # Errors
+/// [`AccountsError::Unavailable`] without credentials; connector failures for Mastodon
+/// registration.
+pub async fn begin(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    networks: &Networks,
+    begin: Begin<'_>,
+) -> Result<Url, AccountsError> {
+    let instance_key = begin
+        .instance
+        .as_ref()
+        .map(|u| u.as_str().trim_end_matches('/').to_owned())
+        .unwrap_or_default();
+    let connector = networks
+        .connector(begin.network, begin.instance.as_ref())
+        .ok_or(AccountsError::Unavailable(begin.network))?;
+    let app = match app_credentials(db, vault, begin.network, &instance_key).await? {
+        Some(app) => app,
+        None => match &connector {
+            // Registered once per instance, then reused.
+            Connector::Mastodon(mastodon) => {
+                let app = mastodon
+                    .register_app("Chorus", begin.redirect_uri, None)
+                    .await?;
+                let secret = app
+                    .client_secret
+                    .as_ref()
+                    .map(|s| s.expose().to_owned())
+                    .unwrap_or_default();
+                set_app_credentials(
+                    db,
+                    vault,
+                    Network::Mastodon,
+                    &instance_key,
+                    &app.client_id,
+                    &secret,
+                )
+                .await?;
+                app
+            }
+            _ => return Err(AccountsError::Unavailable(begin.network)),
+        },
+    };
+    let pkce = Pkce::generate();
+    let state = crate::connectors::Pkce::generate()
+        .verifier
+        .expose()
+        .to_owned();
+    oauth_state::ActiveModel {
+        state: Set(state.clone()),
+        user_id: Set(begin.user_id),
+        session_hash: Set(begin.session_hash.to_owned()),
+        network: Set(begin.network.as_str().to_owned()),
+        instance: Set(instance_key),
+        pkce_verifier: Set(pkce.verifier.expose().to_owned()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(connector.authorize_url(&app, begin.redirect_uri, &state, &pkce.challenge))
+}
+
+/// A connected account as pages show it: never its tokens.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountSummary {
+    /// Id.
+    pub id: i32,
+    /// Network.
+    pub network: Network,
+    /// Instance origin (Mastodon), else "".
+    pub instance: String,
+    /// Handle.
+    pub handle: String,
+    /// Display name.
+    pub display_name: String,
+    /// Profile page.
+    pub profile_url: Option<String>,
+    /// The owner must reconnect it (revoked or expired).
+    pub needs_reconnect: bool,
+}
+
+/// Finishes a connection from the network's callback.
+///
+/// # Errors
+/// [`AccountsError::StateInvalid`] for any state that is unknown, used, expired, or not this
+/// person's, session's, network's or instance's; connector failures.
+pub async fn finish(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    networks: &Networks,
+    expected: Begin<'_>,
+    code: &str,
+    state: &str,
+) -> Result<AccountSummary, AccountsError> {
+    // Single use: the state row is deleted whatever happens next.
+    let row = oauth_state::Entity::find_by_id(state.to_owned())
+        .one(db)
+        .await?
+        .ok_or(AccountsError::StateInvalid)?;
+    oauth_state::Entity::delete_by_id(state.to_owned())
+        .exec(db)
+        .await?;
+    let instance_key = expected
+        .instance
+        .as_ref()
+        .map(|u| u.as_str().trim_end_matches('/').to_owned())
+        .unwrap_or_default();
+    let valid = row.user_id == expected.user_id
+        && row.session_hash == expected.session_hash
+        && row.network == expected.network.as_str()
+        && row.instance == instance_key
+        && Utc::now() - row.created_at < STATE_LIFETIME;
+    if !valid {
+        return Err(AccountsError::StateInvalid);
+    }
+    let connector = networks
+        .connector(expected.network, expected.instance.as_ref())
+        .ok_or(AccountsError::Unavailable(expected.network))?;
+    let app = app_credentials(db, vault, expected.network, &instance_key)
+        .await?
+        .ok_or(AccountsError::Unavailable(expected.network))?;
+    let code = code.trim_end_matches("#_");
+    let tokens = connector
+        .exchange_code(
+            &app,
+            expected.redirect_uri,
+            code,
+            &Secret::new(row.pkce_verifier),
+        )
+        .await?;
+    let identity = connector.identity(&tokens.access_token).await?;
+    let id = store_account(
+        db,
+        vault,
+        expected.user_id,
+        expected.network,
+        &instance_key,
+        &identity,
+        tokens,
+    )
+    .await?;
+    let row = connected_account::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AccountsError::NotFound)?;
+    Ok(summary(row))
+}
+
+fn summary(row: connected_account::Model) -> AccountSummary {
+    AccountSummary {
+        id: row.id,
+        network: row.network.parse().unwrap_or(Network::Mastodon),
+        instance: row.instance,
+        handle: row.handle,
+        display_name: row.display_name,
+        profile_url: row.profile_url,
+        needs_reconnect: row.needs_reconnect,
+    }
+}
+
+async fn store_account(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    user_id: i32,
+    network: Network,
+    instance: &str,
+    identity: &crate::connectors::Identity,
+    tokens: TokenSet,
+) -> Result<i32, AccountsError> {
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    connected_account::Entity::insert(connected_account::ActiveModel {
+        user_id: Set(user_id),
+        network: Set(network.as_str().to_owned()),
+        instance: Set(instance.to_owned()),
+        external_id: Set(identity.external_id.clone()),
+        handle: Set(identity.handle.clone()),
+        display_name: Set(identity.display_name.clone()),
+        profile_url: Set(identity.profile_url.clone()),
+        access_token: Set(String::new()),
+        refresh_token: Set(None),
+        expires_at: Set(None),
+        scopes: Set(String::new()),
+        needs_reconnect: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            connected_account::Column::UserId,
+            connected_account::Column::Network,
+            connected_account::Column::Instance,
+            connected_account::Column::ExternalId,
+        ])
+        .update_columns([
+            connected_account::Column::Handle,
+            connected_account::Column::DisplayName,
+            connected_account::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let row = connected_account::Entity::find()
+        .filter(connected_account::Column::UserId.eq(user_id))
+        .filter(connected_account::Column::Network.eq(network.as_str()))
+        .filter(connected_account::Column::Instance.eq(instance))
+        .filter(connected_account::Column::ExternalId.eq(identity.external_id.clone()))
+        .one(&txn)
+        .await?
+        .ok_or(AccountsError::NotFound)?;
+    // Reconnecting never loses a refresh token to an answer that carries none.
+    let previous_refresh = match &row.refresh_token {
+        Some(sealed) => Some(Secret::new(
+            vault.open(place("connected_accounts", "refresh_token", row.id), sealed)?,
+        )),
+        None => None,
+    };
+    let refresh = tokens.refresh_token.or(previous_refresh);
+    let id = row.id;
+    let mut active: connected_account::ActiveModel = row.into();
+    active.access_token = Set(vault.seal(
+        place("connected_accounts", "access_token", id),
+        tokens.access_token.expose(),
+    ));
+    active.refresh_token =
+        Set(refresh
+            .map(|r| vault.seal(place("connected_accounts", "refresh_token", id), r.expose())));
+    active.expires_at = Set(tokens.expires_at);
+    active.scopes = Set(tokens.scopes.join(" "));
+    active.needs_reconnect = Set(false);
+    active.updated_at = Set(Utc::now());
+    active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// A person's connected accounts, without tokens.
+///
+/// # Errors
+/// Database failure.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<AccountSummary>, AccountsError> {
+    Ok(connected_account::Entity::find()
+        .filter(connected_account::Column::UserId.eq(user_id))
+        .order_by_asc(connected_account::Column::Network)
+        .order_by_asc(connected_account::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(summary)
+        .collect())
+}
+
+/// Disconnects an account: the token is revoked at the network where it offers revocation
+/// (best effort: a network that is down does not keep the account connected here), then
+/// deleted.
+///
+/// # Errors
+/// [`AccountsError::NotFound`] when it is not this person's.
+pub async fn disconnect(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    networks: &Networks,
+    user_id: i32,
+    account_id: i32,
+) -> Result<(), AccountsError> {
+    let row = connected_account::Entity::find_by_id(account_id)
+        .filter(connected_account::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or(AccountsError::NotFound)?;
+    let network: Network = row.network.parse().map_err(|_| AccountsError::NotFound)?;
+    let instance = Url::parse(&row.instance).ok();
+    if let (Some(connector), Ok(token)) = (
+        networks.connector(network, instance.as_ref()),
+        vault.open(
+            place("connected_accounts", "access_token", row.id),
+            &row.access_token,
+        ),
+    ) && let Some(app) = app_credentials(db, vault, network, &row.instance).await?
+        && let Err(e) = connector.revoke(&app, &Secret::new(token)).await
+    {
+        tracing::info!(network = network.as_str(), error = %e, "token revocation failed; deleting it anyway");
+    }
+    connected_account::Entity::delete_by_id(row.id)
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Disconnects every account of a person (before erasing them).
+///
+/// # Errors
+/// Database failure.
+pub async fn disconnect_all(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    networks: &Networks,
+    user_id: i32,
+) -> Result<(), AccountsError> {
+    for account in list(db, user_id).await? {
+        disconnect(db, vault, networks, user_id, account.id).await?;
+    }
+    Ok(())
+}

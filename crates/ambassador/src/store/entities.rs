@@ -1,0 +1,77 @@
+//! sea-orm entities for the ambassador tables, free of behaviour.
+
+/// `network_apps`: Chorus's client credentials per network (and per instance for Mastodon).
+pub mod network_app {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "network_apps")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub network: String,
+        pub instance: String,
+        pub client_id: String,
+        pub client_secret: String,
+        pub created_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `oauth_states`: one pending authorisation, single-use, bound to a session.
+pub mod oauth_state {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "oauth_states")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub state: String,
+        pub user_id: i32,
+        pub session_hash: String,
+        pub network: String,
+        pub instance: String,
+        pub pkce_verifier: String,
+        pub created_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `connected_accounts`: a person's own account on a network; tokens sealed.
+pub mod connected_account {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "connected_accounts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub user_id: i32,
+        pub network: String,
+        pub instance: String,
+        pub external_id: String,
+        pub handle: String,
+        pub display_name: String,
+        pub profile_url: Option<String>,
+        pub access_token: String,
+        pub refresh_token: Option<String>,
+        pub expires_at: Option<ChronoDateTimeUtc>,
+        pub scopes: String,
+        pub needs_reconnect: bool,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,237 @@
+//! The ambassador's own accounts on the networks: connect over OAuth, see their health,
+//! disconnect. Tokens never reach a page.
+
+use axum::extract::{Path, Query};
+use axum::response::{IntoResponse, Redirect, Response};
+use chorus_ambassador::accounts::{self, AccountsError, Begin};
+use chorus_policy::{Area, Network};
+use serde::Deserialize;
+use tera::Context;
+use url::Url;
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::views::Ctx;
+
+/// The callback of a network (and instance): each has its own, so answers from two servers
+/// cannot be mixed up.
+fn callback_path(network: Network, instance: Option<&Url>) -> String {
+    match instance {
+        Some(instance) => {
+            let origin: String = url::form_urlencoded::byte_serialize(
+                instance.as_str().trim_end_matches('/').as_bytes(),
+            )
+            .collect();
+            format!("/hub/accounts/callback/{}/{origin}", network.as_str())
+        }
+        None => format!("/hub/accounts/callback/{}", network.as_str()),
+    }
+}
+
+fn error_key(error: &AccountsError) -> &'static str {
+    match error {
+        AccountsError::Unavailable(_) => "unavailable",
+        AccountsError::InvalidInstance => "instance",
+        AccountsError::StateInvalid => "state",
+        AccountsError::Connector(_) => "network",
+        AccountsError::Vault(_) | AccountsError::Db(_) | AccountsError::NotFound => "internal",
+    }
+}
+
+/// Query of the accounts page.
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountsQuery {
+    done: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /hub/accounts`.
+pub async fn list(
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(query): Query<AccountsQuery>,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
+    let db = &ctx.app.db;
+    let connected = accounts::list(db, user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let available = accounts::configured_networks(db)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let networks: Vec<_> = Network::ALL
+        .iter()
+        .filter(|n| **n != Network::Bluesky)
+        .map(|n| serde_json::json!({"name": n.as_str(), "label": n.display_name(), "available": available.contains(n)}))
+        .collect();
+    let mut context = Context::new();
+    context.insert("accounts", &connected);
+    context.insert("networks", &networks);
+    context.insert("notice", &query.done.map(|_| ctx.t("accounts.connected")));
+    context.insert(
+        "error",
+        &query.error.as_deref().map(|e| {
+            ctx.t(&format!(
+                "accounts.error_{}",
+                match e {
+                    "unavailable" => "unavailable",
+                    "instance" => "instance",
+                    "state" => "state",
+                    "network" => "network",
+                    "denied" => "denied",
+                    _ => "internal",
+                }
+            ))
+        }),
+    );
+    Ok(ctx.render("hub/accounts.html", context)?.into_response())
+}
+
+/// The Mastodon instance a person typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct ConnectQuery {
+    instance: Option<String>,
+}
+
+/// `GET /hub/accounts/connect/{network}`: starts OAuth and sends the person to the network.
+pub async fn connect(
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(network): Path<String>,
+    Query(query): Query<ConnectQuery>,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
+    let network: Network = network.parse().map_err(|_| AppError::NotFound)?;
+    let instance = if network == Network::Mastodon {
+        match ctx
+            .app
+            .networks
+            .instance(query.instance.as_deref().unwrap_or_default())
+        {
+            Ok(instance) => Some(instance),
+            Err(e) => {
+                return Ok(
+                    Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response(),
+                );
+            }
+        }
+    } else {
+        None
+    };
+    let redirect_uri = ctx
+        .app
+        .public_url(&callback_path(network, instance.as_ref()));
+    let begin = Begin {
+        user_id: user.id,
+        session_hash: &user.session_hash,
+        network,
+        instance,
+        redirect_uri: &redirect_uri,
+    };
+    match accounts::begin(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, begin).await {
+        Ok(url) => Ok(Redirect::to(url.as_str()).into_response()),
+        Err(e) => {
+            tracing::info!(network = network.as_str(), error = %e, "could not start a connection");
+            Ok(Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response())
+        }
+    }
+}
+
+/// What the network sends back.
+#[derive(Debug, Default, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+async fn finish(
+    ctx: Ctx,
+    user: CurrentUser,
+    network: Network,
+    instance: Option<Url>,
+    query: CallbackQuery,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    if query.error.is_some() {
+        return Ok(Redirect::to("/hub/accounts?error=denied").into_response());
+    }
+    let (Some(code), Some(state)) = (query.code, query.state) else {
+        return Ok(Redirect::to("/hub/accounts?error=state").into_response());
+    };
+    let redirect_uri = ctx
+        .app
+        .public_url(&callback_path(network, instance.as_ref()));
+    let expected = Begin {
+        user_id: user.id,
+        session_hash: &user.session_hash,
+        network,
+        instance,
+        redirect_uri: &redirect_uri,
+    };
+    match accounts::finish(
+        &ctx.app.db,
+        &ctx.app.vault,
+        &ctx.app.networks,
+        expected,
+        &code,
+        &state,
+    )
+    .await
+    {
+        Ok(account) => {
+            tracing::info!(
+                user_id = user.id,
+                network = network.as_str(),
+                account = account.id,
+                "account connected"
+            );
+            Ok(Redirect::to("/hub/accounts?done=connected").into_response())
+        }
+        Err(e) => {
+            tracing::info!(network = network.as_str(), error = %e, "connection failed");
+            Ok(Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response())
+        }
+    }
+}
+
+/// `GET /hub/accounts/callback/{network}`.
+pub async fn callback(
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(network): Path<String>,
+    Query(query): Query<CallbackQuery>,
+) -> AppResult<Response> {
+    let network: Network = network.parse().map_err(|_| AppError::NotFound)?;
+    if network == Network::Mastodon {
+        return Err(AppError::NotFound);
+    }
+    finish(ctx, user, network, None, query).await
+}
+
+/// `GET /hub/accounts/callback/mastodon/{instance}`.
+pub async fn mastodon_callback(
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(instance): Path<String>,
+    Query(query): Query<CallbackQuery>,
+) -> AppResult<Response> {
+    let instance = ctx
+        .app
+        .networks
+        .instance(&instance)
+        .map_err(|_| AppError::NotFound)?;
+    finish(ctx, user, Network::Mastodon, Some(instance), query).await
+}
+
+/// `POST /hub/accounts/{id}/disconnect`.
+pub async fn disconnect(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    match accounts::disconnect(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, user.id, id).await {
+        Ok(()) => Ok(Redirect::to("/hub/accounts").into_response()),
+        Err(AccountsError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(AppError::Internal(e.to_string())),
+    }
+}

@@ -1,0 +1,208 @@
+//! Connecting one's own accounts over OAuth, against contract-enforcing stand-ins.
+
+use chorus_tests::standins::{Mastodon, StandIn, X};
+use chorus_tests::{Client, TestApp, TestAppOptions};
+
+async fn app_with_x(x: &StandIn<X>) -> TestApp {
+    TestApp::spawn_with(TestAppOptions::default().env("CHORUS_X_BASE_URL", x.base_url())).await
+}
+
+/// Follows redirects across Chorus and the stand-in like a browser; returns the last page.
+async fn follow_everywhere(client: &Client, path: &str) -> chorus_tests::Page {
+    client.get_follow(path).await
+}
+
+fn bearer_tokens(requests: &[chorus_tests::standins::RecordedRequest]) -> Vec<String> {
+    requests
+        .iter()
+        .filter_map(|r| r.header("authorization"))
+        .filter_map(|h| h.strip_prefix("Bearer ").map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_ambassador_connects_an_x_account_with_pkce_and_the_minimum_scopes() {
+    let x: StandIn<X> = StandIn::start().await;
+    let app = app_with_x(&x).await;
+    let client_app = x.register_client(&app.url("/hub/accounts/callback/x"));
+    let admin = app.signed_in("boss@example.org", "admin").await;
+    let ana = app.ambassador("ana@example.org").await;
+
+    let before = ana.get("/hub/accounts").await;
+    assert!(
+        before.body.contains(r#"data-unavailable="x""#),
+        "no credentials yet: shown as unavailable"
+    );
+    assert!(before.body.contains(r#"data-unavailable="linkedin""#));
+    let saved = admin
+        .post_form(
+            "/admin/networks",
+            &[
+                ("network", "x"),
+                ("client_id", &client_app.client_id),
+                (
+                    "client_secret",
+                    client_app.client_secret.as_deref().unwrap_or(""),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location(), "/admin/networks?done=saved");
+    let networks_page = admin.get("/admin/networks").await;
+    assert!(
+        !networks_page
+            .body
+            .contains(client_app.client_secret.as_deref().unwrap_or("never")),
+        "secrets are never shown"
+    );
+    assert!(
+        ana.get("/hub/accounts")
+            .await
+            .body
+            .contains(r#"data-connect="x""#)
+    );
+
+    let start = ana.get("/hub/accounts/connect/x").await;
+    assert_eq!(start.status, 303);
+    let authorize = start.location();
+    assert!(
+        authorize.starts_with(x.base_url()) && authorize.contains("code_challenge_method=S256"),
+        "{authorize}"
+    );
+    let done = follow_everywhere(&ana, "/hub/accounts/connect/x").await;
+    assert_eq!(done.path(), "/hub/accounts", "{}", done.body);
+    assert!(done.body.contains("Account connected."), "{}", done.body);
+    assert!(done.body.contains(&x.default_user().username));
+
+    let asked = x.authorizations();
+    let policy_scopes: Vec<String> =
+        chorus_ambassador::policy::scopes::scopes(chorus_ambassador::policy::Network::X)
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+    assert!(asked.iter().all(|a| a.scopes == policy_scopes), "{asked:?}");
+
+    // The token never reaches a page, and is sealed at rest.
+    let tokens = bearer_tokens(&x.requests());
+    assert!(!tokens.is_empty());
+    for token in &tokens {
+        assert!(!done.body.contains(token.as_str()));
+        if !app.is_postgres() {
+            let db = std::fs::read(app.dir().join("chorus.db")).unwrap();
+            let wal = std::fs::read(app.dir().join("chorus.db-wal")).unwrap_or_default();
+            let contains = |bytes: &[u8]| bytes.windows(token.len()).any(|w| w == token.as_bytes());
+            assert!(
+                !contains(&db) && !contains(&wal),
+                "the token is stored in clear"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_state_is_single_use_and_bound_to_the_session_that_started_it() {
+    let x: StandIn<X> = StandIn::start().await;
+    let app = app_with_x(&x).await;
+    let client_app = x.register_client(&app.url("/hub/accounts/callback/x"));
+    let admin = app.signed_in("boss@example.org", "admin").await;
+    admin
+        .post_form(
+            "/admin/networks",
+            &[
+                ("network", "x"),
+                ("client_id", &client_app.client_id),
+                (
+                    "client_secret",
+                    client_app.client_secret.as_deref().unwrap_or(""),
+                ),
+            ],
+        )
+        .await;
+    let ana = app.ambassador("ana@example.org").await;
+    let ben = app.ambassador("ben@example.org").await;
+
+    // Ana starts; the network answers to Ana's callback, but Ben's browser carries it.
+    let authorize = ana.get("/hub/accounts/connect/x").await.location();
+    let callback = ana.get(&authorize).await.location();
+    assert!(callback.contains("/hub/accounts/callback/x?"), "{callback}");
+    let stolen = ben.get(&callback).await;
+    assert_eq!(stolen.location(), "/hub/accounts?error=state");
+    // The state was consumed by that attempt: Ana's own use fails too, nothing is connected.
+    let replay = ana.get(&callback).await;
+    assert_eq!(replay.location(), "/hub/accounts?error=state");
+    let page = ana.get("/hub/accounts?error=state").await;
+    assert!(page.body.contains("expired or did not start here"));
+    assert!(!page.body.contains("Disconnect"));
+    // A refusal at the network comes back in plain words.
+    let denied = ana
+        .get("/hub/accounts/callback/x?error=access_denied&state=x")
+        .await;
+    assert_eq!(denied.location(), "/hub/accounts?error=denied");
+}
+
+#[tokio::test]
+async fn mastodon_is_registered_once_per_instance_and_disconnecting_revokes_the_token() {
+    let mastodon: StandIn<Mastodon> = StandIn::start().await;
+    let app = TestApp::spawn_with(
+        TestAppOptions::default().env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
+    )
+    .await;
+    let ana = app.ambassador("ana@example.org").await;
+    let bad = ana
+        .get("/hub/accounts/connect/mastodon?instance=ftp%3A%2F%2Fnope")
+        .await;
+    assert_eq!(bad.location(), "/hub/accounts?error=instance");
+
+    let instance: String =
+        url::form_urlencoded::byte_serialize(mastodon.base_url().as_bytes()).collect();
+    let done = ana
+        .get_follow(&format!(
+            "/hub/accounts/connect/mastodon?instance={instance}"
+        ))
+        .await;
+    assert!(done.body.contains("Account connected."), "{}", done.body);
+    let ben = app.ambassador("ben@example.org").await;
+    let again = ben
+        .get_follow(&format!(
+            "/hub/accounts/connect/mastodon?instance={instance}"
+        ))
+        .await;
+    assert!(again.body.contains("Account connected."));
+    let registrations = mastodon
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/apps")
+        .count();
+    assert_eq!(registrations, 1, "one app per instance, reused");
+
+    let tokens = bearer_tokens(&mastodon.requests());
+    let page = ana.get("/hub/accounts").await;
+    let marker = "/hub/accounts/";
+    let id: String = page
+        .body
+        .split(marker)
+        .filter_map(|rest| rest.split('/').next())
+        .find(|id| id.chars().all(|c| c.is_ascii_digit()) && !id.is_empty())
+        .unwrap()
+        .to_owned();
+    let gone = ana
+        .post_form(&format!("/hub/accounts/{id}/disconnect"), &[])
+        .await;
+    assert_eq!(gone.location(), "/hub/accounts");
+    assert!(
+        mastodon
+            .requests()
+            .iter()
+            .any(|r| r.path == "/oauth/revoke"),
+        "revoked at the network"
+    );
+    assert!(!ana.get("/hub/accounts").await.body.contains("Disconnect"));
+    // Ben cannot disconnect Ana's accounts (nor see them).
+    assert_eq!(
+        ben.post_form(&format!("/hub/accounts/{id}/disconnect"), &[])
+            .await
+            .status,
+        404
+    );
+    assert!(!tokens.is_empty());
+}
