@@ -4,14 +4,15 @@
 // load stay correct for the saved text.
 (function () {
   "use strict";
-  var form = document.querySelector("form.item-form");
+  var form = document.querySelector("form.item-form, form.share-form");
   if (!form) { return; }
   var token = form.querySelector("input[name=csrf_token]");
   var timers = {};
 
   function update(area) {
     var network = area.getAttribute("data-measure");
-    var counter = document.querySelector("[data-counter='" + network + "']");
+    var counterId = area.getAttribute("data-counter-for");
+    var counter = counterId ? document.getElementById(counterId) : document.querySelector("[data-counter='" + network + "']");
     var preview = document.querySelector("[data-preview='" + network + "']");
     if (preview) { preview.textContent = area.value; }
     fetch("/api/v1/text/measure", {
@@ -36,9 +37,9 @@
 
   Array.prototype.forEach.call(form.querySelectorAll("textarea[data-measure]"), function (area) {
     area.addEventListener("input", function () {
-      var network = area.getAttribute("data-measure");
-      clearTimeout(timers[network]);
-      timers[network] = setTimeout(function () { update(area); }, 120);
+      var key = area.id;
+      clearTimeout(timers[key]);
+      timers[key] = setTimeout(function () { update(area); }, 120);
     });
   });
 })();

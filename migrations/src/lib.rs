@@ -13,6 +13,7 @@ mod m20260201_000002_create_sources;
 mod m20260201_000003_create_media;
 mod m20260301_000001_create_policy;
 mod m20260401_000001_create_accounts;
+mod m20260401_000002_create_shares;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260201_000003_create_media::Migration),
             Box::new(m20260301_000001_create_policy::Migration),
             Box::new(m20260401_000001_create_accounts::Migration),
+            Box::new(m20260401_000002_create_shares::Migration),
         ]
     }
 }

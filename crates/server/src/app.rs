@@ -105,8 +105,12 @@ impl App {
         let mut networks = chorus_ambassador::accounts::Networks::production()
             .map_err(|e| StartError::Views(e.to_string()))?;
         networks.x_base.clone_from(&config.network_base_urls.x);
-        networks.linkedin_base.clone_from(&config.network_base_urls.linkedin);
-        networks.threads_base.clone_from(&config.network_base_urls.threads);
+        networks
+            .linkedin_base
+            .clone_from(&config.network_base_urls.linkedin);
+        networks
+            .threads_base
+            .clone_from(&config.network_base_urls.threads);
         networks.allow_insecure_instances = config.unsafe_allow_private_fetch;
         Ok(Arc::new(App {
             fetcher,

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::routes::{
     account, admin, api, assets, auth, connections, editor, home, hub, media, ops, participation,
-    setup, sources, topics,
+    setup, shares, sources, topics,
 };
 
 /// Builds the router with its layers.
@@ -93,6 +93,12 @@ pub fn build(app: AppState) -> Router {
             "/hub/suggest",
             get(sources::show_suggest).post(sources::suggest),
         )
+        .route(
+            "/hub/items/{id}/share",
+            get(shares::page).post(shares::submit),
+        )
+        .route("/hub/shares", get(shares::history))
+        .route("/hub/shares/{id}/{action}", post(shares::act))
         .route("/hub/accounts", get(connections::list))
         .route("/hub/accounts/connect/{network}", get(connections::connect))
         .route(

@@ -22,7 +22,10 @@ pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = housekeeping_ticker.tick() => housekeeping(&app).await,
-            _ = ticker.tick() => poll_due_feeds(&app, &holder).await,
+            _ = ticker.tick() => {
+                publish_due_shares(&app, &holder).await;
+                poll_due_feeds(&app, &holder).await;
+            }
             changed = stop.changed() => {
                 if changed.is_err() || *stop.borrow() {
                     break;
@@ -86,5 +89,64 @@ async fn poll_due_feeds(app: &AppState, holder: &str) {
             }
             Err(e) => tracing::warn!(feed = feed.id, error = %e, "feed poll failed"),
         }
+    }
+}
+
+/// Publishes the shares that are due: each is claimed (marked `sending` with a lease, in one
+/// committed statement) before its network is called, and settled only by its lease holder.
+async fn publish_due_shares(app: &AppState, holder: &str) {
+    use chorus_ambassador::shares;
+    let now = chrono::Utc::now();
+    if let Err(e) = shares::recover(&app.db, now).await {
+        tracing::warn!(error = %e, "could not recover stale shares");
+        return;
+    }
+    // A bounded batch per tick, so shutdown is never kept waiting long.
+    for _ in 0..20 {
+        let share = match shares::claim(&app.db, holder, chrono::Utc::now()).await {
+            Ok(Some(share)) => share,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim a share");
+                return;
+            }
+        };
+        let outcome = match shares::prepare(&app.db, &app.vault, &share).await {
+            Ok((account, post, network, instance)) => {
+                match app.networks.connector(network, instance.as_ref()) {
+                    Some(connector) => {
+                        let result = connector.publish(&account, &post).await;
+                        shares::outcome_of(network, result, share.attempts, chrono::Utc::now())
+                    }
+                    None => shares::Outcome::Failed(format!(
+                        "{network} cannot be published to from here"
+                    )),
+                }
+            }
+            Err(why) => shares::Outcome::Failed(why),
+        };
+        match shares::record(&app.db, &share, holder, &outcome).await {
+            Ok(true) => {
+                tracing::info!(share = share.id, outcome = ?outcome_name(&outcome), "share attempt settled");
+            }
+            Ok(false) => tracing::warn!(
+                share = share.id,
+                "lease lost before settling; another worker owns it"
+            ),
+            Err(e) => {
+                tracing::warn!(share = share.id, error = %e, "could not record a share's outcome");
+            }
+        }
+    }
+}
+
+fn outcome_name(outcome: &chorus_ambassador::shares::Outcome) -> &'static str {
+    use chorus_ambassador::shares::Outcome;
+    match outcome {
+        Outcome::Published(_) => "published",
+        Outcome::RetryAt(..) => "retry",
+        Outcome::NeedsCheck(_) => "needs_check",
+        Outcome::Failed(_) => "failed",
+        Outcome::Reconnect(_) => "reconnect",
     }
 }

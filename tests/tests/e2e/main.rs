@@ -17,6 +17,7 @@ mod editorial;
 mod locale;
 mod operations;
 mod participation;
+mod publishing;
 mod roles;
 mod setup;
 mod sources;

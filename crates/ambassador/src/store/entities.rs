@@ -75,3 +75,40 @@ pub mod connected_account {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `shares`: the publishing queue; one row per post to one account.
+pub mod share {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "shares")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub user_id: i32,
+        pub item_id: Option<i32>,
+        pub account_id: Option<i32>,
+        pub network: String,
+        pub text: String,
+        pub link: Option<String>,
+        pub link_title: Option<String>,
+        pub language: Option<String>,
+        pub state: String,
+        pub scheduled_at: ChronoDateTimeUtc,
+        pub next_attempt_at: ChronoDateTimeUtc,
+        pub attempts: i32,
+        pub idempotency_key: String,
+        pub lease_owner: Option<String>,
+        pub lease_until: Option<ChronoDateTimeUtc>,
+        pub external_id: Option<String>,
+        pub external_url: Option<String>,
+        pub last_error: Option<String>,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -14,6 +14,7 @@ pub mod media;
 pub mod ops;
 pub mod participation;
 pub mod setup;
+pub mod shares;
 pub mod sources;
 pub mod topics;
 

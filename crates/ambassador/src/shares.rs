@@ -1,0 +1,563 @@
+//! Shares and the publishing queue: `scheduled -> sending -> published | failed |
+//! needs_check`, or `scheduled -> missed` when its time passed while no worker ran.
+//!
+//! Before the network is called, the share is marked `sending` with a lease and its
+//! idempotency key in one committed statement. Where the network makes a retry harmless
+//! (Mastodon's `Idempotency-Key`), an uncertain attempt is retried; elsewhere a share found in
+//! `sending` after its lease expired is never re-sent blindly: it becomes `needs_check` and its
+//! owner decides. Nothing is ever published without its owner's own action for that share.
+
+use chorus_policy::Network;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection,
+    DbBackend, EntityTrait as _, FromQueryResult as _, QueryFilter as _, QueryOrder as _,
+    Statement,
+};
+
+use crate::connectors::{Account, Post, PublishError, Published, Secret, retry_is_idempotent};
+use crate::store::entities::{connected_account, share};
+use crate::vault::{Place, Vault};
+
+pub use share::Model as ShareRow;
+
+/// Where a share is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareState {
+    /// Waiting for its time.
+    Scheduled,
+    /// Claimed by a worker; the network is being called.
+    Sending,
+    /// Live on the network.
+    Published,
+    /// Refused by the network, or given up after retries.
+    Failed,
+    /// The outcome is unknown: its owner checks the network and tells Chorus.
+    NeedsCheck,
+    /// Its time passed while no worker ran: offered to its owner, never posted late silently.
+    Missed,
+    /// Cancelled by its owner.
+    Cancelled,
+}
+
+impl ShareState {
+    /// The stored name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShareState::Scheduled => "scheduled",
+            ShareState::Sending => "sending",
+            ShareState::Published => "published",
+            ShareState::Failed => "failed",
+            ShareState::NeedsCheck => "needs_check",
+            ShareState::Missed => "missed",
+            ShareState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// How long a worker holds a share while calling the network.
+pub const LEASE: Duration = Duration::seconds(60);
+/// How late a scheduled share may still go out when a worker comes back.
+pub const GRACE: Duration = Duration::minutes(15);
+/// Attempts before a share that keeps meeting unavailable networks is given up.
+pub const MAX_ATTEMPTS: i32 = 6;
+
+/// What to do with a share after one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Live: its id and address.
+    Published(Published),
+    /// Try again at this time (rate limit, unavailable before sending, idempotent retry).
+    RetryAt(DateTime<Utc>, String),
+    /// The post may exist: its owner checks.
+    NeedsCheck(String),
+    /// The network refused: its words, in plain language.
+    Failed(String),
+    /// The account must be reconnected by its owner.
+    Reconnect(String),
+}
+
+fn backoff(attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 7)).unwrap_or(0);
+    Duration::seconds(30 * 2_i64.pow(exponent)).min(Duration::hours(1))
+}
+
+/// The rule that turns one attempt's result into the share's next step.
+#[must_use]
+pub fn outcome_of(
+    network: Network,
+    result: Result<Published, PublishError>,
+    attempts: i32,
+    now: DateTime<Utc>,
+) -> Outcome {
+    match result {
+        Ok(published) => Outcome::Published(published),
+        Err(PublishError::RateLimited { retry_at }) => Outcome::RetryAt(
+            retry_at.max(now),
+            "the network asked to wait (rate limit)".into(),
+        ),
+        Err(e @ PublishError::Unavailable { .. }) if attempts < MAX_ATTEMPTS => {
+            Outcome::RetryAt(now + backoff(attempts), e.to_string())
+        }
+        Err(e @ PublishError::Unavailable { .. }) => {
+            Outcome::Failed(format!("gave up after {attempts} attempts: {e}"))
+        }
+        // The idempotency key makes the retry harmless: try again soon.
+        Err(e @ PublishError::Uncertain { .. })
+            if retry_is_idempotent(network) && attempts < MAX_ATTEMPTS =>
+        {
+            Outcome::RetryAt(
+                now + Duration::seconds(2 * i64::from(attempts)),
+                e.to_string(),
+            )
+        }
+        Err(e @ PublishError::Uncertain { .. }) => Outcome::NeedsCheck(e.to_string()),
+        // A duplicate refusal after an earlier attempt means that attempt probably worked.
+        Err(e @ PublishError::Duplicate { .. }) if attempts > 1 => {
+            Outcome::NeedsCheck(e.to_string())
+        }
+        Err(e @ PublishError::Unauthorized { .. }) => Outcome::Reconnect(e.to_string()),
+        Err(e) => Outcome::Failed(e.to_string()),
+    }
+}
+
+/// A share to create: the owner's own choice of text, account and time.
+#[derive(Debug, Clone)]
+pub struct NewShare {
+    /// The owner.
+    pub user_id: i32,
+    /// The hub item shared.
+    pub item_id: Option<i32>,
+    /// The owner's connected account.
+    pub account_id: i32,
+    /// Its network.
+    pub network: Network,
+    /// The text as the owner wrote it.
+    pub text: String,
+    /// The link.
+    pub link: Option<String>,
+    /// The link's title (LinkedIn article).
+    pub link_title: Option<String>,
+    /// Language tag.
+    pub language: Option<String>,
+    /// Now, or the time the owner chose.
+    pub at: DateTime<Utc>,
+}
+
+/// Queues a share.
+///
+/// # Errors
+/// Database failure.
+pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<i32, sea_orm::DbErr> {
+    let now = Utc::now();
+    let row = share::ActiveModel {
+        user_id: Set(new.user_id),
+        item_id: Set(new.item_id),
+        account_id: Set(Some(new.account_id)),
+        network: Set(new.network.as_str().to_owned()),
+        text: Set(new.text),
+        link: Set(new.link),
+        link_title: Set(new.link_title),
+        language: Set(new.language),
+        state: Set(ShareState::Scheduled.as_str().to_owned()),
+        scheduled_at: Set(new.at),
+        next_attempt_at: Set(new.at),
+        attempts: Set(0),
+        idempotency_key: Set(uuid_like()),
+        lease_owner: Set(None),
+        lease_until: Set(None),
+        external_id: Set(None),
+        external_url: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(row.id)
+}
+
+fn uuid_like() -> String {
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().fold(String::with_capacity(32), |mut out, b| {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+/// Claims the next due share for `owner`, marking it `sending` with a lease, in one committed
+/// statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers).
+///
+/// # Errors
+/// Database failure.
+pub async fn claim(
+    db: &DatabaseConnection,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<ShareRow>, sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let lease_until = now + LEASE;
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "UPDATE shares SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
+             WHERE id = (SELECT id FROM shares WHERE state = 'scheduled' AND next_attempt_at <= $3 \
+             ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *"
+        }
+        _ => {
+            "UPDATE shares SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
+             WHERE id = (SELECT id FROM shares WHERE state = 'scheduled' AND next_attempt_at <= $3 \
+             ORDER BY next_attempt_at, id LIMIT 1) AND state = 'scheduled' RETURNING *"
+        }
+    };
+    let statement = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [owner.into(), lease_until.into(), now.into()],
+    );
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    Ok(Some(ShareRow::from_query_result(&row, "")?))
+}
+
+async fn settle(
+    db: &impl ConnectionTrait,
+    id: i32,
+    owner: &str,
+    changes: Vec<(share::Column, sea_orm::Value)>,
+) -> Result<bool, sea_orm::DbErr> {
+    let mut update = share::Entity::update_many()
+        .col_expr(
+            share::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            share::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(share::Column::UpdatedAt, Expr::value(Utc::now()));
+    for (column, value) in changes {
+        update = update.col_expr(column, Expr::value(value));
+    }
+    // Only the lease holder settles: a share re-claimed after a lost lease is not overwritten.
+    let result = update
+        .filter(share::Column::Id.eq(id))
+        .filter(share::Column::State.eq(ShareState::Sending.as_str()))
+        .filter(share::Column::LeaseOwner.eq(owner))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Records one attempt's outcome.
+///
+/// # Errors
+/// Database failure.
+pub async fn record(
+    db: &DatabaseConnection,
+    share: &ShareRow,
+    owner: &str,
+    outcome: &Outcome,
+) -> Result<bool, sea_orm::DbErr> {
+    use share::Column as C;
+    let state = |s: ShareState| (C::State, s.as_str().into());
+    let changes = match outcome {
+        Outcome::Published(p) => vec![
+            state(ShareState::Published),
+            (C::ExternalId, Some(p.external_id.clone()).into()),
+            (C::ExternalUrl, Some(p.url.clone()).into()),
+            (C::LastError, Option::<String>::None.into()),
+        ],
+        Outcome::RetryAt(at, why) => vec![
+            state(ShareState::Scheduled),
+            (C::NextAttemptAt, (*at).into()),
+            (C::LastError, Some(why.clone()).into()),
+        ],
+        Outcome::NeedsCheck(why) => vec![
+            state(ShareState::NeedsCheck),
+            (C::LastError, Some(why.clone()).into()),
+        ],
+        Outcome::Failed(why) | Outcome::Reconnect(why) => vec![
+            state(ShareState::Failed),
+            (C::LastError, Some(why.clone()).into()),
+        ],
+    };
+    let settled = settle(db, share.id, owner, changes).await?;
+    if let (Outcome::Reconnect(_), Some(account_id)) = (outcome, share.account_id) {
+        connected_account::Entity::update_many()
+            .col_expr(connected_account::Column::NeedsReconnect, Expr::value(true))
+            .filter(connected_account::Column::Id.eq(account_id))
+            .exec(db)
+            .await?;
+    }
+    Ok(settled)
+}
+
+/// Shares left in `sending` by a worker that died: retried where the network makes a retry
+/// harmless, otherwise marked `needs_check`. Scheduled shares whose time passed beyond the
+/// grace period without any attempt become `missed`.
+///
+/// # Errors
+/// Database failure.
+pub async fn recover(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(), sea_orm::DbErr> {
+    let stale = share::Entity::find()
+        .filter(share::Column::State.eq(ShareState::Sending.as_str()))
+        .filter(share::Column::LeaseUntil.lt(now))
+        .all(db)
+        .await?;
+    for row in stale {
+        let network: Network = row.network.parse().unwrap_or(Network::LinkedIn);
+        let (next_state, why) = if retry_is_idempotent(network) {
+            (
+                ShareState::Scheduled,
+                "the worker stopped while sending; retried with the same idempotency key",
+            )
+        } else {
+            (
+                ShareState::NeedsCheck,
+                "the worker stopped while sending: check on the network whether it was published",
+            )
+        };
+        share::Entity::update_many()
+            .col_expr(share::Column::State, Expr::value(next_state.as_str()))
+            .col_expr(share::Column::LastError, Expr::value(why))
+            .col_expr(
+                share::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                share::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(share::Column::Id.eq(row.id))
+            .filter(share::Column::State.eq(ShareState::Sending.as_str()))
+            .filter(share::Column::LeaseUntil.lt(now))
+            .exec(db)
+            .await?;
+    }
+    share::Entity::update_many()
+        .col_expr(
+            share::Column::State,
+            Expr::value(ShareState::Missed.as_str()),
+        )
+        .col_expr(
+            share::Column::LastError,
+            Expr::value("its time passed while Chorus was not running"),
+        )
+        .filter(share::Column::State.eq(ShareState::Scheduled.as_str()))
+        .filter(share::Column::Attempts.eq(0))
+        .filter(share::Column::ScheduledAt.lt(now - GRACE))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The account and post of a claimed share.
+///
+/// # Errors
+/// When the account is gone or its token does not open (the share then fails).
+pub async fn prepare(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    share: &ShareRow,
+) -> Result<(Account, Post, Network, Option<url::Url>), String> {
+    let account_id = share.account_id.ok_or("the account was disconnected")?;
+    let account = connected_account::Entity::find_by_id(account_id)
+        .one(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the account was disconnected")?;
+    let token = vault
+        .open(
+            Place {
+                table: "connected_accounts",
+                column: "access_token",
+                row: i64::from(account.id),
+            },
+            &account.access_token,
+        )
+        .map_err(|e| e.to_string())?;
+    let network: Network = share
+        .network
+        .parse()
+        .map_err(|_| "unknown network".to_owned())?;
+    let instance = url::Url::parse(&account.instance).ok();
+    Ok((
+        Account {
+            access_token: Secret::new(token),
+            external_id: account.external_id,
+            handle: account.handle,
+        },
+        Post {
+            text: share.text.clone(),
+            link: share.link.clone(),
+            link_title: share.link_title.clone(),
+            language: share.language.clone(),
+            idempotency_key: share.idempotency_key.clone(),
+        },
+        network,
+        instance,
+    ))
+}
+
+/// A person's shares, newest first.
+///
+/// # Errors
+/// Database failure.
+pub async fn for_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<ShareRow>, sea_orm::DbErr> {
+    share::Entity::find()
+        .filter(share::Column::UserId.eq(user_id))
+        .order_by_desc(share::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Owner actions on a share: cancel a scheduled one, retry a failed or missed one, or settle a
+/// `needs_check` one (it was published, or it was not and may be sent again).
+///
+/// # Errors
+/// Database failure; `Ok(false)` when the share is not theirs or not in a state for it.
+pub async fn owner_action(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    id: i32,
+    action: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    let (from, to): (&[ShareState], ShareState) = match action {
+        "cancel" => (
+            &[ShareState::Scheduled, ShareState::Missed],
+            ShareState::Cancelled,
+        ),
+        "retry" | "send_again" => (
+            &[
+                ShareState::Failed,
+                ShareState::Missed,
+                ShareState::NeedsCheck,
+            ],
+            ShareState::Scheduled,
+        ),
+        "was_published" => (&[ShareState::NeedsCheck], ShareState::Published),
+        _ => return Ok(false),
+    };
+    let mut update = share::Entity::update_many()
+        .col_expr(share::Column::State, Expr::value(to.as_str()))
+        .col_expr(share::Column::UpdatedAt, Expr::value(now));
+    if to == ShareState::Scheduled {
+        update = update
+            .col_expr(share::Column::NextAttemptAt, Expr::value(now))
+            .col_expr(share::Column::ScheduledAt, Expr::value(now))
+            .col_expr(share::Column::Attempts, Expr::value(0));
+    }
+    let result = update
+        .filter(share::Column::Id.eq(id))
+        .filter(share::Column::UserId.eq(user_id))
+        .filter(share::Column::State.is_in(from.iter().map(|s| s.as_str())))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-05-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn uncertain_is_retried_only_where_a_retry_is_harmless() {
+        let uncertain = || {
+            Err(PublishError::Uncertain {
+                detail: "timeout".into(),
+                container_id: None,
+            })
+        };
+        assert!(matches!(
+            outcome_of(Network::Mastodon, uncertain(), 1, now()),
+            Outcome::RetryAt(..)
+        ));
+        for network in [Network::X, Network::LinkedIn, Network::Threads] {
+            assert!(
+                matches!(
+                    outcome_of(network, uncertain(), 1, now()),
+                    Outcome::NeedsCheck(_)
+                ),
+                "{network}"
+            );
+        }
+    }
+
+    #[test]
+    fn rate_limits_wait_for_the_reset_and_unavailable_backs_off_then_gives_up() {
+        let reset = now() + Duration::minutes(7);
+        assert_eq!(
+            outcome_of(
+                Network::X,
+                Err(PublishError::RateLimited { retry_at: reset }),
+                1,
+                now()
+            ),
+            Outcome::RetryAt(reset, "the network asked to wait (rate limit)".into())
+        );
+        let unavailable = || {
+            Err(PublishError::Unavailable {
+                retryable_before_send: true,
+                status: Some(503),
+                detail: "down".into(),
+            })
+        };
+        let Outcome::RetryAt(first, _) = outcome_of(Network::X, unavailable(), 1, now()) else {
+            panic!()
+        };
+        let Outcome::RetryAt(second, _) = outcome_of(Network::X, unavailable(), 2, now()) else {
+            panic!()
+        };
+        assert!(second - now() > first - now());
+        assert!(matches!(
+            outcome_of(Network::X, unavailable(), MAX_ATTEMPTS, now()),
+            Outcome::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn a_duplicate_after_a_retry_needs_a_check_and_401_asks_to_reconnect() {
+        let duplicate = || {
+            Err(PublishError::Duplicate {
+                message: "duplicate".into(),
+            })
+        };
+        assert!(matches!(
+            outcome_of(Network::X, duplicate(), 1, now()),
+            Outcome::Failed(_)
+        ));
+        assert!(matches!(
+            outcome_of(Network::X, duplicate(), 2, now()),
+            Outcome::NeedsCheck(_)
+        ));
+        assert!(matches!(
+            outcome_of(
+                Network::X,
+                Err(PublishError::Unauthorized {
+                    message: "expired".into()
+                }),
+                1,
+                now()
+            ),
+            Outcome::Reconnect(_)
+        ));
+    }
+}

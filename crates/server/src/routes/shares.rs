@@ -1,0 +1,311 @@
+//! Making a post one's own and publishing it: the personalise page (one editor per connected
+//! account, with the live counter, the disclosure suggestion and advice), and the history of
+//! one's shares with what can be done about each.
+
+use std::collections::BTreeMap;
+
+use axum::Form;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chorus_ambassador::accounts;
+use chorus_ambassador::shares::{self, NewShare};
+use chorus_editorial::{hub, measure};
+use chorus_policy::advice::{Advice, Draft, advise, blocks_publishing};
+use chorus_policy::disclosure::Disclosure;
+use chorus_policy::{Area, Network};
+use chrono::{NaiveDateTime, Utc};
+use serde::Deserialize;
+use tera::Context;
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::views::Ctx;
+
+async fn disclosure_for(ctx: &Ctx, language: &str) -> AppResult<Option<Disclosure>> {
+    let key = if language.starts_with("fr") {
+        "policy.disclosure.fr"
+    } else {
+        "policy.disclosure.en"
+    };
+    let text = chorus_editorial::store::settings::get(&ctx.app.db, key).await?;
+    Ok(text.and_then(|t| Disclosure::parse(&t).ok()))
+}
+
+fn advice_text(ctx: &Ctx, advice: &Advice) -> String {
+    let i18n = &ctx.app.views.i18n;
+    match advice {
+        Advice::OverLength { by, hard_limit, .. } => {
+            let key = if *hard_limit {
+                "share.advice_too_long"
+            } else {
+                "share.advice_long"
+            };
+            i18n.text(ctx.locale, key, &[("count", &by.to_string())])
+        }
+        Advice::MissingDisclosure { suggestion } => i18n.text(
+            ctx.locale,
+            "share.advice_disclosure",
+            &[("disclosure", suggestion)],
+        ),
+        Advice::IdenticalToSuggestion => ctx.t("share.advice_identical"),
+        Advice::NearlyIdentical { .. } => ctx.t("share.advice_nearly"),
+    }
+}
+
+struct Editor {
+    account: accounts::AccountSummary,
+    text: String,
+    selected: bool,
+    advice: Vec<Advice>,
+}
+
+fn render(
+    ctx: &Ctx,
+    status: StatusCode,
+    item: &chorus_editorial::store::items::ItemRecord,
+    editors: &[Editor],
+    when: &str,
+    at: &str,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let rows: Vec<_> = editors
+        .iter()
+        .map(|e| {
+            let m = measure::measure(e.account.network, &e.text);
+            serde_json::json!({
+                "id": e.account.id,
+                "network": e.account.network.as_str(),
+                "label": e.account.network.display_name(),
+                "handle": e.account.handle,
+                "text": e.text,
+                "selected": e.selected,
+                "measure": m,
+                "advice": e.advice.iter().map(|a| advice_text(ctx, a)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut context = Context::new();
+    context.insert(
+        "item",
+        &serde_json::json!({"id": item.id, "title": item.input.title}),
+    );
+    context.insert("editors", &rows);
+    context.insert("when", when);
+    context.insert("at", at);
+    context.insert("error", &error);
+    ctx.render_status(status, "hub/share.html", context)
+}
+
+/// `GET /hub/items/{id}/share`.
+pub async fn page(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
+    let item = hub::item(&ctx.app.db, id).await?;
+    let connected = accounts::list(&ctx.app.db, user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let disclosure = disclosure_for(&ctx, &item.input.language).await?;
+    let editors: Vec<Editor> = connected
+        .into_iter()
+        .filter(|a| !a.needs_reconnect)
+        .map(|account| {
+            let text = item
+                .input
+                .copy
+                .get(&account.network)
+                .cloned()
+                .unwrap_or_default();
+            let m = measure::measure(account.network, &text);
+            let advice = advise(&Draft {
+                network: account.network,
+                text: &text,
+                suggested_copy: &text,
+                disclosure: disclosure.as_ref(),
+                length_over_by: m.over_by,
+                hard_limit_exceeded: !m.fits,
+            });
+            Editor {
+                account,
+                text,
+                selected: false,
+                advice,
+            }
+        })
+        .collect();
+    render(&ctx, StatusCode::OK, &item, &editors, "now", "", None)
+}
+
+/// `POST /hub/items/{id}/share`: the ambassador's own action, for each account they ticked.
+pub async fn submit(
+    ctx: Ctx,
+    user: CurrentUser,
+    Path(id): Path<i32>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
+    let db = &ctx.app.db;
+    let item = hub::item(db, id).await?;
+    let fields: BTreeMap<String, String> = pairs.into_iter().collect();
+    let when = fields.get("when").cloned().unwrap_or_else(|| "now".into());
+    let at_text = fields.get("at").cloned().unwrap_or_default();
+    let connected = accounts::list(db, user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let disclosure = disclosure_for(&ctx, &item.input.language).await?;
+    let mut editors = Vec::new();
+    for account in connected.into_iter().filter(|a| !a.needs_reconnect) {
+        let text = fields
+            .get(&format!("text_{}", account.id))
+            .cloned()
+            .unwrap_or_default()
+            .replace("\r\n", "\n");
+        let selected = fields.contains_key(&format!("select_{}", account.id));
+        let suggested = item
+            .input
+            .copy
+            .get(&account.network)
+            .cloned()
+            .unwrap_or_default();
+        let m = measure::measure(account.network, &text);
+        let advice = advise(&Draft {
+            network: account.network,
+            text: &text,
+            suggested_copy: &suggested,
+            disclosure: disclosure.as_ref(),
+            length_over_by: m.over_by,
+            hard_limit_exceeded: !m.fits,
+        });
+        editors.push(Editor {
+            account,
+            text,
+            selected,
+            advice,
+        });
+    }
+    let chosen: Vec<&Editor> = editors.iter().filter(|e| e.selected).collect();
+    if chosen.is_empty() {
+        let error = Some(ctx.t("share.error_none"));
+        return render(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &item,
+            &editors,
+            &when,
+            &at_text,
+            error,
+        );
+    }
+    if chosen.iter().any(|e| blocks_publishing(&e.advice)) {
+        let error = Some(ctx.t("share.error_too_long"));
+        return render(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &item,
+            &editors,
+            &when,
+            &at_text,
+            error,
+        );
+    }
+    let at = if when == "later" {
+        match NaiveDateTime::parse_from_str(at_text.trim(), "%Y-%m-%dT%H:%M").map(|t| t.and_utc()) {
+            Ok(at) if at > Utc::now() => at,
+            _ => {
+                let error = Some(ctx.t("share.error_time"));
+                return render(
+                    &ctx,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &item,
+                    &editors,
+                    &when,
+                    &at_text,
+                    error,
+                );
+            }
+        }
+    } else {
+        Utc::now()
+    };
+    for editor in chosen {
+        shares::create(
+            db,
+            NewShare {
+                user_id: user.id,
+                item_id: Some(item.id),
+                account_id: editor.account.id,
+                network: editor.account.network,
+                text: editor.text.clone(),
+                link: item.input.link_url.clone(),
+                link_title: item
+                    .input
+                    .preview_title
+                    .clone()
+                    .or_else(|| Some(item.input.title.clone())),
+                language: Some(item.input.language.clone()),
+                at,
+            },
+        )
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    tracing::info!(
+        user_id = user.id,
+        item = item.id,
+        "shares queued by their owner"
+    );
+    Ok(Redirect::to("/hub/shares?done=queued").into_response())
+}
+
+/// Query carrying a one-off notice.
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// `GET /hub/shares`: one's own shares, their state, links and errors in plain words.
+pub async fn history(
+    ctx: Ctx,
+    user: CurrentUser,
+    Query(query): Query<DoneQuery>,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    let rows = shares::for_user(&ctx.app.db, user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let list: Vec<_> = rows
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "id": s.id,
+                "network": s.network.parse::<Network>().map_or("?", Network::display_name),
+                "state": s.state,
+                "text": s.text,
+                "url": s.external_url,
+                "error": s.last_error,
+                "at": s.scheduled_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            })
+        })
+        .collect();
+    let mut context = Context::new();
+    context.insert("shares", &list);
+    context.insert("notice", &query.done.map(|_| ctx.t("share.queued")));
+    Ok(ctx.render("hub/shares.html", context)?.into_response())
+}
+
+/// `POST /hub/shares/{id}/{action}`: cancel, retry, send again, or "it was published".
+pub async fn act(
+    ctx: Ctx,
+    user: CurrentUser,
+    Path((id, action)): Path<(i32, String)>,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    let done = shares::owner_action(&ctx.app.db, user.id, id, &action, Utc::now())
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    if !done {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to("/hub/shares").into_response())
+}

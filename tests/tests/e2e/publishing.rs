@@ -1,0 +1,413 @@
+//! Personalising and publishing through the queue and worker, against the stand-ins: once and
+//! only once, with every error class ending in a state its owner can act on.
+
+use std::time::Duration;
+
+use chorus_tests::standins::{Fault, Mastodon, StandIn, X};
+use chorus_tests::{Client, TestApp, TestAppOptions};
+
+struct World {
+    app: TestApp,
+    x: StandIn<X>,
+    mastodon: StandIn<Mastodon>,
+    ana: Client,
+    item: i32,
+}
+
+/// An app wired to stand-ins, a published item, and Ana with X and Mastodon connected.
+async fn world() -> World {
+    let x: StandIn<X> = StandIn::start().await;
+    let mastodon: StandIn<Mastodon> = StandIn::start().await;
+    let app = TestApp::spawn_with(
+        TestAppOptions::default()
+            .env("CHORUS_X_BASE_URL", x.base_url())
+            .env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
+    )
+    .await;
+    let client_app = x.register_client(&app.url("/hub/accounts/callback/x"));
+    let admin = app.signed_in("boss@example.org", "admin").await;
+    admin
+        .post_form(
+            "/admin/networks",
+            &[
+                ("network", "x"),
+                ("client_id", &client_app.client_id),
+                (
+                    "client_secret",
+                    client_app.client_secret.as_deref().unwrap_or(""),
+                ),
+            ],
+        )
+        .await;
+    admin
+        .post_form(
+            "/admin/settings",
+            &[
+                ("min_group_size", "5"),
+                ("disclosure_en", "#employee"),
+                ("disclosure_fr", ""),
+            ],
+        )
+        .await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    let created = editor
+        .post_form(
+            "/editor/items",
+            &[
+                ("title", "Solar in Lyon"),
+                ("body", "We opened a solar plant."),
+                ("why", "Our 2030 plan."),
+                ("link", "https://example.com/solar"),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    let item: i32 = created
+        .location()
+        .trim_start_matches("/editor/items/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let page = editor.get(&format!("/editor/items/{item}")).await;
+    let marker = r#"name="version" value=""#;
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let version = page.body[start..start + page.body[start..].find('"').unwrap()].to_owned();
+    editor
+        .post_form(
+            &format!("/editor/items/{item}/action"),
+            &[("action", "publish"), ("version", &version)],
+        )
+        .await;
+
+    let ana = app.ambassador("ana@example.org").await;
+    assert!(
+        ana.get_follow("/hub/accounts/connect/x")
+            .await
+            .body
+            .contains("Account connected.")
+    );
+    let instance: String =
+        url::form_urlencoded::byte_serialize(mastodon.base_url().as_bytes()).collect();
+    assert!(
+        ana.get_follow(&format!(
+            "/hub/accounts/connect/mastodon?instance={instance}"
+        ))
+        .await
+        .body
+        .contains("Account connected.")
+    );
+    World {
+        app,
+        x,
+        mastodon,
+        ana,
+        item,
+    }
+}
+
+/// The account ids on the personalise page, by network.
+async fn account_ids(world: &World) -> (String, String) {
+    let page = world
+        .ana
+        .get(&format!("/hub/items/{}/share", world.item))
+        .await;
+    let id_of = |network: &str| {
+        let at = page
+            .body
+            .find(&format!(r#"data-measure="{network}""#))
+            .unwrap();
+        let before = &page.body[..at];
+        let start = before.rfind(r#"name="text_"#).unwrap() + r#"name="text_"#.len();
+        before[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+    };
+    (id_of("x"), id_of("mastodon"))
+}
+
+/// Waits until the history shows `count` shares in `state`.
+async fn wait_for_state(client: &Client, state: &str, count: usize) -> String {
+    let needle = format!(r#"data-state="{state}""#);
+    let mut body = String::new();
+    for _ in 0..150 {
+        body = client.get("/hub/shares").await.body;
+        if body.matches(&needle).count() >= count {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {count} share(s) in state {state}: {body}");
+}
+
+#[tokio::test]
+async fn an_ambassador_personalises_and_publishes_now_to_two_networks_once_each() {
+    let w = world().await;
+    let page = w.ana.get(&format!("/hub/items/{}/share", w.item)).await;
+    assert!(
+        page.body.contains("This is exactly the suggested text"),
+        "advice to make it one's own"
+    );
+    assert!(
+        page.body.contains("#employee"),
+        "the disclosure is suggested"
+    );
+    let (x_id, m_id) = account_ids(&w).await;
+    let queued = w
+        .ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{x_id}"), "on"),
+                (
+                    &format!("text_{x_id}"),
+                    "Proud of our Lyon team! #employee https://example.com/solar",
+                ),
+                (&format!("select_{m_id}"), "on"),
+                (
+                    &format!("text_{m_id}"),
+                    "Our Lyon plant runs on sunlight now (I work there) https://example.com/solar",
+                ),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(queued.location(), "/hub/shares?done=queued");
+    let history = wait_for_state(&w.ana, "published", 2).await;
+    assert!(history.contains("Open the post"));
+    let x_posts = w.x.posts();
+    assert_eq!(x_posts.len(), 1, "exactly one post on X");
+    assert_eq!(
+        x_posts[0].text,
+        "Proud of our Lyon team! #employee https://example.com/solar"
+    );
+    let m_posts = w.mastodon.posts();
+    assert_eq!(m_posts.len(), 1);
+    assert!(
+        m_posts[0].idempotency_key.is_some(),
+        "Mastodon gets an Idempotency-Key"
+    );
+    // The worker keeps running: nothing is ever posted a second time.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(w.x.posts().len() + w.mastodon.posts().len(), 2);
+}
+
+#[tokio::test]
+async fn a_scheduled_share_waits_for_its_time_and_can_be_cancelled() {
+    let w = world().await;
+    let (x_id, _) = account_ids(&w).await;
+    let later = (chrono::Utc::now() + chrono::Duration::hours(3))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let past = (chrono::Utc::now() - chrono::Duration::hours(3))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let refused = w
+        .ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{x_id}"), "on"),
+                (&format!("text_{x_id}"), "Later, my words"),
+                ("when", "later"),
+                ("at", &past),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("Choose a date and time in the future")
+            && refused.body.contains("Later, my words")
+    );
+    w.ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{x_id}"), "on"),
+                (&format!("text_{x_id}"), "Later, my words"),
+                ("when", "later"),
+                ("at", &later),
+            ],
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let history = w.ana.get("/hub/shares").await.body;
+    assert!(history.contains(r#"data-state="scheduled""#));
+    assert!(w.x.posts().is_empty(), "not before its time");
+    let id: String = history
+        .split("/hub/shares/")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(
+        w.ana
+            .post_form(&format!("/hub/shares/{id}/cancel"), &[])
+            .await
+            .location(),
+        "/hub/shares"
+    );
+    assert!(
+        w.ana
+            .get("/hub/shares")
+            .await
+            .body
+            .contains(r#"data-state="cancelled""#)
+    );
+}
+
+#[tokio::test]
+async fn a_text_over_the_hard_limit_is_refused_and_kept() {
+    let w = world().await;
+    let (x_id, _) = account_ids(&w).await;
+    let long = "word ".repeat(80);
+    let page = w
+        .ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{x_id}"), "on"),
+                (&format!("text_{x_id}"), &long),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("longer than its network accepts"));
+    assert!(page.body.contains(long.trim_end()));
+    assert!(
+        w.ana
+            .get("/hub/shares")
+            .await
+            .body
+            .contains("You have not shared anything yet")
+    );
+}
+
+#[tokio::test]
+async fn an_x_post_whose_answer_was_lost_becomes_needs_check_and_is_never_resent_blindly() {
+    let w = world().await;
+    let (x_id, _) = account_ids(&w).await;
+    w.x.fail_next_on("/2/tweets", Fault::DropAfterProcessing);
+    w.ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{x_id}"), "on"),
+                (&format!("text_{x_id}"), "Lost answer, my words"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    let history = wait_for_state(&w.ana, "needs_check", 1).await;
+    assert!(history.contains("It was published"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(w.x.posts().len(), 1, "one post, never a second");
+    let id: String = history
+        .split("/hub/shares/")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    w.ana
+        .post_form(&format!("/hub/shares/{id}/was_published"), &[])
+        .await;
+    assert!(
+        w.ana
+            .get("/hub/shares")
+            .await
+            .body
+            .contains(r#"data-state="published""#)
+    );
+}
+
+#[tokio::test]
+async fn a_mastodon_post_whose_answer_was_lost_is_retried_with_the_same_key_once() {
+    let w = world().await;
+    let (_, m_id) = account_ids(&w).await;
+    w.mastodon
+        .fail_next_on("/api/v1/statuses", Fault::DropAfterProcessing);
+    w.ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{m_id}"), "on"),
+                (&format!("text_{m_id}"), "Idempotent, my words"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    wait_for_state(&w.ana, "published", 1).await;
+    assert_eq!(
+        w.mastodon.posts().len(),
+        1,
+        "the retry was recognised by its key"
+    );
+    let keys: Vec<_> = w
+        .mastodon
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/statuses")
+        .filter_map(|r| r.header("idempotency-key").map(str::to_owned))
+        .collect();
+    assert!(
+        keys.len() >= 2 && keys.iter().all(|k| *k == keys[0]),
+        "{keys:?}"
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_wait_and_a_revoked_token_asks_its_owner_to_reconnect() {
+    let w = world().await;
+    let (x_id, m_id) = account_ids(&w).await;
+    w.x.fail_next_on(
+        "/2/tweets",
+        Fault::RateLimited {
+            reset_after_secs: 1,
+        },
+    );
+    w.ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{x_id}"), "on"),
+                (&format!("text_{x_id}"), "After the wait, my words"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    wait_for_state(&w.ana, "published", 1).await;
+    assert_eq!(w.x.posts().len(), 1);
+
+    w.mastodon
+        .fail_next_on("/api/v1/statuses", Fault::ExpiredToken);
+    w.ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{m_id}"), "on"),
+                (&format!("text_{m_id}"), "Expired, my words"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    let history = wait_for_state(&w.ana, "failed", 1).await;
+    assert!(history.contains("class=\"error\""));
+    let accounts = w.ana.get("/hub/accounts").await;
+    assert!(
+        accounts.body.contains("This account needs reconnecting"),
+        "its owner is told"
+    );
+    // Nobody else is: an admin's pages say nothing about it.
+    let admin = w.app.client();
+    admin
+        .sign_in("boss@example.org", chorus_tests::PASSWORD)
+        .await;
+    assert!(!admin.get("/admin").await.body.contains("reconnect"));
+}
