@@ -247,6 +247,12 @@ impl TestApp {
         status.success()
     }
 
+    /// Changes one setting for the next start and the next CLI commands.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+
     /// Starts the server again on the same database (after [`TestApp::terminate`]).
     pub async fn restart(&mut self, args: &[&str]) {
         assert!(self.child.is_none(), "stop the server first");

@@ -38,11 +38,23 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Encryption keys for tokens at rest.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Text tools that need no database.
     Text {
         #[command(subcommand)]
         command: TextCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Re-seals every stored token under the current key (CHORUS_SECRET_KEY). Put the old key
+    /// in CHORUS_PREVIOUS_SECRET_KEYS while it runs. Can be interrupted and run again.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +122,19 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => user(config, command).await,
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let app = App::connect(config).await?;
+            let rotation = chorus_ambassador::accounts::rotate_keys(&app.db, &app.vault).await?;
+            println!(
+                "key {}: {} secrets re-sealed, {} already current",
+                app.vault.current_key_id(),
+                rotation.resealed,
+                rotation.current
+            );
+            Ok(())
+        }
         Command::Text { .. } => Ok(()),
     }
 }

@@ -411,3 +411,46 @@ async fn rate_limits_wait_and_a_revoked_token_asks_its_owner_to_reconnect() {
         .await;
     assert!(!admin.get("/admin").await.body.contains("reconnect"));
 }
+
+#[tokio::test]
+async fn keys_rotate_reseals_every_token_resumably_and_publishing_keeps_working() {
+    let mut w = world().await;
+    let (x_id, _) = account_ids(&w).await;
+    assert!(w.app.terminate().await);
+    let old_key = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDEyMzQ=";
+    let new_key = "bmV3LWtleS1uZXcta2V5LW5ldy1rZXktbmV3LWtleTE=";
+    w.app.set_env("CHORUS_SECRET_KEY", new_key);
+    w.app.set_env("CHORUS_PREVIOUS_SECRET_KEYS", old_key);
+    let first = w.app.cli(&["keys", "rotate"], None).await;
+    assert!(first.success, "{}", first.stderr);
+    // X access and refresh tokens, the Mastodon token, and both apps' client secrets.
+    assert!(
+        first.stdout.contains("5 secrets re-sealed"),
+        "{}",
+        first.stdout
+    );
+    let again = w.app.cli(&["keys", "rotate"], None).await;
+    assert!(
+        again
+            .stdout
+            .contains("0 secrets re-sealed, 5 already current"),
+        "{}",
+        again.stdout
+    );
+    // The old key is no longer needed.
+    w.app.set_env("CHORUS_PREVIOUS_SECRET_KEYS", "");
+    w.app.restart(&[]).await;
+    let ana = w.app.client();
+    ana.sign_in("ana@example.org", chorus_tests::PASSWORD).await;
+    ana.post_form(
+        &format!("/hub/items/{}/share", w.item),
+        &[
+            (&format!("select_{x_id}"), "on"),
+            (&format!("text_{x_id}"), "After rotation, my words"),
+            ("when", "now"),
+        ],
+    )
+    .await;
+    wait_for_state(&ana, "published", 1).await;
+    assert_eq!(w.x.posts().len(), 1);
+}
