@@ -111,20 +111,7 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
                 return;
             }
         };
-        let outcome = match shares::prepare(&app.db, &app.vault, &share).await {
-            Ok((account, post, network, instance)) => {
-                match app.networks.connector(network, instance.as_ref()) {
-                    Some(connector) => {
-                        let result = connector.publish(&account, &post).await;
-                        shares::outcome_of(network, result, share.attempts, chrono::Utc::now())
-                    }
-                    None => shares::Outcome::Failed(format!(
-                        "{network} cannot be published to from here"
-                    )),
-                }
-            }
-            Err(why) => shares::Outcome::Failed(why),
-        };
+        let outcome = attempt(app, holder, &share).await;
         match shares::record(&app.db, &share, holder, &outcome).await {
             Ok(true) => {
                 tracing::info!(share = share.id, outcome = ?outcome_name(&outcome), "share attempt settled");
@@ -137,6 +124,68 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
                 tracing::warn!(share = share.id, error = %e, "could not record a share's outcome");
             }
         }
+    }
+}
+
+/// One attempt at a claimed share: refresh the token first when it is about to expire, and
+/// once more after a 401 (nothing was posted then, so trying again is safe).
+async fn attempt(
+    app: &AppState,
+    holder: &str,
+    share: &chorus_ambassador::shares::ShareRow,
+) -> chorus_ambassador::shares::Outcome {
+    use chorus_ambassador::{accounts, shares};
+    if let Some(account_id) = share.account_id
+        && matches!(accounts::needs_refresh(&app.db, account_id).await, Ok(true))
+        && let Err(e) =
+            accounts::refresh(&app.db, &app.vault, &app.networks, account_id, holder).await
+    {
+        tracing::warn!(account = account_id, error = %e, "could not refresh a token");
+    }
+    let mut refreshed = false;
+    loop {
+        let (account, post, network, instance) =
+            match shares::prepare(&app.db, &app.vault, share).await {
+                Ok(prepared) => prepared,
+                Err(why) => return shares::Outcome::Failed(why),
+            };
+        let Some(connector) = app.networks.connector(network, instance.as_ref()) else {
+            return shares::Outcome::Failed(format!("{network} cannot be published to from here"));
+        };
+        let result = connector.publish(&account, &post).await;
+        let unauthorized = matches!(
+            result,
+            Err(chorus_ambassador::connectors::PublishError::Unauthorized { .. })
+        );
+        if unauthorized
+            && !refreshed
+            && let Some(account_id) = share.account_id
+        {
+            refreshed = true;
+            let refreshed_ok = match accounts::refresh(
+                &app.db,
+                &app.vault,
+                &app.networks,
+                account_id,
+                holder,
+            )
+            .await
+            {
+                Ok(done) => done,
+                Err(e) => {
+                    tracing::warn!(account = account_id, error = %e, "could not refresh a token after a 401");
+                    false
+                }
+            };
+            let still_valid = !matches!(
+                accounts::list(&app.db, share.user_id).await,
+                Ok(list) if list.iter().any(|a| a.id == account_id && a.needs_reconnect)
+            );
+            if refreshed_ok && still_valid {
+                continue;
+            }
+        }
+        return shares::outcome_of(network, result, share.attempts, chrono::Utc::now());
     }
 }
 

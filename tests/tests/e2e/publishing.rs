@@ -454,3 +454,50 @@ async fn keys_rotate_reseals_every_token_resumably_and_publishing_keeps_working(
     wait_for_state(&ana, "published", 1).await;
     assert_eq!(w.x.posts().len(), 1);
 }
+
+#[tokio::test]
+async fn an_expired_x_token_is_refreshed_once_and_the_post_goes_out_once() {
+    let w = world().await;
+    let (x_id, _) = account_ids(&w).await;
+    // Three hours later at X: the two-hour access token has expired.
+    w.x.advance_clock(Duration::from_secs(3 * 3600));
+    w.ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{x_id}"), "on"),
+                (&format!("text_{x_id}"), "After a refresh, my words"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    wait_for_state(&w.ana, "published", 1).await;
+    assert_eq!(w.x.posts().len(), 1);
+    let refreshes =
+        w.x.requests()
+            .iter()
+            .filter(|r| {
+                r.path.ends_with("/oauth2/token") && r.body.contains("grant_type=refresh_token")
+            })
+            .count();
+    assert_eq!(refreshes, 1, "one refresh");
+    // The rotated refresh token was kept: the next post needs no reconnection.
+    w.ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{x_id}"), "on"),
+                (&format!("text_{x_id}"), "Second, my words"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    wait_for_state(&w.ana, "published", 2).await;
+    assert!(
+        !w.ana
+            .get("/hub/accounts")
+            .await
+            .body
+            .contains("needs reconnecting")
+    );
+}
