@@ -376,3 +376,81 @@ async fn an_ambassador_browses_the_demo_hub_and_opens_an_item_on_a_phone() {
     browser.screenshot("hub-item-390").await;
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn une_ambassadrice_accepte_les_regles_et_consulte_sa_page_de_transparence() {
+    let app = TestApp::spawn().await;
+    app.add_user("lea@example.org", "Léa", "ambassador").await;
+    let browser = Browser::start(390, 844).await;
+    browser.goto(&app.url("/sign-in?next=%2Faccount")).await;
+    browser.type_into("#email", "lea@example.org").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button[type=submit].primary").await;
+    browser
+        .wait_for("return location.pathname === '/account';")
+        .await;
+    browser
+        .execute("document.querySelector('#language').value = 'fr';")
+        .await;
+    browser
+        .click("form[action='/account/language'] button")
+        .await;
+    browser
+        .wait_for("return document.documentElement.lang === 'fr';")
+        .await;
+
+    browser.goto(&app.url("/hub")).await;
+    browser
+        .wait_for("return location.pathname === '/hub/join';")
+        .await;
+    assert_eq!(browser.text("h1").await, "Participer à Chorus");
+    assert!(
+        browser.text("main").await.contains("Soyez vous-même")
+            || browser.text("main").await.contains("soyez vous-même")
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "page d'adhésion"
+    );
+    browser.click("[data-testid=accept]").await;
+    browser
+        .wait_for("return location.pathname === '/hub';")
+        .await;
+
+    browser.goto(&app.url("/account/privacy")).await;
+    assert!(
+        browser
+            .text("[data-testid=participation]")
+            .await
+            .contains("Vous participez")
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "participation"
+    );
+    browser.goto(&app.url("/account/transparency")).await;
+    assert!(browser.text("main").await.contains("Version 1 acceptée le"));
+    assert_eq!(
+        browser.execute(NO_HORIZONTAL_SCROLL).await,
+        true,
+        "la page tient sur un téléphone"
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "transparence"
+    );
+    browser.screenshot("transparence-390").await;
+    browser.goto(&app.url("/account/privacy")).await;
+    browser.click("[data-testid=withdraw]").await;
+    browser
+        .wait_for("return location.search.indexOf('done=withdrawn') >= 0;")
+        .await;
+    browser.goto(&app.url("/hub")).await;
+    browser
+        .wait_for("return location.pathname === '/hub/join';")
+        .await;
+    browser.quit().await;
+}
