@@ -247,6 +247,30 @@ impl TestApp {
         status.success()
     }
 
+    /// Starts a `chorus worker` process on the same database, with extra settings.
+    pub fn spawn_worker(&self, name: &str, extra: &[(&str, &str)]) -> WorkerProcess {
+        let log_path = self.dir.path().join(format!("worker-{name}.log"));
+        let log = std::fs::File::create(&log_path).expect("worker log");
+        let child = Command::new(chorus_bin())
+            .arg("worker")
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.env.iter().cloned())
+            .envs(
+                extra
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            )
+            .env("CHORUS_WORKER", "true")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start a worker");
+        WorkerProcess { child, log_path }
+    }
+
     /// Changes one setting for the next start and the next CLI commands.
     pub fn set_env(&mut self, key: &str, value: &str) {
         self.env.retain(|(k, _)| k != key);
@@ -304,5 +328,37 @@ impl Drop for TestApp {
         if std::thread::panicking() {
             eprintln!("---- chorus log ----\n{}", self.log());
         }
+    }
+}
+
+/// A `chorus worker` process started by a test.
+#[derive(Debug)]
+pub struct WorkerProcess {
+    child: Child,
+    log_path: PathBuf,
+}
+
+impl WorkerProcess {
+    /// What it logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Waits up to `timeout` for `needle` in its log.
+    pub async fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while tokio::time::Instant::now() < deadline {
+            if self.log().contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+
+    /// SIGKILL: no cleanup, no graceful shutdown.
+    pub async fn kill(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
     }
 }

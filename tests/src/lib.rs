@@ -20,7 +20,7 @@ pub mod db;
 pub mod standins;
 pub mod web;
 
-pub use app::{CliOutput, TestApp, TestAppOptions};
+pub use app::{CliOutput, TestApp, TestAppOptions, WorkerProcess};
 pub use browser::Browser;
 pub use client::{Client, Page};
 

@@ -58,7 +58,7 @@ impl ShareState {
     }
 }
 
-/// How long a worker holds a share while calling the network.
+/// How long a worker holds a share while calling the network, by default.
 pub const LEASE: Duration = Duration::seconds(60);
 /// How late a scheduled share may still go out when a worker comes back.
 pub const GRACE: Duration = Duration::minutes(15);
@@ -201,9 +201,10 @@ pub async fn claim(
     db: &DatabaseConnection,
     owner: &str,
     now: DateTime<Utc>,
+    lease: Duration,
 ) -> Result<Option<ShareRow>, sea_orm::DbErr> {
     let backend = db.get_database_backend();
-    let lease_until = now + LEASE;
+    let lease_until = now + lease;
     let sql = match backend {
         DbBackend::Postgres => {
             "UPDATE shares SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \

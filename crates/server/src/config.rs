@@ -130,6 +130,8 @@ pub struct Config {
     pub previous_secret_keys: Vec<SecretKey>,
     /// Base URLs replacing the networks' own hosts (stand-ins in tests, or a proxy).
     pub network_base_urls: NetworkBaseUrls,
+    /// How long a worker holds a share while calling its network.
+    pub share_lease: std::time::Duration,
 }
 
 /// Base URLs that replace the networks' production hosts.
@@ -144,7 +146,7 @@ pub struct NetworkBaseUrls {
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 12] = [
+const SETTINGS: [(&str, &str); 13] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
@@ -160,6 +162,7 @@ const SETTINGS: [(&str, &str); 12] = [
     ("x_base_url", "CHORUS_X_BASE_URL"),
     ("linkedin_base_url", "CHORUS_LINKEDIN_BASE_URL"),
     ("threads_base_url", "CHORUS_THREADS_BASE_URL"),
+    ("share_lease_seconds", "CHORUS_SHARE_LEASE_SECONDS"),
 ];
 
 impl Config {
@@ -274,6 +277,21 @@ impl Config {
                 *slot = Some(parse_base_url(&setting, &value)?);
             }
         }
+        let share_lease = match get("share_lease_seconds") {
+            Some((setting, value)) => match value.trim().parse::<u64>() {
+                Ok(seconds) if (1..=3600).contains(&seconds) => {
+                    std::time::Duration::from_secs(seconds)
+                }
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        setting,
+                        value,
+                        expected: "a number of seconds from 1 to 3600",
+                    });
+                }
+            },
+            None => std::time::Duration::from_secs(60),
+        };
         let (secret_key, key_source) = match get("secret_key") {
             Some((setting, value)) => (
                 SecretKey::parse(&value).ok_or(ConfigError::Invalid {
@@ -298,6 +316,7 @@ impl Config {
             unsafe_allow_private_fetch,
             previous_secret_keys,
             network_base_urls,
+            share_lease,
         })
     }
 

@@ -103,7 +103,8 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
     }
     // A bounded batch per tick, so shutdown is never kept waiting long.
     for _ in 0..20 {
-        let share = match shares::claim(&app.db, holder, chrono::Utc::now()).await {
+        let lease = chrono::Duration::from_std(app.config.share_lease).unwrap_or(shares::LEASE);
+        let share = match shares::claim(&app.db, holder, chrono::Utc::now(), lease).await {
             Ok(Some(share)) => share,
             Ok(None) => return,
             Err(e) => {
@@ -111,8 +112,12 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
                 return;
             }
         };
+        crash_point("claimed", share.id).await;
         let outcome = attempt(app, holder, &share).await;
-        match shares::record(&app.db, &share, holder, &outcome).await {
+        crash_point("answered", share.id).await;
+        let recorded = shares::record(&app.db, &share, holder, &outcome).await;
+        crash_point("recorded", share.id).await;
+        match recorded {
             Ok(true) => {
                 tracing::info!(share = share.id, outcome = ?outcome_name(&outcome), "share attempt settled");
             }
@@ -197,5 +202,14 @@ fn outcome_name(outcome: &chorus_ambassador::shares::Outcome) -> &'static str {
         Outcome::NeedsCheck(_) => "needs_check",
         Outcome::Failed(_) => "failed",
         Outcome::Reconnect(_) => "reconnect",
+    }
+}
+
+/// A pause the crash-safety test uses to kill this process at a chosen point of publishing
+/// (`CHORUS_TEST_CRASH_POINT=claimed|answered|recorded`). Unset in production: it does nothing.
+async fn crash_point(point: &str, share: i32) {
+    if std::env::var("CHORUS_TEST_CRASH_POINT").is_ok_and(|p| p == point) {
+        tracing::warn!(point, share, "crash point reached; waiting to be killed");
+        tokio::time::sleep(Duration::from_secs(600)).await;
     }
 }

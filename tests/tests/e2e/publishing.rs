@@ -6,20 +6,25 @@ use std::time::Duration;
 use chorus_tests::standins::{Fault, Mastodon, StandIn, X};
 use chorus_tests::{Client, TestApp, TestAppOptions};
 
-struct World {
-    app: TestApp,
-    x: StandIn<X>,
-    mastodon: StandIn<Mastodon>,
-    ana: Client,
-    item: i32,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) x: StandIn<X>,
+    pub(crate) mastodon: StandIn<Mastodon>,
+    pub(crate) ana: Client,
+    pub(crate) item: i32,
 }
 
 /// An app wired to stand-ins, a published item, and Ana with X and Mastodon connected.
 async fn world() -> World {
+    world_with(TestAppOptions::default()).await
+}
+
+/// The same, with extra settings.
+pub(crate) async fn world_with(options: TestAppOptions) -> World {
     let x: StandIn<X> = StandIn::start().await;
     let mastodon: StandIn<Mastodon> = StandIn::start().await;
     let app = TestApp::spawn_with(
-        TestAppOptions::default()
+        options
             .env("CHORUS_X_BASE_URL", x.base_url())
             .env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
     )
@@ -108,7 +113,7 @@ async fn world() -> World {
 }
 
 /// The account ids on the personalise page, by network.
-async fn account_ids(world: &World) -> (String, String) {
+pub(crate) async fn account_ids(world: &World) -> (String, String) {
     let page = world
         .ana
         .get(&format!("/hub/items/{}/share", world.item))
