@@ -506,3 +506,109 @@ async fn an_expired_x_token_is_refreshed_once_and_the_post_goes_out_once() {
             .contains("needs reconnecting")
     );
 }
+
+#[tokio::test]
+async fn linkedin_and_threads_connect_through_the_pages_and_receive_the_text_as_written() {
+    use chorus_tests::standins::{LinkedIn, Threads};
+    let linkedin: StandIn<LinkedIn> = StandIn::start().await;
+    let threads: StandIn<Threads> = StandIn::start().await;
+    let w = world_with(
+        TestAppOptions::default()
+            .env("CHORUS_LINKEDIN_BASE_URL", linkedin.base_url())
+            .env("CHORUS_THREADS_BASE_URL", threads.base_url()),
+    )
+    .await;
+    let admin = w.app.client();
+    admin
+        .sign_in("boss@example.org", chorus_tests::PASSWORD)
+        .await;
+    for (network, client) in [
+        (
+            "linkedin",
+            linkedin.register_client(&w.app.url("/hub/accounts/callback/linkedin")),
+        ),
+        (
+            "threads",
+            threads.register_client(&w.app.url("/hub/accounts/callback/threads")),
+        ),
+    ] {
+        let saved = admin
+            .post_form(
+                "/admin/networks",
+                &[
+                    ("network", network),
+                    ("client_id", &client.client_id),
+                    (
+                        "client_secret",
+                        client.client_secret.as_deref().unwrap_or(""),
+                    ),
+                ],
+            )
+            .await;
+        assert_eq!(saved.location(), "/admin/networks?done=saved");
+        let done = w
+            .ana
+            .get_follow(&format!("/hub/accounts/connect/{network}"))
+            .await;
+        assert!(
+            done.body.contains("Account connected."),
+            "{network}: {}",
+            done.body
+        );
+    }
+    let page = w.ana.get(&format!("/hub/items/{}/share", w.item)).await;
+    let id_of = |network: &str| {
+        let at = page
+            .body
+            .find(&format!(r#"data-measure="{network}""#))
+            .unwrap();
+        let before = &page.body[..at];
+        let start = before.rfind(r#"name="text_"#).unwrap() + r#"name="text_"#.len();
+        before[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+    };
+    let (li, th) = (id_of("linkedin"), id_of("threads"));
+    let linkedin_text = "Proud (really) of #lyon & our team_leads! https://example.com/solar";
+    let threads_text = "Our Lyon plant, in my words: https://example.com/solar";
+    w.ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{li}"), "on"),
+                (&format!("text_{li}"), linkedin_text),
+                (&format!("select_{th}"), "on"),
+                (&format!("text_{th}"), threads_text),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    wait_for_state(&w.ana, "published", 2).await;
+    let stored = linkedin.posts();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].text,
+        chorus_editorial_escape(linkedin_text),
+        "escaped as little text, nothing truncated"
+    );
+    let posted = threads.posts();
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].text, threads_text);
+    let history = w.ana.get("/hub/shares").await.body;
+    assert!(
+        history.contains("linkedin.com/feed/update/") && history.contains("/post/"),
+        "links to the live posts"
+    );
+}
+
+fn chorus_editorial_escape(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if "\\|{}@[]()<>#*_~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
