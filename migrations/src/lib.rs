@@ -14,6 +14,7 @@ mod m20260201_000003_create_media;
 mod m20260301_000001_create_policy;
 mod m20260401_000001_create_accounts;
 mod m20260401_000002_create_shares;
+mod m20260501_000001_create_tracked_links;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260301_000001_create_policy::Migration),
             Box::new(m20260401_000001_create_accounts::Migration),
             Box::new(m20260401_000002_create_shares::Migration),
+            Box::new(m20260501_000001_create_tracked_links::Migration),
         ]
     }
 }

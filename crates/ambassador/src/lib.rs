@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod connectors;
+pub mod links;
 pub mod shares;
 pub mod store;
 pub mod vault;

@@ -32,6 +32,8 @@ pub struct App {
     pub vault: chorus_ambassador::vault::Vault,
     /// Where each network lives, and the client that talks to them.
     pub networks: chorus_ambassador::accounts::Networks,
+    /// Tracked links' cache and the clicks not yet flushed.
+    pub redirects: chorus_ambassador::links::Redirects,
     /// Set once at least one account exists; until then only the first-run page answers.
     initialised: AtomicBool,
     /// The address actually bound, for absolute URLs when no base URL is configured.
@@ -113,6 +115,7 @@ impl App {
             .clone_from(&config.network_base_urls.threads);
         networks.allow_insecure_instances = config.unsafe_allow_private_fetch;
         Ok(Arc::new(App {
+            redirects: chorus_ambassador::links::Redirects::default(),
             fetcher,
             vault,
             networks,
@@ -203,6 +206,7 @@ impl Application {
             .run_worker
             .then(|| tokio::spawn(crate::worker::run(self.app.clone(), stop_rx.clone())));
         let router = crate::router::build(self.app.clone());
+        let flusher = tokio::spawn(flush_clicks(self.app.clone(), stop_rx.clone()));
         let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -216,8 +220,35 @@ impl Application {
         if let Some(worker) = worker {
             let _ = worker.await;
         }
+        let _ = flusher.await;
+        // Clicks counted while in-flight requests finished are written too: none is lost on
+        // a graceful shutdown.
+        match self.app.redirects.flush(&self.app.db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(clicks = n, "clicks flushed at shutdown"),
+            Err(e) => tracing::error!(error = %e, "clicks could not be flushed at shutdown"),
+        }
         self.app.db.clone().close().await.ok();
         served
+    }
+}
+
+/// Writes counted clicks to the database every second until `stop`.
+async fn flush_clicks(app: AppState, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                if let Err(e) = app.redirects.flush(&app.db).await {
+                    tracing::warn!(error = %e, "clicks could not be flushed; kept for the next try");
+                }
+            }
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    break;
+                }
+            }
+        }
     }
 }
 

@@ -9,8 +9,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::routes::{
-    account, admin, api, assets, auth, connections, editor, home, hub, media, ops, participation,
-    setup, shares, sources, topics,
+    account, admin, api, assets, auth, connections, editor, home, hub, links, media, ops,
+    participation, setup, shares, sources, topics,
 };
 
 /// Builds the router with its layers.
@@ -21,6 +21,8 @@ pub fn build(app: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/assets/{*path}", get(assets::serve))
+        // Tracked links (public)
+        .route("/l/{code}", get(links::redirect))
         // First run
         .route("/setup", get(setup::show).post(setup::create))
         // Sign-in

@@ -15,6 +15,7 @@ mod config;
 mod connections;
 mod crash;
 mod editorial;
+mod links;
 mod locale;
 mod operations;
 mod participation;

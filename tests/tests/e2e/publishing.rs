@@ -184,10 +184,15 @@ async fn an_ambassador_personalises_and_publishes_now_to_two_networks_once_each(
     assert!(history.contains("Open the post"));
     let x_posts = w.x.posts();
     assert_eq!(x_posts.len(), 1, "exactly one post on X");
-    assert_eq!(
-        x_posts[0].text,
-        "Proud of our Lyon team! #employee https://example.com/solar"
+    // The link is the share's own tracked link.
+    assert!(
+        x_posts[0]
+            .text
+            .starts_with("Proud of our Lyon team! #employee http://127.0.0.1:"),
+        "{}",
+        x_posts[0].text
     );
+    assert!(x_posts[0].text.contains("/l/") && !x_posts[0].text.contains("example.com"));
     let m_posts = w.mastodon.posts();
     assert_eq!(m_posts.len(), 1);
     assert!(
@@ -587,14 +592,22 @@ async fn linkedin_and_threads_connect_through_the_pages_and_receive_the_text_as_
     wait_for_state(&w.ana, "published", 2).await;
     let stored = linkedin.posts();
     assert_eq!(stored.len(), 1);
+    let tracked = stored[0].text.rsplit(' ').next().unwrap().to_owned();
+    assert!(tracked.contains("/l/"), "{}", stored[0].text);
     assert_eq!(
         stored[0].text,
-        chorus_editorial_escape(linkedin_text),
+        chorus_editorial_escape(&linkedin_text.replace("https://example.com/solar", &tracked)),
         "escaped as little text, nothing truncated"
     );
     let posted = threads.posts();
     assert_eq!(posted.len(), 1);
-    assert_eq!(posted[0].text, threads_text);
+    assert!(
+        posted[0]
+            .text
+            .starts_with("Our Lyon plant, in my words: http://127.0.0.1:"),
+        "{}",
+        posted[0].text
+    );
     let history = w.ana.get("/hub/shares").await.body;
     assert!(
         history.contains("linkedin.com/feed/update/") && history.contains("/post/"),

@@ -98,8 +98,10 @@ pub async fn protect(State(app): State<AppState>, request: Request, next: Next) 
     };
     let token = token_for(key, &cookie).unwrap_or_default();
     request.extensions_mut().insert(CsrfToken(token));
+    // Tracked-link visitors are not Chorus users: they never get a cookie.
+    let tracked_link = request.uri().path().starts_with("/l/");
     let mut response = next.run(request).await;
-    if fresh {
+    if fresh && !tracked_link {
         let value = crate::auth::set_cookie(
             COOKIE,
             &cookie,

@@ -62,7 +62,9 @@ impl CurrentUser {
 /// Looks up the session cookie and, when it names a live session of an active account, puts
 /// the [`CurrentUser`] into the request.
 pub async fn load(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
-    let secret = crate::auth::cookie(request.headers(), COOKIE).map(str::to_owned);
+    let secret = crate::auth::cookie(request.headers(), COOKIE)
+        .filter(|_| !request.uri().path().starts_with("/l/"))
+        .map(str::to_owned);
     if let Some(secret) = secret {
         let hash = crate::auth::sha256_hex(&secret);
         match store::sessions::user_for(&app.db, &hash).await {

@@ -10,6 +10,7 @@ pub mod connections;
 pub mod editor;
 pub mod home;
 pub mod hub;
+pub mod links;
 pub mod media;
 pub mod ops;
 pub mod participation;

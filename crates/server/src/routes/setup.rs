@@ -21,6 +21,7 @@ use crate::views::Ctx;
 fn open_before_setup(path: &str) -> bool {
     path == "/setup"
         || path.starts_with("/assets/")
+        || path.starts_with("/l/")
         || matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
 

@@ -228,16 +228,50 @@ pub async fn submit(
     } else {
         Utc::now()
     };
+    let campaign = match item.input.campaign_id {
+        Some(id) => chorus_editorial::store::topics::campaigns(db)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .map(|c| chorus_editorial::store::topics::slugify(&c.name)),
+        None => None,
+    };
+    let topic = chorus_editorial::store::topics::topics(db)
+        .await?
+        .into_iter()
+        .find(|t| item.input.topic_ids.contains(&t.id))
+        .map(|t| t.slug);
+    let utm_campaign = campaign.or(topic).unwrap_or_else(|| "chorus".to_owned());
     for editor in chosen {
-        shares::create(
+        // Each share gets its own tracked link, and the text carries it in place of the link.
+        let mut text = editor.text.clone();
+        let mut link = item.input.link_url.clone();
+        let mut link_id = None;
+        if let Some(original) = item.input.link_url.as_deref()
+            && let Some(target) = chorus_ambassador::links::target_with_utm(
+                original,
+                editor.account.network.as_str(),
+                "employee_advocacy",
+                &utm_campaign,
+            )
+        {
+            let (id, code) = chorus_ambassador::links::create(db, &target)
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let tracked = ctx.app.public_url(&format!("/l/{code}"));
+            text = text.replace(original, &tracked);
+            link = Some(tracked);
+            link_id = Some(id);
+        }
+        let share_id = shares::create(
             db,
             NewShare {
                 user_id: user.id,
                 item_id: Some(item.id),
                 account_id: editor.account.id,
                 network: editor.account.network,
-                text: editor.text.clone(),
-                link: item.input.link_url.clone(),
+                text,
+                link,
                 link_title: item
                     .input
                     .preview_title
@@ -249,6 +283,11 @@ pub async fn submit(
         )
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
+        if let Some(link_id) = link_id {
+            chorus_ambassador::links::attach(db, link_id, share_id)
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+        }
     }
     tracing::info!(
         user_id = user.id,
@@ -274,6 +313,9 @@ pub async fn history(
     let rows = shares::for_user(&ctx.app.db, user.id)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    let clicks = chorus_ambassador::links::clicks_per_share(&ctx.app.db, user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let list: Vec<_> = rows
         .iter()
         .map(|s| {
@@ -285,6 +327,7 @@ pub async fn history(
                 "url": s.external_url,
                 "error": s.last_error,
                 "at": s.scheduled_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                "clicks": clicks.get(&s.id),
             })
         })
         .collect();
