@@ -223,7 +223,7 @@ pub async fn clicks_per_share(
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "SELECT l.share_id AS share_id, COALESCE(SUM(c.humans), 0) AS humans FROM tracked_links l \
+            "SELECT l.share_id AS share_id, CAST(COALESCE(SUM(c.humans), 0) AS BIGINT) AS humans FROM tracked_links l \
              JOIN shares s ON s.id = l.share_id LEFT JOIN click_counts c ON c.link_id = l.id \
              WHERE s.user_id = $1 GROUP BY l.share_id",
             [user_id.into()],
