@@ -132,6 +132,8 @@ pub struct Config {
     pub network_base_urls: NetworkBaseUrls,
     /// How long a worker holds a share while calling its network.
     pub share_lease: std::time::Duration,
+    /// `utm_medium` of tracked links.
+    pub utm_medium: String,
 }
 
 /// Base URLs that replace the networks' production hosts.
@@ -146,7 +148,7 @@ pub struct NetworkBaseUrls {
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 13] = [
+const SETTINGS: [(&str, &str); 14] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
@@ -163,6 +165,7 @@ const SETTINGS: [(&str, &str); 13] = [
     ("linkedin_base_url", "CHORUS_LINKEDIN_BASE_URL"),
     ("threads_base_url", "CHORUS_THREADS_BASE_URL"),
     ("share_lease_seconds", "CHORUS_SHARE_LEASE_SECONDS"),
+    ("utm_medium", "CHORUS_UTM_MEDIUM"),
 ];
 
 impl Config {
@@ -292,6 +295,24 @@ impl Config {
             },
             None => std::time::Duration::from_secs(60),
         };
+        let utm_medium = match get("utm_medium") {
+            Some((setting, value)) => {
+                let medium = value.trim();
+                let ok = (1..=50).contains(&medium.len())
+                    && medium
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if !ok {
+                    return Err(ConfigError::Invalid {
+                        setting,
+                        value,
+                        expected: "1 to 50 letters, digits, - or _ (for example employee_advocacy)",
+                    });
+                }
+                medium.to_owned()
+            }
+            None => "employee_advocacy".to_owned(),
+        };
         let (secret_key, key_source) = match get("secret_key") {
             Some((setting, value)) => (
                 SecretKey::parse(&value).ok_or(ConfigError::Invalid {
@@ -317,6 +338,7 @@ impl Config {
             previous_secret_keys,
             network_base_urls,
             share_lease,
+            utm_medium,
         })
     }
 

@@ -30,6 +30,26 @@ async fn a_bad_value_stops_start_up_and_names_the_setting_and_its_form() {
         ),
         ("CHORUS_LOG_FORMAT", "xml", "expected text or json"),
         (
+            "CHORUS_UTM_MEDIUM",
+            "employee advocacy!",
+            "CHORUS_UTM_MEDIUM has an invalid value",
+        ),
+        (
+            "CHORUS_SHARE_LEASE_SECONDS",
+            "0",
+            "a number of seconds from 1 to 3600",
+        ),
+        (
+            "CHORUS_FEED_POLL_SECONDS",
+            "never",
+            "a number of seconds from 1 to 86400",
+        ),
+        (
+            "CHORUS_X_BASE_URL",
+            "api.x.test",
+            "CHORUS_X_BASE_URL has an invalid value",
+        ),
+        (
             "CHORUS_DATABASE_URL",
             "mysql://localhost/chorus",
             "expected sqlite://",

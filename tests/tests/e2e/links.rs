@@ -15,7 +15,9 @@ async fn clicks_shown(client: &chorus_tests::Client) -> Option<String> {
 
 #[tokio::test]
 async fn a_click_lands_on_the_target_with_utm_and_is_counted_within_a_second_robots_apart() {
-    let mut w = world_with(chorus_tests::TestAppOptions::default()).await;
+    let mut w =
+        world_with(chorus_tests::TestAppOptions::default().env("CHORUS_UTM_MEDIUM", "ambassadors"))
+            .await;
     let (x_id, _) = account_ids(&w).await;
     w.ana
         .post_form(
@@ -50,7 +52,7 @@ async fn a_click_lands_on_the_target_with_utm_and_is_counted_within_a_second_rob
     assert_eq!(answer.status(), 302);
     assert_eq!(
         answer.headers()["location"],
-        "https://example.com/solar?utm_source=x&utm_medium=employee_advocacy&utm_campaign=chorus"
+        "https://example.com/solar?utm_source=x&utm_medium=ambassadors&utm_campaign=chorus"
     );
     assert!(
         answer.headers().get("set-cookie").is_none(),

@@ -251,7 +251,7 @@ pub async fn submit(
             && let Some(target) = chorus_ambassador::links::target_with_utm(
                 original,
                 editor.account.network.as_str(),
-                "employee_advocacy",
+                &ctx.app.config.utm_medium,
                 &utm_campaign,
             )
         {
