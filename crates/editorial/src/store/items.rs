@@ -296,6 +296,31 @@ pub async fn suggested_by(
         .await?)
 }
 
+/// Applies `update` only if the item is still at `expected_version`; otherwise reports the
+/// version now stored (the caller's transaction is dropped, so nothing is written).
+async fn compare_and_set(
+    txn: &impl ConnectionTrait,
+    id: i32,
+    expected_version: i32,
+    update: sea_orm::UpdateMany<content_item::Entity>,
+) -> Result<(), EditorialError> {
+    let updated = update
+        .filter(content_item::Column::Id.eq(id))
+        .filter(content_item::Column::Version.eq(expected_version))
+        .exec(txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        let current = content_item::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .ok_or(EditorialError::NotFound)?;
+        return Err(EditorialError::Conflict {
+            current_version: current.version,
+        });
+    }
+    Ok(())
+}
+
 /// Saves new content over `expected_version`, moving to `state`.
 ///
 /// # Errors
@@ -311,7 +336,7 @@ pub async fn update(
 ) -> Result<i32, EditorialError> {
     let txn = db.begin().await?;
     let new_version = expected_version + 1;
-    let updated = content_item::Entity::update_many()
+    let update = content_item::Entity::update_many()
         .col_expr(
             content_item::Column::Title,
             Expr::value(input.title.clone()),
@@ -359,21 +384,8 @@ pub async fn update(
         .col_expr(content_item::Column::State, Expr::value(state.as_str()))
         .col_expr(content_item::Column::UpdatedBy, Expr::value(editor))
         .col_expr(content_item::Column::Version, Expr::value(new_version))
-        .col_expr(content_item::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(content_item::Column::Id.eq(id))
-        .filter(content_item::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    if updated.rows_affected == 0 {
-        txn.rollback().await?;
-        let current = content_item::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or(EditorialError::NotFound)?;
-        return Err(EditorialError::Conflict {
-            current_version: current.version,
-        });
-    }
+        .col_expr(content_item::Column::UpdatedAt, Expr::value(Utc::now()));
+    compare_and_set(&txn, id, expected_version, update).await?;
     write_relations(&txn, id, input).await?;
     write_revision(&txn, id, new_version, editor, summary, input).await?;
     txn.commit().await?;
@@ -401,21 +413,7 @@ pub async fn set_state(
     if state == State::Published {
         update = update.col_expr(content_item::Column::PublishedAt, Expr::value(Utc::now()));
     }
-    let updated = update
-        .filter(content_item::Column::Id.eq(id))
-        .filter(content_item::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    if updated.rows_affected == 0 {
-        txn.rollback().await?;
-        let current = content_item::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or(EditorialError::NotFound)?;
-        return Err(EditorialError::Conflict {
-            current_version: current.version,
-        });
-    }
+    compare_and_set(&txn, id, expected_version, update).await?;
     let record = get(&txn, id).await?;
     write_revision(&txn, id, new_version, actor, summary, &record.input).await?;
     txn.commit().await?;
