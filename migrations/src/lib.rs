@@ -15,6 +15,7 @@ mod m20260301_000001_create_policy;
 mod m20260401_000001_create_accounts;
 mod m20260401_000002_create_shares;
 mod m20260501_000001_create_tracked_links;
+mod m20260601_000001_create_statistics;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260401_000001_create_accounts::Migration),
             Box::new(m20260401_000002_create_shares::Migration),
             Box::new(m20260501_000001_create_tracked_links::Migration),
+            Box::new(m20260601_000001_create_statistics::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 //! publishing and error classification; the queue, shares and accounts come next.
 
 pub mod accounts;
+pub mod activity;
 pub mod connectors;
 pub mod links;
 pub mod shares;

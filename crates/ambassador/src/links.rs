@@ -10,7 +10,7 @@ use chrono::{DateTime, DurationRound as _, TimeDelta, Utc};
 use rand::Rng as _;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection,
-    EntityTrait as _, QueryFilter as _, Statement,
+    EntityTrait as _, QueryFilter as _, Statement, TransactionTrait as _,
 };
 use url::Url;
 
@@ -196,7 +196,13 @@ impl Redirects {
                     (*robots).into(),
                 ],
             );
-            if let Err(e) = db.execute_raw(statement).await {
+            let written_both = async {
+                let txn = db.begin().await?;
+                txn.execute_raw(statement).await?;
+                crate::activity::count_clicks(&txn, *link_id, *hour, *humans, *robots).await?;
+                txn.commit().await
+            };
+            if let Err(e) = written_both.await {
                 if let Ok(mut pending) = self.pending.lock() {
                     for (key, counts) in &batch[index..] {
                         let entry = pending.entry(*key).or_insert((0, 0));

@@ -13,7 +13,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection,
     DbBackend, EntityTrait as _, FromQueryResult as _, QueryFilter as _, QueryOrder as _,
-    Statement,
+    Statement, TransactionTrait,
 };
 
 use crate::connectors::{Account, Post, PublishError, Published, Secret, retry_is_idempotent};
@@ -290,7 +290,12 @@ pub async fn record(
             (C::LastError, Some(why.clone()).into()),
         ],
     };
-    let settled = settle(db, share.id, owner, changes).await?;
+    let txn = db.begin().await?;
+    let settled = settle(&txn, share.id, owner, changes).await?;
+    if settled && matches!(outcome, Outcome::Published(_)) {
+        crate::activity::count_published(&txn, share.id, Utc::now()).await?;
+    }
+    txn.commit().await?;
     if let (Outcome::Reconnect(_), Some(account_id)) = (outcome, share.account_id) {
         connected_account::Entity::update_many()
             .col_expr(connected_account::Column::NeedsReconnect, Expr::value(true))
@@ -429,7 +434,7 @@ pub async fn for_user(
 /// # Errors
 /// Database failure; `Ok(false)` when the share is not theirs or not in a state for it.
 pub async fn owner_action(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     user_id: i32,
     id: i32,
     action: &str,
@@ -460,13 +465,19 @@ pub async fn owner_action(
             .col_expr(share::Column::ScheduledAt, Expr::value(now))
             .col_expr(share::Column::Attempts, Expr::value(0));
     }
+    let txn = db.begin().await?;
     let result = update
         .filter(share::Column::Id.eq(id))
         .filter(share::Column::UserId.eq(user_id))
         .filter(share::Column::State.is_in(from.iter().map(|s| s.as_str())))
-        .exec(db)
+        .exec(&txn)
         .await?;
-    Ok(result.rows_affected == 1)
+    let done = result.rows_affected == 1;
+    if done && to == ShareState::Published {
+        crate::activity::count_published(&txn, id, now).await?;
+    }
+    txn.commit().await?;
+    Ok(done)
 }
 
 #[cfg(test)]

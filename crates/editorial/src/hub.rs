@@ -2,7 +2,7 @@
 //! newest first, filtered by topic and language, a page at a time.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
 use sea_orm::{
     ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, PaginatorTrait as _,
     QueryFilter as _, QueryOrder as _,
@@ -25,6 +25,8 @@ pub struct HubQuery {
     pub language: Option<String>,
     /// Only topics this person follows.
     pub followed_by: Option<i32>,
+    /// Leave out the items this person said "not for me" to.
+    pub passed_by: Option<i32>,
     /// Page number, from 1.
     pub page: u64,
 }
@@ -90,6 +92,17 @@ pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage
                                 .to_owned(),
                         ),
                     )
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(user_id) = query.passed_by {
+        condition = condition.add(
+            content_item::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(Alias::new("item_id"))
+                    .from(Alias::new("item_passes"))
+                    .and_where(Expr::col(Alias::new("user_id")).eq(user_id))
                     .to_owned(),
             ),
         );

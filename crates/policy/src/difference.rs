@@ -147,7 +147,7 @@ impl DifferenceGuard {
         K: Ord + Clone,
         V: Measure,
     {
-        let (table, populations) = self.k.build(rows);
+        let (table, populations) = self.k.build(rows, &BTreeSet::new());
         for population in &populations {
             self.check(population)?;
         }

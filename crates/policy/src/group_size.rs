@@ -61,13 +61,35 @@ impl MinGroupSize {
         K: Ord + Clone,
         V: Measure,
     {
-        self.build(rows).0
+        self.build(rows, &BTreeSet::new()).0
+    }
+
+    /// [`MinGroupSize::aggregate`], with the groups in `withheld` withheld whatever their size
+    /// (because, next to a figure shown earlier, they would differ by fewer than `k` people); the
+    /// other figures are then withheld as needed so that none of those can be worked out.
+    pub fn aggregate_withholding<K, V>(
+        self,
+        rows: impl IntoIterator<Item = Contribution<K, V>>,
+        withheld: &BTreeSet<K>,
+    ) -> AggregateTable<K, V>
+    where
+        K: Ord + Clone,
+        V: Measure,
+    {
+        self.build(rows, withheld).0
+    }
+
+    /// Whether two figures whose populations differ by `people_apart` distinct people may not
+    /// be shown side by side: the difference would be a figure about 1 to `k - 1` people.
+    pub fn reveals_by_difference(self, people_apart: usize) -> bool {
+        (1..self.0).contains(&people_apart)
     }
 
     /// The table and the populations behind each figure it shows, for the difference guard.
     pub(crate) fn build<K, V>(
         self,
         rows: impl IntoIterator<Item = Contribution<K, V>>,
+        withheld: &BTreeSet<K>,
     ) -> (AggregateTable<K, V>, Vec<Population>)
     where
         K: Ord + Clone,
@@ -100,6 +122,11 @@ impl MinGroupSize {
             .chain([&total])
             .map(|tally| (tally, first_look(tally, k)))
             .collect();
+        for (slot, (key, _)) in slots.iter_mut().zip(&listed) {
+            if withheld.contains(key) {
+                slot.1 = Cell::Withheld;
+            }
+        }
         let records_in_cells: usize = slots
             .iter()
             .rev()

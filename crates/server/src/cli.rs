@@ -94,6 +94,15 @@ enum UserCommand {
         #[arg(long = "role", value_delimiter = ',')]
         roles: Vec<String>,
     },
+    /// Sets the team of an account (used to filter statistics); an empty team clears it.
+    SetTeam {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+        /// The team's name.
+        #[arg(long)]
+        team: String,
+    },
     /// Deactivates an account and ends its sessions at once.
     Deactivate {
         /// The account's email.
@@ -294,6 +303,24 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
                     other => anyhow::anyhow!(other),
                 })?;
             println!("{email} now has roles [{}]", roles.to_list());
+        }
+        UserCommand::SetTeam { email, team } => {
+            let row = find(db, &email).await?;
+            let team = team.trim();
+            if team.chars().count() > 100 {
+                anyhow::bail!("--team must have at most 100 characters");
+            }
+            crate::store::users::set_team(
+                db,
+                row.id,
+                Some(team.to_owned()).filter(|t| !t.is_empty()),
+            )
+            .await?;
+            if team.is_empty() {
+                println!("{email} is in no team");
+            } else {
+                println!("{email} is in team {team}");
+            }
         }
         UserCommand::Deactivate { email } => {
             let row = find(db, &email).await?;

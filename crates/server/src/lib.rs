@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -13,6 +14,7 @@ pub mod metrics;
 pub mod router;
 pub mod routes;
 pub mod security;
+pub mod stats;
 pub mod store;
 pub mod views;
 pub mod worker;

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::routes::{
     account, admin, api, assets, auth, connections, editor, home, hub, links, media, ops,
-    participation, setup, shares, sources, topics,
+    participation, setup, shares, sources, stats, topics,
 };
 
 /// Builds the router with its layers.
@@ -30,7 +30,8 @@ pub fn build(app: AppState) -> Router {
         .route("/sign-out", post(auth::sign_out))
         // Homes
         .route("/", get(home::root))
-        .route("/stats", get(home::stats))
+        .route("/stats", get(stats::dashboard))
+        .route("/stats/export.csv", get(stats::export))
         // Editorial
         .route("/editor", get(editor::list))
         .route("/editor/items", post(editor::create))
@@ -55,6 +56,7 @@ pub fn build(app: AppState) -> Router {
         )
         .route("/media/{id}", get(media::serve))
         .route("/editor/items/{id}/revisions", get(editor::revisions))
+        .route("/editor/items/{id}/stats", get(stats::item))
         .route(
             "/editor/items/{id}/revisions/{version}",
             get(editor::revision),
@@ -100,6 +102,8 @@ pub fn build(app: AppState) -> Router {
             get(shares::page).post(shares::submit),
         )
         .route("/hub/shares", get(shares::history))
+        .route("/hub/stats", get(stats::mine))
+        .route("/hub/items/{id}/pass", post(stats::pass))
         .route("/hub/shares/{id}/{action}", post(shares::act))
         .route("/hub/accounts", get(connections::list))
         .route("/hub/accounts/connect/{network}", get(connections::connect))

@@ -23,3 +23,4 @@ pub(crate) mod publishing;
 mod roles;
 mod setup;
 mod sources;
+mod statistics;

@@ -48,6 +48,33 @@ fn k_is_five_by_default_and_never_below_three() {
 }
 
 #[test]
+fn a_group_withheld_because_of_an_earlier_figure_is_not_given_away_by_the_total() {
+    let rows = [
+        group("linkedin", 0, 6, 1),
+        group("x", 10, 5, 1),
+        group("threads", 20, 7, 1),
+    ]
+    .concat();
+    let plain = k(5).aggregate(rows.clone());
+    assert_eq!(status_of(&plain, &"x"), Some(FigureStatus::Shown));
+    let table = k(5).aggregate_withholding(rows, &BTreeSet::from(["x"]));
+    assert_eq!(status_of(&table, &"x"), Some(FigureStatus::Withheld));
+    // x = total - linkedin - threads, so a second figure is withheld with it: the smallest.
+    assert_eq!(status_of(&table, &"linkedin"), Some(FigureStatus::Withheld));
+    assert_eq!(status_of(&table, &"threads"), Some(FigureStatus::Shown));
+    assert_eq!(table.total().value(), Some(18));
+}
+
+#[test]
+fn figures_apart_by_one_to_k_minus_one_people_reveal_someone() {
+    let k5 = k(5);
+    assert!(!k5.reveals_by_difference(0), "the same people");
+    assert!((1..5).all(|apart| k5.reveals_by_difference(apart)));
+    assert!(!k5.reveals_by_difference(5));
+    assert!(!k5.reveals_by_difference(40));
+}
+
+#[test]
 fn small_groups_are_folded_into_other() {
     let rows = [
         group("linkedin", 0, 6, 1),
@@ -285,7 +312,7 @@ proptest! {
     /// are counted in one group or in several.
     #[test]
     fn figures_of_one_table_never_differ_by_fewer_than_k(k in 3_usize..7, rows in rows()) {
-        let (_, populations) = MinGroupSize::new(k).unwrap().build(rows);
+        let (_, populations) = MinGroupSize::new(k).unwrap().build(rows, &BTreeSet::new());
         for a in &populations {
             for b in &populations {
                 let differing = a.people_differing_from(b);

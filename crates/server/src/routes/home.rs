@@ -1,7 +1,6 @@
 //! Home pages: `/` sends each person to their role's home; each area has its own.
 
 use axum::response::{IntoResponse, Redirect, Response};
-use chorus_policy::Area;
 use tera::Context;
 
 use crate::auth::CurrentUser;
@@ -16,14 +15,4 @@ pub async fn root(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
             .render("home/no_role.html", Context::new())?
             .into_response()),
     }
-}
-
-fn area_home(ctx: &Ctx, user: &CurrentUser, area: Area, template: &str) -> AppResult<Response> {
-    user.require(area)?;
-    Ok(ctx.render(template, Context::new())?.into_response())
-}
-
-/// `GET /stats`: the analyst's home.
-pub async fn stats(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
-    area_home(&ctx, &user, Area::Statistics, "home/stats.html")
 }

@@ -68,6 +68,7 @@ pub async fn list(
         topic_id: topic.map(|t| t.id),
         language: language.clone(),
         followed_by: only_followed.then_some(user.id),
+        passed_by: Some(user.id),
         page: params.page.unwrap_or(1),
     };
     let page = hub::page(db, &query).await?;
@@ -135,6 +136,11 @@ pub async fn item(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult
         .map(|m| serde_json::json!({"id": m.id, "alt": m.alt}))
         .collect();
     context.insert("images", &images);
+    context.insert(
+        "passed",
+        &crate::store::passes::reason(db, item.id, user.id).await?,
+    );
+    context.insert("pass_reasons", &crate::store::passes::REASONS);
     Ok(ctx.render("hub/item.html", context)?.into_response())
 }
 

@@ -17,6 +17,7 @@ pub mod participation;
 pub mod setup;
 pub mod shares;
 pub mod sources;
+pub mod stats;
 pub mod topics;
 
 use std::collections::BTreeMap;

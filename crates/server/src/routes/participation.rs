@@ -278,6 +278,13 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     let connected = chorus_ambassador::accounts::list(db, user.id)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    let shares = chorus_ambassador::shares::for_user(db, user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let clicks = chorus_ambassador::links::clicks_per_share(db, user.id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let passes = store::passes::of_person(db, user.id).await?;
     let document = serde_json::json!({
         "format": "chorus-personal-data/1",
         "exported_at": chrono::Utc::now(),
@@ -295,7 +302,8 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
         "suggestions": suggestions.iter().map(|s| serde_json::json!({"title": s.title, "link": s.link_url, "idea": s.body_md, "state": s.state, "created_at": s.created_at})).collect::<Vec<_>>(),
         "statistics_views_including_me": views.iter().map(|v| serde_json::json!({"at": v.at, "action": v.action, "detail": v.detail})).collect::<Vec<_>>(),
         "connected_accounts": connected.iter().map(|a| serde_json::json!({"network": a.network, "handle": a.handle, "name": a.display_name, "instance": a.instance})).collect::<Vec<_>>(),
-        "shares": [],
+        "shares": shares.iter().map(|s| serde_json::json!({"network": s.network, "item_id": s.item_id, "text": s.text, "state": s.state, "scheduled_at": s.scheduled_at, "published_at": s.published_at, "url": s.external_url, "human_clicks": clicks.get(&s.id).copied().unwrap_or(0)})).collect::<Vec<_>>(),
+        "not_for_me": passes.iter().map(|(item, reason)| serde_json::json!({"item_id": item, "reason": reason})).collect::<Vec<_>>(),
     });
     let body =
         serde_json::to_string_pretty(&document).map_err(|e| AppError::Internal(e.to_string()))?;

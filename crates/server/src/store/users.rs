@@ -91,6 +91,36 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<UserRow>, StoreError>
         .await?)
 }
 
+/// The distinct team names, for the statistics filter.
+///
+/// # Errors
+/// Database failure.
+pub async fn teams(db: &impl ConnectionTrait) -> Result<Vec<String>, StoreError> {
+    let mut teams: Vec<String> = user::Entity::find()
+        .filter(user::Column::Team.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|u| u.team)
+        .filter(|t| !t.is_empty())
+        .collect();
+    teams.sort();
+    teams.dedup();
+    Ok(teams)
+}
+
+/// Sets (or clears, with `None`) the team of an account.
+///
+/// # Errors
+/// [`StoreError::NotFound`] or database failure.
+pub async fn set_team(
+    db: &impl ConnectionTrait,
+    id: i32,
+    team: Option<String>,
+) -> Result<UserRow, StoreError> {
+    update(db, id, |row| row.team = Set(team)).await
+}
+
 async fn update(
     db: &impl ConnectionTrait,
     id: i32,

@@ -1,0 +1,339 @@
+//! Statistics through the real server: the analysts' dashboard shows the seeded totals, never a
+//! group under k (also not by difference: a network or a team minus one), names only people
+//! who chose it, matches its CSV, and writes every view to the audit log that each person sees;
+//! editors see an item's figures and anonymous "not for me" counts; each ambassador sees
+//! exactly their own figures.
+
+use std::time::Duration;
+
+use chorus_tests::Client;
+
+use crate::publishing::world_with;
+
+/// The account id of `network` on the personalise page of `item`.
+async fn account_id(client: &Client, item: i32, network: &str) -> String {
+    let page = client.get(&format!("/hub/items/{item}/share")).await;
+    let at = page
+        .body
+        .find(&format!(r#"data-measure="{network}""#))
+        .unwrap_or_else(|| panic!("no {network} editor: {}", page.body));
+    let before = &page.body[..at];
+    let start = before.rfind(r#"name="text_"#).unwrap() + r#"name="text_"#.len();
+    before[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+async fn share(client: &Client, item: i32, network: &str, text: &str) {
+    let id = account_id(client, item, network).await;
+    let answer = client
+        .post_form(
+            &format!("/hub/items/{item}/share"),
+            &[
+                (&format!("select_{id}"), "on"),
+                (&format!("text_{id}"), text),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+}
+
+/// The text of the element carrying `data-testid="{id}"`.
+fn testid(body: &str, id: &str) -> String {
+    let at = body
+        .find(&format!(r#"data-testid="{id}""#))
+        .unwrap_or_else(|| panic!("no {id} in {body}"));
+    let start = at + body[at..].find('>').unwrap() + 1;
+    body[start..start + body[start..].find('<').unwrap()]
+        .trim()
+        .to_owned()
+}
+
+/// The cells of the row labelled `label` in the table `data-table="{table}"`.
+fn row(body: &str, table: &str, label: &str) -> Vec<String> {
+    let start = body
+        .find(&format!(r#"data-table="{table}""#))
+        .unwrap_or_else(|| panic!("no table {table}"));
+    let section = &body[start..start + body[start..].find("</section>").unwrap()];
+    let at = section
+        .find(&format!(r#"<th scope="row">{label}</th>"#))
+        .unwrap_or_else(|| panic!("no row {label} in {section}"));
+    let line = &section[at..at + section[at..].find("</tr>").unwrap()];
+    line.split("<td")
+        .skip(1)
+        .map(|cell| {
+            let text = &cell[cell.find('>').unwrap() + 1..];
+            // Strip any inner tags (the "< k" and "–" spans).
+            let mut out = String::new();
+            let mut in_tag = false;
+            for c in text.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => out.push(c),
+                    _ => {}
+                }
+            }
+            out.replace("&lt;", "<").trim().to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_what_people_chose_to_share_and_never_a_group_under_k() {
+    let w = world_with(chorus_tests::TestAppOptions::default()).await;
+    let admin = w.app.signed_in("root@example.org", "admin").await;
+    admin
+        .post_form(
+            "/admin/settings",
+            &[
+                ("min_group_size", "3"),
+                ("disclosure_en", "#employee"),
+                ("disclosure_fr", ""),
+            ],
+        )
+        .await;
+    let mastodon: String =
+        url::form_urlencoded::byte_serialize(w.mastodon.base_url().as_bytes()).collect();
+    let mut people = Vec::new();
+    for name in ["bob", "cy", "dee", "eve", "fay", "gus", "hal"] {
+        people.push(w.app.ambassador(&format!("{name}@example.org")).await);
+    }
+    let [bob, cy, dee, eve, fay, gus, hal] = &people[..] else {
+        unreachable!()
+    };
+    // Ivy has an account but never opted in: she must appear nowhere.
+    let ivy = w.app.signed_in("ivy@example.org", "ambassador").await;
+    for (client, network) in [(bob, "mastodon"), (cy, "mastodon"), (dee, "x"), (eve, "x")] {
+        let path = if network == "x" {
+            "/hub/accounts/connect/x".to_owned()
+        } else {
+            format!("/hub/accounts/connect/mastodon?instance={mastodon}")
+        };
+        assert!(
+            client
+                .get_follow(&path)
+                .await
+                .body
+                .contains("Account connected.")
+        );
+    }
+    for team_member in ["ana", "bob", "cy", "dee"] {
+        let out = w
+            .app
+            .cli(
+                &[
+                    "user",
+                    "set-team",
+                    "--email",
+                    &format!("{team_member}@example.org"),
+                    "--team",
+                    "Lyon",
+                ],
+                None,
+            )
+            .await;
+        assert!(out.success, "{}", out.stderr);
+    }
+    // Mastodon: ana, bob, cy. X: ana, dee, eve. Six shares by five people.
+    let item = w.item;
+    share(
+        &w.ana,
+        item,
+        "mastodon",
+        "ana on mastodon https://example.com/solar",
+    )
+    .await;
+    share(&w.ana, item, "x", "ana on x https://example.com/solar").await;
+    share(
+        bob,
+        item,
+        "mastodon",
+        "bob on mastodon https://example.com/solar",
+    )
+    .await;
+    share(
+        cy,
+        item,
+        "mastodon",
+        "cy on mastodon https://example.com/solar",
+    )
+    .await;
+    share(dee, item, "x", "dee on x https://example.com/solar").await;
+    share(eve, item, "x", "eve on x https://example.com/solar").await;
+    for _ in 0..200 {
+        if w.mastodon.posts().len() == 3 && w.x.posts().len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!((w.mastodon.posts().len(), w.x.posts().len()), (3, 3));
+    // Clicks: two people on ana's Mastodon link, one on bob's; a robot on ana's.
+    let link_of = |who: &str| {
+        let post = w
+            .mastodon
+            .posts()
+            .into_iter()
+            .find(|p| p.text.starts_with(who))
+            .unwrap();
+        post.text.rsplit(' ').next().unwrap().to_owned()
+    };
+    let visitor = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (link, agent) in [
+        (link_of("ana"), "Mozilla/5.0 Firefox/140.0"),
+        (link_of("ana"), "Mozilla/5.0 Firefox/140.0"),
+        (link_of("bob"), "Mozilla/5.0 Firefox/140.0"),
+        (link_of("ana"), "LinkedInBot/1.0"),
+    ] {
+        let answer = visitor
+            .get(&link)
+            .header("user-agent", agent)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 302);
+    }
+    // Bob, cy and dee chose to be named; with k = 3, naming dee too would leave two unnamed.
+    for client in [bob, cy, dee] {
+        client
+            .post_form(
+                "/account/privacy/choices",
+                &[("be_named_in_statistics", "on")],
+            )
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let ann = w.app.signed_in("ann@example.org", "analyst").await;
+    let page = ann.get("/stats").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = &page.body;
+    assert_eq!(testid(body, "total-shares"), "6");
+    assert_eq!(testid(body, "total-clicks"), "3", "robots are not people");
+    // Eight opted-in ambassadors, five shared: 63 %.
+    assert_eq!(testid(body, "participation"), "63 %");
+    assert_eq!(row(body, "network", "Mastodon"), ["3", "3", "3"]);
+    assert_eq!(row(body, "network", "X"), ["3", "0", "3"]);
+    assert_eq!(row(body, "participation", "Did not share"), ["3"]);
+    assert_eq!(row(body, "named", "bob"), ["1", "1"]);
+    assert_eq!(row(body, "named", "cy"), ["1", "0"]);
+    assert!(
+        !body.contains(r#"<th scope="row">dee</th>"#),
+        "dee would single out the rest"
+    );
+    assert!(!body.contains("ivy"), "never opted in");
+    assert!(body.contains("<svg"), "charts are drawn on the server");
+
+    // The CSV is the screen.
+    let csv = ann.get("/stats/export.csv").await;
+    assert_eq!(csv.status, 200);
+    for line in [
+        r#"network,"Mastodon",3,3,3,shown"#,
+        r#"network,"X",3,0,3,shown"#,
+        r#"network,"Total",6,3,5,shown"#,
+        r#"participation,"Did not share",,,3,shown"#,
+        r#"named,"bob",1,1,1,shown"#,
+    ] {
+        assert!(csv.body.contains(line), "{line} missing in\n{}", csv.body);
+    }
+    assert!(!csv.body.contains("dee") && !csv.body.contains("ivy"));
+
+    // A narrower view that differs by at least k people is fine: X alone.
+    let narrower = ann.get("/stats?network=x").await;
+    assert_eq!(testid(&narrower.body, "total-shares"), "3");
+    // The team (ana, bob, cy, dee) next to everyone differs by one person (eve): refused.
+    let team = ann.get("/stats?team=Lyon").await;
+    assert!(
+        team.body.contains(r#"data-testid="refused""#),
+        "{}",
+        team.body
+    );
+    assert!(!team.body.contains(r#"data-testid="total-shares""#));
+    // The same pair the other way round, for another analyst.
+    let al = w.app.signed_in("al@example.org", "analyst").await;
+    let team = al.get("/stats?team=Lyon").await;
+    assert_eq!(testid(&team.body, "total-shares"), "5");
+    let everyone = al.get("/stats").await;
+    assert!(everyone.body.contains(r#"data-testid="refused""#));
+    // A refused view shows nothing, so it is not remembered: the team view can be seen again.
+    let again = al.get("/stats?team=Lyon").await;
+    assert_eq!(testid(&again.body, "total-shares"), "5");
+
+    // Every view is in the audit log, on the transparency page of each person it included.
+    let transparency = w.ana.get("/account/transparency").await.body;
+    assert!(transparency.contains("stats.view") && transparency.contains("ann"));
+    assert!(transparency.contains("stats.export"));
+    assert!(
+        !ivy.get("/account/transparency")
+            .await
+            .body
+            .contains("stats.view")
+    );
+    assert!(
+        fay.get("/account/transparency").await.body.contains("ann"),
+        "fay did not share, and is counted in participation"
+    );
+
+    // Each ambassador sees exactly their own figures.
+    let mine = w.ana.get("/hub/stats").await.body;
+    assert_eq!(
+        (testid(&mine, "my-shares"), testid(&mine, "my-clicks")),
+        ("2".into(), "2".into())
+    );
+    assert_eq!(row(&mine, "my-networks", "Mastodon"), ["1", "2"]);
+    assert_eq!(row(&mine, "my-networks", "X"), ["1", "0"]);
+    let mine = bob.get("/hub/stats").await.body;
+    assert_eq!(
+        (testid(&mine, "my-shares"), testid(&mine, "my-clicks")),
+        ("1".into(), "1".into())
+    );
+
+    // "Not for me": anonymous counts for editors, under the same rule.
+    for client in [fay, gus, hal] {
+        let answer = client
+            .post_form(
+                &format!("/hub/items/{item}/pass"),
+                &[("reason", "not_relevant")],
+            )
+            .await;
+        assert_eq!(answer.status, 303);
+    }
+    assert!(
+        !fay.get("/hub").await.body.contains("Solar in Lyon"),
+        "passed items leave the hub"
+    );
+    assert!(
+        fay.get(&format!("/hub/items/{item}"))
+            .await
+            .body
+            .contains("Take it back")
+    );
+    let eli = w.app.client();
+    eli.sign_in("eli@example.org", chorus_tests::PASSWORD).await;
+    let stats = eli.get(&format!("/editor/items/{item}/stats")).await;
+    assert_eq!(stats.status, 200, "{}", stats.body);
+    assert_eq!(row(&stats.body, "not_for_me", "not relevant to me"), ["3"]);
+    assert_eq!(row(&stats.body, "network", "Mastodon"), ["3", "3", "3"]);
+    for name in ["fay", "gus", "hal", "bob"] {
+        assert!(
+            !stats.body.contains(name),
+            "{name} is never named to editors"
+        );
+    }
+    // One more answer with another reason: a group of one is folded away, and the total
+    // alone would give it away, so the larger group is withheld too.
+    eve.post_form(
+        &format!("/hub/items/{item}/pass"),
+        &[("reason", "wrong_timing")],
+    )
+    .await;
+    let stats = eli.get(&format!("/editor/items/{item}/stats")).await.body;
+    assert!(!stats.contains("wrong timing"));
+    assert_eq!(row(&stats, "not_for_me", "not relevant to me"), ["–"]);
+    assert_eq!(row(&stats, "not_for_me", "Total"), ["4"]);
+}
