@@ -8,6 +8,8 @@
     reason = "a panic is the test failure report"
 )]
 
+#[path = "connectors/bluesky.rs"]
+mod bluesky;
 #[path = "connectors/delete.rs"]
 mod delete;
 #[path = "connectors/faults.rs"]
