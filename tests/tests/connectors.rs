@@ -108,6 +108,7 @@ fn post(text: &str) -> Post {
         text: text.to_owned(),
         link: None,
         link_title: None,
+        link_description: None,
         language: None,
         idempotency_key: uuid::Uuid::new_v4().to_string(),
     }

@@ -102,6 +102,10 @@ pub fn build(app: AppState) -> Router {
         .route("/hub/shares", get(shares::history))
         .route("/hub/shares/{id}/{action}", post(shares::act))
         .route("/hub/accounts", get(connections::list))
+        .route(
+            "/hub/accounts/connect/bluesky",
+            post(connections::connect_bluesky),
+        )
         .route("/hub/accounts/connect/{network}", get(connections::connect))
         .route(
             "/hub/accounts/callback/mastodon/{instance}",
