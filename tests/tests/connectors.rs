@@ -8,6 +8,8 @@
     reason = "a panic is the test failure report"
 )]
 
+#[path = "connectors/bluesky.rs"]
+mod bluesky;
 #[path = "connectors/delete.rs"]
 mod delete;
 #[path = "connectors/faults.rs"]
@@ -106,6 +108,7 @@ fn post(text: &str) -> Post {
         text: text.to_owned(),
         link: None,
         link_title: None,
+        link_description: None,
         language: None,
         idempotency_key: uuid::Uuid::new_v4().to_string(),
     }

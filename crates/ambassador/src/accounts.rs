@@ -1,7 +1,9 @@
 //! Connected accounts: the OAuth connection of a person's own account on a network, with a
 //! single-use `state` bound to their session (10 minutes), PKCE where the network takes it,
 //! one callback per network and instance, tokens sealed at rest, and a refresh token never
-//! replaced by an empty one when the person reconnects.
+//! replaced by an empty one when the person reconnects. Bluesky connects with an app password
+//! instead ([`connect_bluesky`]): the password is used once to open a session and never stored;
+//! the session's tokens are sealed like any other, its PDS kept as the account's instance.
 
 use chorus_policy::Network;
 use chrono::{Duration, Utc};
@@ -13,8 +15,8 @@ use sea_orm::{
 use url::Url;
 
 use crate::connectors::{
-    AppCredentials, Connector, ConnectorError, HttpClient, Pkce, Secret, Timeouts, TokenSet, X,
-    XEndpoints,
+    AppCredentials, Bluesky, BlueskyEndpoints, Connector, ConnectorError, HttpClient, Pkce, Secret,
+    Timeouts, TokenSet, X, XEndpoints,
     linkedin::{LinkedIn, LinkedInEndpoints},
     mastodon::{Mastodon, MastodonEndpoints},
     threads::{Threads, ThreadsEndpoints},
@@ -37,6 +39,14 @@ pub enum AccountsError {
     /// The Mastodon instance address is not usable.
     #[error("this is not a Mastodon server address; write it as https://mastodon.example")]
     InvalidInstance,
+    /// The Bluesky server address is not usable.
+    #[error(
+        "this is not a Bluesky server address; write it as https://pds.example, or leave it empty"
+    )]
+    InvalidServer,
+    /// Bluesky refused the handle or DID and app password.
+    #[error("Bluesky did not accept this sign-in: {0}")]
+    SignInRefused(String),
     /// Unknown, used, expired, or another person's or session's state.
     #[error(
         "this connection attempt expired or did not start here; start again from your accounts page"
@@ -62,6 +72,8 @@ pub struct Networks {
     pub linkedin_base: Option<Url>,
     /// Base URL replacing Threads' hosts.
     pub threads_base: Option<Url>,
+    /// The PLC directory that resolves Bluesky DIDs (`https://plc.directory` when `None`).
+    pub bluesky_plc: Option<Url>,
     /// Accept `http://` and private Mastodon instances (tests only).
     pub allow_insecure_instances: bool,
     /// The client every connector uses (no redirects followed).
@@ -78,6 +90,7 @@ impl Networks {
             x_base: None,
             linkedin_base: None,
             threads_base: None,
+            bluesky_plc: None,
             allow_insecure_instances: false,
             http: HttpClient::new(Timeouts::default())?,
         })
@@ -103,7 +116,22 @@ impl Networks {
         Url::parse(&url.origin().ascii_serialization()).map_err(|_| AccountsError::InvalidInstance)
     }
 
-    /// The connector for `network` (and the instance, for Mastodon).
+    /// The Bluesky connector, with the account's PDS where known.
+    #[must_use]
+    pub fn bluesky(&self, pds: Option<&Url>) -> Bluesky {
+        let defaults = BlueskyEndpoints::default();
+        Bluesky::new(
+            self.http.clone(),
+            BlueskyEndpoints {
+                plc: self.bluesky_plc.clone().unwrap_or(defaults.plc),
+                pds: pds.cloned(),
+                allow_http: self.allow_insecure_instances,
+                ..defaults
+            },
+        )
+    }
+
+    /// The connector for `network` (and the instance: Mastodon's, or the Bluesky PDS).
     #[must_use]
     pub fn connector(&self, network: Network, instance: Option<&Url>) -> Option<Connector> {
         let http = self.http.clone();
@@ -132,7 +160,7 @@ impl Networks {
                     .as_ref()
                     .map_or_else(ThreadsEndpoints::default, ThreadsEndpoints::at),
             )),
-            Network::Bluesky => return None,
+            Network::Bluesky => Connector::Bluesky(self.bluesky(instance)),
         })
     }
 }
@@ -212,7 +240,8 @@ pub async fn set_app_credentials(
     Ok(())
 }
 
-/// Which networks have credentials (Mastodon needs none: Chorus registers per instance).
+/// Which networks have credentials (Mastodon needs none: Chorus registers per instance;
+/// Bluesky neither: it connects with an app password).
 ///
 /// # Errors
 /// Database failure.
@@ -223,7 +252,10 @@ pub async fn configured_networks(db: &impl ConnectionTrait) -> Result<Vec<Networ
         .await?;
     Ok(Network::ALL
         .into_iter()
-        .filter(|n| *n == Network::Mastodon || rows.iter().any(|r| r.network == n.as_str()))
+        .filter(|n| {
+            matches!(n, Network::Mastodon | Network::Bluesky)
+                || rows.iter().any(|r| r.network == n.as_str())
+        })
         .collect())
 }
 
@@ -304,7 +336,7 @@ pub async fn begin(
     }
     .insert(db)
     .await?;
-    Ok(connector.authorize_url(&app, begin.redirect_uri, &state, &pkce.challenge))
+    Ok(connector.authorize_url(&app, begin.redirect_uri, &state, &pkce.challenge)?)
 }
 
 /// A connected account as pages show it: never its tokens.
@@ -384,6 +416,66 @@ pub async fn finish(
         &instance_key,
         &identity,
         tokens,
+    )
+    .await?;
+    let row = connected_account::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AccountsError::NotFound)?;
+    Ok(summary(row))
+}
+
+/// What a person types to connect Bluesky with an app password.
+#[derive(Debug, Clone)]
+pub struct BlueskySignIn<'a> {
+    /// Who connects.
+    pub user_id: i32,
+    /// Their handle (`alice.bsky.social`) or DID (`did:plc:…`).
+    pub identifier: &'a str,
+    /// An app password made for Chorus in Bluesky's settings (never their main password).
+    pub app_password: Secret,
+    /// Their PDS, for a self-hosted account ("" to find it from the handle or DID).
+    pub server: &'a str,
+}
+
+/// Connects a Bluesky account with an app password: signs in once, keeps the session's tokens
+/// sealed and the PDS as the account's instance; the app password itself is not kept.
+///
+/// # Errors
+/// [`AccountsError::InvalidServer`] for a server address that is not usable;
+/// [`AccountsError::SignInRefused`] when Bluesky refuses the identifier or password; the
+/// transport classes of [`ConnectorError`] otherwise.
+pub async fn connect_bluesky(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    networks: &Networks,
+    sign_in: BlueskySignIn<'_>,
+) -> Result<AccountSummary, AccountsError> {
+    let server = match sign_in.server.trim() {
+        "" => None,
+        typed => Some(
+            networks
+                .instance(typed)
+                .map_err(|_| AccountsError::InvalidServer)?,
+        ),
+    };
+    let session = networks
+        .bluesky(None)
+        .sign_in(sign_in.identifier, &sign_in.app_password, server.as_ref())
+        .await
+        .map_err(|e| match e {
+            ConnectorError::Refused { message, .. } => AccountsError::SignInRefused(message),
+            other => AccountsError::Connector(other),
+        })?;
+    let instance = session.pds.as_str().trim_end_matches('/').to_owned();
+    let id = store_account(
+        db,
+        vault,
+        sign_in.user_id,
+        Network::Bluesky,
+        &instance,
+        &session.identity,
+        session.tokens,
     )
     .await?;
     let row = connected_account::Entity::find_by_id(id)
@@ -522,7 +614,19 @@ pub async fn disconnect(
         .ok_or(AccountsError::NotFound)?;
     let network: Network = row.network.parse().map_err(|_| AccountsError::NotFound)?;
     let instance = Url::parse(&row.instance).ok();
-    if let (Some(connector), Ok(token)) = (
+    if network == Network::Bluesky {
+        // Bluesky ends a session with its refresh token, and needs no app credentials.
+        if let Some(sealed) = &row.refresh_token
+            && let Ok(refresh) =
+                vault.open(place("connected_accounts", "refresh_token", row.id), sealed)
+            && let Err(e) = networks
+                .bluesky(instance.as_ref())
+                .delete_session(&Secret::new(refresh))
+                .await
+        {
+            tracing::info!(network = network.as_str(), error = %e, "ending the session failed; deleting it anyway");
+        }
+    } else if let (Some(connector), Ok(token)) = (
         networks.connector(network, instance.as_ref()),
         vault.open(
             place("connected_accounts", "access_token", row.id),
@@ -690,9 +794,15 @@ pub async fn refresh(
     let connector = networks
         .connector(network, instance.as_ref())
         .ok_or(AccountsError::Unavailable(network))?;
-    let app = app_credentials(db, vault, network, &row.instance)
-        .await?
-        .ok_or(AccountsError::Unavailable(network))?;
+    let app = match app_credentials(db, vault, network, &row.instance).await? {
+        Some(app) => app,
+        // Bluesky refreshes with the refresh token alone.
+        None if network == Network::Bluesky => AppCredentials {
+            client_id: String::new(),
+            client_secret: None,
+        },
+        None => return Err(AccountsError::Unavailable(network)),
+    };
     let fresh = match connector.refresh(&app, &current).await {
         Ok(fresh) => fresh.merge_refresh(&current),
         Err(e) => {

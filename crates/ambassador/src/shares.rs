@@ -3,7 +3,8 @@
 //!
 //! Before the network is called, the share is marked `sending` with a lease and its
 //! idempotency key in one committed statement. Where the network makes a retry harmless
-//! (Mastodon's `Idempotency-Key`), an uncertain attempt is retried; elsewhere a share found in
+//! (Mastodon's `Idempotency-Key`; Bluesky's record key, a TID chosen when the share is queued),
+//! an uncertain attempt is retried; elsewhere a share found in
 //! `sending` after its lease expired is never re-sent blindly: it becomes `needs_check` and its
 //! owner decides. Nothing is ever published without its owner's own action for that share.
 
@@ -166,7 +167,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<i32, sea
         scheduled_at: Set(new.at),
         next_attempt_at: Set(new.at),
         attempts: Set(0),
-        idempotency_key: Set(uuid_like()),
+        idempotency_key: Set(idempotency_key(new.network)),
         lease_owner: Set(None),
         lease_until: Set(None),
         external_id: Set(None),
@@ -179,6 +180,15 @@ pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<i32, sea
     .insert(db)
     .await?;
     Ok(row.id)
+}
+
+/// A share's idempotency key: a TID for Bluesky, whose record key it becomes; 32 random hex
+/// digits elsewhere.
+fn idempotency_key(network: Network) -> String {
+    match network {
+        Network::Bluesky => crate::connectors::bluesky::new_tid(),
+        _ => uuid_like(),
+    }
 }
 
 fn uuid_like() -> String {
@@ -395,6 +405,17 @@ pub async fn prepare(
         .parse()
         .map_err(|_| "unknown network".to_owned())?;
     let instance = url::Url::parse(&account.instance).ok();
+    // Bluesky's link card carries the item's preview description.
+    let link_description = match (network, share.item_id) {
+        (Network::Bluesky, Some(item_id)) => {
+            chorus_editorial::store::entities::content_item::Entity::find_by_id(item_id)
+                .one(db)
+                .await
+                .map_err(|e| e.to_string())?
+                .and_then(|item| item.preview_description)
+        }
+        _ => None,
+    };
     Ok((
         Account {
             access_token: Secret::new(token),
@@ -405,6 +426,7 @@ pub async fn prepare(
             text: share.text.clone(),
             link: share.link.clone(),
             link_title: share.link_title.clone(),
+            link_description,
             language: share.language.clone(),
             idempotency_key: share.idempotency_key.clone(),
         },
@@ -500,6 +522,10 @@ mod tests {
         };
         assert!(matches!(
             outcome_of(Network::Mastodon, uncertain(), 1, now()),
+            Outcome::RetryAt(..)
+        ));
+        assert!(matches!(
+            outcome_of(Network::Bluesky, uncertain(), 1, now()),
             Outcome::RetryAt(..)
         ));
         for network in [Network::X, Network::LinkedIn, Network::Threads] {

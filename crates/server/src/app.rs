@@ -113,6 +113,9 @@ impl App {
         networks
             .threads_base
             .clone_from(&config.network_base_urls.threads);
+        networks
+            .bluesky_plc
+            .clone_from(&config.network_base_urls.bluesky_plc);
         networks.allow_insecure_instances = config.unsafe_allow_private_fetch;
         Ok(Arc::new(App {
             redirects: chorus_ambassador::links::Redirects::default(),

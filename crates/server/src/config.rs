@@ -145,10 +145,12 @@ pub struct NetworkBaseUrls {
     pub linkedin: Option<Url>,
     /// Threads.
     pub threads: Option<Url>,
+    /// The PLC directory that resolves Bluesky DIDs (`https://plc.directory` when unset).
+    pub bluesky_plc: Option<Url>,
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 14] = [
+const SETTINGS: [(&str, &str); 15] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
@@ -164,6 +166,7 @@ const SETTINGS: [(&str, &str); 14] = [
     ("x_base_url", "CHORUS_X_BASE_URL"),
     ("linkedin_base_url", "CHORUS_LINKEDIN_BASE_URL"),
     ("threads_base_url", "CHORUS_THREADS_BASE_URL"),
+    ("bluesky_plc_url", "CHORUS_BLUESKY_PLC_URL"),
     ("share_lease_seconds", "CHORUS_SHARE_LEASE_SECONDS"),
     ("utm_medium", "CHORUS_UTM_MEDIUM"),
 ];
@@ -275,6 +278,7 @@ impl Config {
             ("x_base_url", &mut network_base_urls.x),
             ("linkedin_base_url", &mut network_base_urls.linkedin),
             ("threads_base_url", &mut network_base_urls.threads),
+            ("bluesky_plc_url", &mut network_base_urls.bluesky_plc),
         ] {
             if let Some((setting, value)) = get(key) {
                 *slot = Some(parse_base_url(&setting, &value)?);
@@ -526,6 +530,11 @@ mod tests {
             ("CHORUS_DATABASE_URL", "mysql://x", "CHORUS_DATABASE_URL"),
             ("CHORUS_SECRET_KEY", "short", "CHORUS_SECRET_KEY"),
             ("CHORUS_WORKER", "maybe", "true or false"),
+            (
+                "CHORUS_BLUESKY_PLC_URL",
+                "plc.directory",
+                "CHORUS_BLUESKY_PLC_URL",
+            ),
         ] {
             let err = Config::from_sources(&env(&[(var, value)]))
                 .unwrap_err()
@@ -542,6 +551,19 @@ mod tests {
         assert!(!err.contains("not-base64-secret"));
         let config = Config::from_sources(&env(&[])).unwrap();
         assert!(format!("{config:?}").contains("<hidden>"));
+    }
+
+    #[test]
+    fn the_bluesky_plc_directory_is_configurable() {
+        let config = Config::from_sources(&env(&[])).unwrap();
+        assert_eq!(config.network_base_urls.bluesky_plc, None);
+        let config =
+            Config::from_sources(&env(&[("CHORUS_BLUESKY_PLC_URL", "http://127.0.0.1:2582")]))
+                .unwrap();
+        assert_eq!(
+            config.network_base_urls.bluesky_plc.map(String::from),
+            Some("http://127.0.0.1:2582/".to_owned())
+        );
     }
 
     #[test]

@@ -106,6 +106,10 @@ pub fn build(app: AppState) -> Router {
         .route("/hub/items/{id}/pass", post(stats::pass))
         .route("/hub/shares/{id}/{action}", post(shares::act))
         .route("/hub/accounts", get(connections::list))
+        .route(
+            "/hub/accounts/connect/bluesky",
+            post(connections::connect_bluesky),
+        )
         .route("/hub/accounts/connect/{network}", get(connections::connect))
         .route(
             "/hub/accounts/callback/mastodon/{instance}",

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod admin;
+mod bluesky;
 mod browser;
 mod cli;
 mod config;

@@ -14,6 +14,10 @@
 //! | Graph code 1, 2 (transient) | | | | `Unavailable` |
 //! | 5xx | `Unavailable` | `Unavailable` | `Unavailable` | `Unavailable` |
 //!
+//! Bluesky: 429 is `RateLimited` at `RateLimit-Reset` (epoch seconds); 401, and 400 with
+//! `ExpiredToken` or `InvalidToken` (an expired access token is a 400 there), are
+//! `Unauthorized`; other 4xx are `Rejected` with the PDS's `message`; 5xx are `Unavailable`.
+//!
 //! A `Retry-After` header (seconds), where any network sends one, wins over the defaults.
 
 use chorus_policy::Network;
@@ -54,7 +58,13 @@ pub fn classify(network: Network, answer: &Answer, now: DateTime<Utc>) -> Publis
         };
     }
     let message = message(network, &body, status);
-    if status == 401 {
+    let bluesky_token_error = network == Network::Bluesky
+        && status == 400
+        && matches!(
+            body.get("error").and_then(Value::as_str),
+            Some("ExpiredToken" | "InvalidToken")
+        );
+    if status == 401 || bluesky_token_error {
         return PublishError::Unauthorized { message };
     }
     if network == Network::LinkedIn && (status == 426 || code(&body) == "NONEXISTENT_VERSION") {
@@ -137,7 +147,8 @@ pub fn message(network: Network, body: &Value, status: u16) -> String {
             .map(|text| text.trim().to_owned())
     };
     let found = match network {
-        Network::Mastodon | Network::Bluesky => text("/error").or_else(|| text("/message")),
+        Network::Mastodon => text("/error").or_else(|| text("/message")),
+        Network::Bluesky => text("/message").or_else(|| text("/error")),
         Network::LinkedIn => text("/message").or_else(|| text("/error_description")),
         Network::X => text("/detail")
             .filter(|detail| !detail.starts_with("One or more parameters"))
@@ -389,6 +400,28 @@ mod tests {
                 }
             ));
         }
+        let expired = answer(
+            400,
+            &[],
+            &json!({"error": "ExpiredToken", "message": "Token has expired"}),
+        );
+        assert_eq!(
+            classify(Network::Bluesky, &expired, now()),
+            PublishError::Unauthorized {
+                message: "Token has expired".to_owned()
+            }
+        );
+        let invalid = answer(
+            400,
+            &[],
+            &json!({"error": "InvalidRequest", "message": "Record/text must not be longer than 300 graphemes"}),
+        );
+        assert_eq!(
+            classify(Network::Bluesky, &invalid, now()),
+            PublishError::Rejected {
+                message: "Record/text must not be longer than 300 graphemes".to_owned()
+            }
+        );
         let transient = answer(500, &[], &json!({"error": {"message": "retry", "code": 2}}));
         assert!(matches!(
             classify(Network::Threads, &transient, now()),

@@ -318,6 +318,7 @@ mod tests {
             text: text.to_owned(),
             link: link.map(str::to_owned),
             link_title: None,
+            link_description: None,
             language: None,
             idempotency_key: "k".to_owned(),
         }

@@ -1,8 +1,9 @@
 //! Network connectors: OAuth (authorization code, PKCE S256 where the network takes it), identity,
-//! publishing and deleting posts on an ambassador's own Mastodon, LinkedIn, X and Threads
-//! accounts, with every failure classified for the publishing queue ([`PublishError`]).
+//! publishing and deleting posts on an ambassador's own Bluesky (app password), Mastodon,
+//! LinkedIn, X and Threads accounts, with every failure classified for the publishing queue
+//! ([`PublishError`]).
 //!
-//! Each network has its own type ([`Mastodon`], [`LinkedIn`], [`X`], [`Threads`]) with the
+//! Each network has its own type ([`Bluesky`], [`Mastodon`], [`LinkedIn`], [`X`], [`Threads`]) with the
 //! operations it offers; [`Connector`] puts them behind one enum for the code that does not care
 //! which network it talks to. All base URLs are configurable (`*Endpoints`), with production
 //! defaults, so tests point them at stand-ins.
@@ -18,8 +19,10 @@
 //! [`Threads::create_container`] and [`Threads::publish_container`] are there for a caller that
 //! wants to record the container id between the steps.
 
+pub mod bluesky;
 mod classify;
 mod error;
+pub mod facets;
 mod http;
 pub mod linkedin;
 pub mod mastodon;
@@ -32,6 +35,7 @@ use chorus_policy::Network;
 use chrono::{DateTime, Utc};
 use url::Url;
 
+pub use bluesky::{Bluesky, BlueskyEndpoints};
 pub use classify::{DEFAULT_BACKOFF, classify, parse_epoch, parse_iso_reset, retry_at};
 pub use error::{ConnectorError, PublishError};
 pub use http::{Answer, HttpClient, Pkce, Timeouts, s256_challenge};
@@ -132,12 +136,15 @@ pub struct Post {
     pub text: String,
     /// The link the post is about: a LinkedIn article, a Threads link attachment.
     pub link: Option<String>,
-    /// The article title for LinkedIn, which does not scrape links (the link itself when none).
+    /// The article title for LinkedIn, which does not scrape links (the link itself when none),
+    /// and the title of Bluesky's link card.
     pub link_title: Option<String>,
+    /// The description of Bluesky's link card (the item's preview description).
+    pub link_description: Option<String>,
     /// The language (BCP 47), where the network takes one (Mastodon).
     pub language: Option<String>,
     /// The key chosen and committed before the first attempt, the same for every retry
-    /// (Mastodon's `Idempotency-Key`).
+    /// (Mastodon's `Idempotency-Key`; Bluesky's record key, a TID).
     pub idempotency_key: String,
 }
 
@@ -151,18 +158,21 @@ pub struct Published {
 }
 
 /// Whether retrying a post after [`PublishError::Uncertain`] cannot create a second one:
-/// Mastodon replays the status of an `Idempotency-Key` for an hour; LinkedIn, X and Threads
-/// have nothing of the kind (an uncertain share there becomes `needs_check`).
+/// Mastodon replays the status of an `Idempotency-Key` for an hour; Bluesky posts under a
+/// record key chosen before the first attempt, which the repository holds once; LinkedIn, X
+/// and Threads have nothing of the kind (an uncertain share there becomes `needs_check`).
 pub fn retry_is_idempotent(network: Network) -> bool {
     match network {
-        Network::Mastodon => true,
-        Network::Bluesky | Network::LinkedIn | Network::X | Network::Threads => false,
+        Network::Mastodon | Network::Bluesky => true,
+        Network::LinkedIn | Network::X | Network::Threads => false,
     }
 }
 
 /// A connector for one network, whichever it is.
 #[derive(Debug, Clone)]
 pub enum Connector {
+    /// Bluesky, with an app password (no OAuth here).
+    Bluesky(Bluesky),
     /// One Mastodon instance.
     Mastodon(Mastodon),
     /// LinkedIn.
@@ -177,6 +187,7 @@ impl Connector {
     /// The network this connector talks to.
     pub fn network(&self) -> Network {
         match self {
+            Self::Bluesky(_) => Network::Bluesky,
             Self::Mastodon(_) => Network::Mastodon,
             Self::LinkedIn(_) => Network::LinkedIn,
             Self::X(_) => Network::X,
@@ -185,19 +196,23 @@ impl Connector {
     }
 
     /// The URL to send the member to, asking for policy's scopes.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Unsupported`] for Bluesky, which connects with an app password.
     pub fn authorize_url(
         &self,
         app: &AppCredentials,
         redirect_uri: &str,
         state: &str,
         pkce_challenge: &str,
-    ) -> Url {
-        match self {
+    ) -> Result<Url, ConnectorError> {
+        Ok(match self {
+            Self::Bluesky(_) => return Err(app_password_only("OAuth sign-in")),
             Self::Mastodon(c) => c.authorize_url(app, redirect_uri, state, pkce_challenge),
             Self::LinkedIn(c) => c.authorize_url(app, redirect_uri, state, pkce_challenge),
             Self::X(c) => c.authorize_url(app, redirect_uri, state, pkce_challenge),
             Self::Threads(c) => c.authorize_url(app, redirect_uri, state, pkce_challenge),
-        }
+        })
     }
 
     /// Exchanges the callback's code for tokens (Threads: the 60-day token).
@@ -213,6 +228,7 @@ impl Connector {
         pkce_verifier: &Secret,
     ) -> Result<TokenSet, ConnectorError> {
         match self {
+            Self::Bluesky(_) => Err(app_password_only("OAuth sign-in")),
             Self::Mastodon(c) => {
                 c.exchange_code(app, redirect_uri, code, pkce_verifier)
                     .await
@@ -232,8 +248,8 @@ impl Connector {
         }
     }
 
-    /// Refreshes the tokens where the network allows (X, Threads), keeping the old refresh
-    /// token when the answer has none.
+    /// Refreshes the tokens where the network allows (Bluesky, X, Threads), keeping the old
+    /// refresh token when the answer has none. Bluesky needs no app credentials.
     ///
     /// # Errors
     /// [`ConnectorError::Unsupported`] for Mastodon, and for LinkedIn unless the app is a
@@ -248,18 +264,21 @@ impl Connector {
                 network: Network::Mastodon,
                 operation: "refreshing a token (Mastodon tokens do not expire)",
             }),
+            Self::Bluesky(c) => c.refresh(current).await,
             Self::LinkedIn(c) => c.refresh(app, current).await,
             Self::X(c) => c.refresh(app, current).await,
             Self::Threads(c) => c.refresh(app, current).await,
         }
     }
 
-    /// Revokes a token where the network documents how.
+    /// Revokes a token where the network documents how. For Bluesky `token` is the refresh
+    /// token, which ends the session (`deleteSession`).
     ///
     /// # Errors
     /// [`ConnectorError::Unsupported`] for Threads; the network's refusal otherwise.
     pub async fn revoke(&self, app: &AppCredentials, token: &Secret) -> Result<(), ConnectorError> {
         match self {
+            Self::Bluesky(c) => c.delete_session(token).await,
             Self::Mastodon(c) => c.revoke(app, token).await,
             Self::LinkedIn(c) => c.revoke(app, token).await,
             Self::X(c) => c.revoke(app, token).await,
@@ -276,6 +295,7 @@ impl Connector {
     /// [`ConnectorError::Unauthorized`] for a bad token; the transport classes otherwise.
     pub async fn identity(&self, token: &Secret) -> Result<Identity, ConnectorError> {
         match self {
+            Self::Bluesky(c) => c.identity(token).await,
             Self::Mastodon(c) => c.identity(token).await,
             Self::LinkedIn(c) => c.identity(token).await,
             Self::X(c) => c.identity(token).await,
@@ -289,6 +309,7 @@ impl Connector {
     /// A [`PublishError`] that tells the queue what to do next.
     pub async fn publish(&self, account: &Account, post: &Post) -> Result<Published, PublishError> {
         match self {
+            Self::Bluesky(c) => c.publish(account, post).await,
             Self::Mastodon(c) => c.publish(account, post).await,
             Self::LinkedIn(c) => c.publish(account, post).await,
             Self::X(c) => c.publish(account, post).await,
@@ -302,11 +323,20 @@ impl Connector {
     /// [`PublishError::Unsupported`] for Threads; the classified failure otherwise.
     pub async fn delete(&self, account: &Account, external_id: &str) -> Result<(), PublishError> {
         match self {
+            Self::Bluesky(c) => c.delete(account, external_id).await,
             Self::Mastodon(c) => c.delete(account, external_id).await,
             Self::LinkedIn(c) => c.delete(account, external_id).await,
             Self::X(c) => c.delete(account, external_id).await,
             Self::Threads(c) => c.delete(account, external_id).await,
         }
+    }
+}
+
+/// Bluesky connects with an app password here: the OAuth steps do not apply.
+fn app_password_only(operation: &'static str) -> ConnectorError {
+    ConnectorError::Unsupported {
+        network: Network::Bluesky,
+        operation,
     }
 }
 
@@ -381,8 +411,9 @@ mod tests {
     }
 
     #[test]
-    fn only_mastodon_makes_an_uncertain_retry_harmless() {
+    fn only_mastodon_and_bluesky_make_an_uncertain_retry_harmless() {
         assert!(retry_is_idempotent(Network::Mastodon));
+        assert!(retry_is_idempotent(Network::Bluesky));
         for network in [Network::LinkedIn, Network::X, Network::Threads] {
             assert!(!retry_is_idempotent(network));
         }
@@ -404,7 +435,9 @@ mod tests {
         };
         for connector in connectors {
             let network = connector.network();
-            let url = connector.authorize_url(&app, "https://chorus.example/cb", "st", "ch");
+            let url = connector
+                .authorize_url(&app, "https://chorus.example/cb", "st", "ch")
+                .unwrap();
             let param = |name: &str| {
                 url.query_pairs()
                     .find(|(key, _)| key == name)
@@ -442,6 +475,7 @@ mod tests {
     #[test]
     fn production_endpoints_parse_and_paths_join() {
         let _ = (
+            BlueskyEndpoints::default(),
             XEndpoints::default(),
             LinkedInEndpoints::default(),
             ThreadsEndpoints::default(),

@@ -1,9 +1,12 @@
-//! The ambassador's own accounts on the networks: connect over OAuth, see their health,
-//! disconnect. Tokens never reach a page.
+//! The ambassador's own accounts on the networks: connect over OAuth (Bluesky: with an app
+//! password), see their health, disconnect. Tokens and app passwords never reach a page or a
+//! log line.
 
+use axum::Form;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
-use chorus_ambassador::accounts::{self, AccountsError, Begin};
+use chorus_ambassador::accounts::{self, AccountsError, Begin, BlueskySignIn};
+use chorus_ambassador::connectors::Secret;
 use chorus_policy::{Area, Network};
 use serde::Deserialize;
 use tera::Context;
@@ -32,6 +35,8 @@ fn error_key(error: &AccountsError) -> &'static str {
     match error {
         AccountsError::Unavailable(_) => "unavailable",
         AccountsError::InvalidInstance => "instance",
+        AccountsError::InvalidServer => "bluesky_server",
+        AccountsError::SignInRefused(_) => "bluesky_sign_in",
         AccountsError::StateInvalid => "state",
         AccountsError::Connector(_) => "network",
         AccountsError::Vault(_) | AccountsError::Db(_) | AccountsError::NotFound => "internal",
@@ -62,7 +67,6 @@ pub async fn list(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let networks: Vec<_> = Network::ALL
         .iter()
-        .filter(|n| **n != Network::Bluesky)
         .map(|n| serde_json::json!({"name": n.as_str(), "label": n.display_name(), "available": available.contains(n)}))
         .collect();
     let mut context = Context::new();
@@ -77,6 +81,8 @@ pub async fn list(
                 match e {
                     "unavailable" => "unavailable",
                     "instance" => "instance",
+                    "bluesky_server" => "bluesky_server",
+                    "bluesky_sign_in" => "bluesky_sign_in",
                     "state" => "state",
                     "network" => "network",
                     "denied" => "denied",
@@ -104,6 +110,10 @@ pub async fn connect(
     user.require(Area::Hub)?;
     crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let network: Network = network.parse().map_err(|_| AppError::NotFound)?;
+    if network == Network::Bluesky {
+        // Bluesky connects with the app-password form on the accounts page.
+        return Ok(Redirect::to("/hub/accounts#bluesky").into_response());
+    }
     let instance = if network == Network::Mastodon {
         match ctx
             .app
@@ -134,6 +144,47 @@ pub async fn connect(
         Ok(url) => Ok(Redirect::to(url.as_str()).into_response()),
         Err(e) => {
             tracing::info!(network = network.as_str(), error = %e, "could not start a connection");
+            Ok(Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response())
+        }
+    }
+}
+
+/// The Bluesky app-password form. No `Debug`: it holds the app password.
+#[derive(Deserialize)]
+pub struct BlueskyForm {
+    identifier: String,
+    app_password: String,
+    #[serde(default)]
+    server: String,
+}
+
+/// `POST /hub/accounts/connect/bluesky`: signs in to Bluesky once with an app password and
+/// keeps the session (never the password).
+pub async fn connect_bluesky(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<BlueskyForm>,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
+    let sign_in = BlueskySignIn {
+        user_id: user.id,
+        identifier: &form.identifier,
+        app_password: Secret::new(form.app_password),
+        server: &form.server,
+    };
+    match accounts::connect_bluesky(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, sign_in).await {
+        Ok(account) => {
+            tracing::info!(
+                user_id = user.id,
+                network = "bluesky",
+                account = account.id,
+                "account connected"
+            );
+            Ok(Redirect::to("/hub/accounts?done=connected").into_response())
+        }
+        Err(e) => {
+            tracing::info!(network = "bluesky", error = %e, "could not connect");
             Ok(Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response())
         }
     }

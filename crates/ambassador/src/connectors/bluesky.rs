@@ -1,0 +1,678 @@
+//! Bluesky (AT Protocol) with an app password: sign-in (`createSession`) with a handle or DID,
+//! the account's PDS found through its DID document (PLC directory, configurable), rotating
+//! refresh (`refreshSession`), posts (`app.bsky.feed.post`) with link and tag facets at UTF-8
+//! byte offsets and an external link card, and deletion.
+//!
+//! Idempotency: every post is created under a record key (a TID) chosen when the share was
+//! queued and kept for every retry. The repository holds one record per key, so a retry cannot
+//! make a second post; the reference PDS answers a second create under the same key with a 500,
+//! so after any refusal Chorus looks the key up (`getRecord`) and, when the record is there,
+//! reports the post as published.
+
+use base64::Engine as _;
+use chorus_policy::Network;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use url::Url;
+
+use super::http::{Answer, HttpClient};
+use super::{
+    Account, ConnectorError, Identity, Post, PublishError, Published, Secret, TokenSet, classify,
+    endpoint, production_url,
+};
+use crate::connectors::facets::facets;
+
+/// The collection of posts.
+pub const POST_COLLECTION: &str = "app.bsky.feed.post";
+
+/// Where Bluesky's shared services are, and the account's own PDS once known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlueskyEndpoints {
+    /// The PLC directory that resolves `did:plc` identifiers (`https://plc.directory`).
+    pub plc: Url,
+    /// Where sign-in goes when a handle cannot be resolved and no server was given
+    /// (`https://bsky.social`, which answers for the accounts it hosts).
+    pub entryway: Url,
+    /// Where public post pages live (`https://bsky.app`).
+    pub web: Url,
+    /// The account's PDS (known after sign-in; stored with the account).
+    pub pds: Option<Url>,
+    /// Accept `http://` PDS addresses (tests with a local PDS only).
+    pub allow_http: bool,
+}
+
+impl Default for BlueskyEndpoints {
+    fn default() -> Self {
+        Self {
+            plc: production_url("https://plc.directory"),
+            entryway: production_url("https://bsky.social"),
+            web: production_url("https://bsky.app"),
+            pds: None,
+            allow_http: false,
+        }
+    }
+}
+
+/// A connector for Bluesky (one account's PDS, once known).
+#[derive(Debug, Clone)]
+pub struct Bluesky {
+    http: HttpClient,
+    endpoints: BlueskyEndpoints,
+}
+
+/// What an app-password sign-in gives.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The access and refresh tokens (the access token's expiry read from it).
+    pub tokens: TokenSet,
+    /// The account: its DID, handle and profile page.
+    pub identity: Identity,
+    /// The PDS that holds the account's repository.
+    pub pds: Url,
+}
+
+/// `createSession` and `refreshSession` answers. No `Debug`: it holds tokens.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionJson {
+    access_jwt: String,
+    refresh_jwt: String,
+    did: String,
+    #[serde(default)]
+    handle: Option<String>,
+    #[serde(default)]
+    did_doc: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct CreatedJson {
+    uri: String,
+}
+
+impl Bluesky {
+    /// A connector for Bluesky at `endpoints`.
+    pub fn new(http: HttpClient, endpoints: BlueskyEndpoints) -> Self {
+        Self { http, endpoints }
+    }
+
+    fn classify(answer: &Answer) -> PublishError {
+        classify(Network::Bluesky, answer, Utc::now())
+    }
+
+    fn pds(&self) -> Result<&Url, PublishError> {
+        self.endpoints.pds.as_ref().ok_or(PublishError::Rejected {
+            message: "the account's Bluesky server is not known; reconnect the account".to_owned(),
+        })
+    }
+
+    fn xrpc(pds: &Url, nsid: &str) -> Url {
+        endpoint(pds, &format!("/xrpc/{nsid}"))
+    }
+
+    /// Whether `url` may be used as a PDS: `https`, or `http` where allowed (tests).
+    fn acceptable_pds(&self, url: &Url) -> bool {
+        let scheme_ok =
+            url.scheme() == "https" || (self.endpoints.allow_http && url.scheme() == "http");
+        scheme_ok && url.host_str().is_some() && url.username().is_empty()
+    }
+
+    /// The PDS of `did`, from its DID document: the PLC directory for `did:plc`,
+    /// `https://{host}/.well-known/did.json` for `did:web`.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Refused`] for a DID that does not resolve or names no usable PDS.
+    pub async fn resolve_pds(&self, did: &str) -> Result<Url, ConnectorError> {
+        let document_url = if did.starts_with("did:plc:")
+            && did[8..].chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            let mut url = self.endpoints.plc.clone();
+            url.path_segments_mut()
+                .map_err(|()| ConnectorError::Malformed {
+                    detail: "the PLC directory URL cannot take a path".to_owned(),
+                })?
+                .pop_if_empty()
+                .push(did);
+            url
+        } else if let Some(host) = did.strip_prefix("did:web:")
+            && !host.contains(['/', '%', '@'])
+        {
+            Url::parse(&format!("https://{host}/.well-known/did.json"))
+                .map_err(|_| refused(400, format!("{did} is not a DID that Chorus can resolve")))?
+        } else {
+            return Err(refused(
+                400,
+                format!("{did} is not a DID that Chorus can resolve"),
+            ));
+        };
+        let answer = self
+            .http
+            .send(self.http.inner().get(document_url))
+            .await
+            .map_err(ConnectorError::from)?;
+        if !answer.is_success() {
+            return Err(refused(
+                answer.status,
+                format!("{did} was not found in its directory"),
+            ));
+        }
+        pds_of(&answer.json())
+            .filter(|url| self.acceptable_pds(url))
+            .ok_or_else(|| refused(400, format!("{did} names no usable Bluesky server")))
+    }
+
+    /// The DID of a handle from `https://{handle}/.well-known/atproto-did` (the DNS method is
+    /// not tried: sign-in then goes through the entryway, which knows its own handles).
+    async fn resolve_handle(&self, handle: &str) -> Option<String> {
+        let url = Url::parse(&format!("https://{handle}/.well-known/atproto-did")).ok()?;
+        let answer = self.http.send(self.http.inner().get(url)).await.ok()?;
+        let did = answer.body.trim();
+        (answer.is_success() && did.starts_with("did:") && !did.contains(char::is_whitespace))
+            .then(|| did.to_owned())
+    }
+
+    /// Signs in with an app password (`com.atproto.server.createSession`). `identifier` is a
+    /// handle or a DID; `server` is the PDS for a self-hosted account (otherwise found from
+    /// the DID, or the entryway is asked).
+    ///
+    /// # Errors
+    /// [`ConnectorError::Refused`] for a wrong identifier or password (the PDS's words), a
+    /// DID that does not resolve, or a server that is not usable.
+    pub async fn sign_in(
+        &self,
+        identifier: &str,
+        app_password: &Secret,
+        server: Option<&Url>,
+    ) -> Result<Session, ConnectorError> {
+        let identifier = identifier.trim().trim_start_matches('@');
+        if identifier.is_empty() || app_password.expose().trim().is_empty() {
+            return Err(refused(
+                400,
+                "a handle or DID and an app password are both needed".to_owned(),
+            ));
+        }
+        let asked = match server {
+            Some(server) if self.acceptable_pds(server) => server.clone(),
+            Some(_) => {
+                return Err(refused(
+                    400,
+                    "the Bluesky server address must start with https://".to_owned(),
+                ));
+            }
+            None if identifier.starts_with("did:") => self.resolve_pds(identifier).await?,
+            None => match self.resolve_handle(identifier).await {
+                Some(did) => self.resolve_pds(&did).await?,
+                None => self.endpoints.entryway.clone(),
+            },
+        };
+        let request = self
+            .http
+            .inner()
+            .post(Self::xrpc(&asked, "com.atproto.server.createSession"))
+            .json(&json!({"identifier": identifier, "password": app_password.expose()}));
+        let answer = self.http.send(request).await?;
+        if !answer.is_success() {
+            return Err(session_failure(&answer));
+        }
+        let session = parse_session(&answer)?;
+        if identifier.starts_with("did:") && session.did != identifier {
+            return Err(ConnectorError::Malformed {
+                detail: "the server signed in another account than the DID given".to_owned(),
+            });
+        }
+        // The entryway answers for accounts hosted elsewhere: their DID document says where.
+        let pds = session
+            .did_doc
+            .as_ref()
+            .and_then(pds_of)
+            .filter(|url| self.acceptable_pds(url))
+            .unwrap_or(asked);
+        let handle = session
+            .handle
+            .clone()
+            .filter(|handle| !handle.is_empty() && handle != "handle.invalid")
+            .unwrap_or_else(|| session.did.clone());
+        let identity = Identity {
+            profile_url: Some(self.profile_url(&session.did)),
+            display_name: handle.clone(),
+            handle,
+            external_id: session.did.clone(),
+        };
+        Ok(Session {
+            tokens: token_set(session),
+            identity,
+            pds,
+        })
+    }
+
+    fn profile_url(&self, did: &str) -> String {
+        endpoint(&self.endpoints.web, &format!("/profile/{did}")).into()
+    }
+
+    /// Exchanges the refresh token for a new pair (`com.atproto.server.refreshSession`); the
+    /// old refresh token is rotated out, so the caller stores the answer at once.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Unsupported`] without a refresh token; [`ConnectorError::Refused`]
+    /// for an expired, used or revoked one (the account must be reconnected).
+    pub async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, ConnectorError> {
+        let Some(refresh_token) = &current.refresh_token else {
+            return Err(ConnectorError::Unsupported {
+                network: Network::Bluesky,
+                operation: "refreshing a session without its refresh token",
+            });
+        };
+        let request = self
+            .http
+            .inner()
+            .post(Self::xrpc(self.pds()?, "com.atproto.server.refreshSession"))
+            .bearer_auth(refresh_token.expose());
+        let answer = self.http.send(request).await?;
+        if !answer.is_success() {
+            return Err(session_failure(&answer));
+        }
+        Ok(token_set(parse_session(&answer)?).merge_refresh(current))
+    }
+
+    /// Ends the session (`com.atproto.server.deleteSession`, with the refresh token).
+    ///
+    /// # Errors
+    /// The PDS's refusal.
+    pub async fn delete_session(&self, refresh_token: &Secret) -> Result<(), ConnectorError> {
+        let request = self
+            .http
+            .inner()
+            .post(Self::xrpc(self.pds()?, "com.atproto.server.deleteSession"))
+            .bearer_auth(refresh_token.expose());
+        let answer = self.http.send(request).await?;
+        if answer.is_success() {
+            Ok(())
+        } else {
+            Err(session_failure(&answer))
+        }
+    }
+
+    /// Whose account `token` opens (`com.atproto.server.getSession`).
+    ///
+    /// # Errors
+    /// [`ConnectorError::Unauthorized`] for an expired or invalid token.
+    pub async fn identity(&self, token: &Secret) -> Result<Identity, ConnectorError> {
+        let request = self
+            .http
+            .inner()
+            .get(Self::xrpc(self.pds()?, "com.atproto.server.getSession"))
+            .bearer_auth(token.expose());
+        let answer = self.http.send(request).await?;
+        if !answer.is_success() {
+            return Err(Self::classify(&answer).into());
+        }
+        let body = answer.json();
+        let did = body["did"]
+            .as_str()
+            .ok_or_else(|| ConnectorError::Malformed {
+                detail: "getSession has no did".to_owned(),
+            })?
+            .to_owned();
+        let handle = body["handle"].as_str().unwrap_or(&did).to_owned();
+        Ok(Identity {
+            profile_url: Some(self.profile_url(&did)),
+            display_name: handle.clone(),
+            handle,
+            external_id: did,
+        })
+    }
+
+    /// The post record: text, creation time, language, facets for links and tags (UTF-8 byte
+    /// offsets), and the link card when the post has a link.
+    pub fn record(post: &Post, created_at: DateTime<Utc>) -> Value {
+        let mut record = json!({
+            "$type": POST_COLLECTION,
+            "text": post.text,
+            "createdAt": created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        });
+        if let Some(language) = post.language.as_deref().filter(|l| !l.trim().is_empty()) {
+            record["langs"] = json!([language.trim()]);
+        }
+        let facets = facets(&post.text);
+        if !facets.is_empty() {
+            record["facets"] = Value::Array(facets);
+        }
+        if let Some(link) = post.link.as_deref().filter(|l| !l.trim().is_empty()) {
+            let title = post
+                .link_title
+                .as_deref()
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or(link);
+            record["embed"] = json!({
+                "$type": "app.bsky.embed.external",
+                "external": {
+                    "uri": link,
+                    "title": title,
+                    "description": post.link_description.as_deref().unwrap_or_default(),
+                },
+            });
+        }
+        record
+    }
+
+    /// Creates the post under the record key taken from the post's idempotency key
+    /// ([`record_key`]); when the PDS refuses, looks the key up and reports a record already
+    /// there as published (an earlier attempt went through). The URL is
+    /// `https://bsky.app/profile/{did}/post/{rkey}`; the external id is the record's `at://`
+    /// URI.
+    ///
+    /// # Errors
+    /// A classified [`PublishError`]; an expired or invalid access token (400 `ExpiredToken`,
+    /// `InvalidToken`, or 401) is `Unauthorized`, so the worker refreshes and tries again.
+    pub async fn publish(&self, account: &Account, post: &Post) -> Result<Published, PublishError> {
+        let measured = chorus_editorial::measure::measure(Network::Bluesky, &post.text);
+        if !measured.fits {
+            return Err(PublishError::Rejected {
+                message: format!(
+                    "the text is too long for Bluesky (at most {} characters and 3000 bytes)",
+                    measured.limit
+                ),
+            });
+        }
+        let pds = self.pds()?;
+        let rkey = record_key(&post.idempotency_key);
+        let body = json!({
+            "repo": account.external_id,
+            "collection": POST_COLLECTION,
+            "rkey": rkey,
+            "record": Self::record(post, Utc::now()),
+        });
+        let request = self
+            .http
+            .inner()
+            .post(Self::xrpc(pds, "com.atproto.repo.createRecord"))
+            .bearer_auth(account.access_token.expose())
+            .json(&body);
+        let answer = self.http.send(request).await?;
+        if answer.is_success() {
+            let created: CreatedJson =
+                serde_json::from_str(&answer.body).map_err(|_| PublishError::Uncertain {
+                    detail: "the PDS accepted the post but its answer has no uri".to_owned(),
+                    container_id: None,
+                })?;
+            return Ok(self.published(&account.external_id, created.uri, &rkey));
+        }
+        let error = Self::classify(&answer);
+        let may_exist = matches!(
+            error,
+            PublishError::Unavailable { .. }
+                | PublishError::Rejected { .. }
+                | PublishError::Duplicate { .. }
+        );
+        if may_exist && let Ok(Some(uri)) = self.existing_post(account, &rkey).await {
+            tracing::info!(
+                rkey,
+                "the post was already in the repository; not created twice"
+            );
+            return Ok(self.published(&account.external_id, uri, &rkey));
+        }
+        Err(error)
+    }
+
+    fn published(&self, did: &str, uri: String, rkey: &str) -> Published {
+        let rkey = uri
+            .rsplit('/')
+            .next()
+            .filter(|r| !r.is_empty())
+            .unwrap_or(rkey);
+        let url = endpoint(&self.endpoints.web, &format!("/profile/{did}/post/{rkey}"));
+        Published {
+            external_id: uri,
+            url: url.into(),
+        }
+    }
+
+    /// The `at://` URI of the post under `rkey` in the account's repository, if there is one
+    /// (`com.atproto.repo.getRecord`).
+    ///
+    /// # Errors
+    /// A classified [`PublishError`] when the PDS cannot tell.
+    pub async fn existing_post(
+        &self,
+        account: &Account,
+        rkey: &str,
+    ) -> Result<Option<String>, PublishError> {
+        let request = self
+            .http
+            .inner()
+            .get(Self::xrpc(self.pds()?, "com.atproto.repo.getRecord"))
+            .bearer_auth(account.access_token.expose())
+            .query(&[
+                ("repo", account.external_id.as_str()),
+                ("collection", POST_COLLECTION),
+                ("rkey", rkey),
+            ]);
+        let answer = self.http.send(request).await?;
+        if answer.is_success() {
+            return Ok(answer.json()["uri"].as_str().map(str::to_owned));
+        }
+        if answer.json()["error"] == "RecordNotFound" {
+            return Ok(None);
+        }
+        Err(Self::classify(&answer))
+    }
+
+    /// Deletes a post (`com.atproto.repo.deleteRecord`); `external_id` is its `at://` URI
+    /// (or its record key).
+    ///
+    /// # Errors
+    /// A classified [`PublishError`].
+    pub async fn delete(&self, account: &Account, external_id: &str) -> Result<(), PublishError> {
+        let rkey = external_id.rsplit('/').next().unwrap_or(external_id);
+        let request = self
+            .http
+            .inner()
+            .post(Self::xrpc(self.pds()?, "com.atproto.repo.deleteRecord"))
+            .bearer_auth(account.access_token.expose())
+            .json(&json!({
+                "repo": account.external_id,
+                "collection": POST_COLLECTION,
+                "rkey": rkey,
+            }));
+        let answer = self.http.send(request).await?;
+        if answer.is_success() {
+            Ok(())
+        } else {
+            Err(Self::classify(&answer))
+        }
+    }
+}
+
+fn refused(status: u16, message: String) -> ConnectorError {
+    ConnectorError::Refused { status, message }
+}
+
+/// A failed `createSession`/`refreshSession`/`deleteSession`: throttling and outages keep their
+/// class; any refusal carries the PDS's message ("Invalid identifier or password").
+fn session_failure(answer: &Answer) -> ConnectorError {
+    match Bluesky::classify(answer) {
+        error @ (PublishError::RateLimited { .. }
+        | PublishError::Unavailable { .. }
+        | PublishError::Uncertain { .. }) => error.into(),
+        PublishError::Unauthorized { message } | PublishError::Rejected { message } => {
+            refused(answer.status, message)
+        }
+        other => refused(answer.status, other.to_string()),
+    }
+}
+
+fn parse_session(answer: &Answer) -> Result<SessionJson, ConnectorError> {
+    serde_json::from_str(&answer.body).map_err(|_| ConnectorError::Malformed {
+        detail: "the session answer has no accessJwt, refreshJwt or did".to_owned(),
+    })
+}
+
+fn token_set(session: SessionJson) -> TokenSet {
+    TokenSet {
+        expires_at: jwt_expiry(&session.access_jwt),
+        access_token: Secret::new(session.access_jwt),
+        refresh_token: Some(Secret::new(session.refresh_jwt)),
+        scopes: chorus_policy::scopes(Network::Bluesky)
+            .iter()
+            .map(|&scope| scope.to_owned())
+            .collect(),
+    }
+}
+
+/// The `exp` claim of a JWT (read, not verified: it only decides when to refresh).
+pub fn jwt_expiry(jwt: &str) -> Option<DateTime<Utc>> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    DateTime::from_timestamp(claims.get("exp")?.as_i64()?, 0)
+}
+
+/// The `#atproto_pds` service endpoint of a DID document.
+fn pds_of(document: &Value) -> Option<Url> {
+    document
+        .get("service")?
+        .as_array()?
+        .iter()
+        .find(|service| {
+            service
+                .get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| id.ends_with("#atproto_pds"))
+                && service.get("type").and_then(Value::as_str) == Some("AtprotoPersonalDataServer")
+        })?
+        .get("serviceEndpoint")?
+        .as_str()
+        .and_then(|endpoint| Url::parse(endpoint).ok())
+}
+
+/// The base32-sortable alphabet of TIDs.
+const S32: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
+
+/// A TID (timestamp identifier): 53 bits of microseconds since 1970 and 10 random bits of
+/// clock id, 13 characters. Bluesky post record keys must be TIDs.
+pub fn new_tid() -> String {
+    let micros = u64::try_from(Utc::now().timestamp_micros()).unwrap_or_default();
+    let clock_id = u64::from(rand::random::<u16>() & 0x3ff);
+    encode_tid(((micros & ((1 << 53) - 1)) << 10) | clock_id)
+}
+
+fn encode_tid(value: u64) -> String {
+    let value = value & !(1 << 63);
+    (0..13)
+        .rev()
+        .map(|position| {
+            let index = usize::try_from((value >> (position * 5)) & 31).unwrap_or_default();
+            char::from(S32[index])
+        })
+        .collect()
+}
+
+/// Whether `text` is a TID.
+pub fn is_tid(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 13
+        && b"234567abcdefghij".contains(&bytes[0])
+        && bytes.iter().all(|byte| S32.contains(byte))
+}
+
+/// The record key of a post: its idempotency key when that is a TID (shares queued for
+/// Bluesky get one), otherwise a TID derived from it, so the same key always gives the same
+/// record key.
+pub fn record_key(idempotency_key: &str) -> String {
+    if is_tid(idempotency_key) {
+        return idempotency_key.to_owned();
+    }
+    let digest = Sha256::digest(idempotency_key.as_bytes());
+    let mut first = [0_u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    encode_tid(u64::from_be_bytes(first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tids_are_13_sortable_characters_and_keys_map_to_stable_tids() {
+        let first = new_tid();
+        assert!(is_tid(&first), "{first}");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = new_tid();
+        assert!(second > first, "{second} sorts after {first}");
+        assert_eq!(record_key(&first), first);
+        let derived = record_key("0123456789abcdef0123456789abcdef");
+        assert!(is_tid(&derived), "{derived}");
+        assert_eq!(derived, record_key("0123456789abcdef0123456789abcdef"));
+        assert_ne!(derived, record_key("another key"));
+        assert!(!is_tid("not-a-tid"));
+        assert!(!is_tid("zzzzzzzzzzzzz"), "the top bit must be zero");
+    }
+
+    #[test]
+    fn the_access_token_expiry_is_read_from_its_exp_claim() {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"scope":"com.atproto.appPass","exp":1780000000}"#);
+        let jwt = format!("eyJhbGciOiJIUzI1NiJ9.{payload}.c2ln");
+        assert_eq!(jwt_expiry(&jwt), DateTime::from_timestamp(1_780_000_000, 0));
+        assert_eq!(jwt_expiry("not a jwt"), None);
+    }
+
+    #[test]
+    fn the_pds_is_the_atproto_pds_service_of_the_did_document() {
+        let document = json!({
+            "id": "did:plc:abc",
+            "service": [
+                {"id": "#other", "type": "Else", "serviceEndpoint": "https://else.example"},
+                {"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                 "serviceEndpoint": "https://pds.example"}
+            ]
+        });
+        assert_eq!(
+            pds_of(&document).map(String::from),
+            Some("https://pds.example/".to_owned())
+        );
+        assert_eq!(pds_of(&json!({"service": []})), None);
+    }
+
+    #[test]
+    fn the_record_carries_language_facets_and_the_link_card() {
+        let post = Post {
+            text: "Nouveau billet ✨ https://example.com/a #rust".to_owned(),
+            link: Some("https://example.com/a".to_owned()),
+            link_title: Some("T".to_owned()),
+            link_description: Some("D".to_owned()),
+            language: Some("fr".to_owned()),
+            idempotency_key: new_tid(),
+        };
+        let at = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let record = Bluesky::record(&post, at);
+        assert_eq!(record["createdAt"], "2026-05-28T20:26:40.000Z");
+        assert_eq!(record["langs"], json!(["fr"]));
+        // The example of the contract: the URL starts at character 17 but byte 19.
+        assert_eq!(
+            record["facets"][0]["index"],
+            json!({"byteStart": 19, "byteEnd": 40})
+        );
+        assert_eq!(
+            record["facets"][1]["index"],
+            json!({"byteStart": 41, "byteEnd": 46})
+        );
+        assert_eq!(
+            record["embed"],
+            json!({"$type": "app.bsky.embed.external",
+                   "external": {"uri": "https://example.com/a", "title": "T", "description": "D"}})
+        );
+        let plain = Post {
+            link: None,
+            language: None,
+            text: "plain".to_owned(),
+            ..post
+        };
+        let record = Bluesky::record(&plain, at);
+        assert!(record.get("embed").is_none() && record.get("facets").is_none());
+        assert!(record.get("langs").is_none());
+    }
+}

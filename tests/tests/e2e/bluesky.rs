@@ -1,0 +1,298 @@
+//! Bluesky end to end, against the real reference PDS and a local PLC directory: an ambassador
+//! connects their account with an app password through the accounts page, shares a hub item,
+//! and the record read back from the PDS has the text, exact byte facets for the link and the
+//! tag, and the link card; a share retried after a worker died is published once.
+
+use std::time::Duration;
+
+use chorus_tests::{Client, Pds, PdsAccount, TestApp, TestAppOptions};
+use serde_json::{Value, json};
+
+const POSTS: &str = "app.bsky.feed.post";
+
+/// The PDS, Chorus pointed at its PLC directory, and a published hub item with a link.
+struct World {
+    pds: Pds,
+    app: TestApp,
+    item: i32,
+}
+
+async fn world(options: TestAppOptions) -> World {
+    let pds = Pds::start().await;
+    let app = TestApp::spawn_with(
+        options
+            .env("CHORUS_BLUESKY_PLC_URL", &pds.plc_url)
+            .env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
+    )
+    .await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    let created = editor
+        .post_form(
+            "/editor/items",
+            &[
+                ("title", "Solar in Lyon"),
+                ("body", "We opened a solar plant."),
+                ("why", "Our 2030 plan."),
+                ("link", "https://example.com/solar"),
+                ("preview_title", "Lyon's solar plant opens"),
+                (
+                    "preview_description",
+                    "Ten hectares of panels by the Rhône.",
+                ),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    let item: i32 = created
+        .location()
+        .trim_start_matches("/editor/items/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("item created: {} {}", created.status, created.body));
+    let page = editor.get(&format!("/editor/items/{item}")).await;
+    let marker = r#"name="version" value=""#;
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let version = page.body[start..start + page.body[start..].find('"').unwrap()].to_owned();
+    editor
+        .post_form(
+            &format!("/editor/items/{item}/action"),
+            &[("action", "publish"), ("version", &version)],
+        )
+        .await;
+    World { pds, app, item }
+}
+
+/// A PDS account with an app password for Chorus, connected by `client` through the form.
+async fn connect(world: &World, client: &Client, name: &str) -> PdsAccount {
+    let user = world.pds.create_account(name).await;
+    let app_password = world.pds.create_app_password(&user, "chorus").await;
+    let answer = client
+        .post_form(
+            "/hub/accounts/connect/bluesky",
+            &[
+                ("identifier", &user.did),
+                ("app_password", &app_password),
+                ("server", ""),
+            ],
+        )
+        .await;
+    assert_eq!(answer.location(), "/hub/accounts?done=connected");
+    let page = client.get(&answer.location()).await.body;
+    assert!(page.contains("Account connected."), "{page}");
+    assert!(
+        page.contains(&format!("{name}.test")),
+        "the handle is shown"
+    );
+    assert!(
+        !page.contains(&app_password),
+        "the app password never shows"
+    );
+    user
+}
+
+/// The id of the Bluesky account on the personalise page.
+async fn bluesky_account_id(client: &Client, item: i32) -> String {
+    let page = client.get(&format!("/hub/items/{item}/share")).await;
+    let at = page
+        .body
+        .find(r#"data-measure="bluesky""#)
+        .unwrap_or_else(|| panic!("a Bluesky editor: {}", page.body));
+    let before = &page.body[..at];
+    let start = before.rfind(r#"name="text_"#).unwrap() + r#"name="text_"#.len();
+    before[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+async fn share_now(client: &Client, item: i32, account: &str, text: &str) {
+    let queued = client
+        .post_form(
+            &format!("/hub/items/{item}/share"),
+            &[
+                (&format!("select_{account}"), "on"),
+                (&format!("text_{account}"), text),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        queued.location(),
+        "/hub/shares?done=queued",
+        "{}",
+        queued.body
+    );
+}
+
+/// Waits until the history shows `count` shares in `state`.
+async fn wait_for_state(client: &Client, state: &str, count: usize) -> String {
+    let needle = format!(r#"data-state="{state}""#);
+    let mut body = String::new();
+    for _ in 0..300 {
+        body = client.get("/hub/shares").await.body;
+        if body.matches(&needle).count() >= count {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {count} share(s) in state {state}: {body}");
+}
+
+/// The text a facet's byte range covers.
+fn covered(text: &str, facet: &Value) -> String {
+    let start = usize::try_from(facet["index"]["byteStart"].as_u64().unwrap()).unwrap();
+    let end = usize::try_from(facet["index"]["byteEnd"].as_u64().unwrap()).unwrap();
+    String::from_utf8(text.as_bytes()[start..end].to_vec()).expect("a range on char boundaries")
+}
+
+#[tokio::test]
+async fn an_ambassador_connects_bluesky_with_an_app_password_and_publishes_with_facets_and_a_link_card()
+ {
+    let w = world(TestAppOptions::default()).await;
+    let ana = w.app.ambassador("ana@example.org").await;
+    let page = ana.get("/hub/accounts").await.body;
+    assert!(
+        page.contains("Bluesky, with an app password") && page.contains(r#"name="app_password""#),
+        "the accounts page offers the app-password form: {page}"
+    );
+
+    // A wrong app password is refused in plain words, and connects nothing.
+    let stranger = w.pds.create_account("someone").await;
+    let refused = ana
+        .post_form(
+            "/hub/accounts/connect/bluesky",
+            &[
+                ("identifier", &stranger.did),
+                ("app_password", "wxyz-wxyz-wxyz-wxyz"),
+                ("server", ""),
+            ],
+        )
+        .await;
+    assert_eq!(refused.location(), "/hub/accounts?error=bluesky_sign_in");
+    let page = ana.get_follow(&refused.location()).await.body;
+    assert!(page.contains("Bluesky did not accept this handle or DID and app password"));
+    assert!(!page.contains("wxyz-wxyz-wxyz-wxyz"));
+    assert!(
+        !w.app.log().contains("wxyz-wxyz-wxyz-wxyz"),
+        "nor in the log"
+    );
+
+    let user = connect(&w, &ana, "ana").await;
+    let account = bluesky_account_id(&ana, w.item).await;
+    let text = "Proud of our Lyon team ✨ https://example.com/solar #employee";
+    share_now(&ana, w.item, &account, text).await;
+    let history = wait_for_state(&ana, "published", 1).await;
+
+    let records = w.pds.list_records(&user.did, POSTS).await;
+    assert_eq!(records.len(), 1, "exactly one post: {records:?}");
+    let record = &records[0];
+    let post_url = format!(
+        "https://bsky.app/profile/{}/post/{}",
+        user.did,
+        record.rkey()
+    );
+    assert!(
+        history.contains(&post_url),
+        "the history links the post: {history}"
+    );
+
+    // Chorus sends the share's own tracked link in place of the item's link.
+    let sent = record.value["text"].as_str().unwrap();
+    let tracked = sent
+        .split_whitespace()
+        .find(|word| word.contains("/l/"))
+        .unwrap_or_else(|| panic!("a tracked link in {sent}"));
+    assert!(tracked.starts_with(&w.app.base_url), "{tracked}");
+    assert_eq!(
+        sent,
+        text.replace("https://example.com/solar", tracked),
+        "the text as written, with its tracked link"
+    );
+    let facets = record.value["facets"].as_array().expect("facets");
+    assert_eq!(facets.len(), 2, "{facets:?}");
+    assert_eq!(covered(sent, &facets[0]), tracked);
+    assert_eq!(
+        facets[0]["features"],
+        json!([{"$type": "app.bsky.richtext.facet#link", "uri": tracked}])
+    );
+    assert_eq!(covered(sent, &facets[1]), "#employee");
+    assert_eq!(
+        facets[1]["features"],
+        json!([{"$type": "app.bsky.richtext.facet#tag", "tag": "employee"}])
+    );
+    let card = &record.value["embed"];
+    assert_eq!(card["$type"], "app.bsky.embed.external");
+    assert_eq!(card["external"]["uri"], tracked);
+    assert_eq!(card["external"]["title"], "Lyon's solar plant opens");
+    assert_eq!(
+        card["external"]["description"],
+        "Ten hectares of panels by the Rhône."
+    );
+    assert_eq!(record.value["langs"], json!(["en"]));
+
+    // The worker keeps running: nothing is posted a second time.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(w.pds.list_records(&user.did, POSTS).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_bluesky_share_left_sending_by_a_dead_worker_is_retried_with_its_record_key_and_published_once()
+ {
+    // The server runs no worker: the test starts and kills them.
+    let w = world(
+        TestAppOptions::default()
+            .env("CHORUS_WORKER", "false")
+            .env("CHORUS_SHARE_LEASE_SECONDS", "1"),
+    )
+    .await;
+    let ana = w.app.ambassador("ana@example.org").await;
+    let user = connect(&w, &ana, "ana").await;
+    let account = bluesky_account_id(&ana, w.item).await;
+    for (round, point) in ["answered", "claimed"].into_iter().enumerate() {
+        let text = format!("Killed at {point}, my own words #solar");
+        share_now(&ana, w.item, &account, &text).await;
+        let doomed = w
+            .app
+            .spawn_worker(&format!("a-{point}"), &[("CHORUS_TEST_CRASH_POINT", point)]);
+        assert!(
+            doomed
+                .wait_for_log("crash point reached", Duration::from_secs(30))
+                .await,
+            "worker A never reached {point}: {}",
+            doomed.log()
+        );
+        let created_before_the_crash = w.pds.list_records(&user.did, POSTS).await.len();
+        assert_eq!(
+            created_before_the_crash,
+            round + usize::from(point == "answered"),
+            "killed at {point}"
+        );
+        doomed.kill().await;
+        let survivor = w.app.spawn_worker(&format!("b-{point}"), &[]);
+        let history = wait_for_state(&ana, "published", round + 1).await;
+        if point == "answered" {
+            assert!(
+                survivor
+                    .wait_for_log("not created twice", Duration::from_secs(5))
+                    .await,
+                "the retry found the record under its key: {}",
+                survivor.log()
+            );
+        }
+        survivor.kill().await;
+        let records = w.pds.list_records(&user.did, POSTS).await;
+        let matching: Vec<_> = records
+            .iter()
+            .filter(|r| r.value["text"] == text.as_str())
+            .collect();
+        assert_eq!(matching.len(), 1, "killed at {point}: one post, never two");
+        let url = format!(
+            "https://bsky.app/profile/{}/post/{}",
+            user.did,
+            matching[0].rkey()
+        );
+        assert!(history.contains(&url), "{history}");
+    }
+}
