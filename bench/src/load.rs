@@ -19,6 +19,19 @@ use tokio::time::Instant;
 /// Warm-up before the measured window: connections open, caches fill, the CPU settles.
 pub const WARM_UP: Duration = Duration::from_secs(2);
 
+/// The machine the figures come from: the load generator shares its CPUs with the server, and
+/// on a shared machine the load average says whether anything else was running.
+pub fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned());
+    format!(
+        "{cpus} CPUs shared by the server and the load generator, load average {load} (1 min) at start"
+    )
+}
+
 /// The one request every connection sends, again and again.
 #[derive(Debug, Clone)]
 pub struct Probe {

@@ -41,9 +41,9 @@ const HUB_PAGE_ITEMS: usize = 20;
 /// 200, or a database failure.
 pub async fn run(kinds: &[DbKind], connections: usize, seconds: u64) -> anyhow::Result<()> {
     println!(
-        "bench pages: {connections} keep-alive connections, {} s warm-up + {seconds} s measured per page, {} CPUs shared by the server and the load; chorus {}",
+        "bench pages: {connections} keep-alive connections, {} s warm-up + {seconds} s measured per page, {}; chorus {}",
         WARM_UP.as_secs(),
-        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        load::machine(),
         server::chorus_bin()?.display(),
     );
     for kind in kinds {

@@ -44,9 +44,9 @@ async fn compare(
     seconds: u64,
 ) -> anyhow::Result<()> {
     println!(
-        "bench redirect: GET /l/{{code}}, {connections} keep-alive connections, {} s warm-up + {seconds} s measured, {} CPUs shared by the server and the load; chorus {} on {}",
+        "bench redirect: GET /l/{{code}}, {connections} keep-alive connections, {} s warm-up + {seconds} s measured, {}; chorus {} on {}",
         WARM_UP.as_secs(),
-        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        load::machine(),
         server::chorus_bin()?.display(),
         kind.name(),
     );
