@@ -1,0 +1,105 @@
+//! `bench`: measures the real `chorus` release binary end to end, as a separate process with a
+//! database of its own, and prints figures. It is a program, not a timed test: it never fails
+//! on a slow figure, it says PASS or MISS beside each target.
+
+mod baseline;
+mod database;
+mod load;
+mod pages;
+mod redirect;
+mod server;
+mod session;
+
+use clap::{Parser, Subcommand};
+
+use crate::database::DbKind;
+
+/// Benchmarks of the real `chorus` server.
+#[derive(Debug, Parser)]
+#[command(name = "bench", about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The tracked-link redirect `/l/{code}`: a bare axum baseline, then the real server, under
+    /// the same load; then checks that every answered click was counted.
+    Redirect {
+        /// Keep-alive connections held open at once.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds measured, after a 2-second warm-up.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// The real server's database.
+        #[arg(long, value_enum, default_value_t = DbKind::Sqlite)]
+        db: DbKind,
+    },
+    /// Signed-in pages (the ambassador's hub with 20 published items, ...) on the real server.
+    Pages {
+        /// sqlite, postgres or both.
+        #[arg(long, value_enum, default_value_t = DbChoice::Sqlite)]
+        db: DbChoice,
+        /// Keep-alive connections held open at once.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Seconds measured per page, after a 2-second warm-up.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// The baseline server, started by `bench redirect` as a child process.
+    #[command(hide = true)]
+    BaselineServer {
+        /// The one code it knows.
+        #[arg(long)]
+        code: String,
+        /// Where that code redirects.
+        #[arg(long)]
+        target: String,
+    },
+}
+
+/// Which databases `bench pages` runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DbChoice {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+impl DbChoice {
+    fn kinds(self) -> Vec<DbKind> {
+        match self {
+            DbChoice::Sqlite => vec![DbKind::Sqlite],
+            DbChoice::Postgres => vec![DbKind::Postgres],
+            DbChoice::Both => vec![DbKind::Sqlite, DbKind::Postgres],
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Redirect {
+            connections,
+            seconds,
+            db,
+        } => redirect::run(connections, seconds, db).await,
+        Command::Pages {
+            db,
+            connections,
+            seconds,
+        } => pages::run(&db.kinds(), connections, seconds).await,
+        Command::BaselineServer { code, target } => baseline::serve(code, target).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bench: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
