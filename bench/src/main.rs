@@ -7,6 +7,7 @@ mod database;
 mod load;
 mod pages;
 mod redirect;
+mod scale;
 mod server;
 mod session;
 
@@ -48,6 +49,19 @@ enum Command {
         /// Seconds measured per page, after a 2-second warm-up.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// The statistics queries of one dashboard view on PostgreSQL with a large generated
+    /// organisation (1,000,000 shares and 10,000,000 clicks by default).
+    Scale {
+        /// Published shares to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        shares: u64,
+        /// Human clicks to generate (spread over the shares' links).
+        #[arg(long, default_value_t = 10_000_000)]
+        clicks: u64,
+        /// Timed runs per view.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
     },
     /// The baseline server, started by `bench redirect` as a child process.
     #[command(hide = true)]
@@ -93,6 +107,11 @@ async fn main() -> std::process::ExitCode {
             connections,
             seconds,
         } => pages::run(&db.kinds(), connections, seconds).await,
+        Command::Scale {
+            shares,
+            clicks,
+            runs,
+        } => scale::run(shares, clicks, runs).await,
         Command::BaselineServer { code, target } => baseline::serve(code, target).await,
     };
     match result {

@@ -22,14 +22,21 @@ struct Target {
 
 const AMBASSADOR: &str = "ambassador@demo.chorus.test";
 const EDITOR: &str = "editor@demo.chorus.test";
+const ANALYST: &str = "analyst@demo.chorus.test";
 
-/// The pages measured, one line each. The analyst dashboard joins as
-/// `Target { name: "stats", path: "/stats", user: "analyst@demo.chorus.test" }` once it exists.
-const TARGETS: &[Target] = &[Target {
-    name: "hub (20 items)",
-    path: "/hub",
-    user: AMBASSADOR,
-}];
+/// The pages measured, one line each.
+const TARGETS: &[Target] = &[
+    Target {
+        name: "hub (20 items)",
+        path: "/hub",
+        user: AMBASSADOR,
+    },
+    Target {
+        name: "dashboard (last 28 days)",
+        path: "/stats",
+        user: ANALYST,
+    },
+];
 
 /// Items on a full hub page.
 const HUB_PAGE_ITEMS: usize = 20;
