@@ -118,16 +118,31 @@ async fn measure(url: &str, shares: u64, clicks: u64, runs: usize) -> anyhow::Re
     let ago = |days: i64| (today - chrono::Duration::days(days)).to_string();
     let views: Vec<(&str, Filter)> = vec![
         ("last 28 days, per day", form(&ago(27), &|_| {})?),
-        ("last 90 days, per week", form(&ago(89), &|f| f.every = "week".into())?),
+        (
+            "last 90 days, per week",
+            form(&ago(89), &|f| f.every = "week".into())?,
+        ),
         ("last 365 days, per week", form(&ago(364), &|_| {})?),
-        ("last 90 days, one network", form(&ago(89), &|f| f.network = "mastodon".into())?),
-        ("last 90 days, one team", form(&ago(89), &|f| f.team = "team3".into())?),
-        ("last 90 days, one topic", form(&ago(89), &|f| f.topic = "2".into())?),
+        (
+            "last 90 days, one network",
+            form(&ago(89), &|f| f.network = "mastodon".into())?,
+        ),
+        (
+            "last 90 days, one team",
+            form(&ago(89), &|f| f.team = "team3".into())?,
+        ),
+        (
+            "last 90 days, one topic",
+            form(&ago(89), &|f| f.topic = "2".into())?,
+        ),
     ];
     let k = MinGroupSize::default();
     let earlier = Memory::default();
     println!("dashboard view (all groupings through the minimum group size), {runs} runs each:");
-    println!("{:<30} {:>9} {:>9} {:>9}", "view", "p50 ms", "p95 ms", "max ms");
+    println!(
+        "{:<30} {:>9} {:>9} {:>9}",
+        "view", "p50 ms", "p95 ms", "max ms"
+    );
     for (label, filter) in &views {
         let mut times = Vec::with_capacity(runs);
         for _ in 0..runs {
