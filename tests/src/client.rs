@@ -157,14 +157,17 @@ impl Client {
         self.follow(page).await
     }
 
-    /// Follows redirects from `page`.
+    /// Follows redirects from `page`, and an immediate `<meta http-equiv="refresh">` as a
+    /// browser does (Chorus's "continue to your server" page).
     pub async fn follow(&self, mut page: Page) -> Page {
         for _ in 0..10 {
-            if !(300..400).contains(&page.status) {
+            let refresh = meta_refresh(&page.body);
+            if !(300..400).contains(&page.status) && refresh.is_none() {
                 return page;
             }
+            let target = refresh.unwrap_or_else(|| page.location());
             let next = url::Url::parse(&page.url)
-                .and_then(|u| u.join(&page.location()))
+                .and_then(|u| u.join(&target))
                 .expect("a valid Location");
             page = self.get(next.as_str()).await;
         }
@@ -235,4 +238,12 @@ impl Client {
     pub async fn sign_out(&self) -> Page {
         self.post_form("/sign-out", &[]).await
     }
+}
+
+/// The target of an immediate `<meta http-equiv="refresh" content="0; url=...">`, unescaped.
+fn meta_refresh(body: &str) -> Option<String> {
+    let marker = r#"<meta http-equiv="refresh" content="0; url="#;
+    let start = body.find(marker)? + marker.len();
+    let end = start + body[start..].find('"')?;
+    Some(body[start..end].replace("&amp;", "&"))
 }

@@ -586,8 +586,22 @@ pub async fn dashboard(
     let mut tables = BTreeMap::new();
     let mut per_person: BTreeMap<i32, Activity> = BTreeMap::new();
     let mut people = BTreeSet::new();
-    for dimension in Dimension::ALL {
-        let rows = rows(db, filter, dimension).await?;
+    // The groupings are independent queries: run them side by side on the pool.
+    let (time, network, topic, campaign, item) = tokio::try_join!(
+        rows(db, filter, Dimension::Time),
+        rows(db, filter, Dimension::Network),
+        rows(db, filter, Dimension::Topic),
+        rows(db, filter, Dimension::Campaign),
+        rows(db, filter, Dimension::Item),
+    )?;
+    let all_rows = [
+        (Dimension::Time, time),
+        (Dimension::Network, network),
+        (Dimension::Topic, topic),
+        (Dimension::Campaign, campaign),
+        (Dimension::Item, item),
+    ];
+    for (dimension, rows) in all_rows {
         if dimension == Dimension::Network {
             for row in &rows {
                 let entry = per_person.entry(row.person).or_default();

@@ -454,3 +454,223 @@ async fn une_ambassadrice_accepte_les_regles_et_consulte_sa_page_de_transparence
         .await;
     browser.quit().await;
 }
+
+/// The account id behind the personalise editor of `network`, read from the page.
+async fn editor_id(browser: &Browser, network: &str) -> String {
+    let id = browser
+        .execute(&format!(
+            "return document.querySelector('textarea[data-measure={network}]').id;"
+        ))
+        .await;
+    id.as_str()
+        .unwrap_or_else(|| panic!("no {network} editor"))
+        .trim_start_matches("text_")
+        .to_owned()
+}
+
+/// Ticks exactly one account's editor and types the text into it.
+async fn only(browser: &Browser, network: &str, text: &str) {
+    let id = editor_id(browser, network).await;
+    browser
+        .execute(&format!(
+            "document.querySelectorAll('input[type=checkbox][name^=select_]').forEach(b => b.checked = b.name === 'select_{id}'); return true;"
+        ))
+        .await;
+    browser
+        .execute(&format!(
+            "document.getElementById('text_{id}').value = ''; return true;"
+        ))
+        .await;
+    browser.type_into(&format!("#text_{id}"), text).await;
+}
+
+#[tokio::test]
+async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and_sees_both_live() {
+    let pds = chorus_tests::Pds::start().await;
+    let mastodon: chorus_tests::standins::StandIn<chorus_tests::standins::Mastodon> =
+        chorus_tests::standins::StandIn::start().await;
+    let app = TestApp::spawn_with(
+        chorus_tests::TestAppOptions::default()
+            .env("CHORUS_BLUESKY_PLC_URL", &pds.plc_url)
+            .env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
+    )
+    .await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    let created = editor
+        .post_form(
+            "/editor/items",
+            &[
+                ("title", "Solar in Lyon"),
+                ("body", "We opened a solar plant."),
+                ("why", "Our 2030 plan."),
+                ("link", "https://example.com/solar"),
+                ("preview_title", "Lyon's solar plant opens"),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    let item = created
+        .location()
+        .trim_start_matches("/editor/items/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = editor.get(&format!("/editor/items/{item}")).await;
+    let marker = r#"name="version" value=""#;
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let version = page.body[start..start + page.body[start..].find('"').unwrap()].to_owned();
+    editor
+        .post_form(
+            &format!("/editor/items/{item}/action"),
+            &[("action", "publish"), ("version", &version)],
+        )
+        .await;
+    app.ambassador("ana@example.org").await;
+    let bluesky_user = pds.create_account("ana").await;
+    let app_password = pds.create_app_password(&bluesky_user, "chorus").await;
+
+    let browser = Browser::start(390, 844).await;
+    browser
+        .goto(&app.url("/sign-in?next=%2Fhub%2Faccounts"))
+        .await;
+    browser.type_into("#email", "ana@example.org").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button[type=submit].primary").await;
+    browser
+        .wait_for("return location.pathname === '/hub/accounts';")
+        .await;
+    // Mastodon: type the instance, go through its OAuth consent, come back connected.
+    browser.type_into("#instance", mastodon.base_url()).await;
+    browser
+        .click("form[action='/hub/accounts/connect/mastodon'] button[type=submit]")
+        .await;
+    browser
+        .wait_for("return location.pathname === '/hub/accounts' && document.body.innerText.includes('Account connected.');")
+        .await;
+    // Bluesky on the real PDS, with an app password.
+    browser.goto(&app.url("/hub/accounts")).await;
+    browser
+        .type_into("#bluesky-identifier", &bluesky_user.did)
+        .await;
+    browser
+        .type_into("#bluesky-app-password", &app_password)
+        .await;
+    browser
+        .click("form[action='/hub/accounts/connect/bluesky'] button[type=submit]")
+        .await;
+    browser
+        .wait_for("return location.pathname === '/hub/accounts' && document.body.innerText.includes('ana.test');")
+        .await;
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "accounts page"
+    );
+
+    // Personalise the item: Mastodon now.
+    browser.goto(&app.url(&format!("/hub/items/{item}"))).await;
+    browser.click("[data-testid=make-it-yours]").await;
+    browser
+        .wait_for(&format!(
+            "return location.pathname === '/hub/items/{item}/share';"
+        ))
+        .await;
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "personalise page"
+    );
+    only(
+        &browser,
+        "mastodon",
+        "Our Lyon plant runs on sunlight, I saw it built. https://example.com/solar #employee",
+    )
+    .await;
+    browser.click("input[name=when][value=now]").await;
+    browser
+        .click("form.share-form button[type=submit].primary")
+        .await;
+    browser
+        .wait_for("return location.pathname === '/hub/shares';")
+        .await;
+    // Bluesky at a time of one's choosing: the next minute (times are entered in UTC).
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(61))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    browser
+        .goto(&app.url(&format!("/hub/items/{item}/share")))
+        .await;
+    only(
+        &browser,
+        "bluesky",
+        "Ten hectares of panels by the Rhône https://example.com/solar #solar #employee",
+    )
+    .await;
+    browser.click("input[name=when][value=later]").await;
+    browser
+        .execute(&format!(
+            "document.getElementById('at').value = '{at}'; return true;"
+        ))
+        .await;
+    browser
+        .click("form.share-form button[type=submit].primary")
+        .await;
+    browser
+        .wait_for("return location.pathname === '/hub/shares';")
+        .await;
+    assert!(
+        browser
+            .execute("return document.querySelectorAll('[data-state=scheduled]').length === 1;")
+            .await
+            .as_bool()
+            .unwrap_or(false),
+        "the Bluesky share waits for its time"
+    );
+
+    // Both end published, each with a link to the live post.
+    let mut published = 0;
+    for _ in 0..120 {
+        browser.goto(&app.url("/hub/shares")).await;
+        published = browser
+            .execute("return document.querySelectorAll('[data-state=published]').length;")
+            .await
+            .as_u64()
+            .unwrap_or(0);
+        if published == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    assert_eq!(published, 2, "both shares published");
+    let links = browser
+        .execute("return Array.from(document.querySelectorAll('[data-state=published] a')).map(a => a.href).join(' ');")
+        .await;
+    let links = links.as_str().unwrap_or_default().to_owned();
+    assert!(
+        links.contains("https://bsky.app/profile/did:plc:"),
+        "{links}"
+    );
+    assert!(
+        links.contains(mastodon.base_url()) || links.contains("/@"),
+        "{links}"
+    );
+    assert_eq!(mastodon.posts().len(), 1);
+    let records = pds
+        .list_records(&bluesky_user.did, "app.bsky.feed.post")
+        .await;
+    assert_eq!(records.len(), 1);
+    assert!(
+        records[0].value["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Ten hectares")
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "history page"
+    );
+    browser.screenshot("published-now-and-later-390").await;
+    browser.quit().await;
+}

@@ -141,6 +141,10 @@ pub async fn connect(
         redirect_uri: &redirect_uri,
     };
     match accounts::begin(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, begin).await {
+        // The Mastodon server is typed into a form, and the page's CSP (`form-action 'self'`)
+        // rightly stops a form's navigation from being redirected to another site: the person
+        // goes on from a page that names the server (a link and an immediate refresh).
+        Ok(url) if network == Network::Mastodon => continue_to(&ctx, &url),
         Ok(url) => Ok(Redirect::to(url.as_str()).into_response()),
         Err(e) => {
             tracing::info!(network = network.as_str(), error = %e, "could not start a connection");
@@ -285,4 +289,12 @@ pub async fn disconnect(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> App
         Err(AccountsError::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(AppError::Internal(e.to_string())),
     }
+}
+
+/// A page that sends the person on to `url` on another site, naming that site.
+fn continue_to(ctx: &Ctx, url: &url::Url) -> AppResult<Response> {
+    let mut context = Context::new();
+    context.insert("url", url.as_str());
+    context.insert("host", url.host_str().unwrap_or_default());
+    Ok(ctx.render("hub/continue.html", context)?.into_response())
 }
