@@ -85,7 +85,7 @@ impl Report {
     /// One line of figures.
     pub fn line(&self, name: &str) -> String {
         format!(
-            "{name:<28} {:>9.0} req/s   p50 {:>7.3} ms   p99 {:>7.3} ms   max {:>8.3} ms   errors {}",
+            "{name:<36} {:>9.0} req/s   p50 {:>7.3} ms   p99 {:>7.3} ms   max {:>8.3} ms   errors {}",
             self.requests_per_second(),
             self.percentile_ms(50.0),
             self.percentile_ms(99.0),
