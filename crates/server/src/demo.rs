@@ -64,6 +64,7 @@ pub async fn seed(app: &AppState) -> anyhow::Result<()> {
     app.is_initialised().await?;
     if let Some(editor) = editor_id {
         seed_content(app, editor).await?;
+        seed_activity(app).await?;
     }
     tracing::warn!(
         "demo organisation created; its accounts share a published password: do not expose this instance"
@@ -76,6 +77,11 @@ pub async fn seed(app: &AppState) -> anyhow::Result<()> {
         let roles: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
         println!("  {email:<32} ({})", roles.join(", "));
     }
+    println!(
+        "  and {} colleagues (such as {}) with four weeks of sample shares and clicks for the statistics",
+        COLLEAGUES.len(),
+        COLLEAGUES[0].0
+    );
     println!("password for every demo account: {DEMO_PASSWORD}");
     Ok(())
 }
@@ -185,5 +191,150 @@ async fn seed_content(app: &AppState, editor: i32) -> anyhow::Result<()> {
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Demo colleagues who opted in and shared: email, name, team, chose to be named.
+const COLLEAGUES: [(&str, &str, &str, bool); 24] = [
+    ("bruno@demo.chorus.test", "Bruno Martin", "Lyon", true),
+    ("chloe@demo.chorus.test", "Chloé Bernard", "Paris", false),
+    ("david@demo.chorus.test", "David Thomas", "Nantes", false),
+    ("emma@demo.chorus.test", "Emma Petit", "Lyon", false),
+    ("farid@demo.chorus.test", "Farid Robert", "Paris", true),
+    ("gaelle@demo.chorus.test", "Gaëlle Richard", "Nantes", false),
+    ("hugo@demo.chorus.test", "Hugo Durand", "Lyon", false),
+    ("ines@demo.chorus.test", "Inès Dubois", "Paris", false),
+    ("jules@demo.chorus.test", "Jules Moreau", "Nantes", true),
+    ("karima@demo.chorus.test", "Karima Laurent", "Lyon", false),
+    ("leo@demo.chorus.test", "Léo Simon", "Paris", false),
+    ("maya@demo.chorus.test", "Maya Michel", "Nantes", false),
+    ("nina@demo.chorus.test", "Nina Lefebvre", "Lyon", true),
+    ("omar@demo.chorus.test", "Omar Leroy", "Paris", false),
+    ("paul@demo.chorus.test", "Paul Roux", "Nantes", false),
+    ("quentin@demo.chorus.test", "Quentin David", "Lyon", false),
+    ("rose@demo.chorus.test", "Rose Bertrand", "Paris", true),
+    ("sami@demo.chorus.test", "Sami Morel", "Nantes", false),
+    ("tess@demo.chorus.test", "Tess Fournier", "Lyon", false),
+    ("ugo@demo.chorus.test", "Ugo Girard", "Paris", false),
+    ("vera@demo.chorus.test", "Véra Bonnet", "Nantes", true),
+    ("william@demo.chorus.test", "William Dupont", "Lyon", false),
+    (
+        "yasmine@demo.chorus.test",
+        "Yasmine Lambert",
+        "Paris",
+        false,
+    ),
+    ("zoe@demo.chorus.test", "Zoé Fontaine", "Nantes", false),
+];
+
+/// Sample activity, so that the statistics have something to show: each demo colleague's
+/// published shares of the demo items over the last four weeks, with their tracked links and
+/// clicks, counted into the daily roll-up as the worker and the redirect do. Nothing was posted
+/// anywhere: these shares have no account and no live post.
+async fn seed_activity(app: &AppState) -> anyhow::Result<()> {
+    use chorus_ambassador::activity;
+    use chrono::{Duration, DurationRound as _, TimeDelta, Utc};
+    use sea_orm::{ConnectionTrait as _, Statement};
+
+    let db = &app.db;
+    let backend = db.get_database_backend();
+    let current = crate::store::policy::current_guidelines(db).await?;
+    let mut people = Vec::new();
+    // One argon2 hash for all of them: they share the demo password anyway, and hashing it
+    // once keeps the first demo start quick.
+    let password_hash = NewPassword::parse(DEMO_PASSWORD)?
+        .hash()
+        .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))?;
+    for (email, name, team, named) in COLLEAGUES {
+        let row = crate::store::users::insert(
+            db,
+            crate::store::users::NewUserRow {
+                email: Email::parse(email)?.as_str(),
+                display_name: DisplayName::parse(name)?.as_str(),
+                password_hash: &password_hash,
+                roles: [Role::Ambassador].into_iter().collect(),
+            },
+        )
+        .await?;
+        crate::store::policy::accept(db, row.id, current.version).await?;
+        crate::store::users::set_team(db, row.id, Some(team.to_owned())).await?;
+        if named {
+            let choices = chorus_policy::VisibilityChoices {
+                be_named_in_statistics: true,
+                show_name_on_shared_content: false,
+            };
+            crate::store::policy::set_choices(db, row.id, choices).await?;
+        }
+        people.push(row.id);
+    }
+    let items = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, link_url FROM content_items WHERE state = 'published' ORDER BY id",
+        ))
+        .await?;
+    let items: Vec<(i32, String)> = items
+        .iter()
+        .filter_map(|row| {
+            Some((
+                row.try_get("", "id").ok()?,
+                row.try_get("", "link_url").ok()?,
+            ))
+        })
+        .collect();
+    let networks = ["bluesky", "mastodon", "linkedin", "x", "threads"];
+    let now = Utc::now().duration_trunc(TimeDelta::hours(1))?;
+    let mut n: usize = 0;
+    for (p, person) in people.iter().enumerate() {
+        for day in 0..28_usize {
+            if (p * 7 + day * 3) % 5 > 1 {
+                continue;
+            }
+            n += 1;
+            let (item, link) = &items[(p + day) % items.len()];
+            let network = networks[(p + day / 2) % networks.len()];
+            let at =
+                now - Duration::days(i64::try_from(day)?) - Duration::hours(i64::try_from(p % 9)?);
+            let row = db
+                .query_one_raw(Statement::from_sql_and_values(
+                    backend,
+                    "INSERT INTO shares (user_id, item_id, network, text, link, state, scheduled_at, \
+                     next_attempt_at, attempts, idempotency_key, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'published', $6, $6, 1, $7, $6, $6) RETURNING id",
+                    [
+                        (*person).into(),
+                        (*item).into(),
+                        network.into(),
+                        format!("(demo share {n}) {link}").into(),
+                        link.clone().into(),
+                        at.into(),
+                        format!("demo-{n}").into(),
+                    ],
+                ))
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo share not inserted"))?;
+            let share: i32 = row.try_get("", "id")?;
+            activity::count_published(db, share, at).await?;
+            let target = chorus_ambassador::links::target_with_utm(
+                link,
+                network,
+                &app.config.utm_medium,
+                "chorus",
+            )
+            .unwrap_or_else(|| link.clone());
+            let (link_id, _) = chorus_ambassador::links::create(db, &target).await?;
+            chorus_ambassador::links::attach(db, link_id, share).await?;
+            let hour = at + Duration::hours(2);
+            let humans = i64::try_from((p * 5 + day * 11) % 23)?;
+            db.execute_raw(Statement::from_sql_and_values(
+                backend,
+                "INSERT INTO click_counts (link_id, hour, humans, robots) VALUES ($1, $2, $3, $4)",
+                [link_id.into(), hour.into(), humans.into(), 2_i64.into()],
+            ))
+            .await?;
+            activity::count_clicks(db, link_id, hour, humans, 2).await?;
+        }
+    }
+    tracing::info!(shares = n, "demo: sample activity created");
     Ok(())
 }

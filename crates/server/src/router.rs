@@ -21,8 +21,6 @@ pub fn build(app: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/assets/{*path}", get(assets::serve))
-        // Tracked links (public)
-        .route("/l/{code}", get(links::redirect))
         // First run
         .route("/setup", get(setup::show).post(setup::create))
         // Sign-in
@@ -162,6 +160,15 @@ pub fn build(app: AppState) -> Router {
         .fallback(|| async { AppError::NotFound })
         .route_layer(from_fn(crate::metrics::tag_route));
 
+    // Tracked links are public, cookie-free and hit hard when a post travels: they skip the
+    // page layers (session, CSRF, error pages, first-run gate, request id and the per-request
+    // log line) and keep only the metrics and the security headers.
+    let links = Router::new()
+        .route("/l/{code}", get(links::redirect))
+        .route_layer(from_fn(crate::metrics::tag_route))
+        .layer(from_fn_with_state(app.clone(), crate::security::headers))
+        .layer(from_fn_with_state(app.clone(), crate::metrics::track));
+
     // Layers run outermost last: request id, tracing, metrics, security headers, session,
     // CSRF, error pages, first-run gate, then the route.
     routes
@@ -184,5 +191,6 @@ pub fn build(app: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .merge(links)
         .with_state(app)
 }

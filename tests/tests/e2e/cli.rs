@@ -192,6 +192,27 @@ async fn serve_demo_creates_one_person_per_role_once_and_they_can_sign_in() {
             .body
             .contains("We are hiring 40 apprentices")
     );
+    // Sample activity for the statistics: 24 colleagues over four weeks, every figure through
+    // the minimum group size (5), named only for those who chose it.
+    let ana = app.client();
+    ana.sign_in("analyst@demo.chorus.test", &password).await;
+    let csv = ana.get("/stats/export.csv").await.body;
+    let total = csv
+        .lines()
+        .find(|l| l.starts_with(r#"network,"Total","#))
+        .expect("a network total");
+    let fields: Vec<&str> = total.split(',').collect();
+    assert_eq!(fields[5], "shown", "{total}");
+    assert!(fields[2].parse::<u32>().unwrap() > 100, "{total}");
+    assert_eq!(fields[4], "24", "{total}");
+    assert!(csv.contains(r#"named,"Bruno Martin","#), "{csv}");
+    assert!(!csv.contains("Chloé"), "Chloé did not choose to be named");
+    for line in csv.lines().skip(1) {
+        let people = line.rsplit(',').nth(1).unwrap();
+        if let Ok(people) = people.parse::<u32>() {
+            assert!(people >= 5 || line.starts_with("named,"), "{line}");
+        }
+    }
 
     assert!(app.terminate().await);
     app.restart(&["--demo"]).await;

@@ -1,23 +1,23 @@
 //! `GET /l/{code}`: the public redirect of a tracked link. Counted in memory (people and robots
 //! apart), flushed every second; nothing about the visitor is stored, not even a cookie.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::views::Ctx;
 
-/// `GET /l/{code}`.
+/// `GET /l/{code}`. It runs outside the page layers (sessions, CSRF, request log): see
+/// [`crate::router::build`].
 pub async fn redirect(
-    ctx: Ctx,
+    State(app): State<AppState>,
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let Some((link_id, target)) = ctx
-        .app
+    let Some((link_id, target)) = app
         .redirects
-        .resolve(&ctx.app.db, &code)
+        .resolve(&app.db, &code)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
     else {
@@ -27,7 +27,7 @@ pub async fn redirect(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    ctx.app.redirects.count(
+    app.redirects.count(
         link_id,
         chorus_ambassador::links::is_robot(user_agent),
         chrono::Utc::now(),
