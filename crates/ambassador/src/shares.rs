@@ -419,6 +419,7 @@ pub async fn prepare(
     Ok((
         Account {
             access_token: Secret::new(token),
+            dpop: None,
             external_id: account.external_id,
             handle: account.handle,
         },
