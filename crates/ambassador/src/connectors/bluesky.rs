@@ -271,7 +271,8 @@ impl Bluesky {
         })
     }
 
-    fn profile_url(&self, did: &str) -> String {
+    /// The public profile page of `did`.
+    pub fn profile_url(&self, did: &str) -> String {
         endpoint(&self.endpoints.web, &format!("/profile/{did}")).into()
     }
 
