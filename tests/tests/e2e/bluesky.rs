@@ -490,3 +490,93 @@ async fn chorus_serves_its_bluesky_client_metadata_document_on_a_public_address(
         404
     );
 }
+
+/// Connects `user` through the OAuth path.
+async fn connect_oauth(w: &World, client: &Client, user: &PdsAccount) {
+    let authorize = start_oauth(w, client, &user.did).await;
+    let callback = w.pds.approve(&authorize, user).await;
+    assert_eq!(
+        client.get(&callback).await.location(),
+        "/hub/accounts?done=connected",
+        "{}",
+        w.app.log()
+    );
+}
+
+/// The `expires_at` of every connected account, as stored.
+async fn stored_expiries(app: &TestApp) -> Vec<String> {
+    use sea_orm::{ConnectionTrait as _, Statement};
+    let db = sea_orm::Database::connect(app.database_url())
+        .await
+        .unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT CAST(expires_at AS TEXT) AS e FROM connected_accounts",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "e").unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_oauth_account_about_to_expire_is_refreshed_with_dpop_before_publishing_and_revoked_on_disconnect()
+ {
+    let w = world(TestAppOptions::default()).await;
+    let ana = w.app.ambassador("ana@example.org").await;
+    let user = w.pds.create_account("ana").await;
+    connect_oauth(&w, &ana, &user).await;
+    let before = stored_expiries(&w.app).await;
+    assert_eq!(before.len(), 1);
+    assert!(
+        before[0].as_str() > "2026",
+        "an expiry from expires_in: {before:?}"
+    );
+
+    // The token is about to expire: the worker refreshes it before publishing.
+    {
+        use sea_orm::ConnectionTrait as _;
+        let db = sea_orm::Database::connect(w.app.database_url())
+            .await
+            .unwrap();
+        db.execute_unprepared(
+            "UPDATE connected_accounts SET expires_at = '2000-01-01 00:00:00+00:00'",
+        )
+        .await
+        .unwrap();
+    }
+    let account = bluesky_account_id(&ana, w.item).await;
+    share_now(&ana, w.item, &account, "Refreshed first #solar").await;
+    wait_for_state(&ana, "published", 1).await;
+    let after = stored_expiries(&w.app).await;
+    assert!(
+        after[0].as_str() > "2026",
+        "the refresh stored a new expiry: {after:?}\n{}",
+        w.app.log()
+    );
+    let page = ana.get("/hub/accounts").await.body;
+    assert!(
+        !page.contains("needs reconnecting"),
+        "the refresh was accepted: {}",
+        w.app.log()
+    );
+    assert_eq!(w.pds.list_records(&user.did, POSTS).await.len(), 1);
+
+    // Disconnecting revokes the tokens at the PDS's authorization server.
+    let id = page
+        .split("/hub/accounts/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
+    let gone = ana
+        .post_form(&format!("/hub/accounts/{id}/disconnect"), &[])
+        .await;
+    assert_eq!(gone.location(), "/hub/accounts");
+    assert!(!ana.get("/hub/accounts").await.body.contains("ana.test"));
+    let log = w.app.log();
+    assert!(!log.contains("revocation failed"), "{log}");
+    assert!(!log.contains("refresh refused"), "{log}");
+}
