@@ -352,6 +352,19 @@ async fn an_ambassador_connects_bluesky_over_oauth_with_dpop_and_publishes_a_lin
         .find(r#"action="/hub/accounts/connect/bluesky""#)
         .expect("the app-password form");
     assert!(oauth_form < password_form, "OAuth is offered first");
+    // The form's answer redirects to the person's own server: the page lets forms go there.
+    let policy = ana
+        .get("/hub/accounts")
+        .await
+        .header("content-security-policy");
+    assert!(policy.contains("form-action 'self' https:"), "{policy}");
+    assert!(
+        ana.get("/hub")
+            .await
+            .header("content-security-policy")
+            .contains("form-action 'self';"),
+        "other pages keep forms on Chorus"
+    );
     assert!(page.contains("Sign in with Bluesky"));
     assert!(page.contains("Bluesky, with an app password (for servers without Bluesky sign-in)"));
     let user = w.pds.create_account("ana").await;
