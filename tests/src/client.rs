@@ -241,7 +241,7 @@ impl Client {
 }
 
 /// The target of an immediate `<meta http-equiv="refresh" content="0; url=...">`, unescaped.
-fn meta_refresh(body: &str) -> Option<String> {
+pub fn meta_refresh(body: &str) -> Option<String> {
     let marker = r#"<meta http-equiv="refresh" content="0; url="#;
     let start = body.find(marker)? + marker.len();
     let end = start + body[start..].find('"')?;

@@ -1,6 +1,7 @@
 //! [`Pds`]: the reference Bluesky PDS (`@atproto/pds`) and an in-memory PLC directory, started
 //! by `tests/peers/pds.mjs` on 127.0.0.1 for one test and killed when it is dropped; with the
-//! calls a test needs around it (accounts, app passwords, reading records back).
+//! calls a test needs around it (accounts, app passwords, reading records back, and the OAuth
+//! sign-in and consent pages driven by sending what they send).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -194,6 +195,139 @@ impl Pds {
             uri: body["uri"].as_str().expect("a uri").to_owned(),
             value: body["value"].clone(),
         })
+    }
+}
+
+/// The cookies a browser would keep for the PDS (kept by hand: the CSRF cookie is `Secure`,
+/// which a cookie jar would not send over `http://localhost`).
+#[derive(Debug, Default)]
+struct Cookies(Vec<(String, String)>);
+
+impl Cookies {
+    fn take(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().expect("a cookie");
+            let pair = text.split(';').next().unwrap_or_default();
+            let (name, value) = pair.split_once('=').expect("name=value");
+            self.0.retain(|(n, _)| n != name);
+            self.0
+                .push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+impl Pds {
+    /// Signs `account` in on the PDS's authorization page at `authorize_url` and approves the
+    /// request, sending what the page's script sends (`~api/sign-in`, `~api/consent`, with the
+    /// CSRF cookie and header and a browser's `sec-fetch-*`, `origin` and `referer` headers).
+    /// Returns where the PDS redirects the browser: the client's callback with `code`,
+    /// `state` and `iss`.
+    pub async fn approve(&self, authorize_url: &str, account: &PdsAccount) -> String {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("an HTTP client");
+        let issuer = url::Url::parse(authorize_url)
+            .expect("an authorize URL")
+            .origin()
+            .ascii_serialization();
+        let mut cookies = Cookies::default();
+        let page = http
+            .get(authorize_url)
+            .header("accept", "text/html")
+            .header("sec-fetch-mode", "navigate")
+            .header("sec-fetch-site", "cross-site")
+            .header("sec-fetch-dest", "document")
+            .header("sec-fetch-user", "?1")
+            .send()
+            .await
+            .expect("the authorize page");
+        assert_eq!(page.status(), 200, "the authorize page opens");
+        cookies.take(&page);
+        let api = |path: &str, body: Value, cookies: &Cookies, bearer: Option<&str>| {
+            let mut request = http
+                .post(format!("{issuer}/@atproto/oauth-provider/~api{path}"))
+                .header("origin", &issuer)
+                .header("referer", authorize_url)
+                .header("sec-fetch-mode", "same-origin")
+                .header("sec-fetch-site", "same-origin")
+                .header("sec-fetch-dest", "empty")
+                .header(
+                    "x-csrf-token",
+                    cookies.get("csrf-token").expect("a CSRF cookie"),
+                )
+                .header("cookie", cookies.header())
+                .json(&body);
+            if let Some(token) = bearer {
+                request = request.bearer_auth(token);
+            }
+            request.send()
+        };
+        let signed_in = api(
+            "/sign-in",
+            json!({"locale": "en", "username": account.handle, "password": account.password,
+                   "remember": false}),
+            &cookies,
+            None,
+        )
+        .await
+        .expect("sign-in");
+        cookies.take(&signed_in);
+        let status = signed_in.status();
+        let body: Value = signed_in.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "sign-in: {status} {body}");
+        let sub = body["account"]["sub"].as_str().expect("the account's sub");
+        assert_eq!(sub, account.did);
+        let ephemeral = body["ephemeralToken"].as_str().map(str::to_owned);
+        let consented = api(
+            "/consent",
+            json!({"sub": sub}),
+            &cookies,
+            ephemeral.as_deref(),
+        )
+        .await
+        .expect("consent");
+        cookies.take(&consented);
+        let status = consented.status();
+        let body: Value = consented.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "consent: {status} {body}");
+        let redirect = body["url"].as_str().expect("a redirect URL");
+        let answer = http
+            .get(redirect)
+            .header("origin", &issuer)
+            .header("referer", authorize_url)
+            .header("sec-fetch-mode", "navigate")
+            .header("sec-fetch-site", "same-origin")
+            .header("sec-fetch-dest", "document")
+            .header("cookie", cookies.header())
+            .send()
+            .await
+            .expect("the redirect");
+        assert_eq!(answer.status(), 303, "the PDS redirects to the client");
+        answer
+            .headers()
+            .get("location")
+            .expect("a Location")
+            .to_str()
+            .expect("a text Location")
+            .to_owned()
     }
 }
 

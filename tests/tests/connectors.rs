@@ -97,6 +97,7 @@ async fn consent(authorize: &Url) -> (String, String) {
 fn account(user: &User, token: &IssuedToken) -> Account {
     Account {
         access_token: Secret::new(token.access_token.clone()),
+        dpop: None,
         external_id: user.id.clone(),
         handle: user.username.clone(),
     }

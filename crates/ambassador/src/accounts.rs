@@ -4,6 +4,8 @@
 //! replaced by an empty one when the person reconnects. Bluesky connects with an app password
 //! instead ([`connect_bluesky`]): the password is used once to open a session and never stored;
 //! the session's tokens are sealed like any other, its PDS kept as the account's instance.
+//! Bluesky also connects over atproto OAuth ([`bluesky_oauth`]): DPoP-bound tokens, the
+//! account's DPoP key sealed beside them.
 
 use chorus_policy::Network;
 use chrono::{Duration, Utc};
@@ -15,14 +17,20 @@ use sea_orm::{
 use url::Url;
 
 use crate::connectors::{
-    AppCredentials, Bluesky, BlueskyEndpoints, Connector, ConnectorError, HttpClient, Pkce, Secret,
-    Timeouts, TokenSet, X, XEndpoints,
+    AppCredentials, Bluesky, BlueskyEndpoints, Connector, ConnectorError, DpopKey, DpopNonces,
+    HttpClient, Pkce, Secret, Timeouts, TokenSet, X, XEndpoints,
     linkedin::{LinkedIn, LinkedInEndpoints},
     mastodon::{Mastodon, MastodonEndpoints},
     threads::{Threads, ThreadsEndpoints},
 };
 use crate::store::entities::{connected_account, network_app, oauth_state};
 use crate::vault::{Place, Vault, VaultError};
+
+pub mod bluesky_oauth;
+
+pub use bluesky_oauth::{
+    BlueskyOAuthBegin, BlueskyOAuthCallback, begin_bluesky_oauth, finish_bluesky_oauth,
+};
 
 /// How long an authorisation may take.
 pub const STATE_LIFETIME: Duration = Duration::minutes(10);
@@ -47,6 +55,9 @@ pub enum AccountsError {
     /// Bluesky refused the handle or DID and app password.
     #[error("Bluesky did not accept this sign-in: {0}")]
     SignInRefused(String),
+    /// The Bluesky OAuth sign-in could not start for this handle or DID.
+    #[error("Bluesky sign-in could not start: {0}")]
+    OAuthUnavailable(String),
     /// Unknown, used, expired, or another person's or session's state.
     #[error(
         "this connection attempt expired or did not start here; start again from your accounts page"
@@ -78,6 +89,8 @@ pub struct Networks {
     pub allow_insecure_instances: bool,
     /// The client every connector uses (no redirects followed).
     pub http: HttpClient,
+    /// The DPoP nonces Bluesky servers sent, shared by every connector of the process.
+    pub bluesky_nonces: DpopNonces,
 }
 
 impl Networks {
@@ -93,6 +106,7 @@ impl Networks {
             bluesky_plc: None,
             allow_insecure_instances: false,
             http: HttpClient::new(Timeouts::default())?,
+            bluesky_nonces: DpopNonces::default(),
         })
     }
 
@@ -129,6 +143,7 @@ impl Networks {
                 ..defaults
             },
         )
+        .with_nonces(self.bluesky_nonces.clone())
     }
 
     /// The connector for `network` (and the instance: Mastodon's, or the Bluesky PDS).
@@ -333,6 +348,7 @@ pub async fn begin(
         instance: Set(instance_key),
         pkce_verifier: Set(pkce.verifier.expose().to_owned()),
         created_at: Set(Utc::now()),
+        ..Default::default()
     }
     .insert(db)
     .await?;
@@ -416,6 +432,7 @@ pub async fn finish(
         &instance_key,
         &identity,
         tokens,
+        None,
     )
     .await?;
     let row = connected_account::Entity::find_by_id(id)
@@ -476,6 +493,7 @@ pub async fn connect_bluesky(
         &instance,
         &session.identity,
         session.tokens,
+        None,
     )
     .await?;
     let row = connected_account::Entity::find_by_id(id)
@@ -483,6 +501,31 @@ pub async fn connect_bluesky(
         .await?
         .ok_or(AccountsError::NotFound)?;
     Ok(summary(row))
+}
+
+/// What binds an OAuth account's tokens: its DPoP key, the server that issued them, and the
+/// client id they were issued to.
+pub(crate) struct OAuthBinding {
+    key: DpopKey,
+    issuer: String,
+    client_id: String,
+}
+
+/// The DPoP key of an account connected over OAuth (`None` for bearer tokens).
+///
+/// # Errors
+/// A sealed key that does not open, or opens to something that is not a key.
+pub(crate) fn account_dpop_key(
+    vault: &Vault,
+    row: &connected_account::Model,
+) -> Result<Option<DpopKey>, VaultError> {
+    let Some(sealed) = &row.dpop_key else {
+        return Ok(None);
+    };
+    let exported = vault.open(place("connected_accounts", "dpop_key", row.id), sealed)?;
+    DpopKey::import(&Secret::new(exported))
+        .map(Some)
+        .ok_or(VaultError::Malformed)
 }
 
 fn summary(row: connected_account::Model) -> AccountSummary {
@@ -497,6 +540,10 @@ fn summary(row: connected_account::Model) -> AccountSummary {
     }
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a private helper with three callers; a struct would only repeat the names"
+)]
 async fn store_account(
     db: &DatabaseConnection,
     vault: &Vault,
@@ -505,6 +552,7 @@ async fn store_account(
     instance: &str,
     identity: &crate::connectors::Identity,
     tokens: TokenSet,
+    oauth: Option<&OAuthBinding>,
 ) -> Result<i32, AccountsError> {
     let txn = db.begin().await?;
     let now = Utc::now();
@@ -556,7 +604,11 @@ async fn store_account(
         )),
         None => None,
     };
-    let refresh = tokens.refresh_token.or(previous_refresh);
+    // ... unless the account changes kind (app password / OAuth): the old token is useless then.
+    let same_kind = row.dpop_key.is_some() == oauth.is_some();
+    let refresh = tokens
+        .refresh_token
+        .or(previous_refresh.filter(|_| same_kind));
     let id = row.id;
     let mut active: connected_account::ActiveModel = row.into();
     active.access_token = Set(vault.seal(
@@ -568,6 +620,14 @@ async fn store_account(
             .map(|r| vault.seal(place("connected_accounts", "refresh_token", id), r.expose())));
     active.expires_at = Set(tokens.expires_at);
     active.scopes = Set(tokens.scopes.join(" "));
+    active.dpop_key = Set(oauth.map(|binding| {
+        vault.seal(
+            place("connected_accounts", "dpop_key", id),
+            binding.key.export().expose(),
+        )
+    }));
+    active.oauth_issuer = Set(oauth.map(|binding| binding.issuer.clone()));
+    active.oauth_client_id = Set(oauth.map(|binding| binding.client_id.clone()));
     active.needs_reconnect = Set(false);
     active.updated_at = Set(Utc::now());
     active.update(&txn).await?;
@@ -614,7 +674,9 @@ pub async fn disconnect(
         .ok_or(AccountsError::NotFound)?;
     let network: Network = row.network.parse().map_err(|_| AccountsError::NotFound)?;
     let instance = Url::parse(&row.instance).ok();
-    if network == Network::Bluesky {
+    if network == Network::Bluesky && row.dpop_key.is_some() {
+        bluesky_oauth::revoke(vault, networks, &row).await;
+    } else if network == Network::Bluesky {
         // Bluesky ends a session with its refresh token, and needs no app credentials.
         if let Some(sealed) = &row.refresh_token
             && let Ok(refresh) =
@@ -690,6 +752,11 @@ pub async fn rotate_keys(
                 connected_account::Column::RefreshToken,
                 "refresh_token",
                 row.refresh_token.clone(),
+            ),
+            (
+                connected_account::Column::DpopKey,
+                "dpop_key",
+                row.dpop_key.clone(),
             ),
         ] {
             let Some(sealed) = sealed else { continue };
@@ -791,19 +858,24 @@ pub async fn refresh(
             .collect(),
     };
     let instance = Url::parse(&row.instance).ok();
-    let connector = networks
-        .connector(network, instance.as_ref())
-        .ok_or(AccountsError::Unavailable(network))?;
-    let app = match app_credentials(db, vault, network, &row.instance).await? {
-        Some(app) => app,
-        // Bluesky refreshes with the refresh token alone.
-        None if network == Network::Bluesky => AppCredentials {
-            client_id: String::new(),
-            client_secret: None,
-        },
-        None => return Err(AccountsError::Unavailable(network)),
+    let refreshed = if let Some(key) = account_dpop_key(vault, &row)? {
+        bluesky_oauth::refresh_tokens(networks, &row, &current, &key).await
+    } else {
+        let connector = networks
+            .connector(network, instance.as_ref())
+            .ok_or(AccountsError::Unavailable(network))?;
+        let app = match app_credentials(db, vault, network, &row.instance).await? {
+            Some(app) => app,
+            // Bluesky refreshes with the refresh token alone.
+            None if network == Network::Bluesky => AppCredentials {
+                client_id: String::new(),
+                client_secret: None,
+            },
+            None => return Err(AccountsError::Unavailable(network)),
+        };
+        connector.refresh(&app, &current).await
     };
-    let fresh = match connector.refresh(&app, &current).await {
+    let fresh = match refreshed {
         Ok(fresh) => fresh.merge_refresh(&current),
         Err(e) => {
             tracing::info!(account = account_id, error = %e, "token refresh refused; the owner must reconnect");

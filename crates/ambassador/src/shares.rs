@@ -400,6 +400,7 @@ pub async fn prepare(
             &account.access_token,
         )
         .map_err(|e| e.to_string())?;
+    let dpop = crate::accounts::account_dpop_key(vault, &account).map_err(|e| e.to_string())?;
     let network: Network = share
         .network
         .parse()
@@ -419,6 +420,7 @@ pub async fn prepare(
     Ok((
         Account {
             access_token: Secret::new(token),
+            dpop,
             external_id: account.external_id,
             handle: account.handle,
         },

@@ -21,6 +21,11 @@ pub fn build(app: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/assets/{*path}", get(assets::serve))
+        // Bluesky's OAuth client metadata document (public)
+        .route(
+            "/oauth/bluesky/client-metadata.json",
+            get(connections::bluesky_client_metadata),
+        )
         // First run
         .route("/setup", get(setup::show).post(setup::create))
         // Sign-in
@@ -107,6 +112,10 @@ pub fn build(app: AppState) -> Router {
         .route(
             "/hub/accounts/connect/bluesky",
             post(connections::connect_bluesky),
+        )
+        .route(
+            "/hub/accounts/connect/bluesky/oauth",
+            post(connections::connect_bluesky_oauth),
         )
         .route("/hub/accounts/connect/{network}", get(connections::connect))
         .route(

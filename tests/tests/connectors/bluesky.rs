@@ -35,6 +35,7 @@ async fn signed_in(pds: &Pds, name: &str) -> (PdsAccount, Bluesky, Account, Secr
     let connector = bluesky(pds, Some(&session.pds));
     let account = Account {
         access_token: session.tokens.access_token.clone(),
+        dpop: None,
         external_id: session.identity.external_id.clone(),
         handle: session.identity.handle.clone(),
     };
@@ -210,6 +211,7 @@ async fn refresh_rotates_the_session_and_a_bad_token_asks_for_a_refresh() {
     // The PDS answers a token it cannot verify with 400 InvalidToken: the worker refreshes.
     let garbage = Account {
         access_token: Secret::new("garbage.token.value"),
+        dpop: None,
         ..account.clone()
     };
     let error = failed(

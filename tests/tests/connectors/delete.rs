@@ -64,6 +64,7 @@ async fn recording_server() -> (Url, Seen) {
 fn account() -> Account {
     Account {
         access_token: Secret::new("delete-token"),
+        dpop: None,
         external_id: "42".to_owned(),
         handle: "alice".to_owned(),
     }

@@ -166,6 +166,7 @@ async fn a_refused_connection_is_unavailable_and_safe_to_retry() {
         let connector = connector_at(network, &nowhere, USUAL);
         let account = chorus_ambassador::connectors::Account {
             access_token: chorus_ambassador::connectors::Secret::new("token-never-shown-0123"),
+            dpop: None,
             external_id: "1".to_owned(),
             handle: "alice".to_owned(),
         };

@@ -199,6 +199,7 @@ async fn a_revoked_or_expired_mastodon_token_asks_for_a_reconnection() {
     let alice = instance.default_user();
     let account = chorus_ambassador::connectors::Account {
         access_token: tokens.access_token.clone(),
+        dpop: None,
         external_id: alice.id.clone(),
         handle: alice.username.clone(),
     };

@@ -607,10 +607,10 @@ async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and
         "Ten hectares of panels by the Rhône https://example.com/solar #solar #employee",
     )
     .await;
-    browser.click("input[name=when][value=later]").await;
+    // The radio and the date are set by script: a date picker is not typed into reliably.
     browser
         .execute(&format!(
-            "document.getElementById('at').value = '{at}'; return true;"
+            "document.querySelector('input[name=when][value=later]').checked = true; document.getElementById('at').value = '{at}'; return true;"
         ))
         .await;
     browser
@@ -625,7 +625,10 @@ async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and
             .await
             .as_bool()
             .unwrap_or(false),
-        "the Bluesky share waits for its time"
+        "the Bluesky share waits for its time: {:?}",
+        browser
+            .execute("return document.querySelector('main').innerText;")
+            .await
     );
 
     // Both end published, each with a link to the live post.

@@ -1,4 +1,4 @@
-//! Bluesky (AT Protocol) with an app password: sign-in (`createSession`) with a handle or DID,
+//! Bluesky (AT Protocol): atproto OAuth with DPoP ([`oauth`]), or an app password: sign-in (`createSession`) with a handle or DID,
 //! the account's PDS found through its DID document (PLC directory, configurable), rotating
 //! refresh (`refreshSession`), posts (`app.bsky.feed.post`) with link and tag facets at UTF-8
 //! byte offsets and an external link card, and deletion.
@@ -17,12 +17,17 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use url::Url;
 
+use super::dpop::DpopNonces;
 use super::http::{Answer, HttpClient};
 use super::{
     Account, ConnectorError, Identity, Post, PublishError, Published, Secret, TokenSet, classify,
     endpoint, production_url,
 };
 use crate::connectors::facets::facets;
+
+pub mod oauth;
+
+pub use oauth::{AuthServer, Authorization, Discovered, OAuthClient};
 
 /// The collection of posts.
 pub const POST_COLLECTION: &str = "app.bsky.feed.post";
@@ -60,6 +65,7 @@ impl Default for BlueskyEndpoints {
 pub struct Bluesky {
     http: HttpClient,
     endpoints: BlueskyEndpoints,
+    nonces: DpopNonces,
 }
 
 /// What an app-password sign-in gives.
@@ -94,7 +100,18 @@ struct CreatedJson {
 impl Bluesky {
     /// A connector for Bluesky at `endpoints`.
     pub fn new(http: HttpClient, endpoints: BlueskyEndpoints) -> Self {
-        Self { http, endpoints }
+        Self {
+            http,
+            endpoints,
+            nonces: DpopNonces::default(),
+        }
+    }
+
+    /// The same connector sharing `nonces` (the DPoP nonces seen by the whole process).
+    #[must_use]
+    pub fn with_nonces(mut self, nonces: DpopNonces) -> Self {
+        self.nonces = nonces;
+        self
     }
 
     fn classify(answer: &Answer) -> PublishError {
@@ -118,12 +135,22 @@ impl Bluesky {
         scheme_ok && url.host_str().is_some() && url.username().is_empty()
     }
 
-    /// The PDS of `did`, from its DID document: the PLC directory for `did:plc`,
-    /// `https://{host}/.well-known/did.json` for `did:web`.
+    /// The PDS of `did`, from its DID document ([`Bluesky::did_document`]).
     ///
     /// # Errors
     /// [`ConnectorError::Refused`] for a DID that does not resolve or names no usable PDS.
     pub async fn resolve_pds(&self, did: &str) -> Result<Url, ConnectorError> {
+        pds_of(&self.did_document(did).await?)
+            .filter(|url| self.acceptable_pds(url))
+            .ok_or_else(|| refused(400, format!("{did} names no usable Bluesky server")))
+    }
+
+    /// The DID document of `did`: from the PLC directory for `did:plc`,
+    /// `https://{host}/.well-known/did.json` for `did:web`.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Refused`] for a DID that does not resolve.
+    pub async fn did_document(&self, did: &str) -> Result<Value, ConnectorError> {
         let document_url = if did.starts_with("did:plc:")
             && did[8..].chars().all(|c| c.is_ascii_alphanumeric())
         {
@@ -157,9 +184,7 @@ impl Bluesky {
                 format!("{did} was not found in its directory"),
             ));
         }
-        pds_of(&answer.json())
-            .filter(|url| self.acceptable_pds(url))
-            .ok_or_else(|| refused(400, format!("{did} names no usable Bluesky server")))
+        Ok(answer.json())
     }
 
     /// The DID of a handle from `https://{handle}/.well-known/atproto-did` (the DNS method is
@@ -246,7 +271,8 @@ impl Bluesky {
         })
     }
 
-    fn profile_url(&self, did: &str) -> String {
+    /// The public profile page of `did`.
+    pub fn profile_url(&self, did: &str) -> String {
         endpoint(&self.endpoints.web, &format!("/profile/{did}")).into()
     }
 
@@ -383,13 +409,14 @@ impl Bluesky {
             "rkey": rkey,
             "record": Self::record(post, Utc::now()),
         });
-        let request = self
-            .http
-            .inner()
-            .post(Self::xrpc(pds, "com.atproto.repo.createRecord"))
-            .bearer_auth(account.access_token.expose())
-            .json(&body);
-        let answer = self.http.send(request).await?;
+        let answer = self
+            .authorized(
+                account,
+                reqwest::Method::POST,
+                Self::xrpc(pds, "com.atproto.repo.createRecord"),
+                Some(&body),
+            )
+            .await?;
         if answer.is_success() {
             let created: CreatedJson =
                 serde_json::from_str(&answer.body).map_err(|_| PublishError::Uncertain {
@@ -438,17 +465,14 @@ impl Bluesky {
         account: &Account,
         rkey: &str,
     ) -> Result<Option<String>, PublishError> {
-        let request = self
-            .http
-            .inner()
-            .get(Self::xrpc(self.pds()?, "com.atproto.repo.getRecord"))
-            .bearer_auth(account.access_token.expose())
-            .query(&[
-                ("repo", account.external_id.as_str()),
-                ("collection", POST_COLLECTION),
-                ("rkey", rkey),
-            ]);
-        let answer = self.http.send(request).await?;
+        let mut url = Self::xrpc(self.pds()?, "com.atproto.repo.getRecord");
+        url.query_pairs_mut()
+            .append_pair("repo", &account.external_id)
+            .append_pair("collection", POST_COLLECTION)
+            .append_pair("rkey", rkey);
+        let answer = self
+            .authorized(account, reqwest::Method::GET, url, None)
+            .await?;
         if answer.is_success() {
             return Ok(answer.json()["uri"].as_str().map(str::to_owned));
         }
@@ -465,17 +489,19 @@ impl Bluesky {
     /// A classified [`PublishError`].
     pub async fn delete(&self, account: &Account, external_id: &str) -> Result<(), PublishError> {
         let rkey = external_id.rsplit('/').next().unwrap_or(external_id);
-        let request = self
-            .http
-            .inner()
-            .post(Self::xrpc(self.pds()?, "com.atproto.repo.deleteRecord"))
-            .bearer_auth(account.access_token.expose())
-            .json(&json!({
-                "repo": account.external_id,
-                "collection": POST_COLLECTION,
-                "rkey": rkey,
-            }));
-        let answer = self.http.send(request).await?;
+        let body = json!({
+            "repo": account.external_id,
+            "collection": POST_COLLECTION,
+            "rkey": rkey,
+        });
+        let answer = self
+            .authorized(
+                account,
+                reqwest::Method::POST,
+                Self::xrpc(self.pds()?, "com.atproto.repo.deleteRecord"),
+                Some(&body),
+            )
+            .await?;
         if answer.is_success() {
             Ok(())
         } else {

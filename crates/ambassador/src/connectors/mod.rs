@@ -21,6 +21,7 @@
 
 pub mod bluesky;
 mod classify;
+pub mod dpop;
 mod error;
 pub mod facets;
 mod http;
@@ -35,8 +36,9 @@ use chorus_policy::Network;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-pub use bluesky::{Bluesky, BlueskyEndpoints};
+pub use bluesky::{Bluesky, BlueskyEndpoints, OAuthClient};
 pub use classify::{DEFAULT_BACKOFF, classify, parse_epoch, parse_iso_reset, retry_at};
+pub use dpop::{DpopKey, DpopNonces};
 pub use error::{ConnectorError, PublishError};
 pub use http::{Answer, HttpClient, Pkce, Timeouts, s256_challenge};
 pub use linkedin::{LinkedIn, LinkedInEndpoints};
@@ -122,6 +124,8 @@ pub struct Identity {
 pub struct Account {
     /// The access token.
     pub access_token: Secret,
+    /// The key the access token is bound to (Bluesky over OAuth); `None` for a bearer token.
+    pub dpop: Option<dpop::DpopKey>,
     /// [`Identity::external_id`] (LinkedIn author, Threads user id).
     pub external_id: String,
     /// [`Identity::handle`] (the X username goes into the post's URL).

@@ -37,6 +37,16 @@ pub mod oauth_state {
         pub instance: String,
         pub pkce_verifier: String,
         pub created_at: ChronoDateTimeUtc,
+        /// Bluesky OAuth: the account's new DPoP key, sealed.
+        pub dpop_key: Option<String>,
+        /// Bluesky OAuth: the DID the sign-in started from.
+        pub account_did: Option<String>,
+        /// Bluesky OAuth: its PDS.
+        pub pds_url: Option<String>,
+        /// Bluesky OAuth: the authorization server (`iss` of the callback must match).
+        pub issuer: Option<String>,
+        /// Bluesky OAuth: the client id the request was pushed with.
+        pub client_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -68,6 +78,12 @@ pub mod connected_account {
         pub needs_reconnect: bool,
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
+        /// Bluesky OAuth: the DPoP key the tokens are bound to, sealed; `None` for bearer tokens.
+        pub dpop_key: Option<String>,
+        /// Bluesky OAuth: the authorization server that issued the tokens.
+        pub oauth_issuer: Option<String>,
+        /// Bluesky OAuth: the client id the tokens were issued to.
+        pub oauth_client_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,12 +1,16 @@
-//! The ambassador's own accounts on the networks: connect over OAuth (Bluesky: with an app
-//! password), see their health, disconnect. Tokens and app passwords never reach a page or a
-//! log line.
+//! The ambassador's own accounts on the networks: connect over OAuth (Bluesky: atproto OAuth
+//! with DPoP, or an app password where the server has no OAuth), see their health,
+//! disconnect; and the client metadata document Bluesky servers fetch to know Chorus. Tokens,
+//! keys and app passwords never reach a page or a log line.
 
 use axum::Form;
+use axum::Json;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
-use chorus_ambassador::accounts::{self, AccountsError, Begin, BlueskySignIn};
-use chorus_ambassador::connectors::Secret;
+use chorus_ambassador::accounts::{
+    self, AccountsError, Begin, BlueskyOAuthBegin, BlueskyOAuthCallback, BlueskySignIn,
+};
+use chorus_ambassador::connectors::{OAuthClient, Secret};
 use chorus_policy::{Area, Network};
 use serde::Deserialize;
 use tera::Context;
@@ -37,6 +41,7 @@ fn error_key(error: &AccountsError) -> &'static str {
         AccountsError::InvalidInstance => "instance",
         AccountsError::InvalidServer => "bluesky_server",
         AccountsError::SignInRefused(_) => "bluesky_sign_in",
+        AccountsError::OAuthUnavailable(_) => "bluesky_oauth",
         AccountsError::StateInvalid => "state",
         AccountsError::Connector(_) => "network",
         AccountsError::Vault(_) | AccountsError::Db(_) | AccountsError::NotFound => "internal",
@@ -83,6 +88,7 @@ pub async fn list(
                     "instance" => "instance",
                     "bluesky_server" => "bluesky_server",
                     "bluesky_sign_in" => "bluesky_sign_in",
+                    "bluesky_oauth" => "bluesky_oauth",
                     "state" => "state",
                     "network" => "network",
                     "denied" => "denied",
@@ -143,7 +149,8 @@ pub async fn connect(
     match accounts::begin(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, begin).await {
         // The Mastodon server is typed into a form, and the page's CSP (`form-action 'self'`)
         // rightly stops a form's navigation from being redirected to another site: the person
-        // goes on from a page that names the server (a link and an immediate refresh).
+        // goes on from a page that names the server (a link and an immediate refresh). The
+        // Bluesky sign-in form does the same.
         Ok(url) if network == Network::Mastodon => continue_to(&ctx, &url),
         Ok(url) => Ok(Redirect::to(url.as_str()).into_response()),
         Err(e) => {
@@ -194,12 +201,102 @@ pub async fn connect_bluesky(
     }
 }
 
+/// Chorus as a Bluesky OAuth client, from its public address.
+fn bluesky_client(ctx: &Ctx) -> AppResult<OAuthClient> {
+    let base = Url::parse(&ctx.app.public_url("/"))
+        .map_err(|e| AppError::Internal(format!("the public address is not a URL: {e}")))?;
+    Ok(OAuthClient::for_base(&base))
+}
+
+/// `GET /oauth/bluesky/client-metadata.json`: the document whose URL is Chorus's `client_id`
+/// (not served when Chorus runs on a loopback address: the loopback client needs none).
+pub async fn bluesky_client_metadata(ctx: Ctx) -> AppResult<Response> {
+    let client = bluesky_client(&ctx)?;
+    if client.loopback {
+        return Err(AppError::NotFound);
+    }
+    Ok(Json(client.metadata()).into_response())
+}
+
+/// The Bluesky OAuth form.
+#[derive(Debug, Deserialize)]
+pub struct BlueskyOAuthForm {
+    identifier: String,
+    #[serde(default)]
+    server: String,
+}
+
+/// `POST /hub/accounts/connect/bluesky/oauth`: starts a Bluesky OAuth sign-in and sends the
+/// person to their server's sign-in page.
+pub async fn connect_bluesky_oauth(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<BlueskyOAuthForm>,
+) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
+    let client = bluesky_client(&ctx)?;
+    let begin = BlueskyOAuthBegin {
+        user_id: user.id,
+        session_hash: &user.session_hash,
+        identifier: &form.identifier,
+        server: &form.server,
+        client: &client,
+    };
+    match accounts::begin_bluesky_oauth(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, begin).await
+    {
+        // A form's answer: on from a page naming the server, as for Mastodon (`form-action`).
+        Ok(url) => continue_to(&ctx, &url),
+        Err(e) => {
+            tracing::info!(network = "bluesky", error = %e, "could not start a Bluesky sign-in");
+            Ok(Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response())
+        }
+    }
+}
+
 /// What the network sends back.
 #[derive(Debug, Default, Deserialize)]
 pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    iss: Option<String>,
+}
+
+async fn finish_bluesky(ctx: Ctx, user: CurrentUser, query: CallbackQuery) -> AppResult<Response> {
+    user.require(Area::Hub)?;
+    if query.error.is_some() {
+        return Ok(Redirect::to("/hub/accounts?error=denied").into_response());
+    }
+    let (Some(code), Some(state)) = (query.code, query.state) else {
+        return Ok(Redirect::to("/hub/accounts?error=state").into_response());
+    };
+    let client = bluesky_client(&ctx)?;
+    let callback = BlueskyOAuthCallback {
+        user_id: user.id,
+        session_hash: &user.session_hash,
+        client: &client,
+        code: &code,
+        state: &state,
+        iss: query.iss.as_deref(),
+    };
+    match accounts::finish_bluesky_oauth(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, callback)
+        .await
+    {
+        Ok(account) => {
+            tracing::info!(
+                user_id = user.id,
+                network = "bluesky",
+                account = account.id,
+                "account connected over OAuth"
+            );
+            Ok(Redirect::to("/hub/accounts?done=connected").into_response())
+        }
+        Err(e) => {
+            tracing::info!(network = "bluesky", error = %e, "connection failed");
+            Ok(Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response())
+        }
+    }
 }
 
 async fn finish(
@@ -260,10 +357,11 @@ pub async fn callback(
     Query(query): Query<CallbackQuery>,
 ) -> AppResult<Response> {
     let network: Network = network.parse().map_err(|_| AppError::NotFound)?;
-    if network == Network::Mastodon {
-        return Err(AppError::NotFound);
+    match network {
+        Network::Mastodon => Err(AppError::NotFound),
+        Network::Bluesky => finish_bluesky(ctx, user, query).await,
+        _ => finish(ctx, user, network, None, query).await,
     }
-    finish(ctx, user, network, None, query).await
 }
 
 /// `GET /hub/accounts/callback/mastodon/{instance}`.

@@ -22,7 +22,10 @@ fn open_before_setup(path: &str) -> bool {
     path == "/setup"
         || path.starts_with("/assets/")
         || path.starts_with("/l/")
-        || matches!(path, "/healthz" | "/readyz" | "/metrics")
+        || matches!(
+            path,
+            "/healthz" | "/readyz" | "/metrics" | "/oauth/bluesky/client-metadata.json"
+        )
 }
 
 /// Sends every request to `/setup` while no account exists.
