@@ -1,5 +1,6 @@
 //! Shares and the publishing queue: `scheduled -> sending -> published | failed |
-//! needs_check`, or `scheduled -> missed` when its time passed while no worker ran.
+//! needs_check`, or `scheduled -> missed` when its time passed while no worker ran; a published
+//! share becomes `deleted` when its owner deletes it from the network ([`delete_from_network`]).
 //!
 //! Before the network is called, the share is marked `sending` with a lease and its
 //! idempotency key in one committed statement. Where the network makes a retry harmless
@@ -21,6 +22,9 @@ use crate::connectors::{Account, Post, PublishError, Published, Secret, retry_is
 use crate::store::entities::{connected_account, share};
 use crate::vault::{Place, Vault};
 
+mod deletion;
+
+pub use deletion::{DeleteError, delete_from_network};
 pub use share::Model as ShareRow;
 
 /// Where a share is.
@@ -41,6 +45,9 @@ pub enum ShareState {
     Missed,
     /// Cancelled by its owner.
     Cancelled,
+    /// Was published, then deleted from the network by its owner. Final; still counted as
+    /// published by the statistics.
+    Deleted,
 }
 
 impl ShareState {
@@ -55,6 +62,7 @@ impl ShareState {
             ShareState::NeedsCheck => "needs_check",
             ShareState::Missed => "missed",
             ShareState::Cancelled => "cancelled",
+            ShareState::Deleted => "deleted",
         }
     }
 }
@@ -375,6 +383,39 @@ pub async fn recover(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<()
     Ok(())
 }
 
+/// The account (token opened) of a connected account, and its instance (Mastodon, Bluesky
+/// PDS). `Err(None)` when the account is gone; `Err(Some(why))` when its token does not open.
+pub(crate) async fn open_account(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    account_id: i32,
+) -> Result<(Account, Option<url::Url>), Option<String>> {
+    let account = connected_account::Entity::find_by_id(account_id)
+        .one(db)
+        .await
+        .map_err(|e| Some(e.to_string()))?
+        .ok_or(None)?;
+    let token = vault
+        .open(
+            Place {
+                table: "connected_accounts",
+                column: "access_token",
+                row: i64::from(account.id),
+            },
+            &account.access_token,
+        )
+        .map_err(|e| Some(e.to_string()))?;
+    let instance = url::Url::parse(&account.instance).ok();
+    Ok((
+        Account {
+            access_token: Secret::new(token),
+            external_id: account.external_id,
+            handle: account.handle,
+        },
+        instance,
+    ))
+}
+
 /// The account and post of a claimed share.
 ///
 /// # Errors
@@ -385,26 +426,13 @@ pub async fn prepare(
     share: &ShareRow,
 ) -> Result<(Account, Post, Network, Option<url::Url>), String> {
     let account_id = share.account_id.ok_or("the account was disconnected")?;
-    let account = connected_account::Entity::find_by_id(account_id)
-        .one(db)
+    let (account, instance) = open_account(db, vault, account_id)
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the account was disconnected")?;
-    let token = vault
-        .open(
-            Place {
-                table: "connected_accounts",
-                column: "access_token",
-                row: i64::from(account.id),
-            },
-            &account.access_token,
-        )
-        .map_err(|e| e.to_string())?;
+        .map_err(|why| why.unwrap_or_else(|| "the account was disconnected".to_owned()))?;
     let network: Network = share
         .network
         .parse()
         .map_err(|_| "unknown network".to_owned())?;
-    let instance = url::Url::parse(&account.instance).ok();
     // Bluesky's link card carries the item's preview description.
     let link_description = match (network, share.item_id) {
         (Network::Bluesky, Some(item_id)) => {
@@ -417,11 +445,7 @@ pub async fn prepare(
         _ => None,
     };
     Ok((
-        Account {
-            access_token: Secret::new(token),
-            external_id: account.external_id,
-            handle: account.handle,
-        },
+        account,
         Post {
             text: share.text.clone(),
             link: share.link.clone(),

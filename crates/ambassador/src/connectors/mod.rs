@@ -168,6 +168,12 @@ pub fn retry_is_idempotent(network: Network) -> bool {
     }
 }
 
+/// Whether the network lets an app delete a post it published: all but Threads, whose API
+/// documents no deletion (networks.md), so the history says so instead of offering it.
+pub fn deletion_offered(network: Network) -> bool {
+    !matches!(network, Network::Threads)
+}
+
 /// A connector for one network, whichever it is.
 #[derive(Debug, Clone)]
 pub enum Connector {
