@@ -4,7 +4,8 @@
 //!
 //! Before the network is called, the share is marked `sending` with a lease and its
 //! idempotency key in one committed statement. Where the network makes a retry harmless
-//! (Mastodon's `Idempotency-Key`; Bluesky's record key, a TID chosen when the share is queued),
+//! (Mastodon's `Idempotency-Key`; Bluesky's record key, a TID chosen when the share is queued;
+//! Threads' container, recorded on the share before its publish step: [`publish_threads`]),
 //! an uncertain attempt is retried; elsewhere a share found in
 //! `sending` after its lease expired is never re-sent blindly: it becomes `needs_check` and its
 //! owner decides. Nothing is ever published without its owner's own action for that share.
@@ -23,9 +24,11 @@ use crate::store::entities::{connected_account, share};
 use crate::vault::{Place, Vault};
 
 mod deletion;
+mod threads;
 
 pub use deletion::{DeleteError, delete_from_network};
 pub use share::Model as ShareRow;
+pub use threads::publish_threads;
 
 /// Where a share is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -123,6 +126,17 @@ pub fn outcome_of(
                 e.to_string(),
             )
         }
+        // Threads: the publish step of a container recorded on the share got no answer. The
+        // retry looks at that container first ([`publish_threads`]), so it cannot post twice.
+        Err(
+            e @ PublishError::Uncertain {
+                container_id: Some(_),
+                ..
+            },
+        ) if network == Network::Threads && attempts < MAX_ATTEMPTS => Outcome::RetryAt(
+            now + Duration::seconds(2 * i64::from(attempts)),
+            e.to_string(),
+        ),
         Err(e @ PublishError::Uncertain { .. }) => Outcome::NeedsCheck(e.to_string()),
         // A duplicate refusal after an earlier attempt means that attempt probably worked.
         Err(e @ PublishError::Duplicate { .. }) if attempts > 1 => {
@@ -343,6 +357,13 @@ pub async fn recover(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<()
                 ShareState::Scheduled,
                 "the worker stopped while sending; retried with the same idempotency key",
             )
+        } else if network == Network::Threads {
+            // The publish step is only taken once the container is recorded on the share, and
+            // the retry looks at that container first: it cannot make a second post.
+            (
+                ShareState::Scheduled,
+                "the worker stopped while sending; retried on the recorded Threads container",
+            )
         } else {
             (
                 ShareState::NeedsCheck,
@@ -561,6 +582,37 @@ mod tests {
                 "{network}"
             );
         }
+    }
+
+    #[test]
+    fn a_threads_publish_step_without_answer_is_retried_on_its_recorded_container() {
+        let uncertain = |container: Option<&str>| {
+            Err(PublishError::Uncertain {
+                detail: "timeout".into(),
+                container_id: container.map(str::to_owned),
+            })
+        };
+        assert!(matches!(
+            outcome_of(Network::Threads, uncertain(Some("18000")), 1, now()),
+            Outcome::RetryAt(..)
+        ));
+        assert!(matches!(
+            outcome_of(
+                Network::Threads,
+                uncertain(Some("18000")),
+                MAX_ATTEMPTS,
+                now()
+            ),
+            Outcome::NeedsCheck(_)
+        ));
+        assert!(matches!(
+            outcome_of(Network::Threads, uncertain(None), 1, now()),
+            Outcome::NeedsCheck(_)
+        ));
+        assert!(matches!(
+            outcome_of(Network::X, uncertain(Some("18000")), 1, now()),
+            Outcome::NeedsCheck(_)
+        ));
     }
 
     #[test]

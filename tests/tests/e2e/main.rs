@@ -26,3 +26,4 @@ mod roles;
 mod setup;
 mod sources;
 mod statistics;
+mod threads;
