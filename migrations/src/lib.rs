@@ -17,6 +17,7 @@ mod m20260401_000002_create_shares;
 mod m20260501_000001_create_tracked_links;
 mod m20260601_000001_create_statistics;
 mod m20260701_000001_bluesky_oauth;
+mod m20260701_000002_share_container;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260501_000001_create_tracked_links::Migration),
             Box::new(m20260601_000001_create_statistics::Migration),
             Box::new(m20260701_000001_bluesky_oauth::Migration),
+            Box::new(m20260701_000002_share_container::Migration),
         ]
     }
 }

@@ -9,6 +9,8 @@
     reason = "a panic is the test failure report"
 )]
 
+#[path = "standins/delete.rs"]
+mod delete;
 #[path = "standins/faults.rs"]
 mod faults;
 #[path = "standins/linkedin.rs"]

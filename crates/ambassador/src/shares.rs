@@ -1,9 +1,11 @@
 //! Shares and the publishing queue: `scheduled -> sending -> published | failed |
-//! needs_check`, or `scheduled -> missed` when its time passed while no worker ran.
+//! needs_check`, or `scheduled -> missed` when its time passed while no worker ran; a published
+//! share becomes `deleted` when its owner deletes it from the network ([`delete_from_network`]).
 //!
 //! Before the network is called, the share is marked `sending` with a lease and its
 //! idempotency key in one committed statement. Where the network makes a retry harmless
-//! (Mastodon's `Idempotency-Key`; Bluesky's record key, a TID chosen when the share is queued),
+//! (Mastodon's `Idempotency-Key`; Bluesky's record key, a TID chosen when the share is queued;
+//! Threads' container, recorded on the share before its publish step: [`publish_threads`]),
 //! an uncertain attempt is retried; elsewhere a share found in
 //! `sending` after its lease expired is never re-sent blindly: it becomes `needs_check` and its
 //! owner decides. Nothing is ever published without its owner's own action for that share.
@@ -21,7 +23,12 @@ use crate::connectors::{Account, Post, PublishError, Published, Secret, retry_is
 use crate::store::entities::{connected_account, share};
 use crate::vault::{Place, Vault};
 
+mod deletion;
+mod threads;
+
+pub use deletion::{DeleteError, delete_from_network};
 pub use share::Model as ShareRow;
+pub use threads::publish_threads;
 
 /// Where a share is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -41,6 +48,9 @@ pub enum ShareState {
     Missed,
     /// Cancelled by its owner.
     Cancelled,
+    /// Was published, then deleted from the network by its owner. Final; still counted as
+    /// published by the statistics.
+    Deleted,
 }
 
 impl ShareState {
@@ -55,6 +65,7 @@ impl ShareState {
             ShareState::NeedsCheck => "needs_check",
             ShareState::Missed => "missed",
             ShareState::Cancelled => "cancelled",
+            ShareState::Deleted => "deleted",
         }
     }
 }
@@ -115,6 +126,17 @@ pub fn outcome_of(
                 e.to_string(),
             )
         }
+        // Threads: the publish step of a container recorded on the share got no answer. The
+        // retry looks at that container first ([`publish_threads`]), so it cannot post twice.
+        Err(
+            e @ PublishError::Uncertain {
+                container_id: Some(_),
+                ..
+            },
+        ) if network == Network::Threads && attempts < MAX_ATTEMPTS => Outcome::RetryAt(
+            now + Duration::seconds(2 * i64::from(attempts)),
+            e.to_string(),
+        ),
         Err(e @ PublishError::Uncertain { .. }) => Outcome::NeedsCheck(e.to_string()),
         // A duplicate refusal after an earlier attempt means that attempt probably worked.
         Err(e @ PublishError::Duplicate { .. }) if attempts > 1 => {
@@ -335,6 +357,13 @@ pub async fn recover(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<()
                 ShareState::Scheduled,
                 "the worker stopped while sending; retried with the same idempotency key",
             )
+        } else if network == Network::Threads {
+            // The publish step is only taken once the container is recorded on the share, and
+            // the retry looks at that container first: it cannot make a second post.
+            (
+                ShareState::Scheduled,
+                "the worker stopped while sending; retried on the recorded Threads container",
+            )
         } else {
             (
                 ShareState::NeedsCheck,
@@ -375,6 +404,42 @@ pub async fn recover(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<()
     Ok(())
 }
 
+/// The account (token opened) of a connected account, and its instance (Mastodon, Bluesky
+/// PDS). `Err(None)` when the account is gone; `Err(Some(why))` when its token does not open.
+pub(crate) async fn open_account(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    account_id: i32,
+) -> Result<(Account, Option<url::Url>), Option<String>> {
+    let account = connected_account::Entity::find_by_id(account_id)
+        .one(db)
+        .await
+        .map_err(|e| Some(e.to_string()))?
+        .ok_or(None)?;
+    let token = vault
+        .open(
+            Place {
+                table: "connected_accounts",
+                column: "access_token",
+                row: i64::from(account.id),
+            },
+            &account.access_token,
+        )
+        .map_err(|e| Some(e.to_string()))?;
+    let dpop =
+        crate::accounts::account_dpop_key(vault, &account).map_err(|e| Some(e.to_string()))?;
+    let instance = url::Url::parse(&account.instance).ok();
+    Ok((
+        Account {
+            access_token: Secret::new(token),
+            dpop,
+            external_id: account.external_id,
+            handle: account.handle,
+        },
+        instance,
+    ))
+}
+
 /// The account and post of a claimed share.
 ///
 /// # Errors
@@ -385,27 +450,13 @@ pub async fn prepare(
     share: &ShareRow,
 ) -> Result<(Account, Post, Network, Option<url::Url>), String> {
     let account_id = share.account_id.ok_or("the account was disconnected")?;
-    let account = connected_account::Entity::find_by_id(account_id)
-        .one(db)
+    let (account, instance) = open_account(db, vault, account_id)
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the account was disconnected")?;
-    let token = vault
-        .open(
-            Place {
-                table: "connected_accounts",
-                column: "access_token",
-                row: i64::from(account.id),
-            },
-            &account.access_token,
-        )
-        .map_err(|e| e.to_string())?;
-    let dpop = crate::accounts::account_dpop_key(vault, &account).map_err(|e| e.to_string())?;
+        .map_err(|why| why.unwrap_or_else(|| "the account was disconnected".to_owned()))?;
     let network: Network = share
         .network
         .parse()
         .map_err(|_| "unknown network".to_owned())?;
-    let instance = url::Url::parse(&account.instance).ok();
     // Bluesky's link card carries the item's preview description.
     let link_description = match (network, share.item_id) {
         (Network::Bluesky, Some(item_id)) => {
@@ -418,12 +469,7 @@ pub async fn prepare(
         _ => None,
     };
     Ok((
-        Account {
-            access_token: Secret::new(token),
-            dpop,
-            external_id: account.external_id,
-            handle: account.handle,
-        },
+        account,
         Post {
             text: share.text.clone(),
             link: share.link.clone(),
@@ -539,6 +585,37 @@ mod tests {
                 "{network}"
             );
         }
+    }
+
+    #[test]
+    fn a_threads_publish_step_without_answer_is_retried_on_its_recorded_container() {
+        let uncertain = |container: Option<&str>| {
+            Err(PublishError::Uncertain {
+                detail: "timeout".into(),
+                container_id: container.map(str::to_owned),
+            })
+        };
+        assert!(matches!(
+            outcome_of(Network::Threads, uncertain(Some("18000")), 1, now()),
+            Outcome::RetryAt(..)
+        ));
+        assert!(matches!(
+            outcome_of(
+                Network::Threads,
+                uncertain(Some("18000")),
+                MAX_ATTEMPTS,
+                now()
+            ),
+            Outcome::NeedsCheck(_)
+        ));
+        assert!(matches!(
+            outcome_of(Network::Threads, uncertain(None), 1, now()),
+            Outcome::NeedsCheck(_)
+        ));
+        assert!(matches!(
+            outcome_of(Network::X, uncertain(Some("18000")), 1, now()),
+            Outcome::NeedsCheck(_)
+        ));
     }
 
     #[test]

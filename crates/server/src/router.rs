@@ -107,6 +107,7 @@ pub fn build(app: AppState) -> Router {
         .route("/hub/shares", get(shares::history))
         .route("/hub/stats", get(stats::mine))
         .route("/hub/items/{id}/pass", post(stats::pass))
+        .route("/hub/shares/{id}/delete", post(shares::delete))
         .route("/hub/shares/{id}/{action}", post(shares::act))
         .route("/hub/accounts", get(connections::list))
         .route(

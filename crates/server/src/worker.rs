@@ -157,7 +157,13 @@ async fn attempt(
         let Some(connector) = app.networks.connector(network, instance.as_ref()) else {
             return shares::Outcome::Failed(format!("{network} cannot be published to from here"));
         };
-        let result = connector.publish(&account, &post).await;
+        let result = match &connector {
+            // Two steps, with the container recorded on the share between them.
+            chorus_ambassador::connectors::Connector::Threads(threads) => {
+                shares::publish_threads(&app.db, threads, share, holder, &account, &post).await
+            }
+            other => other.publish(&account, &post).await,
+        };
         let unauthorized = matches!(
             result,
             Err(chorus_ambassador::connectors::PublishError::Unauthorized { .. })

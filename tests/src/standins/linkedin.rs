@@ -1,7 +1,7 @@
 //! LinkedIn stand-in: the OAuth 2.0 code flow (secret in the form body, 60-day tokens, optionally
 //! without `token_type`), `/v2/userinfo`, and the Posts API (`POST /rest/posts`) with its version
 //! headers, `x-restli-id`, silent truncation at unescaped "little" text, duplicate and throttle
-//! bodies.
+//! bodies; `DELETE /rest/posts/{urn}` by the post's author (204).
 
 use std::sync::Arc;
 
@@ -77,7 +77,7 @@ impl Network for LinkedIn {
             .route("/oauth/v2/revoke", post(revoke))
             .route("/v2/userinfo", get(userinfo))
             .route("/rest/posts", post(create_post))
-            .route("/rest/posts/{urn}", get(show_post))
+            .route("/rest/posts/{urn}", get(show_post).delete(delete_post))
             .fallback(|| async {
                 Reply::json(
                     404,
@@ -456,4 +456,44 @@ async fn show_post(State(shared): Ctx, headers: HeaderMap, Path(urn): Path<Strin
             ),
         }
     }))
+}
+
+/// `DELETE /rest/posts/{url-encoded urn}` with the same headers as every `/rest` call and
+/// `w_member_social`: 204 with an empty body; another member's post 403 `ACCESS_DENIED`; an
+/// unknown (or already deleted) URN 404.
+async fn delete_post(State(shared): Ctx, headers: HeaderMap, Path(urn): Path<String>) -> Reply {
+    let mut store = shared.lock();
+    settle(remove_post(&mut store, &headers, &urn))
+}
+
+fn remove_post(
+    store: &mut Store<LinkedIn>,
+    headers: &HeaderMap,
+    urn: &str,
+) -> Result<Reply, Reply> {
+    let (version, access) = rest_call(store, headers)?;
+    if !access.has_scope("w_member_social") {
+        return Err(access_denied(&format!(
+            "partnerApiPostsExternal.DELETE.{version}"
+        )));
+    }
+    let position = store
+        .net
+        .shares
+        .iter()
+        .position(|share| share.urn == urn)
+        .ok_or_else(|| {
+            Reply::json(
+                404,
+                &json!({"status": 404, "message": format!("Post {urn} not found")}),
+            )
+        })?;
+    if store.net.shares[position].author != format!("urn:li:person:{}", access.user_id) {
+        return Err(access_denied(&format!(
+            "partnerApiPostsExternal.DELETE.{version}"
+        )));
+    }
+    store.net.shares.remove(position);
+    store.record_deletion(urn, &access.user_id);
+    Ok(Reply::empty(204))
 }

@@ -1,6 +1,7 @@
 //! Mastodon stand-in (one instance): app registration, OAuth with optional S256 PKCE and tokens
 //! that never expire, revocation, `verify_credentials`, and `POST /api/v1/statuses` with its
-//! counted-character limit, `Idempotency-Key` replay and `X-RateLimit-*` headers (ISO 8601 reset).
+//! counted-character limit, `Idempotency-Key` replay and `X-RateLimit-*` headers (ISO 8601 reset),
+//! and `DELETE /api/v1/statuses/:id` by the status's author.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use super::{Fault, Network, OAuthClient};
 mod statuses;
 
 use statuses::{
-    Status, create_status, instance, show_status, token_refused, too_many_requests,
+    Status, create_status, delete_status, instance, show_status, token_refused, too_many_requests,
     verify_credentials,
 };
 
@@ -83,7 +84,10 @@ impl Network for Mastodon {
                 get(verify_credentials),
             )
             .route("/api/v1/statuses", post(create_status))
-            .route("/api/v1/statuses/{id}", get(show_status))
+            .route(
+                "/api/v1/statuses/{id}",
+                get(show_status).delete(delete_status),
+            )
             .route("/api/v2/instance", get(instance))
             .fallback(async || Reply::json(404, &json!({"error": "Record not found"})))
     }

@@ -1,6 +1,6 @@
 //! Stand-in servers for the networks Chorus publishes to (Mastodon, LinkedIn, X, Threads): one
 //! axum app each on 127.0.0.1 that enforces the wire contract of `shared/docs/networks.md`
-//! (OAuth, identity, creating a post, errors, rate limits), with a fake clock, faults injected on
+//! (OAuth, identity, creating and deleting a post, errors, rate limits), with a fake clock, faults injected on
 //! demand and a record of the requests and posts received.
 //!
 //! ```ignore
@@ -68,6 +68,17 @@ pub struct ReceivedPost {
     pub text: String,
     /// The `Idempotency-Key` it was created with (Mastodon).
     pub idempotency_key: Option<String>,
+    /// When, on the fake clock.
+    pub at: DateTime<Utc>,
+}
+
+/// A post its author deleted through the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedPost {
+    /// The network's id of the post.
+    pub id: String,
+    /// The author's user id.
+    pub account: String,
     /// When, on the fake clock.
     pub at: DateTime<Utc>,
 }
@@ -247,9 +258,25 @@ impl<N: Network> StandIn<N> {
         self.shared.lock().now
     }
 
-    /// The posts created so far, in order.
+    /// The posts created so far, in order, deleted ones included.
     pub fn posts(&self) -> Vec<ReceivedPost> {
         self.shared.lock().posts.clone()
+    }
+
+    /// The posts created so far and not deleted since, in order.
+    pub fn live_posts(&self) -> Vec<ReceivedPost> {
+        let store = self.shared.lock();
+        store
+            .posts
+            .iter()
+            .filter(|post| !store.deletions.iter().any(|gone| gone.id == post.id))
+            .cloned()
+            .collect()
+    }
+
+    /// The posts deleted so far through the API, in order.
+    pub fn deletions(&self) -> Vec<DeletedPost> {
+        self.shared.lock().deletions.clone()
     }
 
     /// Every request received so far, in order.

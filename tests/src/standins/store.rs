@@ -12,7 +12,7 @@ use rand::Rng as _;
 use serde_json::Value;
 
 use super::oauth::OAuth;
-use super::{Fault, Network, ReceivedPost, RecordedRequest};
+use super::{DeletedPost, Fault, Network, ReceivedPost, RecordedRequest};
 
 /// The one lock around a stand-in's memory; never held across an `.await`.
 pub struct Shared<N: Network>(Mutex<Store<N>>);
@@ -49,8 +49,10 @@ pub struct Store<N: Network> {
     pub(crate) oauth: OAuth,
     /// Faults still to inject, in order.
     pub(crate) faults: VecDeque<PendingFault>,
-    /// Posts created, in order.
+    /// Posts created, in order (deleted ones included: see `deletions`).
     pub(crate) posts: Vec<ReceivedPost>,
+    /// Posts deleted by their author, in order.
+    pub(crate) deletions: Vec<DeletedPost>,
     /// Every request received, in order.
     pub(crate) requests: Vec<RecordedRequest>,
     /// Fixed rate-limit windows by key.
@@ -69,6 +71,7 @@ impl<N: Network> Store<N> {
             oauth: OAuth::default(),
             faults: VecDeque::new(),
             posts: Vec::new(),
+            deletions: Vec::new(),
             requests: Vec::new(),
             windows: HashMap::new(),
             serial: 0,
@@ -88,6 +91,16 @@ impl<N: Network> Store<N> {
             .iter()
             .position(|pending| path.contains(&pending.path_contains))?;
         self.faults.remove(index).map(|pending| pending.fault)
+    }
+
+    /// Records that `account` deleted post `id` (now on the fake clock).
+    pub(crate) fn record_deletion(&mut self, id: &str, account: &str) {
+        let at = self.now;
+        self.deletions.push(DeletedPost {
+            id: id.to_owned(),
+            account: account.to_owned(),
+            at,
+        });
     }
 
     /// Counts one call against the fixed window `key` (`limit` calls per `period`): the window

@@ -77,14 +77,10 @@ impl Network for Threads {
             .route("/v1.0/{id}/threads", post(create_container))
             .route("/v1.0/{id}/threads_publish", post(publish))
             .route("/v1.0/{id}/threads_publishing_limit", get(publishing_limit))
-            .fallback(|| async {
-                graph_error(
-                    400,
-                    100,
-                    None,
-                    "Unsupported request - method type or path not supported",
-                )
-            })
+            // Threads documents no deletion (networks.md): a DELETE on a post, like any other
+            // method a path does not take, gets the Graph API's refusal rather than a bare 405.
+            .method_not_allowed_fallback(|| async { unsupported_request() })
+            .fallback(|| async { unsupported_request() })
     }
 
     fn user_id(serial: u64) -> String {
@@ -116,6 +112,15 @@ impl Network for Threads {
             _ => graph_error(500, 2, None, "Service temporarily unavailable"),
         }
     }
+}
+
+fn unsupported_request() -> Reply {
+    graph_error(
+        400,
+        100,
+        None,
+        "Unsupported request - method type or path not supported",
+    )
 }
 
 /// `{"error":{"message","type":"OAuthException","code",["error_subcode"],"fbtrace_id"}}`.

@@ -1,7 +1,8 @@
 //! X (API v2) stand-in: OAuth 2.0 with mandatory PKCE, 30-second codes, confidential (Basic) and
 //! public (`client_id`) clients, 2-hour tokens and rotating single-use refresh tokens with
 //! `offline.access`; `/2/users/me`; `POST /2/tweets` with the weighted 280 limit, duplicate and
-//! scope refusals, and `x-rate-limit-*` headers (epoch reset) with a 429 after the configured count.
+//! scope refusals, and `x-rate-limit-*` headers (epoch reset) with a 429 after the configured count;
+//! `DELETE /2/tweets/:id` by the post's author.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,8 @@ pub struct XSettings {
     pub post_window: Duration,
     /// `GET /2/users/me` calls per user per 15 minutes (75).
     pub me_per_window: u32,
+    /// `DELETE /2/tweets/:id` calls per user per 15 minutes (50).
+    pub deletes_per_window: u32,
 }
 
 impl Default for XSettings {
@@ -43,6 +46,7 @@ impl Default for XSettings {
             posts_per_window: 100,
             post_window: Duration::from_secs(15 * 60),
             me_per_window: 75,
+            deletes_per_window: 50,
         }
     }
 }
@@ -84,7 +88,7 @@ impl Network for X {
             .route("/2/oauth2/revoke", post(revoke))
             .route("/2/users/me", get(me))
             .route("/2/tweets", post(create_tweet))
-            .route("/2/tweets/{id}", get(show_tweet))
+            .route("/2/tweets/{id}", get(show_tweet).delete(delete_tweet))
             .fallback(|| async {
                 Reply::json(404, &json!({"title": "Not Found Error", "detail": "Sorry, that page does not exist.",
                     "type": "https://api.x.com/2/problems/resource-not-found"}))
@@ -434,4 +438,46 @@ async fn show_tweet(State(shared): Ctx, headers: HeaderMap, Path(id): Path<Strin
                 "title": "Not Found Error", "type": "https://api.x.com/2/problems/resource-not-found"}]}),
         ),
     }
+}
+
+/// `DELETE /2/tweets/:id` (needs `tweet.read`, `tweet.write` and `users.read`): 200
+/// `{"data":{"deleted":true}}`. Another user's post is refused with 403 and an unknown id with
+/// 404 in the problem shape; the exact details X sends for both are unverified [?].
+async fn delete_tweet(State(shared): Ctx, headers: HeaderMap, Path(id): Path<String>) -> Reply {
+    let mut store = shared.lock();
+    settle(remove_tweet(&mut store, &headers, &id))
+}
+
+fn remove_tweet(store: &mut Store<X>, headers: &HeaderMap, id: &str) -> Result<Reply, Reply> {
+    let limit = store.settings.deletes_per_window;
+    let (access, quota) = authenticated(store, headers, "delete", limit, TimeDelta::minutes(15))?;
+    let rated = |reply: Reply| with_rate(reply, &quota);
+    if !["tweet.read", "tweet.write", "users.read"]
+        .iter()
+        .all(|scope| access.has_scope(scope))
+    {
+        return Err(forbidden(&quota));
+    }
+    let position = store
+        .net
+        .tweets
+        .iter()
+        .position(|tweet| tweet.id == id)
+        .ok_or_else(|| {
+            rated(Reply::json(
+                404,
+                &json!({"title": "Not Found Error", "type": "https://api.x.com/2/problems/resource-not-found",
+                        "status": 404, "detail": format!("Could not find tweet with id: [{id}].")}),
+            ))
+        })?;
+    if store.net.tweets[position].author != access.user_id {
+        return Err(rated(problem(
+            403,
+            "Forbidden",
+            "You are not allowed to delete a Tweet you did not create.",
+        )));
+    }
+    store.net.tweets.remove(position);
+    store.record_deletion(id, &access.user_id);
+    Ok(rated(Reply::json(200, &json!({"data": {"deleted": true}}))))
 }

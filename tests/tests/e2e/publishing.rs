@@ -15,7 +15,7 @@ pub(crate) struct World {
 }
 
 /// An app wired to stand-ins, a published item, and Ana with X and Mastodon connected.
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     world_with(TestAppOptions::default()).await
 }
 
@@ -134,7 +134,7 @@ pub(crate) async fn account_ids(world: &World) -> (String, String) {
 }
 
 /// Waits until the history shows `count` shares in `state`.
-async fn wait_for_state(client: &Client, state: &str, count: usize) -> String {
+pub(crate) async fn wait_for_state(client: &Client, state: &str, count: usize) -> String {
     let needle = format!(r#"data-state="{state}""#);
     let mut body = String::new();
     for _ in 0..150 {
@@ -612,6 +612,14 @@ async fn linkedin_and_threads_connect_through_the_pages_and_receive_the_text_as_
     assert!(
         history.contains("linkedin.com/feed/update/") && history.contains("/post/"),
         "links to the live posts"
+    );
+    // LinkedIn lets its posts be deleted from the history; Threads offers no deletion, and the
+    // history says so instead of showing a button.
+    assert!(history.contains("Delete from LinkedIn…"), "{history}");
+    assert!(
+        history.contains("Threads does not let apps delete posts")
+            && !history.contains("Delete from Threads"),
+        "{history}"
     );
 }
 

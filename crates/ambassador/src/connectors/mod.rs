@@ -164,12 +164,20 @@ pub struct Published {
 /// Whether retrying a post after [`PublishError::Uncertain`] cannot create a second one:
 /// Mastodon replays the status of an `Idempotency-Key` for an hour; Bluesky posts under a
 /// record key chosen before the first attempt, which the repository holds once; LinkedIn, X
-/// and Threads have nothing of the kind (an uncertain share there becomes `needs_check`).
+/// and Threads have nothing of the kind (an uncertain share there becomes `needs_check`, except
+/// a Threads publish step whose container is recorded on the share: see
+/// [`crate::shares::publish_threads`]).
 pub fn retry_is_idempotent(network: Network) -> bool {
     match network {
         Network::Mastodon | Network::Bluesky => true,
         Network::LinkedIn | Network::X | Network::Threads => false,
     }
+}
+
+/// Whether the network lets an app delete a post it published: all but Threads, whose API
+/// documents no deletion (networks.md), so the history says so instead of offering it.
+pub fn deletion_offered(network: Network) -> bool {
+    !matches!(network, Network::Threads)
 }
 
 /// A connector for one network, whichever it is.

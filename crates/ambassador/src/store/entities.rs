@@ -122,6 +122,8 @@ pub mod share {
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
         pub published_at: Option<ChronoDateTimeUtc>,
+        /// Threads: the container created by the first step, committed before the second.
+        pub container_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

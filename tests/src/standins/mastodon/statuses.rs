@@ -1,5 +1,5 @@
 //! Mastodon statuses and the calls that need a token: `verify_credentials`, creating and
-//! reading statuses, `X-RateLimit-*` headers, and the instance's limits.
+//! reading and deleting statuses, `X-RateLimit-*` headers, and the instance's limits.
 
 /// How long an `Idempotency-Key` replays the status it created.
 use axum::body::Bytes;
@@ -218,6 +218,45 @@ pub(super) async fn show_status(State(shared): Ctx, Path(id): Path<String>) -> R
         Some(status) => Reply::json(200, &status_json(&store, status)),
         None => Reply::json(404, &json!({"error": "Record not found"})),
     }
+}
+
+/// `DELETE /api/v1/statuses/:id` (needs `write:statuses`): 200 with the deleted status and its
+/// source `text` (for "delete and redraft"); 404 `Record not found` for an unknown id and for
+/// another account's status, as Mastodon does not tell them apart.
+pub(super) async fn delete_status(
+    State(shared): Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    let mut store = shared.lock();
+    settle(remove_status(&mut store, &headers, &id))
+}
+
+fn remove_status(
+    store: &mut Store<Mastodon>,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<Reply, Reply> {
+    let (access, quota) = authenticated(store, headers)?;
+    if !access.has_scope("write:statuses") {
+        return Err(outside_scopes(&quota));
+    }
+    let position = store
+        .net
+        .statuses
+        .iter()
+        .position(|status| status.id == id && status.account_id == access.user_id)
+        .ok_or_else(|| {
+            with_rate(
+                Reply::json(404, &json!({"error": "Record not found"})),
+                &quota,
+            )
+        })?;
+    let mut body = status_json(store, &store.net.statuses[position]);
+    body["text"] = json!(store.net.statuses[position].text);
+    store.net.statuses.remove(position);
+    store.record_deletion(id, &access.user_id);
+    Ok(with_rate(Reply::json(200, &body), &quota))
 }
 
 fn status_json(store: &Store<Mastodon>, status: &Status) -> Value {

@@ -1,0 +1,139 @@
+//! Threads publishes in two steps (a container, then its publication). The container id is
+//! recorded on the share between them, so a publish step that fails or loses its answer is
+//! retried on the same container and never makes a second one, nor a second post.
+
+use chorus_tests::standins::{Fault, StandIn, Threads};
+use chorus_tests::{Client, TestAppOptions};
+use sea_orm::{ConnectionTrait as _, Database, DatabaseConnection, Statement};
+
+use crate::publishing::{World, wait_for_state, world_with};
+
+/// Ana's world with Threads connected too; returns the Threads account's id on the share page.
+async fn threads_world(threads: &StandIn<Threads>) -> (World, String) {
+    let w =
+        world_with(TestAppOptions::default().env("CHORUS_THREADS_BASE_URL", threads.base_url()))
+            .await;
+    let admin = w.app.client();
+    admin
+        .sign_in("boss@example.org", chorus_tests::PASSWORD)
+        .await;
+    let client = threads.register_client(&w.app.url("/hub/accounts/callback/threads"));
+    admin
+        .post_form(
+            "/admin/networks",
+            &[
+                ("network", "threads"),
+                ("client_id", &client.client_id),
+                (
+                    "client_secret",
+                    client.client_secret.as_deref().unwrap_or(""),
+                ),
+            ],
+        )
+        .await;
+    let done = w.ana.get_follow("/hub/accounts/connect/threads").await;
+    assert!(done.body.contains("Account connected."), "{}", done.body);
+    let page = w.ana.get(&format!("/hub/items/{}/share", w.item)).await;
+    let at = page.body.find(r#"data-measure="threads""#).unwrap();
+    let before = &page.body[..at];
+    let start = before.rfind(r#"name="text_"#).unwrap() + r#"name="text_"#.len();
+    let id = before[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (w, id)
+}
+
+async fn share_on_threads(ana: &Client, item: i32, account: &str, text: &str) {
+    ana.post_form(
+        &format!("/hub/items/{item}/share"),
+        &[
+            (&format!("select_{account}"), "on"),
+            (&format!("text_{account}"), text),
+            ("when", "now"),
+        ],
+    )
+    .await;
+}
+
+/// The `creation_id` of every `threads_publish` call, and how many containers were created.
+fn publish_calls(threads: &StandIn<Threads>) -> (Vec<String>, usize) {
+    let requests = threads.requests();
+    let creation_ids = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/threads_publish"))
+        .map(|r| {
+            url::form_urlencoded::parse(format!("{}&{}", r.query, r.body).as_bytes())
+                .find(|(name, _)| name == "creation_id")
+                .map(|(_, value)| value.into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    let containers = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/threads"))
+        .count();
+    (creation_ids, containers)
+}
+
+/// One text value of the database (the test's own connection, beside the server's).
+async fn query_text(db: &DatabaseConnection, sql: &str) -> Option<String> {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()?;
+    row.try_get_by_index::<Option<String>>(0).unwrap()
+}
+
+#[tokio::test]
+async fn a_threads_publish_step_failing_with_500_is_retried_on_the_same_container() {
+    let threads: StandIn<Threads> = StandIn::start().await;
+    let (w, account) = threads_world(&threads).await;
+    threads.fail_next_on("/threads_publish", Fault::Status(500));
+    share_on_threads(&w.ana, w.item, &account, "Two steps, my words").await;
+
+    // The failed attempt left the share scheduled with its container recorded.
+    let db = Database::connect(w.app.database_url()).await.unwrap();
+    let mut recorded = None;
+    for _ in 0..100 {
+        recorded = query_text(
+            &db,
+            "SELECT container_id FROM shares WHERE state = 'scheduled' AND attempts = 1",
+        )
+        .await;
+        if recorded.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let container = recorded.expect("the container is recorded on the share");
+    assert!(threads.posts().is_empty(), "the 500 published nothing");
+    // Skip the queue's backoff (30 s) rather than wait for it.
+    db.execute_unprepared("UPDATE shares SET next_attempt_at = scheduled_at")
+        .await
+        .unwrap();
+
+    wait_for_state(&w.ana, "published", 1).await;
+    assert_eq!(threads.posts().len(), 1, "one post");
+    let (creation_ids, containers) = publish_calls(&threads);
+    assert_eq!(containers, 1, "no second container");
+    assert_eq!(creation_ids, [container.clone(), container]);
+}
+
+#[tokio::test]
+async fn a_threads_publish_whose_answer_was_lost_is_checked_not_published_again() {
+    let threads: StandIn<Threads> = StandIn::start().await;
+    let (w, account) = threads_world(&threads).await;
+    threads.fail_next_on("/threads_publish", Fault::DropAfterProcessing);
+    share_on_threads(&w.ana, w.item, &account, "Lost answer on Threads, my words").await;
+
+    let history = wait_for_state(&w.ana, "needs_check", 1).await;
+    assert!(
+        history.contains("as published: the post is on the profile"),
+        "the retry looked at the container: {history}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(threads.posts().len(), 1, "one post, never a second");
+    let (creation_ids, containers) = publish_calls(&threads);
+    assert_eq!((creation_ids.len(), containers), (1, 1));
+}
