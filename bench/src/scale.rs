@@ -31,6 +31,10 @@ pub async fn run(shares: u64, clicks: u64, runs: usize) -> anyhow::Result<()> {
         .await?;
     let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
     let outcome = measure(&url, shares, clicks, runs).await;
+    if std::env::var_os("CHORUS_BENCH_KEEP").is_some() {
+        println!("kept database {name} (CHORUS_BENCH_KEEP)");
+        return outcome;
+    }
     admin
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .await?;
@@ -39,6 +43,7 @@ pub async fn run(shares: u64, clicks: u64, runs: usize) -> anyhow::Result<()> {
 
 async fn measure(url: &str, shares: u64, clicks: u64, runs: usize) -> anyhow::Result<()> {
     let db = chorus_server::store::connect(url).await?;
+    chorus_server::store::migrate(&db).await?;
     let started = Instant::now();
     let per_share = clicks / shares.max(1);
     for statement in [
@@ -59,17 +64,18 @@ async fn measure(url: &str, shares: u64, clicks: u64, runs: usize) -> anyhow::Re
         format!(
             "INSERT INTO shares (user_id, item_id, network, text, state, scheduled_at, next_attempt_at, attempts, \
              idempotency_key, created_at, updated_at, published_at) \
-             SELECT 1 + (g * 7919) % 2000, 1 + (g * 104729) % 500, \
-             (ARRAY['bluesky','mastodon','linkedin','x','threads'])[1 + g % 5], 'text', 'published', t, t, 1, \
+             SELECT u, i, (ARRAY['bluesky','mastodon','linkedin','x','threads'])[n], 'text', 'published', t, t, 1, \
              'k' || g, t, t, t \
-             FROM (SELECT g, now() - ((g % 365) * interval '1 day') - ((g % 24) * interval '1 hour') AS t \
+             FROM (SELECT g, 1 + floor(random() * 2000)::int AS u, 1 + floor(random() * 500)::int AS i, \
+                   1 + floor(random() * 5)::int AS n, \
+                   now() - random() * interval '365 days' AS t \
                    FROM generate_series(1, {shares}) g) s"
         ),
         "INSERT INTO tracked_links (code, share_id, target_url, created_at) \
          SELECT 'c' || id, id, 'https://example.com/a', created_at FROM shares".to_owned(),
         format!(
             "INSERT INTO click_counts (link_id, hour, humans, robots) \
-             SELECT l.id, date_trunc('hour', s.published_at) + interval '1 hour', \
+             SELECT l.id, date_trunc('hour', s.published_at) + (1 + l.id % 72) * interval '1 hour', \
              CASE WHEN l.id % 2 = 0 THEN {} ELSE {} END, 1 \
              FROM tracked_links l JOIN shares s ON s.id = l.share_id",
             per_share + per_share / 2,
@@ -83,7 +89,10 @@ async fn measure(url: &str, shares: u64, clicks: u64, runs: usize) -> anyhow::Re
          FROM click_counts c JOIN tracked_links l ON l.id = c.link_id JOIN shares s ON s.id = l.share_id \
          GROUP BY 1, 2, 3, 4 \
          ON CONFLICT (day, user_id, item_id, network) DO UPDATE SET humans = activity_daily.humans + excluded.humans, robots = activity_daily.robots + excluded.robots".to_owned(),
-        "ANALYZE".to_owned(),
+        // Chorus writes a day's rows on that day, so the table is in day order; the generator
+        // wrote them in random order, which CLUSTER undoes.
+        "CLUSTER activity_daily USING activity_daily_pkey".to_owned(),
+        "VACUUM ANALYZE".to_owned(),
     ] {
         db.execute_unprepared(&statement).await?;
     }

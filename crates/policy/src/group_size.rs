@@ -79,6 +79,98 @@ impl MinGroupSize {
         self.build(rows, withheld).0
     }
 
+    /// The same rules for figures summed beforehand (by a database), for a grouping that puts
+    /// each record in exactly one group (days, networks, items, campaigns; not topics, where an
+    /// item can be under two). Each [`GroupCount`] gives its number of distinct people and its
+    /// value, and lists its members when it has fewer than `k` people, so that small groups can
+    /// be folded into "other" with their people counted once; `total_people` is the number of
+    /// distinct people in all groups together. When a small group does not list its members,
+    /// "other" cannot be counted and is not shown. Groups in `withheld` are withheld.
+    pub fn aggregate_counts<K, V>(
+        self,
+        groups: impl IntoIterator<Item = GroupCount<K, V>>,
+        total_people: usize,
+        withheld: &BTreeSet<K>,
+    ) -> AggregateTable<K, V>
+    where
+        K: Ord + Clone,
+        V: Measure,
+    {
+        let k = self.0;
+        // One entry per key; a key given twice keeps the larger count (never more people than
+        // one of its counts says) and all listed members.
+        let mut by_key: BTreeMap<K, GroupCount<K, V>> = BTreeMap::new();
+        for group in groups {
+            match by_key.get_mut(&group.group) {
+                Some(seen) => {
+                    seen.people = seen.people.max(group.people);
+                    seen.value = seen.value.plus(group.value);
+                    seen.members.extend(group.members);
+                }
+                None => {
+                    by_key.insert(group.group.clone(), group);
+                }
+            }
+        }
+        let mut listed: Vec<(K, usize, V)> = Vec::new();
+        let mut other: Option<(BTreeSet<PersonId>, V, bool)> = None;
+        let mut total_value = V::default();
+        let mut largest = 0;
+        for (key, group) in by_key {
+            total_value = total_value.plus(group.value);
+            largest = largest.max(group.people);
+            if group.people >= k {
+                listed.push((key, group.people, group.value));
+            } else {
+                let entry = other.get_or_insert_with(|| (BTreeSet::new(), V::default(), true));
+                let members: BTreeSet<PersonId> = group.members.into_iter().collect();
+                entry.2 &= members.len() >= group.people;
+                entry.0.extend(members);
+                entry.1 = entry.1.plus(group.value);
+            }
+        }
+        let total_people = total_people.max(largest);
+        let shown_if = |people: usize, value: V, countable: bool| {
+            if countable && people >= k {
+                Cell::Shown { people, value }
+            } else {
+                Cell::FewerThanMinimum { k }
+            }
+        };
+        let mut people: Vec<usize> = listed.iter().map(|(_, p, _)| *p).collect();
+        let mut cells: Vec<Cell<V>> = listed
+            .iter()
+            .map(|(key, p, value)| {
+                if withheld.contains(key) {
+                    Cell::Withheld
+                } else {
+                    shown_if(*p, *value, true)
+                }
+            })
+            .collect();
+        if let Some((members, value, complete)) = &other {
+            people.push(members.len());
+            cells.push(shown_if(members.len(), *value, *complete));
+        }
+        people.push(total_people);
+        cells.push(shown_if(total_people, total_value, true));
+        withhold_until_safe(&mut cells, &people, k, None);
+        let mut cells = cells.into_iter().map(Figure);
+        let groups = listed
+            .into_iter()
+            .zip(cells.by_ref())
+            .map(|((key, _, _), figure)| GroupFigure { key, figure })
+            .collect();
+        let other = other.and_then(|_| cells.next());
+        let total = cells.next().unwrap_or(Figure(Cell::FewerThanMinimum { k }));
+        AggregateTable {
+            k,
+            groups,
+            other,
+            total,
+        }
+    }
+
     /// Whether two figures whose populations differ by `people_apart` distinct people may not
     /// be shown side by side: the difference would be a figure about 1 to `k - 1` people.
     pub fn reveals_by_difference(self, people_apart: usize) -> bool {
@@ -133,7 +225,17 @@ impl MinGroupSize {
             .skip(1)
             .map(|(t, _)| t.records.len())
             .sum();
-        withhold_until_safe(&mut slots, k, records_in_cells != total.records.len());
+        {
+            let people: Vec<usize> = slots.iter().map(|(t, _)| t.people.len()).collect();
+            let records: Vec<&BTreeSet<(PersonId, u64)>> =
+                slots.iter().map(|(t, _)| &t.records).collect();
+            let overlapping = records_in_cells != total.records.len();
+            let mut cells: Vec<Cell<V>> = slots.iter().map(|(_, cell)| *cell).collect();
+            withhold_until_safe(&mut cells, &people, k, overlapping.then_some(&records[..]));
+            for (slot, cell) in slots.iter_mut().zip(cells) {
+                slot.1 = cell;
+            }
+        }
         let populations = slots
             .iter()
             .filter(|(_, cell)| matches!(cell, Cell::Shown { .. }))
@@ -174,43 +276,41 @@ fn first_look<V: Measure>(tally: &Tally<V>, k: usize) -> Cell<V> {
     }
 }
 
-/// Withholds figures until none can be worked out from the others; the last slot is the total.
+/// Withholds figures until none can be worked out from the others; the last cell is the total.
+/// `people` is the number of distinct people behind each cell.
 ///
 /// 1. Complementary suppression: with exactly one cell hidden and the total shown, the hidden
 ///    cell is the total minus the rest, so the smallest shown cell (by people) is withheld too.
 /// 2. When records are counted in several groups (an item with two topics), two figures can
 ///    differ by a few people's records; the smaller of any two figures of the table that differ
-///    by 1 to `k - 1` people is withheld (never the total). When every record is in one group,
-///    rule 1 alone already keeps every two figures `k` people apart (a property test checks it),
-///    so the pairwise comparison is skipped.
+///    by 1 to `k - 1` people is withheld (never the total). `records` holds each cell's records
+///    then. When every record is in one group, rule 1 alone already keeps every two figures `k`
+///    people apart (a property test checks it), so the pairwise comparison is skipped.
 fn withhold_until_safe<V: Measure>(
-    slots: &mut [(&Tally<V>, Cell<V>)],
+    cells: &mut [Cell<V>],
+    people: &[usize],
     k: usize,
-    overlapping: bool,
+    records: Option<&[&BTreeSet<(PersonId, u64)>]>,
 ) {
-    let Some(total) = slots.len().checked_sub(1) else {
+    let Some(total) = cells.len().checked_sub(1) else {
         return;
     };
     let shown = |cell: &Cell<V>| matches!(cell, Cell::Shown { .. });
     loop {
-        let hidden = slots[..total]
-            .iter()
-            .filter(|(_, cell)| !shown(cell))
-            .count();
-        if shown(&slots[total].1) && hidden == 1 {
+        let hidden = cells[..total].iter().filter(|cell| !shown(cell)).count();
+        if shown(&cells[total]) && hidden == 1 {
             let smallest = (0..total)
-                .filter(|&i| shown(&slots[i].1))
-                .min_by_key(|&i| slots[i].0.people.len());
-            slots[smallest.unwrap_or(total)].1 = Cell::Withheld;
+                .filter(|&i| shown(&cells[i]))
+                .min_by_key(|&i| people[i]);
+            cells[smallest.unwrap_or(total)] = Cell::Withheld;
             continue;
         }
-        if overlapping {
-            let visible: Vec<usize> = (0..slots.len()).filter(|&i| shown(&slots[i].1)).collect();
+        if let Some(records) = records {
+            let visible: Vec<usize> = (0..cells.len()).filter(|&i| shown(&cells[i])).collect();
             let too_close = visible.iter().enumerate().find_map(|(n, &a)| {
                 visible[n + 1..].iter().find_map(|&b| {
-                    let apart = people_apart(&slots[a].0.records, &slots[b].0.records);
-                    let smaller = if b == total || slots[a].0.people.len() < slots[b].0.people.len()
-                    {
+                    let apart = people_apart(records[a], records[b]);
+                    let smaller = if b == total || people[a] < people[b] {
                         a
                     } else {
                         b
@@ -219,7 +319,7 @@ fn withhold_until_safe<V: Measure>(
                 })
             });
             if let Some(index) = too_close {
-                slots[index].1 = Cell::Withheld;
+                cells[index] = Cell::Withheld;
                 continue;
             }
         }
@@ -264,6 +364,19 @@ impl Measure for u32 {
     fn plus(self, other: Self) -> Self {
         self.saturating_add(other)
     }
+}
+
+/// A group summed beforehand: the input of [`MinGroupSize::aggregate_counts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupCount<K, V> {
+    /// The group.
+    pub group: K,
+    /// How many distinct people are behind it.
+    pub people: usize,
+    /// The summed amount.
+    pub value: V,
+    /// Who they are; needed only when `people` is below `k`. Never part of the output.
+    pub members: Vec<PersonId>,
 }
 
 /// One person's contribution to a group: the input of [`MinGroupSize::aggregate`].

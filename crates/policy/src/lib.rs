@@ -26,7 +26,8 @@ pub use difference::{DifferenceGuard, Population};
 pub use disclosure::{Disclosure, Disclosures, contains_disclosure};
 pub use error::PolicyError;
 pub use group_size::{
-    AggregateTable, Contribution, Figure, FigureStatus, GroupFigure, Measure, MinGroupSize,
+    AggregateTable, Contribution, Figure, FigureStatus, GroupCount, GroupFigure, Measure,
+    MinGroupSize,
 };
 pub use network::{Network, UnknownNetwork};
 pub use publishing::{PersonalAction, PublishKind, ReminderPreference};

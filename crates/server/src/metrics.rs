@@ -37,6 +37,9 @@ pub struct Metrics {
     latency: HistogramFamily,
     pool_size: Gauge,
     pool_idle: Gauge,
+    link_redirects: Counter,
+    link_unknown: Counter,
+    link_latency: Histogram,
 }
 
 fn latency_histogram() -> Histogram {
@@ -51,6 +54,24 @@ impl Default for Metrics {
         let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
         let pool_size = Gauge::default();
         let pool_idle = Gauge::default();
+        let link_redirects = Counter::default();
+        let link_unknown = Counter::default();
+        let link_latency = latency_histogram();
+        registry.register(
+            "link_redirects",
+            "Tracked-link redirects answered (people and robots)",
+            link_redirects.clone(),
+        );
+        registry.register(
+            "link_unknown",
+            "Tracked-link requests for an unknown code",
+            link_unknown.clone(),
+        );
+        registry.register(
+            "link_redirect_duration_seconds",
+            "Time to answer a tracked link, in the handler",
+            link_latency.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by method, route and status",
@@ -77,11 +98,26 @@ impl Default for Metrics {
             latency,
             pool_size,
             pool_idle,
+            link_redirects,
+            link_unknown,
+            link_latency,
         }
     }
 }
 
 impl Metrics {
+    /// Counts one tracked-link request, found or not, and its time. The redirect path counts
+    /// here, with handles made once, instead of in the per-route layer (which builds label
+    /// strings for every request).
+    pub fn link(&self, found: bool, started: Instant) {
+        if found {
+            self.link_redirects.inc();
+        } else {
+            self.link_unknown.inc();
+        }
+        self.link_latency.observe(started.elapsed().as_secs_f64());
+    }
+
     /// The Prometheus text exposition, after reading the pool's state.
     #[must_use]
     pub fn render(&self, db: &sea_orm::DatabaseConnection) -> String {

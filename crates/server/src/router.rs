@@ -170,14 +170,10 @@ pub fn build(app: AppState) -> Router {
         .fallback(|| async { AppError::NotFound })
         .route_layer(from_fn(crate::metrics::tag_route));
 
-    // Tracked links are public, cookie-free and hit hard when a post travels: they skip the
-    // page layers (session, CSRF, error pages, first-run gate, request id and the per-request
-    // log line) and keep only the metrics and the security headers.
-    let links = Router::new()
-        .route("/l/{code}", get(links::redirect))
-        .route_layer(from_fn(crate::metrics::tag_route))
-        .layer(from_fn_with_state(app.clone(), crate::security::headers))
-        .layer(from_fn_with_state(app.clone(), crate::metrics::track));
+    // Tracked links are public, cookie-free and hit hard when a post travels: they skip every
+    // page layer (session, CSRF, error pages, first-run gate, request id, the per-request log
+    // line and the per-route metrics); the handler counts them and sets its own few headers.
+    let links = Router::new().route("/l/{code}", get(links::redirect));
 
     // Layers run outermost last: request id, tracing, metrics, security headers, session,
     // CSRF, error pages, first-run gate, then the route.

@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chorus_ambassador::activity::{date_of_day, day_number, week_of_day};
 use chorus_policy::{
-    AggregateTable, Contribution, DifferenceGuard, Measure, MinGroupSize, Network, PersonId,
-    VisibilityChoices,
+    AggregateTable, Contribution, DifferenceGuard, GroupCount, Measure, MinGroupSize, Network,
+    PersonId, VisibilityChoices,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, Value};
@@ -584,42 +584,40 @@ pub async fn dashboard(
         });
     };
     let mut tables = BTreeMap::new();
-    let mut per_person: BTreeMap<i32, Activity> = BTreeMap::new();
-    let mut people = BTreeSet::new();
-    // The groupings are independent queries: run them side by side on the pool.
-    let (time, network, topic, campaign, item) = tokio::try_join!(
-        rows(db, filter, Dimension::Time),
-        rows(db, filter, Dimension::Network),
+    // Each grouping is one independent query, run side by side on the pool. Groupings that put
+    // each row in one group are counted by the database (distinct people and sums per group,
+    // with the members of groups under k); topics, where an item can be under two, are built
+    // from each person's rows so the policy can compare overlapping figures.
+    let (per_person, time, network, campaign, item, topic) = tokio::try_join!(
+        per_person(db, filter),
+        counts(db, k, filter, Dimension::Time),
+        counts(db, k, filter, Dimension::Network),
+        counts(db, k, filter, Dimension::Campaign),
+        counts(db, k, filter, Dimension::Item),
         rows(db, filter, Dimension::Topic),
-        rows(db, filter, Dimension::Campaign),
-        rows(db, filter, Dimension::Item),
     )?;
-    let all_rows = [
+    let none = BTreeSet::new();
+    let withheld_in = |dimension: Dimension| withheld.get(&dimension).unwrap_or(&none);
+    for (dimension, groups) in [
         (Dimension::Time, time),
         (Dimension::Network, network),
-        (Dimension::Topic, topic),
         (Dimension::Campaign, campaign),
         (Dimension::Item, item),
-    ];
-    for (dimension, rows) in all_rows {
-        if dimension == Dimension::Network {
-            for row in &rows {
-                let entry = per_person.entry(row.person).or_default();
-                *entry = entry.plus(row.activity);
-            }
-        }
-        people.extend(rows.iter().map(|r| r.person));
-        let contributions = rows.into_iter().map(|row| Contribution {
-            group: row.group,
-            person: person(row.person),
-            record: row.record,
-            value: row.activity,
-        });
-        let none = BTreeSet::new();
-        let table =
-            k.aggregate_withholding(contributions, withheld.get(&dimension).unwrap_or(&none));
+    ] {
+        let table = k.aggregate_counts(groups, per_person.len(), withheld_in(dimension));
         tables.insert(dimension, table);
     }
+    let contributions = topic.into_iter().map(|row| Contribution {
+        group: row.group,
+        person: person(row.person),
+        record: row.record,
+        value: row.activity,
+    });
+    tables.insert(
+        Dimension::Topic,
+        k.aggregate_withholding(contributions, withheld_in(Dimension::Topic)),
+    );
+    let mut people: BTreeSet<i32> = per_person.keys().copied().collect();
     let ambassadors = ambassadors_in_scope(db, filter).await?;
     let participation = k.aggregate(ambassadors.iter().map(|&id| Contribution {
         group: if per_person.get(&id).is_some_and(|a| a.shares > 0) {
@@ -642,6 +640,108 @@ pub async fn dashboard(
         withheld_by_memory: withheld.values().map(BTreeSet::len).sum(),
         people: people.into_iter().collect(),
     })
+}
+
+/// Each person's shares and clicks in the view.
+async fn per_person(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+) -> Result<BTreeMap<i32, Activity>, DbErr> {
+    let mut sql = Sql::default();
+    sql.push(&format!(
+        "SELECT a.user_id AS u, CAST(SUM(a.shares) AS BIGINT) AS s, CAST(SUM(a.humans) AS BIGINT) AS h \
+         FROM activity_daily a JOIN users u ON u.id = a.user_id WHERE {OPTED_IN} AND "
+    ));
+    filter.condition(&mut sql);
+    sql.push(" GROUP BY a.user_id");
+    let mut out = BTreeMap::new();
+    for row in db.query_all_raw(sql.statement(db)).await? {
+        let shares: i64 = row.try_get("", "s")?;
+        let clicks: i64 = row.try_get("", "h")?;
+        out.insert(
+            row.try_get("", "u")?,
+            Activity {
+                shares: u64::try_from(shares).unwrap_or_default(),
+                clicks: u64::try_from(clicks).unwrap_or_default(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Distinct people and sums per group, counted by the database, with the members of the groups
+/// of fewer than `k` people (to fold them into "other").
+async fn counts(
+    db: &impl ConnectionTrait,
+    k: MinGroupSize,
+    filter: &Filter,
+    dimension: Dimension,
+) -> Result<Vec<GroupCount<String, Activity>>, DbErr> {
+    let (group, joins) = dimension.group(filter);
+    let from = format!(
+        "FROM activity_daily a JOIN users u ON u.id = a.user_id{joins} WHERE {OPTED_IN} AND "
+    );
+    // Two levels (per group and person, then per group) rather than COUNT(DISTINCT): both
+    // databases hash them instead of sorting every row.
+    let mut sql = Sql::default();
+    sql.push(&format!(
+        "SELECT g, COUNT(*) AS p, CAST(SUM(s) AS BIGINT) AS s, CAST(SUM(h) AS BIGINT) AS h FROM \
+         (SELECT {group} AS g, a.user_id AS u, SUM(a.shares) AS s, SUM(a.humans) AS h {from}"
+    ));
+    filter.condition(&mut sql);
+    sql.push(&format!(
+        " GROUP BY {group}, a.user_id) per_person GROUP BY g"
+    ));
+    let mut out = Vec::new();
+    let mut small: Vec<String> = Vec::new();
+    for row in db.query_all_raw(sql.statement(db)).await? {
+        let people: i64 = row.try_get("", "p")?;
+        let shares: i64 = row.try_get("", "s")?;
+        let clicks: i64 = row.try_get("", "h")?;
+        let people = usize::try_from(people).unwrap_or_default();
+        let group: String = row.try_get("", "g")?;
+        if people < k.get() {
+            small.push(group.clone());
+        }
+        out.push(GroupCount {
+            group,
+            people,
+            value: Activity {
+                shares: u64::try_from(shares).unwrap_or_default(),
+                clicks: u64::try_from(clicks).unwrap_or_default(),
+            },
+            members: Vec::new(),
+        });
+    }
+    for chunk in small.chunks(500) {
+        let mut sql = Sql::default();
+        sql.push(&format!(
+            "SELECT DISTINCT {group} AS g, a.user_id AS u {from}"
+        ));
+        filter.condition(&mut sql);
+        sql.push(&format!(" AND {group} IN ("));
+        for (index, key) in chunk.iter().enumerate() {
+            if index > 0 {
+                sql.push(", ");
+            }
+            sql.bind(key.clone());
+        }
+        sql.push(")");
+        let mut members: HashMap<String, Vec<PersonId>> = HashMap::new();
+        for row in db.query_all_raw(sql.statement(db)).await? {
+            let id: i32 = row.try_get("", "u")?;
+            members
+                .entry(row.try_get("", "g")?)
+                .or_default()
+                .push(person(id));
+        }
+        for group in &mut out {
+            if let Some(list) = members.remove(&group.group) {
+                group.members = list;
+            }
+        }
+    }
+    Ok(out)
 }
 
 async fn ambassadors_in_scope(

@@ -321,3 +321,60 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Figures summed beforehand give the same table as the rows themselves, for a grouping
+    /// that puts each record in one group (records keyed by their group).
+    #[test]
+    fn counts_summed_beforehand_give_the_same_table(k in 3_usize..7, rows in rows()) {
+        let rows: Rows = rows
+            .into_iter()
+            .map(|row| Contribution { record: u64::from(row.group), ..row })
+            .collect();
+        let k = MinGroupSize::new(k).unwrap();
+        let from_rows = k.aggregate(rows.clone());
+        let groups = by_group(&rows);
+        let counts = groups.iter().map(|(group, (people, value))| GroupCount {
+            group: *group,
+            people: people.len(),
+            value: *value,
+            members: if people.len() < k.get() { people.iter().copied().collect() } else { Vec::new() },
+        });
+        let all: BTreeSet<_> = rows.iter().map(|r| r.person).collect();
+        let from_counts = k.aggregate_counts(counts, all.len(), &BTreeSet::new());
+        prop_assert_eq!(from_rows, from_counts);
+    }
+}
+
+#[test]
+fn a_small_group_without_its_members_keeps_other_hidden() {
+    let counts = [
+        GroupCount {
+            group: "a",
+            people: 6,
+            value: 6_u64,
+            members: Vec::new(),
+        },
+        GroupCount {
+            group: "b",
+            people: 2,
+            value: 2,
+            members: Vec::new(),
+        },
+        GroupCount {
+            group: "c",
+            people: 7,
+            value: 7,
+            members: Vec::new(),
+        },
+    ];
+    let table = k(5).aggregate_counts(counts, 15, &BTreeSet::new());
+    assert_eq!(
+        table.other().unwrap().status(),
+        FigureStatus::FewerThanMinimum
+    );
+    // One hidden cell next to a shown total: the smallest shown group goes too.
+    assert_eq!(status_of(&table, &"a"), Some(FigureStatus::Withheld));
+    assert_eq!(status_of(&table, &"c"), Some(FigureStatus::Shown));
+    assert_eq!(table.total().value(), Some(15));
+}

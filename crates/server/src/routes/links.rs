@@ -15,12 +15,14 @@ pub async fn redirect(
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
+    let started = std::time::Instant::now();
     let Some((link_id, target)) = app
         .redirects
         .resolve(&app.db, &code)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
     else {
+        app.metrics.link(false, started);
         return Err(AppError::NotFound);
     };
     let user_agent = headers
@@ -33,11 +35,20 @@ pub async fn redirect(
         chrono::Utc::now(),
     );
     let location = HeaderValue::from_str(&target).map_err(|e| AppError::Internal(e.to_string()))?;
+    app.metrics.link(true, started);
     Ok((
         StatusCode::FOUND,
         [
             (header::LOCATION, location),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
         ],
     )
         .into_response())

@@ -26,7 +26,7 @@ pub enum StoreError {
     NotFound,
 }
 
-/// Connects to the database and applies every pending migration.
+/// Connects to the database (see [`migrate`] for the schema).
 ///
 /// # Errors
 /// Fails when the database cannot be reached or a migration fails.
