@@ -594,8 +594,9 @@ async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and
     browser
         .wait_for("return location.pathname === '/hub/shares';")
         .await;
-    // Bluesky at a time of one's choosing: the next minute (times are entered in UTC).
-    let at = (chrono::Utc::now() + chrono::Duration::seconds(61))
+    // Bluesky at a time of one's choosing: one to two minutes from now, so that it is surely
+    // still waiting when checked (times are entered in UTC, to the minute).
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(121))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
     browser
@@ -621,7 +622,7 @@ async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and
         .await;
     assert!(
         browser
-            .execute("return document.querySelectorAll('[data-state=scheduled]').length === 1;")
+            .execute("return Array.from(document.querySelectorAll('[data-state=scheduled]')).some(e => e.innerText.includes('Ten hectares'));")
             .await
             .as_bool()
             .unwrap_or(false),
@@ -633,7 +634,7 @@ async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and
 
     // Both end published, each with a link to the live post.
     let mut published = 0;
-    for _ in 0..120 {
+    for _ in 0..200 {
         browser.goto(&app.url("/hub/shares")).await;
         published = browser
             .execute("return document.querySelectorAll('[data-state=published]').length;")
