@@ -184,6 +184,47 @@ impl Client {
             .unwrap_or_else(|| panic!("no CSRF token on {}: {}", page.url, page.body))
     }
 
+    /// Writes an item through the editor's form with `fields` (title, body, why, link,
+    /// language...), publishes it, and returns its id. The client must be an editor.
+    pub async fn publish_item(&self, fields: &[(&str, &str)]) -> i32 {
+        let created = self.post_form("/editor/items", fields).await;
+        let item: i32 = created
+            .location()
+            .trim_start_matches("/editor/items/")
+            .split('?')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap_or_else(|_| panic!("item created: {} {}", created.status, created.body));
+        let page = self.get(&format!("/editor/items/{item}")).await;
+        let marker = r#"name="version" value=""#;
+        let start = page.body.find(marker).unwrap() + marker.len();
+        let version = page.body[start..start + page.body[start..].find('"').unwrap()].to_owned();
+        let published = self
+            .post_form(
+                &format!("/editor/items/{item}/action"),
+                &[("action", "publish"), ("version", &version)],
+            )
+            .await;
+        assert_eq!(published.status, 303, "published: {}", published.body);
+        item
+    }
+
+    /// The id of this person's account on `network`, read from the personalise page of `item`.
+    pub async fn share_account_id(&self, item: i32, network: &str) -> String {
+        let page = self.get(&format!("/hub/items/{item}/share")).await;
+        let at = page
+            .body
+            .find(&format!(r#"data-measure="{network}""#))
+            .unwrap_or_else(|| panic!("no {network} editor: {}", page.body));
+        let before = &page.body[..at];
+        let start = before.rfind(r#"name="text_"#).unwrap() + r#"name="text_"#.len();
+        before[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect()
+    }
+
     /// Posts a form with the CSRF token, like a browser submitting it. Does not follow the
     /// redirect that usually answers.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {

@@ -28,40 +28,19 @@ async fn world(options: TestAppOptions) -> World {
     )
     .await;
     let editor = app.signed_in("eli@example.org", "editor").await;
-    let created = editor
-        .post_form(
-            "/editor/items",
-            &[
-                ("title", "Solar in Lyon"),
-                ("body", "We opened a solar plant."),
-                ("why", "Our 2030 plan."),
-                ("link", "https://example.com/solar"),
-                ("preview_title", "Lyon's solar plant opens"),
-                (
-                    "preview_description",
-                    "Ten hectares of panels by the Rhône.",
-                ),
-                ("language", "en"),
-            ],
-        )
-        .await;
-    let item: i32 = created
-        .location()
-        .trim_start_matches("/editor/items/")
-        .split('?')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap_or_else(|_| panic!("item created: {} {}", created.status, created.body));
-    let page = editor.get(&format!("/editor/items/{item}")).await;
-    let marker = r#"name="version" value=""#;
-    let start = page.body.find(marker).unwrap() + marker.len();
-    let version = page.body[start..start + page.body[start..].find('"').unwrap()].to_owned();
-    editor
-        .post_form(
-            &format!("/editor/items/{item}/action"),
-            &[("action", "publish"), ("version", &version)],
-        )
+    let item = editor
+        .publish_item(&[
+            ("title", "Solar in Lyon"),
+            ("body", "We opened a solar plant."),
+            ("why", "Our 2030 plan."),
+            ("link", "https://example.com/solar"),
+            ("preview_title", "Lyon's solar plant opens"),
+            (
+                "preview_description",
+                "Ten hectares of panels by the Rhône.",
+            ),
+            ("language", "en"),
+        ])
         .await;
     World { pds, app, item }
 }
@@ -92,21 +71,6 @@ async fn connect(world: &World, client: &Client, name: &str) -> PdsAccount {
         "the app password never shows"
     );
     user
-}
-
-/// The id of the Bluesky account on the personalise page.
-async fn bluesky_account_id(client: &Client, item: i32) -> String {
-    let page = client.get(&format!("/hub/items/{item}/share")).await;
-    let at = page
-        .body
-        .find(r#"data-measure="bluesky""#)
-        .unwrap_or_else(|| panic!("a Bluesky editor: {}", page.body));
-    let before = &page.body[..at];
-    let start = before.rfind(r#"name="text_"#).unwrap() + r#"name="text_"#.len();
-    before[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect()
 }
 
 async fn share_now(client: &Client, item: i32, account: &str, text: &str) {
@@ -182,7 +146,7 @@ async fn an_ambassador_connects_bluesky_with_an_app_password_and_publishes_with_
     );
 
     let user = connect(&w, &ana, "ana").await;
-    let account = bluesky_account_id(&ana, w.item).await;
+    let account = ana.share_account_id(w.item, "bluesky").await;
     let text = "Proud of our Lyon team ✨ https://example.com/solar #employee";
     share_now(&ana, w.item, &account, text).await;
     let history = wait_for_state(&ana, "published", 1).await;
@@ -251,7 +215,7 @@ async fn a_bluesky_share_left_sending_by_a_dead_worker_is_retried_with_its_recor
     .await;
     let ana = w.app.ambassador("ana@example.org").await;
     let user = connect(&w, &ana, "ana").await;
-    let account = bluesky_account_id(&ana, w.item).await;
+    let account = ana.share_account_id(w.item, "bluesky").await;
     for (round, point) in ["answered", "claimed"].into_iter().enumerate() {
         let text = format!("Killed at {point}, my own words #solar");
         share_now(&ana, w.item, &account, &text).await;
@@ -414,7 +378,7 @@ async fn an_ambassador_connects_bluesky_over_oauth_with_dpop_and_publishes_a_lin
         "the handle from the DID document: {page}"
     );
 
-    let account = bluesky_account_id(&ana, w.item).await;
+    let account = ana.share_account_id(w.item, "bluesky").await;
     let text = "Our Lyon plant ✨ https://example.com/solar #solar";
     share_now(&ana, w.item, &account, text).await;
     let history = wait_for_state(&ana, "published", 1).await;
@@ -554,7 +518,7 @@ async fn an_oauth_account_about_to_expire_is_refreshed_with_dpop_before_publishi
         .await
         .unwrap();
     }
-    let account = bluesky_account_id(&ana, w.item).await;
+    let account = ana.share_account_id(w.item, "bluesky").await;
     share_now(&ana, w.item, &account, "Refreshed first #solar").await;
     wait_for_state(&ana, "published", 1).await;
     let after = stored_expiries(&w.app).await;

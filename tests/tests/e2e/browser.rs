@@ -496,35 +496,15 @@ async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and
     )
     .await;
     let editor = app.signed_in("eli@example.org", "editor").await;
-    let created = editor
-        .post_form(
-            "/editor/items",
-            &[
-                ("title", "Solar in Lyon"),
-                ("body", "We opened a solar plant."),
-                ("why", "Our 2030 plan."),
-                ("link", "https://example.com/solar"),
-                ("preview_title", "Lyon's solar plant opens"),
-                ("language", "en"),
-            ],
-        )
-        .await;
-    let item = created
-        .location()
-        .trim_start_matches("/editor/items/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = editor.get(&format!("/editor/items/{item}")).await;
-    let marker = r#"name="version" value=""#;
-    let start = page.body.find(marker).unwrap() + marker.len();
-    let version = page.body[start..start + page.body[start..].find('"').unwrap()].to_owned();
-    editor
-        .post_form(
-            &format!("/editor/items/{item}/action"),
-            &[("action", "publish"), ("version", &version)],
-        )
+    let item = editor
+        .publish_item(&[
+            ("title", "Solar in Lyon"),
+            ("body", "We opened a solar plant."),
+            ("why", "Our 2030 plan."),
+            ("link", "https://example.com/solar"),
+            ("preview_title", "Lyon's solar plant opens"),
+            ("language", "en"),
+        ])
         .await;
     app.ambassador("ana@example.org").await;
     let bluesky_user = pds.create_account("ana").await;

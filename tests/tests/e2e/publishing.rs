@@ -55,35 +55,14 @@ pub(crate) async fn world_with(options: TestAppOptions) -> World {
         )
         .await;
     let editor = app.signed_in("eli@example.org", "editor").await;
-    let created = editor
-        .post_form(
-            "/editor/items",
-            &[
-                ("title", "Solar in Lyon"),
-                ("body", "We opened a solar plant."),
-                ("why", "Our 2030 plan."),
-                ("link", "https://example.com/solar"),
-                ("language", "en"),
-            ],
-        )
-        .await;
-    let item: i32 = created
-        .location()
-        .trim_start_matches("/editor/items/")
-        .split('?')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let page = editor.get(&format!("/editor/items/{item}")).await;
-    let marker = r#"name="version" value=""#;
-    let start = page.body.find(marker).unwrap() + marker.len();
-    let version = page.body[start..start + page.body[start..].find('"').unwrap()].to_owned();
-    editor
-        .post_form(
-            &format!("/editor/items/{item}/action"),
-            &[("action", "publish"), ("version", &version)],
-        )
+    let item = editor
+        .publish_item(&[
+            ("title", "Solar in Lyon"),
+            ("body", "We opened a solar plant."),
+            ("why", "Our 2030 plan."),
+            ("link", "https://example.com/solar"),
+            ("language", "en"),
+        ])
         .await;
 
     let ana = app.ambassador("ana@example.org").await;
@@ -114,23 +93,10 @@ pub(crate) async fn world_with(options: TestAppOptions) -> World {
 
 /// The account ids on the personalise page, by network.
 pub(crate) async fn account_ids(world: &World) -> (String, String) {
-    let page = world
-        .ana
-        .get(&format!("/hub/items/{}/share", world.item))
-        .await;
-    let id_of = |network: &str| {
-        let at = page
-            .body
-            .find(&format!(r#"data-measure="{network}""#))
-            .unwrap();
-        let before = &page.body[..at];
-        let start = before.rfind(r#"name="text_"#).unwrap() + r#"name="text_"#.len();
-        before[start..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect::<String>()
-    };
-    (id_of("x"), id_of("mastodon"))
+    (
+        world.ana.share_account_id(world.item, "x").await,
+        world.ana.share_account_id(world.item, "mastodon").await,
+    )
 }
 
 /// Waits until the history shows `count` shares in `state`.

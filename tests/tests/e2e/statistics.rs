@@ -10,23 +10,8 @@ use chorus_tests::Client;
 
 use crate::publishing::world_with;
 
-/// The account id of `network` on the personalise page of `item`.
-async fn account_id(client: &Client, item: i32, network: &str) -> String {
-    let page = client.get(&format!("/hub/items/{item}/share")).await;
-    let at = page
-        .body
-        .find(&format!(r#"data-measure="{network}""#))
-        .unwrap_or_else(|| panic!("no {network} editor: {}", page.body));
-    let before = &page.body[..at];
-    let start = before.rfind(r#"name="text_"#).unwrap() + r#"name="text_"#.len();
-    before[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect()
-}
-
 async fn share(client: &Client, item: i32, network: &str, text: &str) {
-    let id = account_id(client, item, network).await;
+    let id = client.share_account_id(item, network).await;
     let answer = client
         .post_form(
             &format!("/hub/items/{item}/share"),
