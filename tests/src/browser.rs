@@ -134,6 +134,16 @@ impl Browser {
         response["value"].clone()
     }
 
+    /// Signs in through the sign-in form at `sign_in_url` and waits to land on `lands_on`.
+    pub async fn sign_in(&self, sign_in_url: &str, email: &str, password: &str, lands_on: &str) {
+        self.goto(sign_in_url).await;
+        self.type_into("#email", email).await;
+        self.type_into("#password", password).await;
+        self.click("button[type=submit].primary").await;
+        self.wait_for(&format!("return location.pathname === '{lands_on}';"))
+            .await;
+    }
+
     /// Opens a URL and waits for the page to load.
     pub async fn goto(&self, url: &str) {
         self.command(reqwest::Method::POST, "/url", Some(json!({"url": url})))

@@ -93,12 +93,8 @@ async fn an_admin_adds_a_colleague_in_french_in_the_browser() {
         .await;
 
     let browser = Browser::start(390, 844).await;
-    browser.goto(&app.url("/sign-in")).await;
-    browser.type_into("#email", "boss@example.org").await;
-    browser.type_into("#password", PASSWORD).await;
-    browser.click("button[type=submit].primary").await;
     browser
-        .wait_for("return location.pathname === '/admin';")
+        .sign_in(&app.url("/sign-in"), "boss@example.org", PASSWORD, "/admin")
         .await;
     assert_eq!(browser.text("h1").await, "Comptes");
     assert_eq!(
@@ -159,13 +155,12 @@ async fn an_editor_writes_an_item_and_watches_the_counters_change() {
     app.add_user("eli@example.org", "Eli", "editor").await;
     let browser = Browser::start(390, 844).await;
     browser
-        .goto(&app.url("/sign-in?next=%2Feditor%2Fitems%2Fnew"))
-        .await;
-    browser.type_into("#email", "eli@example.org").await;
-    browser.type_into("#password", PASSWORD).await;
-    browser.click("button[type=submit].primary").await;
-    browser
-        .wait_for("return location.pathname === '/editor/items/new';")
+        .sign_in(
+            &app.url("/sign-in?next=%2Feditor%2Fitems%2Fnew"),
+            "eli@example.org",
+            PASSWORD,
+            "/editor/items/new",
+        )
         .await;
 
     browser
@@ -253,12 +248,13 @@ async fn une_redactrice_publie_un_contenu_en_francais_dans_le_navigateur() {
     let app = TestApp::spawn().await;
     app.add_user("elise@example.org", "Élise", "editor").await;
     let browser = Browser::start(390, 844).await;
-    browser.goto(&app.url("/sign-in?next=%2Faccount")).await;
-    browser.type_into("#email", "elise@example.org").await;
-    browser.type_into("#password", PASSWORD).await;
-    browser.click("button[type=submit].primary").await;
     browser
-        .wait_for("return location.pathname === '/account';")
+        .sign_in(
+            &app.url("/sign-in?next=%2Faccount"),
+            "elise@example.org",
+            PASSWORD,
+            "/account",
+        )
         .await;
     // The person's language setting makes the pages French.
     browser
@@ -331,14 +327,13 @@ async fn une_redactrice_publie_un_contenu_en_francais_dans_le_navigateur() {
 async fn an_ambassador_browses_the_demo_hub_and_opens_an_item_on_a_phone() {
     let app = TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo")).await;
     let browser = Browser::start(390, 844).await;
-    browser.goto(&app.url("/sign-in")).await;
     browser
-        .type_into("#email", "ambassador@demo.chorus.test")
-        .await;
-    browser.type_into("#password", "chorus-demo-2026").await;
-    browser.click("button[type=submit].primary").await;
-    browser
-        .wait_for("return location.pathname === '/hub';")
+        .sign_in(
+            &app.url("/sign-in"),
+            "ambassador@demo.chorus.test",
+            "chorus-demo-2026",
+            "/hub",
+        )
         .await;
     assert!(
         browser
@@ -382,12 +377,13 @@ async fn une_ambassadrice_accepte_les_regles_et_consulte_sa_page_de_transparence
     let app = TestApp::spawn().await;
     app.add_user("lea@example.org", "Léa", "ambassador").await;
     let browser = Browser::start(390, 844).await;
-    browser.goto(&app.url("/sign-in?next=%2Faccount")).await;
-    browser.type_into("#email", "lea@example.org").await;
-    browser.type_into("#password", PASSWORD).await;
-    browser.click("button[type=submit].primary").await;
     browser
-        .wait_for("return location.pathname === '/account';")
+        .sign_in(
+            &app.url("/sign-in?next=%2Faccount"),
+            "lea@example.org",
+            PASSWORD,
+            "/account",
+        )
         .await;
     browser
         .execute("document.querySelector('#language').value = 'fr';")
@@ -512,13 +508,12 @@ async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and
 
     let browser = Browser::start(390, 844).await;
     browser
-        .goto(&app.url("/sign-in?next=%2Fhub%2Faccounts"))
-        .await;
-    browser.type_into("#email", "ana@example.org").await;
-    browser.type_into("#password", PASSWORD).await;
-    browser.click("button[type=submit].primary").await;
-    browser
-        .wait_for("return location.pathname === '/hub/accounts';")
+        .sign_in(
+            &app.url("/sign-in?next=%2Fhub%2Faccounts"),
+            "ana@example.org",
+            PASSWORD,
+            "/hub/accounts",
+        )
         .await;
     // Mastodon: type the instance, go through its OAuth consent, come back connected.
     browser.type_into("#instance", mastodon.base_url()).await;
