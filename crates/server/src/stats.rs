@@ -234,7 +234,7 @@ impl Sql {
 const OPTED_IN: &str = "a.user_id IN (SELECT user_id FROM consents WHERE withdrawn_at IS NULL)";
 
 impl Filter {
-    /// Appends this filter as one parenthesised condition on `a` (activity) and `u` (users).
+    /// Appends this filter as one parenthesised condition on `a` (the roll-up).
     fn condition(&self, sql: &mut Sql) {
         sql.push("(a.day >= ")
             .bind(day_number(start_of(self.from)))
@@ -244,7 +244,9 @@ impl Filter {
             sql.push(" AND a.network = ").bind(network.as_str());
         }
         if let Some(team) = &self.team {
-            sql.push(" AND COALESCE(u.team, '') = ").bind(team.clone());
+            sql.push(" AND a.user_id IN (SELECT id FROM users WHERE COALESCE(team, '') = ")
+                .bind(team.clone())
+                .push(")");
         }
         if let Some(topic) = self.topic {
             sql.push(
@@ -368,7 +370,7 @@ async fn rows(
     sql.push(&format!(
         "SELECT {group} AS g, a.user_id AS u, {} AS r, \
          CAST(SUM(a.shares) AS BIGINT) AS s, CAST(SUM(a.humans) AS BIGINT) AS h \
-         FROM activity_daily a JOIN users u ON u.id = a.user_id{joins} WHERE {OPTED_IN} AND ",
+         FROM activity_daily a{joins} WHERE {OPTED_IN} AND ",
         if record.is_empty() { "0" } else { "a.item_id" }
     ));
     filter.condition(&mut sql);
@@ -528,7 +530,7 @@ async fn too_close_to_memory(
             let name = dimension.map_or("all", Dimension::as_str);
             sql.push(&format!(
                 "SELECT '{name}' AS d, {group} AS g, COUNT(DISTINCT a.user_id) AS n \
-                 FROM activity_daily a JOIN users u ON u.id = a.user_id{joins} WHERE {OPTED_IN} AND (("
+                 FROM activity_daily a{joins} WHERE {OPTED_IN} AND (("
             ));
             filter.condition(&mut sql);
             sql.push(" AND NOT ");
@@ -650,7 +652,7 @@ async fn per_person(
     let mut sql = Sql::default();
     sql.push(&format!(
         "SELECT a.user_id AS u, CAST(SUM(a.shares) AS BIGINT) AS s, CAST(SUM(a.humans) AS BIGINT) AS h \
-         FROM activity_daily a JOIN users u ON u.id = a.user_id WHERE {OPTED_IN} AND "
+         FROM activity_daily a WHERE {OPTED_IN} AND "
     ));
     filter.condition(&mut sql);
     sql.push(" GROUP BY a.user_id");
@@ -678,9 +680,7 @@ async fn counts(
     dimension: Dimension,
 ) -> Result<Vec<GroupCount<String, Activity>>, DbErr> {
     let (group, joins) = dimension.group(filter);
-    let from = format!(
-        "FROM activity_daily a JOIN users u ON u.id = a.user_id{joins} WHERE {OPTED_IN} AND "
-    );
+    let from = format!("FROM activity_daily a{joins} WHERE {OPTED_IN} AND ");
     // Two levels (per group and person, then per group) rather than COUNT(DISTINCT): both
     // databases hash them instead of sorting every row.
     let mut sql = Sql::default();
