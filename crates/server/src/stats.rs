@@ -354,44 +354,27 @@ struct Row {
     activity: Activity,
 }
 
-async fn rows(
-    db: &impl ConnectionTrait,
-    filter: &Filter,
-    dimension: Dimension,
-) -> Result<Vec<Row>, DbErr> {
-    let (group, joins) = dimension.group(filter);
-    // Records: an item under two topics counts in both, so topics keep the item apart.
-    let record = if dimension == Dimension::Topic {
-        ", a.item_id"
-    } else {
-        ""
-    };
+/// Each person's activity per topic and item: an item can be under two topics, so the item is
+/// the record and the policy can compare overlapping topic figures.
+async fn topic_rows(db: &impl ConnectionTrait, filter: &Filter) -> Result<Vec<Row>, DbErr> {
+    let (group, joins) = Dimension::Topic.group(filter);
     let mut sql = Sql::default();
     sql.push(&format!(
-        "SELECT {group} AS g, a.user_id AS u, {} AS r, \
+        "SELECT {group} AS g, a.user_id AS u, a.item_id AS r, \
          CAST(SUM(a.shares) AS BIGINT) AS s, CAST(SUM(a.humans) AS BIGINT) AS h \
-         FROM activity_daily a{joins} WHERE {OPTED_IN} AND ",
-        if record.is_empty() { "0" } else { "a.item_id" }
+         FROM activity_daily a{joins} WHERE {OPTED_IN} AND "
     ));
     filter.condition(&mut sql);
-    sql.push(&format!(" GROUP BY {group}, a.user_id{record}"));
+    sql.push(&format!(" GROUP BY {group}, a.user_id, a.item_id"));
     let mut out = Vec::new();
     for row in db.query_all_raw(sql.statement(db)).await? {
-        let group: String = row.try_get("", "g")?;
         let item: i32 = row.try_get("", "r")?;
         let shares: i64 = row.try_get("", "s")?;
         let clicks: i64 = row.try_get("", "h")?;
-        // A grouping that puts each row in one group (all but topics) keeps a person's records
-        // in two groups apart: the record is the group itself.
-        let record = if dimension == Dimension::Topic {
-            u64::try_from(item).unwrap_or_default()
-        } else {
-            record_of(&group)
-        };
         out.push(Row {
-            group,
+            group: row.try_get("", "g")?,
             person: row.try_get("", "u")?,
-            record,
+            record: u64::try_from(item).unwrap_or_default(),
             activity: Activity {
                 shares: u64::try_from(shares).unwrap_or_default(),
                 clicks: u64::try_from(clicks).unwrap_or_default(),
@@ -399,13 +382,6 @@ async fn rows(
         });
     }
     Ok(out)
-}
-
-/// A stable number for a group key (FNV-1a), used as the record of a partitioning grouping.
-fn record_of(group: &str) -> u64 {
-    group.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 fn person(id: i32) -> PersonId {
@@ -596,7 +572,7 @@ pub async fn dashboard(
         counts(db, k, filter, Dimension::Network),
         counts(db, k, filter, Dimension::Campaign),
         counts(db, k, filter, Dimension::Item),
-        rows(db, filter, Dimension::Topic),
+        topic_rows(db, filter),
     )?;
     let none = BTreeSet::new();
     let withheld_in = |dimension: Dimension| withheld.get(&dimension).unwrap_or(&none);

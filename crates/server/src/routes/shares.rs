@@ -62,6 +62,39 @@ struct Editor {
     advice: Vec<Advice>,
 }
 
+impl Editor {
+    /// The editor of one account holding `text`, with the advice on it against the item's
+    /// suggested copy for that network.
+    fn new(
+        account: accounts::AccountSummary,
+        item: &chorus_editorial::store::items::ItemRecord,
+        disclosure: Option<&Disclosure>,
+        text: String,
+        selected: bool,
+    ) -> Editor {
+        let suggested = item
+            .input
+            .copy
+            .get(&account.network)
+            .map_or("", String::as_str);
+        let m = measure::measure(account.network, &text);
+        let advice = advise(&Draft {
+            network: account.network,
+            text: &text,
+            suggested_copy: suggested,
+            disclosure,
+            length_over_by: m.over_by,
+            hard_limit_exceeded: !m.fits,
+        });
+        Editor {
+            account,
+            text,
+            selected,
+            advice,
+        }
+    }
+}
+
 fn render(
     ctx: &Ctx,
     status: StatusCode,
@@ -118,21 +151,7 @@ pub async fn page(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult
                 .get(&account.network)
                 .cloned()
                 .unwrap_or_default();
-            let m = measure::measure(account.network, &text);
-            let advice = advise(&Draft {
-                network: account.network,
-                text: &text,
-                suggested_copy: &text,
-                disclosure: disclosure.as_ref(),
-                length_over_by: m.over_by,
-                hard_limit_exceeded: !m.fits,
-            });
-            Editor {
-                account,
-                text,
-                selected: false,
-                advice,
-            }
+            Editor::new(account, &item, disclosure.as_ref(), text, false)
         })
         .collect();
     render(&ctx, StatusCode::OK, &item, &editors, "now", "", None)
@@ -164,27 +183,13 @@ pub async fn submit(
             .unwrap_or_default()
             .replace("\r\n", "\n");
         let selected = fields.contains_key(&format!("select_{}", account.id));
-        let suggested = item
-            .input
-            .copy
-            .get(&account.network)
-            .cloned()
-            .unwrap_or_default();
-        let m = measure::measure(account.network, &text);
-        let advice = advise(&Draft {
-            network: account.network,
-            text: &text,
-            suggested_copy: &suggested,
-            disclosure: disclosure.as_ref(),
-            length_over_by: m.over_by,
-            hard_limit_exceeded: !m.fits,
-        });
-        editors.push(Editor {
+        editors.push(Editor::new(
             account,
+            &item,
+            disclosure.as_ref(),
             text,
             selected,
-            advice,
-        });
+        ));
     }
     let chosen: Vec<&Editor> = editors.iter().filter(|e| e.selected).collect();
     if chosen.is_empty() {
