@@ -62,6 +62,9 @@ enum Command {
         /// Timed runs per view.
         #[arg(long, default_value_t = 20)]
         runs: usize,
+        /// Timed runs per view of the baseline (nothing held in memory: slow, hence fewer).
+        #[arg(long, default_value_t = 3)]
+        cold_runs: usize,
     },
     /// The baseline server, started by `bench redirect` as a child process.
     #[command(hide = true)]
@@ -111,7 +114,8 @@ async fn main() -> std::process::ExitCode {
             shares,
             clicks,
             runs,
-        } => scale::run(shares, clicks, runs).await,
+            cold_runs,
+        } => scale::run(shares, clicks, runs, cold_runs).await,
         Command::BaselineServer { code, target } => baseline::serve(code, target).await,
     };
     match result {

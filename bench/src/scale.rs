@@ -4,14 +4,16 @@
 //! shares over a year, one tracked link each, and 10,000,000 human clicks (per link and hour,
 //! as the redirect stores them), then builds the daily roll-up with the same statements as the
 //! migration that introduced it. It then times [`chorus_server::stats::dashboard`] (every
-//! grouping of one dashboard view, through the minimum group size) for several filters, with no
-//! earlier views and with three earlier views to compare against, and prints p50/p95/max.
+//! grouping of one dashboard view, through the minimum group size) for several filters: the
+//! baseline with nothing held in memory (every row of the period read from PostgreSQL), then with
+//! the roll-up held in memory as the server holds it, with no earlier views and with three
+//! earlier views to compare against, and prints p50/p95/max.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chorus_policy::MinGroupSize;
-use chorus_server::stats::{Filter, FilterForm, Memory, dashboard};
+use chorus_server::stats::{Filter, FilterForm, Memory, Rollup, dashboard};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, Database};
 
@@ -21,7 +23,7 @@ const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 ///
 /// # Errors
 /// Database failures.
-pub async fn run(shares: u64, clicks: u64, runs: usize) -> anyhow::Result<()> {
+pub async fn run(shares: u64, clicks: u64, runs: usize, cold_runs: usize) -> anyhow::Result<()> {
     let name = format!("chorus_bench_scale_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(ADMIN_URL)
         .await
@@ -30,7 +32,7 @@ pub async fn run(shares: u64, clicks: u64, runs: usize) -> anyhow::Result<()> {
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await?;
     let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-    let outcome = measure(&url, shares, clicks, runs).await;
+    let outcome = measure(&url, shares, clicks, runs, cold_runs).await;
     if std::env::var_os("CHORUS_BENCH_KEEP").is_some() {
         println!("kept database {name} (CHORUS_BENCH_KEEP)");
         return outcome;
@@ -41,7 +43,13 @@ pub async fn run(shares: u64, clicks: u64, runs: usize) -> anyhow::Result<()> {
     outcome
 }
 
-async fn measure(url: &str, shares: u64, clicks: u64, runs: usize) -> anyhow::Result<()> {
+async fn measure(
+    url: &str,
+    shares: u64,
+    clicks: u64,
+    runs: usize,
+    cold_runs: usize,
+) -> anyhow::Result<()> {
     let db = chorus_server::store::connect(url).await?;
     chorus_server::store::migrate(&db).await?;
     let started = Instant::now();
@@ -146,22 +154,58 @@ async fn measure(url: &str, shares: u64, clicks: u64, runs: usize) -> anyhow::Re
         ),
     ];
     let k = MinGroupSize::default();
-    let earlier = Memory::default();
-    println!("dashboard view (all groupings through the minimum group size), {runs} runs each:");
+    let today_number = chorus_ambassador::activity::day_number(Utc::now());
+    let none = Memory::default();
+    // Three earlier views of the same viewer, compared row by row with each new one.
+    let three = Memory::remembering(views.iter().take(3).map(|(_, f)| f.clone()).collect());
+    let rollup = Rollup::default();
+    let started = Instant::now();
+    rollup
+        .days(&db, today_number - 400, today_number, today_number)
+        .await?;
+    let (days, rows) = rollup.held();
     println!(
-        "{:<30} {:>9} {:>9} {:>9}",
-        "view", "p50 ms", "p95 ms", "max ms"
+        "read the roll-up into memory: {days} days, {rows} rows ({:.0} MB) in {:.0} ms",
+        (rows * std::mem::size_of::<chorus_server::stats::rollup::Entry>()) as f64 / 1e6,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    println!(
+        "dashboard view (every grouping through the minimum group size); baseline: the same view \
+         with nothing held in memory (every row read from PostgreSQL), {cold_runs} runs; Chorus: \
+         the roll-up held in memory, {runs} runs:"
+    );
+    println!(
+        "{:<30} {:>12} {:>12} | {:>9} {:>9} {:>9} | {:>17}",
+        "view", "cold p50 ms", "cold max ms", "p50 ms", "p95 ms", "max ms", "3 earlier p95 ms"
     );
     for (label, filter) in &views {
-        let mut times = Vec::with_capacity(runs);
-        for _ in 0..runs {
+        let mut cold = Vec::with_capacity(cold_runs);
+        for _ in 0..cold_runs {
+            let fresh = Rollup::default();
             let start = Instant::now();
-            let view = dashboard(&db, k, filter, &earlier).await?;
-            times.push(start.elapsed());
+            let view = dashboard(&db, &fresh, k, filter, &none).await?;
+            cold.push(start.elapsed());
             anyhow::ensure!(!view.refused, "a view without memory is never refused");
         }
-        let (p50, p95, max) = percentiles(&mut times);
-        println!("{label:<30} {p50:>9.1} {p95:>9.1} {max:>9.1}");
+        let mut warm = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let start = Instant::now();
+            let view = dashboard(&db, &rollup, k, filter, &none).await?;
+            warm.push(start.elapsed());
+            anyhow::ensure!(!view.refused, "a view without memory is never refused");
+        }
+        let mut remembered = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let start = Instant::now();
+            dashboard(&db, &rollup, k, filter, &three).await?;
+            remembered.push(start.elapsed());
+        }
+        let (cold50, _, cold_max) = percentiles(&mut cold);
+        let (p50, p95, max) = percentiles(&mut warm);
+        let (_, remembered95, _) = percentiles(&mut remembered);
+        println!(
+            "{label:<30} {cold50:>12.1} {cold_max:>12.1} | {p50:>9.1} {p95:>9.1} {max:>9.1} | {remembered95:>17.1}"
+        );
     }
     Ok(())
 }

@@ -108,7 +108,7 @@ impl DifferenceGuard {
                 .shown
                 .iter()
                 .any(|seen| too_close(seen.people_differing_from(population)))
-            || reveals_unnamed(&population.people_set(), &self.named, k)
+            || reveals_unnamed(&population.records, &self.named, None, k)
         {
             return refuse;
         }
@@ -169,27 +169,42 @@ impl DifferenceGuard {
         value: T,
     ) -> Result<Named<T>, PolicyError> {
         let named = Named::new(person, choices, value)?;
-        let mut with_person = self.named.clone();
-        with_person.insert(person);
         let k = self.k.get();
         if self
             .shown
             .iter()
-            .any(|seen| reveals_unnamed(&seen.people_set(), &with_person, k))
+            .any(|seen| reveals_unnamed(&seen.records, &self.named, Some(person), k))
         {
             return Err(PolicyError::WouldRevealIndividual { k });
         }
-        self.named = with_person;
+        self.named.insert(person);
         Ok(named)
     }
 }
 
-/// Whether `people` includes named people and leaves 1 to `k - 1` who are not named.
-fn reveals_unnamed(people: &BTreeSet<PersonId>, named: &BTreeSet<PersonId>, k: usize) -> bool {
-    if people.is_disjoint(named) {
-        return false;
+/// Whether the people behind `records` include named people (those of `named`, and `also`)
+/// and leave 1 to `k - 1` who are not named.
+fn reveals_unnamed(
+    records: &BTreeSet<(PersonId, u64)>,
+    named: &BTreeSet<PersonId>,
+    also: Option<PersonId>,
+    k: usize,
+) -> bool {
+    // Records are ordered by person: each person is counted at their first record.
+    let mut previous = None;
+    let (mut any_named, mut unnamed) = (false, 0);
+    for (someone, _) in records {
+        if previous == Some(someone) {
+            continue;
+        }
+        previous = Some(someone);
+        if also == Some(*someone) || named.contains(someone) {
+            any_named = true;
+        } else {
+            unnamed += 1;
+        }
     }
-    (1..k).contains(&people.difference(named).count())
+    any_named && (1..k).contains(&unnamed)
 }
 
 #[cfg(test)]

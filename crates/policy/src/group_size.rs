@@ -24,6 +24,9 @@ use serde::{Deserialize, Serialize};
 use crate::difference::{Population, people_apart};
 use crate::{PersonId, PolicyError};
 
+/// Counts the people with records in exactly one of two figures, each given as the groups it sums.
+type PeopleApart<'a, K> = dyn Fn(&[&K], &[&K]) -> usize + 'a;
+
 /// The organisation's minimum group size `k`: no figure about fewer than `k` people is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "usize", into = "usize")]
@@ -96,6 +99,40 @@ impl MinGroupSize {
         K: Ord + Clone,
         V: Measure,
     {
+        self.summed(groups, total_people, withheld, None)
+    }
+
+    /// [`MinGroupSize::aggregate_counts`] for a grouping that can count one record in several
+    /// groups (an item under two topics): the same as [`MinGroupSize::aggregate_withholding`]
+    /// on the rows, from figures summed beforehand. Since two figures of such a table can differ
+    /// by a few people, `people_apart(a, b)` must say how many distinct people have records in
+    /// exactly one of two figures, each given as the groups it sums (one group, the groups
+    /// folded into "other", or every group for the total).
+    pub fn aggregate_overlapping<K, V>(
+        self,
+        groups: impl IntoIterator<Item = GroupCount<K, V>>,
+        total_people: usize,
+        withheld: &BTreeSet<K>,
+        people_apart: impl Fn(&[&K], &[&K]) -> usize,
+    ) -> AggregateTable<K, V>
+    where
+        K: Ord + Clone,
+        V: Measure,
+    {
+        self.summed(groups, total_people, withheld, Some(&people_apart))
+    }
+
+    fn summed<K, V>(
+        self,
+        groups: impl IntoIterator<Item = GroupCount<K, V>>,
+        total_people: usize,
+        withheld: &BTreeSet<K>,
+        people_apart: Option<&PeopleApart<'_, K>>,
+    ) -> AggregateTable<K, V>
+    where
+        K: Ord + Clone,
+        V: Measure,
+    {
         let k = self.0;
         // One entry per key; a key given twice keeps the larger count (never more people than
         // one of its counts says) and all listed members.
@@ -114,6 +151,7 @@ impl MinGroupSize {
         }
         let mut listed: Vec<(K, usize, V)> = Vec::new();
         let mut other: Option<(BTreeSet<PersonId>, V, bool)> = None;
+        let mut folded: Vec<K> = Vec::new();
         let mut total_value = V::default();
         let mut largest = 0;
         for (key, group) in by_key {
@@ -127,6 +165,7 @@ impl MinGroupSize {
                 entry.2 &= members.len() >= group.people;
                 entry.0.extend(members);
                 entry.1 = entry.1.plus(group.value);
+                folded.push(key);
             }
         }
         let total_people = total_people.max(largest);
@@ -154,7 +193,25 @@ impl MinGroupSize {
         }
         people.push(total_people);
         cells.push(shown_if(total_people, total_value, true));
-        withhold_until_safe(&mut cells, &people, k, None);
+        // The groups each cell sums, for `people_apart`.
+        let mut sums: Vec<Vec<&K>> = listed.iter().map(|(key, _, _)| vec![key]).collect();
+        if other.is_some() {
+            sums.push(folded.iter().collect());
+        }
+        sums.push(
+            listed
+                .iter()
+                .map(|(key, _, _)| key)
+                .chain(&folded)
+                .collect(),
+        );
+        let apart = people_apart.map(|count| move |a: usize, b: usize| count(&sums[a], &sums[b]));
+        withhold_until_safe(
+            &mut cells,
+            &people,
+            k,
+            apart.as_ref().map(|f| f as &dyn Fn(usize, usize) -> usize),
+        );
         let mut cells = cells.into_iter().map(Figure);
         let groups = listed
             .into_iter()
@@ -230,8 +287,14 @@ impl MinGroupSize {
             let records: Vec<&BTreeSet<(PersonId, u64)>> =
                 slots.iter().map(|(t, _)| &t.records).collect();
             let overlapping = records_in_cells != total.records.len();
+            let apart = |a: usize, b: usize| people_apart(records[a], records[b]);
             let mut cells: Vec<Cell<V>> = slots.iter().map(|(_, cell)| *cell).collect();
-            withhold_until_safe(&mut cells, &people, k, overlapping.then_some(&records[..]));
+            withhold_until_safe(
+                &mut cells,
+                &people,
+                k,
+                overlapping.then_some(&apart as &dyn Fn(usize, usize) -> usize),
+            );
             for (slot, cell) in slots.iter_mut().zip(cells) {
                 slot.1 = cell;
             }
@@ -283,14 +346,14 @@ fn first_look<V: Measure>(tally: &Tally<V>, k: usize) -> Cell<V> {
 ///    cell is the total minus the rest, so the smallest shown cell (by people) is withheld too.
 /// 2. When records are counted in several groups (an item with two topics), two figures can
 ///    differ by a few people's records; the smaller of any two figures of the table that differ
-///    by 1 to `k - 1` people is withheld (never the total). `records` holds each cell's records
-///    then. When every record is in one group, rule 1 alone already keeps every two figures `k`
+///    by 1 to `k - 1` people is withheld (never the total). `people_apart(a, b)` counts the
+///    people with records in exactly one of cells `a` and `b` then. When every record is in one group, rule 1 alone already keeps every two figures `k`
 ///    people apart (a property test checks it), so the pairwise comparison is skipped.
 fn withhold_until_safe<V: Measure>(
     cells: &mut [Cell<V>],
     people: &[usize],
     k: usize,
-    records: Option<&[&BTreeSet<(PersonId, u64)>]>,
+    people_apart: Option<&dyn Fn(usize, usize) -> usize>,
 ) {
     let Some(total) = cells.len().checked_sub(1) else {
         return;
@@ -305,11 +368,11 @@ fn withhold_until_safe<V: Measure>(
             cells[smallest.unwrap_or(total)] = Cell::Withheld;
             continue;
         }
-        if let Some(records) = records {
+        if let Some(people_apart) = people_apart {
             let visible: Vec<usize> = (0..cells.len()).filter(|&i| shown(&cells[i])).collect();
             let too_close = visible.iter().enumerate().find_map(|(n, &a)| {
                 visible[n + 1..].iter().find_map(|&b| {
-                    let apart = people_apart(records[a], records[b]);
+                    let apart = people_apart(a, b);
                     let smaller = if b == total || people[a] < people[b] {
                         a
                     } else {

@@ -34,6 +34,8 @@ pub struct App {
     pub networks: chorus_ambassador::accounts::Networks,
     /// Tracked links' cache and the clicks not yet flushed.
     pub redirects: chorus_ambassador::links::Redirects,
+    /// The statistics' daily roll-up, held in memory day by day.
+    pub rollup: crate::stats::Rollup,
     /// Set once at least one account exists; until then only the first-run page answers.
     initialised: AtomicBool,
     /// The address actually bound, for absolute URLs when no base URL is configured.
@@ -119,6 +121,7 @@ impl App {
         networks.allow_insecure_instances = config.unsafe_allow_private_fetch;
         Ok(Arc::new(App {
             redirects: chorus_ambassador::links::Redirects::default(),
+            rollup: crate::stats::Rollup::default(),
             fetcher,
             vault,
             networks,

@@ -214,6 +214,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     tracing::info!(%addr, startup_ms = started.elapsed().as_millis(), "chorus is ready");
     // The one line on stdout: tests and scripts read the address from it.
     println!("chorus listening on http://{addr}");
+    tokio::spawn(crate::stats::rollup::warm(app.clone()));
     application.run_until(shutdown_signal()).await?;
     tracing::info!("chorus stopped");
     Ok(())

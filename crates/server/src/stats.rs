@@ -4,20 +4,26 @@
 //!
 //! A [`Filter`] (period, topic, campaign, network, team, item) selects roll-up rows of people who
 //! are currently opted in; [`dashboard`] turns them into [`AggregateTable`]s, one per grouping,
-//! so every figure has at least `k` distinct people behind it or is not shown. Two views can
+//! so every figure has at least `k` distinct people behind it or is not shown. The rows are read
+//! once per day into memory ([`rollup`]) and grouped in one pass ([`scan`]). Two views can
 //! still give someone away by difference ("January" next to "January without its last day"):
 //! before a view is shown, it is compared with the viewer's views of the last 24 hours
-//! ([`Memory`]), in SQL, record by record, and any figure whose people differ from the earlier
+//! ([`Memory`]), row by row, and any figure whose people differ from the earlier
 //! view's by 1 to `k - 1` is withheld (the whole view is refused when its total would be). Every
 //! view and export is written to the audit log with its filter and the people it included, so
 //! each person sees on their transparency page who looked at figures that include them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+pub mod rollup;
+mod scan;
+
+pub use rollup::Rollup;
+
 use chorus_ambassador::activity::{date_of_day, day_number, week_of_day};
 use chorus_policy::{
-    AggregateTable, Contribution, DifferenceGuard, GroupCount, Measure, MinGroupSize, Network,
-    PersonId, VisibilityChoices,
+    AggregateTable, Contribution, DifferenceGuard, Measure, MinGroupSize, Network, PersonId,
+    VisibilityChoices,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, Value};
@@ -230,50 +236,7 @@ impl Sql {
     }
 }
 
-/// Rows of people currently opted in: the only rows any statistic reads.
-const OPTED_IN: &str = "a.user_id IN (SELECT user_id FROM consents WHERE withdrawn_at IS NULL)";
-
 impl Filter {
-    /// Appends this filter as one parenthesised condition on `a` (the roll-up).
-    fn condition(&self, sql: &mut Sql) {
-        sql.push("(a.day >= ")
-            .bind(day_number(start_of(self.from)))
-            .push(" AND a.day <= ")
-            .bind(day_number(start_of(self.to)));
-        if let Some(network) = self.network {
-            sql.push(" AND a.network = ").bind(network.as_str());
-        }
-        if let Some(team) = &self.team {
-            sql.push(" AND a.user_id IN (SELECT id FROM users WHERE COALESCE(team, '') = ")
-                .bind(team.clone())
-                .push(")");
-        }
-        if let Some(topic) = self.topic {
-            sql.push(
-                " AND a.item_id IN (SELECT item_id FROM content_item_topics WHERE topic_id = ",
-            )
-            .bind(topic)
-            .push(")");
-        }
-        if let Some(campaign) = self.campaign {
-            sql.push(" AND a.item_id IN (SELECT id FROM content_items WHERE campaign_id = ")
-                .bind(campaign)
-                .push(")");
-        }
-        if let Some(item) = self.item {
-            sql.push(" AND a.item_id = ").bind(item);
-        }
-        sql.push(")");
-    }
-
-    /// The SQL expression of a row's bar (its day, or the Monday of its week).
-    fn bucket(&self) -> &'static str {
-        match self.every {
-            Every::Day => "a.day",
-            Every::Week => "(a.day - ((a.day + 3) % 7))",
-        }
-    }
-
     /// The days of the bars, first to last, so that empty ones are drawn too.
     #[must_use]
     pub fn buckets(&self) -> Vec<i32> {
@@ -316,23 +279,6 @@ impl Dimension {
         Dimension::Item,
     ];
 
-    /// The group expression (as text, so every grouping has one key type) and the joins it needs.
-    fn group(self, filter: &Filter) -> (String, &'static str) {
-        match self {
-            Dimension::Time => (format!("CAST({} AS TEXT)", filter.bucket()), ""),
-            Dimension::Network => ("a.network".into(), ""),
-            Dimension::Topic => (
-                "CAST(t.topic_id AS TEXT)".into(),
-                " JOIN content_item_topics t ON t.item_id = a.item_id",
-            ),
-            Dimension::Campaign => (
-                "CAST(COALESCE(i.campaign_id, 0) AS TEXT)".into(),
-                " LEFT JOIN content_items i ON i.id = a.item_id",
-            ),
-            Dimension::Item => ("CAST(a.item_id AS TEXT)".into(), ""),
-        }
-    }
-
     /// The stored name, for the audit log and the CSV.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -344,48 +290,6 @@ impl Dimension {
             Dimension::Item => "item",
         }
     }
-}
-
-/// One person's activity in one group.
-struct Row {
-    group: String,
-    person: i32,
-    record: u64,
-    activity: Activity,
-}
-
-/// Each person's activity per topic and item: an item can be under two topics, so the item is
-/// the record and the policy can compare overlapping topic figures.
-async fn topic_rows(db: &impl ConnectionTrait, filter: &Filter) -> Result<Vec<Row>, DbErr> {
-    let (group, joins) = Dimension::Topic.group(filter);
-    let mut sql = Sql::default();
-    sql.push(&format!(
-        "SELECT {group} AS g, a.user_id AS u, a.item_id AS r, \
-         CAST(SUM(a.shares) AS BIGINT) AS s, CAST(SUM(a.humans) AS BIGINT) AS h \
-         FROM activity_daily a{joins} WHERE {OPTED_IN} AND "
-    ));
-    filter.condition(&mut sql);
-    sql.push(&format!(" GROUP BY {group}, a.user_id, a.item_id"));
-    let mut out = Vec::new();
-    for row in db.query_all_raw(sql.statement(db)).await? {
-        let item: i32 = row.try_get("", "r")?;
-        let shares: i64 = row.try_get("", "s")?;
-        let clicks: i64 = row.try_get("", "h")?;
-        out.push(Row {
-            group: row.try_get("", "g")?,
-            person: row.try_get("", "u")?,
-            record: u64::try_from(item).unwrap_or_default(),
-            activity: Activity {
-                shares: u64::try_from(shares).unwrap_or_default(),
-                clicks: u64::try_from(clicks).unwrap_or_default(),
-            },
-        });
-    }
-    Ok(out)
-}
-
-fn person(id: i32) -> PersonId {
-    PersonId(u64::try_from(id).unwrap_or_default())
 }
 
 /// Whether people shared, among the ambassadors in scope.
@@ -438,6 +342,12 @@ pub struct Memory {
 pub const VIEW_ACTIONS: [&str; 3] = ["stats.view", "stats.export", "stats.item"];
 
 impl Memory {
+    /// A memory of these earlier views (newest first), as [`Memory::of`] reads them.
+    #[must_use]
+    pub fn remembering(filters: Vec<Filter>) -> Memory {
+        Memory { filters }
+    }
+
     /// The viewer's distinct views of the last [`MEMORY_HOURS`], newest first, from the audit log.
     ///
     /// # Errors
@@ -484,73 +394,49 @@ fn same_rows(a: &Filter, b: &Filter) -> bool {
     } == *b
 }
 
-/// For each grouping, the groups whose people differ by 1 to `k - 1` between `filter` and an
-/// earlier view; `None` when the totals themselves do.
-async fn too_close_to_memory(
-    db: &impl ConnectionTrait,
-    k: MinGroupSize,
-    filter: &Filter,
-    memory: &Memory,
-) -> Result<Option<HashMap<Dimension, BTreeSet<String>>>, DbErr> {
-    let mut withheld: HashMap<Dimension, BTreeSet<String>> = HashMap::new();
-    for earlier in memory.filters.iter().filter(|f| !same_rows(f, filter)) {
-        let mut sql = Sql::default();
-        let parts = [None]
-            .into_iter()
-            .chain(Dimension::ALL.into_iter().map(Some));
-        for (index, dimension) in parts.enumerate() {
-            if index > 0 {
-                sql.push(" UNION ALL ");
-            }
-            let (group, joins) = dimension.map_or((String::from("''"), ""), |d| d.group(filter));
-            let name = dimension.map_or("all", Dimension::as_str);
-            sql.push(&format!(
-                "SELECT '{name}' AS d, {group} AS g, COUNT(DISTINCT a.user_id) AS n \
-                 FROM activity_daily a{joins} WHERE {OPTED_IN} AND (("
-            ));
-            filter.condition(&mut sql);
-            sql.push(" AND NOT ");
-            earlier.condition(&mut sql);
-            sql.push(") OR (");
-            earlier.condition(&mut sql);
-            sql.push(" AND NOT ");
-            filter.condition(&mut sql);
-            sql.push("))");
-            if dimension.is_some() {
-                sql.push(&format!(" GROUP BY {group}"));
-            }
-        }
-        for row in db.query_all_raw(sql.statement(db)).await? {
-            let dimension: String = row.try_get("", "d")?;
-            let apart: i64 = row.try_get("", "n")?;
-            if !k.reveals_by_difference(usize::try_from(apart).unwrap_or_default()) {
-                continue;
-            }
-            let Some(dimension) = Dimension::ALL.into_iter().find(|d| d.as_str() == dimension)
-            else {
-                return Ok(None);
-            };
-            withheld
-                .entry(dimension)
-                .or_default()
-                .insert(row.try_get("", "g")?);
-        }
-    }
-    Ok(Some(withheld))
-}
-
 /// Builds a view: every grouping through the minimum group size, groups too close to the
 /// viewer's earlier views withheld, participation, and named figures for people who chose it.
+/// The rows come from `rollup`, the roll-up held in memory; the grouping runs off the async
+/// threads.
 ///
 /// # Errors
 /// Database failure.
 pub async fn dashboard(
     db: &DatabaseConnection,
+    rollup: &Rollup,
     k: MinGroupSize,
     filter: &Filter,
     memory: &Memory,
 ) -> Result<Dashboard, DbErr> {
-    let Some(withheld) = too_close_to_memory(db, k, filter, memory).await? else {
+    let earlier: Vec<Filter> = memory
+        .filters
+        .iter()
+        .filter(|f| !same_rows(f, filter))
+        .cloned()
+        .collect();
+    let first = earlier
+        .iter()
+        .map(|f| f.from)
+        .fold(filter.from, NaiveDate::min);
+    let last = earlier.iter().map(|f| f.to).fold(filter.to, NaiveDate::max);
+    let first = day_number(start_of(first));
+    let today = day_number(Utc::now());
+    let (context, days) = tokio::try_join!(
+        scan::Context::read(db),
+        rollup.days(db, first, day_number(start_of(last)), today),
+    )?;
+    let view = {
+        let filter = filter.clone();
+        tokio::task::spawn_blocking(move || {
+            let earlier: Vec<&Filter> = earlier.iter().collect();
+            let withheld = scan::too_close(&context, &days, first, k, &filter, &earlier)?;
+            let view = scan::view(&context, &days, first, k, &filter, &withheld);
+            Some((view, withheld, context))
+        })
+        .await
+        .map_err(|e| DbErr::Custom(format!("statistics: {e}")))?
+    };
+    let Some((view, withheld, context)) = view else {
         return Ok(Dashboard {
             k: k.get(),
             tables: BTreeMap::new(),
@@ -561,42 +447,8 @@ pub async fn dashboard(
             people: Vec::new(),
         });
     };
-    let mut tables = BTreeMap::new();
-    // Each grouping is one independent query, run side by side on the pool. Groupings that put
-    // each row in one group are counted by the database (distinct people and sums per group,
-    // with the members of groups under k); topics, where an item can be under two, are built
-    // from each person's rows so the policy can compare overlapping figures.
-    let (per_person, time, network, campaign, item, topic) = tokio::try_join!(
-        per_person(db, filter),
-        counts(db, k, filter, Dimension::Time),
-        counts(db, k, filter, Dimension::Network),
-        counts(db, k, filter, Dimension::Campaign),
-        counts(db, k, filter, Dimension::Item),
-        topic_rows(db, filter),
-    )?;
-    let none = BTreeSet::new();
-    let withheld_in = |dimension: Dimension| withheld.get(&dimension).unwrap_or(&none);
-    for (dimension, groups) in [
-        (Dimension::Time, time),
-        (Dimension::Network, network),
-        (Dimension::Campaign, campaign),
-        (Dimension::Item, item),
-    ] {
-        let table = k.aggregate_counts(groups, per_person.len(), withheld_in(dimension));
-        tables.insert(dimension, table);
-    }
-    let contributions = topic.into_iter().map(|row| Contribution {
-        group: row.group,
-        person: person(row.person),
-        record: row.record,
-        value: row.activity,
-    });
-    tables.insert(
-        Dimension::Topic,
-        k.aggregate_withholding(contributions, withheld_in(Dimension::Topic)),
-    );
-    let mut people: BTreeSet<i32> = per_person.keys().copied().collect();
-    let ambassadors = ambassadors_in_scope(db, filter).await?;
+    let per_person = view.per_person;
+    let ambassadors = context.ambassadors(filter.team.as_deref());
     let participation = k.aggregate(ambassadors.iter().map(|&id| Contribution {
         group: if per_person.get(&id).is_some_and(|a| a.shares > 0) {
             Participation::Shared
@@ -608,10 +460,11 @@ pub async fn dashboard(
         value: 1,
     }));
     let named = named_figures(db, k, &per_person).await?;
+    let mut people: BTreeSet<i32> = per_person.keys().copied().collect();
     people.extend(ambassadors.iter().copied());
     Ok(Dashboard {
         k: k.get(),
-        tables,
+        tables: view.tables,
         participation,
         named,
         refused: false,
@@ -620,122 +473,8 @@ pub async fn dashboard(
     })
 }
 
-/// Each person's shares and clicks in the view.
-async fn per_person(
-    db: &impl ConnectionTrait,
-    filter: &Filter,
-) -> Result<BTreeMap<i32, Activity>, DbErr> {
-    let mut sql = Sql::default();
-    sql.push(&format!(
-        "SELECT a.user_id AS u, CAST(SUM(a.shares) AS BIGINT) AS s, CAST(SUM(a.humans) AS BIGINT) AS h \
-         FROM activity_daily a WHERE {OPTED_IN} AND "
-    ));
-    filter.condition(&mut sql);
-    sql.push(" GROUP BY a.user_id");
-    let mut out = BTreeMap::new();
-    for row in db.query_all_raw(sql.statement(db)).await? {
-        let shares: i64 = row.try_get("", "s")?;
-        let clicks: i64 = row.try_get("", "h")?;
-        out.insert(
-            row.try_get("", "u")?,
-            Activity {
-                shares: u64::try_from(shares).unwrap_or_default(),
-                clicks: u64::try_from(clicks).unwrap_or_default(),
-            },
-        );
-    }
-    Ok(out)
-}
-
-/// Distinct people and sums per group, counted by the database, with the members of the groups
-/// of fewer than `k` people (to fold them into "other").
-async fn counts(
-    db: &impl ConnectionTrait,
-    k: MinGroupSize,
-    filter: &Filter,
-    dimension: Dimension,
-) -> Result<Vec<GroupCount<String, Activity>>, DbErr> {
-    let (group, joins) = dimension.group(filter);
-    let from = format!("FROM activity_daily a{joins} WHERE {OPTED_IN} AND ");
-    // Two levels (per group and person, then per group) rather than COUNT(DISTINCT): both
-    // databases hash them instead of sorting every row.
-    let mut sql = Sql::default();
-    sql.push(&format!(
-        "SELECT g, COUNT(*) AS p, CAST(SUM(s) AS BIGINT) AS s, CAST(SUM(h) AS BIGINT) AS h FROM \
-         (SELECT {group} AS g, a.user_id AS u, SUM(a.shares) AS s, SUM(a.humans) AS h {from}"
-    ));
-    filter.condition(&mut sql);
-    sql.push(&format!(
-        " GROUP BY {group}, a.user_id) per_person GROUP BY g"
-    ));
-    let mut out = Vec::new();
-    let mut small: Vec<String> = Vec::new();
-    for row in db.query_all_raw(sql.statement(db)).await? {
-        let people: i64 = row.try_get("", "p")?;
-        let shares: i64 = row.try_get("", "s")?;
-        let clicks: i64 = row.try_get("", "h")?;
-        let people = usize::try_from(people).unwrap_or_default();
-        let group: String = row.try_get("", "g")?;
-        if people < k.get() {
-            small.push(group.clone());
-        }
-        out.push(GroupCount {
-            group,
-            people,
-            value: Activity {
-                shares: u64::try_from(shares).unwrap_or_default(),
-                clicks: u64::try_from(clicks).unwrap_or_default(),
-            },
-            members: Vec::new(),
-        });
-    }
-    for chunk in small.chunks(500) {
-        let mut sql = Sql::default();
-        sql.push(&format!(
-            "SELECT DISTINCT {group} AS g, a.user_id AS u {from}"
-        ));
-        filter.condition(&mut sql);
-        sql.push(&format!(" AND {group} IN ("));
-        for (index, key) in chunk.iter().enumerate() {
-            if index > 0 {
-                sql.push(", ");
-            }
-            sql.bind(key.clone());
-        }
-        sql.push(")");
-        let mut members: HashMap<String, Vec<PersonId>> = HashMap::new();
-        for row in db.query_all_raw(sql.statement(db)).await? {
-            let id: i32 = row.try_get("", "u")?;
-            members
-                .entry(row.try_get("", "g")?)
-                .or_default()
-                .push(person(id));
-        }
-        for group in &mut out {
-            if let Some(list) = members.remove(&group.group) {
-                group.members = list;
-            }
-        }
-    }
-    Ok(out)
-}
-
-async fn ambassadors_in_scope(
-    db: &impl ConnectionTrait,
-    filter: &Filter,
-) -> Result<Vec<i32>, DbErr> {
-    let mut sql = Sql::default();
-    sql.push(
-        "SELECT u.id AS id FROM users u WHERE u.id IN (SELECT user_id FROM consents WHERE withdrawn_at IS NULL)",
-    );
-    if let Some(team) = &filter.team {
-        sql.push(" AND COALESCE(u.team, '') = ").bind(team.clone());
-    }
-    let mut out = Vec::new();
-    for row in db.query_all_raw(sql.statement(db)).await? {
-        out.push(row.try_get("", "id")?);
-    }
-    Ok(out)
+fn person(id: i32) -> PersonId {
+    PersonId(u64::try_from(id).unwrap_or_default())
 }
 
 /// Figures naming people who chose to be named (and are opted in), checked by the difference

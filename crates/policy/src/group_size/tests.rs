@@ -346,6 +346,54 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Figures summed beforehand for a grouping that counts one record in several groups (an
+    /// item under two topics) give the same table as the rows, when the caller counts the
+    /// people apart between two figures from each record's people.
+    #[test]
+    fn overlapping_counts_summed_beforehand_give_the_same_table(
+        k in 3_usize..7,
+        uses in prop::collection::vec((0_u8..6, 0_u64..20, 0_u64..100), 0..60),
+        records_groups in prop::collection::vec(prop::collection::btree_set(0_u8..5, 1..3), 8),
+    ) {
+        // Each use is a person's amount on one record (an item); the record counts in each of
+        // its groups (topics).
+        let rows: Rows = uses
+            .iter()
+            .flat_map(|&(record, person, value)| {
+                records_groups[usize::from(record % 8)].iter().map(move |&group| Contribution {
+                    group,
+                    person: PersonId(person),
+                    record: u64::from(record),
+                    value,
+                })
+            })
+            .collect();
+        let k = MinGroupSize::new(k).unwrap();
+        let from_rows = k.aggregate(rows.clone());
+        let groups = by_group(&rows);
+        let counts = groups.iter().map(|(group, (people, value))| GroupCount {
+            group: *group,
+            people: people.len(),
+            value: *value,
+            members: if people.len() < k.get() { people.iter().copied().collect() } else { Vec::new() },
+        });
+        let records_of = |groups: &[&u8]| -> BTreeSet<(PersonId, u64)> {
+            rows.iter()
+                .filter(|row| groups.contains(&&row.group))
+                .map(|row| (row.person, row.record))
+                .collect()
+        };
+        let apart = |a: &[&u8], b: &[&u8]| {
+            let (a, b) = (records_of(a), records_of(b));
+            a.symmetric_difference(&b).map(|(person, _)| *person).collect::<BTreeSet<_>>().len()
+        };
+        let all: BTreeSet<_> = rows.iter().map(|r| r.person).collect();
+        let from_counts = k.aggregate_overlapping(counts, all.len(), &BTreeSet::new(), apart);
+        prop_assert_eq!(from_rows, from_counts);
+    }
+}
+
 #[test]
 fn a_small_group_without_its_members_keeps_other_hidden() {
     let counts = [

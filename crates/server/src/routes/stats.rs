@@ -252,7 +252,7 @@ async fn view_for(
     let memory = Memory::of(db, user.id, Utc::now())
         .await
         .map_err(StoreError::from)?;
-    let view = stats::dashboard(db, k, filter, &memory)
+    let view = stats::dashboard(db, &ctx.app.rollup, k, filter, &memory)
         .await
         .map_err(StoreError::from)?;
     if !view.refused {
