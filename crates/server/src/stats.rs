@@ -429,8 +429,9 @@ pub async fn dashboard(
         let filter = filter.clone();
         tokio::task::spawn_blocking(move || {
             let earlier: Vec<&Filter> = earlier.iter().collect();
-            let withheld = scan::too_close(&context, &days, first, k, &filter, &earlier)?;
-            let view = scan::view(&context, &days, first, k, &filter, &withheld);
+            let scan = scan::Scan::new(&context, &days, first, k);
+            let withheld = scan.too_close(&filter, &earlier)?;
+            let view = scan.view(&filter, &withheld);
             Some((view, withheld, context))
         })
         .await

@@ -322,6 +322,24 @@ proptest! {
     }
 }
 
+/// Each group's people and sum, as a database would count them, with the members of groups
+/// under k.
+fn counts_of(rows: &Rows, k: MinGroupSize) -> Vec<GroupCount<u8, u64>> {
+    by_group(rows)
+        .into_iter()
+        .map(|(group, (people, value))| GroupCount {
+            group,
+            people: people.len(),
+            value,
+            members: if people.len() < k.get() {
+                people.into_iter().collect()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect()
+}
+
 proptest! {
     /// Figures summed beforehand give the same table as the rows themselves, for a grouping
     /// that puts each record in one group (records keyed by their group).
@@ -333,13 +351,7 @@ proptest! {
             .collect();
         let k = MinGroupSize::new(k).unwrap();
         let from_rows = k.aggregate(rows.clone());
-        let groups = by_group(&rows);
-        let counts = groups.iter().map(|(group, (people, value))| GroupCount {
-            group: *group,
-            people: people.len(),
-            value: *value,
-            members: if people.len() < k.get() { people.iter().copied().collect() } else { Vec::new() },
-        });
+        let counts = counts_of(&rows, k);
         let all: BTreeSet<_> = rows.iter().map(|r| r.person).collect();
         let from_counts = k.aggregate_counts(counts, all.len(), &BTreeSet::new());
         prop_assert_eq!(from_rows, from_counts);
@@ -371,13 +383,7 @@ proptest! {
             .collect();
         let k = MinGroupSize::new(k).unwrap();
         let from_rows = k.aggregate(rows.clone());
-        let groups = by_group(&rows);
-        let counts = groups.iter().map(|(group, (people, value))| GroupCount {
-            group: *group,
-            people: people.len(),
-            value: *value,
-            members: if people.len() < k.get() { people.iter().copied().collect() } else { Vec::new() },
-        });
+        let counts = counts_of(&rows, k);
         let records_of = |groups: &[&u8]| -> BTreeSet<(PersonId, u64)> {
             rows.iter()
                 .filter(|row| groups.contains(&&row.group))

@@ -75,6 +75,14 @@ pub(super) struct Context {
 
 const NOBODY: u32 = u32::MAX;
 
+/// The place of `id` in `known`, added at the end when it is not there yet.
+fn place_of(known: &mut Vec<i32>, id: i32) -> usize {
+    known.iter().position(|&k| k == id).unwrap_or_else(|| {
+        known.push(id);
+        known.len() - 1
+    })
+}
+
 impl Context {
     pub(super) async fn read(db: &impl ConnectionTrait) -> Result<Context, DbErr> {
         let query = |text: &str| {
@@ -133,17 +141,7 @@ impl Context {
             context.team.push(team);
         }
         for (id, campaign) in items {
-            let campaign_index = match campaign {
-                None => 0,
-                Some(c) => context
-                    .campaigns
-                    .iter()
-                    .position(|&known| known == c)
-                    .unwrap_or_else(|| {
-                        context.campaigns.push(c);
-                        context.campaigns.len() - 1
-                    }),
-            };
+            let campaign_index = campaign.map_or(0, |c| place_of(&mut context.campaigns, c));
             *context.item_mut(id) = Item {
                 campaign,
                 campaign_index,
@@ -151,14 +149,7 @@ impl Context {
             };
         }
         for (item, topic) in topics {
-            let index = context
-                .topics
-                .iter()
-                .position(|&known| known == topic)
-                .unwrap_or_else(|| {
-                    context.topics.push(topic);
-                    context.topics.len() - 1
-                });
+            let index = place_of(&mut context.topics, topic);
             context.item_mut(item).topics.push(index);
         }
         context
@@ -492,232 +483,240 @@ fn side_by_side<T: Send>(
     out
 }
 
-/// For each grouping, the groups whose people differ by 1 to `k - 1` between `filter` and one
-/// of the `earlier` views (row by row: a person counted in both with different rows counts as
-/// apart); `None` when the totals themselves do. `days` start at day `first` and cover every
-/// view.
-pub(super) fn too_close(
-    context: &Context,
-    days: &[Day],
+/// A view's rows and what they mean, ready to be scanned.
+#[derive(Clone, Copy)]
+pub(super) struct Scan<'a> {
+    context: &'a Context,
+    /// The rows, by day, from day `first`; they cover every view scanned.
+    days: &'a [Day],
     first: i32,
     k: MinGroupSize,
-    filter: &Filter,
-    earlier: &[&Filter],
-) -> Option<HashMap<Dimension, BTreeSet<String>>> {
-    too_close_in(context, days, first, k, filter, earlier, parts_for(days))
+    /// How many parts the rows are scanned in, side by side.
+    parts: usize,
 }
 
-fn too_close_in(
-    context: &Context,
-    days: &[Day],
-    first: i32,
-    k: MinGroupSize,
-    filter: &Filter,
-    earlier: &[&Filter],
-    parts: usize,
-) -> Option<HashMap<Dimension, BTreeSet<String>>> {
-    let now = Compiled::of(filter, context);
-    let grouping = Grouping::of(filter);
-    let people = context.ids.len();
-    let then: Vec<Compiled> = earlier.iter().map(|f| Compiled::of(f, context)).collect();
-    let from = then.iter().map(|c| c.from).fold(now.from, i32::min);
-    let to = then.iter().map(|c| c.to).fold(now.to, i32::max);
-    let scan = |days: &[Day], first: i32| {
-        let mut apart: Vec<(People, Tables)> = then
-            .iter()
-            .map(|_| (People::with_room(people), Tables::new(people)))
-            .collect();
-        for (day, entry) in numbered(days, first, from, to) {
-            let person = context.person(entry.user);
-            if person == NOBODY {
-                continue;
-            }
-            let in_now = now.matches(context, day, entry, person);
-            let time = grouping.time(day);
-            for (view, (all, tables)) in then.iter().zip(apart.iter_mut()) {
-                if view.matches(context, day, entry, person) != in_now {
-                    all.insert(person);
-                    tables.add(context, time, entry, person, Activity::default());
-                }
-            }
-        }
-        apart
-    };
-    let apart = side_by_side(days, first, parts, scan, |apart, more| {
-        for ((all, tables), (more_all, more_tables)) in apart.iter_mut().zip(more) {
-            all.union_with(&more_all);
-            tables.merge(more_tables);
-        }
-    });
-    let mut withheld: HashMap<Dimension, BTreeSet<String>> = HashMap::new();
-    for (all, tables) in &apart {
-        if k.reveals_by_difference(all.len()) {
-            return None;
-        }
-        for dimension in Dimension::ALL {
-            for (index, _, people) in tables.of(dimension).present() {
-                if k.reveals_by_difference(people.len()) {
-                    withheld
-                        .entry(dimension)
-                        .or_default()
-                        .insert(Tables::key(context, &grouping, dimension, index));
-                }
-            }
+impl<'a> Scan<'a> {
+    pub(super) fn new(context: &'a Context, days: &'a [Day], first: i32, k: MinGroupSize) -> Self {
+        Scan {
+            context,
+            days,
+            first,
+            k,
+            parts: parts_for(days),
         }
     }
-    Some(withheld)
+
+    /// For each grouping, the groups whose people differ by 1 to `k - 1` between `filter` and
+    /// one of the `earlier` views (row by row: a person counted in both with different rows
+    /// counts as apart); `None` when the totals themselves do.
+    pub(super) fn too_close(
+        &self,
+        filter: &Filter,
+        earlier: &[&Filter],
+    ) -> Option<HashMap<Dimension, BTreeSet<String>>> {
+        let Scan {
+            context,
+            days,
+            first,
+            k,
+            parts,
+        } = *self;
+        let now = Compiled::of(filter, context);
+        let grouping = Grouping::of(filter);
+        let people = context.ids.len();
+        let then: Vec<Compiled> = earlier.iter().map(|f| Compiled::of(f, context)).collect();
+        let from = then.iter().map(|c| c.from).fold(now.from, i32::min);
+        let to = then.iter().map(|c| c.to).fold(now.to, i32::max);
+        let scan = |days: &[Day], first: i32| {
+            let mut apart: Vec<(People, Tables)> = then
+                .iter()
+                .map(|_| (People::with_room(people), Tables::new(people)))
+                .collect();
+            for (day, entry) in numbered(days, first, from, to) {
+                let person = context.person(entry.user);
+                if person == NOBODY {
+                    continue;
+                }
+                let in_now = now.matches(context, day, entry, person);
+                let time = grouping.time(day);
+                for (view, (all, tables)) in then.iter().zip(apart.iter_mut()) {
+                    if view.matches(context, day, entry, person) != in_now {
+                        all.insert(person);
+                        tables.add(context, time, entry, person, Activity::default());
+                    }
+                }
+            }
+            apart
+        };
+        let apart = side_by_side(days, first, parts, scan, |apart, more| {
+            for ((all, tables), (more_all, more_tables)) in apart.iter_mut().zip(more) {
+                all.union_with(&more_all);
+                tables.merge(more_tables);
+            }
+        });
+        let mut withheld: HashMap<Dimension, BTreeSet<String>> = HashMap::new();
+        for (all, tables) in &apart {
+            if k.reveals_by_difference(all.len()) {
+                return None;
+            }
+            for dimension in Dimension::ALL {
+                for (index, _, people) in tables.of(dimension).present() {
+                    if k.reveals_by_difference(people.len()) {
+                        withheld
+                            .entry(dimension)
+                            .or_default()
+                            .insert(Tables::key(context, &grouping, dimension, index));
+                    }
+                }
+            }
+        }
+        Some(withheld)
+    }
+
+    /// Every grouping of `filter`, through the minimum group size, with the groups in
+    /// `withheld` withheld.
+    pub(super) fn view(
+        &self,
+        filter: &Filter,
+        withheld: &HashMap<Dimension, BTreeSet<String>>,
+    ) -> View {
+        let Scan {
+            context,
+            days,
+            first,
+            k,
+            parts,
+        } = *self;
+        let now = Compiled::of(filter, context);
+        let grouping = Grouping::of(filter);
+        let people = context.ids.len();
+        let scan = |days: &[Day], first: i32| {
+            let mut tables = Tables::new(people);
+            let mut per_person: Vec<Option<Activity>> = vec![None; people];
+            for (day, entry) in numbered(days, first, now.from, now.to) {
+                let person = context.person(entry.user);
+                if person == NOBODY || !now.matches(context, day, entry, person) {
+                    continue;
+                }
+                let activity = Activity {
+                    shares: u64::from(entry.shares),
+                    clicks: u64::from(entry.humans),
+                };
+                let mine = per_person[person as usize].get_or_insert_with(Activity::default);
+                *mine = mine.plus(activity);
+                tables.add(context, grouping.time(day), entry, person, activity);
+            }
+            (tables, per_person)
+        };
+        let (tables, per_person) =
+            side_by_side(days, first, parts, scan, |(tables, per_person), more| {
+                tables.merge(more.0);
+                for (mine, more) in per_person.iter_mut().zip(more.1) {
+                    if let Some(more) = more {
+                        let mine = mine.get_or_insert_with(Activity::default);
+                        *mine = mine.plus(more);
+                    }
+                }
+            });
+        let total_people = per_person.iter().filter(|a| a.is_some()).count();
+        let none = BTreeSet::new();
+        let withheld_in = |dimension: Dimension| withheld.get(&dimension).unwrap_or(&none);
+        let counts = |dimension: Dimension| -> Vec<GroupCount<String, Activity>> {
+            tables
+                .of(dimension)
+                .present()
+                .map(|(index, value, members)| {
+                    let people = members.len();
+                    GroupCount {
+                        group: Tables::key(context, &grouping, dimension, index),
+                        people,
+                        value: *value,
+                        members: if people < k.get() {
+                            members.members().map(|p| context.person_id(p)).collect()
+                        } else {
+                            Vec::new()
+                        },
+                    }
+                })
+                .collect()
+        };
+        let mut out = BTreeMap::new();
+        for dimension in [
+            Dimension::Time,
+            Dimension::Network,
+            Dimension::Campaign,
+            Dimension::Item,
+        ] {
+            out.insert(
+                dimension,
+                k.aggregate_counts(counts(dimension), total_people, withheld_in(dimension)),
+            );
+        }
+        // Topics share items: a figure's records are its items' people, so two figures are apart
+        // by the people of the items in one and not the other.
+        let items_of = |topics: &[&String]| -> BTreeSet<usize> {
+            let wanted: Vec<usize> = topics
+                .iter()
+                .filter_map(|key| {
+                    let id: i32 = key.parse().ok()?;
+                    context.topics.iter().position(|&t| t == id)
+                })
+                .collect();
+            tables
+                .item
+                .present()
+                .filter(|(item, _, _)| {
+                    context
+                        .item(u32::try_from(*item).unwrap_or(u32::MAX))
+                        .topics
+                        .iter()
+                        .any(|t| wanted.contains(t))
+                })
+                .map(|(item, _, _)| item)
+                .collect()
+        };
+        let people_apart = |a: &[&String], b: &[&String]| {
+            let (a, b) = (items_of(a), items_of(b));
+            let mut apart = People::with_room(people);
+            for item in a.symmetric_difference(&b) {
+                if let Some(Some((_, members))) = tables.item.groups.get(*item) {
+                    apart.union_with(members);
+                }
+            }
+            apart.len()
+        };
+        let topic_people = {
+            let mut all = People::with_room(people);
+            for (_, _, members) in tables.topic.present() {
+                all.union_with(members);
+            }
+            all.len()
+        };
+        out.insert(
+            Dimension::Topic,
+            k.aggregate_overlapping(
+                counts(Dimension::Topic),
+                topic_people,
+                withheld_in(Dimension::Topic),
+                people_apart,
+            ),
+        );
+        let per_person = per_person
+            .into_iter()
+            .enumerate()
+            .filter_map(|(person, activity)| Some((context.ids[person], activity?)))
+            .collect();
+        View {
+            tables: out,
+            per_person,
+        }
+    }
 }
 
 /// A view's tables through the minimum group size, and each person's activity in it.
 pub(super) struct View {
     pub(super) tables: BTreeMap<Dimension, AggregateTable<String, Activity>>,
     pub(super) per_person: BTreeMap<i32, Activity>,
-}
-
-/// Builds every grouping of `filter` from `days` (starting at day `first`).
-pub(super) fn view(
-    context: &Context,
-    days: &[Day],
-    first: i32,
-    k: MinGroupSize,
-    filter: &Filter,
-    withheld: &HashMap<Dimension, BTreeSet<String>>,
-) -> View {
-    view_in(context, days, first, k, filter, withheld, parts_for(days))
-}
-
-fn view_in(
-    context: &Context,
-    days: &[Day],
-    first: i32,
-    k: MinGroupSize,
-    filter: &Filter,
-    withheld: &HashMap<Dimension, BTreeSet<String>>,
-    parts: usize,
-) -> View {
-    let now = Compiled::of(filter, context);
-    let grouping = Grouping::of(filter);
-    let people = context.ids.len();
-    let scan = |days: &[Day], first: i32| {
-        let mut tables = Tables::new(people);
-        let mut per_person: Vec<Option<Activity>> = vec![None; people];
-        for (day, entry) in numbered(days, first, now.from, now.to) {
-            let person = context.person(entry.user);
-            if person == NOBODY || !now.matches(context, day, entry, person) {
-                continue;
-            }
-            let activity = Activity {
-                shares: u64::from(entry.shares),
-                clicks: u64::from(entry.humans),
-            };
-            let mine = per_person[person as usize].get_or_insert_with(Activity::default);
-            *mine = mine.plus(activity);
-            tables.add(context, grouping.time(day), entry, person, activity);
-        }
-        (tables, per_person)
-    };
-    let (tables, per_person) =
-        side_by_side(days, first, parts, scan, |(tables, per_person), more| {
-            tables.merge(more.0);
-            for (mine, more) in per_person.iter_mut().zip(more.1) {
-                if let Some(more) = more {
-                    let mine = mine.get_or_insert_with(Activity::default);
-                    *mine = mine.plus(more);
-                }
-            }
-        });
-    let total_people = per_person.iter().filter(|a| a.is_some()).count();
-    let none = BTreeSet::new();
-    let withheld_in = |dimension: Dimension| withheld.get(&dimension).unwrap_or(&none);
-    let counts = |dimension: Dimension| -> Vec<GroupCount<String, Activity>> {
-        tables
-            .of(dimension)
-            .present()
-            .map(|(index, value, members)| {
-                let people = members.len();
-                GroupCount {
-                    group: Tables::key(context, &grouping, dimension, index),
-                    people,
-                    value: *value,
-                    members: if people < k.get() {
-                        members.members().map(|p| context.person_id(p)).collect()
-                    } else {
-                        Vec::new()
-                    },
-                }
-            })
-            .collect()
-    };
-    let mut out = BTreeMap::new();
-    for dimension in [
-        Dimension::Time,
-        Dimension::Network,
-        Dimension::Campaign,
-        Dimension::Item,
-    ] {
-        out.insert(
-            dimension,
-            k.aggregate_counts(counts(dimension), total_people, withheld_in(dimension)),
-        );
-    }
-    // Topics share items: a figure's records are its items' people, so two figures are apart
-    // by the people of the items in one and not the other.
-    let items_of = |topics: &[&String]| -> BTreeSet<usize> {
-        let wanted: Vec<usize> = topics
-            .iter()
-            .filter_map(|key| {
-                let id: i32 = key.parse().ok()?;
-                context.topics.iter().position(|&t| t == id)
-            })
-            .collect();
-        tables
-            .item
-            .present()
-            .filter(|(item, _, _)| {
-                context
-                    .item(u32::try_from(*item).unwrap_or(u32::MAX))
-                    .topics
-                    .iter()
-                    .any(|t| wanted.contains(t))
-            })
-            .map(|(item, _, _)| item)
-            .collect()
-    };
-    let people_apart = |a: &[&String], b: &[&String]| {
-        let (a, b) = (items_of(a), items_of(b));
-        let mut apart = People::with_room(people);
-        for item in a.symmetric_difference(&b) {
-            if let Some(Some((_, members))) = tables.item.groups.get(*item) {
-                apart.union_with(members);
-            }
-        }
-        apart.len()
-    };
-    let topic_people = {
-        let mut all = People::with_room(people);
-        for (_, _, members) in tables.topic.present() {
-            all.union_with(members);
-        }
-        all.len()
-    };
-    out.insert(
-        Dimension::Topic,
-        k.aggregate_overlapping(
-            counts(Dimension::Topic),
-            topic_people,
-            withheld_in(Dimension::Topic),
-            people_apart,
-        ),
-    );
-    let per_person = per_person
-        .into_iter()
-        .enumerate()
-        .filter_map(|(person, activity)| Some((context.ids[person], activity?)))
-        .collect();
-    View {
-        tables: out,
-        per_person,
-    }
 }
 
 #[cfg(test)]
@@ -1007,7 +1006,8 @@ mod tests {
             let k = MinGroupSize::new(k).unwrap();
             let context = context(&org);
             let days = days(&org);
-            let view = view_in(&context, &days, FIRST, k, &filter, &HashMap::new(), parts);
+            let scan = Scan { parts, ..Scan::new(&context, &days, FIRST, k) };
+            let view = scan.view(&filter, &HashMap::new());
             let expected = reference(&org, k, &filter);
             for dimension in Dimension::ALL {
                 prop_assert_eq!(&view.tables[&dimension], &expected[&dimension], "{:?}", dimension);
@@ -1047,7 +1047,7 @@ mod tests {
             let days = days(&org);
             let before: Vec<&Filter> = earlier.iter().collect();
             prop_assert_eq!(
-                too_close_in(&context, &days, FIRST, k, &filter, &before, parts),
+                Scan { parts, ..Scan::new(&context, &days, FIRST, k) }.too_close(&filter, &before),
                 reference_apart(&org, k, &filter, &earlier)
             );
         }
