@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use chorus_tests::Client;
+use sea_orm::{ConnectionTrait as _, Database, DatabaseConnection, Statement};
 
 use crate::publishing::world_with;
 
@@ -321,4 +322,102 @@ async fn the_dashboard_counts_what_people_chose_to_share_and_never_a_group_under
     assert!(!stats.contains("wrong timing"));
     assert_eq!(row(&stats, "not_for_me", "not relevant to me"), ["–"]);
     assert_eq!(row(&stats, "not_for_me", "Total"), ["4"]);
+}
+
+/// Shares and human clicks of the last 28 days (the dashboard's first view), read straight
+/// from the roll-up, for people opted in.
+async fn roll_up_totals(db: &DatabaseConnection, user: Option<i32>) -> (i64, i64) {
+    let first = chorus_ambassador::activity::day_number(chrono::Utc::now()) - 27;
+    // With a person: only their days before yesterday, the days the server holds in memory.
+    let yesterday = first + 27 - 1;
+    let only = user.map_or_else(String::new, |user| {
+        format!(" AND user_id = {user} AND day < {yesterday}")
+    });
+    let sql = format!(
+        "SELECT CAST(COALESCE(SUM(shares), 0) AS BIGINT) AS s, CAST(COALESCE(SUM(humans), 0) AS BIGINT) AS h \
+         FROM activity_daily WHERE day >= {first} \
+         AND user_id IN (SELECT user_id FROM consents WHERE withdrawn_at IS NULL){only}"
+    );
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    (row.try_get("", "s").unwrap(), row.try_get("", "h").unwrap())
+}
+
+/// The server holds the roll-up's past days in memory (read ahead at start-up); what can still
+/// change shows at once: a row written today by another process, and a person who erases
+/// themselves, whose past rows are held but never counted again.
+#[tokio::test]
+async fn held_days_still_show_a_new_row_today_and_forget_an_erased_person() {
+    let app =
+        chorus_tests::TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo"))
+            .await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let analyst = app.client();
+    analyst
+        .sign_in("analyst@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let totals = |body: &str| {
+        (
+            testid(body, "total-shares").parse::<i64>().unwrap(),
+            testid(body, "total-clicks").parse::<i64>().unwrap(),
+        )
+    };
+    let seeded = roll_up_totals(&db, None).await;
+    assert!(
+        seeded.0 > 100,
+        "the demo has four weeks of shares: {seeded:?}"
+    );
+    assert_eq!(totals(&analyst.get("/stats").await.body), seeded);
+    assert!(
+        app.log().contains("statistics roll-up held in memory"),
+        "read ahead at start-up:\n{}",
+        app.log()
+    );
+
+    // Another process publishes and counts clicks today.
+    let zoe: i32 = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id FROM users WHERE email = 'zoe@demo.chorus.test'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    let today = chorus_ambassador::activity::day_number(chrono::Utc::now());
+    db.execute_unprepared(&format!(
+        "INSERT INTO activity_daily (day, user_id, item_id, network, shares, humans, robots) \
+         VALUES ({today}, {zoe}, 0, 'mastodon', 2, 7, 0) \
+         ON CONFLICT (day, user_id, item_id, network) DO UPDATE SET \
+         shares = activity_daily.shares + 2, humans = activity_daily.humans + 7"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        totals(&analyst.get("/stats").await.body),
+        (seeded.0 + 2, seeded.1 + 7)
+    );
+
+    // Zoé erases herself: her rows of past days, held in memory, are no longer counted.
+    let (past_shares, past_clicks) = roll_up_totals(&db, Some(zoe)).await;
+    assert!(past_shares > 0, "Zoé shared on past days");
+    let zoe_client = app.client();
+    zoe_client
+        .sign_in("zoe@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let erased = zoe_client
+        .post_form(
+            "/account/erase",
+            &[("confirm_email", "zoe@demo.chorus.test")],
+        )
+        .await;
+    assert_eq!(erased.location(), "/sign-in?done=erased");
+    let after = roll_up_totals(&db, None).await;
+    assert!(after.0 <= seeded.0 - past_shares, "{after:?} {seeded:?}");
+    assert!(after.1 <= seeded.1 - past_clicks);
+    assert_eq!(totals(&analyst.get("/stats").await.body), after);
 }
