@@ -196,6 +196,19 @@ impl Pds {
             value: body["value"].clone(),
         })
     }
+
+    /// A blob's bytes (`com.atproto.sync.getBlob`).
+    pub async fn get_blob(&self, did: &str, cid: &str) -> Vec<u8> {
+        let answer = self
+            .http
+            .get(self.xrpc("com.atproto.sync.getBlob"))
+            .query(&[("did", did), ("cid", cid)])
+            .send()
+            .await
+            .expect("getBlob");
+        assert!(answer.status().is_success(), "getBlob: {}", answer.status());
+        answer.bytes().await.expect("the blob").to_vec()
+    }
 }
 
 /// The cookies a browser would keep for the PDS (kept by hand: the CSRF cookie is `Secure`,

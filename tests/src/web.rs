@@ -15,7 +15,7 @@ pub struct Resource {
     /// `Content-Type`.
     pub content_type: String,
     /// Body.
-    pub body: String,
+    pub body: Vec<u8>,
 }
 
 /// The running site.
@@ -64,16 +64,17 @@ impl Site {
                         .unwrap_or(Resource {
                             status: 404,
                             content_type: "text/plain".into(),
-                            body: "not found".into(),
+                            body: b"not found".to_vec(),
                         });
-                    let response = format!(
-                        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                    let head = format!(
+                        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                         resource.status,
                         resource.content_type,
                         resource.body.len(),
-                        resource.body
                     );
-                    let _ = socket.write_all(response.as_bytes()).await;
+                    let mut response = head.into_bytes();
+                    response.extend_from_slice(&resource.body);
+                    let _ = socket.write_all(&response).await;
                     let _ = socket.shutdown().await;
                 });
             }
@@ -87,12 +88,17 @@ impl Site {
 
     /// Serves `body` at `path`.
     pub fn serve(&self, path: &str, content_type: &str, body: &str) {
+        self.serve_bytes(path, content_type, body.as_bytes());
+    }
+
+    /// Serves `body` (any bytes, such as an image) at `path`.
+    pub fn serve_bytes(&self, path: &str, content_type: &str, body: &[u8]) {
         self.resources.lock().unwrap().insert(
             path.to_owned(),
             Resource {
                 status: 200,
                 content_type: content_type.to_owned(),
-                body: body.to_owned(),
+                body: body.to_vec(),
             },
         );
     }

@@ -110,6 +110,7 @@ fn post(text: &str) -> Post {
         link: None,
         link_title: None,
         link_description: None,
+        link_thumb: None,
         language: None,
         idempotency_key: uuid::Uuid::new_v4().to_string(),
     }

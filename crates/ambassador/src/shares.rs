@@ -447,6 +447,7 @@ pub(crate) async fn open_account(
 pub async fn prepare(
     db: &impl ConnectionTrait,
     vault: &Vault,
+    fetcher: &chorus_editorial::preview::PreviewFetcher,
     share: &ShareRow,
 ) -> Result<(Account, Post, Network, Option<url::Url>), String> {
     let account_id = share.account_id.ok_or("the account was disconnected")?;
@@ -457,17 +458,21 @@ pub async fn prepare(
         .network
         .parse()
         .map_err(|_| "unknown network".to_owned())?;
-    // Bluesky's link card carries the item's preview description.
-    let link_description = match (network, share.item_id) {
-        (Network::Bluesky, Some(item_id)) => {
+    // Bluesky's link card carries the item's preview description and image.
+    let item = match (network, share.item_id) {
+        (Network::Bluesky, Some(item_id)) if share.link.is_some() => {
             chorus_editorial::store::entities::content_item::Entity::find_by_id(item_id)
                 .one(db)
                 .await
                 .map_err(|e| e.to_string())?
-                .and_then(|item| item.preview_description)
         }
         _ => None,
     };
+    let link_thumb = match item.as_ref().and_then(|i| i.preview_image_url.as_deref()) {
+        Some(url) => link_thumb(fetcher, url).await,
+        None => None,
+    };
+    let link_description = item.and_then(|item| item.preview_description);
     Ok((
         account,
         Post {
@@ -475,12 +480,31 @@ pub async fn prepare(
             link: share.link.clone(),
             link_title: share.link_title.clone(),
             link_description,
+            link_thumb,
             language: share.language.clone(),
             idempotency_key: share.idempotency_key.clone(),
         },
         network,
         instance,
     ))
+}
+
+/// The link card's image, fetched through the address guard; without it (not an image, too
+/// large, unreachable) the card goes without an image rather than the share failing.
+async fn link_thumb(
+    fetcher: &chorus_editorial::preview::PreviewFetcher,
+    url: &str,
+) -> Option<crate::connectors::Thumb> {
+    match fetcher
+        .fetch_image(url, crate::connectors::Thumb::MAX_BYTES)
+        .await
+    {
+        Ok((bytes, mime)) => Some(crate::connectors::Thumb { bytes, mime }),
+        Err(error) => {
+            tracing::warn!(%error, "the link card goes without its image");
+            None
+        }
+    }
 }
 
 /// A person's shares, newest first.

@@ -97,6 +97,12 @@ pub enum PreviewError {
         /// The media type the server declared.
         content_type: String,
     },
+    /// An image address served something other than a JPEG, PNG, WebP or GIF image.
+    #[error("the preview image is {content_type}, not a JPEG, PNG, WebP or GIF image")]
+    NotAnImage {
+        /// The media type the server declared.
+        content_type: String,
+    },
     /// A feed address served something other than a feed.
     #[error(
         "the address serves {content_type}, not an RSS or Atom feed; use the feed's own address"
@@ -130,6 +136,8 @@ pub(crate) enum Accept {
     Html,
     /// An RSS, Atom or JSON feed.
     Feed,
+    /// A JPEG, PNG, WebP or GIF image.
+    Image,
 }
 
 impl Accept {
@@ -139,6 +147,7 @@ impl Accept {
             Self::Feed => {
                 "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, application/feed+json;q=0.8"
             }
+            Self::Image => "image/webp, image/png, image/jpeg, image/gif;q=0.8",
         }
     }
 
@@ -155,6 +164,10 @@ impl Accept {
                             | "application/feed+json"
                     )
             }
+            Self::Image => matches!(
+                essence,
+                "image/jpeg" | "image/png" | "image/webp" | "image/gif"
+            ),
         }
     }
 
@@ -162,6 +175,7 @@ impl Accept {
         match self {
             Self::Html => PreviewError::NotHtml { content_type },
             Self::Feed => PreviewError::NotAFeed { content_type },
+            Self::Image => PreviewError::NotAnImage { content_type },
         }
     }
 }
@@ -177,6 +191,8 @@ pub(crate) struct Fetched {
     pub(crate) truncated: bool,
     /// `charset` parameter of the `Content-Type` header.
     pub(crate) charset: Option<String>,
+    /// The media type, lower-cased, without parameters.
+    pub(crate) essence: String,
 }
 
 impl PreviewFetcher {
@@ -211,6 +227,25 @@ impl PreviewFetcher {
             timeout,
             ..self
         }
+    }
+
+    /// Fetches the image at `url` (a preview image, for a link card) through the same guard:
+    /// its bytes and media type, at most `max_bytes`.
+    ///
+    /// # Errors
+    ///
+    /// As [`PreviewFetcher::fetch`], with [`PreviewError::NotAnImage`] for anything but a JPEG,
+    /// PNG, WebP or GIF image and [`PreviewError::TooLarge`] for an image over `max_bytes`.
+    pub async fn fetch_image(
+        &self,
+        url: &str,
+        max_bytes: usize,
+    ) -> Result<(Vec<u8>, String), PreviewError> {
+        let fetched = self.fetch_bytes(url, Accept::Image, max_bytes).await?;
+        if fetched.truncated {
+            return Err(PreviewError::TooLarge { max_bytes });
+        }
+        Ok((fetched.body, fetched.essence))
     }
 
     /// Fetches the page at `url` and reads its preview.
@@ -294,7 +329,7 @@ impl PreviewFetcher {
                 let shown = if essence.is_empty() {
                     "content of no declared type".to_owned()
                 } else {
-                    essence
+                    essence.clone()
                 };
                 return Err(accept.refusal(shown));
             }
@@ -305,6 +340,7 @@ impl PreviewFetcher {
                 body,
                 truncated,
                 charset,
+                essence,
             });
         }
     }

@@ -150,7 +150,7 @@ async fn attempt(
     let mut refreshed = false;
     loop {
         let (account, post, network, instance) =
-            match shares::prepare(&app.db, &app.vault, share).await {
+            match shares::prepare(&app.db, &app.vault, &app.fetcher, share).await {
                 Ok(prepared) => prepared,
                 Err(why) => return shares::Outcome::Failed(why),
             };

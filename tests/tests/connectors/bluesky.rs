@@ -49,6 +49,7 @@ fn post(text: &str, link: Option<&str>) -> Post {
         link: link.map(str::to_owned),
         link_title: Some("Solar in Lyon".to_owned()),
         link_description: Some("We opened a solar plant.".to_owned()),
+        link_thumb: None,
         language: Some("en".to_owned()),
         idempotency_key: new_tid(),
     }
@@ -169,6 +170,49 @@ async fn a_post_with_a_link_and_a_tag_gets_exact_byte_facets_and_a_link_card() {
         value["embed"]["external"]["description"],
         "We opened a solar plant."
     );
+}
+
+#[tokio::test]
+async fn a_link_card_carries_its_image_uploaded_as_a_blob() {
+    let pds = Pds::start().await;
+    let (user, connector, account, _) = signed_in(&pds, "ana").await;
+    let sent = Post {
+        link_thumb: Some(chorus_ambassador::connectors::Thumb {
+            bytes: chorus_tests::TINY_PNG.to_vec(),
+            mime: "image/png".to_owned(),
+        }),
+        ..post(
+            "Solar https://example.com/solar",
+            Some("https://example.com/solar"),
+        )
+    };
+    connector.publish(&account, &sent).await.unwrap();
+    let record = pds
+        .get_record(&user.did, POST_COLLECTION, &sent.idempotency_key)
+        .await
+        .expect("the record is in the repository");
+    let thumb = &record.value["embed"]["external"]["thumb"];
+    assert_eq!(thumb["$type"], "blob", "{thumb}");
+    assert_eq!(thumb["mimeType"], "image/png");
+    assert_eq!(thumb["size"], chorus_tests::TINY_PNG.len());
+    let cid = thumb["ref"]["$link"].as_str().expect("a blob reference");
+    assert_eq!(
+        pds.get_blob(&user.did, cid).await,
+        chorus_tests::TINY_PNG,
+        "the PDS keeps the image"
+    );
+
+    // Without a link there is no card, so the image is not uploaded.
+    let no_link = Post {
+        link_thumb: sent.link_thumb.clone(),
+        ..post("Just words", None)
+    };
+    connector.publish(&account, &no_link).await.unwrap();
+    let plain = pds
+        .get_record(&user.did, POST_COLLECTION, &no_link.idempotency_key)
+        .await
+        .unwrap();
+    assert!(plain.value.get("embed").is_none());
 }
 
 #[tokio::test]

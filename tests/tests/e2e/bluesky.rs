@@ -12,11 +12,13 @@ use serde_json::{Value, json};
 
 const POSTS: &str = "app.bsky.feed.post";
 
-/// The PDS, Chorus pointed at its PLC directory, and a published hub item with a link.
+/// The PDS, Chorus pointed at its PLC directory, and a published hub item with a link whose
+/// preview image a small site of the test serves.
 struct World {
     pds: Pds,
     app: TestApp,
     item: i32,
+    site: chorus_tests::web::Site,
 }
 
 async fn world(options: TestAppOptions) -> World {
@@ -27,6 +29,9 @@ async fn world(options: TestAppOptions) -> World {
             .env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
     )
     .await;
+    let site = chorus_tests::web::Site::start().await;
+    site.serve_bytes("/solar.png", "image/png", &chorus_tests::TINY_PNG);
+    let image = site.url("/solar.png");
     let editor = app.signed_in("eli@example.org", "editor").await;
     let item = editor
         .publish_item(&[
@@ -39,10 +44,16 @@ async fn world(options: TestAppOptions) -> World {
                 "preview_description",
                 "Ten hectares of panels by the Rhône.",
             ),
+            ("preview_image", &image),
             ("language", "en"),
         ])
         .await;
-    World { pds, app, item }
+    World {
+        pds,
+        app,
+        item,
+        site,
+    }
 }
 
 /// A PDS account with an app password for Chorus, connected by `client` through the form.
@@ -196,6 +207,16 @@ async fn an_ambassador_connects_bluesky_with_an_app_password_and_publishes_with_
         card["external"]["description"],
         "Ten hectares of panels by the Rhône."
     );
+    // The item's preview image, fetched by Chorus and uploaded to the PDS as the card's image.
+    let thumb = &card["external"]["thumb"];
+    assert_eq!(thumb["mimeType"], "image/png", "{card}");
+    let cid = thumb["ref"]["$link"].as_str().expect("a blob reference");
+    assert_eq!(
+        w.pds.get_blob(&user.did, cid).await,
+        chorus_tests::TINY_PNG,
+        "the image Chorus fetched"
+    );
+    assert!(w.site.hits("/solar.png") >= 1);
     assert_eq!(record.value["langs"], json!(["en"]));
 
     // The worker keeps running: nothing is posted a second time.

@@ -20,13 +20,14 @@ use url::Url;
 use super::dpop::DpopNonces;
 use super::http::{Answer, HttpClient};
 use super::{
-    Account, ConnectorError, Identity, Post, PublishError, Published, Secret, TokenSet, classify,
-    endpoint, production_url,
+    Account, ConnectorError, Identity, Post, PublishError, Published, Secret, Thumb, TokenSet,
+    classify, endpoint, production_url,
 };
 use crate::connectors::facets::facets;
 
 pub mod oauth;
 
+use oauth::Body;
 pub use oauth::{AuthServer, Authorization, Discovered, OAuthClient};
 
 /// The collection of posts.
@@ -350,8 +351,9 @@ impl Bluesky {
     }
 
     /// The post record: text, creation time, language, facets for links and tags (UTF-8 byte
-    /// offsets), and the link card when the post has a link.
-    pub fn record(post: &Post, created_at: DateTime<Utc>) -> Value {
+    /// offsets), and the link card when the post has a link, with `thumb` (an uploaded blob) as
+    /// its image.
+    pub fn record(post: &Post, created_at: DateTime<Utc>, thumb: Option<&Value>) -> Value {
         let mut record = json!({
             "$type": POST_COLLECTION,
             "text": post.text,
@@ -378,8 +380,47 @@ impl Bluesky {
                     "description": post.link_description.as_deref().unwrap_or_default(),
                 },
             });
+            if let Some(thumb) = thumb {
+                record["embed"]["external"]["thumb"] = thumb.clone();
+            }
         }
         record
+    }
+
+    /// Uploads the link card's image (`com.atproto.repo.uploadBlob`): the blob for the record,
+    /// or `None` when the PDS refuses the image (the card then goes without it). A retry
+    /// uploads it again, which stores nothing twice: blobs are kept by their content's hash.
+    ///
+    /// # Errors
+    /// An expired or invalid token (so that the worker refreshes it and tries again), a rate
+    /// limit, or a PDS that cannot be reached.
+    async fn upload_thumb(
+        &self,
+        account: &Account,
+        thumb: &Thumb,
+    ) -> Result<Option<Value>, PublishError> {
+        let answer = self
+            .authorized(
+                account,
+                reqwest::Method::POST,
+                Self::xrpc(self.pds()?, "com.atproto.repo.uploadBlob"),
+                Some(Body::Bytes {
+                    bytes: &thumb.bytes,
+                    mime: &thumb.mime,
+                }),
+            )
+            .await?;
+        if answer.is_success() {
+            let blob = answer.json()["blob"].clone();
+            return Ok(blob.is_object().then_some(blob));
+        }
+        match Self::classify(&answer) {
+            PublishError::Rejected { message } | PublishError::Duplicate { message } => {
+                tracing::warn!(message, "the PDS refused the link card's image");
+                Ok(None)
+            }
+            error => Err(error),
+        }
     }
 
     /// Creates the post under the record key taken from the post's idempotency key
@@ -403,18 +444,22 @@ impl Bluesky {
         }
         let pds = self.pds()?;
         let rkey = record_key(&post.idempotency_key);
+        let thumb = match (&post.link, &post.link_thumb) {
+            (Some(_), Some(thumb)) => self.upload_thumb(account, thumb).await?,
+            _ => None,
+        };
         let body = json!({
             "repo": account.external_id,
             "collection": POST_COLLECTION,
             "rkey": rkey,
-            "record": Self::record(post, Utc::now()),
+            "record": Self::record(post, Utc::now(), thumb.as_ref()),
         });
         let answer = self
             .authorized(
                 account,
                 reqwest::Method::POST,
                 Self::xrpc(pds, "com.atproto.repo.createRecord"),
-                Some(&body),
+                Some(Body::Json(&body)),
             )
             .await?;
         if answer.is_success() {
@@ -499,7 +544,7 @@ impl Bluesky {
                 account,
                 reqwest::Method::POST,
                 Self::xrpc(self.pds()?, "com.atproto.repo.deleteRecord"),
-                Some(&body),
+                Some(Body::Json(&body)),
             )
             .await?;
         if answer.is_success() {
@@ -670,11 +715,12 @@ mod tests {
             link: Some("https://example.com/a".to_owned()),
             link_title: Some("T".to_owned()),
             link_description: Some("D".to_owned()),
+            link_thumb: None,
             language: Some("fr".to_owned()),
             idempotency_key: new_tid(),
         };
         let at = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
-        let record = Bluesky::record(&post, at);
+        let record = Bluesky::record(&post, at, None);
         assert_eq!(record["createdAt"], "2026-05-28T20:26:40.000Z");
         assert_eq!(record["langs"], json!(["fr"]));
         // The example of the contract: the URL starts at character 17 but byte 19.
@@ -697,7 +743,7 @@ mod tests {
             text: "plain".to_owned(),
             ..post
         };
-        let record = Bluesky::record(&plain, at);
+        let record = Bluesky::record(&plain, at, None);
         assert!(record.get("embed").is_none() && record.get("facets").is_none());
         assert!(record.get("langs").is_none());
     }

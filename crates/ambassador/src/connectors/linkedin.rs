@@ -319,6 +319,7 @@ mod tests {
             link: link.map(str::to_owned),
             link_title: None,
             link_description: None,
+            link_thumb: None,
             language: None,
             idempotency_key: "k".to_owned(),
         }

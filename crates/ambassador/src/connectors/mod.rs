@@ -145,11 +145,34 @@ pub struct Post {
     pub link_title: Option<String>,
     /// The description of Bluesky's link card (the item's preview description).
     pub link_description: Option<String>,
+    /// The image of Bluesky's link card (the item's preview image, fetched through the address
+    /// guard).
+    pub link_thumb: Option<Thumb>,
     /// The language (BCP 47), where the network takes one (Mastodon).
     pub language: Option<String>,
     /// The key chosen and committed before the first attempt, the same for every retry
     /// (Mastodon's `Idempotency-Key`; Bluesky's record key, a TID).
     pub idempotency_key: String,
+}
+
+/// An image for a link card: its bytes and media type.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Thumb {
+    /// The image, at most [`Thumb::MAX_BYTES`].
+    pub bytes: Vec<u8>,
+    /// `image/jpeg`, `image/png`, `image/webp` or `image/gif`.
+    pub mime: String,
+}
+
+impl Thumb {
+    /// The largest link-card image Bluesky takes (`app.bsky.embed.external#external.thumb`).
+    pub const MAX_BYTES: usize = 1_000_000;
+}
+
+impl std::fmt::Debug for Thumb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Thumb({}, {} bytes)", self.mime, self.bytes.len())
+    }
 }
 
 /// A published post.

@@ -580,7 +580,9 @@ fn preview_error_message(ctx: &Ctx, error: &chorus_editorial::preview::PreviewEr
             "editor.preview_error_status",
             &[("status", &status.to_string())],
         ),
-        E::NotHtml { .. } | E::NotAFeed { .. } => ctx.t("editor.preview_error_not_html"),
+        E::NotHtml { .. } | E::NotAFeed { .. } | E::NotAnImage { .. } => {
+            ctx.t("editor.preview_error_not_html")
+        }
         E::Network(_) => ctx.t("editor.preview_error_network"),
     }
 }

@@ -504,10 +504,13 @@ impl Bluesky {
         account: &Account,
         method: Method,
         url: Url,
-        body: Option<&Value>,
+        body: Option<Body<'_>>,
     ) -> Result<Answer, PublishError> {
         let with_body = |request: reqwest::RequestBuilder| match body {
-            Some(body) => request.json(body),
+            Some(Body::Json(body)) => request.json(body),
+            Some(Body::Bytes { bytes, mime }) => request
+                .header(reqwest::header::CONTENT_TYPE, mime)
+                .body(bytes.to_vec()),
             None => request,
         };
         match &account.dpop {
@@ -525,6 +528,20 @@ impl Bluesky {
             }
         }
     }
+}
+
+/// The body of a call to the PDS.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Body<'a> {
+    /// A JSON document (records).
+    Json(&'a Value),
+    /// Raw bytes of a media type (a blob).
+    Bytes {
+        /// The content.
+        bytes: &'a [u8],
+        /// Its `Content-Type`.
+        mime: &'a str,
+    },
 }
 
 /// Whether the answer asks for a (new) DPoP nonce: 400 `use_dpop_nonce` from an
