@@ -324,7 +324,8 @@ async fn seed_activity(app: &AppState) -> anyhow::Result<()> {
             .unwrap_or_else(|| link.clone());
             let (link_id, _) = chorus_ambassador::links::create(db, &target).await?;
             chorus_ambassador::links::attach(db, link_id, share).await?;
-            let hour = at + Duration::hours(2);
+            // Clicks come two hours after the share, and never later than now.
+            let hour = (at + Duration::hours(2)).min(now);
             let humans = i64::try_from((p * 5 + day * 11) % 23)?;
             db.execute_raw(Statement::from_sql_and_values(
                 backend,

@@ -327,15 +327,16 @@ async fn the_dashboard_counts_what_people_chose_to_share_and_never_a_group_under
 /// Shares and human clicks of the last 28 days (the dashboard's first view), read straight
 /// from the roll-up, for people opted in.
 async fn roll_up_totals(db: &DatabaseConnection, user: Option<i32>) -> (i64, i64) {
-    let first = chorus_ambassador::activity::day_number(chrono::Utc::now()) - 27;
+    let today = chorus_ambassador::activity::day_number(chrono::Utc::now());
+    let first = today - 27;
     // With a person: only their days before yesterday, the days the server holds in memory.
-    let yesterday = first + 27 - 1;
+    let yesterday = today - 1;
     let only = user.map_or_else(String::new, |user| {
         format!(" AND user_id = {user} AND day < {yesterday}")
     });
     let sql = format!(
         "SELECT CAST(COALESCE(SUM(shares), 0) AS BIGINT) AS s, CAST(COALESCE(SUM(humans), 0) AS BIGINT) AS h \
-         FROM activity_daily WHERE day >= {first} \
+         FROM activity_daily WHERE day >= {first} AND day <= {today} \
          AND user_id IN (SELECT user_id FROM consents WHERE withdrawn_at IS NULL){only}"
     );
     let row = db
