@@ -7,6 +7,7 @@
 //! Bluesky also connects over atproto OAuth ([`bluesky_oauth`]): DPoP-bound tokens, the
 //! account's DPoP key sealed beside them.
 
+use chorus_editorial::preview::AddressGuard;
 use chorus_policy::Network;
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -47,6 +48,9 @@ pub enum AccountsError {
     /// The Mastodon instance address is not usable.
     #[error("this is not a Mastodon server address; write it as https://mastodon.example")]
     InvalidInstance,
+    /// The server address typed is a private or internal one.
+    #[error("{0} is a private or internal address; Chorus only connects to public servers")]
+    PrivateAddress(String),
     /// The Bluesky server address is not usable.
     #[error(
         "this is not a Bluesky server address; write it as https://pds.example, or leave it empty"
@@ -85,10 +89,14 @@ pub struct Networks {
     pub threads_base: Option<Url>,
     /// The PLC directory that resolves Bluesky DIDs (`https://plc.directory` when `None`).
     pub bluesky_plc: Option<Url>,
-    /// Accept `http://` and private Mastodon instances (tests only).
+    /// Accept `http://` and private Mastodon instances (tests only): see
+    /// [`Networks::allow_private_for_tests`].
     pub allow_insecure_instances: bool,
-    /// The client every connector uses (no redirects followed).
+    /// The client of the configured endpoints (X, LinkedIn, Threads): no redirects followed.
     pub http: HttpClient,
+    /// The client for places a person named: a Mastodon instance, a Bluesky handle and the
+    /// DID document, PDS and authorization server it leads to. Public addresses only.
+    pub people_http: HttpClient,
     /// The DPoP nonces Bluesky servers sent, shared by every connector of the process.
     pub bluesky_nonces: DpopNonces,
 }
@@ -106,14 +114,28 @@ impl Networks {
             bluesky_plc: None,
             allow_insecure_instances: false,
             http: HttpClient::new(Timeouts::default())?,
+            people_http: HttpClient::guarded(Timeouts::default(), AddressGuard::public_only())?,
             bluesky_nonces: DpopNonces::default(),
         })
+    }
+
+    /// Lets Mastodon instances and Bluesky servers be `http://` and private addresses, as the
+    /// stand-ins and test peers are. Never outside tests.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn allow_private_for_tests(&mut self) -> Result<(), ConnectorError> {
+        self.allow_insecure_instances = true;
+        self.people_http =
+            HttpClient::guarded(Timeouts::default(), AddressGuard::allow_private_for_tests())?;
+        Ok(())
     }
 
     /// Checks a Mastodon instance address typed by a person and returns its origin.
     ///
     /// # Errors
-    /// [`AccountsError::InvalidInstance`].
+    /// [`AccountsError::InvalidInstance`], or [`AccountsError::PrivateAddress`] for an IP
+    /// address outside the public internet.
     pub fn instance(&self, typed: &str) -> Result<Url, AccountsError> {
         let typed = typed.trim().trim_end_matches('/');
         let with_scheme = if typed.contains("://") {
@@ -127,6 +149,12 @@ impl Networks {
         if !secure || url.host_str().is_none() || !url.username().is_empty() {
             return Err(AccountsError::InvalidInstance);
         }
+        // Names are checked once resolved, by the client (`people_http`).
+        if !self.allow_insecure_instances && AddressGuard::public_only().check_url(&url).is_err() {
+            return Err(AccountsError::PrivateAddress(
+                url.host_str().unwrap_or_default().to_owned(),
+            ));
+        }
         Url::parse(&url.origin().ascii_serialization()).map_err(|_| AccountsError::InvalidInstance)
     }
 
@@ -135,7 +163,7 @@ impl Networks {
     pub fn bluesky(&self, pds: Option<&Url>) -> Bluesky {
         let defaults = BlueskyEndpoints::default();
         Bluesky::new(
-            self.http.clone(),
+            self.people_http.clone(),
             BlueskyEndpoints {
                 plc: self.bluesky_plc.clone().unwrap_or(defaults.plc),
                 pds: pds.cloned(),
@@ -152,7 +180,7 @@ impl Networks {
         let http = self.http.clone();
         Some(match network {
             Network::Mastodon => Connector::Mastodon(Mastodon::new(
-                http,
+                self.people_http.clone(),
                 MastodonEndpoints {
                     instance: instance?.clone(),
                 },

@@ -26,8 +26,9 @@ use reqwest::{Response, StatusCode, redirect};
 use url::Url;
 
 pub(crate) use extract::{html_to_text, tidy};
-pub use guard::{AddressGuard, is_public_address};
-use guard::{GuardedResolver, forbidden_resolution};
+pub use guard::{
+    AddressGuard, ForbiddenResolution, GuardedResolver, forbidden_resolution, is_public_address,
+};
 
 /// Largest page body read by default: 1 MiB.
 pub const DEFAULT_MAX_BYTES: usize = 1024 * 1024;

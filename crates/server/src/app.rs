@@ -118,7 +118,11 @@ impl App {
         networks
             .bluesky_plc
             .clone_from(&config.network_base_urls.bluesky_plc);
-        networks.allow_insecure_instances = config.unsafe_allow_private_fetch;
+        if config.unsafe_allow_private_fetch {
+            networks
+                .allow_private_for_tests()
+                .map_err(|e| StartError::Views(e.to_string()))?;
+        }
         Ok(Arc::new(App {
             redirects: chorus_ambassador::links::Redirects::default(),
             rollup: crate::stats::Rollup::default(),

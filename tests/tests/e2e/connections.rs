@@ -206,3 +206,38 @@ async fn mastodon_is_registered_once_per_instance_and_disconnecting_revokes_the_
     );
     assert!(!tokens.is_empty());
 }
+
+/// The Mastodon server is typed by a person: an address outside the public internet is refused
+/// before anything is sent to it (names are refused once resolved, by the connectors' client).
+#[tokio::test]
+async fn a_mastodon_server_on_a_private_address_is_refused_before_anything_is_sent() {
+    let app = TestApp::spawn().await;
+    let ana = app.ambassador("ana@example.org").await;
+    for instance in [
+        "https://10.1.2.3",
+        "https://127.0.0.1:8443",
+        "https://[::1]",
+        "https://169.254.169.254",
+        "192.168.1.20",
+    ] {
+        let typed: String = url::form_urlencoded::byte_serialize(instance.as_bytes()).collect();
+        let answer = ana
+            .get(&format!("/hub/accounts/connect/mastodon?instance={typed}"))
+            .await;
+        assert_eq!(
+            answer.location(),
+            "/hub/accounts?error=private",
+            "{instance}"
+        );
+    }
+    let page = ana.get("/hub/accounts?error=private").await.body;
+    assert!(
+        page.contains("private or internal network"),
+        "the refusal in plain words: {page}"
+    );
+    // A public address goes on to the server (which this test does not run).
+    let public = ana
+        .get("/hub/accounts/connect/mastodon?instance=mastodon.example")
+        .await;
+    assert_ne!(public.location(), "/hub/accounts?error=private");
+}

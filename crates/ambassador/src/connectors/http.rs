@@ -11,6 +11,8 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
+use chorus_editorial::preview::{AddressGuard, GuardedResolver, forbidden_resolution};
+
 use super::error::{ConnectorError, PublishError};
 use super::{Secret, TokenSet};
 
@@ -37,6 +39,9 @@ impl Default for Timeouts {
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
+    /// Which addresses it may reach, when it talks to places a person named (a Mastodon
+    /// instance, a Bluesky handle and what it leads to); `None` for configured endpoints.
+    guard: Option<AddressGuard>,
 }
 
 impl HttpClient {
@@ -45,16 +50,32 @@ impl HttpClient {
     /// # Errors
     /// [`ConnectorError::Client`] when the TLS back end cannot be set up.
     pub fn new(timeouts: Timeouts) -> Result<Self, ConnectorError> {
-        let client = reqwest::Client::builder()
+        Self::build(timeouts, None)
+    }
+
+    /// A client that reaches only the addresses `guard` permits: IP-literal hosts are checked
+    /// before each request, names once resolved (all their addresses), so that an address a
+    /// person typed cannot point Chorus at its own network.
+    ///
+    /// # Errors
+    /// [`ConnectorError::Client`] when the TLS back end cannot be set up.
+    pub fn guarded(timeouts: Timeouts, guard: AddressGuard) -> Result<Self, ConnectorError> {
+        Self::build(timeouts, Some(guard))
+    }
+
+    fn build(timeouts: Timeouts, guard: Option<AddressGuard>) -> Result<Self, ConnectorError> {
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.total)
-            .user_agent(concat!("Chorus/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| ConnectorError::Client {
-                detail: describe(&error),
-            })?;
-        Ok(Self { client })
+            .user_agent(concat!("Chorus/", env!("CARGO_PKG_VERSION")));
+        if let Some(guard) = guard {
+            builder = builder.dns_resolver(std::sync::Arc::new(GuardedResolver::new(guard)));
+        }
+        let client = builder.build().map_err(|error| ConnectorError::Client {
+            detail: describe(&error),
+        })?;
+        Ok(Self { client, guard })
     }
 
     /// The underlying client, to build requests.
@@ -67,7 +88,19 @@ impl HttpClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<Answer, PublishError> {
-        let response = request.send().await.map_err(|error| transport(&error))?;
+        let request = request.build().map_err(|error| transport(&error))?;
+        if let Some(guard) = self.guard
+            && let Err(refused) = guard.check_url(request.url())
+        {
+            return Err(PublishError::Rejected {
+                message: refused.to_string(),
+            });
+        }
+        let response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|error| transport(&error))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.text().await.map_err(|error| transport(&error))?;
@@ -124,6 +157,11 @@ impl Answer {
 /// timeout, connection closed before the answer, an unreadable answer) may have been processed:
 /// [`PublishError::Uncertain`].
 pub(crate) fn transport(error: &reqwest::Error) -> PublishError {
+    if let Some(refused) = forbidden_resolution(error) {
+        return PublishError::Rejected {
+            message: refused.to_string(),
+        };
+    }
     let detail = describe(error);
     if error.is_connect() || error.is_builder() {
         PublishError::Unavailable {
@@ -279,4 +317,60 @@ fn is_oauth_error(answer: &Answer) -> bool {
         .json()
         .get("error")
         .is_some_and(serde_json::Value::is_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_guarded_client_reaches_no_private_address_by_literal_or_by_name() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counted = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let mut request = [0_u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let _ = socket
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                    )
+                    .await;
+            }
+        });
+        let guarded =
+            HttpClient::guarded(Timeouts::default(), AddressGuard::public_only()).unwrap();
+        for url in [
+            format!("http://127.0.0.1:{port}/"),
+            format!("http://localhost:{port}/"),
+            "http://169.254.169.254/latest/meta-data/".to_owned(),
+            "http://[::1]/".to_owned(),
+        ] {
+            let refused = guarded.send(guarded.inner().get(&url)).await.unwrap_err();
+            assert!(
+                matches!(&refused, PublishError::Rejected { message } if message.contains("internal") || message.contains("public internet")),
+                "{url}: {refused:?}"
+            );
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 0, "nothing was sent");
+
+        // The same server is reached by the client of the tests, which allows it.
+        let open =
+            HttpClient::guarded(Timeouts::default(), AddressGuard::allow_private_for_tests())
+                .unwrap();
+        let answer = open
+            .send(open.inner().get(format!("http://localhost:{port}/")))
+            .await
+            .unwrap();
+        assert_eq!(answer.body, "ok");
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
 }

@@ -80,7 +80,11 @@ impl AddressGuard {
     /// Checks one hop before any connection is made: the scheme, and the address when the host
     /// is an IP literal (reqwest does not call the resolver for those). Names are checked by
     /// [`GuardedResolver`] once resolved.
-    pub(crate) fn check_url(self, url: &Url) -> Result<(), PreviewError> {
+    ///
+    /// # Errors
+    /// [`PreviewError::NotHttp`], [`PreviewError::InvalidUrl`] or
+    /// [`PreviewError::ForbiddenAddress`].
+    pub fn check_url(self, url: &Url) -> Result<(), PreviewError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(PreviewError::NotHttp);
         }
@@ -163,12 +167,13 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 /// A `reqwest` DNS resolver that refuses a name as a whole when any of its addresses is
 /// forbidden, so a name that resolves (or is rebound) to an internal address cannot be reached.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct GuardedResolver {
+pub struct GuardedResolver {
     guard: AddressGuard,
 }
 
 impl GuardedResolver {
-    pub(crate) const fn new(guard: AddressGuard) -> Self {
+    /// A resolver that lets through only what `guard` permits.
+    pub const fn new(guard: AddressGuard) -> Self {
         Self { guard }
     }
 }
@@ -196,12 +201,13 @@ impl Resolve for GuardedResolver {
 /// The resolver's refusal, found again in the error chain of the failed request.
 #[derive(Debug, thiserror::Error)]
 #[error("{host} resolves to an address outside the public internet")]
-pub(crate) struct ForbiddenResolution {
-    pub(crate) host: String,
+pub struct ForbiddenResolution {
+    /// The name that was refused.
+    pub host: String,
 }
 
 /// Finds a [`ForbiddenResolution`] anywhere in the cause chain of a request error.
-pub(crate) fn forbidden_resolution<'e>(
+pub fn forbidden_resolution<'e>(
     error: &'e (dyn StdError + 'static),
 ) -> Option<&'e ForbiddenResolution> {
     let mut cause = Some(error);

@@ -39,6 +39,7 @@ fn error_key(error: &AccountsError) -> &'static str {
     match error {
         AccountsError::Unavailable(_) => "unavailable",
         AccountsError::InvalidInstance => "instance",
+        AccountsError::PrivateAddress(_) => "private",
         AccountsError::InvalidServer => "bluesky_server",
         AccountsError::SignInRefused(_) => "bluesky_sign_in",
         AccountsError::OAuthUnavailable(_) => "bluesky_oauth",
@@ -86,6 +87,7 @@ pub async fn list(
                 match e {
                     "unavailable" => "unavailable",
                     "instance" => "instance",
+                    "private" => "private",
                     "bluesky_server" => "bluesky_server",
                     "bluesky_sign_in" => "bluesky_sign_in",
                     "bluesky_oauth" => "bluesky_oauth",
