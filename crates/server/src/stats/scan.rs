@@ -521,6 +521,10 @@ impl<'a> Scan<'a> {
             k,
             parts,
         } = *self;
+        // Nothing to compare with: no pass over the rows.
+        if earlier.is_empty() {
+            return Some(HashMap::new());
+        }
         let now = Compiled::of(filter, context);
         let grouping = Grouping::of(filter);
         let people = context.ids.len();
