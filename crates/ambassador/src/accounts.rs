@@ -263,7 +263,7 @@ pub async fn set_app_credentials(
         .exec(&txn)
         .await?;
     let row = network_app::ActiveModel {
-        network: Set(network.as_str().to_owned()),
+        network: Set(network.into()),
         instance: Set(instance.to_owned()),
         client_id: Set(client_id.to_owned()),
         client_secret: Set(String::new()),
@@ -297,7 +297,7 @@ pub async fn configured_networks(db: &impl ConnectionTrait) -> Result<Vec<Networ
         .into_iter()
         .filter(|n| {
             matches!(n, Network::Mastodon | Network::Bluesky)
-                || rows.iter().any(|r| r.network == n.as_str())
+                || rows.iter().any(|r| r.network == *n)
         })
         .collect())
 }
@@ -372,7 +372,7 @@ pub async fn begin(
         state: Set(state.clone()),
         user_id: Set(begin.user_id),
         session_hash: Set(begin.session_hash.to_owned()),
-        network: Set(begin.network.as_str().to_owned()),
+        network: Set(begin.network.into()),
         instance: Set(instance_key),
         pkce_verifier: Set(pkce.verifier.expose().to_owned()),
         created_at: Set(Utc::now()),
@@ -430,7 +430,7 @@ pub async fn finish(
         .unwrap_or_default();
     let valid = row.user_id == expected.user_id
         && row.session_hash == expected.session_hash
-        && row.network == expected.network.as_str()
+        && row.network == expected.network
         && row.instance == instance_key
         && Utc::now() - row.created_at < STATE_LIFETIME;
     if !valid {
@@ -559,7 +559,7 @@ pub(crate) fn account_dpop_key(
 fn summary(row: connected_account::Model) -> AccountSummary {
     AccountSummary {
         id: row.id,
-        network: row.network.parse().unwrap_or(Network::Mastodon),
+        network: row.network.get(),
         instance: row.instance,
         handle: row.handle,
         display_name: row.display_name,
@@ -586,7 +586,7 @@ async fn store_account(
     let now = Utc::now();
     connected_account::Entity::insert(connected_account::ActiveModel {
         user_id: Set(user_id),
-        network: Set(network.as_str().to_owned()),
+        network: Set(network.into()),
         instance: Set(instance.to_owned()),
         external_id: Set(identity.external_id.clone()),
         handle: Set(identity.handle.clone()),
@@ -700,7 +700,7 @@ pub async fn disconnect(
         .one(db)
         .await?
         .ok_or(AccountsError::NotFound)?;
-    let network: Network = row.network.parse().map_err(|_| AccountsError::NotFound)?;
+    let network = row.network.get();
     let instance = Url::parse(&row.instance).ok();
     if network == Network::Bluesky && row.dpop_key.is_some() {
         bluesky_oauth::revoke(vault, networks, &row).await;
@@ -859,7 +859,7 @@ pub async fn refresh(
         .one(db)
         .await?
         .ok_or(AccountsError::NotFound)?;
-    let network: Network = row.network.parse().map_err(|_| AccountsError::NotFound)?;
+    let network = row.network.get();
     let Some(sealed_refresh) = row.refresh_token.clone() else {
         tracing::info!(
             account = account_id,

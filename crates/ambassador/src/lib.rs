@@ -1,14 +1,14 @@
-//! Personalisation, connected accounts over OAuth, network connectors, the publishing queue and
-//! worker, shares, tracked links and statistics.
-//!
-//! So far: the network [`connectors`] (Mastodon, LinkedIn, X, Threads) with OAuth, identity,
-//! publishing and error classification; the queue, shares and accounts come next.
+//! What an ambassador does with their own accounts: connecting them over OAuth ([`accounts`]),
+//! the network [`connectors`], queuing what they chose to share ([`sharing`]), the shares
+//! themselves and their one attempt at a time as the worker runs it ([`shares`]), and tracked
+//! links ([`links`]).
 
 pub mod accounts;
 pub mod activity;
 pub mod connectors;
 pub mod links;
 pub mod shares;
+pub mod sharing;
 pub mod store;
 pub mod vault;
 

@@ -30,9 +30,11 @@ pub use deletion::{DeleteError, delete_from_network};
 pub use share::Model as ShareRow;
 pub use threads::publish_threads;
 
-/// Where a share is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// Where a share is. Stored as its name ([`ShareState::as_str`]); a stored name Chorus does not
+/// know makes reading the row fail, it never becomes a default state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sea_orm::DeriveValueType)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(value_type = "String", to_str = "ShareState::stored_name")]
 pub enum ShareState {
     /// Waiting for its time.
     Scheduled,
@@ -67,6 +69,40 @@ impl ShareState {
             ShareState::Cancelled => "cancelled",
             ShareState::Deleted => "deleted",
         }
+    }
+
+    /// Every state.
+    pub const ALL: [ShareState; 8] = [
+        ShareState::Scheduled,
+        ShareState::Sending,
+        ShareState::Published,
+        ShareState::Failed,
+        ShareState::NeedsCheck,
+        ShareState::Missed,
+        ShareState::Cancelled,
+        ShareState::Deleted,
+    ];
+
+    // Reason: the column derive calls `to_str(&value)`.
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    fn stored_name(&self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// A share state name Chorus does not know (corrupt data, or a newer Chorus wrote it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown share state {0:?}")]
+pub struct UnknownShareState(pub String);
+
+impl std::str::FromStr for ShareState {
+    type Err = UnknownShareState;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ShareState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| UnknownShareState(s.to_owned()))
     }
 }
 
@@ -180,12 +216,12 @@ pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<i32, sea
         user_id: Set(new.user_id),
         item_id: Set(new.item_id),
         account_id: Set(Some(new.account_id)),
-        network: Set(new.network.as_str().to_owned()),
+        network: Set(new.network.into()),
         text: Set(new.text),
         link: Set(new.link),
         link_title: Set(new.link_title),
         language: Set(new.language),
-        state: Set(ShareState::Scheduled.as_str().to_owned()),
+        state: Set(ShareState::Scheduled),
         scheduled_at: Set(new.at),
         next_attempt_at: Set(new.at),
         attempts: Set(0),
@@ -351,7 +387,7 @@ pub async fn recover(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<()
         .all(db)
         .await?;
     for row in stale {
-        let network: Network = row.network.parse().unwrap_or(Network::LinkedIn);
+        let network = row.network.get();
         let (next_state, why) = if retry_is_idempotent(network) {
             (
                 ShareState::Scheduled,
@@ -454,10 +490,7 @@ pub async fn prepare(
     let (account, instance) = open_account(db, vault, account_id)
         .await
         .map_err(|why| why.unwrap_or_else(|| "the account was disconnected".to_owned()))?;
-    let network: Network = share
-        .network
-        .parse()
-        .map_err(|_| "unknown network".to_owned())?;
+    let network = share.network.get();
     // Bluesky's link card carries the item's preview description and image.
     let item = match (network, share.item_id) {
         (Network::Bluesky, Some(item_id)) if share.link.is_some() => {

@@ -94,11 +94,19 @@ pub struct FieldError {
     pub message_key: &'static str,
 }
 
-fn error(field: &str, message_key: &'static str) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        message_key,
+impl FieldError {
+    /// The error of one form field, with the translation key of its message.
+    #[must_use]
+    pub fn new(field: &str, message_key: &'static str) -> FieldError {
+        FieldError {
+            field: field.to_owned(),
+            message_key,
+        }
     }
+}
+
+fn error(field: &str, message_key: &'static str) -> FieldError {
+    FieldError::new(field, message_key)
 }
 
 fn optional(text: &str) -> Option<String> {

@@ -143,6 +143,31 @@ pub async fn item(db: &impl ConnectionTrait, id: i32) -> Result<ItemRecord, Edit
     crate::store::items::get(db, row.id).await
 }
 
+/// The `utm_campaign` that tracked links of this item carry: its campaign's slug, else its first
+/// topic's slug, else `chorus`.
+///
+/// # Errors
+/// Database failure.
+pub async fn utm_campaign(
+    db: &impl ConnectionTrait,
+    item: &ItemRecord,
+) -> Result<String, EditorialError> {
+    use crate::store::topics;
+    if let Some(id) = item.input.campaign_id
+        && let Some(campaign) = topics::campaigns(db)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+    {
+        return Ok(topics::slugify(&campaign.name));
+    }
+    let topic = topics::topics(db)
+        .await?
+        .into_iter()
+        .find(|t| item.input.topic_ids.contains(&t.id));
+    Ok(topic.map_or_else(|| "chorus".to_owned(), |t| t.slug))
+}
+
 /// The languages of available items, for the hub's filter.
 ///
 /// # Errors

@@ -5,9 +5,13 @@
 //! happened and what to do next, in their language, with the right status. Internal details
 //! never reach the page.
 
+use axum::http::header::InvalidHeaderValue;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use chorus_ambassador::accounts::AccountsError;
+use sea_orm::{DbErr, SqlErr};
 
+use crate::accounts::AccountError;
 use crate::store::StoreError;
 
 /// Everything a request can fail with.
@@ -46,6 +50,21 @@ pub enum AppError {
     /// An editorial operation failed.
     #[error(transparent)]
     Editorial(#[from] chorus_editorial::EditorialError),
+    /// A database call made directly by a domain crate failed.
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    /// Connecting or using a social account failed.
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    /// Creating or changing a Chorus account failed.
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// A JSON document (export, API answer) could not be written.
+    #[error("JSON error: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A header value built by Chorus is not a valid header (a stored value is corrupt).
+    #[error("invalid header value: {0}")]
+    Header(#[from] InvalidHeaderValue),
     /// A template failed to render.
     #[error("template error: {0:?}")]
     Render(#[from] tera::Error),
@@ -96,20 +115,17 @@ impl AppError {
             AppError::Store(StoreError::EmailTaken) => {
                 (StatusCode::CONFLICT, "email_taken", "error.email_taken")
             }
-            AppError::Store(StoreError::Db(_)) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
-                "error.database",
-            ),
+            AppError::Store(StoreError::Db(e)) | AppError::Db(e) => db_info(e),
             AppError::BadRequest(_) => {
                 (StatusCode::BAD_REQUEST, "bad_request", "error.bad_request")
             }
             AppError::Editorial(e) => editorial_info(e),
-            AppError::Render(_) | AppError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "error.internal",
-            ),
+            AppError::Accounts(e) => accounts_info(e),
+            AppError::Account(e) => account_info(e),
+            AppError::Render(_)
+            | AppError::Internal(_)
+            | AppError::Json(_)
+            | AppError::Header(_) => INTERNAL,
         };
         let detail = match self {
             AppError::BadRequest(detail) => Some(detail.clone()),
@@ -139,16 +155,77 @@ fn editorial_info(
         }
         E::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "error.invalid"),
         E::NameTaken => (StatusCode::CONFLICT, "name_taken", "error.name_taken"),
-        E::Db(_) => (
+        E::Db(e) => db_info(e),
+        E::BadRevision(_) => INTERNAL,
+    }
+}
+
+const INTERNAL: (StatusCode, &str, &str) = (
+    StatusCode::INTERNAL_SERVER_ERROR,
+    "internal",
+    "error.internal",
+);
+
+/// A database error by what caused it: a constraint the request broke is the request's fault
+/// (4xx: a duplicate is a conflict, a reference to a row that does not exist is invalid input);
+/// a failing or unreachable database is 503 (try again); a stored value Chorus cannot read
+/// (corrupt data) or any other misuse is ours (500).
+fn db_info(error: &DbErr) -> (StatusCode, &'static str, &'static str) {
+    match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            return (StatusCode::CONFLICT, "duplicate", "error.duplicate");
+        }
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "missing_reference",
+                "error.reference",
+            );
+        }
+        _ => {}
+    }
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) | DbErr::Exec(_) | DbErr::Query(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "database_unavailable",
             "error.database",
         ),
-        E::BadRevision(_) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "error.internal",
-        ),
+        _ => INTERNAL,
+    }
+}
+
+fn accounts_info(error: &AccountsError) -> (StatusCode, &'static str, &'static str) {
+    use AccountsError as E;
+    match error {
+        E::Db(e) => db_info(e),
+        E::NotFound => (StatusCode::NOT_FOUND, "not_found", "error.not_found"),
+        E::Unavailable(_) => (StatusCode::CONFLICT, "not_allowed_now", "error.workflow"),
+        E::InvalidInstance | E::InvalidServer | E::PrivateAddress(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "error.invalid")
+        }
+        E::StateInvalid => (StatusCode::BAD_REQUEST, "bad_request", "error.bad_request"),
+        E::SignInRefused(_) | E::OAuthUnavailable(_) | E::Connector(_) => {
+            (StatusCode::BAD_GATEWAY, "network_failed", "error.network")
+        }
+        E::Vault(_) => INTERNAL,
+    }
+}
+
+fn account_info(error: &AccountError) -> (StatusCode, &'static str, &'static str) {
+    use AccountError as E;
+    match error {
+        E::InvalidEmail | E::InvalidName | E::Password(_) | E::WrongPassword => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "error.invalid")
+        }
+        E::EmailTaken | E::Store(StoreError::EmailTaken) => {
+            (StatusCode::CONFLICT, "email_taken", "error.email_taken")
+        }
+        E::NotFound | E::Store(StoreError::NotFound) => {
+            (StatusCode::NOT_FOUND, "not_found", "error.not_found")
+        }
+        E::LastAdmin => (StatusCode::CONFLICT, "last_admin", "error.last_admin"),
+        E::Store(StoreError::Db(e)) => db_info(e),
+        E::Hashing => INTERNAL,
     }
 }
 

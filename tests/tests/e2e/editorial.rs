@@ -168,6 +168,75 @@ async fn a_form_with_errors_comes_back_with_every_character_kept() {
 }
 
 #[tokio::test]
+async fn a_form_naming_a_missing_topic_or_campaign_comes_back_with_its_text_not_a_5xx() {
+    let app = TestApp::spawn().await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    let fields = [
+        ("title", "Solar in Lyon"),
+        ("body", "Our *new* plant, written with care."),
+        ("why", "It shows who we are."),
+        ("language", "en"),
+        ("campaign", "424242"),
+        ("topic", "999999"),
+    ];
+    let created = editor.post_form("/editor/items", &fields).await;
+    assert_eq!(created.status, 422, "{}", created.body);
+    assert!(created.body.contains("Choose a campaign from the list."));
+    assert!(
+        created
+            .body
+            .contains("Choose topics from the list: one of them no longer exists.")
+    );
+    assert!(created.body.contains("Our *new* plant, written with care."));
+    assert!(!editor.get("/editor").await.body.contains("Solar in Lyon"));
+
+    // The same on an existing item: the edit is shown again, the stored item is untouched.
+    let id = create_item(
+        &editor,
+        &[("title", "Solar in Lyon"), ("body", "First words.")],
+    )
+    .await;
+    let version = version_of(&editor, id).await;
+    let saved = editor
+        .post_form(
+            &format!("/editor/items/{id}"),
+            &[
+                ("version", version.as_str()),
+                ("title", "Solar in Lyon, again"),
+                ("body", "Second words, kept."),
+                ("why", "It shows who we are."),
+                ("language", "en"),
+                ("topic", "999999"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 422, "{}", saved.body);
+    assert!(saved.body.contains("Second words, kept."));
+    let stored = editor.get(&format!("/editor/items/{id}")).await;
+    assert!(stored.body.contains("First words.") && !stored.body.contains("Second words"));
+}
+
+#[tokio::test]
+async fn following_the_same_topic_twice_in_one_form_follows_it_once() {
+    let app = TestApp::spawn().await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    let amir = app.ambassador("amir@example.org").await;
+    let topic = editor
+        .post_form("/editor/topics", &[("name", "Careers")])
+        .await;
+    assert_eq!(topic.status, 303);
+    let followed = amir
+        .post_form(
+            "/hub/topics",
+            &[("topic", "1"), ("topic", "1"), ("topic", "77")],
+        )
+        .await;
+    assert_eq!(followed.status, 303, "{}", followed.body);
+    let page = amir.get("/hub/topics").await;
+    assert_eq!(page.body.matches("checked").count(), 1, "{}", page.body);
+}
+
+#[tokio::test]
 async fn two_editors_saving_the_same_item_get_a_conflict_not_an_overwrite() {
     let app = TestApp::spawn().await;
     let ana = app.signed_in("ana@example.org", "editor").await;

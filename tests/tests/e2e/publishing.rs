@@ -599,3 +599,57 @@ fn chorus_editorial_escape(text: &str) -> String {
     }
     out
 }
+
+/// Network and share state are typed down to the column: a stored name Chorus does not know
+/// is an error naming it, never read as a default network or state (which could send a post
+/// to the wrong network, or show it as something it is not).
+#[tokio::test]
+async fn an_unknown_stored_network_or_state_is_an_error_not_a_default() {
+    use sea_orm::{ConnectionTrait as _, Database};
+    let app = TestApp::spawn_with(TestAppOptions::default().arg("--demo")).await;
+    let zoe = app.client();
+    zoe.sign_in("zoe@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let history = zoe.get("/hub/shares").await;
+    assert_eq!(history.status, 200, "{}", history.body);
+
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let zoes_first_share = "(SELECT MIN(s.id) FROM shares s JOIN users u ON u.id = s.user_id \
+                            WHERE u.email = 'zoe@demo.chorus.test')";
+    let corrupt = db
+        .execute_unprepared(&format!(
+            "UPDATE shares SET network = 'myspace' WHERE id = {zoes_first_share}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(corrupt.rows_affected(), 1, "the demo gives Zoé shares");
+    let history = zoe.get("/hub/shares").await;
+    assert_eq!(history.status, 500, "{}", history.body);
+    assert!(
+        !history.body.contains("myspace"),
+        "internal details stay in the log"
+    );
+    assert!(
+        app.log().contains("myspace"),
+        "the log names the stored value"
+    );
+
+    db.execute_unprepared(&format!(
+        "UPDATE shares SET network = 'mastodon', state = 'teleported' WHERE id = {zoes_first_share}"
+    ))
+    .await
+    .unwrap();
+    let history = zoe.get("/hub/shares").await;
+    assert_eq!(history.status, 500, "{}", history.body);
+    assert!(
+        app.log().contains("teleported"),
+        "the log names the stored value"
+    );
+
+    db.execute_unprepared(&format!(
+        "UPDATE shares SET state = 'published' WHERE id = {zoes_first_share}"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(zoe.get("/hub/shares").await.status, 200);
+}

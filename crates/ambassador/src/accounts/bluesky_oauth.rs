@@ -119,7 +119,7 @@ pub async fn begin_bluesky_oauth(
         state: Set(state.clone()),
         user_id: Set(begin.user_id),
         session_hash: Set(begin.session_hash.to_owned()),
-        network: Set(Network::Bluesky.as_str().to_owned()),
+        network: Set(Network::Bluesky.into()),
         instance: Set(String::new()),
         pkce_verifier: Set(pkce.verifier.expose().to_owned()),
         created_at: Set(Utc::now()),
@@ -157,7 +157,7 @@ pub async fn finish_bluesky_oauth(
         .await?;
     let valid = row.user_id == callback.user_id
         && row.session_hash == callback.session_hash
-        && row.network == Network::Bluesky.as_str()
+        && row.network == Network::Bluesky
         && Utc::now() - row.created_at < STATE_LIFETIME
         && row.client_id.as_deref() == Some(callback.client.client_id.as_str());
     let (Some(sealed_key), Some(did), Some(pds), Some(issuer)) =

@@ -73,7 +73,7 @@ pub async fn delete_from_network(
         .await?
         .ok_or(DeleteError::NotFound)?;
     let external_id = row.external_id.clone().ok_or(DeleteError::NotFound)?;
-    let network: Network = row.network.parse().map_err(|_| DeleteError::NotFound)?;
+    let network = row.network.get();
     if !deletion_offered(network) {
         return Err(DeleteError::Unsupported(network));
     }

@@ -109,7 +109,7 @@ pub mod network_copy {
         #[sea_orm(primary_key, auto_increment = false)]
         pub item_id: i32,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub network: String,
+        pub network: crate::store::NetworkColumn,
         pub text: String,
     }
 

@@ -17,7 +17,7 @@ use sea_orm::{
 use super::entities::{
     content_item, content_item_topic, content_revision, network_copy, review_comment,
 };
-use crate::content::ItemInput;
+use crate::content::{FieldError, ItemInput};
 use crate::error::EditorialError;
 use crate::workflow::State;
 
@@ -99,7 +99,7 @@ async fn record_of(
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|row| Some((row.network.parse::<Network>().ok()?, row.text)))
+        .map(|row| (row.network.get(), row.text))
         .collect();
     Ok(ItemRecord {
         id: item.id,
@@ -165,7 +165,7 @@ async fn write_relations(
     for (network, text) in &input.copy {
         network_copy::ActiveModel {
             item_id: Set(id),
-            network: Set(network.as_str().to_owned()),
+            network: Set((*network).into()),
             text: Set(text.clone()),
         }
         .insert(db)
@@ -229,9 +229,40 @@ pub async fn create(
     author: i32,
 ) -> Result<i32, EditorialError> {
     let txn = db.begin().await?;
+    check_references(&txn, input).await?;
     let id = insert(&txn, input, Some(author), Origin::Editor, None).await?;
     txn.commit().await?;
     Ok(id)
+}
+
+/// The campaign and topics an item names must exist: a form that names one deleted meanwhile
+/// (or a forged id) is the form's error, shown next to its field, not a database failure.
+async fn check_references(
+    txn: &impl ConnectionTrait,
+    input: &ItemInput,
+) -> Result<(), EditorialError> {
+    use super::entities::{campaign, topic};
+    let mut errors = Vec::new();
+    if let Some(id) = input.campaign_id
+        && campaign::Entity::find_by_id(id).one(txn).await?.is_none()
+    {
+        errors.push(FieldError::new("campaign", "editor.error_campaign"));
+    }
+    if !input.topic_ids.is_empty() {
+        let found = topic::Entity::find()
+            .filter(topic::Column::Id.is_in(input.topic_ids.iter().copied()))
+            .all(txn)
+            .await?
+            .len();
+        if found != input.topic_ids.len() {
+            errors.push(FieldError::new("topics", "editor.error_topic"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(EditorialError::Invalid(errors))
+    }
 }
 
 /// Creates a draft from a feed or a suggestion, inside the caller's transaction.
@@ -335,6 +366,7 @@ pub async fn update(
     summary: &str,
 ) -> Result<i32, EditorialError> {
     let txn = db.begin().await?;
+    check_references(&txn, input).await?;
     let new_version = expected_version + 1;
     let update = content_item::Entity::update_many()
         .col_expr(

@@ -166,7 +166,11 @@ pub async fn set_followed(
         .exec(db)
         .await?;
     let known: Vec<i32> = topics(db).await?.into_iter().map(|t| t.id).collect();
-    for topic_id in topic_ids.iter().filter(|id| known.contains(id)) {
+    // A form may name a topic twice (or a forged id): follow each known topic once.
+    let mut wanted = topic_ids.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for topic_id in wanted.iter().filter(|id| known.contains(id)) {
         topic_follow::ActiveModel {
             user_id: Set(user_id),
             topic_id: Set(*topic_id),

@@ -2,6 +2,7 @@
 
 pub mod csrf;
 pub mod password;
+pub mod roles;
 pub mod session;
 pub mod throttle;
 

@@ -9,7 +9,7 @@ use tera::Context;
 
 use crate::accounts::{self, AccountError};
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::i18n::Locale;
 use crate::routes::FieldErrors;
 use crate::store;
@@ -111,9 +111,7 @@ pub async fn change_password(
                 .await?;
             Ok(Redirect::to("/account?done=password").into_response())
         }
-        Err(e @ (AccountError::Store(_) | AccountError::Hashing)) => {
-            Err(AppError::Internal(e.to_string()))
-        }
+        Err(e @ (AccountError::Store(_) | AccountError::Hashing)) => Err(e.into()),
         Err(e) => {
             let (field, key) = e.field();
             let field = if field == "password" {

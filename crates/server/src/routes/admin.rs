@@ -4,13 +4,13 @@ use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chorus_policy::{Area, Role, Roles};
+use chorus_policy::{Role, Roles};
 use serde::Deserialize;
 use tera::Context;
 
 use crate::accounts::{self, AccountError, DisplayName, Email};
-use crate::auth::CurrentUser;
 use crate::auth::password::NewPassword;
+use crate::auth::roles::Admin;
 use crate::error::{AppError, AppResult};
 use crate::routes::FieldErrors;
 use crate::store;
@@ -26,10 +26,9 @@ pub struct UsersQuery {
 /// `GET /admin`: every account, with its roles and status.
 pub async fn users(
     ctx: Ctx,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(query): Query<UsersQuery>,
 ) -> AppResult<Response> {
-    user.require(Area::Admin)?;
     let rows = store::users::list(&ctx.app.db).await?;
     let users: Vec<_> = rows
         .iter()
@@ -127,8 +126,7 @@ fn new_user_page(
 }
 
 /// `GET /admin/users/new`.
-pub async fn new_user(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
-    user.require(Area::Admin)?;
+pub async fn new_user(ctx: Ctx, _: Admin) -> AppResult<Response> {
     let form = NewUserForm {
         roles: RoleBoxes {
             ambassador: Some("on".into()),
@@ -142,10 +140,9 @@ pub async fn new_user(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
 /// `POST /admin/users`: creates an account with a generated password, shown once.
 pub async fn create_user(
     ctx: Ctx,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(form): Form<NewUserForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Admin)?;
     let mut errors = FieldErrors::new();
     let email = Email::parse(&form.email)
         .map_err(|e| errors.insert(e.field().0, ctx.t(e.field().1)))
@@ -167,9 +164,7 @@ pub async fn create_user(
             context.insert("password", &shown);
             Ok(ctx.render_status(StatusCode::CREATED, "admin/user_created.html", context)?)
         }
-        Err(e @ (AccountError::Store(_) | AccountError::Hashing)) => {
-            Err(AppError::Internal(e.to_string()))
-        }
+        Err(e @ (AccountError::Store(_) | AccountError::Hashing)) => Err(e.into()),
         Err(e) => {
             errors.insert(e.field().0, ctx.t(e.field().1));
             new_user_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors)
@@ -180,21 +175,19 @@ pub async fn create_user(
 /// `POST /admin/users/{id}/roles`.
 pub async fn set_roles(
     ctx: Ctx,
-    user: CurrentUser,
+    _: Admin,
     Path(id): Path<i32>,
     Form(form): Form<RoleBoxes>,
 ) -> AppResult<Response> {
-    user.require(Area::Admin)?;
     match accounts::set_roles(&ctx.app.db, id, form.roles()).await {
         Ok(_) => Ok(Redirect::to("/admin?done=roles").into_response()),
         Err(AccountError::LastAdmin) => Ok(Redirect::to("/admin?error=last_admin").into_response()),
         Err(AccountError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn set_active(ctx: Ctx, user: CurrentUser, id: i32, active: bool) -> AppResult<Response> {
-    user.require(Area::Admin)?;
+async fn set_active(ctx: Ctx, Admin(user): Admin, id: i32, active: bool) -> AppResult<Response> {
     match accounts::set_active(&ctx.app.db, id, active).await {
         Ok(_) => {
             tracing::info!(
@@ -208,17 +201,17 @@ async fn set_active(ctx: Ctx, user: CurrentUser, id: i32, active: bool) -> AppRe
         }
         Err(AccountError::LastAdmin) => Ok(Redirect::to("/admin?error=last_admin").into_response()),
         Err(AccountError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// `POST /admin/users/{id}/deactivate`: ends that person's sessions at once.
-pub async fn deactivate(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
+pub async fn deactivate(ctx: Ctx, user: Admin, Path(id): Path<i32>) -> AppResult<Response> {
     set_active(ctx, user, id, false).await
 }
 
 /// `POST /admin/users/{id}/reactivate`.
-pub async fn reactivate(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
+pub async fn reactivate(ctx: Ctx, user: Admin, Path(id): Path<i32>) -> AppResult<Response> {
     set_active(ctx, user, id, true).await
 }
 
@@ -270,12 +263,7 @@ fn settings_page(
 }
 
 /// `GET /admin/settings`.
-pub async fn settings(
-    ctx: Ctx,
-    user: CurrentUser,
-    Query(query): Query<UsersQuery>,
-) -> AppResult<Response> {
-    user.require(Area::Admin)?;
+pub async fn settings(ctx: Ctx, _: Admin, Query(query): Query<UsersQuery>) -> AppResult<Response> {
     let db = &ctx.app.db;
     let rules = chorus_editorial::store::settings::workflow_rules(db).await?;
     let get = |key: &'static str| chorus_editorial::store::settings::get(db, key);
@@ -292,10 +280,9 @@ pub async fn settings(
 /// `POST /admin/settings`: every value is checked; a bad one shows the form again, kept.
 pub async fn save_settings(
     ctx: Ctx,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(form): Form<SettingsForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Admin)?;
     let db = &ctx.app.db;
     let mut errors = FieldErrors::new();
     let k = form
@@ -349,15 +336,8 @@ pub struct NetworkForm {
 }
 
 /// `GET /admin/networks`: which networks have client credentials (never showing secrets).
-pub async fn networks(
-    ctx: Ctx,
-    user: CurrentUser,
-    Query(query): Query<UsersQuery>,
-) -> AppResult<Response> {
-    user.require(Area::Admin)?;
-    let configured = chorus_ambassador::accounts::configured_networks(&ctx.app.db)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+pub async fn networks(ctx: Ctx, _: Admin, Query(query): Query<UsersQuery>) -> AppResult<Response> {
+    let configured = chorus_ambassador::accounts::configured_networks(&ctx.app.db).await?;
     let rows: Vec<_> = [
         chorus_policy::Network::LinkedIn,
         chorus_policy::Network::X,
@@ -392,10 +372,9 @@ pub async fn networks(
 /// `POST /admin/networks`: stores client credentials, the secret sealed at rest.
 pub async fn save_network(
     ctx: Ctx,
-    user: CurrentUser,
+    Admin(user): Admin,
     Form(form): Form<NetworkForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Admin)?;
     let network = form
         .network
         .parse::<chorus_policy::Network>()
@@ -419,8 +398,7 @@ pub async fn save_network(
         form.client_id.trim(),
         form.client_secret.trim(),
     )
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    .await?;
     tracing::info!(
         admin = user.id,
         network = network.as_str(),

@@ -27,19 +27,17 @@ pub async fn measure_text(
             let network: Network = name
                 .parse()
                 .map_err(|e: chorus_policy::UnknownNetwork| AppError::BadRequest(e.to_string()))?;
-            Ok(Json(
-                serde_json::to_value(measure::measure(network, &request.text))
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
-            ))
+            Ok(Json(serde_json::to_value(measure::measure(
+                network,
+                &request.text,
+            ))?))
         }
         None => {
             let all: Vec<Measure> = Network::ALL
                 .iter()
                 .map(|n| measure::measure(*n, &request.text))
                 .collect();
-            Ok(Json(
-                serde_json::to_value(all).map_err(|e| AppError::Internal(e.to_string()))?,
-            ))
+            Ok(Json(serde_json::to_value(all)?))
         }
     }
 }

@@ -30,7 +30,7 @@ pub async fn serve(
         "public, max-age=300"
     };
     let cache = HeaderValue::from_static(cache);
-    let etag_value = HeaderValue::from_str(&etag).map_err(|e| AppError::Internal(e.to_string()))?;
+    let etag_value = HeaderValue::from_str(&etag)?;
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

@@ -11,12 +11,12 @@ use chorus_ambassador::accounts::{
     self, AccountsError, Begin, BlueskyOAuthBegin, BlueskyOAuthCallback, BlueskySignIn,
 };
 use chorus_ambassador::connectors::{OAuthClient, Secret};
-use chorus_policy::{Area, Network};
+use chorus_policy::Network;
 use serde::Deserialize;
 use tera::Context;
 use url::Url;
 
-use crate::auth::CurrentUser;
+use crate::auth::roles::{Ambassador, Member};
 use crate::error::{AppError, AppResult};
 use crate::views::Ctx;
 
@@ -59,18 +59,12 @@ pub struct AccountsQuery {
 /// `GET /hub/accounts`.
 pub async fn list(
     ctx: Ctx,
-    user: CurrentUser,
+    Ambassador(user): Ambassador,
     Query(query): Query<AccountsQuery>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let db = &ctx.app.db;
-    let connected = accounts::list(db, user.id)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let available = accounts::configured_networks(db)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let connected = accounts::list(db, user.id).await?;
+    let available = accounts::configured_networks(db).await?;
     let networks: Vec<_> = Network::ALL
         .iter()
         .map(|n| serde_json::json!({"name": n.as_str(), "label": n.display_name(), "available": available.contains(n)}))
@@ -111,12 +105,10 @@ pub struct ConnectQuery {
 /// `GET /hub/accounts/connect/{network}`: starts OAuth and sends the person to the network.
 pub async fn connect(
     ctx: Ctx,
-    user: CurrentUser,
+    Ambassador(user): Ambassador,
     Path(network): Path<String>,
     Query(query): Query<ConnectQuery>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let network: Network = network.parse().map_err(|_| AppError::NotFound)?;
     if network == Network::Bluesky {
         // Bluesky connects with the app-password form on the accounts page.
@@ -175,11 +167,9 @@ pub struct BlueskyForm {
 /// keeps the session (never the password).
 pub async fn connect_bluesky(
     ctx: Ctx,
-    user: CurrentUser,
+    Ambassador(user): Ambassador,
     Form(form): Form<BlueskyForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let sign_in = BlueskySignIn {
         user_id: user.id,
         identifier: &form.identifier,
@@ -232,11 +222,9 @@ pub struct BlueskyOAuthForm {
 /// person to their server's sign-in page.
 pub async fn connect_bluesky_oauth(
     ctx: Ctx,
-    user: CurrentUser,
+    Ambassador(user): Ambassador,
     Form(form): Form<BlueskyOAuthForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let client = bluesky_client(&ctx)?;
     let begin = BlueskyOAuthBegin {
         user_id: user.id,
@@ -265,8 +253,11 @@ pub struct CallbackQuery {
     iss: Option<String>,
 }
 
-async fn finish_bluesky(ctx: Ctx, user: CurrentUser, query: CallbackQuery) -> AppResult<Response> {
-    user.require(Area::Hub)?;
+async fn finish_bluesky(
+    ctx: Ctx,
+    Member(user): Member,
+    query: CallbackQuery,
+) -> AppResult<Response> {
     if query.error.is_some() {
         return Ok(Redirect::to("/hub/accounts?error=denied").into_response());
     }
@@ -303,12 +294,11 @@ async fn finish_bluesky(ctx: Ctx, user: CurrentUser, query: CallbackQuery) -> Ap
 
 async fn finish(
     ctx: Ctx,
-    user: CurrentUser,
+    Member(user): Member,
     network: Network,
     instance: Option<Url>,
     query: CallbackQuery,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
     if query.error.is_some() {
         return Ok(Redirect::to("/hub/accounts?error=denied").into_response());
     }
@@ -354,7 +344,7 @@ async fn finish(
 /// `GET /hub/accounts/callback/{network}`.
 pub async fn callback(
     ctx: Ctx,
-    user: CurrentUser,
+    user: Member,
     Path(network): Path<String>,
     Query(query): Query<CallbackQuery>,
 ) -> AppResult<Response> {
@@ -369,7 +359,7 @@ pub async fn callback(
 /// `GET /hub/accounts/callback/mastodon/{instance}`.
 pub async fn mastodon_callback(
     ctx: Ctx,
-    user: CurrentUser,
+    user: Member,
     Path(instance): Path<String>,
     Query(query): Query<CallbackQuery>,
 ) -> AppResult<Response> {
@@ -382,12 +372,15 @@ pub async fn mastodon_callback(
 }
 
 /// `POST /hub/accounts/{id}/disconnect`.
-pub async fn disconnect(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
-    user.require(Area::Hub)?;
+pub async fn disconnect(
+    ctx: Ctx,
+    Member(user): Member,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     match accounts::disconnect(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, user.id, id).await {
         Ok(()) => Ok(Redirect::to("/hub/accounts").into_response()),
         Err(AccountsError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -10,11 +10,11 @@ use chorus_editorial::content::{ItemForm, ItemInput};
 use chorus_editorial::store::{items, settings, topics};
 use chorus_editorial::workflow::{self, Action, State};
 use chorus_editorial::{EditorialError, Network, measure};
-use chorus_policy::Area;
 use serde::Deserialize;
 use tera::Context;
 
 use crate::auth::CurrentUser;
+use crate::auth::roles::Editor;
 use crate::error::{AppError, AppResult};
 use crate::store;
 use crate::views::Ctx;
@@ -26,12 +26,7 @@ pub struct ListQuery {
 }
 
 /// `GET /editor`: every item, newest change first, filterable by state.
-pub async fn list(
-    ctx: Ctx,
-    user: CurrentUser,
-    Query(query): Query<ListQuery>,
-) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
+pub async fn list(ctx: Ctx, _: Editor, Query(query): Query<ListQuery>) -> AppResult<Response> {
     let state = query.state.as_deref().and_then(|s| s.parse::<State>().ok());
     let rows = items::list(&ctx.app.db, state).await?;
     let names = store::users::names(&ctx.app.db).await?;
@@ -210,8 +205,7 @@ pub struct DoneQuery {
 }
 
 /// `GET /editor/items/new`.
-pub async fn new_item(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
+pub async fn new_item(ctx: Ctx, Editor(user): Editor) -> AppResult<Response> {
     let form = ItemForm {
         language: ctx.locale.tag().to_owned(),
         ..ItemForm::default()
@@ -236,45 +230,47 @@ pub async fn new_item(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
 /// `POST /editor/items`: creates a draft.
 pub async fn create(
     ctx: Ctx,
-    user: CurrentUser,
+    Editor(user): Editor,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     let (form, _, _) = form_from_pairs(&pairs);
-    match ItemInput::parse(&form) {
-        Ok(input) => {
-            let id = items::create(&ctx.app.db, &input, user.id).await?;
-            Ok(Redirect::to(&format!("/editor/items/{id}?done=created")).into_response())
-        }
-        Err(errors) => {
-            let errors = field_errors(&ctx, errors);
-            render_form(
-                &ctx,
-                &user,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                FormPage {
-                    form: &form,
-                    errors,
-                    item: None,
-                    version: None,
-                    notice: None,
-                    conflict: None,
-                    image_error: None,
-                },
-            )
-            .await
-        }
-    }
+    let errors = match ItemInput::parse(&form) {
+        Ok(input) => match items::create(&ctx.app.db, &input, user.id).await {
+            Ok(id) => {
+                return Ok(
+                    Redirect::to(&format!("/editor/items/{id}?done=created")).into_response()
+                );
+            }
+            Err(EditorialError::Invalid(errors)) => errors,
+            Err(e) => return Err(e.into()),
+        },
+        Err(errors) => errors,
+    };
+    let errors = field_errors(&ctx, errors);
+    render_form(
+        &ctx,
+        &user,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        FormPage {
+            form: &form,
+            errors,
+            item: None,
+            version: None,
+            notice: None,
+            conflict: None,
+            image_error: None,
+        },
+    )
+    .await
 }
 
 /// `GET /editor/items/{id}`.
 pub async fn edit(
     ctx: Ctx,
-    user: CurrentUser,
+    Editor(user): Editor,
     Path(id): Path<i32>,
     Query(query): Query<DoneQuery>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     let item = items::get(&ctx.app.db, id).await?;
     let form = item.input.to_form();
     let notice = query
@@ -317,11 +313,10 @@ fn notice_key(done: &str) -> &'static str {
 /// `POST /editor/items/{id}`: saves over the version the editor opened, or shows a conflict.
 pub async fn save(
     ctx: Ctx,
-    user: CurrentUser,
+    Editor(user): Editor,
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     let db = &ctx.app.db;
     let (form, version, _) = form_from_pairs(&pairs);
     let item = items::get(db, id).await?;
@@ -382,6 +377,24 @@ pub async fn save(
             )
             .await
         }
+        Err(EditorialError::Invalid(errors)) => {
+            let errors = field_errors(&ctx, errors);
+            render_form(
+                &ctx,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                FormPage {
+                    form: &form,
+                    errors,
+                    item: Some(&item),
+                    version: Some(version),
+                    notice: None,
+                    conflict: None,
+                    image_error: None,
+                },
+            )
+            .await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -396,11 +409,10 @@ pub struct ActionForm {
 /// `POST /editor/items/{id}/action`: submit, publish, return to draft, archive, reopen.
 pub async fn act(
     ctx: Ctx,
-    user: CurrentUser,
+    Editor(user): Editor,
     Path(id): Path<i32>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     let db = &ctx.app.db;
     let action: Action = form
         .action
@@ -452,11 +464,10 @@ pub struct CommentForm {
 /// `POST /editor/items/{id}/comments`.
 pub async fn comment(
     ctx: Ctx,
-    user: CurrentUser,
+    Editor(user): Editor,
     Path(id): Path<i32>,
     Form(form): Form<CommentForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     items::get(&ctx.app.db, id).await?;
     let body = form.body.trim();
     if body.is_empty() || body.chars().count() > 5000 {
@@ -475,8 +486,7 @@ fn names_of(names: &HashMap<i32, String>, id: Option<i32>) -> String {
 }
 
 /// `GET /editor/items/{id}/revisions`.
-pub async fn revisions(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
+pub async fn revisions(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Response> {
     let item = items::get(&ctx.app.db, id).await?;
     let names = store::users::names(&ctx.app.db).await?;
     let revisions: Vec<_> = items::revisions(&ctx.app.db, id)
@@ -505,10 +515,9 @@ pub async fn revisions(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppR
 /// `GET /editor/items/{id}/revisions/{version}`.
 pub async fn revision(
     ctx: Ctx,
-    user: CurrentUser,
+    _: Editor,
     Path((id, version)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     let item = items::get(&ctx.app.db, id).await?;
     let revision = items::revision(&ctx.app.db, id, version).await?;
     let names = store::users::names(&ctx.app.db).await?;
@@ -535,11 +544,10 @@ pub struct RestoreForm {
 /// `POST /editor/items/{id}/revisions/{version}/restore`: a new version with the old content.
 pub async fn restore(
     ctx: Ctx,
-    user: CurrentUser,
+    Editor(user): Editor,
     Path((id, from)): Path<(i32, i32)>,
     Form(form): Form<RestoreForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     let db = &ctx.app.db;
     let item = items::get(db, id).await?;
     if !workflow::editable(item.state) {
@@ -591,11 +599,10 @@ fn preview_error_message(ctx: &Ctx, error: &chorus_editorial::preview::PreviewEr
 /// preview and shows the same form again, filled in but not saved, so nothing typed is lost.
 pub async fn fetch_preview(
     ctx: Ctx,
-    user: CurrentUser,
+    Editor(user): Editor,
     id: Option<Path<i32>>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     let (mut form, version, _) = form_from_pairs(&pairs);
     let item = match id {
         Some(Path(id)) => Some(items::get(&ctx.app.db, id).await?),
@@ -644,7 +651,7 @@ pub async fn fetch_preview(
 /// `POST /editor/items/preview` (new items).
 pub async fn fetch_preview_new(
     ctx: Ctx,
-    user: CurrentUser,
+    user: Editor,
     form: Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     fetch_preview(ctx, user, None, form).await
@@ -653,7 +660,7 @@ pub async fn fetch_preview_new(
 /// `POST /editor/items/{id}/preview`.
 pub async fn fetch_preview_existing(
     ctx: Ctx,
-    user: CurrentUser,
+    user: Editor,
     id: Path<i32>,
     form: Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {

@@ -8,11 +8,10 @@ use chorus_editorial::markdown::render_html;
 use chorus_editorial::store::items::ItemRecord;
 use chorus_editorial::store::topics;
 use chorus_editorial::{Network, measure};
-use chorus_policy::Area;
 use serde::Deserialize;
 use tera::Context;
 
-use crate::auth::CurrentUser;
+use crate::auth::roles::Ambassador;
 use crate::error::AppResult;
 use crate::views::Ctx;
 
@@ -49,11 +48,9 @@ fn card(item: &ItemRecord, topic_names: &[(i32, String, String)]) -> serde_json:
 /// `GET /hub`.
 pub async fn list(
     ctx: Ctx,
-    user: CurrentUser,
+    Ambassador(user): Ambassador,
     Query(params): Query<HubParams>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let db = &ctx.app.db;
     let all_topics = topics::topics(db).await?;
     let followed = topics::followed(db, user.id).await?;
@@ -104,9 +101,11 @@ pub async fn list(
 }
 
 /// `GET /hub/items/{id}`: the item with its meaning card, preview and copy per network.
-pub async fn item(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
+pub async fn item(
+    ctx: Ctx,
+    Ambassador(user): Ambassador,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     let db = &ctx.app.db;
     let item = hub::item(db, id).await?;
     let topic_names: Vec<(i32, String, String)> = topics::topics(db)
@@ -145,9 +144,7 @@ pub async fn item(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult
 }
 
 /// `GET /hub/topics`: choose the topics that shape one's hub.
-pub async fn follow_page(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
+pub async fn follow_page(ctx: Ctx, Ambassador(user): Ambassador) -> AppResult<Response> {
     let db = &ctx.app.db;
     let followed = topics::followed(db, user.id).await?;
     let mut context = Context::new();
@@ -161,11 +158,9 @@ pub async fn follow_page(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
 /// `POST /hub/topics`: the ticked topics (repeated `topic` fields).
 pub async fn follow(
     ctx: Ctx,
-    user: CurrentUser,
+    Ambassador(user): Ambassador,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let ids: Vec<i32> = pairs
         .iter()
         .filter(|(k, _)| k == "topic")

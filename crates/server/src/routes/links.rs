@@ -16,12 +16,7 @@ pub async fn redirect(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let started = std::time::Instant::now();
-    let Some((link_id, target)) = app
-        .redirects
-        .resolve(&app.db, &code)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-    else {
+    let Some((link_id, target)) = app.redirects.resolve(&app.db, &code).await? else {
         app.metrics.link(false, started);
         return Err(AppError::NotFound);
     };
@@ -34,7 +29,7 @@ pub async fn redirect(
         chorus_ambassador::links::is_robot(user_agent),
         chrono::Utc::now(),
     );
-    let location = HeaderValue::from_str(&target).map_err(|e| AppError::Internal(e.to_string()))?;
+    let location = HeaderValue::from_str(&target)?;
     app.metrics.link(true, started);
     Ok((
         StatusCode::FOUND,

@@ -9,6 +9,7 @@ use chorus_editorial::{EditorialError, hub};
 use chorus_policy::Area;
 
 use crate::auth::CurrentUser;
+use crate::auth::roles::Editor;
 use crate::error::{AppError, AppResult};
 use crate::views::Ctx;
 
@@ -24,11 +25,10 @@ fn media_error_key(error: MediaError) -> &'static str {
 /// query string, since the body is multipart.
 pub async fn upload(
     ctx: Ctx,
-    user: CurrentUser,
+    Editor(user): Editor,
     Path(id): Path<i32>,
     mut form: Multipart,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     items::get(&ctx.app.db, id).await?;
     let mut file: Option<Vec<u8>> = None;
     let mut alt = String::new();
@@ -77,10 +77,9 @@ pub async fn upload(
 /// `POST /editor/items/{id}/images/{media}/delete`.
 pub async fn remove(
     ctx: Ctx,
-    user: CurrentUser,
+    _: Editor,
     Path((id, media_id)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     store::delete(&ctx.app.db, id, media_id).await?;
     Ok(Redirect::to(&format!("/editor/items/{id}?done=image_removed#images")).into_response())
 }
@@ -90,15 +89,12 @@ pub async fn serve(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResul
     let row = store::get(&ctx.app.db, id).await?;
     let allowed = user.roles.can_enter(Area::Editorial)
         || (user.roles.can_enter(Area::Hub)
-            && crate::routes::participation::require_opted_in(&ctx.app, &user)
-                .await
-                .is_ok()
+            && crate::routes::participation::is_opted_in(&ctx.app, &user).await?
             && hub::item(&ctx.app.db, row.item_id).await.is_ok());
     if !allowed {
         return Err(EditorialError::NotFound.into());
     }
-    let content_type =
-        HeaderValue::from_str(&row.content_type).map_err(|e| AppError::Internal(e.to_string()))?;
+    let content_type = HeaderValue::from_str(&row.content_type)?;
     Ok((
         [
             (header::CONTENT_TYPE, content_type),

@@ -14,6 +14,7 @@ use tera::Context;
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::auth::roles::Member;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::store;
@@ -30,24 +31,21 @@ fn body_in(guidelines: &store::policy::Guidelines, locale: Locale) -> &str {
     }
 }
 
-/// Refuses hub pages to people who have not accepted the current guidelines.
+/// Whether the person accepted the current guidelines (the [`Ambassador`] extractor's rule).
+///
+/// [`Ambassador`]: crate::auth::roles::Ambassador
 ///
 /// # Errors
-/// [`AppError::OptInRequired`] (a redirect to `/hub/join`).
-pub async fn require_opted_in(app: &AppState, user: &CurrentUser) -> AppResult<()> {
+/// Database failure.
+pub async fn is_opted_in(app: &AppState, user: &CurrentUser) -> AppResult<bool> {
     let current = store::policy::current_guidelines(&app.db).await?;
     let state = store::policy::consent_state(&app.db, user.id).await?;
-    if state.is_ambassador(version_of(&current)) {
-        Ok(())
-    } else {
-        Err(AppError::OptInRequired)
-    }
+    Ok(state.is_ambassador(version_of(&current)))
 }
 
 /// `GET /hub/join`: the guidelines, what changed since the version the person accepted, and
 /// the choice to take part.
-pub async fn join_page(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
-    user.require(Area::Hub)?;
+pub async fn join_page(ctx: Ctx, Member(user): Member) -> AppResult<Response> {
     let db = &ctx.app.db;
     let current = store::policy::current_guidelines(db).await?;
     let state = store::policy::consent_state(db, user.id).await?;
@@ -104,8 +102,11 @@ pub struct JoinForm {
 }
 
 /// `POST /hub/join`: accept the version read (a newer one published meanwhile is shown first).
-pub async fn join(ctx: Ctx, user: CurrentUser, Form(form): Form<JoinForm>) -> AppResult<Response> {
-    user.require(Area::Hub)?;
+pub async fn join(
+    ctx: Ctx,
+    Member(user): Member,
+    Form(form): Form<JoinForm>,
+) -> AppResult<Response> {
     let current = store::policy::current_guidelines(&ctx.app.db).await?;
     if form.version != current.version {
         return Ok(Redirect::to("/hub/join").into_response());
@@ -275,15 +276,9 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     let follows = chorus_editorial::store::topics::followed(db, user.id).await?;
     let suggestions = chorus_editorial::store::items::suggested_by(db, user.id).await?;
     let views = store::policy::audit_concerning(db, user.id).await?;
-    let connected = chorus_ambassador::accounts::list(db, user.id)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let shares = chorus_ambassador::shares::for_user(db, user.id)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let clicks = chorus_ambassador::links::clicks_per_share(db, user.id)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let connected = chorus_ambassador::accounts::list(db, user.id).await?;
+    let shares = chorus_ambassador::shares::for_user(db, user.id).await?;
+    let clicks = chorus_ambassador::links::clicks_per_share(db, user.id).await?;
     let passes = store::passes::of_person(db, user.id).await?;
     let document = serde_json::json!({
         "format": "chorus-personal-data/1",
@@ -305,8 +300,7 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
         "shares": shares.iter().map(|s| serde_json::json!({"network": s.network, "item_id": s.item_id, "text": s.text, "state": s.state, "scheduled_at": s.scheduled_at, "published_at": s.published_at, "url": s.external_url, "human_clicks": clicks.get(&s.id).copied().unwrap_or(0)})).collect::<Vec<_>>(),
         "not_for_me": passes.iter().map(|(item, reason)| serde_json::json!({"item_id": item, "reason": reason})).collect::<Vec<_>>(),
     });
-    let body =
-        serde_json::to_string_pretty(&document).map_err(|e| AppError::Internal(e.to_string()))?;
+    let body = serde_json::to_string_pretty(&document)?;
     Ok((
         [
             (
@@ -375,8 +369,7 @@ pub async fn erase(
         &ctx.app.networks,
         user.id,
     )
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    .await?;
     store::users::erase(&ctx.app.db, user.id).await?;
     tracing::info!("an account was erased at its owner's request");
     let cookie = crate::auth::set_cookie(

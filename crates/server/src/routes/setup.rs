@@ -102,7 +102,7 @@ pub async fn create(ctx: Ctx, Form(form): Form<SetupForm>) -> AppResult<Response
     let row = match accounts::create(&ctx.app.db, &email, &name, password, roles).await {
         Ok(row) => row,
         Err(e @ (AccountError::Store(_) | AccountError::Hashing)) => {
-            return Err(AppError::Internal(e.to_string()));
+            return Err(e.into());
         }
         Err(e) => {
             errors.insert(e.field().0, ctx.t(e.field().1));

@@ -11,16 +11,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_ambassador::accounts;
 use chorus_ambassador::connectors::{PublishError, deletion_offered};
-use chorus_ambassador::shares::{self, DeleteError, NewShare};
+use chorus_ambassador::shares::{self, DeleteError};
+use chorus_ambassador::sharing;
 use chorus_editorial::{hub, measure};
+use chorus_policy::Network;
 use chorus_policy::advice::{Advice, Draft, advise, blocks_publishing};
 use chorus_policy::disclosure::Disclosure;
-use chorus_policy::{Area, Network};
 use chrono::{NaiveDateTime, Utc};
 use serde::Deserialize;
 use tera::Context;
 
 use crate::auth::CurrentUser;
+use crate::auth::roles::{Ambassador, Member};
 use crate::error::{AppError, AppResult};
 use crate::views::Ctx;
 
@@ -133,13 +135,13 @@ fn render(
 }
 
 /// `GET /hub/items/{id}/share`.
-pub async fn page(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
+pub async fn page(
+    ctx: Ctx,
+    Ambassador(user): Ambassador,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     let item = hub::item(&ctx.app.db, id).await?;
-    let connected = accounts::list(&ctx.app.db, user.id)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let connected = accounts::list(&ctx.app.db, user.id).await?;
     let disclosure = disclosure_for(&ctx, &item.input.language).await?;
     let editors: Vec<Editor> = connected
         .into_iter()
@@ -160,20 +162,16 @@ pub async fn page(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult
 /// `POST /hub/items/{id}/share`: the ambassador's own action, for each account they ticked.
 pub async fn submit(
     ctx: Ctx,
-    user: CurrentUser,
+    Ambassador(user): Ambassador,
     Path(id): Path<i32>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let db = &ctx.app.db;
     let item = hub::item(db, id).await?;
     let fields: BTreeMap<String, String> = pairs.into_iter().collect();
     let when = fields.get("when").cloned().unwrap_or_else(|| "now".into());
     let at_text = fields.get("at").cloned().unwrap_or_default();
-    let connected = accounts::list(db, user.id)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let connected = accounts::list(db, user.id).await?;
     let disclosure = disclosure_for(&ctx, &item.input.language).await?;
     let mut editors = Vec::new();
     for account in connected.into_iter().filter(|a| !a.needs_reconnect) {
@@ -235,67 +233,29 @@ pub async fn submit(
     } else {
         Utc::now()
     };
-    let campaign = match item.input.campaign_id {
-        Some(id) => chorus_editorial::store::topics::campaigns(db)
-            .await?
-            .into_iter()
-            .find(|c| c.id == id)
-            .map(|c| chorus_editorial::store::topics::slugify(&c.name)),
-        None => None,
-    };
-    let topic = chorus_editorial::store::topics::topics(db)
-        .await?
-        .into_iter()
-        .find(|t| item.input.topic_ids.contains(&t.id))
-        .map(|t| t.slug);
-    let utm_campaign = campaign.or(topic).unwrap_or_else(|| "chorus".to_owned());
-    for editor in chosen {
-        // Each share gets its own tracked link, and the text carries it in place of the link.
-        let mut text = editor.text.clone();
-        let mut link = item.input.link_url.clone();
-        let mut link_id = None;
-        if let Some(original) = item.input.link_url.as_deref()
-            && let Some(target) = chorus_ambassador::links::target_with_utm(
-                original,
-                editor.account.network.as_str(),
-                &ctx.app.config.utm_medium,
-                &utm_campaign,
-            )
-        {
-            let (id, code) = chorus_ambassador::links::create(db, &target)
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            let tracked = ctx.app.public_url(&format!("/l/{code}"));
-            text = text.replace(original, &tracked);
-            link = Some(tracked);
-            link_id = Some(id);
-        }
-        let share_id = shares::create(
-            db,
-            NewShare {
-                user_id: user.id,
-                item_id: Some(item.id),
-                account_id: editor.account.id,
-                network: editor.account.network,
-                text,
-                link,
-                link_title: item
-                    .input
-                    .preview_title
-                    .clone()
-                    .or_else(|| Some(item.input.title.clone())),
-                language: Some(item.input.language.clone()),
-                at,
-            },
-        )
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-        if let Some(link_id) = link_id {
-            chorus_ambassador::links::attach(db, link_id, share_id)
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-        }
-    }
+    let utm_campaign = hub::utm_campaign(db, &item).await?;
+    let drafts: Vec<sharing::Draft> = chosen
+        .iter()
+        .map(|editor| sharing::Draft {
+            account_id: editor.account.id,
+            network: editor.account.network,
+            text: editor.text.clone(),
+        })
+        .collect();
+    let public_base = ctx.app.public_url("");
+    sharing::queue(
+        db,
+        &sharing::Queue {
+            user_id: user.id,
+            item: &item,
+            at,
+            public_base: &public_base,
+            utm_medium: &ctx.app.config.utm_medium,
+            utm_campaign: &utm_campaign,
+        },
+        &drafts,
+    )
+    .await?;
     tracing::info!(
         user_id = user.id,
         item = item.id,
@@ -320,10 +280,9 @@ struct DeleteFailure {
 /// `GET /hub/shares`: one's own shares, their state, links and errors in plain words.
 pub async fn history(
     ctx: Ctx,
-    user: CurrentUser,
+    Member(user): Member,
     Query(query): Query<DoneQuery>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
     let notice = match query.done.as_deref() {
         None => None,
         Some("deleted") => Some(
@@ -352,19 +311,15 @@ async fn render_history(
     notice: Option<String>,
     failure: Option<DeleteFailure>,
 ) -> AppResult<Response> {
-    let rows = shares::for_user(&ctx.app.db, user.id)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let clicks = chorus_ambassador::links::clicks_per_share(&ctx.app.db, user.id)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let rows = shares::for_user(&ctx.app.db, user.id).await?;
+    let clicks = chorus_ambassador::links::clicks_per_share(&ctx.app.db, user.id).await?;
     let list: Vec<_> = rows
         .iter()
         .map(|s| {
-            let network = s.network.parse::<Network>().ok();
+            let network = s.network.get();
             serde_json::json!({
                 "id": s.id,
-                "network": network.map_or("?", Network::display_name),
+                "network": network.display_name(),
                 "state": s.state,
                 "text": s.text,
                 "url": s.external_url,
@@ -385,11 +340,10 @@ async fn render_history(
 /// What the history offers for deleting a share from its network: `offered` (a button behind a
 /// confirmation), `unsupported` (the network has no deletion: say so), `unknown_id` (confirmed
 /// by hand, so Chorus does not know the post's id), or nothing for a share that is not live.
-fn deletion_offer(network: Option<Network>, share: &shares::ShareRow) -> Option<&'static str> {
-    if share.state != shares::ShareState::Published.as_str() {
+fn deletion_offer(network: Network, share: &shares::ShareRow) -> Option<&'static str> {
+    if share.state != shares::ShareState::Published {
         return None;
     }
-    let network = network?;
     Some(if !deletion_offered(network) {
         "unsupported"
     } else if share.external_id.is_none() {
@@ -402,13 +356,10 @@ fn deletion_offer(network: Option<Network>, share: &shares::ShareRow) -> Option<
 /// `POST /hub/shares/{id}/{action}`: cancel, retry, send again, or "it was published".
 pub async fn act(
     ctx: Ctx,
-    user: CurrentUser,
+    Member(user): Member,
     Path((id, action)): Path<(i32, String)>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    let done = shares::owner_action(&ctx.app.db, user.id, id, &action, Utc::now())
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let done = shares::owner_action(&ctx.app.db, user.id, id, &action, Utc::now()).await?;
     if !done {
         return Err(AppError::NotFound);
     }
@@ -418,8 +369,7 @@ pub async fn act(
 /// `POST /hub/shares/{id}/delete`: the owner deletes a published share from its network (after
 /// the page's confirmation step). Another person's share, or one that is not live, is a 404;
 /// a refusal by the network shows the history again with the network's words next to it.
-pub async fn delete(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
-    user.require(Area::Hub)?;
+pub async fn delete(ctx: Ctx, Member(user): Member, Path(id): Path<i32>) -> AppResult<Response> {
     let app = &ctx.app;
     let holder = format!("web-{}", uuid::Uuid::new_v4());
     let result = shares::delete_from_network(

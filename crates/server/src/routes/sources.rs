@@ -7,11 +7,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::EditorialError;
 use chorus_editorial::sources;
 use chorus_editorial::store::{feeds, items};
-use chorus_policy::Area;
 use serde::Deserialize;
 use tera::Context;
 
 use crate::auth::CurrentUser;
+use crate::auth::roles::{Ambassador, Editor};
 use crate::error::AppResult;
 use crate::views::Ctx;
 
@@ -64,10 +64,9 @@ async fn feeds_page(
 /// `GET /editor/feeds`.
 pub async fn show_feeds(
     ctx: Ctx,
-    user: CurrentUser,
+    _: Editor,
     Query(query): Query<DoneQuery>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     let notice = match query.done.as_deref() {
         Some("polled") => Some(ctx.app.views.i18n.text(
             ctx.locale,
@@ -83,10 +82,9 @@ pub async fn show_feeds(
 /// `POST /editor/feeds`.
 pub async fn add_feed(
     ctx: Ctx,
-    user: CurrentUser,
+    Editor(user): Editor,
     Form(form): Form<FeedForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     let url = form.url.trim();
     let lower = url.to_ascii_lowercase();
     if !(lower.starts_with("https://") || lower.starts_with("http://"))
@@ -130,8 +128,7 @@ pub async fn add_feed(
 }
 
 /// `POST /editor/feeds/{id}/poll`: fetch now rather than wait for the worker.
-pub async fn poll_feed(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
+pub async fn poll_feed(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Response> {
     let outcome = sources::poll_feed(&ctx.app.db, &ctx.app.fetcher, id).await?;
     Ok(Redirect::to(&format!(
         "/editor/feeds?done=polled&imported={}",
@@ -141,8 +138,7 @@ pub async fn poll_feed(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppR
 }
 
 /// `POST /editor/feeds/{id}/delete`.
-pub async fn remove_feed(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
+pub async fn remove_feed(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Response> {
     feeds::remove(&ctx.app.db, id).await?;
     Ok(Redirect::to("/editor/feeds?done=removed").into_response())
 }
@@ -193,11 +189,9 @@ async fn suggest_page(
 /// `GET /hub/suggest`: suggest a link or an idea, and see what became of earlier ones.
 pub async fn show_suggest(
     ctx: Ctx,
-    user: CurrentUser,
+    Ambassador(user): Ambassador,
     Query(query): Query<DoneQuery>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let notice = query.done.map(|_| ctx.t("hub.suggest_thanks"));
     suggest_page(
         &ctx,
@@ -213,11 +207,9 @@ pub async fn show_suggest(
 /// `POST /hub/suggest`.
 pub async fn suggest(
     ctx: Ctx,
-    user: CurrentUser,
+    Ambassador(user): Ambassador,
     Form(form): Form<SuggestForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     match sources::suggest(
         &ctx.app.db,
         user.id,

@@ -10,12 +10,13 @@ use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chorus_policy::{AggregateTable, Area, Figure, FigureStatus, MinGroupSize, Network};
+use chorus_policy::{AggregateTable, Figure, FigureStatus, MinGroupSize, Network};
 use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tera::Context;
 
 use crate::auth::CurrentUser;
+use crate::auth::roles::{Ambassador, Analyst, Editor, Member};
 use crate::charts::{Bar, bar_chart};
 use crate::error::{AppError, AppResult};
 use crate::stats::{
@@ -272,10 +273,9 @@ fn today() -> NaiveDate {
 /// `GET /stats`: the analysts' dashboard for a filter given in the query string.
 pub async fn dashboard(
     ctx: Ctx,
-    user: CurrentUser,
+    Analyst(user): Analyst,
     Query(form): Query<FilterForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Statistics)?;
     let mut context = Context::new();
     filter_choices(&ctx, &mut context).await?;
     let filter = match form.parse(today()) {
@@ -361,10 +361,9 @@ fn number(value: Option<impl ToString>) -> String {
 /// `GET /stats/export.csv`: exactly the figures of the dashboard for the same filter.
 pub async fn export(
     ctx: Ctx,
-    user: CurrentUser,
+    Analyst(user): Analyst,
     Query(form): Query<FilterForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Statistics)?;
     let filter = form
         .parse(today())
         .map_err(|errors| AppError::BadRequest(format!("invalid filter: {errors:?}")))?;
@@ -412,8 +411,7 @@ pub async fn export(
 
 /// `GET /editor/items/{id}/stats`: who shared an item (how many), clicks, networks, and the
 /// anonymous "not for me" answers, all under the minimum group size.
-pub async fn item(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
+pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppResult<Response> {
     let db = &ctx.app.db;
     let item = chorus_editorial::store::items::get(db, id).await?;
     let from = item.created_at.date_naive() - Duration::days(1);
@@ -480,12 +478,10 @@ pub struct PassForm {
 /// `POST /hub/items/{id}/pass`: "not for me" (with an optional reason), or taking it back.
 pub async fn pass(
     ctx: Ctx,
-    user: CurrentUser,
+    Ambassador(user): Ambassador,
     Path(id): Path<i32>,
     Form(form): Form<PassForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Hub)?;
-    crate::routes::participation::require_opted_in(&ctx.app, &user).await?;
     let db = &ctx.app.db;
     // The item must be one the hub shows.
     chorus_editorial::hub::item(db, id).await?;
@@ -499,8 +495,7 @@ pub async fn pass(
 
 /// `GET /hub/stats`: the ambassador's own figures, per network and week, and per share. A
 /// person always sees their own figures, so no group size applies here.
-pub async fn mine(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
-    user.require(Area::Hub)?;
+pub async fn mine(ctx: Ctx, Member(user): Member) -> AppResult<Response> {
     let db = &ctx.app.db;
     let weeks = 12;
     let to = today();

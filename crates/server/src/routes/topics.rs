@@ -6,11 +6,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::EditorialError;
 use chorus_editorial::store::topics;
-use chorus_policy::Area;
 use serde::Deserialize;
 use tera::Context;
 
-use crate::auth::CurrentUser;
+use crate::auth::roles::Editor;
 use crate::error::AppResult;
 use crate::views::Ctx;
 
@@ -55,12 +54,7 @@ async fn page(
 }
 
 /// `GET /editor/topics`: topics and campaigns.
-pub async fn show(
-    ctx: Ctx,
-    user: CurrentUser,
-    Query(query): Query<DoneQuery>,
-) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
+pub async fn show(ctx: Ctx, _: Editor, Query(query): Query<DoneQuery>) -> AppResult<Response> {
     let notice = query.done.map(|_| ctx.t("editor.done_saved"));
     page(&ctx, StatusCode::OK, &NameForm::default(), None, notice).await
 }
@@ -74,12 +68,7 @@ fn name_error(ctx: &Ctx, error: &EditorialError) -> Option<String> {
 }
 
 /// `POST /editor/topics`.
-pub async fn create_topic(
-    ctx: Ctx,
-    user: CurrentUser,
-    Form(form): Form<NameForm>,
-) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
+pub async fn create_topic(ctx: Ctx, _: Editor, Form(form): Form<NameForm>) -> AppResult<Response> {
     match topics::create_topic(&ctx.app.db, &form.name).await {
         Ok(_) => Ok(Redirect::to("/editor/topics?done=topic").into_response()),
         Err(e) => match name_error(&ctx, &e) {
@@ -99,8 +88,7 @@ pub async fn create_topic(
 }
 
 /// `POST /editor/topics/{id}/delete`.
-pub async fn delete_topic(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
+pub async fn delete_topic(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Response> {
     topics::delete_topic(&ctx.app.db, id).await?;
     Ok(Redirect::to("/editor/topics?done=deleted").into_response())
 }
@@ -108,10 +96,9 @@ pub async fn delete_topic(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> A
 /// `POST /editor/campaigns`.
 pub async fn create_campaign(
     ctx: Ctx,
-    user: CurrentUser,
+    _: Editor,
     Form(form): Form<NameForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     match topics::create_campaign(&ctx.app.db, &form.name, &form.description).await {
         Ok(_) => Ok(Redirect::to("/editor/topics?done=campaign").into_response()),
         Err(e) => match name_error(&ctx, &e) {
@@ -139,11 +126,10 @@ pub struct ArchiveForm {
 /// `POST /editor/campaigns/{id}/archive`.
 pub async fn archive_campaign(
     ctx: Ctx,
-    user: CurrentUser,
+    _: Editor,
     Path(id): Path<i32>,
     Form(form): Form<ArchiveForm>,
 ) -> AppResult<Response> {
-    user.require(Area::Editorial)?;
     topics::set_campaign_archived(&ctx.app.db, id, form.archived).await?;
     Ok(Redirect::to("/editor/topics?done=campaign").into_response())
 }

@@ -1,0 +1,98 @@
+//! Queuing what a person chose to share: one share per account they ticked, each with its own
+//! tracked link in place of the item's link, written together in one transaction (the link,
+//! the share and the link's attachment to it), so a failure leaves no link without its share
+//! and no share without its link.
+
+use chorus_editorial::store::items::ItemRecord;
+use chorus_policy::Network;
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+
+use crate::{links, shares};
+
+/// One account's post, as its owner wrote it.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The owner's connected account.
+    pub account_id: i32,
+    /// Its network.
+    pub network: Network,
+    /// The text, with the item's link where the owner left it.
+    pub text: String,
+}
+
+/// Everything the queue needs besides the drafts: the owner, the item, the time, and how
+/// tracked links are named and tagged.
+#[derive(Debug)]
+pub struct Queue<'a> {
+    /// The owner, who chose to share: nobody else queues in their name.
+    pub user_id: i32,
+    /// The hub item shared.
+    pub item: &'a ItemRecord,
+    /// Now, or the time the owner chose.
+    pub at: DateTime<Utc>,
+    /// The public base of tracked links, e.g. `https://chorus.example` (no trailing slash).
+    pub public_base: &'a str,
+    /// `utm_medium` of tracked links.
+    pub utm_medium: &'a str,
+    /// `utm_campaign` of tracked links (see `chorus_editorial::hub::utm_campaign`).
+    pub utm_campaign: &'a str,
+}
+
+/// Queues one share per draft, each with its own tracked link when the item has a link; returns
+/// the new shares' ids in the drafts' order.
+///
+/// # Errors
+/// Database failure; then nothing was written.
+pub async fn queue(
+    db: &DatabaseConnection,
+    queue: &Queue<'_>,
+    drafts: &[Draft],
+) -> Result<Vec<i32>, DbErr> {
+    let item = &queue.item.input;
+    let txn = db.begin().await?;
+    let mut ids = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let mut text = draft.text.clone();
+        let mut link = item.link_url.clone();
+        let mut link_id = None;
+        if let Some(original) = item.link_url.as_deref()
+            && let Some(target) = links::target_with_utm(
+                original,
+                draft.network.as_str(),
+                queue.utm_medium,
+                queue.utm_campaign,
+            )
+        {
+            let (id, code) = links::create(&txn, &target).await?;
+            let tracked = format!("{}/l/{code}", queue.public_base);
+            text = text.replace(original, &tracked);
+            link = Some(tracked);
+            link_id = Some(id);
+        }
+        let share_id = shares::create(
+            &txn,
+            shares::NewShare {
+                user_id: queue.user_id,
+                item_id: Some(queue.item.id),
+                account_id: draft.account_id,
+                network: draft.network,
+                text,
+                link,
+                link_title: item
+                    .preview_title
+                    .clone()
+                    .or_else(|| Some(item.title.clone())),
+                language: Some(item.language.clone()),
+                at: queue.at,
+            },
+        )
+        .await?;
+        if let Some(link_id) = link_id {
+            links::attach(&txn, link_id, share_id).await?;
+        }
+        ids.push(share_id);
+    }
+    txn.commit().await?;
+    Ok(ids)
+}
