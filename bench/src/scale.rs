@@ -3,7 +3,7 @@
 //! Generates 2,000 ambassadors, 500 items under 10 topics and 5 campaigns, 1,000,000 published
 //! shares over a year, one tracked link each, and 10,000,000 human clicks (per link and hour,
 //! as the redirect stores them), then builds the daily roll-up with the same statements as the
-//! migration that introduced it. It then times [`chorus_server::stats::dashboard`] (every
+//! migration that introduced it. It then times [`chorus_statistics::dashboard`] (every
 //! grouping of one dashboard view, through the minimum group size) for several filters: the
 //! baseline with nothing held in memory (every row of the period read from PostgreSQL), then with
 //! the roll-up held in memory as the server holds it, with no earlier views and with three
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chorus_policy::MinGroupSize;
-use chorus_server::stats::{Filter, FilterForm, Memory, Rollup, dashboard};
+use chorus_statistics::{Filter, FilterForm, Memory, Rollup, dashboard};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, Database};
 
@@ -166,7 +166,7 @@ async fn measure(
     let (days, rows) = rollup.held();
     println!(
         "read the roll-up into memory: {days} days, {rows} rows ({:.0} MB) in {:.0} ms",
-        (rows * std::mem::size_of::<chorus_server::stats::rollup::Entry>()) as f64 / 1e6,
+        (rows * std::mem::size_of::<chorus_statistics::rollup::Entry>()) as f64 / 1e6,
         started.elapsed().as_secs_f64() * 1000.0
     );
     println!(

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod activity;
 pub mod connectors;
 pub mod links;
+pub mod publishing;
 pub mod shares;
 pub mod sharing;
 pub mod store;

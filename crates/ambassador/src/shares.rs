@@ -19,9 +19,8 @@ use sea_orm::{
     Statement, TransactionTrait,
 };
 
-use crate::connectors::{Account, Post, PublishError, Published, Secret, retry_is_idempotent};
+use crate::connectors::{PublishError, Published, retry_is_idempotent};
 use crate::store::entities::{connected_account, share};
-use crate::vault::{Place, Vault};
 
 mod deletion;
 mod threads;
@@ -438,106 +437,6 @@ pub async fn recover(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<()
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// The account (token opened) of a connected account, and its instance (Mastodon, Bluesky
-/// PDS). `Err(None)` when the account is gone; `Err(Some(why))` when its token does not open.
-pub(crate) async fn open_account(
-    db: &impl ConnectionTrait,
-    vault: &Vault,
-    account_id: i32,
-) -> Result<(Account, Option<url::Url>), Option<String>> {
-    let account = connected_account::Entity::find_by_id(account_id)
-        .one(db)
-        .await
-        .map_err(|e| Some(e.to_string()))?
-        .ok_or(None)?;
-    let token = vault
-        .open(
-            Place {
-                table: "connected_accounts",
-                column: "access_token",
-                row: i64::from(account.id),
-            },
-            &account.access_token,
-        )
-        .map_err(|e| Some(e.to_string()))?;
-    let dpop =
-        crate::accounts::account_dpop_key(vault, &account).map_err(|e| Some(e.to_string()))?;
-    let instance = url::Url::parse(&account.instance).ok();
-    Ok((
-        Account {
-            access_token: Secret::new(token),
-            dpop,
-            external_id: account.external_id,
-            handle: account.handle,
-        },
-        instance,
-    ))
-}
-
-/// The account and post of a claimed share.
-///
-/// # Errors
-/// When the account is gone or its token does not open (the share then fails).
-pub async fn prepare(
-    db: &impl ConnectionTrait,
-    vault: &Vault,
-    fetcher: &chorus_editorial::preview::PreviewFetcher,
-    share: &ShareRow,
-) -> Result<(Account, Post, Network, Option<url::Url>), String> {
-    let account_id = share.account_id.ok_or("the account was disconnected")?;
-    let (account, instance) = open_account(db, vault, account_id)
-        .await
-        .map_err(|why| why.unwrap_or_else(|| "the account was disconnected".to_owned()))?;
-    let network = share.network.get();
-    // Bluesky's link card carries the item's preview description and image.
-    let item = match (network, share.item_id) {
-        (Network::Bluesky, Some(item_id)) if share.link.is_some() => {
-            chorus_editorial::store::entities::content_item::Entity::find_by_id(item_id)
-                .one(db)
-                .await
-                .map_err(|e| e.to_string())?
-        }
-        _ => None,
-    };
-    let link_thumb = match item.as_ref().and_then(|i| i.preview_image_url.as_deref()) {
-        Some(url) => link_thumb(fetcher, url).await,
-        None => None,
-    };
-    let link_description = item.and_then(|item| item.preview_description);
-    Ok((
-        account,
-        Post {
-            text: share.text.clone(),
-            link: share.link.clone(),
-            link_title: share.link_title.clone(),
-            link_description,
-            link_thumb,
-            language: share.language.clone(),
-            idempotency_key: share.idempotency_key.clone(),
-        },
-        network,
-        instance,
-    ))
-}
-
-/// The link card's image, fetched through the address guard; without it (not an image, too
-/// large, unreachable) the card goes without an image rather than the share failing.
-async fn link_thumb(
-    fetcher: &chorus_editorial::preview::PreviewFetcher,
-    url: &str,
-) -> Option<crate::connectors::Thumb> {
-    match fetcher
-        .fetch_image(url, crate::connectors::Thumb::MAX_BYTES)
-        .await
-    {
-        Ok((bytes, mime)) => Some(crate::connectors::Thumb { bytes, mime }),
-        Err(error) => {
-            tracing::warn!(%error, "the link card goes without its image");
-            None
-        }
-    }
 }
 
 /// A person's shares, newest first.

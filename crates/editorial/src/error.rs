@@ -33,4 +33,7 @@ pub enum EditorialError {
     /// A stored revision could not be read back.
     #[error("revision {0} is unreadable")]
     BadRevision(i32),
+    /// A stored organisation setting does not parse (corrupt data): named, never defaulted.
+    #[error("the stored setting {0} is not valid; set it again on the settings page")]
+    BadSetting(&'static str),
 }

@@ -35,7 +35,7 @@ pub struct App {
     /// Tracked links' cache and the clicks not yet flushed.
     pub redirects: chorus_ambassador::links::Redirects,
     /// The statistics' daily roll-up, held in memory day by day.
-    pub rollup: crate::stats::Rollup,
+    pub rollup: chorus_statistics::Rollup,
     /// Set once at least one account exists; until then only the first-run page answers.
     initialised: AtomicBool,
     /// The address actually bound, for absolute URLs when no base URL is configured.
@@ -125,7 +125,7 @@ impl App {
         }
         Ok(Arc::new(App {
             redirects: chorus_ambassador::links::Redirects::default(),
-            rollup: crate::stats::Rollup::default(),
+            rollup: chorus_statistics::Rollup::default(),
             fetcher,
             vault,
             networks,

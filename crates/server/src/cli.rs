@@ -214,7 +214,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     tracing::info!(%addr, startup_ms = started.elapsed().as_millis(), "chorus is ready");
     // The one line on stdout: tests and scripts read the address from it.
     println!("chorus listening on http://{addr}");
-    tokio::spawn(crate::stats::rollup::warm(app.clone()));
+    let warming = app.clone();
+    tokio::spawn(async move {
+        chorus_statistics::rollup::warm(&warming.db, &warming.rollup).await;
+    });
     application.run_until(shutdown_signal()).await?;
     tracing::info!("chorus stopped");
     Ok(())

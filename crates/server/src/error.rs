@@ -156,7 +156,7 @@ fn editorial_info(
         E::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "error.invalid"),
         E::NameTaken => (StatusCode::CONFLICT, "name_taken", "error.name_taken"),
         E::Db(e) => db_info(e),
-        E::BadRevision(_) => INTERNAL,
+        E::BadRevision(_) | E::BadSetting(_) => INTERNAL,
     }
 }
 

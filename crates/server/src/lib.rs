@@ -14,7 +14,6 @@ pub mod metrics;
 pub mod router;
 pub mod routes;
 pub mod security;
-pub mod stats;
 pub mod store;
 pub mod views;
 pub mod worker;

@@ -113,7 +113,13 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
             }
         };
         crash_point("claimed", share.id).await;
-        let outcome = attempt(app, holder, &share).await;
+        let publisher = chorus_ambassador::publishing::Publisher {
+            db: &app.db,
+            vault: &app.vault,
+            networks: &app.networks,
+            fetcher: &app.fetcher,
+        };
+        let outcome = publisher.attempt(holder, &share).await;
         crash_point("answered", share.id).await;
         let recorded = shares::record(&app.db, &share, holder, &outcome).await;
         crash_point("recorded", share.id).await;
@@ -129,74 +135,6 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
                 tracing::warn!(share = share.id, error = %e, "could not record a share's outcome");
             }
         }
-    }
-}
-
-/// One attempt at a claimed share: refresh the token first when it is about to expire, and
-/// once more after a 401 (nothing was posted then, so trying again is safe).
-async fn attempt(
-    app: &AppState,
-    holder: &str,
-    share: &chorus_ambassador::shares::ShareRow,
-) -> chorus_ambassador::shares::Outcome {
-    use chorus_ambassador::{accounts, shares};
-    if let Some(account_id) = share.account_id
-        && matches!(accounts::needs_refresh(&app.db, account_id).await, Ok(true))
-        && let Err(e) =
-            accounts::refresh(&app.db, &app.vault, &app.networks, account_id, holder).await
-    {
-        tracing::warn!(account = account_id, error = %e, "could not refresh a token");
-    }
-    let mut refreshed = false;
-    loop {
-        let (account, post, network, instance) =
-            match shares::prepare(&app.db, &app.vault, &app.fetcher, share).await {
-                Ok(prepared) => prepared,
-                Err(why) => return shares::Outcome::Failed(why),
-            };
-        let Some(connector) = app.networks.connector(network, instance.as_ref()) else {
-            return shares::Outcome::Failed(format!("{network} cannot be published to from here"));
-        };
-        let result = match &connector {
-            // Two steps, with the container recorded on the share between them.
-            chorus_ambassador::connectors::Connector::Threads(threads) => {
-                shares::publish_threads(&app.db, threads, share, holder, &account, &post).await
-            }
-            other => other.publish(&account, &post).await,
-        };
-        let unauthorized = matches!(
-            result,
-            Err(chorus_ambassador::connectors::PublishError::Unauthorized { .. })
-        );
-        if unauthorized
-            && !refreshed
-            && let Some(account_id) = share.account_id
-        {
-            refreshed = true;
-            let refreshed_ok = match accounts::refresh(
-                &app.db,
-                &app.vault,
-                &app.networks,
-                account_id,
-                holder,
-            )
-            .await
-            {
-                Ok(done) => done,
-                Err(e) => {
-                    tracing::warn!(account = account_id, error = %e, "could not refresh a token after a 401");
-                    false
-                }
-            };
-            let still_valid = !matches!(
-                accounts::list(&app.db, share.user_id).await,
-                Ok(list) if list.iter().any(|a| a.id == account_id && a.needs_reconnect)
-            );
-            if refreshed_ok && still_valid {
-                continue;
-            }
-        }
-        return shares::outcome_of(network, result, share.attempts, chrono::Utc::now());
     }
 }
 

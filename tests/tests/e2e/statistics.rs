@@ -422,3 +422,32 @@ async fn held_days_still_show_a_new_row_today_and_forget_an_erased_person() {
     assert!(after.1 <= seeded.1 - past_clicks);
     assert_eq!(totals(&analyst.get("/stats").await.body), after);
 }
+
+/// Settings are read and checked in one place: a stored minimum group size that does not parse
+/// stops the dashboard with an error (and the log names the setting) instead of falling back to
+/// the default, which could be lower than what the admin chose.
+#[tokio::test]
+async fn a_corrupt_stored_minimum_group_size_refuses_statistics_instead_of_defaulting() {
+    let app = chorus_tests::TestApp::spawn().await;
+    let analyst = app.signed_in("ana@example.org", "analyst").await;
+    assert_eq!(analyst.get("/stats").await.status, 200);
+    let db = Database::connect(app.database_url()).await.unwrap();
+    db.execute_unprepared(
+        "INSERT INTO org_settings (key, value) VALUES ('policy.min_group_size', 'banana')",
+    )
+    .await
+    .unwrap();
+    let refused = analyst.get("/stats").await;
+    assert_eq!(refused.status, 500, "{}", refused.body);
+    assert!(app.log().contains("policy.min_group_size"), "{}", app.log());
+    let admin = app.signed_in("root@example.org", "admin").await;
+    let page = admin.get("/admin/settings").await;
+    assert_eq!(page.status, 200, "the admin can still correct it");
+    assert!(page.body.contains(r#"value="banana""#), "{}", page.body);
+    assert!(page.body.contains("The stored value is not valid"));
+    let saved = admin
+        .post_form("/admin/settings", &[("min_group_size", "7")])
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(analyst.get("/stats").await.status, 200);
+}

@@ -9,12 +9,10 @@
 //! so after any refusal Chorus looks the key up (`getRecord`) and, when the record is there,
 //! reports the post as published.
 
-use base64::Engine as _;
 use chorus_policy::Network;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 use url::Url;
 
 use super::dpop::DpopNonces;
@@ -26,6 +24,12 @@ use super::{
 use crate::connectors::facets::facets;
 
 pub mod oauth;
+mod session;
+mod tid;
+
+pub use session::jwt_expiry;
+use session::{parse_session, refused, session_failure, token_set};
+pub use tid::{is_tid, new_tid, record_key};
 
 use oauth::Body;
 pub use oauth::{AuthServer, Authorization, Discovered, OAuthClient};
@@ -78,19 +82,6 @@ pub struct Session {
     pub identity: Identity,
     /// The PDS that holds the account's repository.
     pub pds: Url,
-}
-
-/// `createSession` and `refreshSession` answers. No `Debug`: it holds tokens.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SessionJson {
-    access_jwt: String,
-    refresh_jwt: String,
-    did: String,
-    #[serde(default)]
-    handle: Option<String>,
-    #[serde(default)]
-    did_doc: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -555,52 +546,6 @@ impl Bluesky {
     }
 }
 
-fn refused(status: u16, message: String) -> ConnectorError {
-    ConnectorError::Refused { status, message }
-}
-
-/// A failed `createSession`/`refreshSession`/`deleteSession`: throttling and outages keep their
-/// class; any refusal carries the PDS's message ("Invalid identifier or password").
-fn session_failure(answer: &Answer) -> ConnectorError {
-    match Bluesky::classify(answer) {
-        error @ (PublishError::RateLimited { .. }
-        | PublishError::Unavailable { .. }
-        | PublishError::Uncertain { .. }) => error.into(),
-        PublishError::Unauthorized { message } | PublishError::Rejected { message } => {
-            refused(answer.status, message)
-        }
-        other => refused(answer.status, other.to_string()),
-    }
-}
-
-fn parse_session(answer: &Answer) -> Result<SessionJson, ConnectorError> {
-    serde_json::from_str(&answer.body).map_err(|_| ConnectorError::Malformed {
-        detail: "the session answer has no accessJwt, refreshJwt or did".to_owned(),
-    })
-}
-
-fn token_set(session: SessionJson) -> TokenSet {
-    TokenSet {
-        expires_at: jwt_expiry(&session.access_jwt),
-        access_token: Secret::new(session.access_jwt),
-        refresh_token: Some(Secret::new(session.refresh_jwt)),
-        scopes: chorus_policy::scopes(Network::Bluesky)
-            .iter()
-            .map(|&scope| scope.to_owned())
-            .collect(),
-    }
-}
-
-/// The `exp` claim of a JWT (read, not verified: it only decides when to refresh).
-pub fn jwt_expiry(jwt: &str) -> Option<DateTime<Utc>> {
-    let payload = jwt.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
-    DateTime::from_timestamp(claims.get("exp")?.as_i64()?, 0)
-}
-
 /// The `#atproto_pds` service endpoint of a DID document.
 fn pds_of(document: &Value) -> Option<Url> {
     document
@@ -619,52 +564,10 @@ fn pds_of(document: &Value) -> Option<Url> {
         .and_then(|endpoint| Url::parse(endpoint).ok())
 }
 
-/// The base32-sortable alphabet of TIDs.
-const S32: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
-
-/// A TID (timestamp identifier): 53 bits of microseconds since 1970 and 10 random bits of
-/// clock id, 13 characters. Bluesky post record keys must be TIDs.
-pub fn new_tid() -> String {
-    let micros = u64::try_from(Utc::now().timestamp_micros()).unwrap_or_default();
-    let clock_id = u64::from(rand::random::<u16>() & 0x3ff);
-    encode_tid(((micros & ((1 << 53) - 1)) << 10) | clock_id)
-}
-
-fn encode_tid(value: u64) -> String {
-    let value = value & !(1 << 63);
-    (0..13)
-        .rev()
-        .map(|position| {
-            let index = usize::try_from((value >> (position * 5)) & 31).unwrap_or_default();
-            char::from(S32[index])
-        })
-        .collect()
-}
-
-/// Whether `text` is a TID.
-pub fn is_tid(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.len() == 13
-        && b"234567abcdefghij".contains(&bytes[0])
-        && bytes.iter().all(|byte| S32.contains(byte))
-}
-
-/// The record key of a post: its idempotency key when that is a TID (shares queued for
-/// Bluesky get one), otherwise a TID derived from it, so the same key always gives the same
-/// record key.
-pub fn record_key(idempotency_key: &str) -> String {
-    if is_tid(idempotency_key) {
-        return idempotency_key.to_owned();
-    }
-    let digest = Sha256::digest(idempotency_key.as_bytes());
-    let mut first = [0_u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    encode_tid(u64::from_be_bytes(first))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn tids_are_13_sortable_characters_and_keys_map_to_stable_tids() {

@@ -11,9 +11,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _};
 
-use super::{ShareState, open_account};
+use super::ShareState;
 use crate::accounts::{self, Networks};
 use crate::connectors::{PublishError, deletion_offered};
+use crate::publishing::open_account;
 use crate::store::entities::{connected_account, share};
 use crate::vault::Vault;
 

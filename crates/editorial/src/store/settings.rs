@@ -1,27 +1,172 @@
-//! Organisation settings stored as key/value text.
+//! The organisation's settings, read and checked in one place ([`Settings`]). They are stored as
+//! key/value text (`org_settings`); every value is parsed into its type when read, and a stored
+//! value that does not parse is an error naming its key, never a silent default: a minimum
+//! group size that fell back to the default could be lower than the one the admin chose.
 
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait as _, sea_query::OnConflict};
+use std::collections::HashMap;
+
+use chorus_policy::MinGroupSize;
+use chorus_policy::disclosure::Disclosure;
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait as _, TransactionTrait as _,
+    sea_query::OnConflict,
+};
 
 use super::entities::org_setting;
 use crate::error::EditorialError;
 use crate::workflow::Rules;
 
 const SECOND_APPROVAL: &str = "editorial.require_second_approval";
+const MIN_GROUP_SIZE: &str = "policy.min_group_size";
+const DISCLOSURE_EN: &str = "policy.disclosure.en";
+const DISCLOSURE_FR: &str = "policy.disclosure.fr";
+
+/// Everything an admin sets for the organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Settings {
+    /// Who may publish (a second editor or not).
+    pub workflow: Rules,
+    /// No statistic is shown for fewer people than this.
+    pub min_group_size: MinGroupSize,
+    /// The disclosure suggested to ambassadors for English posts, if the admin wrote one.
+    pub disclosure_en: Option<Disclosure>,
+    /// The same for French posts.
+    pub disclosure_fr: Option<Disclosure>,
+}
+
+impl Settings {
+    /// The disclosure suggested for a post in `language` (a BCP 47 tag such as `fr-CA`).
+    #[must_use]
+    pub fn disclosure_for(&self, language: &str) -> Option<&Disclosure> {
+        if language.starts_with("fr") {
+            self.disclosure_fr.as_ref()
+        } else {
+            self.disclosure_en.as_ref()
+        }
+    }
+}
+
+/// The settings in force (defaults for what was never set).
+///
+/// # Errors
+/// Database failure, or [`EditorialError::BadSetting`] for a stored value that does not parse.
+pub async fn load(db: &impl ConnectionTrait) -> Result<Settings, EditorialError> {
+    let stored: HashMap<String, String> = org_setting::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.key, row.value))
+        .collect();
+    let bad = |key: &'static str| EditorialError::BadSetting(key);
+    let min_group_size = match stored.get(MIN_GROUP_SIZE) {
+        None => MinGroupSize::default(),
+        Some(text) => text
+            .parse()
+            .ok()
+            .and_then(|k| MinGroupSize::new(k).ok())
+            .ok_or(bad(MIN_GROUP_SIZE))?,
+    };
+    let disclosure = |key: &'static str| -> Result<Option<Disclosure>, EditorialError> {
+        match stored.get(key).map(|text| text.trim()) {
+            None | Some("") => Ok(None),
+            Some(text) => Disclosure::parse(text).map(Some).map_err(|_| bad(key)),
+        }
+    };
+    Ok(Settings {
+        workflow: Rules {
+            require_second_approval: match stored.get(SECOND_APPROVAL).map(String::as_str) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => return Err(bad(SECOND_APPROVAL)),
+            },
+        },
+        min_group_size,
+        disclosure_en: disclosure(DISCLOSURE_EN)?,
+        disclosure_fr: disclosure(DISCLOSURE_FR)?,
+    })
+}
+
+/// The stored text of each setting, as the settings form shows it: even a value that does not
+/// parse, so that the admin sees it and corrects it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredText {
+    /// The second-approval rule is on.
+    pub require_second_approval: bool,
+    /// The minimum group size as stored (the default when never set).
+    pub min_group_size: String,
+    /// The English disclosure as stored.
+    pub disclosure_en: String,
+    /// The French disclosure as stored.
+    pub disclosure_fr: String,
+}
+
+/// Which form field holds a setting's stored `key` (for [`EditorialError::BadSetting`]).
+#[must_use]
+pub fn field_of(key: &str) -> &'static str {
+    match key {
+        MIN_GROUP_SIZE => "min_group_size",
+        DISCLOSURE_EN => "disclosure_en",
+        DISCLOSURE_FR => "disclosure_fr",
+        _ => "second_approval",
+    }
+}
+
+/// The stored text of every setting.
+///
+/// # Errors
+/// Database failure.
+pub async fn stored_text(db: &impl ConnectionTrait) -> Result<StoredText, EditorialError> {
+    let mut stored: HashMap<String, String> = org_setting::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.key, row.value))
+        .collect();
+    let mut take = |key: &str| stored.remove(key);
+    Ok(StoredText {
+        require_second_approval: take(SECOND_APPROVAL).as_deref() == Some("true"),
+        min_group_size: take(MIN_GROUP_SIZE)
+            .unwrap_or_else(|| MinGroupSize::default().get().to_string()),
+        disclosure_en: take(DISCLOSURE_EN).unwrap_or_default(),
+        disclosure_fr: take(DISCLOSURE_FR).unwrap_or_default(),
+    })
+}
 
 /// The workflow rules in force.
 ///
 /// # Errors
-/// Database failure.
+/// As [`load`].
 pub async fn workflow_rules(db: &impl ConnectionTrait) -> Result<Rules, EditorialError> {
-    let row = org_setting::Entity::find_by_id(SECOND_APPROVAL.to_owned())
-        .one(db)
-        .await?;
-    Ok(Rules {
-        require_second_approval: row.is_some_and(|r| r.value == "true"),
-    })
+    Ok(load(db).await?.workflow)
 }
 
-/// Turns the second-approval rule on or off.
+/// Stores every setting, together.
+///
+/// # Errors
+/// Database failure; then nothing changed.
+pub async fn save(db: &DatabaseConnection, settings: &Settings) -> Result<(), EditorialError> {
+    let text = |d: &Option<Disclosure>| {
+        d.as_ref()
+            .map(|d| d.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    let txn = db.begin().await?;
+    for (key, value) in [
+        (
+            SECOND_APPROVAL,
+            settings.workflow.require_second_approval.to_string(),
+        ),
+        (MIN_GROUP_SIZE, settings.min_group_size.get().to_string()),
+        (DISCLOSURE_EN, text(&settings.disclosure_en)),
+        (DISCLOSURE_FR, text(&settings.disclosure_fr)),
+    ] {
+        set(&txn, key, &value).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Turns the second-approval rule on or off, leaving the other settings as they are.
 ///
 /// # Errors
 /// Database failure.
@@ -29,36 +174,10 @@ pub async fn set_require_second_approval(
     db: &impl ConnectionTrait,
     on: bool,
 ) -> Result<(), EditorialError> {
-    org_setting::Entity::insert(org_setting::ActiveModel {
-        key: Set(SECOND_APPROVAL.to_owned()),
-        value: Set(on.to_string()),
-    })
-    .on_conflict(
-        OnConflict::column(org_setting::Column::Key)
-            .update_column(org_setting::Column::Value)
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    set(db, SECOND_APPROVAL, &on.to_string()).await
 }
 
-/// One organisation setting's raw text, if set.
-///
-/// # Errors
-/// Database failure.
-pub async fn get(db: &impl ConnectionTrait, key: &str) -> Result<Option<String>, EditorialError> {
-    Ok(org_setting::Entity::find_by_id(key.to_owned())
-        .one(db)
-        .await?
-        .map(|row| row.value))
-}
-
-/// Sets one organisation setting (checked by the caller).
-///
-/// # Errors
-/// Database failure.
-pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), EditorialError> {
+async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), EditorialError> {
     org_setting::Entity::insert(org_setting::ActiveModel {
         key: Set(key.to_owned()),
         value: Set(value.to_owned()),
@@ -71,4 +190,30 @@ pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<()
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_disclosure_follows_the_posts_language() {
+        let settings = Settings {
+            disclosure_en: Disclosure::parse("#employee").ok(),
+            disclosure_fr: Disclosure::parse("#collaborateur").ok(),
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings.disclosure_for("fr-CA").map(Disclosure::as_str),
+            Some("#collaborateur")
+        );
+        assert_eq!(
+            settings.disclosure_for("en").map(Disclosure::as_str),
+            Some("#employee")
+        );
+        assert_eq!(
+            settings.disclosure_for("de").map(Disclosure::as_str),
+            Some("#employee")
+        );
+    }
 }

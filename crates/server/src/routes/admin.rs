@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::routes::FieldErrors;
 use crate::store;
 use crate::views::Ctx;
+use chorus_editorial::store::settings;
 
 /// Query of the users page.
 #[derive(Debug, Default, Deserialize)]
@@ -227,24 +228,6 @@ pub struct SettingsForm {
     disclosure_fr: String,
 }
 
-const MIN_GROUP_SIZE: &str = "policy.min_group_size";
-const DISCLOSURE_EN: &str = "policy.disclosure.en";
-const DISCLOSURE_FR: &str = "policy.disclosure.fr";
-
-/// The minimum group size in force (the default when never set).
-///
-/// # Errors
-/// Database failure.
-pub async fn min_group_size(
-    db: &sea_orm::DatabaseConnection,
-) -> AppResult<chorus_policy::MinGroupSize> {
-    let stored = chorus_editorial::store::settings::get(db, MIN_GROUP_SIZE).await?;
-    Ok(stored
-        .and_then(|v| v.parse().ok())
-        .and_then(|k| chorus_policy::MinGroupSize::new(k).ok())
-        .unwrap_or_default())
-}
-
 fn settings_page(
     ctx: &Ctx,
     status: StatusCode,
@@ -265,16 +248,20 @@ fn settings_page(
 /// `GET /admin/settings`.
 pub async fn settings(ctx: Ctx, _: Admin, Query(query): Query<UsersQuery>) -> AppResult<Response> {
     let db = &ctx.app.db;
-    let rules = chorus_editorial::store::settings::workflow_rules(db).await?;
-    let get = |key: &'static str| chorus_editorial::store::settings::get(db, key);
+    // The stored text, even a value that no longer parses, so that the admin can correct it.
+    let stored = settings::stored_text(db).await?;
     let form = SettingsForm {
-        second_approval: rules.require_second_approval.then(|| "on".to_owned()),
-        min_group_size: min_group_size(db).await?.get().to_string(),
-        disclosure_en: get(DISCLOSURE_EN).await?.unwrap_or_default(),
-        disclosure_fr: get(DISCLOSURE_FR).await?.unwrap_or_default(),
+        second_approval: stored.require_second_approval.then(|| "on".to_owned()),
+        min_group_size: stored.min_group_size,
+        disclosure_en: stored.disclosure_en,
+        disclosure_fr: stored.disclosure_fr,
     };
+    let mut errors = FieldErrors::new();
+    if let Err(chorus_editorial::EditorialError::BadSetting(key)) = settings::load(db).await {
+        errors.insert(settings::field_of(key), ctx.t("admin.error_stored"));
+    }
     let notice = query.done.as_deref().map(|_| ctx.t("admin.done_saved"));
-    settings_page(&ctx, StatusCode::OK, &form, &FieldErrors::new(), notice)
+    settings_page(&ctx, StatusCode::OK, &form, &errors, notice)
 }
 
 /// `POST /admin/settings`: every value is checked; a bad one shows the form again, kept.
@@ -294,27 +281,31 @@ pub async fn save_settings(
     if k.is_none() {
         errors.insert("min_group_size", ctx.t("admin.error_min_group_size"));
     }
-    let disclosures: Vec<(&str, &str)> = vec![
-        (DISCLOSURE_EN, form.disclosure_en.trim()),
-        (DISCLOSURE_FR, form.disclosure_fr.trim()),
-    ];
-    for ((_, text), field) in disclosures.iter().zip(["disclosure_en", "disclosure_fr"]) {
-        if !text.is_empty() && chorus_policy::disclosure::Disclosure::parse(text).is_err() {
+    let mut disclosure = |field: &'static str, text: &str| {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let parsed = chorus_policy::disclosure::Disclosure::parse(text).ok();
+        if parsed.is_none() {
             errors.insert(field, ctx.t("admin.error_disclosure"));
         }
-    }
+        parsed
+    };
+    let disclosure_en = disclosure("disclosure_en", &form.disclosure_en);
+    let disclosure_fr = disclosure("disclosure_fr", &form.disclosure_fr);
     let Some(k) = k.filter(|_| errors.is_empty()) else {
         return settings_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors, None);
     };
-    chorus_editorial::store::settings::set_require_second_approval(
-        db,
-        form.second_approval.is_some(),
-    )
-    .await?;
-    chorus_editorial::store::settings::set(db, MIN_GROUP_SIZE, &k.get().to_string()).await?;
-    for (key, text) in disclosures {
-        chorus_editorial::store::settings::set(db, key, text).await?;
-    }
+    let settings = settings::Settings {
+        workflow: chorus_editorial::workflow::Rules {
+            require_second_approval: form.second_approval.is_some(),
+        },
+        min_group_size: k,
+        disclosure_en,
+        disclosure_fr,
+    };
+    settings::save(db, &settings).await?;
     tracing::info!(
         admin = user.id,
         second_approval = form.second_approval.is_some(),

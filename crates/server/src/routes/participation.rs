@@ -243,7 +243,7 @@ pub async fn transparency_page(ctx: Ctx, user: CurrentUser) -> AppResult<Respons
         })
         .collect();
     let names = store::users::names(db).await?;
-    let views: Vec<_> = store::policy::audit_concerning(db, user.id)
+    let views: Vec<_> = chorus_statistics::audit::concerning(db, user.id)
         .await?
         .into_iter()
         .map(|e| {
@@ -275,7 +275,7 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     let choices = store::policy::choices(db, user.id).await?;
     let follows = chorus_editorial::store::topics::followed(db, user.id).await?;
     let suggestions = chorus_editorial::store::items::suggested_by(db, user.id).await?;
-    let views = store::policy::audit_concerning(db, user.id).await?;
+    let views = chorus_statistics::audit::concerning(db, user.id).await?;
     let connected = chorus_ambassador::accounts::list(db, user.id).await?;
     let shares = chorus_ambassador::shares::for_user(db, user.id).await?;
     let clicks = chorus_ambassador::links::clicks_per_share(db, user.id).await?;

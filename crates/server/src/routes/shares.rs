@@ -27,13 +27,8 @@ use crate::error::{AppError, AppResult};
 use crate::views::Ctx;
 
 async fn disclosure_for(ctx: &Ctx, language: &str) -> AppResult<Option<Disclosure>> {
-    let key = if language.starts_with("fr") {
-        "policy.disclosure.fr"
-    } else {
-        "policy.disclosure.en"
-    };
-    let text = chorus_editorial::store::settings::get(&ctx.app.db, key).await?;
-    Ok(text.and_then(|t| Disclosure::parse(&t).ok()))
+    let settings = chorus_editorial::store::settings::load(&ctx.app.db).await?;
+    Ok(settings.disclosure_for(language).cloned())
 }
 
 fn advice_text(ctx: &Ctx, advice: &Advice) -> String {

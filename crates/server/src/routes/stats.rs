@@ -1,6 +1,6 @@
 //! Statistics pages: the analysts' dashboard and its CSV, the editors' view of one item, "not
 //! for me" on hub items, and each ambassador's own figures. Every figure about people other than
-//! the viewer comes out of `chorus_policy`'s minimum-group-size table (see [`crate::stats`]), and
+//! the viewer comes out of `chorus_policy`'s minimum-group-size table (see [`chorus_statistics`]), and
 //! every view is written to the audit log.
 
 use std::collections::{BTreeMap, HashMap};
@@ -19,11 +19,11 @@ use crate::auth::CurrentUser;
 use crate::auth::roles::{Ambassador, Analyst, Editor, Member};
 use crate::charts::{Bar, bar_chart};
 use crate::error::{AppError, AppResult};
-use crate::stats::{
-    self, Activity, Dashboard, Dimension, Every, Filter, FilterForm, Memory, Participation,
-};
 use crate::store::{self, StoreError};
 use crate::views::Ctx;
+use chorus_statistics::{
+    self as stats, Activity, Dashboard, Dimension, Every, Filter, FilterForm, Memory, Participation,
+};
 
 /// One figure as a page or CSV shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -249,7 +249,9 @@ async fn view_for(
     also_included: &[i32],
 ) -> AppResult<(MinGroupSize, Dashboard)> {
     let db = &ctx.app.db;
-    let k = crate::routes::admin::min_group_size(db).await?;
+    let k = chorus_editorial::store::settings::load(db)
+        .await?
+        .min_group_size;
     let memory = Memory::of(db, user.id, Utc::now())
         .await
         .map_err(StoreError::from)?;
@@ -261,7 +263,7 @@ async fn view_for(
         people.extend_from_slice(also_included);
         people.sort_unstable();
         people.dedup();
-        stats::audit(db, user.id, action, filter, &people).await?;
+        stats::audit::record_view(db, user.id, action, filter, &people).await?;
     }
     Ok((k, view))
 }
@@ -500,58 +502,36 @@ pub async fn mine(ctx: Ctx, Member(user): Member) -> AppResult<Response> {
     let weeks = 12;
     let to = today();
     let from = to - Duration::weeks(weeks);
-    let rows = store::activity::of_person(db, user.id, from).await?;
-    let filter = Filter {
-        from,
-        to,
-        topic: None,
-        campaign: None,
-        network: None,
-        team: None,
-        item: None,
-        every: Every::Week,
-    };
-    let buckets = filter.buckets();
-    let mut per_week: BTreeMap<i32, Activity> = BTreeMap::new();
-    let mut per_network: BTreeMap<String, Activity> = BTreeMap::new();
-    for row in &rows {
-        let week = chorus_ambassador::activity::week_of_day(row.day);
-        let entry = per_week.entry(week).or_default();
-        *entry = chorus_policy::Measure::plus(*entry, row.activity);
-        let entry = per_network.entry(row.network.clone()).or_default();
-        *entry = chorus_policy::Measure::plus(*entry, row.activity);
-    }
+    let figures = stats::personal::figures(db, user.id, from, to).await?;
     let bars = |measure: fn(&Activity) -> u64| -> Vec<Bar> {
-        buckets
+        figures
+            .per_week
             .iter()
-            .map(|day| Bar {
-                label: stats::bucket_label(*day),
-                value: Some(per_week.get(day).map_or(0, measure)),
+            .map(|(week, activity)| Bar {
+                label: stats::bucket_label(*week),
+                value: Some(measure(activity)),
             })
             .collect()
     };
-    let networks: Vec<_> = per_network
+    let networks: Vec<_> = figures
+        .per_network
         .iter()
         .map(|(network, a)| {
             serde_json::json!({
-                "network": network
-                    .parse::<Network>()
-                    .map_or_else(|_| network.clone(), |n| n.display_name().to_owned()),
+                "network": network.display_name(),
                 "shares": a.shares,
                 "clicks": a.clicks,
             })
         })
         .collect();
-    let weeks_rows: Vec<_> = buckets
+    let weeks_rows: Vec<_> = figures
+        .per_week
         .iter()
-        .map(|day| {
-            let a = per_week.get(day).copied().unwrap_or_default();
-            serde_json::json!({"week": stats::bucket_label(*day), "shares": a.shares, "clicks": a.clicks})
+        .map(|(week, a)| {
+            serde_json::json!({"week": stats::bucket_label(*week), "shares": a.shares, "clicks": a.clicks})
         })
         .collect();
-    let total = per_network.values().fold(Activity::default(), |sum, a| {
-        chorus_policy::Measure::plus(sum, *a)
-    });
+    let total = figures.total;
     let mut context = Context::new();
     context.insert("networks", &networks);
     context.insert("weeks", &weeks_rows);

@@ -128,25 +128,3 @@ pub mod visibility_choice {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
-
-/// `audit_log`: who did or viewed what; `people` lists the ids a view included (",3,7,").
-pub mod audit_entry {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "audit_log")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i32,
-        pub at: ChronoDateTimeUtc,
-        pub actor_id: Option<i32>,
-        pub action: String,
-        pub detail: String,
-        pub people: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}

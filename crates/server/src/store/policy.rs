@@ -1,4 +1,5 @@
-//! Queries on the policy tables: guidelines, consent receipts, visibility choices, audit log.
+//! Queries on the policy tables: guidelines, consent receipts, visibility choices. (The audit
+//! of statistics views is `chorus_statistics::audit`.)
 
 use chorus_policy::PersonId;
 use chorus_policy::consent::{ConsentReceipt, ConsentState, GuidelineVersion};
@@ -11,9 +12,8 @@ use sea_orm::{
 };
 
 use super::StoreError;
-use super::entities::{audit_entry, consent, guideline_version, visibility_choice};
+use super::entities::{consent, guideline_version, visibility_choice};
 
-pub use audit_entry::Model as AuditEntry;
 pub use consent::Model as ConsentRow;
 pub use guideline_version::Model as Guidelines;
 
@@ -204,57 +204,4 @@ pub async fn set_choices(
     .exec_without_returning(db)
     .await?;
     Ok(())
-}
-
-/// SQLite has one writer: concurrent audit inserts would wait in its busy handler, which sleeps
-/// 25 to 100 ms between tries. Written one after the other here, they wait only for each other:
-/// under 8 viewers at once, a dashboard p99 of about 0.2 s became 0.1 s (`bench pages`).
-static SQLITE_AUDIT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Writes an audit entry: `actor` did `action` (with `detail`, such as a filter), and it
-/// concerned `people`.
-///
-/// # Errors
-/// Database failure.
-pub async fn audit(
-    db: &impl ConnectionTrait,
-    actor: Option<i32>,
-    action: &str,
-    detail: &str,
-    people: &[i32],
-) -> Result<(), StoreError> {
-    let mut list = String::from(",");
-    for id in people {
-        list.push_str(&id.to_string());
-        list.push(',');
-    }
-    let entry = audit_entry::ActiveModel {
-        at: Set(Utc::now()),
-        actor_id: Set(actor),
-        action: Set(action.to_owned()),
-        detail: Set(detail.to_owned()),
-        people: Set(list),
-        ..Default::default()
-    };
-    let _one_writer = match db.get_database_backend() {
-        sea_orm::DbBackend::Sqlite => Some(SQLITE_AUDIT.lock().await),
-        _ => None,
-    };
-    entry.insert(db).await?;
-    Ok(())
-}
-
-/// The audit entries that concern one person, newest first.
-///
-/// # Errors
-/// Database failure.
-pub async fn audit_concerning(
-    db: &impl ConnectionTrait,
-    user_id: i32,
-) -> Result<Vec<AuditEntry>, StoreError> {
-    Ok(audit_entry::Entity::find()
-        .filter(audit_entry::Column::People.contains(format!(",{user_id},")))
-        .order_by_desc(audit_entry::Column::Id)
-        .all(db)
-        .await?)
 }

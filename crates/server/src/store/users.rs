@@ -217,7 +217,7 @@ pub async fn names(
 /// [`StoreError::NotFound`] or database failure.
 pub async fn erase(db: &sea_orm::DatabaseConnection, id: i32) -> Result<(), StoreError> {
     use sea_orm::ConnectionTrait as _;
-    use sea_orm::sea_query::{Expr, Func};
+    use sea_orm::sea_query::Expr;
 
     let txn = db.begin().await?;
     let row = by_id(&txn, id).await?.ok_or(StoreError::NotFound)?;
@@ -233,18 +233,7 @@ pub async fn erase(db: &sea_orm::DatabaseConnection, id: i32) -> Result<(), Stor
             .exec(&txn)
             .await?;
     }
-    super::entities::audit_entry::Entity::update_many()
-        .col_expr(
-            super::entities::audit_entry::Column::People,
-            Func::cust("REPLACE")
-                .arg(Expr::col(super::entities::audit_entry::Column::People))
-                .arg(format!(",{id},"))
-                .arg(",")
-                .into(),
-        )
-        .filter(super::entities::audit_entry::Column::People.contains(format!(",{id},")))
-        .exec(&txn)
-        .await?;
+    chorus_statistics::audit::forget(&txn, id).await?;
     for (_, key) in crate::auth::throttle::keys(&row.email, "") {
         if key.starts_with(crate::auth::throttle::ACCOUNT.prefix) {
             super::entities::sign_in_throttle::Entity::delete_by_id(key)

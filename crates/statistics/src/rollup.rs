@@ -124,12 +124,12 @@ impl Rollup {
 
 /// Reads the last 400 days into memory, so that the first dashboard view after start-up does not
 /// wait for them. Started in the background once the server listens.
-pub async fn warm(app: crate::app::AppState) {
+pub async fn warm(db: &sea_orm::DatabaseConnection, rollup: &Rollup) {
     let started = std::time::Instant::now();
     let today = chorus_ambassador::activity::day_number(chrono::Utc::now());
-    match app.rollup.days(&app.db, today - 400, today, today).await {
+    match rollup.days(db, today - 400, today, today).await {
         Ok(_) => {
-            let (days, rows) = app.rollup.held();
+            let (days, rows) = rollup.held();
             tracing::info!(
                 days,
                 rows,

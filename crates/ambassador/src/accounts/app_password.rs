@@ -1,0 +1,65 @@
+//! Connecting Bluesky with an app password: used once to open a session, never stored.
+
+// The parent module's imports and shared items.
+use super::*;
+
+/// What a person types to connect Bluesky with an app password.
+#[derive(Debug, Clone)]
+pub struct BlueskySignIn<'a> {
+    /// Who connects.
+    pub user_id: i32,
+    /// Their handle (`alice.bsky.social`) or DID (`did:plc:…`).
+    pub identifier: &'a str,
+    /// An app password made for Chorus in Bluesky's settings (never their main password).
+    pub app_password: Secret,
+    /// Their PDS, for a self-hosted account ("" to find it from the handle or DID).
+    pub server: &'a str,
+}
+
+/// Connects a Bluesky account with an app password: signs in once, keeps the session's tokens
+/// sealed and the PDS as the account's instance; the app password itself is not kept.
+///
+/// # Errors
+/// [`AccountsError::InvalidServer`] for a server address that is not usable;
+/// [`AccountsError::SignInRefused`] when Bluesky refuses the identifier or password; the
+/// transport classes of [`ConnectorError`] otherwise.
+pub async fn connect_bluesky(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    networks: &Networks,
+    sign_in: BlueskySignIn<'_>,
+) -> Result<AccountSummary, AccountsError> {
+    let server = match sign_in.server.trim() {
+        "" => None,
+        typed => Some(
+            networks
+                .instance(typed)
+                .map_err(|_| AccountsError::InvalidServer)?,
+        ),
+    };
+    let session = networks
+        .bluesky(None)
+        .sign_in(sign_in.identifier, &sign_in.app_password, server.as_ref())
+        .await
+        .map_err(|e| match e {
+            ConnectorError::Refused { message, .. } => AccountsError::SignInRefused(message),
+            other => AccountsError::Connector(other),
+        })?;
+    let instance = session.pds.as_str().trim_end_matches('/').to_owned();
+    let id = store_account(
+        db,
+        vault,
+        sign_in.user_id,
+        Network::Bluesky,
+        &instance,
+        &session.identity,
+        session.tokens,
+        None,
+    )
+    .await?;
+    let row = connected_account::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AccountsError::NotFound)?;
+    Ok(summary(row))
+}

@@ -1,0 +1,191 @@
+//! One attempt at a claimed share, as the worker runs it: the account's token opened (and
+//! refreshed first when it is about to expire), the post prepared (Bluesky's link card with the
+//! item's image), the network called once (Threads in its two recorded steps), and the answer
+//! turned into the share's next step ([`Outcome`]). A 401 refreshes the token and tries once
+//! more: nothing was posted then, so it is safe. The claim before and the record after are the
+//! worker's, in [`crate::shares`].
+
+use chorus_editorial::preview::PreviewFetcher;
+use chorus_policy::Network;
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait as _};
+
+use crate::accounts::{self, Networks};
+use crate::connectors::{Account, Connector, Post, PublishError, Secret};
+use crate::shares::{Outcome, ShareRow, outcome_of, publish_threads};
+use crate::store::entities::connected_account;
+use crate::vault::{Place, Vault};
+
+/// What an attempt needs: the database, the key vault, where the networks are, and the guarded
+/// fetcher for link-card images.
+#[derive(Debug, Clone, Copy)]
+pub struct Publisher<'a> {
+    /// The database.
+    pub db: &'a DatabaseConnection,
+    /// Opens the account's sealed tokens.
+    pub vault: &'a Vault,
+    /// The networks' addresses and client credentials.
+    pub networks: &'a Networks,
+    /// Fetches the link card's image through the address guard.
+    pub fetcher: &'a PreviewFetcher,
+}
+
+impl Publisher<'_> {
+    /// One attempt at a claimed share: refresh the token first when it is about to expire, and
+    /// once more after a 401 (nothing was posted then, so trying again is safe).
+    pub async fn attempt(&self, holder: &str, share: &ShareRow) -> Outcome {
+        let app = self;
+        if let Some(account_id) = share.account_id
+            && matches!(accounts::needs_refresh(app.db, account_id).await, Ok(true))
+            && let Err(e) =
+                accounts::refresh(app.db, app.vault, app.networks, account_id, holder).await
+        {
+            tracing::warn!(account = account_id, error = %e, "could not refresh a token");
+        }
+        let mut refreshed = false;
+        loop {
+            let (account, post, network, instance) =
+                match prepare(app.db, app.vault, app.fetcher, share).await {
+                    Ok(prepared) => prepared,
+                    Err(why) => return Outcome::Failed(why),
+                };
+            let Some(connector) = app.networks.connector(network, instance.as_ref()) else {
+                return Outcome::Failed(format!("{network} cannot be published to from here"));
+            };
+            let result = match &connector {
+                // Two steps, with the container recorded on the share between them.
+                Connector::Threads(threads) => {
+                    publish_threads(app.db, threads, share, holder, &account, &post).await
+                }
+                other => other.publish(&account, &post).await,
+            };
+            let unauthorized = matches!(result, Err(PublishError::Unauthorized { .. }));
+            if unauthorized
+                && !refreshed
+                && let Some(account_id) = share.account_id
+            {
+                refreshed = true;
+                let refreshed_ok = match accounts::refresh(
+                    app.db,
+                    app.vault,
+                    app.networks,
+                    account_id,
+                    holder,
+                )
+                .await
+                {
+                    Ok(done) => done,
+                    Err(e) => {
+                        tracing::warn!(account = account_id, error = %e, "could not refresh a token after a 401");
+                        false
+                    }
+                };
+                let still_valid = !matches!(
+                    accounts::list(app.db, share.user_id).await,
+                    Ok(list) if list.iter().any(|a| a.id == account_id && a.needs_reconnect)
+                );
+                if refreshed_ok && still_valid {
+                    continue;
+                }
+            }
+            return outcome_of(network, result, share.attempts, chrono::Utc::now());
+        }
+    }
+}
+
+/// The account (token opened) of a connected account, and its instance (Mastodon, Bluesky
+/// PDS). `Err(None)` when the account is gone; `Err(Some(why))` when its token does not open.
+pub(crate) async fn open_account(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    account_id: i32,
+) -> Result<(Account, Option<url::Url>), Option<String>> {
+    let account = connected_account::Entity::find_by_id(account_id)
+        .one(db)
+        .await
+        .map_err(|e| Some(e.to_string()))?
+        .ok_or(None)?;
+    let token = vault
+        .open(
+            Place {
+                table: "connected_accounts",
+                column: "access_token",
+                row: i64::from(account.id),
+            },
+            &account.access_token,
+        )
+        .map_err(|e| Some(e.to_string()))?;
+    let dpop =
+        crate::accounts::account_dpop_key(vault, &account).map_err(|e| Some(e.to_string()))?;
+    let instance = url::Url::parse(&account.instance).ok();
+    Ok((
+        Account {
+            access_token: Secret::new(token),
+            dpop,
+            external_id: account.external_id,
+            handle: account.handle,
+        },
+        instance,
+    ))
+}
+
+/// The account and post of a claimed share; `Err(why)` when the account is gone or its token
+/// does not open (the share then fails).
+async fn prepare(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    fetcher: &chorus_editorial::preview::PreviewFetcher,
+    share: &ShareRow,
+) -> Result<(Account, Post, Network, Option<url::Url>), String> {
+    let account_id = share.account_id.ok_or("the account was disconnected")?;
+    let (account, instance) = open_account(db, vault, account_id)
+        .await
+        .map_err(|why| why.unwrap_or_else(|| "the account was disconnected".to_owned()))?;
+    let network = share.network.get();
+    // Bluesky's link card carries the item's preview description and image.
+    let item = match (network, share.item_id) {
+        (Network::Bluesky, Some(item_id)) if share.link.is_some() => {
+            chorus_editorial::store::entities::content_item::Entity::find_by_id(item_id)
+                .one(db)
+                .await
+                .map_err(|e| e.to_string())?
+        }
+        _ => None,
+    };
+    let link_thumb = match item.as_ref().and_then(|i| i.preview_image_url.as_deref()) {
+        Some(url) => link_thumb(fetcher, url).await,
+        None => None,
+    };
+    let link_description = item.and_then(|item| item.preview_description);
+    Ok((
+        account,
+        Post {
+            text: share.text.clone(),
+            link: share.link.clone(),
+            link_title: share.link_title.clone(),
+            link_description,
+            link_thumb,
+            language: share.language.clone(),
+            idempotency_key: share.idempotency_key.clone(),
+        },
+        network,
+        instance,
+    ))
+}
+
+/// The link card's image, fetched through the address guard; without it (not an image, too
+/// large, unreachable) the card goes without an image rather than the share failing.
+async fn link_thumb(
+    fetcher: &chorus_editorial::preview::PreviewFetcher,
+    url: &str,
+) -> Option<crate::connectors::Thumb> {
+    match fetcher
+        .fetch_image(url, crate::connectors::Thumb::MAX_BYTES)
+        .await
+    {
+        Ok((bytes, mime)) => Some(crate::connectors::Thumb { bytes, mime }),
+        Err(error) => {
+            tracing::warn!(%error, "the link card goes without its image");
+            None
+        }
+    }
+}

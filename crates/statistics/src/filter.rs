@@ -1,0 +1,230 @@
+//! What a view selects: the filter as typed in the form, parsed into a [`Filter`] whose every
+//! field is checked, and the bars (days or weeks) it covers.
+
+use chorus_policy::Network;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Every, MAX_DAYS, day_number, week_of_day};
+
+/// What a view selects. Serialised into the audit log, and read back from there to compare a
+/// new view with earlier ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    /// First day, included.
+    pub from: NaiveDate,
+    /// Last day, included.
+    pub to: NaiveDate,
+    /// Only items under this topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<i32>,
+    /// Only items of this campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<i32>,
+    /// Only this network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
+    /// Only people of this team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// Only this item (the editors' view of one item).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<i32>,
+    /// Bars per day or per week.
+    pub every: Every,
+}
+
+/// The filter form as typed; every field is kept to show the form again.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct FilterForm {
+    /// `YYYY-MM-DD`.
+    pub from: String,
+    /// `YYYY-MM-DD`.
+    pub to: String,
+    /// A topic id, or empty.
+    pub topic: String,
+    /// A campaign id, or empty.
+    pub campaign: String,
+    /// A network name, or empty.
+    pub network: String,
+    /// A team name, or empty.
+    pub team: String,
+    /// `day`, `week`, or empty for the natural one.
+    pub every: String,
+}
+
+impl FilterForm {
+    /// The filter, or the message keys of what is wrong (by field).
+    ///
+    /// # Errors
+    /// `(field, message key)` pairs.
+    pub fn parse(&self, today: NaiveDate) -> Result<Filter, Vec<(&'static str, &'static str)>> {
+        let mut errors = Vec::new();
+        let date = |text: &str, default: NaiveDate, field, errors: &mut Vec<_>| {
+            let text = text.trim();
+            if text.is_empty() {
+                return default;
+            }
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_else(|_| {
+                errors.push((field, "stats.error_date"));
+                default
+            })
+        };
+        let to = date(&self.to, today, "to", &mut errors);
+        let from = date(&self.from, to - Duration::days(27), "from", &mut errors);
+        if errors.is_empty() && from > to {
+            errors.push(("from", "stats.error_order"));
+        }
+        if errors.is_empty() && (to - from).num_days() >= MAX_DAYS {
+            errors.push(("from", "stats.error_too_long"));
+        }
+        let id = |text: &str, field, errors: &mut Vec<_>| {
+            let text = text.trim();
+            if text.is_empty() {
+                return None;
+            }
+            if let Ok(id) = text.parse::<i32>() {
+                Some(id)
+            } else {
+                errors.push((field, "stats.error_choice"));
+                None
+            }
+        };
+        let topic = id(&self.topic, "topic", &mut errors);
+        let campaign = id(&self.campaign, "campaign", &mut errors);
+        let network = match self.network.trim() {
+            "" => None,
+            name => {
+                if let Ok(network) = name.parse::<Network>() {
+                    Some(network)
+                } else {
+                    errors.push(("network", "stats.error_choice"));
+                    None
+                }
+            }
+        };
+        let team = Some(self.team.trim().to_owned()).filter(|t| !t.is_empty());
+        let every = match self.every.trim() {
+            "day" => Every::Day,
+            "" if (to - from).num_days() <= 62 => Every::Day,
+            "week" | "" => Every::Week,
+            _ => {
+                errors.push(("every", "stats.error_choice"));
+                Every::Day
+            }
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Filter {
+            from,
+            to,
+            topic,
+            campaign,
+            network,
+            team,
+            item: None,
+            every,
+        })
+    }
+
+    /// The form of a filter, to show it (and to link to the CSV of the same view).
+    #[must_use]
+    pub fn of(filter: &Filter) -> FilterForm {
+        FilterForm {
+            from: filter.from.to_string(),
+            to: filter.to.to_string(),
+            topic: filter.topic.map(|t| t.to_string()).unwrap_or_default(),
+            campaign: filter.campaign.map(|c| c.to_string()).unwrap_or_default(),
+            network: filter
+                .network
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default(),
+            team: filter.team.clone().unwrap_or_default(),
+            every: match filter.every {
+                Every::Day => "day".into(),
+                Every::Week => "week".into(),
+            },
+        }
+    }
+}
+
+impl Filter {
+    /// The days of the bars, first to last, so that empty ones are drawn too.
+    #[must_use]
+    pub fn buckets(&self) -> Vec<i32> {
+        let first = day_number(start_of(self.from));
+        let last = day_number(start_of(self.to));
+        match self.every {
+            Every::Day => (first..=last).collect(),
+            Every::Week => (week_of_day(first)..=last).step_by(7).collect(),
+        }
+    }
+}
+
+pub(crate) fn start_of(date: NaiveDate) -> DateTime<Utc> {
+    date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bucket_label;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+    }
+
+    #[test]
+    fn an_empty_form_is_the_last_four_weeks_by_day() {
+        let filter = FilterForm::default().parse(today()).unwrap();
+        assert_eq!(filter.to, today());
+        assert_eq!(filter.from.to_string(), "2026-10-31");
+        assert_eq!(filter.every, Every::Day);
+        assert_eq!(filter.buckets().len(), 28);
+    }
+
+    #[test]
+    fn long_periods_go_by_week_and_bad_fields_are_named() {
+        let form = FilterForm {
+            from: "2026-01-01".into(),
+            ..FilterForm::default()
+        };
+        let filter = form.parse(today()).unwrap();
+        assert_eq!(filter.every, Every::Week);
+        assert_eq!(bucket_label(filter.buckets()[0]), "2025-12-29");
+        let bad = FilterForm {
+            from: "yesterday".into(),
+            network: "myspace".into(),
+            topic: "x".into(),
+            ..FilterForm::default()
+        };
+        let errors = bad.parse(today()).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["from", "topic", "network"]);
+        let backwards = FilterForm {
+            from: "2026-11-20".into(),
+            to: "2026-11-01".into(),
+            ..FilterForm::default()
+        };
+        assert_eq!(
+            backwards.parse(today()).unwrap_err(),
+            [("from", "stats.error_order")]
+        );
+    }
+
+    #[test]
+    fn filters_round_trip_through_the_audit_detail() {
+        let filter = FilterForm {
+            team: "Lyon".into(),
+            network: "mastodon".into(),
+            ..FilterForm::default()
+        }
+        .parse(today())
+        .unwrap();
+        let detail = serde_json::to_string(&filter).unwrap();
+        assert_eq!(serde_json::from_str::<Filter>(&detail).unwrap(), filter);
+        assert_eq!(FilterForm::of(&filter).parse(today()).unwrap(), filter);
+    }
+}
