@@ -178,6 +178,33 @@ impl TestApp {
         self.dir.path()
     }
 
+    /// The publishing passes of this server's worker that ended with nothing left due
+    /// (`chorus_worker_idle_passes` in `/metrics`).
+    pub async fn worker_idle_passes(&self) -> u64 {
+        let metrics = self.client().get("/metrics").await;
+        metrics
+            .body
+            .lines()
+            .find_map(|line| line.strip_prefix("chorus_worker_idle_passes_total "))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no worker pass counter in /metrics:\n{}", metrics.body))
+    }
+
+    /// Waits until the worker has finished two more passes with nothing left due: every share
+    /// that was due (a retry included) has then been attempted, so counting posts afterwards
+    /// shows whether anything went out twice. A condition, not a fixed sleep.
+    pub async fn wait_for_worker_to_settle(&self) {
+        let start = self.worker_idle_passes().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while self.worker_idle_passes().await < start + 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the worker did not finish two passes in 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Everything the server logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()

@@ -40,6 +40,7 @@ pub struct Metrics {
     link_redirects: Counter,
     link_unknown: Counter,
     link_latency: Histogram,
+    worker_idle_passes: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -57,6 +58,12 @@ impl Default for Metrics {
         let link_redirects = Counter::default();
         let link_unknown = Counter::default();
         let link_latency = latency_histogram();
+        let worker_idle_passes = Counter::default();
+        registry.register(
+            "worker_idle_passes",
+            "Publishing passes of this process's worker that ended with nothing left due",
+            worker_idle_passes.clone(),
+        );
         registry.register(
             "link_redirects",
             "Tracked-link redirects answered (people and robots)",
@@ -101,6 +108,7 @@ impl Default for Metrics {
             link_redirects,
             link_unknown,
             link_latency,
+            worker_idle_passes,
         }
     }
 }
@@ -116,6 +124,12 @@ impl Metrics {
             self.link_unknown.inc();
         }
         self.link_latency.observe(started.elapsed().as_secs_f64());
+    }
+
+    /// Counts a publishing pass that ended with nothing left due: every share due before it
+    /// started has been attempted (tests wait for two before counting posts).
+    pub fn worker_idle_pass(&self) {
+        self.worker_idle_passes.inc();
     }
 
     /// The Prometheus text exposition, after reading the pool's state.

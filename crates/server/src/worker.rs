@@ -106,7 +106,10 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
         let lease = chrono::Duration::from_std(app.config.share_lease).unwrap_or(shares::LEASE);
         let share = match shares::claim(&app.db, holder, chrono::Utc::now(), lease).await {
             Ok(Some(share)) => share,
-            Ok(None) => return,
+            Ok(None) => {
+                app.metrics.worker_idle_pass();
+                return;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "could not claim a share");
                 return;

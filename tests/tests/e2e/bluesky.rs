@@ -220,7 +220,7 @@ async fn an_ambassador_connects_bluesky_with_an_app_password_and_publishes_with_
     assert_eq!(record.value["langs"], json!(["en"]));
 
     // The worker keeps running: nothing is posted a second time.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    w.app.wait_for_worker_to_settle().await;
     assert_eq!(w.pds.list_records(&user.did, POSTS).await.len(), 1);
 }
 

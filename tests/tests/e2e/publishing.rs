@@ -166,7 +166,7 @@ async fn an_ambassador_personalises_and_publishes_now_to_two_networks_once_each(
         "Mastodon gets an Idempotency-Key"
     );
     // The worker keeps running: nothing is ever posted a second time.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    w.app.wait_for_worker_to_settle().await;
     assert_eq!(w.x.posts().len() + w.mastodon.posts().len(), 2);
 }
 
@@ -282,7 +282,7 @@ async fn an_x_post_whose_answer_was_lost_becomes_needs_check_and_is_never_resent
         .await;
     let history = wait_for_state(&w.ana, "needs_check", 1).await;
     assert!(history.contains("It was published"));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    w.app.wait_for_worker_to_settle().await;
     assert_eq!(w.x.posts().len(), 1, "one post, never a second");
     let id: String = history
         .split("/hub/shares/")
@@ -320,6 +320,7 @@ async fn a_mastodon_post_whose_answer_was_lost_is_retried_with_the_same_key_once
         )
         .await;
     wait_for_state(&w.ana, "published", 1).await;
+    w.app.wait_for_worker_to_settle().await;
     assert_eq!(
         w.mastodon.posts().len(),
         1,

@@ -132,7 +132,7 @@ async fn a_threads_publish_whose_answer_was_lost_is_checked_not_published_again(
         history.contains("as published: the post is on the profile"),
         "the retry looked at the container: {history}"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    w.app.wait_for_worker_to_settle().await;
     assert_eq!(threads.posts().len(), 1, "one post, never a second");
     let (creation_ids, containers) = publish_calls(&threads);
     assert_eq!((creation_ids.len(), containers), (1, 1));
