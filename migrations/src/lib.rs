@@ -18,6 +18,7 @@ mod m20260501_000001_create_tracked_links;
 mod m20260601_000001_create_statistics;
 mod m20260701_000001_bluesky_oauth;
 mod m20260701_000002_share_container;
+mod m20261201_000001_share_composer;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260601_000001_create_statistics::Migration),
             Box::new(m20260701_000001_bluesky_oauth::Migration),
             Box::new(m20260701_000002_share_container::Migration),
+            Box::new(m20261201_000001_share_composer::Migration),
         ]
     }
 }

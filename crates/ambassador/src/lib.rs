@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod composer;
 pub mod connectors;
 pub mod links;
 pub mod publishing;

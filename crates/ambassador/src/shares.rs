@@ -52,6 +52,10 @@ pub enum ShareState {
     /// Was published, then deleted from the network by its owner. Final; still counted as
     /// published by the statistics.
     Deleted,
+    /// "Post it yourself": handed to the network's own composer in its owner's browser. Chorus
+    /// did not post it, no worker ever touches it, and it becomes `published` only when its
+    /// owner says "I posted it" (or `cancelled` when they say they did not).
+    HandedOver,
 }
 
 impl ShareState {
@@ -67,11 +71,12 @@ impl ShareState {
             ShareState::Missed => "missed",
             ShareState::Cancelled => "cancelled",
             ShareState::Deleted => "deleted",
+            ShareState::HandedOver => "handed_over",
         }
     }
 
     /// Every state.
-    pub const ALL: [ShareState; 8] = [
+    pub const ALL: [ShareState; 9] = [
         ShareState::Scheduled,
         ShareState::Sending,
         ShareState::Published,
@@ -80,6 +85,7 @@ impl ShareState {
         ShareState::Missed,
         ShareState::Cancelled,
         ShareState::Deleted,
+        ShareState::HandedOver,
     ];
 
     // Reason: the column derive calls `to_str(&value)`.
@@ -182,6 +188,19 @@ pub fn outcome_of(
     }
 }
 
+/// How a share reaches its network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// Published by the worker through the owner's connected account (this id).
+    Account(i32),
+    /// Handed to the network's own composer in the owner's browser ("post it yourself");
+    /// Mastodon's is on the owner's server (its origin, checked by [`crate::composer`]).
+    Composer {
+        /// The owner's Mastodon server, for Mastodon.
+        mastodon_server: Option<String>,
+    },
+}
+
 /// A share to create: the owner's own choice of text, account and time.
 #[derive(Debug, Clone)]
 pub struct NewShare {
@@ -189,8 +208,8 @@ pub struct NewShare {
     pub user_id: i32,
     /// The hub item shared.
     pub item_id: Option<i32>,
-    /// The owner's connected account.
-    pub account_id: i32,
+    /// Through the owner's account, or through the network's composer.
+    pub via: Via,
     /// Its network.
     pub network: Network,
     /// The text as the owner wrote it.
@@ -205,22 +224,32 @@ pub struct NewShare {
     pub at: DateTime<Utc>,
 }
 
-/// Queues a share.
+/// Queues a share (`scheduled`), or records one handed to the network's composer
+/// (`handed_over`, with the composer's address holding the final text).
 ///
 /// # Errors
-/// Database failure.
+/// Database failure, or a Mastodon server that [`crate::composer`] refuses.
 pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<i32, sea_orm::DbErr> {
     let now = Utc::now();
+    let (account_id, state, composer_url) = match &new.via {
+        Via::Account(id) => (Some(*id), ShareState::Scheduled, None),
+        Via::Composer { mastodon_server } => {
+            let url = crate::composer::url(new.network, mastodon_server.as_deref(), &new.text)
+                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+            (None, ShareState::HandedOver, Some(url.to_string()))
+        }
+    };
     let row = share::ActiveModel {
         user_id: Set(new.user_id),
         item_id: Set(new.item_id),
-        account_id: Set(Some(new.account_id)),
+        account_id: Set(account_id),
         network: Set(new.network.into()),
         text: Set(new.text),
         link: Set(new.link),
         link_title: Set(new.link_title),
         language: Set(new.language),
-        state: Set(ShareState::Scheduled),
+        state: Set(state),
+        composer_url: Set(composer_url),
         scheduled_at: Set(new.at),
         next_attempt_at: Set(new.at),
         attempts: Set(0),
@@ -467,10 +496,15 @@ pub async fn owner_action(
     now: DateTime<Utc>,
 ) -> Result<bool, sea_orm::DbErr> {
     let (from, to): (&[ShareState], ShareState) = match action {
-        "cancel" => (
-            &[ShareState::Scheduled, ShareState::Missed],
+        "cancel" | "not_posted" => (
+            &[
+                ShareState::Scheduled,
+                ShareState::Missed,
+                ShareState::HandedOver,
+            ],
             ShareState::Cancelled,
         ),
+        "posted" => (&[ShareState::HandedOver], ShareState::Published),
         "retry" | "send_again" => (
             &[
                 ShareState::Failed,

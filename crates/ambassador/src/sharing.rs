@@ -10,11 +10,11 @@ use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 
 use crate::{links, shares};
 
-/// One account's post, as its owner wrote it.
+/// One post, as its owner wrote it, for one of their accounts or a network's composer.
 #[derive(Debug, Clone)]
 pub struct Draft {
-    /// The owner's connected account.
-    pub account_id: i32,
+    /// Through the owner's connected account, or the network's composer ("post it yourself").
+    pub via: shares::Via,
     /// Its network.
     pub network: Network,
     /// The text, with the item's link where the owner left it.
@@ -75,7 +75,7 @@ pub async fn queue(
             shares::NewShare {
                 user_id: queue.user_id,
                 item_id: Some(queue.item.id),
-                account_id: draft.account_id,
+                via: draft.via.clone(),
                 network: draft.network,
                 text,
                 link,
@@ -95,4 +95,29 @@ pub async fn queue(
     }
     txn.commit().await?;
     Ok(ids)
+}
+
+/// The Mastodon server of the person's latest "post it yourself" share on Mastodon (its
+/// origin), so that the composer opens there again without asking.
+///
+/// # Errors
+/// Database failure.
+pub async fn last_mastodon_server(
+    db: &DatabaseConnection,
+    user_id: i32,
+) -> Result<Option<String>, DbErr> {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
+
+    use crate::store::entities::share;
+    let latest = share::Entity::find()
+        .filter(share::Column::UserId.eq(user_id))
+        .filter(share::Column::Network.eq(Network::Mastodon.as_str()))
+        .filter(share::Column::ComposerUrl.is_not_null())
+        .order_by_desc(share::Column::Id)
+        .one(db)
+        .await?;
+    Ok(latest
+        .and_then(|row| row.composer_url)
+        .and_then(|url| url::Url::parse(&url).ok())
+        .map(|url| url.origin().ascii_serialization()))
 }

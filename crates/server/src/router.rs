@@ -105,6 +105,7 @@ pub fn build(app: AppState) -> Router {
             get(shares::page).post(shares::submit),
         )
         .route("/hub/shares", get(shares::history))
+        .route("/hub/shares/ready", get(shares::ready))
         .route("/hub/stats", get(stats::mine))
         .route("/hub/items/{id}/pass", post(stats::pass))
         .route("/hub/shares/{id}/delete", post(shares::delete))

@@ -17,6 +17,7 @@ mod connections;
 mod crash;
 mod deletion;
 mod editorial;
+mod handoff;
 mod links;
 mod locale;
 mod operations;

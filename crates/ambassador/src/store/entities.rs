@@ -124,6 +124,8 @@ pub mod share {
         pub published_at: Option<ChronoDateTimeUtc>,
         /// Threads: the container created by the first step, committed before the second.
         pub container_id: Option<String>,
+        /// "Post it yourself": the network's composer opened with the text (no account).
+        pub composer_url: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -52,31 +52,52 @@ fn advice_text(ctx: &Ctx, advice: &Advice) -> String {
     }
 }
 
+/// Where one editor's text goes: one of the person's connected accounts, or the network's own
+/// composer in their browser ("post it yourself", no account needed).
+enum Target {
+    Account(accounts::AccountSummary),
+    Composer(Network),
+}
+
+impl Target {
+    fn network(&self) -> Network {
+        match self {
+            Target::Account(account) => account.network,
+            Target::Composer(network) => *network,
+        }
+    }
+
+    /// The suffix of the editor's form fields (`select_{key}`, `text_{key}`).
+    fn key(&self) -> String {
+        match self {
+            Target::Account(account) => account.id.to_string(),
+            Target::Composer(network) => format!("own_{}", network.as_str()),
+        }
+    }
+}
+
 struct Editor {
-    account: accounts::AccountSummary,
+    target: Target,
     text: String,
     selected: bool,
     advice: Vec<Advice>,
 }
 
 impl Editor {
-    /// The editor of one account holding `text`, with the advice on it against the item's
-    /// suggested copy for that network.
+    /// The editor of one account or composer holding `text`, with the advice on it against
+    /// the item's suggested copy for that network.
     fn new(
-        account: accounts::AccountSummary,
+        target: Target,
         item: &chorus_editorial::store::items::ItemRecord,
         disclosure: Option<&Disclosure>,
         text: String,
         selected: bool,
     ) -> Editor {
-        let suggested = item
-            .input
-            .copy
-            .get(&account.network)
-            .map_or("", String::as_str);
-        let m = measure::measure(account.network, &text);
+        let network = target.network();
+        let suggested = item.input.copy.get(&network).map_or("", String::as_str);
+        let m = measure::measure(network, &text);
         let advice = advise(&Draft {
-            network: account.network,
+            network,
             text: &text,
             suggested_copy: suggested,
             disclosure,
@@ -84,7 +105,7 @@ impl Editor {
             hard_limit_exceeded: !m.fits,
         });
         Editor {
-            account,
+            target,
             text,
             selected,
             advice,
@@ -92,41 +113,100 @@ impl Editor {
     }
 }
 
+/// The editors of the share page: one per connected account (unless it must be reconnected),
+/// then one per network's composer. `text_of` gives each editor's text and whether it is ticked.
+async fn editors(
+    ctx: &Ctx,
+    user_id: i32,
+    item: &chorus_editorial::store::items::ItemRecord,
+    text_of: impl Fn(&Target) -> (String, bool),
+) -> AppResult<Vec<Editor>> {
+    let connected = accounts::list(&ctx.app.db, user_id).await?;
+    let disclosure = disclosure_for(ctx, &item.input.language).await?;
+    let targets = connected
+        .into_iter()
+        .filter(|a| !a.needs_reconnect)
+        .map(Target::Account)
+        .chain(Network::ALL.into_iter().map(Target::Composer));
+    Ok(targets
+        .map(|target| {
+            let (text, selected) = text_of(&target);
+            Editor::new(target, item, disclosure.as_ref(), text, selected)
+        })
+        .collect())
+}
+
+/// What the share form holds besides the editors.
+struct FormState<'a> {
+    when: &'a str,
+    at: &'a str,
+    mastodon_server: &'a str,
+    error: Option<String>,
+}
+
 fn render(
     ctx: &Ctx,
     status: StatusCode,
     item: &chorus_editorial::store::items::ItemRecord,
     editors: &[Editor],
-    when: &str,
-    at: &str,
-    error: Option<String>,
+    form: &FormState<'_>,
 ) -> AppResult<Response> {
-    let rows: Vec<_> = editors
-        .iter()
-        .map(|e| {
-            let m = measure::measure(e.account.network, &e.text);
-            serde_json::json!({
-                "id": e.account.id,
-                "network": e.account.network.as_str(),
-                "label": e.account.network.display_name(),
-                "handle": e.account.handle,
-                "text": e.text,
-                "selected": e.selected,
-                "measure": m,
-                "advice": e.advice.iter().map(|a| advice_text(ctx, a)).collect::<Vec<_>>(),
-            })
+    let row = |e: &Editor| {
+        let network = e.target.network();
+        let m = measure::measure(network, &e.text);
+        let (handle, composer) = match &e.target {
+            Target::Account(account) => (account.handle.clone(), false),
+            Target::Composer(_) => (String::new(), true),
+        };
+        serde_json::json!({
+            "id": e.target.key(),
+            "network": network.as_str(),
+            "label": network.display_name(),
+            "handle": handle,
+            "composer": composer,
+            "keeps_text": chorus_ambassador::composer::keeps_text(network),
+            "text": e.text,
+            "selected": e.selected,
+            "measure": m,
+            "advice": e.advice.iter().map(|a| advice_text(ctx, a)).collect::<Vec<_>>(),
         })
+    };
+    let accounts: Vec<_> = editors
+        .iter()
+        .filter(|e| matches!(e.target, Target::Account(_)))
+        .map(row)
+        .collect();
+    let composers: Vec<_> = editors
+        .iter()
+        .filter(|e| matches!(e.target, Target::Composer(_)))
+        .map(row)
         .collect();
     let mut context = Context::new();
     context.insert(
         "item",
         &serde_json::json!({"id": item.id, "title": item.input.title}),
     );
-    context.insert("editors", &rows);
-    context.insert("when", when);
-    context.insert("at", at);
-    context.insert("error", &error);
+    context.insert("editors", &accounts);
+    context.insert("composers", &composers);
+    context.insert("when", form.when);
+    context.insert("at", form.at);
+    context.insert("mastodon_server", form.mastodon_server);
+    context.insert("error", &form.error);
     ctx.render_status(status, "hub/share.html", context)
+}
+
+/// The Mastodon server the person's composer opens on: the one they typed last time, else the
+/// server of their connected Mastodon account.
+async fn remembered_mastodon_server(ctx: &Ctx, user_id: i32) -> AppResult<String> {
+    if let Some(server) = sharing::last_mastodon_server(&ctx.app.db, user_id).await? {
+        return Ok(server);
+    }
+    Ok(accounts::list(&ctx.app.db, user_id)
+        .await?
+        .into_iter()
+        .find(|a| a.network == Network::Mastodon)
+        .map(|a| a.instance)
+        .unwrap_or_default())
 }
 
 /// `GET /hub/items/{id}/share`.
@@ -136,25 +216,24 @@ pub async fn page(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let item = hub::item(&ctx.app.db, id).await?;
-    let connected = accounts::list(&ctx.app.db, user.id).await?;
-    let disclosure = disclosure_for(&ctx, &item.input.language).await?;
-    let editors: Vec<Editor> = connected
-        .into_iter()
-        .filter(|a| !a.needs_reconnect)
-        .map(|account| {
-            let text = item
-                .input
-                .copy
-                .get(&account.network)
-                .cloned()
-                .unwrap_or_default();
-            Editor::new(account, &item, disclosure.as_ref(), text, false)
-        })
-        .collect();
-    render(&ctx, StatusCode::OK, &item, &editors, "now", "", None)
+    let editors = editors(&ctx, user.id, &item, |target| {
+        let text = item.input.copy.get(&target.network()).cloned();
+        (text.unwrap_or_default(), false)
+    })
+    .await?;
+    let mastodon_server = remembered_mastodon_server(&ctx, user.id).await?;
+    let form = FormState {
+        when: "now",
+        at: "",
+        mastodon_server: &mastodon_server,
+        error: None,
+    };
+    render(&ctx, StatusCode::OK, &item, &editors, &form)
 }
 
-/// `POST /hub/items/{id}/share`: the ambassador's own action, for each account they ticked.
+/// `POST /hub/items/{id}/share`: the ambassador's own action, for each account and composer
+/// they ticked. Shares to accounts are queued; shares to composers are handed over at once and
+/// the person goes on to open each composer.
 pub async fn submit(
     ctx: Ctx,
     Ambassador(user): Ambassador,
@@ -164,66 +243,57 @@ pub async fn submit(
     let db = &ctx.app.db;
     let item = hub::item(db, id).await?;
     let fields: BTreeMap<String, String> = pairs.into_iter().collect();
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let when = fields.get("when").cloned().unwrap_or_else(|| "now".into());
-    let at_text = fields.get("at").cloned().unwrap_or_default();
-    let connected = accounts::list(db, user.id).await?;
-    let disclosure = disclosure_for(&ctx, &item.input.language).await?;
-    let mut editors = Vec::new();
-    for account in connected.into_iter().filter(|a| !a.needs_reconnect) {
-        let text = fields
-            .get(&format!("text_{}", account.id))
-            .cloned()
-            .unwrap_or_default()
-            .replace("\r\n", "\n");
-        let selected = fields.contains_key(&format!("select_{}", account.id));
-        editors.push(Editor::new(
-            account,
+    let at_text = field("at");
+    let mastodon_server = field("mastodon_server");
+    let editors = editors(&ctx, user.id, &item, |target| {
+        let key = target.key();
+        let text = field(&format!("text_{key}")).replace("\r\n", "\n");
+        (text, fields.contains_key(&format!("select_{key}")))
+    })
+    .await?;
+    let again = |error: String| {
+        let form = FormState {
+            when: &when,
+            at: &at_text,
+            mastodon_server: &mastodon_server,
+            error: Some(error),
+        };
+        render(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
             &item,
-            disclosure.as_ref(),
-            text,
-            selected,
-        ));
-    }
+            &editors,
+            &form,
+        )
+    };
     let chosen: Vec<&Editor> = editors.iter().filter(|e| e.selected).collect();
     if chosen.is_empty() {
-        let error = Some(ctx.t("share.error_none"));
-        return render(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &item,
-            &editors,
-            &when,
-            &at_text,
-            error,
-        );
+        return again(ctx.t("share.error_none"));
     }
     if chosen.iter().any(|e| blocks_publishing(&e.advice)) {
-        let error = Some(ctx.t("share.error_too_long"));
-        return render(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &item,
-            &editors,
-            &when,
-            &at_text,
-            error,
-        );
+        return again(ctx.t("share.error_too_long"));
     }
-    let at = if when == "later" {
+    let to_composer = |e: &&Editor| matches!(e.target, Target::Composer(_));
+    let mastodon_origin = if chosen
+        .iter()
+        .any(|e| matches!(e.target, Target::Composer(Network::Mastodon)))
+    {
+        match chorus_ambassador::composer::mastodon_origin(&mastodon_server) {
+            Ok(origin) => Some(origin),
+            Err(_) if mastodon_server.trim().is_empty() => {
+                return again(ctx.t("share.error_mastodon_missing"));
+            }
+            Err(_) => return again(ctx.t("share.error_mastodon_invalid")),
+        }
+    } else {
+        None
+    };
+    let at = if when == "later" && chosen.iter().any(|e| !to_composer(e)) {
         match NaiveDateTime::parse_from_str(at_text.trim(), "%Y-%m-%dT%H:%M").map(|t| t.and_utc()) {
             Ok(at) if at > Utc::now() => at,
-            _ => {
-                let error = Some(ctx.t("share.error_time"));
-                return render(
-                    &ctx,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &item,
-                    &editors,
-                    &when,
-                    &at_text,
-                    error,
-                );
-            }
+            _ => return again(ctx.t("share.error_time")),
         }
     } else {
         Utc::now()
@@ -232,13 +302,20 @@ pub async fn submit(
     let drafts: Vec<sharing::Draft> = chosen
         .iter()
         .map(|editor| sharing::Draft {
-            account_id: editor.account.id,
-            network: editor.account.network,
+            via: match &editor.target {
+                Target::Account(account) => shares::Via::Account(account.id),
+                Target::Composer(network) => shares::Via::Composer {
+                    mastodon_server: (*network == Network::Mastodon)
+                        .then(|| mastodon_origin.clone())
+                        .flatten(),
+                },
+            },
+            network: editor.target.network(),
             text: editor.text.clone(),
         })
         .collect();
     let public_base = ctx.app.public_url("");
-    sharing::queue(
+    let ids = sharing::queue(
         db,
         &sharing::Queue {
             user_id: user.id,
@@ -254,9 +331,63 @@ pub async fn submit(
     tracing::info!(
         user_id = user.id,
         item = item.id,
-        "shares queued by their owner"
+        "shares queued or handed over by their owner"
     );
-    Ok(Redirect::to("/hub/shares?done=queued").into_response())
+    let handed_over: Vec<String> = ids
+        .iter()
+        .zip(&chosen)
+        .filter(|(_, e)| to_composer(e))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    if handed_over.is_empty() {
+        Ok(Redirect::to("/hub/shares?done=queued").into_response())
+    } else {
+        let target = format!("/hub/shares/ready?ids={}", handed_over.join(","));
+        Ok(Redirect::to(&target).into_response())
+    }
+}
+
+/// Which handed-over shares the "ready" page shows.
+#[derive(Debug, Default, Deserialize)]
+pub struct ReadyQuery {
+    #[serde(default)]
+    ids: String,
+}
+
+/// `GET /hub/shares/ready?ids=`: each share handed to its network's composer, with the button
+/// that opens the composer holding the person's text, "copy my text", and "I posted it".
+pub async fn ready(
+    ctx: Ctx,
+    Member(user): Member,
+    Query(query): Query<ReadyQuery>,
+) -> AppResult<Response> {
+    let wanted: Vec<i32> = query
+        .ids
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .take(10)
+        .collect();
+    let rows = shares::for_user(&ctx.app.db, user.id).await?;
+    let list: Vec<_> = rows
+        .iter()
+        .filter(|s| wanted.contains(&s.id) && s.state == shares::ShareState::HandedOver)
+        .filter_map(|s| {
+            let network = s.network.get();
+            Some(serde_json::json!({
+                "id": s.id,
+                "network": network.display_name(),
+                "text": s.text,
+                "composer_url": s.composer_url.as_deref()?,
+                "keeps_text": chorus_ambassador::composer::keeps_text(network),
+            }))
+        })
+        .collect();
+    if list.is_empty() {
+        return Ok(Redirect::to("/hub/shares").into_response());
+    }
+    let mut context = Context::new();
+    context.insert("shares", &list);
+    ctx.render_status(StatusCode::OK, "hub/ready.html", context)
 }
 
 /// Query carrying a one-off notice.
@@ -294,6 +425,8 @@ pub async fn history(
                 )],
             ),
         ),
+        Some("posted") => Some(ctx.t("share.done_posted")),
+        Some("not_posted") => Some(ctx.t("share.done_not_posted")),
         Some(_) => Some(ctx.t("share.queued")),
     };
     render_history(&ctx, &user, StatusCode::OK, notice, None).await
@@ -318,6 +451,7 @@ async fn render_history(
                 "state": s.state,
                 "text": s.text,
                 "url": s.external_url,
+                "composer_url": s.composer_url,
                 "error": s.last_error,
                 "at": s.scheduled_at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 "clicks": clicks.get(&s.id),
@@ -358,7 +492,11 @@ pub async fn act(
     if !done {
         return Err(AppError::NotFound);
     }
-    Ok(Redirect::to("/hub/shares").into_response())
+    Ok(match action.as_str() {
+        "posted" | "not_posted" => Redirect::to(&format!("/hub/shares?done={action}")),
+        _ => Redirect::to("/hub/shares"),
+    }
+    .into_response())
 }
 
 /// `POST /hub/shares/{id}/delete`: the owner deletes a published share from its network (after

@@ -1,0 +1,241 @@
+//! "Post it yourself": a new ambassador with no connected account shares through each
+//! network's own composer. The composer address carries their text with the share's own
+//! tracked link; the share waits, never touched by the worker, until they say "I posted it";
+//! then it is counted, and clicks on its link show on "My figures".
+
+use std::time::Duration;
+
+use chorus_tests::{Client, Page, TestApp};
+
+const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+
+/// Every `href` of the page that starts with `prefix`, HTML entities undone.
+fn hrefs(page: &Page, prefix: &str) -> Vec<String> {
+    page.body
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|href| href.replace("&amp;", "&").replace("&#x2F;", "/"))
+        .filter(|href| href.starts_with(prefix))
+        .collect()
+}
+
+fn text_of(composer: &str) -> String {
+    url::Url::parse(composer)
+        .unwrap()
+        .query_pairs()
+        .find(|(key, _)| key == "text")
+        .map_or_else(
+            || panic!("no text in {composer}"),
+            |(_, value)| value.into_owned(),
+        )
+}
+
+fn testid(body: &str, id: &str) -> String {
+    let marker = format!(r#"data-testid="{id}">"#);
+    let start = body.find(&marker).unwrap() + marker.len();
+    body[start..start + body[start..].find('<').unwrap()].to_owned()
+}
+
+async fn world() -> (TestApp, Client, i32) {
+    let app = TestApp::spawn().await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    let item = editor
+        .publish_item(&[
+            ("title", "Solar in Lyon"),
+            ("body", "Our new plant."),
+            ("why", "It shows who we are."),
+            ("link", "https://example.com/solar"),
+            ("language", "en"),
+        ])
+        .await;
+    let amir = app.ambassador("amir@example.org").await;
+    (app, amir, item)
+}
+
+#[tokio::test]
+async fn a_new_ambassador_posts_it_themselves_on_linkedin_x_and_mastodon_and_sees_the_click() {
+    let (app, amir, item) = world().await;
+    let page = amir.get(&format!("/hub/items/{item}/share")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Post it yourself"), "{}", page.body);
+    for network in ["bluesky", "mastodon", "linkedin", "x", "threads"] {
+        assert!(
+            page.body
+                .contains(&format!(r#"name="select_own_{network}""#)),
+            "a composer editor for {network}"
+        );
+    }
+
+    let shared = amir
+        .post_form(
+            &format!("/hub/items/{item}/share"),
+            &[
+                ("select_own_linkedin", "on"),
+                (
+                    "text_own_linkedin",
+                    "Proud of our team in Lyon https://example.com/solar",
+                ),
+                ("select_own_x", "on"),
+                ("text_own_x", "Lyon goes solar 🌞 https://example.com/solar"),
+                ("select_own_mastodon", "on"),
+                (
+                    "text_own_mastodon",
+                    "Solaire à Lyon https://example.com/solar",
+                ),
+                ("mastodon_server", "mastodon.example"),
+            ],
+        )
+        .await;
+    assert_eq!(shared.status, 303, "{}", shared.body);
+    assert!(shared.location().starts_with("/hub/shares/ready?ids="));
+    let ready = amir.get(&shared.location()).await;
+    assert_eq!(ready.status, 200);
+    assert!(ready.body.contains("Copy my text"));
+
+    let x = hrefs(&ready, "https://x.com/intent/post?");
+    let linkedin = hrefs(&ready, "https://www.linkedin.com/feed/?shareActive=true&");
+    let mastodon = hrefs(&ready, "https://mastodon.example/share?");
+    assert_eq!(
+        (x.len(), linkedin.len(), mastodon.len()),
+        (1, 1, 1),
+        "{}",
+        ready.body
+    );
+    let x_text = text_of(&x[0]);
+    assert!(x_text.starts_with("Lyon goes solar 🌞 "), "{x_text}");
+    assert!(
+        !x_text.contains("example.com"),
+        "the item's link became the tracked link"
+    );
+    let tracked = x_text.rsplit(' ').next().unwrap().to_owned();
+    assert!(tracked.starts_with(&app.url("/l/")), "{tracked}");
+    let linkedin_text = text_of(&linkedin[0]);
+    assert!(linkedin_text.starts_with("Proud of our team in Lyon "));
+    assert!(
+        ready.body.contains("LinkedIn may open an empty composer"),
+        "LinkedIn's composer may drop the text: the page says so"
+    );
+    let linkedin_link = linkedin_text.rsplit(' ').next().unwrap();
+    assert_ne!(
+        linkedin_link, tracked,
+        "each share has its own tracked link"
+    );
+
+    // The worker never touches a share handed to a composer.
+    app.wait_for_worker_to_settle().await;
+    let history = amir.get("/hub/shares").await;
+    assert_eq!(
+        history.body.matches(r#"data-state="handed_over""#).count(),
+        3
+    );
+
+    // "I posted it" on X; "I did not post it" on Mastodon.
+    let id_of = |composer_prefix: &str| {
+        let at = ready.body.find(composer_prefix).unwrap();
+        let start = ready.body[..at].rfind("data-handed-over=\"").unwrap() + 18;
+        ready.body[start..start + ready.body[start..].find('"').unwrap()].to_owned()
+    };
+    let x_id = id_of("https://x.com/intent/post?");
+    let mastodon_id = id_of("https://mastodon.example/share?");
+    let stranger = app.ambassador("zoe@example.org").await;
+    assert_eq!(
+        stranger
+            .post_form(&format!("/hub/shares/{x_id}/posted"), &[])
+            .await
+            .status,
+        404,
+        "only its owner says whether it was posted"
+    );
+    let posted = amir
+        .post_form(&format!("/hub/shares/{x_id}/posted"), &[])
+        .await;
+    assert_eq!(posted.location(), "/hub/shares?done=posted");
+    amir.post_form(&format!("/hub/shares/{mastodon_id}/not_posted"), &[])
+        .await;
+    let history = amir.get("/hub/shares?done=posted").await;
+    assert!(history.body.contains("your share is counted"));
+    assert_eq!(history.body.matches(r#"data-state="published""#).count(), 1);
+    assert_eq!(history.body.matches(r#"data-state="cancelled""#).count(), 1);
+    assert_eq!(
+        history.body.matches(r#"data-state="handed_over""#).count(),
+        1
+    );
+
+    // Someone follows the X post's link; the click shows on Amir's own figures.
+    let visitor = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = visitor
+        .get(&tracked)
+        .header("user-agent", BROWSER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 302);
+    assert!(
+        answer.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("https://example.com/solar?utm_source=x")
+    );
+    let mut figures = String::new();
+    for _ in 0..60 {
+        figures = amir.get("/hub/stats").await.body;
+        if testid(&figures, "my-clicks") == "1" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(testid(&figures, "my-clicks"), "1", "{figures}");
+    assert_eq!(
+        testid(&figures, "my-shares"),
+        "1",
+        "only the share confirmed as posted"
+    );
+
+    // The Mastodon server is remembered for the next share.
+    let again = amir.get(&format!("/hub/items/{item}/share")).await;
+    assert!(again.body.contains(r#"value="https://mastodon.example""#));
+}
+
+#[tokio::test]
+async fn a_missing_mastodon_server_or_an_overlong_text_comes_back_with_the_text_kept() {
+    let (_app, amir, item) = world().await;
+    let missing = amir
+        .post_form(
+            &format!("/hub/items/{item}/share"),
+            &[
+                ("select_own_mastodon", "on"),
+                ("text_own_mastodon", "My own words for Mastodon"),
+            ],
+        )
+        .await;
+    assert_eq!(missing.status, 422);
+    assert!(
+        missing
+            .body
+            .contains("Write the address of your Mastodon server")
+    );
+    assert!(missing.body.contains("My own words for Mastodon"));
+
+    let long = "a".repeat(400);
+    let too_long = amir
+        .post_form(
+            &format!("/hub/items/{item}/share"),
+            &[("select_own_x", "on"), ("text_own_x", long.as_str())],
+        )
+        .await;
+    assert_eq!(too_long.status, 422);
+    assert!(too_long.body.contains(&long), "the text is kept");
+    let none = amir
+        .post_form(&format!("/hub/items/{item}/share"), &[])
+        .await;
+    assert_eq!(none.status, 422);
+    assert!(none.body.contains("Tick at least one account or network"));
+    assert!(
+        !amir.get("/hub/shares").await.body.contains("data-state="),
+        "nothing was recorded"
+    );
+}
