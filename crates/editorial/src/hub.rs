@@ -116,7 +116,8 @@ pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage
         .order_by_desc(content_item::Column::Id)
         .paginate(db, PAGE_SIZE);
     let counts = paginator.num_items_and_pages().await?;
-    let page = Ord::max(query.page, 1);
+    // Past the last page (or an absurd number such as u64::MAX), the last page is shown.
+    let page = query.page.clamp(1, Ord::max(counts.number_of_pages, 1));
     let rows = paginator.fetch_page(page - 1).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {

@@ -240,7 +240,7 @@ impl IntoResponse for AppError {
         }
         if let AppError::SignInRequired { next } = &self {
             let target = match next.as_deref() {
-                Some(next) if next.starts_with('/') && !next.starts_with("//") && next != "/" => {
+                Some(next) if crate::routes::is_local_path(next) && next != "/" => {
                     let encoded: String =
                         url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
                     format!("/sign-in?next={encoded}")

@@ -2,7 +2,7 @@
 //! field is checked, and the bars (days or weeks) it covers.
 
 use chorus_policy::Network;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{Every, MAX_DAYS, day_number, week_of_day};
@@ -66,10 +66,15 @@ impl FilterForm {
             if text.is_empty() {
                 return default;
             }
-            NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_else(|_| {
-                errors.push((field, "stats.error_date"));
-                default
-            })
+            // Only dates that day numbers and periods can hold: chrono reads years down to
+            // -262143, where "28 days before" no longer exists.
+            match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                Ok(date) if (1970..=9999).contains(&date.year()) => date,
+                _ => {
+                    errors.push((field, "stats.error_date"));
+                    default
+                }
+            }
         };
         let to = date(&self.to, today, "to", &mut errors);
         let from = date(&self.from, to - Duration::days(27), "from", &mut errors);
@@ -212,6 +217,27 @@ mod tests {
             backwards.parse(today()).unwrap_err(),
             [("from", "stats.error_order")]
         );
+    }
+
+    #[test]
+    fn dates_out_of_range_are_field_errors_not_panics() {
+        for (from, to) in [
+            ("", "-262143-01-01"),
+            ("-262143-01-01", ""),
+            ("262142-12-31", ""),
+            ("", "1969-12-31"),
+        ] {
+            let form = FilterForm {
+                from: from.into(),
+                to: to.into(),
+                ..FilterForm::default()
+            };
+            let errors = form.parse(today()).unwrap_err();
+            assert!(
+                errors.iter().all(|(_, key)| *key == "stats.error_date"),
+                "{errors:?}"
+            );
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod crash;
 mod deletion;
 mod editorial;
 mod handoff;
+mod hardening;
 mod links;
 mod locale;
 mod operations;

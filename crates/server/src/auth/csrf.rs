@@ -67,6 +67,18 @@ fn same_origin(request: &Request) -> bool {
     matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }
 
+/// A `Set-Cookie` value that gives the browser a new CSRF cookie: sent at sign-in, so that a
+/// token learnt before signing in (a shared computer, a planted cookie) is worth nothing after.
+#[must_use]
+pub fn fresh_cookie(app: &AppState) -> String {
+    crate::auth::set_cookie(
+        COOKIE,
+        &crate::auth::random_token(),
+        60 * 60 * 24 * 365,
+        app.config.secure_cookies(),
+    )
+}
+
 /// Checks state-changing requests and hands every request its token.
 pub async fn protect(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let key = app.config.secret_key.bytes();

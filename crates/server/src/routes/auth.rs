@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Query};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tera::Context;
@@ -84,7 +84,11 @@ pub async fn submit(
                 .as_deref()
                 .filter(|n| super::is_local_path(n))
                 .unwrap_or("/");
-            Ok(super::redirect_with_cookie(target, &cookie))
+            let mut response = super::redirect_with_cookie(target, &cookie);
+            if let Ok(value) = HeaderValue::from_str(&crate::auth::csrf::fresh_cookie(&ctx.app)) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            Ok(response)
         }
         Err(SignInError::Invalid) => page(
             &ctx,

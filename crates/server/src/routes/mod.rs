@@ -37,11 +37,42 @@ pub fn redirect_with_cookie(to: &str, cookie: &str) -> Response {
     response
 }
 
-/// Whether `next` is a path on this site (never another host).
+/// Whether `next` is a path on this site (never another host), as a browser would read it.
+/// Browsers drop tabs and newlines anywhere in an address and read `\\` as `/`, so
+/// `/<TAB>/evil.example` is `//evil.example` to them: a path with any control character or
+/// white space is refused, and so is one whose second character starts a network path.
 #[must_use]
 pub fn is_local_path(next: &str) -> bool {
-    next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n'])
+    if next.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return false;
+    }
+    let mut chars = next.chars();
+    chars.next() == Some('/') && !matches!(chars.next(), Some('/' | '\\'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn next_is_checked_as_a_browser_reads_it() {
+        for local in ["/hub", "/hub/items/3?x=1", "/", "/a/b//c"] {
+            assert!(is_local_path(local), "{local}");
+        }
+        for elsewhere in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "\t//evil.example",
+            "/\r\n/evil.example",
+            "/\u{1}x",
+            "/ /evil.example",
+            "https://evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert!(!is_local_path(elsewhere), "{elsewhere:?}");
+        }
+    }
 }

@@ -311,6 +311,8 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_static("attachment; filename=\"chorus-my-data.json\""),
             ),
+            // A person's data: never kept by a browser or proxy cache.
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         body,
     )

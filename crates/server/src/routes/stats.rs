@@ -405,6 +405,8 @@ pub async fn export(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
             ),
+            // Figures about people: never kept by a browser or proxy cache.
+            (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         csv,
     )

@@ -30,6 +30,14 @@ pub enum StoreError {
 /// # Errors
 /// Fails when the database cannot be reached or a migration fails.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    if let Some(path) = sqlite_file(url) {
+        keep_private(&path).map_err(|e| {
+            DbErr::Custom(format!(
+                "the database file {} cannot be made private: {e}",
+                path.display()
+            ))
+        })?;
+    }
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(if url.starts_with("sqlite") { 8 } else { 16 })
@@ -39,6 +47,38 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // Erased data must not linger in free pages of the SQLite file.
         .map_sqlx_sqlite_opts(|opts| opts.pragma("secure_delete", "ON"));
     Database::connect(options).await
+}
+
+/// The file of a SQLite URL (`sqlite://chorus.db?mode=rwc`), if it names one.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// The database holds people's data: its file is readable by its owner only (0600), created
+/// so before SQLite opens it, and tightened when an older Chorus left it readable by others.
+/// SQLite gives its `-wal` and `-shm` files the main file's permissions.
+fn keep_private(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // A file owned by someone else (a shared group setup) is left as it is, said once.
+            if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+                tracing::warn!(path = %path.display(), error = %e, "the database file could not be made private (0600)");
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Applies every pending migration.
