@@ -131,6 +131,9 @@ pub enum Outcome {
     Failed(String),
     /// The account must be reconnected by its owner.
     Reconnect(String),
+    /// Never sent: its owner can no longer publish through Chorus (they withdrew, or their
+    /// account was deactivated). The reason is shown to them.
+    Cancelled(String),
 }
 
 fn backoff(attempts: i32) -> Duration {
@@ -383,6 +386,10 @@ pub async fn record(
         ],
         Outcome::Failed(why) | Outcome::Reconnect(why) => vec![
             state(ShareState::Failed),
+            (C::LastError, Some(why.clone()).into()),
+        ],
+        Outcome::Cancelled(why) => vec![
+            state(ShareState::Cancelled),
             (C::LastError, Some(why.clone()).into()),
         ],
     };

@@ -122,7 +122,17 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
             networks: &app.networks,
             fetcher: &app.fetcher,
         };
-        let outcome = publisher.attempt(holder, &share).await;
+        let outcome = match still_theirs_to_send(app, &share).await {
+            Ok(None) => publisher.attempt(holder, &share).await,
+            Ok(Some(reason)) => shares::Outcome::Cancelled(reason),
+            Err(e) => {
+                tracing::warn!(share = share.id, error = %e, "could not check the share's owner");
+                shares::Outcome::RetryAt(
+                    chrono::Utc::now() + chrono::Duration::seconds(30),
+                    "Chorus could not check your account; it will try again shortly".to_owned(),
+                )
+            }
+        };
         crash_point("answered", share.id).await;
         let recorded = shares::record(&app.db, &share, holder, &outcome).await;
         crash_point("recorded", share.id).await;
@@ -141,6 +151,34 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
     }
 }
 
+/// Whether the share's owner may still publish through Chorus, checked when the share is
+/// claimed, not only when it was queued: a person who withdrew, or whose account was
+/// deactivated since, never has a post sent. `Some(reason)` cancels the share.
+async fn still_theirs_to_send(
+    app: &AppState,
+    share: &chorus_ambassador::shares::ShareRow,
+) -> Result<Option<String>, store::StoreError> {
+    use chorus_policy::consent::ConsentState;
+    let active = store::users::by_id(&app.db, share.user_id)
+        .await?
+        .is_some_and(|user| user.active);
+    if !active {
+        return Ok(Some(
+            "Your Chorus account was deactivated, so this share was cancelled: nothing was posted."
+                .to_owned(),
+        ));
+    }
+    Ok(
+        match store::policy::consent_state(&app.db, share.user_id).await? {
+            ConsentState::Accepted { .. } => None,
+            ConsentState::Withdrawn { .. } | ConsentState::NeverOptedIn => Some(
+                "You withdrew from the programme, so this share was cancelled: nothing was posted."
+                    .to_owned(),
+            ),
+        },
+    )
+}
+
 fn outcome_name(outcome: &chorus_ambassador::shares::Outcome) -> &'static str {
     use chorus_ambassador::shares::Outcome;
     match outcome {
@@ -149,6 +187,7 @@ fn outcome_name(outcome: &chorus_ambassador::shares::Outcome) -> &'static str {
         Outcome::NeedsCheck(_) => "needs_check",
         Outcome::Failed(_) => "failed",
         Outcome::Reconnect(_) => "reconnect",
+        Outcome::Cancelled(_) => "cancelled",
     }
 }
 

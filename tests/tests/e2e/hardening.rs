@@ -108,3 +108,122 @@ async fn the_sqlite_database_file_is_readable_by_its_owner_only() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{}", path.display());
 }
+
+/// Finding 5: with a proxy configured, the connectors' client for servers people name handed
+/// the host name to the proxy unchecked (`CONNECT internal.corp.example:443` at the proxy).
+/// That client never uses a proxy: the address guard resolves every name itself.
+#[tokio::test]
+async fn a_configured_proxy_never_carries_a_request_to_a_server_a_person_named() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let reached = Arc::new(AtomicUsize::new(0));
+    let counter = reached.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = proxy.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let app = TestApp::spawn_with(
+        chorus_tests::TestAppOptions::default()
+            .env("HTTPS_PROXY", &proxy_url)
+            .env("HTTP_PROXY", &proxy_url)
+            .env("ALL_PROXY", &proxy_url),
+    )
+    .await;
+    let ana = app.ambassador("ana@example.org").await;
+    let answer = ana
+        .get("/hub/accounts/connect/mastodon?instance=internal.corp.example")
+        .await;
+    assert!(
+        answer.status < 500 || answer.status == 502,
+        "{}",
+        answer.status
+    );
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "nothing went through the proxy"
+    );
+}
+
+/// Finding 1: the worker picked up queued shares without checking that the person was still
+/// opted in and their account still active. It now checks when it claims a share; the share
+/// is cancelled with the reason shown to its owner, and nothing reaches the network.
+mod queued_shares {
+    use chorus_tests::TestAppOptions;
+    use sea_orm::{ConnectionTrait as _, Database, Statement};
+
+    use crate::publishing::{World, account_ids, wait_for_state, world_with};
+
+    async fn queue_on_x_without_a_worker() -> World {
+        let w = world_with(TestAppOptions::default().env("CHORUS_WORKER", "false")).await;
+        let (x_id, _) = account_ids(&w).await;
+        let queued = w
+            .ana
+            .post_form(
+                &format!("/hub/items/{}/share", w.item),
+                &[
+                    (&format!("select_{x_id}"), "on"),
+                    (&format!("text_{x_id}"), "My own words #employee"),
+                    ("when", "now"),
+                ],
+            )
+            .await;
+        assert_eq!(queued.location(), "/hub/shares?done=queued");
+        wait_for_state(&w.ana, "scheduled", 1).await;
+        w
+    }
+
+    #[tokio::test]
+    async fn a_person_who_withdrew_never_has_their_queued_share_sent() {
+        let w = queue_on_x_without_a_worker().await;
+        let withdrawn = w.ana.post_form("/account/privacy/withdraw", &[]).await;
+        assert_eq!(withdrawn.status, 303);
+        let worker = w.app.spawn_worker("after-withdrawal", &[]);
+        let history = wait_for_state(&w.ana, "cancelled", 1).await;
+        assert!(
+            history.contains("You withdrew from the programme"),
+            "{history}"
+        );
+        assert!(w.x.posts().is_empty(), "nothing reached X");
+        worker.kill().await;
+    }
+
+    #[tokio::test]
+    async fn a_deactivated_person_never_has_their_queued_share_sent() {
+        let w = queue_on_x_without_a_worker().await;
+        let out = w
+            .app
+            .cli(&["user", "deactivate", "--email", "ana@example.org"], None)
+            .await;
+        assert!(out.success, "{}", out.stderr);
+        let worker = w.app.spawn_worker("after-deactivation", &[]);
+        let db = Database::connect(w.app.database_url()).await.unwrap();
+        let mut state = (String::new(), String::new());
+        for _ in 0..150 {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT state, COALESCE(last_error, '') AS why FROM shares",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            state = (
+                row.try_get("", "state").unwrap(),
+                row.try_get("", "why").unwrap(),
+            );
+            if state.0 != "scheduled" && state.0 != "sending" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(state.0, "cancelled", "{state:?}");
+        assert!(state.1.contains("deactivated"), "{state:?}");
+        assert!(w.x.posts().is_empty(), "nothing reached X");
+        worker.kill().await;
+    }
+}

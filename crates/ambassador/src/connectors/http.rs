@@ -70,7 +70,11 @@ impl HttpClient {
             .timeout(timeouts.total)
             .user_agent(concat!("Chorus/", env!("CARGO_PKG_VERSION")));
         if let Some(guard) = guard {
-            builder = builder.dns_resolver(std::sync::Arc::new(GuardedResolver::new(guard)));
+            // A proxy (HTTPS_PROXY...) would resolve the host itself, past the guard: a client
+            // for addresses people type never uses one.
+            builder = builder
+                .no_proxy()
+                .dns_resolver(std::sync::Arc::new(GuardedResolver::new(guard)));
         }
         let client = builder.build().map_err(|error| ConnectorError::Client {
             detail: describe(&error),
