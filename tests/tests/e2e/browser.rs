@@ -653,3 +653,166 @@ async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and
     browser.screenshot("published-now-and-later-390").await;
     browser.quit().await;
 }
+
+/// Issue 12: a brand-new demo ambassador, on a phone, with no account connected and nothing set
+/// up, goes from sign-in through the guidelines to a first "post it yourself" share on
+/// LinkedIn and on X. The composer addresses carry their text and each share's tracked link;
+/// they confirm "I posted it" for X, someone follows its link, and the click shows on
+/// "My figures".
+#[tokio::test]
+async fn a_new_demo_ambassador_posts_it_themselves_on_a_phone_and_sees_the_click() {
+    let app = TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo")).await;
+    let browser = Browser::start(390, 844).await;
+    let started = std::time::Instant::now();
+    browser
+        .sign_in(
+            &app.url("/sign-in"),
+            "camille@demo.chorus.test",
+            "chorus-demo-2026",
+            "/hub/join",
+        )
+        .await;
+    browser.screenshot("first-share-1-guidelines-390").await;
+    browser.click("[data-testid=accept]").await;
+    browser
+        .wait_for("return location.pathname === '/hub';")
+        .await;
+    browser.screenshot("first-share-2-hub-390").await;
+    browser.click(".hub-item h2 a").await;
+    browser
+        .wait_for("return location.pathname.indexOf('/hub/items/') === 0;")
+        .await;
+    browser.click("[data-testid=make-it-yours]").await;
+    browser
+        .wait_for("return location.pathname.endsWith('/share');")
+        .await;
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "share page"
+    );
+    assert_eq!(browser.execute(NO_HORIZONTAL_SCROLL).await, true);
+    browser.screenshot("first-share-3-compose-390").await;
+
+    for (network, words) in [
+        ("linkedin", "Proud of the Lyon team and its solar roof."),
+        ("x", "Lyon runs on sunlight now."),
+    ] {
+        browser
+            .click(&format!("input[name=select_own_{network}]"))
+            .await;
+        browser
+            .execute(&format!(
+                "document.querySelector('#text_own_{network}').value = ''; return true;"
+            ))
+            .await;
+        browser
+            .type_into(
+                &format!("#text_own_{network}"),
+                &format!("{words} https://example.com/news/lyon-solar"),
+            )
+            .await;
+    }
+    browser.click("form.share-form button[type=submit]").await;
+    browser
+        .wait_for("return location.pathname === '/hub/shares/ready';")
+        .await;
+    let first_share = started.elapsed();
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "ready page"
+    );
+    browser.screenshot("first-share-4-ready-390").await;
+
+    let composers = browser
+        .execute(
+            "return Array.from(document.querySelectorAll('a[data-composer]')).map(a => a.href);",
+        )
+        .await;
+    let composers: Vec<String> = composers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let text_of = |prefix: &str| {
+        let href = composers
+            .iter()
+            .find(|h| h.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {composers:?}"));
+        url::Url::parse(href)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "text")
+            .unwrap()
+            .1
+            .into_owned()
+    };
+    let on_x = text_of("https://x.com/intent/post?");
+    let on_linkedin = text_of("https://www.linkedin.com/feed/?shareActive=true&");
+    assert!(on_x.starts_with("Lyon runs on sunlight now. "), "{on_x}");
+    assert!(
+        on_linkedin.starts_with("Proud of the Lyon team"),
+        "{on_linkedin}"
+    );
+    let tracked = on_x.rsplit(' ').next().unwrap().to_owned();
+    assert!(tracked.starts_with(&app.url("/l/")), "{tracked}");
+    assert!(
+        !on_linkedin.ends_with(&tracked),
+        "one tracked link per share"
+    );
+
+    // "I posted it" for X (the first card whose composer is X's).
+    browser
+        .execute(
+            "var a = document.querySelector('a[href^=\"https://x.com/\"]'); \
+             a.closest('li').querySelector('form[action$=\"/posted\"] button').click(); return true;",
+        )
+        .await;
+    browser
+        .wait_for("return location.search.indexOf('done=posted') >= 0;")
+        .await;
+    browser.screenshot("first-share-5-history-390").await;
+
+    let visitor = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = visitor
+        .get(&tracked)
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 302);
+
+    let mut clicks = String::new();
+    for _ in 0..40 {
+        browser.click("a[href='/hub/stats']").await;
+        browser
+            .wait_for("return location.pathname === '/hub/stats';")
+            .await;
+        clicks = browser.text("[data-testid=my-clicks]").await;
+        if clicks == "1" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(clicks, "1", "the click on the X post's link");
+    assert_eq!(browser.text("[data-testid=my-shares]").await, "1");
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "my figures"
+    );
+    browser.screenshot("first-share-6-figures-390").await;
+    println!(
+        "first share: {} ms from sign-in to the composers ready",
+        first_share.as_millis()
+    );
+    browser.quit().await;
+}

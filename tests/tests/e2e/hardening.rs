@@ -227,3 +227,24 @@ mod queued_shares {
         worker.kill().await;
     }
 }
+
+/// Finding 6 (last part): a 10 MB JSON body answered 400 instead of 413 (3 MB here: over the
+/// 2 MB limit, and quick to send).
+#[tokio::test]
+async fn an_oversized_json_body_is_too_large_not_a_bad_request() {
+    let app = TestApp::spawn().await;
+    let amir = app.ambassador("amir@example.org").await;
+    let token = amir.token().await;
+    let text = "a".repeat(3 * 1024 * 1024);
+    let answer = amir
+        .http()
+        .post(amir.url("/api/v1/text/measure"))
+        .header("x-csrf-token", token)
+        .json(&serde_json::json!({"network": "x", "text": text}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 413);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["error"], "payload_too_large", "{body}");
+}

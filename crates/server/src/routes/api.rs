@@ -21,7 +21,14 @@ pub async fn measure_text(
     _user: CurrentUser,
     body: Result<Json<MeasureRequest>, JsonRejection>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let Json(request) = body.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let Json(request) = body.map_err(|e| {
+        // A body over the limit is "too large" (413), whatever layer noticed it first.
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::BadRequest(e.body_text())
+        }
+    })?;
     match request.network.as_deref() {
         Some(name) => {
             let network: Network = name
