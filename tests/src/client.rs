@@ -127,8 +127,17 @@ impl Client {
             headers: response.headers().clone(),
             body: response.text().await.unwrap_or_default(),
         };
+        // A new CSRF cookie (as at sign-in) makes earlier tokens worthless, as in a browser,
+        // whose next page carries the new one.
+        let new_cookie = page
+            .headers
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.starts_with("chorus_csrf=")));
         if let Some(token) = csrf_token(&page.body) {
             *self.csrf.lock().unwrap() = Some(token);
+        } else if new_cookie {
+            *self.csrf.lock().unwrap() = None;
         }
         page
     }
