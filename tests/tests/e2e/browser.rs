@@ -701,16 +701,16 @@ async fn a_new_demo_ambassador_posts_it_themselves_on_a_phone_and_sees_the_click
         browser
             .click(&format!("input[name=select_own_{network}]"))
             .await;
-        browser
+        // The person keeps the item's link from the suggested copy and writes the rest.
+        let link = browser
             .execute(&format!(
-                "document.querySelector('#text_own_{network}').value = ''; return true;"
+                "var area = document.querySelector('#text_own_{network}'); \
+                 var link = area.value.match(/https?:[^ \\n]+/)[0]; area.value = ''; return link;"
             ))
             .await;
+        let link = link.as_str().unwrap().to_owned();
         browser
-            .type_into(
-                &format!("#text_own_{network}"),
-                &format!("{words} https://example.com/news/lyon-solar"),
-            )
+            .type_into(&format!("#text_own_{network}"), &format!("{words} {link}"))
             .await;
     }
     browser.click("form.share-form button[type=submit]").await;
