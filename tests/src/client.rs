@@ -67,6 +67,7 @@ pub struct Client {
     base: String,
     csrf: Arc<Mutex<Option<String>>>,
     accept_language: Arc<Mutex<Option<String>>>,
+    forwarded_for: Arc<Mutex<Option<String>>>,
 }
 
 impl Client {
@@ -85,7 +86,13 @@ impl Client {
             base: base.to_owned(),
             csrf: Arc::default(),
             accept_language: Arc::default(),
+            forwarded_for: Arc::default(),
         }
+    }
+
+    /// Sends `X-Forwarded-For` from now on, as a reverse proxy in front of Chorus would.
+    pub fn set_forwarded_for(&self, value: &str) {
+        *self.forwarded_for.lock().unwrap() = Some(value.to_owned());
     }
 
     /// Sends `Accept-Language` from now on.
@@ -146,6 +153,9 @@ impl Client {
         let mut builder = self.http.request(method, self.url(path));
         if let Some(lang) = self.accept_language.lock().unwrap().clone() {
             builder = builder.header("accept-language", lang);
+        }
+        if let Some(forwarded) = self.forwarded_for.lock().unwrap().clone() {
+            builder = builder.header("x-forwarded-for", forwarded);
         }
         builder
     }

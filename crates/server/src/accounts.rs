@@ -188,11 +188,12 @@ pub enum SignInError {
 /// [`SignInError`].
 pub async fn authenticate(
     db: &DatabaseConnection,
+    secret: &[u8; 32],
     email: &str,
     password: &str,
     address: &str,
 ) -> Result<UserRow, SignInError> {
-    let keys = throttle::keys(email, address);
+    let keys = throttle::keys(secret, email, address);
     if let Some(wait) = throttle::blocked(db, &keys).await? {
         return Err(SignInError::Throttled {
             minutes: (wait.num_seconds() + 59) / 60,

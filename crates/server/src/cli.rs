@@ -109,6 +109,12 @@ enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Clears an account's failed sign-in counters, from every address.
+    Unlock {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Parses the command line and runs it.
@@ -337,6 +343,12 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
                     other => anyhow::anyhow!(other),
                 })?;
             println!("{email} is deactivated and signed out everywhere");
+        }
+        UserCommand::Unlock { email } => {
+            let prefix =
+                crate::auth::throttle::account_prefix(app.config.secret_key.bytes(), &email);
+            let cleared = store::throttle::clear_prefix(db, &prefix).await?;
+            println!("{email} can sign in again ({cleared} counter(s) cleared)");
         }
     }
     Ok(())

@@ -134,6 +134,8 @@ pub struct Config {
     pub share_lease: std::time::Duration,
     /// `utm_medium` of tracked links.
     pub utm_medium: String,
+    /// Reverse proxies whose `X-Forwarded-For` gives the client's address.
+    pub trusted_proxies: crate::client_address::TrustedProxies,
 }
 
 /// Base URLs that replace the networks' production hosts.
@@ -150,7 +152,7 @@ pub struct NetworkBaseUrls {
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 15] = [
+const SETTINGS: [(&str, &str); 16] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
@@ -169,6 +171,7 @@ const SETTINGS: [(&str, &str); 15] = [
     ("bluesky_plc_url", "CHORUS_BLUESKY_PLC_URL"),
     ("share_lease_seconds", "CHORUS_SHARE_LEASE_SECONDS"),
     ("utm_medium", "CHORUS_UTM_MEDIUM"),
+    ("trusted_proxies", "CHORUS_TRUSTED_PROXIES"),
 ];
 
 impl Config {
@@ -317,6 +320,15 @@ impl Config {
             }
             None => "employee_advocacy".to_owned(),
         };
+        let trusted_proxies = match get("trusted_proxies") {
+            Some((setting, value)) => crate::client_address::TrustedProxies::parse(&value)
+                .map_err(|_| ConfigError::Invalid {
+                    setting,
+                    value,
+                    expected: "comma-separated IP addresses or CIDR networks of your reverse proxies (for example 10.0.0.5, 192.168.0.0/16)",
+                })?,
+            None => crate::client_address::TrustedProxies::default(),
+        };
         let (secret_key, key_source) = match get("secret_key") {
             Some((setting, value)) => (
                 SecretKey::parse(&value).ok_or(ConfigError::Invalid {
@@ -343,6 +355,7 @@ impl Config {
             network_base_urls,
             share_lease,
             utm_medium,
+            trusted_proxies,
         })
     }
 

@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod charts;
 pub mod cli;
+pub mod client_address;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -248,3 +248,86 @@ async fn an_oversized_json_body_is_too_large_not_a_bad_request() {
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body["error"], "payload_too_large", "{body}");
 }
+
+/// Finding 3: blocked attempts could be renewed forever (one wrong password each time a block
+/// ended kept a person locked out), and behind a reverse proxy everyone shares its address, so
+/// 30 failures locked everyone out. Failures now count per account *and source*, the source is
+/// read from a trusted proxy's `X-Forwarded-For`, and an admin can clear an account's counters.
+#[tokio::test]
+async fn an_attacker_elsewhere_cannot_lock_a_person_out_and_a_proxy_does_not_merge_everyone() {
+    let app = TestApp::spawn_with(
+        chorus_tests::TestAppOptions::default().env("CHORUS_TRUSTED_PROXIES", "127.0.0.1, ::1"),
+    )
+    .await;
+    app.add_user("ana@example.org", "Ana", "ambassador").await;
+    app.add_user("ben@example.org", "Ben", "ambassador").await;
+
+    // An attacker behind the proxy fails on Ana's account until blocked, then on many others
+    // until their address is blocked.
+    let attacker = app.client();
+    attacker.set_forwarded_for("198.51.100.7");
+    for _ in 0..5 {
+        assert_eq!(
+            attacker.sign_in("ana@example.org", "wrong").await.status,
+            401
+        );
+    }
+    assert_eq!(
+        attacker.sign_in("ana@example.org", "wrong").await.status,
+        429
+    );
+    for n in 0..30 {
+        attacker
+            .sign_in(&format!("guess{n}@example.org"), "wrong")
+            .await;
+    }
+    assert_eq!(
+        attacker.sign_in("ben@example.org", PASSWORD).await.status,
+        429
+    );
+
+    // Ana, from her own address through the same proxy, signs in; so does Ben.
+    let ana = app.client();
+    ana.set_forwarded_for("203.0.113.20");
+    assert_eq!(ana.sign_in("ana@example.org", PASSWORD).await.status, 303);
+    let ben = app.client();
+    ben.set_forwarded_for("203.0.113.21, 127.0.0.1");
+    assert_eq!(ben.sign_in("ben@example.org", PASSWORD).await.status, 303);
+
+    // An admin clears Ana's counters: the attacker's address is still blocked as an address.
+    let out = app
+        .cli(&["user", "unlock", "--email", "ana@example.org"], None)
+        .await;
+    assert!(
+        out.success && out.stdout.contains("can sign in again"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Without trusted proxies, a forged `X-Forwarded-For` changes nothing: the peer is the source.
+#[tokio::test]
+async fn a_forged_forwarded_for_header_is_ignored_without_trusted_proxies() {
+    let app = TestApp::spawn().await;
+    app.add_user("ana@example.org", "Ana", "ambassador").await;
+    let attacker = app.client();
+    for n in 0..6 {
+        attacker.set_forwarded_for(&format!("192.0.2.{n}"));
+        attacker.sign_in("ana@example.org", "wrong").await;
+    }
+    attacker.set_forwarded_for("192.0.2.99");
+    assert_eq!(
+        attacker.sign_in("ana@example.org", PASSWORD).await.status,
+        429,
+        "a new claimed address does not reset the count"
+    );
+    let out = app
+        .cli(&["user", "unlock", "--email", "ana@example.org"], None)
+        .await;
+    assert!(out.success, "{}", out.stderr);
+    assert_eq!(
+        attacker.sign_in("ana@example.org", PASSWORD).await.status,
+        303,
+        "unlocked"
+    );
+}

@@ -1,7 +1,14 @@
-//! Sign-in throttling. Failures are counted per account (whether or not it exists, so the
-//! answer is the same for unknown emails) and per address. Past a free allowance, each failure
-//! blocks the key for a while that doubles up to a cap: an attacker is slowed to a crawl, and
-//! the real person is never locked out for more than the cap.
+//! Sign-in throttling. Failures are counted per account *from one address* (whether or not the
+//! account exists, so the answer is the same for unknown emails) and per address. Past a free
+//! allowance, each failure blocks the key for a while that doubles up to a cap: an attacker is
+//! slowed to a crawl from their own address, while the real person, signing in from theirs, is
+//! never blocked by someone else's failures (a block renewed by one wrong password an hour kept
+//! a person locked out for good). The client address comes from the trusted proxies' header
+//! when Chorus is behind one ([`crate::client_address`]). An admin can clear an account's
+//! counters (`chorus user unlock`).
+//!
+//! Keys are HMAC-SHA-256 under the server's secret key: the table never holds an email or an
+//! address, and without the key its keys cannot be reversed by hashing guesses.
 
 use chrono::{Duration, Utc};
 use sea_orm::DatabaseConnection;
@@ -23,7 +30,7 @@ pub struct Rule {
     pub window: Duration,
 }
 
-/// Per account: five tries, then one minute, doubling to fifteen.
+/// Per account and address: five tries, then one minute, doubling to fifteen.
 pub const ACCOUNT: Rule = Rule {
     prefix: "account:",
     free: 5,
@@ -53,20 +60,41 @@ impl Rule {
         let block = self.first_block * 2_i32.pow(doublings);
         Some(block.min(self.max_block))
     }
-
-    /// The stored key: a hash, so that the table never holds an email or an address in clear
-    /// (an attempt with a mistyped or erased email must not leave that email behind).
-    fn key(&self, id: &str) -> String {
-        format!("{}{}", self.prefix, crate::auth::sha256_hex(id))
-    }
 }
 
-/// The keys one attempt counts against.
+fn mac(secret: &[u8; 32], purpose: &str, id: &str) -> String {
+    use hmac::{Hmac, Mac as _};
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret) else {
+        return String::new();
+    };
+    mac.update(b"throttle:");
+    mac.update(purpose.as_bytes());
+    mac.update(b":");
+    mac.update(id.as_bytes());
+    crate::auth::to_hex(&mac.finalize().into_bytes())
+}
+
+/// The prefix of every key that counts failures against `email`, whatever the address: what
+/// an admin's unlock and an erasure delete.
 #[must_use]
-pub fn keys(email: &str, address: &str) -> [(Rule, String); 2] {
+pub fn account_prefix(secret: &[u8; 32], email: &str) -> String {
+    format!(
+        "{}{}:",
+        ACCOUNT.prefix,
+        mac(secret, "account", &email.trim().to_lowercase())
+    )
+}
+
+/// The keys one attempt counts against: the account from this address, and this address.
+#[must_use]
+pub fn keys(secret: &[u8; 32], email: &str, address: &str) -> [(Rule, String); 2] {
+    let address = mac(secret, "address", address);
     [
-        (ACCOUNT, ACCOUNT.key(&email.trim().to_lowercase())),
-        (ADDRESS, ADDRESS.key(address)),
+        (
+            ACCOUNT,
+            format!("{}{address}", account_prefix(secret, email)),
+        ),
+        (ADDRESS, format!("{}{address}", ADDRESS.prefix)),
     ]
 }
 
@@ -137,9 +165,27 @@ mod tests {
     }
 
     #[test]
-    fn account_keys_ignore_case_and_spaces() {
-        let [(_, a), _] = keys(" Ana@Example.org ", "127.0.0.1");
-        let [(_, b), _] = keys("ana@example.org", "10.0.0.1");
+    fn account_keys_ignore_case_and_spaces_and_are_per_address() {
+        let secret = [7u8; 32];
+        let [(_, a), _] = keys(&secret, " Ana@Example.org ", "127.0.0.1");
+        let [(_, b), _] = keys(&secret, "ana@example.org", "127.0.0.1");
+        let [(_, elsewhere), _] = keys(&secret, "ana@example.org", "10.0.0.1");
         assert_eq!(a, b);
+        assert_ne!(
+            a, elsewhere,
+            "failures from one address do not block another"
+        );
+        let prefix = account_prefix(&secret, "ANA@example.org");
+        assert!(a.starts_with(&prefix) && elsewhere.starts_with(&prefix));
+    }
+
+    #[test]
+    fn keys_are_keyed_hashes_that_a_dictionary_cannot_reverse() {
+        let [(_, account), (_, address)] = keys(&[1u8; 32], "ana@example.org", "192.0.2.1");
+        let [(_, other_key), _] = keys(&[2u8; 32], "ana@example.org", "192.0.2.1");
+        assert_ne!(account, other_key, "another secret, other keys");
+        let plain = crate::auth::sha256_hex("192.0.2.1");
+        assert!(!address.contains(&plain) && !account.contains(&plain));
+        assert!(!account.contains("ana"));
     }
 }

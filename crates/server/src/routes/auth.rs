@@ -71,10 +71,17 @@ pub async fn show(ctx: Ctx, Query(query): Query<SignInQuery>) -> AppResult<Respo
 pub async fn submit(
     ctx: Ctx,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> AppResult<Response> {
-    let address = peer.ip().to_string();
-    match accounts::authenticate(&ctx.app.db, &form.email, &form.password, &address).await {
+    let app = &ctx.app;
+    let address = app
+        .config
+        .trusted_proxies
+        .client_address(peer.ip(), &headers)
+        .to_string();
+    let secret = app.config.secret_key.bytes();
+    match accounts::authenticate(&app.db, secret, &form.email, &form.password, &address).await {
         Ok(row) => {
             let previous = ctx.user.as_ref().map(|u| u.session_hash.as_str());
             let cookie = crate::auth::session::start(&ctx.app, row.id, previous).await?;

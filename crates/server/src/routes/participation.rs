@@ -372,7 +372,7 @@ pub async fn erase(
         user.id,
     )
     .await?;
-    store::users::erase(&ctx.app.db, user.id).await?;
+    store::users::erase(&ctx.app.db, ctx.app.config.secret_key.bytes(), user.id).await?;
     tracing::info!("an account was erased at its owner's request");
     let cookie = crate::auth::set_cookie(
         crate::auth::session::COOKIE,

@@ -93,6 +93,18 @@ pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<(), StoreErro
     Ok(())
 }
 
+/// Forgets every counter whose key starts with `prefix` (an account's, from every address).
+///
+/// # Errors
+/// Database failure.
+pub async fn clear_prefix(db: &impl ConnectionTrait, prefix: &str) -> Result<u64, StoreError> {
+    Ok(throttle::Entity::delete_many()
+        .filter(throttle::Column::Key.starts_with(prefix))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Removes counters whose last failure and block are both older than `age`.
 ///
 /// # Errors

@@ -215,7 +215,11 @@ pub async fn names(
 ///
 /// # Errors
 /// [`StoreError::NotFound`] or database failure.
-pub async fn erase(db: &sea_orm::DatabaseConnection, id: i32) -> Result<(), StoreError> {
+pub async fn erase(
+    db: &sea_orm::DatabaseConnection,
+    secret: &[u8; 32],
+    id: i32,
+) -> Result<(), StoreError> {
     use sea_orm::ConnectionTrait as _;
     use sea_orm::sea_query::Expr;
 
@@ -234,13 +238,11 @@ pub async fn erase(db: &sea_orm::DatabaseConnection, id: i32) -> Result<(), Stor
             .await?;
     }
     chorus_statistics::audit::forget(&txn, id).await?;
-    for (_, key) in crate::auth::throttle::keys(&row.email, "") {
-        if key.starts_with(crate::auth::throttle::ACCOUNT.prefix) {
-            super::entities::sign_in_throttle::Entity::delete_by_id(key)
-                .exec(&txn)
-                .await?;
-        }
-    }
+    super::throttle::clear_prefix(
+        &txn,
+        &crate::auth::throttle::account_prefix(secret, &row.email),
+    )
+    .await?;
     user::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
