@@ -303,6 +303,20 @@ pub async fn disconnect_all(
     Ok(())
 }
 
+/// Where a pending authorisation's sealed value lives: its state (random, the row's key)
+/// stands for the row in the vault's associated data.
+fn state_place(state: &str, column: &'static str) -> Place<'static> {
+    use sha2::{Digest as _, Sha256};
+    let digest = Sha256::digest(state.as_bytes());
+    let mut first = [0_u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    Place {
+        table: "oauth_states",
+        column,
+        row: i64::from_be_bytes(first),
+    }
+}
+
 /// Where a sealed value lives, for the vault's associated data.
 fn place(table: &'static str, column: &'static str, row: i32) -> Place<'static> {
     Place {

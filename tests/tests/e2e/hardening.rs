@@ -331,3 +331,27 @@ async fn a_forged_forwarded_for_header_is_ignored_without_trusted_proxies() {
         "unlocked"
     );
 }
+
+/// Finding 8: PKCE verifiers sat in plain text in `oauth_states`; they are sealed like tokens
+/// (and connecting still works: the connection tests go through the same code).
+#[tokio::test]
+async fn a_pending_authorisation_keeps_its_pkce_verifier_sealed() {
+    use sea_orm::{ConnectionTrait as _, Database, Statement};
+    let w = crate::publishing::world().await;
+    let start = w.ana.get("/hub/accounts/connect/x").await;
+    assert_eq!(start.status, 303, "{}", start.body);
+    assert!(start.location().contains("code_challenge="));
+    let db = Database::connect(w.app.database_url()).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT pkce_verifier FROM oauth_states",
+        ))
+        .await
+        .unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let stored: String = row.try_get("", "pkce_verifier").unwrap();
+        assert!(stored.starts_with("v1."), "sealed: {stored}");
+    }
+}

@@ -8,7 +8,6 @@
 use chorus_policy::Network;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, DatabaseConnection, EntityTrait as _};
-use sha2::{Digest as _, Sha256};
 use url::Url;
 
 use super::{
@@ -18,7 +17,7 @@ use super::{
 use crate::connectors::bluesky::{Authorization, OAuthClient};
 use crate::connectors::{ConnectorError, DpopKey, Identity, Pkce, Secret, TokenSet};
 use crate::store::entities::{connected_account, oauth_state};
-use crate::vault::{Place, Vault};
+use crate::vault::Vault;
 
 /// What starting a Bluesky OAuth sign-in needs.
 #[derive(Debug, Clone)]
@@ -54,17 +53,6 @@ pub struct BlueskyOAuthCallback<'a> {
 
 /// Where the DPoP key of a pending authorisation is sealed: the row's key is its state, a
 /// string, so the row number bound into the sealing is derived from it.
-fn state_place(state: &str) -> Place<'static> {
-    let digest = Sha256::digest(state.as_bytes());
-    let mut first = [0_u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    Place {
-        table: "oauth_states",
-        column: "dpop_key",
-        row: i64::from_be_bytes(first),
-    }
-}
-
 fn oauth_unavailable(error: ConnectorError) -> AccountsError {
     match error {
         ConnectorError::Refused { message, .. } => AccountsError::OAuthUnavailable(message),
@@ -121,9 +109,15 @@ pub async fn begin_bluesky_oauth(
         session_hash: Set(begin.session_hash.to_owned()),
         network: Set(Network::Bluesky.into()),
         instance: Set(String::new()),
-        pkce_verifier: Set(pkce.verifier.expose().to_owned()),
+        pkce_verifier: Set(vault.seal(
+            super::state_place(&state, "pkce_verifier"),
+            pkce.verifier.expose(),
+        )),
         created_at: Set(Utc::now()),
-        dpop_key: Set(Some(vault.seal(state_place(&state), key.export().expose()))),
+        dpop_key: Set(Some(vault.seal(
+            super::state_place(&state, "dpop_key"),
+            key.export().expose(),
+        ))),
         account_did: Set(Some(discovered.did)),
         pds_url: Set(Some(discovered.pds.into())),
         issuer: Set(Some(discovered.server.issuer)),
@@ -176,7 +170,7 @@ pub async fn finish_bluesky_oauth(
         return Err(AccountsError::StateInvalid);
     }
     let key = DpopKey::import(&Secret::new(
-        vault.open(state_place(callback.state), sealed_key)?,
+        vault.open(super::state_place(callback.state, "dpop_key"), sealed_key)?,
     ))
     .ok_or(AccountsError::StateInvalid)?;
     let bluesky = networks.bluesky(None);
@@ -195,7 +189,14 @@ pub async fn finish_bluesky_oauth(
             &discovered.server,
             callback.client,
             callback.code,
-            &Secret::new(row.pkce_verifier.clone()),
+            &Secret::new(
+                vault
+                    .open(
+                        super::state_place(callback.state, "pkce_verifier"),
+                        &row.pkce_verifier,
+                    )
+                    .map_err(|_| AccountsError::StateInvalid)?,
+            ),
             &key,
             did,
         )

@@ -76,7 +76,11 @@ pub async fn begin(
         session_hash: Set(begin.session_hash.to_owned()),
         network: Set(begin.network.into()),
         instance: Set(instance_key),
-        pkce_verifier: Set(pkce.verifier.expose().to_owned()),
+        // Sealed like tokens: a database dump holds no usable verifier.
+        pkce_verifier: Set(vault.seal(
+            state_place(&state, "pkce_verifier"),
+            pkce.verifier.expose(),
+        )),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -131,7 +135,11 @@ pub async fn finish(
             &app,
             expected.redirect_uri,
             code,
-            &Secret::new(row.pkce_verifier),
+            &Secret::new(
+                vault
+                    .open(state_place(&row.state, "pkce_verifier"), &row.pkce_verifier)
+                    .map_err(|_| AccountsError::StateInvalid)?,
+            ),
         )
         .await?;
     let identity = connector.identity(&tokens.access_token).await?;
