@@ -1,7 +1,9 @@
-//! Images for content items: only JPEG, PNG and WebP, at most 5 MB, and every metadata block
-//! that can identify a person or a place (EXIF with GPS, XMP, text chunks, comments) removed
-//! before anything is stored. The image data itself is not decoded, so a malformed picture
-//! cannot reach a decoder on the server.
+//! Images for content items: only JPEG, PNG and WebP, at most 5 MB, and stripped before
+//! anything is stored by an allowlist: only the segments and chunks needed to display the
+//! picture (and its colour profile) are kept, so metadata that can identify a person or a place
+//! goes whatever block it hides in (EXIF with GPS, XMP, text chunks, comments, C2PA manifests,
+//! maker notes), and so do bytes after a JPEG's end (motion-photo trailers). The image data
+//! itself is not decoded, so a malformed picture cannot reach a decoder on the server.
 
 use img_parts::jpeg::{Jpeg, markers};
 use img_parts::png::Png;
@@ -48,16 +50,17 @@ pub fn clean(bytes: &[u8]) -> Result<CleanImage, MediaError> {
         let mut jpeg = Jpeg::from_bytes(data).map_err(|_| MediaError::Corrupt)?;
         jpeg.segments_mut()
             .retain(|segment| keep_jpeg_segment(segment.marker(), segment.contents()));
+        let mut bytes = jpeg.encoder().bytes().to_vec();
+        bytes.truncate(end_of_jpeg(&bytes));
         return Ok(CleanImage {
             content_type: "image/jpeg",
-            bytes: jpeg.encoder().bytes().to_vec(),
+            bytes,
         });
     }
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         let mut png = Png::from_bytes(data).map_err(|_| MediaError::Corrupt)?;
-        for kind in [*b"eXIf", *b"tEXt", *b"iTXt", *b"zTXt", *b"tIME"] {
-            png.remove_chunks_by_type(kind);
-        }
+        png.chunks_mut()
+            .retain(|chunk| PNG_KEPT.contains(&chunk.kind()));
         return Ok(CleanImage {
             content_type: "image/png",
             bytes: png.encoder().bytes().to_vec(),
@@ -65,8 +68,10 @@ pub fn clean(bytes: &[u8]) -> Result<CleanImage, MediaError> {
     }
     if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         let mut webp = WebP::from_bytes(data).map_err(|_| MediaError::Corrupt)?;
+        webp.chunks_mut()
+            .retain(|chunk| WEBP_KEPT.contains(&chunk.id()));
+        // Also recomputes the extended header's flags for the chunks that are left.
         webp.set_exif(None);
-        webp.remove_chunks_by_id(*b"XMP ");
         return Ok(CleanImage {
             content_type: "image/webp",
             bytes: webp.encoder().bytes().to_vec(),
@@ -75,17 +80,53 @@ pub fn clean(bytes: &[u8]) -> Result<CleanImage, MediaError> {
     Err(MediaError::Unsupported)
 }
 
-/// JPEG segments kept: everything needed to show the picture (frame, tables, scan), the JFIF
-/// header, colour profiles and Adobe's colour transform; all other application segments
-/// (EXIF, XMP, maker notes...) and comments go.
+/// PNG chunks kept: the image (header, palette, data, end), transparency, colour and gamma,
+/// pixel size, and APNG's animation chunks. Text, EXIF, time, C2PA (`caBX`) and any chunk
+/// not listed go.
+const PNG_KEPT: [[u8; 4]; 15] = [
+    *b"IHDR", *b"PLTE", *b"IDAT", *b"IEND", *b"tRNS", *b"gAMA", *b"cHRM", *b"sRGB", *b"iCCP",
+    *b"sBIT", *b"pHYs", *b"bKGD", *b"acTL", *b"fcTL", *b"fdAT",
+];
+
+/// WebP chunks kept: the image (lossy, lossless, alpha), the extended header, its colour
+/// profile and animation. EXIF, XMP and any chunk not listed go.
+const WEBP_KEPT: [[u8; 4]; 7] = [
+    *b"VP8 ", *b"VP8L", *b"VP8X", *b"ALPH", *b"ICCP", *b"ANIM", *b"ANMF",
+];
+
+/// JPEG segments kept: the frame, tables and scan needed to show the picture, the JFIF
+/// header, colour profiles and Adobe's colour transform. Every other application segment
+/// (EXIF, XMP, maker notes, C2PA...), comments and any marker not listed go.
 fn keep_jpeg_segment(marker: u8, contents: &[u8]) -> bool {
     match marker {
-        markers::APP0 | markers::APP14 => true,
+        markers::APP0 => contents.starts_with(b"JFIF\0") || contents.starts_with(b"JFXX\0"),
         markers::APP2 => contents.starts_with(b"ICC_PROFILE\0"),
-        markers::COM => false,
-        m if (markers::APP0..=markers::APP15).contains(&m) => false,
-        _ => true,
+        markers::APP14 => contents.starts_with(b"Adobe"),
+        // Frames (SOF0-15, with DHT, JPG and DAC among them), restarts, scan and tables.
+        0xC0..=0xCF
+        | markers::RST0..=markers::RST7
+        | markers::SOS
+        | markers::DQT
+        | markers::DNL
+        | markers::DRI
+        | markers::DHP
+        | markers::EXP => true,
+        _ => false,
     }
+}
+
+/// Where a JPEG ends: just after the first end-of-image marker following the first scan. The
+/// entropy-coded data cannot hold that marker (a 0xFF there is followed by 0x00 or a restart),
+/// so anything after it is a trailer (a motion photo's video, hidden data), never picture.
+fn end_of_jpeg(bytes: &[u8]) -> usize {
+    let marker = |m: u8| move |w: &[u8]| w == [0xFF, m];
+    let Some(scan) = bytes.windows(2).position(marker(markers::SOS)) else {
+        return bytes.len();
+    };
+    bytes[scan..]
+        .windows(2)
+        .position(marker(markers::EOI))
+        .map_or(bytes.len(), |end| scan + end + 2)
 }
 
 #[cfg(test)]
@@ -175,6 +216,44 @@ mod tests {
         let text = String::from_utf8_lossy(&clean.bytes);
         assert!(!text.contains("Ana Lima") && !text.contains("GPS"));
         assert!(text.contains("IHDR") && text.contains("IDAT") && text.contains("IEND"));
+    }
+
+    #[test]
+    fn a_c2pa_chunk_and_unknown_png_chunks_are_removed_by_allowlist() {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(png_chunk(
+            *b"IHDR",
+            &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0],
+        ));
+        png.extend(png_chunk(*b"caBX", b"c2pa Ana Lima GPS 45.76N 4.83E"));
+        png.extend(png_chunk(*b"prVt", b"private note"));
+        png.extend(png_chunk(*b"pHYs", &[0, 0, 11, 19, 0, 0, 11, 19, 1]));
+        png.extend(png_chunk(*b"IDAT", &[1, 2, 3]));
+        png.extend(png_chunk(*b"IEND", &[]));
+        let clean = clean(&png).unwrap();
+        let text = String::from_utf8_lossy(&clean.bytes);
+        assert!(!text.contains("Ana Lima") && !text.contains("private note"));
+        assert!(!text.contains("caBX") && !text.contains("prVt"));
+        assert!(text.contains("pHYs") && text.contains("IDAT"));
+    }
+
+    #[test]
+    fn bytes_after_a_jpegs_end_and_unknown_segments_are_removed() {
+        let mut jpeg = jpeg_with_exif();
+        // An APP11 (JUMBF/C2PA) segment before the frame, and a motion-photo trailer.
+        let at = 2;
+        let app11: Vec<u8> = [&[0xFF, 0xEB, 0x00, 0x12][..], b"JP c2pa by Ana Lim"].concat();
+        jpeg.splice(at..at, app11);
+        jpeg.extend_from_slice(b"ftypmp42 MOTION PHOTO of Ana at home");
+        let clean = clean(&jpeg).unwrap();
+        let text = String::from_utf8_lossy(&clean.bytes);
+        assert!(
+            !text.contains("c2pa") && !text.contains("MOTION PHOTO"),
+            "{text}"
+        );
+        assert!(clean.bytes.ends_with(&[0xFF, 0xD9]));
+        assert!(clean.bytes.windows(3).any(|w| w == [0x12, 0x34, 0x56]));
+        assert_eq!(super::clean(&clean.bytes).unwrap(), clean, "idempotent");
     }
 
     #[test]
