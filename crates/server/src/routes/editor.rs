@@ -330,79 +330,68 @@ pub async fn save(
     if !workflow::editable(item.state) {
         return Err(EditorialError::NotEditable.into());
     }
-    let input = match ItemInput::parse(&form) {
-        Ok(input) => input,
-        Err(errors) => {
-            let errors = field_errors(&ctx, errors);
-            return render_form(
-                &ctx,
-                &user,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                FormPage {
-                    form: &form,
-                    errors,
-                    item: Some(&item),
-                    version: Some(version),
-                    notice: None,
-                    conflict: None,
-                    image_error: None,
-                },
-            )
-            .await;
+    // A form with errors, or naming a topic or campaign that no longer exists, comes back
+    // with every character kept.
+    let errors = match ItemInput::parse(&form) {
+        Err(errors) => errors,
+        Ok(input) => {
+            let changed = input.changed_fields(&item.input);
+            if changed.is_empty() && version == item.version {
+                return Ok(Redirect::to(&format!("/editor/items/{id}?done=saved")).into_response());
+            }
+            let rules = settings::workflow_rules(db).await?;
+            let state = workflow::after_edit(item.state, rules);
+            let summary = if changed.is_empty() {
+                "saved".to_owned()
+            } else {
+                format!("changed {}", changed.join(", "))
+            };
+            match items::update(db, id, version, &input, state, user.id, &summary).await {
+                Ok(_) => {
+                    return Ok(
+                        Redirect::to(&format!("/editor/items/{id}?done=saved")).into_response()
+                    );
+                }
+                Err(EditorialError::Conflict { current_version }) => {
+                    // Nothing is lost: the editor's text comes back with the conflict explained.
+                    let item = items::get(db, id).await?;
+                    return render_form(
+                        &ctx,
+                        &user,
+                        StatusCode::CONFLICT,
+                        FormPage {
+                            form: &form,
+                            errors: BTreeMap::new(),
+                            item: Some(&item),
+                            version: Some(version),
+                            notice: None,
+                            conflict: Some(current_version),
+                            image_error: None,
+                        },
+                    )
+                    .await;
+                }
+                Err(EditorialError::Invalid(errors)) => errors,
+                Err(e) => return Err(e.into()),
+            }
         }
     };
-    let changed = input.changed_fields(&item.input);
-    if changed.is_empty() && version == item.version {
-        return Ok(Redirect::to(&format!("/editor/items/{id}?done=saved")).into_response());
-    }
-    let rules = settings::workflow_rules(db).await?;
-    let state = workflow::after_edit(item.state, rules);
-    let summary = if changed.is_empty() {
-        "saved".to_owned()
-    } else {
-        format!("changed {}", changed.join(", "))
-    };
-    match items::update(db, id, version, &input, state, user.id, &summary).await {
-        Ok(_) => Ok(Redirect::to(&format!("/editor/items/{id}?done=saved")).into_response()),
-        Err(EditorialError::Conflict { current_version }) => {
-            // Nothing is lost: the editor's text comes back with the conflict explained.
-            let item = items::get(db, id).await?;
-            render_form(
-                &ctx,
-                &user,
-                StatusCode::CONFLICT,
-                FormPage {
-                    form: &form,
-                    errors: BTreeMap::new(),
-                    item: Some(&item),
-                    version: Some(version),
-                    notice: None,
-                    conflict: Some(current_version),
-                    image_error: None,
-                },
-            )
-            .await
-        }
-        Err(EditorialError::Invalid(errors)) => {
-            let errors = field_errors(&ctx, errors);
-            render_form(
-                &ctx,
-                &user,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                FormPage {
-                    form: &form,
-                    errors,
-                    item: Some(&item),
-                    version: Some(version),
-                    notice: None,
-                    conflict: None,
-                    image_error: None,
-                },
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let errors = field_errors(&ctx, errors);
+    render_form(
+        &ctx,
+        &user,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        FormPage {
+            form: &form,
+            errors,
+            item: Some(&item),
+            version: Some(version),
+            notice: None,
+            conflict: None,
+            image_error: None,
+        },
+    )
+    .await
 }
 
 /// A workflow action.
