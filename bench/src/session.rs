@@ -56,6 +56,9 @@ impl Session {
         if answer.status != 303 {
             bail!("sign-in as {email} answered {}", answer.status);
         }
+        // Signing in gives a new CSRF cookie: as a browser would, load a page for its token.
+        session.csrf = None;
+        session.get("/account").await?;
         Ok(session)
     }
 
