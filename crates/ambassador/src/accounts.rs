@@ -317,6 +317,18 @@ fn state_place(state: &str, column: &'static str) -> Place<'static> {
     }
 }
 
+/// The Bluesky server a person typed (checked by the address guard), or `None` when they left
+/// it empty and their handle or DID decides.
+fn bluesky_server(networks: &Networks, typed: &str) -> Result<Option<Url>, AccountsError> {
+    match typed.trim() {
+        "" => Ok(None),
+        typed => networks
+            .instance(typed)
+            .map(Some)
+            .map_err(|_| AccountsError::InvalidServer),
+    }
+}
+
 /// Where a sealed value lives, for the vault's associated data.
 fn place(table: &'static str, column: &'static str, row: i32) -> Place<'static> {
     Place {

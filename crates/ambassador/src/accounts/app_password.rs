@@ -29,14 +29,7 @@ pub async fn connect_bluesky(
     networks: &Networks,
     sign_in: BlueskySignIn<'_>,
 ) -> Result<AccountSummary, AccountsError> {
-    let server = match sign_in.server.trim() {
-        "" => None,
-        typed => Some(
-            networks
-                .instance(typed)
-                .map_err(|_| AccountsError::InvalidServer)?,
-        ),
-    };
+    let server = bluesky_server(networks, sign_in.server)?;
     let session = networks
         .bluesky(None)
         .sign_in(sign_in.identifier, &sign_in.app_password, server.as_ref())

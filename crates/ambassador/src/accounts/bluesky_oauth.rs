@@ -11,8 +11,8 @@ use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, DatabaseConnection, Entit
 use url::Url;
 
 use super::{
-    AccountSummary, AccountsError, Networks, OAuthBinding, STATE_LIFETIME, place, store_account,
-    summary,
+    AccountSummary, AccountsError, Networks, OAuthBinding, STATE_LIFETIME, bluesky_server, place,
+    store_account, summary,
 };
 use crate::connectors::bluesky::{Authorization, OAuthClient};
 use crate::connectors::{ConnectorError, DpopKey, Identity, Pkce, Secret, TokenSet};
@@ -73,14 +73,7 @@ pub async fn begin_bluesky_oauth(
     networks: &Networks,
     begin: BlueskyOAuthBegin<'_>,
 ) -> Result<Url, AccountsError> {
-    let server = match begin.server.trim() {
-        "" => None,
-        typed => Some(
-            networks
-                .instance(typed)
-                .map_err(|_| AccountsError::InvalidServer)?,
-        ),
-    };
+    let server = bluesky_server(networks, begin.server)?;
     let bluesky = networks.bluesky(None);
     let discovered = bluesky
         .discover(begin.identifier, server.as_ref())
