@@ -15,14 +15,18 @@
     var counter = counterId ? document.getElementById(counterId) : document.querySelector("[data-counter='" + network + "']");
     var preview = document.querySelector("[data-preview='" + network + "']");
     if (preview) { preview.textContent = area.value; }
-    fetch("/api/v1/text/measure", {
+    // The share page asks for the advice too, by the same rules as on submit.
+    var adviceUrl = form.getAttribute("data-advice-url");
+    fetch(adviceUrl || "/api/v1/text/measure", {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": token ? token.value : "" },
       body: JSON.stringify({ network: network, text: area.value })
     }).then(function (response) {
       return response.ok ? response.json() : null;
-    }).then(function (measure) {
+    }).then(function (answer) {
+      var measure = answer && adviceUrl ? answer.measure : answer;
+      if (answer && adviceUrl) { showAdvice(area, answer.advice); }
       if (!measure || !counter) { return; }
       counter.querySelector(".used").textContent = measure.used;
       counter.querySelector(".limit").textContent = measure.limit;
@@ -33,6 +37,19 @@
       counter.classList.toggle("over", !measure.fits);
       counter.setAttribute("data-used", measure.used);
     }).catch(function () { /* the counter keeps its last value */ });
+  }
+
+  function showAdvice(area, advice) {
+    var box = area.closest("fieldset");
+    var list = box ? box.querySelector("ul.advice") : null;
+    if (!list) { return; }
+    list.textContent = "";
+    advice.forEach(function (text) {
+      var item = document.createElement("li");
+      item.textContent = text;
+      list.appendChild(item);
+    });
+    list.hidden = advice.length === 0;
   }
 
   Array.prototype.forEach.call(form.querySelectorAll("textarea[data-measure]"), function (area) {

@@ -19,6 +19,7 @@ mod m20260601_000001_create_statistics;
 mod m20260701_000001_bluesky_oauth;
 mod m20260701_000002_share_container;
 mod m20261201_000001_share_composer;
+mod m20261202_000001_onboarding;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260701_000001_bluesky_oauth::Migration),
             Box::new(m20260701_000002_share_container::Migration),
             Box::new(m20261201_000001_share_composer::Migration),
+            Box::new(m20261202_000001_onboarding::Migration),
         ]
     }
 }

@@ -18,6 +18,9 @@ pub struct Browser {
     http: reqwest::Client,
     session: String,
     endpoint: String,
+    /// The phone-or-desktop viewport the session started with.
+    width: u32,
+    height: u32,
     _driver: Child,
     _profile: tempfile::TempDir,
 }
@@ -31,9 +34,22 @@ fn find_program(names: &[&str]) -> Option<PathBuf> {
     })
 }
 
+/// `test-artifacts/` at the workspace root, where screenshots go.
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-artifacts");
+    std::fs::create_dir_all(&dir).expect("artifacts folder");
+    dir
+}
+
 impl Browser {
-    /// Starts chromedriver and a headless Chromium with a fresh profile, `width` pixels wide.
+    /// Starts chromedriver and a headless Chromium with a fresh profile, `width` pixels wide,
+    /// asking for English pages.
     pub async fn start(width: u32, height: u32) -> Browser {
+        Browser::start_in(width, height, "en-US,en").await
+    }
+
+    /// Like [`Browser::start`], with the browser's `Accept-Language` set to `languages`.
+    pub async fn start_in(width: u32, height: u32, languages: &str) -> Browser {
         let driver_path = find_program(&["chromedriver"]).expect(
             "chromedriver is not installed: ./scripts/test installs Debian's chromium and chromium-driver",
         );
@@ -79,6 +95,7 @@ impl Browser {
             "--disable-dev-shm-usage",
             "--hide-scrollbars",
             &format!("--window-size={width},{height}"),
+            &format!("--lang={}", languages.split(',').next().unwrap_or("en-US")),
             &format!("--user-data-dir={}", profile.path().display()),
         ];
         let capabilities = json!({"capabilities": {"alwaysMatch": {
@@ -86,6 +103,7 @@ impl Browser {
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": args,
+                "prefs": {"intl.accept_languages": languages},
                 // Headless windows are at least 500 px wide: emulate the phone's viewport.
                 "mobileEmulation": {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0}},
             },
@@ -107,6 +125,8 @@ impl Browser {
             http,
             session,
             endpoint,
+            width,
+            height,
             _driver: driver,
             _profile: profile,
         }
@@ -273,11 +293,66 @@ impl Browser {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data.as_str().unwrap_or_default())
             .expect("a base64 PNG");
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-artifacts");
-        std::fs::create_dir_all(&dir).expect("artifacts folder");
-        let path = dir.join(format!("{name}.png"));
+        let path = artifacts().join(format!("{name}.png"));
         std::fs::write(&path, bytes).expect("write screenshot");
         path
+    }
+
+    /// Runs a Chrome DevTools Protocol command through chromedriver.
+    pub async fn devtools(&self, cmd: &str, params: Value) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": cmd, "params": params})),
+        )
+        .await
+    }
+
+    async fn emulate(&self, width: u32, height: u32, mobile: bool, dark: bool) {
+        self.devtools(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+        )
+        .await;
+        self.devtools(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": if dark { "dark" } else { "light" }}]}),
+        )
+        .await;
+    }
+
+    /// Saves the whole page (up to 6000 px tall) as PNG screenshots, as a person would see it on
+    /// a 390 px phone and on a 1280 px desktop, each in light and dark mode:
+    /// `test-artifacts/{name}-{width}-{light|dark}.png`. The session's viewport comes back after.
+    pub async fn screenshots(&self, name: &str) -> Vec<PathBuf> {
+        let mut saved = Vec::new();
+        for (width, height, mobile) in [(390, 844, true), (1280, 800, false)] {
+            for dark in [false, true] {
+                self.emulate(width, height, mobile, dark).await;
+                let metrics = self.devtools("Page.getLayoutMetrics", json!({})).await;
+                let tall = metrics["cssContentSize"]["height"]
+                    .as_f64()
+                    .unwrap_or(f64::from(height))
+                    .clamp(f64::from(height), 6000.0);
+                let shot = self
+                    .devtools(
+                        "Page.captureScreenshot",
+                        json!({"format": "png", "captureBeyondViewport": true,
+                               "clip": {"x": 0, "y": 0, "width": width, "height": tall, "scale": 1}}),
+                    )
+                    .await;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(shot["data"].as_str().unwrap_or_default())
+                    .expect("a base64 PNG");
+                let scheme = if dark { "dark" } else { "light" };
+                let path = artifacts().join(format!("{name}-{width}-{scheme}.png"));
+                std::fs::write(&path, bytes).expect("write screenshot");
+                saved.push(path);
+            }
+        }
+        self.emulate(self.width, self.height, self.width < 700, false)
+            .await;
+        saved
     }
 
     /// Ends the session (the driver process ends with the value).

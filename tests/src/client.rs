@@ -287,7 +287,7 @@ impl Client {
         let answer = self.post_form("/hub/join", &[("version", &version)]).await;
         assert_eq!(
             answer.location(),
-            "/hub?welcome=1",
+            "/hub/welcome",
             "join failed: {}",
             answer.body
         );

@@ -8,6 +8,7 @@ pub mod activity;
 pub mod composer;
 pub mod connectors;
 pub mod links;
+pub mod onboarding;
 pub mod publishing;
 pub mod shares;
 pub mod sharing;

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::routes::{
     account, admin, api, assets, auth, connections, editor, home, hub, links, media, ops,
-    participation, setup, shares, sources, stats, topics,
+    participation, setup, shares, sources, stats, topics, welcome,
 };
 
 /// Builds the router with its layers.
@@ -95,6 +95,7 @@ pub fn build(app: AppState) -> Router {
             "/hub/join",
             get(participation::join_page).post(participation::join),
         )
+        .route("/hub/welcome", get(welcome::page).post(welcome::finish))
         .route("/hub/topics", get(hub::follow_page).post(hub::follow))
         .route(
             "/hub/suggest",
@@ -104,6 +105,7 @@ pub fn build(app: AppState) -> Router {
             "/hub/items/{id}/share",
             get(shares::page).post(shares::submit),
         )
+        .route("/hub/items/{id}/advice", post(shares::advice))
         .route("/hub/shares", get(shares::history))
         .route("/hub/shares/ready", get(shares::ready))
         .route("/hub/stats", get(stats::mine))

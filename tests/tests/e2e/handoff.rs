@@ -239,3 +239,90 @@ async fn a_missing_mastodon_server_or_an_overlong_text_comes_back_with_the_text_
         "nothing was recorded"
     );
 }
+
+#[tokio::test]
+async fn the_share_page_advises_as_the_person_types_by_the_rules_of_submit() {
+    let (app, amir, _) = world().await;
+    let editor = app.signed_in("edith@example.org", "editor").await;
+    let suggested = "Our Lyon plant runs on sunlight. https://example.com/solar";
+    let item = editor
+        .publish_item(&[
+            ("title", "Lyon, solar"),
+            ("body", "Our new plant."),
+            ("why", "It shows who we are."),
+            ("link", "https://example.com/solar"),
+            ("language", "en"),
+            ("copy_linkedin", suggested),
+        ])
+        .await;
+    let token = amir.token().await;
+    let advise = async |client: &Client, body: serde_json::Value| {
+        let response = client
+            .http()
+            .post(client.url(&format!("/hub/items/{item}/advice")))
+            .header("x-csrf-token", &token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    };
+    // The suggested copy as it is, versus the person's own words.
+    let (status, same) = advise(
+        &amir,
+        serde_json::json!({"network": "linkedin", "text": suggested}),
+    )
+    .await;
+    assert_eq!(status, 200, "{same}");
+    let same: serde_json::Value = serde_json::from_str(&same).unwrap();
+    assert!(
+        same["advice"][0]
+            .as_str()
+            .unwrap()
+            .contains("exactly the suggested text"),
+        "{same}"
+    );
+    let (_, own) = advise(
+        &amir,
+        serde_json::json!({"network": "x", "text": "My own words about Lyon https://example.com/solar"}),
+    )
+    .await;
+    let own: serde_json::Value = serde_json::from_str(&own).unwrap();
+    assert_eq!(own["advice"], serde_json::json!([]), "{own}");
+    assert_eq!(own["blocks"], false);
+    assert_eq!(own["measure"]["limit"], 280);
+
+    let (_, long) = advise(
+        &amir,
+        serde_json::json!({"network": "x", "text": "word ".repeat(80)}),
+    )
+    .await;
+    let long: serde_json::Value = serde_json::from_str(&long).unwrap();
+    assert_eq!(long["blocks"], true, "{long}");
+    assert!(
+        long["advice"][0]
+            .as_str()
+            .unwrap()
+            .contains("it would be refused"),
+        "{long}"
+    );
+
+    let (status, _) = advise(
+        &amir,
+        serde_json::json!({"network": "myspace", "text": "hi"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    // Only ambassadors who took part get advice; an editor is refused.
+    let editor_token = editor.token().await;
+    let refused = editor
+        .http()
+        .post(editor.url(&format!("/hub/items/{item}/advice")))
+        .header("x-csrf-token", editor_token)
+        .json(&serde_json::json!({"network": "x", "text": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+}

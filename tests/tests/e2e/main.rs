@@ -29,3 +29,4 @@ mod setup;
 mod sources;
 mod statistics;
 mod threads;
+mod welcome;

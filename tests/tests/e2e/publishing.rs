@@ -238,6 +238,59 @@ async fn a_scheduled_share_waits_for_its_time_and_can_be_cancelled() {
 }
 
 #[tokio::test]
+async fn a_scheduled_time_is_read_and_shown_in_the_persons_time_zone() {
+    let w = world().await;
+    let (x_id, _) = account_ids(&w).await;
+    // UTC+14: a time three hours after now in UTC is eleven hours ago there.
+    let zone: chrono_tz::Tz = "Pacific/Kiritimati".parse().unwrap();
+    let utc_wall = (chrono::Utc::now() + chrono::Duration::hours(3))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let share = async |at: &str, zone_field: &str| {
+        w.ana
+            .post_form(
+                &format!("/hub/items/{}/share", w.item),
+                &[
+                    (&format!("select_{x_id}"), "on"),
+                    (&format!("text_{x_id}"), "Later, my words"),
+                    ("when", "later"),
+                    ("at", at),
+                    ("time_zone", zone_field),
+                ],
+            )
+            .await
+    };
+    // The browser's zone comes with the form of a person who never chose one.
+    let refused = share(&utc_wall, "Pacific/Kiritimati").await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("Choose a date and time in the future")
+    );
+    assert!(refused.body.contains("Date and time (Pacific/Kiritimati)"));
+    // From now on it is theirs: a zone sent with a later form no longer changes it.
+    let local = (chrono::Utc::now() + chrono::Duration::hours(3))
+        .with_timezone(&zone)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let queued = share(&local, "America/Los_Angeles").await;
+    assert_eq!(queued.status, 303, "{}", queued.body);
+    let history = w.ana.get("/hub/shares").await.body;
+    assert!(history.contains(r#"data-state="scheduled""#));
+    assert!(
+        history.contains(&format!("{} (Pacific/Kiritimati)", local.replace('T', " "))),
+        "the time as typed, in the person's zone: {history}"
+    );
+    let page = w.ana.get(&format!("/hub/items/{}/share", w.item)).await;
+    assert!(page.body.contains("Date and time (Pacific/Kiritimati)"));
+    assert!(
+        !page.body.contains(r#"name="time_zone""#),
+        "no longer asked"
+    );
+}
+
+#[tokio::test]
 async fn a_text_over_the_hard_limit_is_refused_and_kept() {
     let w = world().await;
     let (x_id, _) = account_ids(&w).await;

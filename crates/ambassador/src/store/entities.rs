@@ -155,3 +155,26 @@ pub mod tracked_link {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `onboarding`: what a person said in the welcome step, and when they finished it.
+pub mod onboarding {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "onboarding")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i32,
+        pub welcomed_at: Option<ChronoDateTimeUtc>,
+        /// The networks the person uses, comma-separated (`linkedin,x`).
+        pub networks: Option<String>,
+        /// An IANA time zone name (`Europe/Paris`).
+        pub time_zone: Option<String>,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

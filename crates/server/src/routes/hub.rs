@@ -23,6 +23,8 @@ pub struct HubParams {
     page: Option<u64>,
     /// `all` shows every topic even when the person follows some.
     show: Option<String>,
+    /// `done` right after the welcome step: the first item is offered to share.
+    welcome: Option<String>,
 }
 
 fn card(item: &ItemRecord, topic_names: &[(i32, String, String)]) -> serde_json::Value {
@@ -97,6 +99,16 @@ pub async fn list(
     context.insert("lang_filter", &language);
     context.insert("only_followed", &only_followed);
     context.insert("follows_any", &!followed.is_empty());
+    let just_welcomed = params.welcome.as_deref() == Some("done");
+    context.insert(
+        "first",
+        &page
+            .items
+            .first()
+            .filter(|_| just_welcomed)
+            .map(|i| card(i, &topic_names)),
+    );
+    context.insert("just_welcomed", &just_welcomed);
     Ok(ctx.render("hub/list.html", context)?.into_response())
 }
 

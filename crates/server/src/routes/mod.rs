@@ -19,6 +19,7 @@ pub mod shares;
 pub mod sources;
 pub mod stats;
 pub mod topics;
+pub mod welcome;
 
 use std::collections::BTreeMap;
 

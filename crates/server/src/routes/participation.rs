@@ -117,7 +117,7 @@ pub async fn join(
         version = current.version,
         "guidelines accepted"
     );
-    Ok(Redirect::to("/hub?welcome=1").into_response())
+    Ok(Redirect::to("/hub/welcome").into_response())
 }
 
 /// Query carrying a one-off notice.
@@ -280,6 +280,7 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     let shares = chorus_ambassador::shares::for_user(db, user.id).await?;
     let clicks = chorus_ambassador::links::clicks_per_share(db, user.id).await?;
     let passes = store::passes::of_person(db, user.id).await?;
+    let preferences = chorus_ambassador::onboarding::load(db, user.id).await?;
     let document = serde_json::json!({
         "format": "chorus-personal-data/1",
         "exported_at": chrono::Utc::now(),
@@ -294,6 +295,11 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
         "consent_receipts": receipts.iter().map(|r| serde_json::json!({"guidelines_version": r.version, "accepted_at": r.accepted_at, "withdrawn_at": r.withdrawn_at})).collect::<Vec<_>>(),
         "visibility_choices": choices,
         "followed_topic_ids": follows,
+        "preferences": {
+            "networks": preferences.networks.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+            "time_zone": preferences.time_zone.map(chrono_tz::Tz::name),
+            "welcomed_at": preferences.welcomed_at,
+        },
         "suggestions": suggestions.iter().map(|s| serde_json::json!({"title": s.title, "link": s.link_url, "idea": s.body_md, "state": s.state, "created_at": s.created_at})).collect::<Vec<_>>(),
         "statistics_views_including_me": views.iter().map(|v| serde_json::json!({"at": v.at, "action": v.action, "detail": v.detail})).collect::<Vec<_>>(),
         "connected_accounts": connected.iter().map(|a| serde_json::json!({"network": a.network, "handle": a.handle, "name": a.display_name, "instance": a.instance})).collect::<Vec<_>>(),

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_ambassador::accounts;
 use chorus_ambassador::connectors::{PublishError, deletion_offered};
+use chorus_ambassador::onboarding::{self, Preferences};
 use chorus_ambassador::shares::{self, DeleteError};
 use chorus_ambassador::sharing;
 use chorus_editorial::{hub, measure};
@@ -18,6 +19,7 @@ use chorus_policy::Network;
 use chorus_policy::advice::{Advice, Draft, advise, blocks_publishing};
 use chorus_policy::disclosure::Disclosure;
 use chrono::{NaiveDateTime, Utc};
+use chrono_tz::Tz;
 use serde::Deserialize;
 use tera::Context;
 
@@ -141,6 +143,12 @@ struct FormState<'a> {
     when: &'a str,
     at: &'a str,
     mastodon_server: &'a str,
+    /// The networks the person said they use: their composers come first, the others fold.
+    uses: &'a [Network],
+    /// The zone the time is read in, and whether the person chose it (else the browser's
+    /// zone is sent with the form).
+    zone: Tz,
+    zone_chosen: bool,
     error: Option<String>,
 }
 
@@ -176,11 +184,15 @@ fn render(
         .filter(|e| matches!(e.target, Target::Account(_)))
         .map(row)
         .collect();
-    let composers: Vec<_> = editors
+    // The composers of the networks the person uses come first; the others fold away, unless
+    // one of them is ticked or the person never said which networks they use.
+    let (composers, others): (Vec<&Editor>, Vec<&Editor>) = editors
         .iter()
         .filter(|e| matches!(e.target, Target::Composer(_)))
-        .map(row)
-        .collect();
+        .partition(|e| form.uses.is_empty() || form.uses.contains(&e.target.network()));
+    let composers: Vec<_> = composers.into_iter().map(row).collect();
+    let others_open = others.iter().any(|e| e.selected);
+    let others: Vec<_> = others.into_iter().map(row).collect();
     let mut context = Context::new();
     context.insert(
         "item",
@@ -188,8 +200,12 @@ fn render(
     );
     context.insert("editors", &accounts);
     context.insert("composers", &composers);
+    context.insert("other_composers", &others);
+    context.insert("others_open", &others_open);
     context.insert("when", form.when);
     context.insert("at", form.at);
+    context.insert("time_zone", form.zone.name());
+    context.insert("time_zone_chosen", &form.zone_chosen);
     context.insert("mastodon_server", form.mastodon_server);
     context.insert("error", &form.error);
     ctx.render_status(status, "hub/share.html", context)
@@ -209,6 +225,17 @@ async fn remembered_mastodon_server(ctx: &Ctx, user_id: i32) -> AppResult<String
         .unwrap_or_default())
 }
 
+/// Whether an editor starts ticked: a connected account on a network the person uses (any
+/// connected account, for someone who never said), and the composer of a network they use
+/// where they have no connected account.
+fn preselected(target: &Target, preferences: &Preferences, connected: &[Network]) -> bool {
+    let network = target.network();
+    match target {
+        Target::Account(_) => preferences.networks.is_empty() || preferences.uses(network),
+        Target::Composer(_) => preferences.uses(network) && !connected.contains(&network),
+    }
+}
+
 /// `GET /hub/items/{id}/share`.
 pub async fn page(
     ctx: Ctx,
@@ -216,9 +243,19 @@ pub async fn page(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let item = hub::item(&ctx.app.db, id).await?;
+    let preferences = onboarding::load(&ctx.app.db, user.id).await?;
+    let connected: Vec<Network> = accounts::list(&ctx.app.db, user.id)
+        .await?
+        .into_iter()
+        .filter(|a| !a.needs_reconnect)
+        .map(|a| a.network)
+        .collect();
     let editors = editors(&ctx, user.id, &item, |target| {
         let text = item.input.copy.get(&target.network()).cloned();
-        (text.unwrap_or_default(), false)
+        (
+            text.unwrap_or_default(),
+            preselected(target, &preferences, &connected),
+        )
     })
     .await?;
     let mastodon_server = remembered_mastodon_server(&ctx, user.id).await?;
@@ -226,6 +263,9 @@ pub async fn page(
         when: "now",
         at: "",
         mastodon_server: &mastodon_server,
+        uses: &preferences.networks,
+        zone: preferences.zone(),
+        zone_chosen: preferences.time_zone.is_some(),
         error: None,
     };
     render(&ctx, StatusCode::OK, &item, &editors, &form)
@@ -247,6 +287,15 @@ pub async fn submit(
     let when = fields.get("when").cloned().unwrap_or_else(|| "now".into());
     let at_text = field("at");
     let mastodon_server = field("mastodon_server");
+    let preferences = onboarding::load(db, user.id).await?;
+    // A person who never chose a zone sends their browser's with the form; it becomes theirs.
+    let browser_zone = (preferences.time_zone.is_none())
+        .then(|| onboarding::parse_time_zone(&field("time_zone")).ok())
+        .flatten();
+    if let Some(zone) = browser_zone {
+        onboarding::set_time_zone(db, user.id, zone, Utc::now()).await?;
+    }
+    let zone = browser_zone.unwrap_or_else(|| preferences.zone());
     let editors = editors(&ctx, user.id, &item, |target| {
         let key = target.key();
         let text = field(&format!("text_{key}")).replace("\r\n", "\n");
@@ -258,6 +307,9 @@ pub async fn submit(
             when: &when,
             at: &at_text,
             mastodon_server: &mastodon_server,
+            uses: &preferences.networks,
+            zone,
+            zone_chosen: preferences.time_zone.is_some() || browser_zone.is_some(),
             error: Some(error),
         };
         render(
@@ -291,8 +343,9 @@ pub async fn submit(
         None
     };
     let at = if when == "later" && chosen.iter().any(|e| !to_composer(e)) {
-        match NaiveDateTime::parse_from_str(at_text.trim(), "%Y-%m-%dT%H:%M").map(|t| t.and_utc()) {
-            Ok(at) if at > Utc::now() => at,
+        let local = NaiveDateTime::parse_from_str(at_text.trim(), "%Y-%m-%dT%H:%M").ok();
+        match local.and_then(|local| onboarding::local_to_utc(zone, local)) {
+            Some(at) if at > Utc::now() => at,
             _ => return again(ctx.t("share.error_time")),
         }
     } else {
@@ -345,6 +398,50 @@ pub async fn submit(
         let target = format!("/hub/shares/ready?ids={}", handed_over.join(","));
         Ok(Redirect::to(&target).into_response())
     }
+}
+
+/// A text being written in one editor of the share page.
+#[derive(Debug, Deserialize)]
+pub struct AdviceRequest {
+    network: String,
+    text: String,
+}
+
+/// `POST /hub/items/{id}/advice`: the counter and the advice for a text as the person types
+/// it, by the same rules as when they submit (identical to the suggestion, too long, missing
+/// disclosure), in their language.
+pub async fn advice(
+    ctx: Ctx,
+    Ambassador(_user): Ambassador,
+    Path(id): Path<i32>,
+    body: Result<axum::Json<AdviceRequest>, axum::extract::rejection::JsonRejection>,
+) -> AppResult<axum::Json<serde_json::Value>> {
+    let axum::Json(request) = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::BadRequest(e.body_text())
+        }
+    })?;
+    let network: Network = request
+        .network
+        .parse()
+        .map_err(|e: chorus_policy::UnknownNetwork| AppError::BadRequest(e.to_string()))?;
+    let item = hub::item(&ctx.app.db, id).await?;
+    let disclosure = disclosure_for(&ctx, &item.input.language).await?;
+    let text = request.text.replace("\r\n", "\n");
+    let editor = Editor::new(
+        Target::Composer(network),
+        &item,
+        disclosure.as_ref(),
+        text,
+        true,
+    );
+    Ok(axum::Json(serde_json::json!({
+        "measure": measure::measure(network, &editor.text),
+        "advice": editor.advice.iter().map(|a| advice_text(&ctx, a)).collect::<Vec<_>>(),
+        "blocks": blocks_publishing(&editor.advice),
+    })))
 }
 
 /// Which handed-over shares the "ready" page shows.
@@ -441,6 +538,7 @@ async fn render_history(
 ) -> AppResult<Response> {
     let rows = shares::for_user(&ctx.app.db, user.id).await?;
     let clicks = chorus_ambassador::links::clicks_per_share(&ctx.app.db, user.id).await?;
+    let zone = onboarding::load(&ctx.app.db, user.id).await?.zone();
     let list: Vec<_> = rows
         .iter()
         .map(|s| {
@@ -453,7 +551,7 @@ async fn render_history(
                 "url": s.external_url,
                 "composer_url": s.composer_url,
                 "error": s.last_error,
-                "at": s.scheduled_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                "at": format!("{} ({})", onboarding::local_text(zone, s.scheduled_at), zone.name()),
                 "clicks": clicks.get(&s.id),
                 "deletion": deletion_offer(network, s),
                 "delete_error": failure.as_ref().filter(|f| f.share_id == s.id).map(|f| &f.message),

@@ -1,0 +1,154 @@
+//! The welcome step after accepting the guidelines: what Chorus is for the person, what the
+//! company can and cannot see about them, how sharing works; then the networks they use, the
+//! topics they care about and their time zone. Shown once, revisited from the hub.
+
+use axum::Form;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chorus_ambassador::onboarding::{self, Preferences};
+use chorus_editorial::store::topics;
+use chorus_policy::Network;
+use chrono::Utc;
+use tera::Context;
+
+use crate::auth::roles::Ambassador;
+use crate::error::AppResult;
+use crate::store;
+use crate::views::Ctx;
+
+/// What the welcome form holds, as typed.
+struct Choices {
+    networks: Vec<Network>,
+    topic_ids: Vec<i32>,
+    time_zone: String,
+}
+
+async fn render(
+    ctx: &Ctx,
+    user_id: i32,
+    status: StatusCode,
+    choices: &Choices,
+    revisit: bool,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let db = &ctx.app.db;
+    let settings = chorus_editorial::store::settings::load(db).await?;
+    let visibility = store::policy::choices(db, user_id).await?;
+    let mut context = Context::new();
+    context.insert("revisit", &revisit);
+    context.insert("min_group_size", &settings.min_group_size.get());
+    context.insert("named", &visibility.be_named_in_statistics);
+    context.insert(
+        "networks",
+        &Network::ALL
+            .iter()
+            .map(|n| {
+                serde_json::json!({
+                    "name": n.as_str(),
+                    "label": n.display_name(),
+                    "checked": choices.networks.contains(n),
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
+    context.insert(
+        "topics",
+        &topics::topics(db)
+            .await?
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "id": t.id,
+                    "name": t.name,
+                    "checked": choices.topic_ids.contains(&t.id),
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
+    context.insert("time_zone", &choices.time_zone);
+    context.insert("time_zones", &onboarding::time_zone_names());
+    context.insert("error", &error);
+    ctx.render_status(status, "hub/welcome.html", context)
+}
+
+/// `GET /hub/welcome`: the welcome, with what the person chose before when they revisit it.
+pub async fn page(ctx: Ctx, Ambassador(user): Ambassador) -> AppResult<Response> {
+    let db = &ctx.app.db;
+    let preferences: Preferences = onboarding::load(db, user.id).await?;
+    let choices = Choices {
+        networks: preferences.networks.clone(),
+        topic_ids: topics::followed(db, user.id).await?,
+        time_zone: preferences
+            .time_zone
+            .map(|z| z.name().to_owned())
+            .unwrap_or_default(),
+    };
+    render(
+        &ctx,
+        user.id,
+        StatusCode::OK,
+        &choices,
+        preferences.welcomed_at.is_some(),
+        None,
+    )
+    .await
+}
+
+/// `POST /hub/welcome`: the ticked networks (`network`) and topics (`topic`), and the time zone
+/// (filled from the browser unless the person chose one). An unknown zone shows the form again
+/// with everything ticked kept.
+pub async fn finish(
+    ctx: Ctx,
+    Ambassador(user): Ambassador,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let db = &ctx.app.db;
+    let values = |name: &'static str| {
+        pairs
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let choices = Choices {
+        networks: values("network").filter_map(|v| v.parse().ok()).collect(),
+        topic_ids: values("topic").filter_map(|v| v.parse().ok()).collect(),
+        time_zone: values("time_zone")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+    };
+    let time_zone = if choices.time_zone.is_empty() {
+        None
+    } else {
+        match onboarding::parse_time_zone(&choices.time_zone) {
+            Ok(zone) => Some(zone),
+            Err(_) => {
+                let error = ctx.app.views.i18n.text(
+                    ctx.locale,
+                    "welcome.error_time_zone",
+                    &[("zone", &choices.time_zone)],
+                );
+                let revisit = onboarding::load(db, user.id).await?.welcomed_at.is_some();
+                return render(
+                    &ctx,
+                    user.id,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &choices,
+                    revisit,
+                    Some(error),
+                )
+                .await;
+            }
+        }
+    };
+    topics::set_followed(db, user.id, &choices.topic_ids).await?;
+    onboarding::finish_welcome(db, user.id, &choices.networks, time_zone, Utc::now()).await?;
+    tracing::info!(
+        user_id = user.id,
+        networks = choices.networks.len(),
+        topics = choices.topic_ids.len(),
+        "welcome finished"
+    );
+    Ok(Redirect::to("/hub?welcome=done").into_response())
+}
