@@ -287,7 +287,7 @@ impl Client {
         let answer = self.post_form("/hub/join", &[("version", &version)]).await;
         assert_eq!(
             answer.location(),
-            "/hub/welcome",
+            "/hub/welcome?joined=1",
             "join failed: {}",
             answer.body
         );

@@ -108,6 +108,7 @@ pub fn build(app: AppState) -> Router {
         .route("/hub/items/{id}/advice", post(shares::advice))
         .route("/hub/shares", get(shares::history))
         .route("/hub/shares/ready", get(shares::ready))
+        .route("/hub/shares/status", get(shares::status))
         .route("/hub/stats", get(stats::mine))
         .route("/hub/items/{id}/pass", post(stats::pass))
         .route("/hub/shares/{id}/delete", post(shares::delete))

@@ -577,8 +577,30 @@ async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and
         .click("form.share-form button[type=submit].primary")
         .await;
     browser
-        .wait_for("return location.pathname === '/hub/shares';")
+        .wait_for("return location.pathname === '/hub/shares/ready';")
         .await;
+    // The page follows the share, without a reload, to "view your post" on the live post.
+    browser
+        .wait_for(
+            "var a = document.querySelector('[data-testid=view-post]'); \
+             return !!a && !a.closest('[data-live]').hidden;",
+        )
+        .await;
+    let live = browser
+        .execute("return document.querySelector('[data-testid=view-post]').href;")
+        .await;
+    let live = live.as_str().unwrap().to_owned();
+    let post = mastodon.posts()[0].id.clone();
+    assert!(
+        live.starts_with(mastodon.base_url()) && live.ends_with(&post),
+        "{live} is the live post {post}"
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "share progress"
+    );
+    browser.screenshots("view-your-post").await;
     // Bluesky at a time of one's choosing: one to two minutes from now, so that it is surely
     // still waiting when checked (times are entered in UTC, to the minute).
     let at = (chrono::Utc::now() + chrono::Duration::seconds(121))
@@ -603,7 +625,7 @@ async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and
         .click("form.share-form button[type=submit].primary")
         .await;
     browser
-        .wait_for("return location.pathname === '/hub/shares';")
+        .wait_for("return location.pathname === '/hub/shares/ready';")
         .await;
     assert!(
         browser

@@ -567,7 +567,7 @@ async fn topics_languages_follows_and_pages_shape_the_hub() {
         amir.post_form("/hub/topics", &[("topic", "2")])
             .await
             .location(),
-        "/hub"
+        "/hub?done=topics"
     );
     let followed = amir.get("/hub").await;
     assert!(followed.body.contains("Showing the topics you follow"));

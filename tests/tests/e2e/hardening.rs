@@ -172,7 +172,11 @@ mod queued_shares {
                 ],
             )
             .await;
-        assert_eq!(queued.location(), "/hub/shares?done=queued");
+        assert!(
+            queued.location().starts_with("/hub/shares/ready?ids="),
+            "{}",
+            queued.location()
+        );
         wait_for_state(&w.ana, "scheduled", 1).await;
         w
     }

@@ -145,7 +145,11 @@ async fn an_ambassador_personalises_and_publishes_now_to_two_networks_once_each(
             ],
         )
         .await;
-    assert_eq!(queued.location(), "/hub/shares?done=queued");
+    assert!(
+        queued.location().starts_with("/hub/shares/ready?ids="),
+        "{}",
+        queued.location()
+    );
     let history = wait_for_state(&w.ana, "published", 2).await;
     assert!(history.contains("Open the post"));
     let x_posts = w.x.posts();
@@ -291,6 +295,62 @@ async fn a_scheduled_time_is_read_and_shown_in_the_persons_time_zone() {
 }
 
 #[tokio::test]
+async fn after_share_now_the_page_follows_the_share_to_its_live_post_and_shows_only_ones_own() {
+    let w = world().await;
+    let (x_id, _) = account_ids(&w).await;
+    let queued = w
+        .ana
+        .post_form(
+            &format!("/hub/items/{}/share", w.item),
+            &[
+                (&format!("select_{x_id}"), "on"),
+                (&format!("text_{x_id}"), "Now, in my words"),
+                ("when", "now"),
+            ],
+        )
+        .await;
+    let ready = queued.location();
+    let ids = ready.split("ids=").nth(1).unwrap().to_owned();
+    let page = w.ana.get(&ready).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("What you just shared") && page.body.contains("Now, in my words"));
+    assert!(
+        page.body
+            .contains(&format!("data-status-url=\"/hub/shares/status?ids={ids}\""))
+    );
+
+    let mut shown = serde_json::Value::Null;
+    for _ in 0..100 {
+        let status = w.ana.get(&format!("/hub/shares/status?ids={ids}")).await;
+        assert_eq!(status.status, 200);
+        shown = serde_json::from_str(&status.body).unwrap();
+        if shown["shares"][0]["state"] == "published" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let share = &shown["shares"][0];
+    assert_eq!(share["state"], "published", "{shown}");
+    assert_eq!(share["state_label"], "published");
+    assert_eq!(share["on_its_way"], false);
+    let url = share["url"].as_str().unwrap().to_owned();
+    let post_id = w.x.posts()[0].id.clone();
+    assert!(url.ends_with(&post_id), "{url} is the live post {post_id}");
+    // Loaded again, the page has "view your post" and the way to its clicks.
+    let page = w.ana.get(&ready).await;
+    assert!(page.body.contains(&format!(
+        "href=\"{url}\" rel=\"noopener noreferrer\" data-testid=\"view-post\""
+    )));
+    assert!(page.body.contains("Its clicks"));
+
+    // Another person learns nothing about it.
+    let zoe = w.app.ambassador("zoe@example.org").await;
+    let theirs = zoe.get(&format!("/hub/shares/status?ids={ids}")).await;
+    assert_eq!(theirs.body, r#"{"shares":[]}"#);
+    assert_eq!(zoe.get(&ready).await.location(), "/hub/shares");
+}
+
+#[tokio::test]
 async fn a_text_over_the_hard_limit_is_refused_and_kept() {
     let w = world().await;
     let (x_id, _) = account_ids(&w).await;
@@ -335,6 +395,11 @@ async fn an_x_post_whose_answer_was_lost_becomes_needs_check_and_is_never_resent
         .await;
     let history = wait_for_state(&w.ana, "needs_check", 1).await;
     assert!(history.contains("It was published"));
+    // What happened and what to do, in the person's words; the network's behind "details".
+    assert!(
+        history.contains("X did not confirm in time, so the post may or may not be there."),
+        "{history}"
+    );
     w.app.wait_for_worker_to_settle().await;
     assert_eq!(w.x.posts().len(), 1, "one post, never a second");
     let id: String = history
@@ -428,7 +493,12 @@ async fn rate_limits_wait_and_a_revoked_token_asks_its_owner_to_reconnect() {
         )
         .await;
     let history = wait_for_state(&w.ana, "failed", 1).await;
-    assert!(history.contains("class=\"error\""));
+    assert!(
+        history.contains("Mastodon no longer lets Chorus post for you")
+            && history.contains("Reconnect your account on the Accounts page"),
+        "{history}"
+    );
+    assert!(history.contains("<summary>What Mastodon said</summary>"));
     let accounts = w.ana.get("/hub/accounts").await;
     assert!(
         accounts.body.contains("This account needs reconnecting"),

@@ -287,8 +287,16 @@ async fn the_dashboard_counts_what_people_chose_to_share_and_never_a_group_under
                 &[("reason", "not_relevant")],
             )
             .await;
-        assert_eq!(answer.status, 303);
+        assert_eq!(answer.location(), format!("/hub?passed={item}"));
     }
+    // Saying so is confirmed, with a way to take it back at once.
+    let confirmed = fay.get(&format!("/hub?passed={item}")).await.body;
+    assert!(
+        confirmed.contains("is not for you. It no longer shows in your hub")
+            && confirmed.contains(&format!(r#"action="/hub/items/{item}/pass""#))
+            && confirmed.contains("Take it back"),
+        "{confirmed}"
+    );
     assert!(
         !fay.get("/hub").await.body.contains("Solar in Lyon"),
         "passed items leave the hub"

@@ -51,8 +51,14 @@ async fn a_new_ambassador_is_welcomed_chooses_networks_topics_and_zone_and_lands
     let amir = app.signed_in("amir@example.org", "ambassador").await;
     // `join` asserts that accepting the guidelines leads to the welcome.
     amir.join().await;
-    let welcome = amir.get("/hub/welcome").await;
+    let welcome = amir.get("/hub/welcome?joined=1").await;
     assert_eq!(welcome.status, 200);
+    assert!(
+        welcome
+            .body
+            .contains("You take part: your consent to version 1 of the guidelines is recorded."),
+        "accepting says what happened"
+    );
     for words in [
         "Welcome to Chorus",
         "What is in it for you",
@@ -166,7 +172,19 @@ async fn a_new_ambassador_is_welcomed_chooses_networks_topics_and_zone_and_lands
             .contains(r#"href="/hub/welcome""#)
     );
 
-    // What was said in the welcome is the person's data: in the export, gone with erasure.
+    // Choosing topics later says what happened.
+    let chosen = amir
+        .post_form("/hub/topics", &[("topic", "1"), ("topic", "2")])
+        .await;
+    assert_eq!(chosen.location(), "/hub?done=topics");
+    assert!(
+        amir.get("/hub?done=topics")
+            .await
+            .body
+            .contains("Saved. Topics you follow: 2. The hub shows them first.")
+    );
+
+    // What was said in the welcome is the person's data: in the export.
     let export = amir.get("/account/export").await;
     let document: serde_json::Value = serde_json::from_str(&export.body).unwrap();
     assert_eq!(

@@ -25,6 +25,10 @@ pub struct HubParams {
     show: Option<String>,
     /// `done` right after the welcome step: the first item is offered to share.
     welcome: Option<String>,
+    /// `topics` right after choosing topics.
+    done: Option<String>,
+    /// The item just said to be "not for me": confirmed, with a way to take it back.
+    passed: Option<i32>,
 }
 
 fn card(item: &ItemRecord, topic_names: &[(i32, String, String)]) -> serde_json::Value {
@@ -109,6 +113,18 @@ pub async fn list(
             .map(|i| card(i, &topic_names)),
     );
     context.insert("just_welcomed", &just_welcomed);
+    let passed = match params.passed {
+        Some(id) => hub::item(db, id)
+            .await
+            .ok()
+            .map(|i| serde_json::json!({"id": i.id, "title": i.input.title})),
+        None => None,
+    };
+    context.insert("passed", &passed);
+    context.insert(
+        "topics_saved",
+        &(params.done.as_deref() == Some("topics")).then_some(followed.len()),
+    );
     Ok(ctx.render("hub/list.html", context)?.into_response())
 }
 
@@ -179,5 +195,5 @@ pub async fn follow(
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
     topics::set_followed(&ctx.app.db, user.id, &ids).await?;
-    Ok(Redirect::to("/hub").into_response())
+    Ok(Redirect::to("/hub?done=topics").into_response())
 }

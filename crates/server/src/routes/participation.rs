@@ -117,7 +117,7 @@ pub async fn join(
         version = current.version,
         "guidelines accepted"
     );
-    Ok(Redirect::to("/hub/welcome").into_response())
+    Ok(Redirect::to("/hub/welcome?joined=1").into_response())
 }
 
 /// Query carrying a one-off notice.

@@ -28,6 +28,8 @@ use crate::auth::roles::{Ambassador, Member};
 use crate::error::{AppError, AppResult};
 use crate::views::Ctx;
 
+mod view;
+
 async fn disclosure_for(ctx: &Ctx, language: &str) -> AppResult<Option<Disclosure>> {
     let settings = chorus_editorial::store::settings::load(&ctx.app.db).await?;
     Ok(settings.disclosure_for(language).cloned())
@@ -386,18 +388,8 @@ pub async fn submit(
         item = item.id,
         "shares queued or handed over by their owner"
     );
-    let handed_over: Vec<String> = ids
-        .iter()
-        .zip(&chosen)
-        .filter(|(_, e)| to_composer(e))
-        .map(|(id, _)| id.to_string())
-        .collect();
-    if handed_over.is_empty() {
-        Ok(Redirect::to("/hub/shares?done=queued").into_response())
-    } else {
-        let target = format!("/hub/shares/ready?ids={}", handed_over.join(","));
-        Ok(Redirect::to(&target).into_response())
-    }
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    Ok(Redirect::to(&format!("/hub/shares/ready?ids={}", ids.join(","))).into_response())
 }
 
 /// A text being written in one editor of the share page.
@@ -444,47 +436,65 @@ pub async fn advice(
     })))
 }
 
-/// Which handed-over shares the "ready" page shows.
+/// Which of one's shares a page shows.
 #[derive(Debug, Default, Deserialize)]
 pub struct ReadyQuery {
     #[serde(default)]
     ids: String,
 }
 
-/// `GET /hub/shares/ready?ids=`: each share handed to its network's composer, with the button
-/// that opens the composer holding the person's text, "copy my text", and "I posted it".
+impl ReadyQuery {
+    /// The ids asked for (at most ten).
+    fn ids(&self) -> Vec<i32> {
+        self.ids
+            .split(',')
+            .filter_map(|id| id.trim().parse().ok())
+            .take(10)
+            .collect()
+    }
+}
+
+/// The person's own shares among `wanted`, in their views, in the order asked.
+async fn own_views(ctx: &Ctx, user_id: i32, wanted: &[i32]) -> AppResult<Vec<serde_json::Value>> {
+    let rows = shares::for_user(&ctx.app.db, user_id).await?;
+    let around = view::Surroundings::of(ctx, user_id).await?;
+    Ok(wanted
+        .iter()
+        .filter_map(|id| rows.iter().find(|s| s.id == *id))
+        .map(|s| view::share(ctx, s, &around))
+        .collect())
+}
+
+/// `GET /hub/shares/ready?ids=`: what became of what the person just shared. Each share handed
+/// to its network's composer has the button that opens the composer holding their text, "copy
+/// my text" and "I posted it"; each share through an account shows its progress, then "view
+/// your post" once it is live (the page follows it without a reload).
 pub async fn ready(
     ctx: Ctx,
     Member(user): Member,
     Query(query): Query<ReadyQuery>,
 ) -> AppResult<Response> {
-    let wanted: Vec<i32> = query
-        .ids
-        .split(',')
-        .filter_map(|id| id.trim().parse().ok())
-        .take(10)
-        .collect();
-    let rows = shares::for_user(&ctx.app.db, user.id).await?;
-    let list: Vec<_> = rows
-        .iter()
-        .filter(|s| wanted.contains(&s.id) && s.state == shares::ShareState::HandedOver)
-        .filter_map(|s| {
-            let network = s.network.get();
-            Some(serde_json::json!({
-                "id": s.id,
-                "network": network.display_name(),
-                "text": s.text,
-                "composer_url": s.composer_url.as_deref()?,
-                "keeps_text": chorus_ambassador::composer::keeps_text(network),
-            }))
-        })
-        .collect();
+    let list = own_views(&ctx, user.id, &query.ids()).await?;
     if list.is_empty() {
         return Ok(Redirect::to("/hub/shares").into_response());
     }
+    let (composers, sent): (Vec<_>, Vec<_>) =
+        list.into_iter().partition(|s| s["state"] == "handed_over");
     let mut context = Context::new();
-    context.insert("shares", &list);
+    context.insert("shares", &composers);
+    context.insert("sent", &sent);
+    context.insert("ids", &query.ids);
     ctx.render_status(StatusCode::OK, "hub/ready.html", context)
+}
+
+/// `GET /hub/shares/status?ids=`: the same views as JSON, for the page that follows them.
+pub async fn status(
+    ctx: Ctx,
+    Member(user): Member,
+    Query(query): Query<ReadyQuery>,
+) -> AppResult<axum::Json<serde_json::Value>> {
+    let list = own_views(&ctx, user.id, &query.ids()).await?;
+    Ok(axum::Json(serde_json::json!({ "shares": list })))
 }
 
 /// Query carrying a one-off notice.
@@ -537,25 +547,19 @@ async fn render_history(
     failure: Option<DeleteFailure>,
 ) -> AppResult<Response> {
     let rows = shares::for_user(&ctx.app.db, user.id).await?;
-    let clicks = chorus_ambassador::links::clicks_per_share(&ctx.app.db, user.id).await?;
-    let zone = onboarding::load(&ctx.app.db, user.id).await?.zone();
+    let around = view::Surroundings::of(ctx, user.id).await?;
     let list: Vec<_> = rows
         .iter()
         .map(|s| {
-            let network = s.network.get();
-            serde_json::json!({
-                "id": s.id,
-                "network": network.display_name(),
-                "state": s.state,
-                "text": s.text,
-                "url": s.external_url,
-                "composer_url": s.composer_url,
-                "error": s.last_error,
-                "at": format!("{} ({})", onboarding::local_text(zone, s.scheduled_at), zone.name()),
-                "clicks": clicks.get(&s.id),
-                "deletion": deletion_offer(network, s),
-                "delete_error": failure.as_ref().filter(|f| f.share_id == s.id).map(|f| &f.message),
-            })
+            let mut shown = view::share(ctx, s, &around);
+            shown["deletion"] = serde_json::json!(deletion_offer(s.network.get(), s));
+            shown["delete_error"] = serde_json::json!(
+                failure
+                    .as_ref()
+                    .filter(|f| f.share_id == s.id)
+                    .map(|f| &f.message)
+            );
+            shown
         })
         .collect();
     let mut context = Context::new();

@@ -494,7 +494,7 @@ pub async fn pass(
         return Ok(Redirect::to(&format!("/hub/items/{id}")).into_response());
     }
     store::passes::pass(db, id, user.id, &form.reason).await?;
-    Ok(Redirect::to("/hub?passed=1").into_response())
+    Ok(Redirect::to(&format!("/hub?passed={id}")).into_response())
 }
 
 /// `GET /hub/stats`: the ambassador's own figures, per network and week, and per share. A

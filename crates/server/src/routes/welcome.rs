@@ -3,6 +3,7 @@
 //! topics they care about and their time zone. Shown once, revisited from the hub.
 
 use axum::Form;
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_ambassador::onboarding::{self, Preferences};
@@ -15,6 +16,12 @@ use crate::auth::roles::Ambassador;
 use crate::error::AppResult;
 use crate::store;
 use crate::views::Ctx;
+
+/// What the page says above the form.
+struct Page {
+    error: Option<String>,
+    notice: Option<String>,
+}
 
 /// What the welcome form holds, as typed.
 struct Choices {
@@ -29,7 +36,7 @@ async fn render(
     status: StatusCode,
     choices: &Choices,
     revisit: bool,
-    error: Option<String>,
+    page: Page,
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
     let settings = chorus_editorial::store::settings::load(db).await?;
@@ -67,12 +74,23 @@ async fn render(
     );
     context.insert("time_zone", &choices.time_zone);
     context.insert("time_zones", &onboarding::time_zone_names());
-    context.insert("error", &error);
+    context.insert("error", &page.error);
+    context.insert("notice", &page.notice);
     ctx.render_status(status, "hub/welcome.html", context)
 }
 
+/// Query of the welcome: `joined` right after accepting the guidelines.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct WelcomeQuery {
+    joined: Option<String>,
+}
+
 /// `GET /hub/welcome`: the welcome, with what the person chose before when they revisit it.
-pub async fn page(ctx: Ctx, Ambassador(user): Ambassador) -> AppResult<Response> {
+pub async fn page(
+    ctx: Ctx,
+    Ambassador(user): Ambassador,
+    Query(query): Query<WelcomeQuery>,
+) -> AppResult<Response> {
     let db = &ctx.app.db;
     let preferences: Preferences = onboarding::load(db, user.id).await?;
     let choices = Choices {
@@ -83,13 +101,32 @@ pub async fn page(ctx: Ctx, Ambassador(user): Ambassador) -> AppResult<Response>
             .map(|z| z.name().to_owned())
             .unwrap_or_default(),
     };
+    let joined = match query.joined {
+        Some(_) => Some(
+            store::policy::consent_state(db, user.id)
+                .await?
+                .last_accepted_version()
+                .map(|v| v.0),
+        ),
+        None => None,
+    };
+    let notice = joined.flatten().map(|version| {
+        ctx.app.views.i18n.text(
+            ctx.locale,
+            "welcome.joined",
+            &[("version", &version.to_string())],
+        )
+    });
     render(
         &ctx,
         user.id,
         StatusCode::OK,
         &choices,
         preferences.welcomed_at.is_some(),
-        None,
+        Page {
+            error: None,
+            notice,
+        },
     )
     .await
 }
@@ -136,7 +173,10 @@ pub async fn finish(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     &choices,
                     revisit,
-                    Some(error),
+                    Page {
+                        error: Some(error),
+                        notice: None,
+                    },
                 )
                 .await;
             }

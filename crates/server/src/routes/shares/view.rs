@@ -1,0 +1,102 @@
+//! How one share reads to its owner, the same on the history, on the page that follows "share"
+//! and in the progress the page polls: its state in words, the time in the owner's zone, the
+//! live post and its clicks, and, when something went wrong, what happened and what to do in
+//! the owner's language (the network's own words only behind "details").
+
+use std::collections::HashMap;
+
+use chorus_ambassador::onboarding;
+use chorus_ambassador::shares::{ShareRow, ShareState};
+use chrono_tz::Tz;
+
+use crate::views::Ctx;
+
+/// What the owner's pages know besides the share itself.
+pub(super) struct Surroundings {
+    /// The owner's time zone.
+    pub zone: Tz,
+    /// Human clicks on each share's tracked link.
+    pub clicks: HashMap<i32, i64>,
+    /// Accounts the owner must reconnect.
+    pub reconnect: Vec<i32>,
+}
+
+impl Surroundings {
+    /// What the owner's pages need to show `user_id`'s shares.
+    pub(super) async fn of(ctx: &Ctx, user_id: i32) -> crate::error::AppResult<Surroundings> {
+        let db = &ctx.app.db;
+        let zone = onboarding::load(db, user_id).await?.zone();
+        let clicks = chorus_ambassador::links::clicks_per_share(db, user_id).await?;
+        let reconnect = chorus_ambassador::accounts::list(db, user_id)
+            .await?
+            .into_iter()
+            .filter(|a| a.needs_reconnect)
+            .map(|a| a.id)
+            .collect();
+        Ok(Surroundings {
+            zone,
+            clicks,
+            reconnect,
+        })
+    }
+}
+
+/// Whether the share is still on its way (its page keeps watching it).
+pub(super) fn on_its_way(share: &ShareRow) -> bool {
+    matches!(share.state, ShareState::Sending)
+        || (share.state == ShareState::Scheduled && share.scheduled_at <= chrono::Utc::now())
+}
+
+/// What happened to a share that did not go as planned, and what its owner can do, in their
+/// language; `None` when there is nothing to explain.
+fn explanation(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> Option<String> {
+    let network = share.network.get().display_name();
+    let text = |key: &str, args: &[(&str, &str)]| {
+        let mut all = vec![("network", network)];
+        all.extend_from_slice(args);
+        ctx.app.views.i18n.text(ctx.locale, key, &all)
+    };
+    let must_reconnect = share
+        .account_id
+        .is_some_and(|id| around.reconnect.contains(&id));
+    match share.state {
+        ShareState::Failed if must_reconnect => Some(text("share.why_reconnect", &[])),
+        ShareState::Failed => Some(text("share.why_failed", &[])),
+        ShareState::NeedsCheck => Some(text("share.why_check", &[])),
+        ShareState::Missed => Some(text("share.why_missed", &[])),
+        ShareState::Cancelled if share.last_error.is_some() => {
+            Some(text("share.why_cancelled", &[]))
+        }
+        ShareState::Scheduled if share.last_error.is_some() => {
+            let at = onboarding::local_text(around.zone, share.next_attempt_at);
+            Some(text("share.why_retrying", &[("at", &at)]))
+        }
+        _ => None,
+    }
+}
+
+/// One share as its owner's pages show it.
+pub(super) fn share(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> serde_json::Value {
+    let network = share.network.get();
+    let explained = explanation(ctx, share, around);
+    serde_json::json!({
+        "id": share.id,
+        "network": network.display_name(),
+        "state": share.state,
+        "state_label": ctx.t(&format!("share.state_{}", share.state.as_str())),
+        "text": share.text,
+        "url": share.external_url.as_ref().filter(|_| share.state != ShareState::Deleted),
+        "composer_url": share.composer_url,
+        "keeps_text": chorus_ambassador::composer::keeps_text(network),
+        "at": format!(
+            "{} ({})",
+            onboarding::local_text(around.zone, share.scheduled_at),
+            around.zone.name()
+        ),
+        "clicks": around.clicks.get(&share.id),
+        "on_its_way": on_its_way(share),
+        "message": explained,
+        // The network's own words, for whoever wants them, under the explanation.
+        "detail": share.last_error.as_ref().filter(|_| explained.is_some()),
+    })
+}
