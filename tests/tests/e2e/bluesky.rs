@@ -70,9 +70,18 @@ async fn connect(world: &World, client: &Client, name: &str) -> PdsAccount {
             ],
         )
         .await;
-    assert_eq!(answer.location(), "/hub/accounts?done=connected");
+    assert!(
+        answer
+            .location()
+            .starts_with("/hub/accounts?done=connected&network="),
+        "{}",
+        answer.location()
+    );
     let page = client.get(&answer.location()).await.body;
-    assert!(page.contains("Account connected."), "{page}");
+    assert!(
+        page.contains("account connected: it is offered on every share page."),
+        "{page}"
+    );
     assert!(
         page.contains(&format!("{name}.test")),
         "the handle is shown"
@@ -146,9 +155,21 @@ async fn an_ambassador_connects_bluesky_with_an_app_password_and_publishes_with_
             ],
         )
         .await;
-    assert_eq!(refused.location(), "/hub/accounts?error=bluesky_sign_in");
+    assert!(
+        refused
+            .location()
+            .starts_with("/hub/accounts?error=bluesky_sign_in&network="),
+        "{}",
+        refused.location()
+    );
     let page = ana.get_follow(&refused.location()).await.body;
     assert!(page.contains("Bluesky did not accept this handle or DID and app password"));
+    // What was typed is kept, in the app-password form opened again; never the password.
+    assert!(
+        page.contains(&format!(r#"value="{}""#, stranger.did)),
+        "{page}"
+    );
+    assert!(page.contains(r#"<details class="app-password" open>"#));
     assert!(!page.contains("wxyz-wxyz-wxyz-wxyz"));
     assert!(
         !w.app.log().contains("wxyz-wxyz-wxyz-wxyz"),
@@ -356,9 +377,11 @@ async fn an_ambassador_connects_bluesky_over_oauth_with_dpop_and_publishes_a_lin
     );
     assert!(callback.contains(&issuer), "{callback}");
     let forged = callback.replace(&issuer, "iss=https%3A%2F%2Fevil.example");
-    assert_eq!(
-        ana.get(&forged).await.location(),
-        "/hub/accounts?error=state"
+    assert!(
+        ana.get(&forged)
+            .await
+            .location()
+            .starts_with("/hub/accounts?error=state&network=bluesky")
     );
     assert!(!ana.get("/hub/accounts").await.body.contains("ana.test"));
 
@@ -373,9 +396,11 @@ async fn an_ambassador_connects_bluesky_over_oauth_with_dpop_and_publishes_a_lin
     );
     // Another person (another session) cannot use this state.
     let ben = w.app.ambassador("ben@example.org").await;
-    assert_eq!(
-        ben.get(&callback).await.location(),
-        "/hub/accounts?error=state"
+    assert!(
+        ben.get(&callback)
+            .await
+            .location()
+            .starts_with("/hub/accounts?error=state&network=bluesky")
     );
     // That attempt used the state up: start once more for ana.
     let authorize = start_oauth(&w, &ana, &user.did).await;
@@ -383,13 +408,13 @@ async fn an_ambassador_connects_bluesky_over_oauth_with_dpop_and_publishes_a_lin
     let done = ana.get(&callback).await;
     assert_eq!(
         done.location(),
-        "/hub/accounts?done=connected",
+        "/hub/accounts?done=connected&network=bluesky",
         "{}",
         w.app.log()
     );
     assert_eq!(
         ana.get(&callback).await.location(),
-        "/hub/accounts?error=state",
+        "/hub/accounts?error=state&network=bluesky#bluesky",
         "a state is used once"
     );
     let page = ana.get("/hub/accounts").await.body;
@@ -488,7 +513,7 @@ async fn connect_oauth(w: &World, client: &Client, user: &PdsAccount) {
     let callback = w.pds.approve(&authorize, user).await;
     assert_eq!(
         client.get(&callback).await.location(),
-        "/hub/accounts?done=connected",
+        "/hub/accounts?done=connected&network=bluesky",
         "{}",
         w.app.log()
     );

@@ -525,16 +525,24 @@ async fn an_ambassador_connects_mastodon_and_bluesky_publishes_now_and_later_and
             "/hub/accounts",
         )
         .await;
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "accounts page"
+    );
+    browser.screenshots("accounts").await;
     // Mastodon: type the instance, go through its OAuth consent, come back connected.
     browser.type_into("#instance", mastodon.base_url()).await;
     browser
         .click("form[action='/hub/accounts/connect/mastodon'] button[type=submit]")
         .await;
     browser
-        .wait_for("return location.pathname === '/hub/accounts' && document.body.innerText.includes('Account connected.');")
+        .wait_for("return location.pathname === '/hub/accounts' && document.body.innerText.includes('account connected: it is offered on every share page.');")
         .await;
-    // Bluesky on the real PDS, with an app password.
+    // Bluesky on the real PDS, with an app password (the way for servers without Bluesky
+    // sign-in, folded under the sign-in).
     browser.goto(&app.url("/hub/accounts")).await;
+    browser.click("details.app-password > summary").await;
     browser
         .type_into("#bluesky-identifier", &bluesky_user.did)
         .await;

@@ -71,7 +71,12 @@ async fn an_ambassador_connects_an_x_account_with_pkce_and_the_minimum_scopes() 
     );
     let done = follow_everywhere(&ana, "/hub/accounts/connect/x").await;
     assert_eq!(done.path(), "/hub/accounts", "{}", done.body);
-    assert!(done.body.contains("Account connected."), "{}", done.body);
+    assert!(
+        done.body
+            .contains("account connected: it is offered on every share page."),
+        "{}",
+        done.body
+    );
     assert!(done.body.contains(&x.default_user().username));
 
     let asked = x.authorizations();
@@ -126,18 +131,39 @@ async fn a_state_is_single_use_and_bound_to_the_session_that_started_it() {
     let callback = ana.get(&authorize).await.location();
     assert!(callback.contains("/hub/accounts/callback/x?"), "{callback}");
     let stolen = ben.get(&callback).await;
-    assert_eq!(stolen.location(), "/hub/accounts?error=state");
+    assert!(
+        stolen
+            .location()
+            .starts_with("/hub/accounts?error=state&network="),
+        "{}",
+        stolen.location()
+    );
     // The state was consumed by that attempt: Ana's own use fails too, nothing is connected.
     let replay = ana.get(&callback).await;
-    assert_eq!(replay.location(), "/hub/accounts?error=state");
-    let page = ana.get("/hub/accounts?error=state").await;
-    assert!(page.body.contains("expired or did not start here"));
-    assert!(!page.body.contains("Disconnect"));
+    assert!(
+        replay
+            .location()
+            .starts_with("/hub/accounts?error=state&network="),
+        "{}",
+        replay.location()
+    );
+    let page = ana.get(&replay.location()).await;
+    assert!(
+        page.body
+            .contains("The X connection attempt expired or did not start here")
+    );
+    assert!(!page.body.contains("/disconnect\""));
     // A refusal at the network comes back in plain words.
     let denied = ana
         .get("/hub/accounts/callback/x?error=access_denied&state=x")
         .await;
-    assert_eq!(denied.location(), "/hub/accounts?error=denied");
+    assert!(
+        denied
+            .location()
+            .starts_with("/hub/accounts?error=denied&network="),
+        "{}",
+        denied.location()
+    );
 }
 
 #[tokio::test]
@@ -151,7 +177,17 @@ async fn mastodon_is_registered_once_per_instance_and_disconnecting_revokes_the_
     let bad = ana
         .get("/hub/accounts/connect/mastodon?instance=ftp%3A%2F%2Fnope")
         .await;
-    assert_eq!(bad.location(), "/hub/accounts?error=instance");
+    // The failure names the network, says why, and keeps what was typed.
+    assert_eq!(
+        bad.location(),
+        "/hub/accounts?error=instance&network=mastodon&instance=ftp%3A%2F%2Fnope#mastodon"
+    );
+    let kept = ana.get(&bad.location()).await.body;
+    assert!(
+        kept.contains("Mastodon: this is not a server address"),
+        "{kept}"
+    );
+    assert!(kept.contains(r#"value="ftp://nope""#), "{kept}");
 
     let instance: String =
         url::form_urlencoded::byte_serialize(mastodon.base_url().as_bytes()).collect();
@@ -160,14 +196,23 @@ async fn mastodon_is_registered_once_per_instance_and_disconnecting_revokes_the_
             "/hub/accounts/connect/mastodon?instance={instance}"
         ))
         .await;
-    assert!(done.body.contains("Account connected."), "{}", done.body);
+    assert!(
+        done.body
+            .contains("account connected: it is offered on every share page."),
+        "{}",
+        done.body
+    );
     let ben = app.ambassador("ben@example.org").await;
     let again = ben
         .get_follow(&format!(
             "/hub/accounts/connect/mastodon?instance={instance}"
         ))
         .await;
-    assert!(again.body.contains("Account connected."));
+    assert!(
+        again
+            .body
+            .contains("account connected: it is offered on every share page.")
+    );
     let registrations = mastodon
         .requests()
         .iter()
@@ -196,7 +241,12 @@ async fn mastodon_is_registered_once_per_instance_and_disconnecting_revokes_the_
             .any(|r| r.path == "/oauth/revoke"),
         "revoked at the network"
     );
-    assert!(!ana.get("/hub/accounts").await.body.contains("Disconnect"));
+    assert!(
+        !ana.get("/hub/accounts")
+            .await
+            .body
+            .contains("/disconnect\"")
+    );
     // Ben cannot disconnect Ana's accounts (nor see them).
     assert_eq!(
         ben.post_form(&format!("/hub/accounts/{id}/disconnect"), &[])
@@ -224,13 +274,18 @@ async fn a_mastodon_server_on_a_private_address_is_refused_before_anything_is_se
         let answer = ana
             .get(&format!("/hub/accounts/connect/mastodon?instance={typed}"))
             .await;
-        assert_eq!(
-            answer.location(),
-            "/hub/accounts?error=private",
-            "{instance}"
+        assert!(
+            answer
+                .location()
+                .starts_with("/hub/accounts?error=private&network=mastodon&instance="),
+            "{instance}: {}",
+            answer.location()
         );
     }
-    let page = ana.get("/hub/accounts?error=private").await.body;
+    let page = ana
+        .get("/hub/accounts?error=private&network=mastodon")
+        .await
+        .body;
     assert!(
         page.contains("private or internal network"),
         "the refusal in plain words: {page}"
@@ -239,5 +294,79 @@ async fn a_mastodon_server_on_a_private_address_is_refused_before_anything_is_se
     let public = ana
         .get("/hub/accounts/connect/mastodon?instance=mastodon.example")
         .await;
-    assert_ne!(public.location(), "/hub/accounts?error=private");
+    assert!(!public.location().starts_with("/hub/accounts?error=private"));
+}
+
+#[tokio::test]
+async fn an_organisation_can_choose_post_it_yourself_only_for_a_network() {
+    let x: StandIn<X> = StandIn::start().await;
+    let app = app_with_x(&x).await;
+    let admin = app.signed_in("boss@example.org", "admin").await;
+    let ana = app.ambassador("ana@example.org").await;
+    let page = ana.get("/hub/accounts").await.body;
+    // Every network offers both ways, in plain words, with what connecting allows.
+    for words in [
+        "Two ways to share",
+        "Post it yourself.",
+        "Chorus opens LinkedIn with your text and your link; you post it. Nothing to connect.",
+        "What connecting Mastodon allows, and what it never allows",
+        "It never allows reading your timeline, your messages, your contacts or followers",
+        "I host my own server",
+    ] {
+        assert!(page.contains(words), "{words}: {page}");
+    }
+
+    let form = admin.get("/admin/settings").await.body;
+    assert!(form.contains(r#"name="composer_only_x""#));
+    let saved = admin
+        .post_form(
+            "/admin/settings",
+            &[
+                ("min_group_size", "5"),
+                ("composer_only_x", "on"),
+                ("composer_only_bluesky", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        saved.location(),
+        "/admin/settings?done=saved",
+        "{}",
+        saved.body
+    );
+    let form = admin.get("/admin/settings").await.body;
+    assert!(
+        form.contains(r#"name="composer_only_x" aria-describedby="composer-only-hint" checked"#)
+    );
+    assert!(!form.contains(
+        r#"name="composer_only_linkedin" aria-describedby="composer-only-hint" checked"#
+    ));
+
+    // The accounts page says so, and connecting there is refused with the way to share.
+    let page = ana.get("/hub/accounts").await.body;
+    assert!(page.contains("Your organisation chose &quot;post it yourself&quot; only for X."));
+    assert!(!page.contains(r#"data-connect="x""#));
+    assert!(!page.contains(r#"action="/hub/accounts/connect/bluesky/oauth""#));
+    let refused = ana.get("/hub/accounts/connect/x").await;
+    assert_eq!(
+        refused.location(),
+        "/hub/accounts?error=composer_only&network=x#x"
+    );
+    let said = ana.get(&refused.location()).await.body;
+    assert!(
+        said.contains("Your organisation chose &quot;post it yourself&quot; for X"),
+        "{said}"
+    );
+    let bluesky = ana
+        .post_form(
+            "/hub/accounts/connect/bluesky/oauth",
+            &[("identifier", "ana.example"), ("server", "")],
+        )
+        .await;
+    assert!(
+        bluesky.location().starts_with(
+            "/hub/accounts?error=composer_only&network=bluesky&identifier=ana.example"
+        )
+    );
+    assert!(x.requests().is_empty(), "X was never called");
 }

@@ -70,7 +70,7 @@ pub(crate) async fn world_with(options: TestAppOptions) -> World {
         ana.get_follow("/hub/accounts/connect/x")
             .await
             .body
-            .contains("Account connected.")
+            .contains("account connected: it is offered on every share page.")
     );
     let instance: String =
         url::form_urlencoded::byte_serialize(mastodon.base_url().as_bytes()).collect();
@@ -80,7 +80,7 @@ pub(crate) async fn world_with(options: TestAppOptions) -> World {
         ))
         .await
         .body
-        .contains("Account connected.")
+        .contains("account connected: it is offered on every share page.")
     );
     World {
         app,
@@ -646,7 +646,8 @@ async fn linkedin_and_threads_connect_through_the_pages_and_receive_the_text_as_
             .get_follow(&format!("/hub/accounts/connect/{network}"))
             .await;
         assert!(
-            done.body.contains("Account connected."),
+            done.body
+                .contains("account connected: it is offered on every share page."),
             "{network}: {}",
             done.body
         );

@@ -103,7 +103,7 @@ async fn the_dashboard_counts_what_people_chose_to_share_and_never_a_group_under
                 .get_follow(&path)
                 .await
                 .body
-                .contains("Account connected.")
+                .contains("account connected: it is offered on every share page.")
         );
     }
     for team_member in ["ana", "bob", "cy", "dee"] {

@@ -32,7 +32,12 @@ async fn threads_world(threads: &StandIn<Threads>) -> (World, String) {
         )
         .await;
     let done = w.ana.get_follow("/hub/accounts/connect/threads").await;
-    assert!(done.body.contains("Account connected."), "{}", done.body);
+    assert!(
+        done.body
+            .contains("account connected: it is offered on every share page."),
+        "{}",
+        done.body
+    );
     let page = w.ana.get(&format!("/hub/items/{}/share", w.item)).await;
     let at = page.body.find(r#"data-measure="threads""#).unwrap();
     let before = &page.body[..at];

@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
-use chorus_policy::MinGroupSize;
 use chorus_policy::disclosure::Disclosure;
+use chorus_policy::{MinGroupSize, Network};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait as _, TransactionTrait as _,
     sea_query::OnConflict,
@@ -20,6 +20,7 @@ const SECOND_APPROVAL: &str = "editorial.require_second_approval";
 const MIN_GROUP_SIZE: &str = "policy.min_group_size";
 const DISCLOSURE_EN: &str = "policy.disclosure.en";
 const DISCLOSURE_FR: &str = "policy.disclosure.fr";
+const COMPOSER_ONLY: &str = "sharing.composer_only";
 
 /// Everything an admin sets for the organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -32,9 +33,19 @@ pub struct Settings {
     pub disclosure_en: Option<Disclosure>,
     /// The same for French posts.
     pub disclosure_fr: Option<Disclosure>,
+    /// The networks on which the organisation chose "post it yourself" only: no account is
+    /// connected and nothing is published through an API there, even with client credentials.
+    /// In [`Network::ALL`] order.
+    pub composer_only: Vec<Network>,
 }
 
 impl Settings {
+    /// Whether people may connect an account on `network` for Chorus to publish through.
+    #[must_use]
+    pub fn allows_direct(&self, network: Network) -> bool {
+        !self.composer_only.contains(&network)
+    }
+
     /// The disclosure suggested for a post in `language` (a BCP 47 tag such as `fr-CA`).
     #[must_use]
     pub fn disclosure_for(&self, language: &str) -> Option<&Disclosure> {
@@ -83,7 +94,28 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Settings, EditorialError>
         min_group_size,
         disclosure_en: disclosure(DISCLOSURE_EN)?,
         disclosure_fr: disclosure(DISCLOSURE_FR)?,
+        composer_only: match stored.get(COMPOSER_ONLY) {
+            None => Vec::new(),
+            Some(text) => networks_of(text).ok_or(bad(COMPOSER_ONLY))?,
+        },
     })
+}
+
+/// A stored list of networks (`linkedin,x`), in [`Network::ALL`] order; `None` when a name is
+/// not a network.
+fn networks_of(text: &str) -> Option<Vec<Network>> {
+    let named: Vec<Network> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| name.parse().ok())
+        .collect::<Option<_>>()?;
+    Some(
+        Network::ALL
+            .into_iter()
+            .filter(|n| named.contains(n))
+            .collect(),
+    )
 }
 
 /// The stored text of each setting, as the settings form shows it: even a value that does not
@@ -98,6 +130,8 @@ pub struct StoredText {
     pub disclosure_en: String,
     /// The French disclosure as stored.
     pub disclosure_fr: String,
+    /// The "post it yourself only" networks as stored.
+    pub composer_only: String,
 }
 
 /// Which form field holds a setting's stored `key` (for [`EditorialError::BadSetting`]).
@@ -107,6 +141,7 @@ pub fn field_of(key: &str) -> &'static str {
         MIN_GROUP_SIZE => "min_group_size",
         DISCLOSURE_EN => "disclosure_en",
         DISCLOSURE_FR => "disclosure_fr",
+        COMPOSER_ONLY => "composer_only",
         _ => "second_approval",
     }
 }
@@ -129,6 +164,7 @@ pub async fn stored_text(db: &impl ConnectionTrait) -> Result<StoredText, Editor
             .unwrap_or_else(|| MinGroupSize::default().get().to_string()),
         disclosure_en: take(DISCLOSURE_EN).unwrap_or_default(),
         disclosure_fr: take(DISCLOSURE_FR).unwrap_or_default(),
+        composer_only: take(COMPOSER_ONLY).unwrap_or_default(),
     })
 }
 
@@ -159,6 +195,15 @@ pub async fn save(db: &DatabaseConnection, settings: &Settings) -> Result<(), Ed
         (MIN_GROUP_SIZE, settings.min_group_size.get().to_string()),
         (DISCLOSURE_EN, text(&settings.disclosure_en)),
         (DISCLOSURE_FR, text(&settings.disclosure_fr)),
+        (
+            COMPOSER_ONLY,
+            settings
+                .composer_only
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
     ] {
         set(&txn, key, &value).await?;
     }
@@ -195,6 +240,21 @@ async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), Ed
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn composer_only_networks_are_read_in_order_and_a_wrong_name_is_refused() {
+        assert_eq!(
+            networks_of("x, linkedin"),
+            Some(vec![Network::LinkedIn, Network::X])
+        );
+        assert_eq!(networks_of(""), Some(vec![]));
+        assert_eq!(networks_of("x,myspace"), None);
+        let settings = Settings {
+            composer_only: vec![Network::X],
+            ..Settings::default()
+        };
+        assert!(!settings.allows_direct(Network::X) && settings.allows_direct(Network::Bluesky));
+    }
 
     #[test]
     fn the_disclosure_follows_the_posts_language() {

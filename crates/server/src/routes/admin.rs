@@ -4,6 +4,7 @@ use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use chorus_policy::Network;
 use chorus_policy::{Role, Roles};
 use serde::Deserialize;
 use tera::Context;
@@ -226,6 +227,40 @@ pub struct SettingsForm {
     disclosure_en: String,
     #[serde(default)]
     disclosure_fr: String,
+    /// "Post it yourself" only, per network (a ticked box each).
+    composer_only_bluesky: Option<String>,
+    composer_only_mastodon: Option<String>,
+    composer_only_linkedin: Option<String>,
+    composer_only_x: Option<String>,
+    composer_only_threads: Option<String>,
+}
+
+impl SettingsForm {
+    /// The networks ticked "post it yourself only".
+    fn composer_only(&self) -> Vec<Network> {
+        Network::ALL
+            .into_iter()
+            .filter(|n| {
+                match n {
+                    Network::Bluesky => &self.composer_only_bluesky,
+                    Network::Mastodon => &self.composer_only_mastodon,
+                    Network::LinkedIn => &self.composer_only_linkedin,
+                    Network::X => &self.composer_only_x,
+                    Network::Threads => &self.composer_only_threads,
+                }
+                .is_some()
+            })
+            .collect()
+    }
+
+    fn tick_composer_only(&mut self, networks: &[Network]) {
+        let on = |n| networks.contains(&n).then(|| "on".to_owned());
+        self.composer_only_bluesky = on(Network::Bluesky);
+        self.composer_only_mastodon = on(Network::Mastodon);
+        self.composer_only_linkedin = on(Network::LinkedIn);
+        self.composer_only_x = on(Network::X);
+        self.composer_only_threads = on(Network::Threads);
+    }
 }
 
 fn settings_page(
@@ -240,6 +275,20 @@ fn settings_page(
     context.insert("min_group_size", &form.min_group_size);
     context.insert("disclosure_en", &form.disclosure_en);
     context.insert("disclosure_fr", &form.disclosure_fr);
+    let composer_only = form.composer_only();
+    context.insert(
+        "networks",
+        &Network::ALL
+            .iter()
+            .map(|n| {
+                serde_json::json!({
+                    "name": n.as_str(),
+                    "label": n.display_name(),
+                    "composer_only": composer_only.contains(n),
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
     context.insert("errors", errors);
     context.insert("notice", &notice);
     ctx.render_status(status, "admin/settings.html", context)
@@ -250,12 +299,19 @@ pub async fn settings(ctx: Ctx, _: Admin, Query(query): Query<UsersQuery>) -> Ap
     let db = &ctx.app.db;
     // The stored text, even a value that no longer parses, so that the admin can correct it.
     let stored = settings::stored_text(db).await?;
-    let form = SettingsForm {
+    let mut form = SettingsForm {
         second_approval: stored.require_second_approval.then(|| "on".to_owned()),
         min_group_size: stored.min_group_size,
         disclosure_en: stored.disclosure_en,
         disclosure_fr: stored.disclosure_fr,
+        ..SettingsForm::default()
     };
+    let named: Vec<Network> = stored
+        .composer_only
+        .split(',')
+        .filter_map(|name| name.trim().parse().ok())
+        .collect();
+    form.tick_composer_only(&named);
     let mut errors = FieldErrors::new();
     if let Err(chorus_editorial::EditorialError::BadSetting(key)) = settings::load(db).await {
         errors.insert(settings::field_of(key), ctx.t("admin.error_stored"));
@@ -304,6 +360,7 @@ pub async fn save_settings(
         min_group_size: k,
         disclosure_en,
         disclosure_fr,
+        composer_only: form.composer_only(),
     };
     settings::save(db, &settings).await?;
     tracing::info!(

@@ -49,11 +49,45 @@ fn error_key(error: &AccountsError) -> &'static str {
     }
 }
 
-/// Query of the accounts page.
+/// Query of the accounts page: what happened, on which network, and what the person typed
+/// (never a password), so that a failed connection keeps it.
 #[derive(Debug, Default, Deserialize)]
 pub struct AccountsQuery {
     done: Option<String>,
     error: Option<String>,
+    network: Option<String>,
+    #[serde(default)]
+    identifier: String,
+    #[serde(default)]
+    server: String,
+    #[serde(default)]
+    instance: String,
+    /// The failed form was the app-password one.
+    app_password: Option<String>,
+}
+
+/// Back to the accounts page after a connection to `network` failed with `error`, keeping
+/// what the person typed (`typed`: field and value; never a password).
+fn failed(network: Network, error: &str, typed: &[(&str, &str)]) -> Response {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("error", error);
+    query.append_pair("network", network.as_str());
+    for (field, value) in typed {
+        query.append_pair(field, value);
+    }
+    Redirect::to(&format!(
+        "/hub/accounts?{}#{}",
+        query.finish(),
+        network.as_str()
+    ))
+    .into_response()
+}
+
+/// The organisation chose "post it yourself" only for `network`.
+async fn composer_only(ctx: &Ctx, network: Network) -> AppResult<bool> {
+    Ok(!chorus_editorial::store::settings::load(&ctx.app.db)
+        .await?
+        .allows_direct(network))
 }
 
 /// `GET /hub/accounts`.
@@ -65,18 +99,43 @@ pub async fn list(
     let db = &ctx.app.db;
     let connected = accounts::list(db, user.id).await?;
     let available = accounts::configured_networks(db).await?;
+    let settings = chorus_editorial::store::settings::load(db).await?;
     let networks: Vec<_> = Network::ALL
         .iter()
-        .map(|n| serde_json::json!({"name": n.as_str(), "label": n.display_name(), "available": available.contains(n)}))
+        .map(|n| {
+            let mode = if !settings.allows_direct(*n) {
+                "composer_only"
+            } else if available.contains(n) {
+                "direct"
+            } else {
+                "unset"
+            };
+            serde_json::json!({
+                "name": n.as_str(),
+                "label": n.display_name(),
+                "mode": mode,
+                "accounts": connected.iter().filter(|a| a.network == *n).collect::<Vec<_>>(),
+            })
+        })
         .collect();
+    let network = query
+        .network
+        .as_deref()
+        .and_then(|n| n.parse::<Network>().ok());
+    let label = network.map_or("", Network::display_name);
+    let say = |key: &str| {
+        ctx.app
+            .views
+            .i18n
+            .text(ctx.locale, key, &[("network", label)])
+    };
     let mut context = Context::new();
-    context.insert("accounts", &connected);
     context.insert("networks", &networks);
-    context.insert("notice", &query.done.map(|_| ctx.t("accounts.connected")));
+    context.insert("notice", &query.done.map(|_| say("accounts.connected")));
     context.insert(
         "error",
         &query.error.as_deref().map(|e| {
-            ctx.t(&format!(
+            say(&format!(
                 "accounts.error_{}",
                 match e {
                     "unavailable" => "unavailable",
@@ -88,9 +147,19 @@ pub async fn list(
                     "state" => "state",
                     "network" => "network",
                     "denied" => "denied",
+                    "composer_only" => "composer_only",
                     _ => "internal",
                 }
             ))
+        }),
+    );
+    context.insert(
+        "typed",
+        &serde_json::json!({
+            "identifier": query.identifier,
+            "server": query.server,
+            "instance": query.instance,
+            "app_password": query.app_password.is_some(),
         }),
     );
     Ok(ctx.render("hub/accounts.html", context)?.into_response())
@@ -110,8 +179,12 @@ pub async fn connect(
     Query(query): Query<ConnectQuery>,
 ) -> AppResult<Response> {
     let network: Network = network.parse().map_err(|_| AppError::NotFound)?;
+    let typed = query.instance.clone().unwrap_or_default();
+    if composer_only(&ctx, network).await? {
+        return Ok(failed(network, "composer_only", &[]));
+    }
     if network == Network::Bluesky {
-        // Bluesky connects with the app-password form on the accounts page.
+        // Bluesky connects with the sign-in form on the accounts page.
         return Ok(Redirect::to("/hub/accounts#bluesky").into_response());
     }
     let instance = if network == Network::Mastodon {
@@ -122,9 +195,7 @@ pub async fn connect(
         {
             Ok(instance) => Some(instance),
             Err(e) => {
-                return Ok(
-                    Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response(),
-                );
+                return Ok(failed(network, error_key(&e), &[("instance", &typed)]));
             }
         }
     } else {
@@ -149,7 +220,7 @@ pub async fn connect(
         Ok(url) => Ok(Redirect::to(url.as_str()).into_response()),
         Err(e) => {
             tracing::info!(network = network.as_str(), error = %e, "could not start a connection");
-            Ok(Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response())
+            Ok(failed(network, error_key(&e), &[("instance", &typed)]))
         }
     }
 }
@@ -170,6 +241,15 @@ pub async fn connect_bluesky(
     Ambassador(user): Ambassador,
     Form(form): Form<BlueskyForm>,
 ) -> AppResult<Response> {
+    let typed = [
+        ("identifier", form.identifier.clone()),
+        ("server", form.server.clone()),
+        ("app_password", "1".to_owned()),
+    ];
+    let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    if composer_only(&ctx, Network::Bluesky).await? {
+        return Ok(failed(Network::Bluesky, "composer_only", &typed));
+    }
     let sign_in = BlueskySignIn {
         user_id: user.id,
         identifier: &form.identifier,
@@ -184,11 +264,15 @@ pub async fn connect_bluesky(
                 account = account.id,
                 "account connected"
             );
-            Ok(Redirect::to("/hub/accounts?done=connected").into_response())
+            Ok(Redirect::to(&format!(
+                "/hub/accounts?done=connected&network={}",
+                account.network.as_str()
+            ))
+            .into_response())
         }
         Err(e) => {
             tracing::info!(network = "bluesky", error = %e, "could not connect");
-            Ok(Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response())
+            Ok(failed(Network::Bluesky, error_key(&e), &typed))
         }
     }
 }
@@ -225,6 +309,13 @@ pub async fn connect_bluesky_oauth(
     Ambassador(user): Ambassador,
     Form(form): Form<BlueskyOAuthForm>,
 ) -> AppResult<Response> {
+    let typed = [
+        ("identifier", form.identifier.as_str()),
+        ("server", form.server.as_str()),
+    ];
+    if composer_only(&ctx, Network::Bluesky).await? {
+        return Ok(failed(Network::Bluesky, "composer_only", &typed));
+    }
     let client = bluesky_client(&ctx)?;
     let begin = BlueskyOAuthBegin {
         user_id: user.id,
@@ -239,7 +330,7 @@ pub async fn connect_bluesky_oauth(
         Ok(url) => continue_to(&ctx, &url),
         Err(e) => {
             tracing::info!(network = "bluesky", error = %e, "could not start a Bluesky sign-in");
-            Ok(Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response())
+            Ok(failed(Network::Bluesky, error_key(&e), &typed))
         }
     }
 }
@@ -259,10 +350,10 @@ async fn finish_bluesky(
     query: CallbackQuery,
 ) -> AppResult<Response> {
     if query.error.is_some() {
-        return Ok(Redirect::to("/hub/accounts?error=denied").into_response());
+        return Ok(failed(Network::Bluesky, "denied", &[]));
     }
     let (Some(code), Some(state)) = (query.code, query.state) else {
-        return Ok(Redirect::to("/hub/accounts?error=state").into_response());
+        return Ok(failed(Network::Bluesky, "state", &[]));
     };
     let client = bluesky_client(&ctx)?;
     let callback = BlueskyOAuthCallback {
@@ -283,11 +374,15 @@ async fn finish_bluesky(
                 account = account.id,
                 "account connected over OAuth"
             );
-            Ok(Redirect::to("/hub/accounts?done=connected").into_response())
+            Ok(Redirect::to(&format!(
+                "/hub/accounts?done=connected&network={}",
+                account.network.as_str()
+            ))
+            .into_response())
         }
         Err(e) => {
             tracing::info!(network = "bluesky", error = %e, "connection failed");
-            Ok(Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response())
+            Ok(failed(Network::Bluesky, error_key(&e), &[]))
         }
     }
 }
@@ -300,10 +395,10 @@ async fn finish(
     query: CallbackQuery,
 ) -> AppResult<Response> {
     if query.error.is_some() {
-        return Ok(Redirect::to("/hub/accounts?error=denied").into_response());
+        return Ok(failed(network, "denied", &[]));
     }
     let (Some(code), Some(state)) = (query.code, query.state) else {
-        return Ok(Redirect::to("/hub/accounts?error=state").into_response());
+        return Ok(failed(network, "state", &[]));
     };
     let redirect_uri = ctx
         .app
@@ -332,11 +427,15 @@ async fn finish(
                 account = account.id,
                 "account connected"
             );
-            Ok(Redirect::to("/hub/accounts?done=connected").into_response())
+            Ok(Redirect::to(&format!(
+                "/hub/accounts?done=connected&network={}",
+                account.network.as_str()
+            ))
+            .into_response())
         }
         Err(e) => {
             tracing::info!(network = network.as_str(), error = %e, "connection failed");
-            Ok(Redirect::to(&format!("/hub/accounts?error={}", error_key(&e))).into_response())
+            Ok(failed(network, error_key(&e), &[]))
         }
     }
 }

@@ -126,10 +126,13 @@ async fn editors(
     text_of: impl Fn(&Target) -> (String, bool),
 ) -> AppResult<Vec<Editor>> {
     let connected = accounts::list(&ctx.app.db, user_id).await?;
-    let disclosure = disclosure_for(ctx, &item.input.language).await?;
+    let settings = chorus_editorial::store::settings::load(&ctx.app.db).await?;
+    let disclosure = settings.disclosure_for(&item.input.language).cloned();
+    // Accounts on a network where the organisation chose "post it yourself" only are not
+    // offered: there, the network's composer is the way.
     let targets = connected
         .into_iter()
-        .filter(|a| !a.needs_reconnect)
+        .filter(|a| !a.needs_reconnect && settings.allows_direct(a.network))
         .map(Target::Account)
         .chain(Network::ALL.into_iter().map(Target::Composer));
     Ok(targets
@@ -246,10 +249,11 @@ pub async fn page(
 ) -> AppResult<Response> {
     let item = hub::item(&ctx.app.db, id).await?;
     let preferences = onboarding::load(&ctx.app.db, user.id).await?;
+    let settings = chorus_editorial::store::settings::load(&ctx.app.db).await?;
     let connected: Vec<Network> = accounts::list(&ctx.app.db, user.id)
         .await?
         .into_iter()
-        .filter(|a| !a.needs_reconnect)
+        .filter(|a| !a.needs_reconnect && settings.allows_direct(a.network))
         .map(|a| a.network)
         .collect();
     let editors = editors(&ctx, user.id, &item, |target| {
