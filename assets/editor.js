@@ -26,7 +26,10 @@
       return response.ok ? response.json() : null;
     }).then(function (answer) {
       var measure = answer && adviceUrl ? answer.measure : answer;
-      if (answer && adviceUrl) { showAdvice(area, answer.advice); }
+      if (answer && adviceUrl) {
+        showAdvice(area, answer.advice);
+        showPost(area, answer.display);
+      }
       if (!measure || !counter) { return; }
       counter.querySelector(".used").textContent = measure.used;
       counter.querySelector(".limit").textContent = measure.limit;
@@ -37,6 +40,30 @@
       counter.classList.toggle("over", !measure.fits);
       counter.setAttribute("data-used", measure.used);
     }).catch(function () { /* the counter keeps its last value */ });
+  }
+
+  // The post as its network shows it (links shortened, LinkedIn's fold), from the server.
+  function showPost(area, display) {
+    var figure = document.querySelector("[data-preview-for='" + area.id + "']");
+    var body = figure ? figure.querySelector(".post-text") : null;
+    if (!body || !display) { return; }
+    body.textContent = "";
+    display.segments.forEach(function (segment) {
+      if (segment.kind === "link") {
+        var link = document.createElement("span");
+        link.className = "post-link";
+        link.textContent = segment.shown;
+        body.appendChild(link);
+      } else {
+        body.appendChild(document.createTextNode(segment.text));
+      }
+    });
+    if (display.folded) {
+      var more = document.createElement("span");
+      more.className = "see-more";
+      more.textContent = body.getAttribute("data-see-more");
+      body.appendChild(more);
+    }
   }
 
   function showAdvice(area, advice) {

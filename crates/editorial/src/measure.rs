@@ -7,6 +7,7 @@
 //! does I/O: a [`Measure`] is computed from the text alone and serialises to the JSON the editor
 //! shows as a live counter.
 
+pub mod display;
 mod links;
 mod mastodon;
 mod tld;

@@ -842,6 +842,19 @@ async fn first_share_journey(journey: &Journey) {
             ))
             .await;
     }
+    // The previews follow the typing, as each network shows a post (X shortens the link).
+    browser
+        .wait_for(&format!(
+            "var t = document.querySelector('[data-preview-for=text_own_x] .post-text').textContent; \
+             return t.indexOf({:?}) === 0 && t.indexOf('https://') < 0;",
+            journey.x_words
+        ))
+        .await;
+    let pause = std::time::Instant::now();
+    browser
+        .screenshots(&format!("{}-4b-previews", journey.shots))
+        .await;
+    paused += pause.elapsed();
     browser.click("form.share-form button[type=submit]").await;
     browser
         .wait_for("return location.pathname === '/hub/shares/ready';")

@@ -290,6 +290,14 @@ async fn the_share_page_advises_as_the_person_types_by_the_rules_of_submit() {
     .await;
     let own: serde_json::Value = serde_json::from_str(&own).unwrap();
     assert_eq!(own["advice"], serde_json::json!([]), "{own}");
+    // The preview shows the post as X does: the link without its scheme.
+    assert_eq!(
+        own["display"]["segments"],
+        serde_json::json!([
+            {"kind": "text", "text": "My own words about Lyon "},
+            {"kind": "link", "shown": "example.com/solar", "href": "https://example.com/solar"},
+        ])
+    );
     assert_eq!(own["blocks"], false);
     assert_eq!(own["measure"]["limit"], 280);
 
@@ -307,6 +315,15 @@ async fn the_share_page_advises_as_the_person_types_by_the_rules_of_submit() {
             .contains("it would be refused"),
         "{long}"
     );
+
+    // LinkedIn folds a long post behind "…see more".
+    let (_, folded) = advise(
+        &amir,
+        serde_json::json!({"network": "linkedin", "text": "A long story. ".repeat(30)}),
+    )
+    .await;
+    let folded: serde_json::Value = serde_json::from_str(&folded).unwrap();
+    assert_eq!(folded["display"]["folded"], true, "{folded}");
 
     let (status, _) = advise(
         &amir,

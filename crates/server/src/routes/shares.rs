@@ -167,16 +167,20 @@ fn render(
     let row = |e: &Editor| {
         let network = e.target.network();
         let m = measure::measure(network, &e.text);
-        let (handle, composer) = match &e.target {
-            Target::Account(account) => (account.handle.clone(), false),
-            Target::Composer(_) => (String::new(), true),
+        let (handle, author, composer) = match &e.target {
+            Target::Account(account) => {
+                (account.handle.clone(), account.display_name.clone(), false)
+            }
+            Target::Composer(_) => (String::new(), String::new(), true),
         };
         serde_json::json!({
             "id": e.target.key(),
             "network": network.as_str(),
             "label": network.display_name(),
             "handle": handle,
+            "author": author,
             "composer": composer,
+            "display": measure::display::display(network, &e.text),
             "keeps_text": chorus_ambassador::composer::keeps_text(network),
             "text": e.text,
             "selected": e.selected,
@@ -203,6 +207,7 @@ fn render(
         "item",
         &serde_json::json!({"id": item.id, "title": item.input.title}),
     );
+    context.insert("card", &link_card(item));
     context.insert("editors", &accounts);
     context.insert("composers", &composers);
     context.insert("other_composers", &others);
@@ -214,6 +219,24 @@ fn render(
     context.insert("mastodon_server", form.mastodon_server);
     context.insert("error", &form.error);
     ctx.render_status(status, "hub/share.html", context)
+}
+
+/// The link card the networks draw under a post with the item's link: its preview title (else
+/// the item's title), the site's name, and the preview image.
+fn link_card(item: &chorus_editorial::store::items::ItemRecord) -> Option<serde_json::Value> {
+    let link = url::Url::parse(item.input.link_url.as_deref()?).ok()?;
+    let domain = link.host_str()?.trim_start_matches("www.").to_owned();
+    let title = item
+        .input
+        .preview_title
+        .clone()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| item.input.title.clone());
+    Some(serde_json::json!({
+        "title": title,
+        "domain": domain,
+        "image": item.input.preview_image_url.as_deref().filter(|u| u.starts_with("https://")),
+    }))
 }
 
 /// The Mastodon server the person's composer opens on: the one they typed last time, else the
@@ -435,6 +458,7 @@ pub async fn advice(
     );
     Ok(axum::Json(serde_json::json!({
         "measure": measure::measure(network, &editor.text),
+        "display": measure::display::display(network, &editor.text),
         "advice": editor.advice.iter().map(|a| advice_text(&ctx, a)).collect::<Vec<_>>(),
         "blocks": blocks_publishing(&editor.advice),
     })))
