@@ -18,6 +18,7 @@ pub mod app;
 pub mod browser;
 pub mod client;
 pub mod db;
+pub mod forms;
 pub mod pds;
 pub mod standins;
 pub mod web;

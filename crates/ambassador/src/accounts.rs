@@ -13,7 +13,7 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection,
-    EntityTrait as _, QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _,
 };
 use url::Url;
 
@@ -136,7 +136,7 @@ async fn store_account(
     tokens: TokenSet,
     oauth: Option<&OAuthBinding>,
 ) -> Result<i32, AccountsError> {
-    let txn = db.begin().await?;
+    let txn = chorus_editorial::store::begin_write(db).await?;
     let now = Utc::now();
     connected_account::Entity::insert(connected_account::ActiveModel {
         user_id: Set(user_id),

@@ -10,7 +10,7 @@ use chrono::{DateTime, DurationRound as _, TimeDelta, Utc};
 use rand::Rng as _;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection,
-    EntityTrait as _, QueryFilter as _, Statement, TransactionTrait as _,
+    EntityTrait as _, QueryFilter as _, Statement,
 };
 use url::Url;
 
@@ -142,7 +142,9 @@ impl Redirects {
         if let Some(found) = self.cache.read().ok().and_then(|c| c.get(code).cloned()) {
             return Ok(Some(found));
         }
-        if code.len() > 32 {
+        // Only a code Chorus could have made is looked up (no NUL or other byte the database
+        // would refuse).
+        if code.len() > 32 || !code.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
             return Ok(None);
         }
         let Some(row) = tracked_link::Entity::find()
@@ -197,7 +199,7 @@ impl Redirects {
                 ],
             );
             let written_both = async {
-                let txn = db.begin().await?;
+                let txn = chorus_editorial::store::begin_write(db).await?;
                 txn.execute_raw(statement).await?;
                 crate::activity::count_clicks(&txn, *link_id, *hour, *humans, *robots).await?;
                 txn.commit().await

@@ -16,7 +16,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection,
     DbBackend, EntityTrait as _, FromQueryResult as _, QueryFilter as _, QueryOrder as _,
-    Statement, TransactionTrait,
+    Statement,
 };
 
 use crate::connectors::{PublishError, Published, retry_is_idempotent};
@@ -393,7 +393,7 @@ pub async fn record(
             (C::LastError, Some(why.clone()).into()),
         ],
     };
-    let txn = db.begin().await?;
+    let txn = chorus_editorial::store::begin_write(db).await?;
     let settled = settle(&txn, share.id, owner, changes).await?;
     if settled && matches!(outcome, Outcome::Published(_)) {
         crate::activity::count_published(&txn, share.id, Utc::now()).await?;
@@ -532,7 +532,7 @@ pub async fn owner_action(
             .col_expr(share::Column::ScheduledAt, Expr::value(now))
             .col_expr(share::Column::Attempts, Expr::value(0));
     }
-    let txn = db.begin().await?;
+    let txn = chorus_editorial::store::begin_write(db).await?;
     let result = update
         .filter(share::Column::Id.eq(id))
         .filter(share::Column::UserId.eq(user_id))

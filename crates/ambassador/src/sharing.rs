@@ -6,7 +6,7 @@
 use chorus_editorial::store::items::ItemRecord;
 use chorus_policy::Network;
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::{links, shares};
 
@@ -50,7 +50,7 @@ pub async fn queue(
     drafts: &[Draft],
 ) -> Result<Vec<i32>, DbErr> {
     let item = &queue.item.input;
-    let txn = db.begin().await?;
+    let txn = chorus_editorial::store::begin_write(db).await?;
     let mut ids = Vec::with_capacity(drafts.len());
     for draft in drafts {
         let mut text = draft.text.clone();

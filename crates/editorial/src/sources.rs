@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{DatabaseConnection, TransactionTrait as _};
+use sea_orm::DatabaseConnection;
 
 use crate::content::ItemInput;
 use crate::error::EditorialError;
@@ -88,7 +88,7 @@ pub async fn poll_feed(
             input.preview_description = preview.description;
             input.preview_image_url = preview.image_url;
         }
-        let txn = db.begin().await?;
+        let txn = crate::store::begin_write(db).await?;
         if !feeds::claim_entry(&txn, feed_id, &entry.guid).await? {
             txn.rollback().await?;
             continue;
@@ -169,7 +169,7 @@ pub async fn suggest(
         copy: BTreeMap::new(),
     };
     input.fill_missing_copy();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let id = items::insert(&txn, &input, None, Origin::Suggestion, Some(user_id)).await?;
     txn.commit().await?;
     Ok(id)

@@ -180,8 +180,9 @@ pub fn build(app: AppState) -> Router {
     let links = Router::new().route("/l/{code}", get(links::redirect));
 
     // Layers run outermost last: request id, tracing, metrics, security headers, session,
-    // CSRF, error pages, first-run gate, then the route.
+    // CSRF, error pages, first-run gate, NUL stripping, then the route.
     routes
+        .layer(from_fn(crate::security::strip_nul))
         .layer(from_fn_with_state(app.clone(), setup::gate))
         .layer(from_fn_with_state(app.clone(), crate::views::error_pages))
         .layer(from_fn_with_state(app.clone(), crate::auth::csrf::protect))

@@ -47,3 +47,38 @@ pub async fn headers(State(app): State<AppState>, request: Request, next: Next) 
     }
     response
 }
+
+/// `%00`, the NUL character, is never meaningful in what people type or in an address, and
+/// PostgreSQL refuses it in text (the request would fail with a 5xx, where SQLite would store
+/// it): it is dropped from the address and from url-encoded forms before any handler sees
+/// them, so the same input reads the same on both databases.
+pub async fn strip_nul(request: Request, next: Next) -> Response {
+    use axum::response::IntoResponse as _;
+
+    let (mut parts, body) = request.into_parts();
+    let address = parts.uri.to_string();
+    if address.contains("%00")
+        && let Ok(uri) = address.replace("%00", "").parse()
+    {
+        parts.uri = uri;
+    }
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let body = if is_form {
+        let Ok(bytes) = axum::body::to_bytes(body, crate::auth::csrf::MAX_FORM_BYTES).await else {
+            return crate::error::AppError::PayloadTooLarge.into_response();
+        };
+        if bytes.windows(3).any(|w| w == b"%00") {
+            let text = String::from_utf8_lossy(&bytes).replace("%00", "");
+            axum::body::Body::from(text)
+        } else {
+            axum::body::Body::from(bytes)
+        }
+    } else {
+        body
+    };
+    next.run(Request::from_parts(parts, body)).await
+}

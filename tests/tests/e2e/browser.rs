@@ -959,8 +959,8 @@ async fn a_new_demo_ambassador_posts_it_themselves_on_a_phone_and_sees_the_click
         languages: "en-US,en",
         lang: "en",
         welcome: "Welcome to Chorus",
-        linkedin_words: "Proud of the Lyon team and its solar roof.",
-        x_words: "Lyon runs on sunlight now.",
+        linkedin_words: "Proud of the Lyon team and its solar roof. #employee",
+        x_words: "Lyon runs on sunlight now. #employee",
         shots: "first-share-en",
     })
     .await;
@@ -972,8 +972,8 @@ async fn the_same_first_share_in_french() {
         languages: "fr-FR,fr",
         lang: "fr",
         welcome: "Bienvenue dans Chorus",
-        linkedin_words: "Fière de l'équipe de Lyon et de son toit solaire.",
-        x_words: "Lyon tourne au soleil désormais.",
+        linkedin_words: "Fière de l'équipe de Lyon et de son toit solaire. #employee",
+        x_words: "Lyon tourne au soleil désormais. #employee",
         shots: "first-share-fr",
     })
     .await;

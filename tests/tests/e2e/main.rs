@@ -15,6 +15,7 @@ mod cli;
 mod config;
 mod connections;
 mod crash;
+mod crawl;
 mod deletion;
 mod editorial;
 mod handoff;

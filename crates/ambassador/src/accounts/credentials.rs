@@ -44,7 +44,7 @@ pub async fn set_app_credentials(
     client_id: &str,
     client_secret: &str,
 ) -> Result<(), AccountsError> {
-    let txn = db.begin().await?;
+    let txn = chorus_editorial::store::begin_write(db).await?;
     network_app::Entity::delete_many()
         .filter(network_app::Column::Network.eq(network.as_str()))
         .filter(network_app::Column::Instance.eq(instance))

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection,
-    EntityTrait as _, QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _,
 };
 
 use super::entities::{
@@ -228,7 +228,7 @@ pub async fn create(
     input: &ItemInput,
     author: i32,
 ) -> Result<i32, EditorialError> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     check_references(&txn, input).await?;
     let id = insert(&txn, input, Some(author), Origin::Editor, None).await?;
     txn.commit().await?;
@@ -365,7 +365,7 @@ pub async fn update(
     editor: i32,
     summary: &str,
 ) -> Result<i32, EditorialError> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     check_references(&txn, input).await?;
     let new_version = expected_version + 1;
     let update = content_item::Entity::update_many()
@@ -436,7 +436,7 @@ pub async fn set_state(
     actor: i32,
     summary: &str,
 ) -> Result<i32, EditorialError> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let new_version = expected_version + 1;
     let mut update = content_item::Entity::update_many()
         .col_expr(content_item::Column::State, Expr::value(state.as_str()))

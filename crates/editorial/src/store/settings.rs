@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use chorus_policy::disclosure::Disclosure;
 use chorus_policy::{MinGroupSize, Network};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait as _, TransactionTrait as _,
-    sea_query::OnConflict,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait as _, sea_query::OnConflict,
 };
 
 use super::entities::org_setting;
@@ -79,7 +78,9 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Settings, EditorialError>
     };
     let disclosure = |key: &'static str| -> Result<Option<Disclosure>, EditorialError> {
         match stored.get(key).map(|text| text.trim()) {
-            None | Some("") => Ok(None),
+            // Never set: the default the guidelines promise. Emptied by an admin: none.
+            None => Ok(default_disclosure(key)),
+            Some("") => Ok(None),
             Some(text) => Disclosure::parse(text).map(Some).map_err(|_| bad(key)),
         }
     };
@@ -116,6 +117,19 @@ fn networks_of(text: &str) -> Option<Vec<Network>> {
             .filter(|n| named.contains(n))
             .collect(),
     )
+}
+
+/// The disclosure suggested until an admin writes their own: the hashtag most used for it in
+/// each language.
+fn default_disclosure(key: &str) -> Option<Disclosure> {
+    Disclosure::parse(default_disclosure_text(key)).ok()
+}
+
+fn default_disclosure_text(key: &str) -> &'static str {
+    match key {
+        DISCLOSURE_FR => "#salarié",
+        _ => "#employee",
+    }
 }
 
 /// The stored text of each setting, as the settings form shows it: even a value that does not
@@ -162,8 +176,10 @@ pub async fn stored_text(db: &impl ConnectionTrait) -> Result<StoredText, Editor
         require_second_approval: take(SECOND_APPROVAL).as_deref() == Some("true"),
         min_group_size: take(MIN_GROUP_SIZE)
             .unwrap_or_else(|| MinGroupSize::default().get().to_string()),
-        disclosure_en: take(DISCLOSURE_EN).unwrap_or_default(),
-        disclosure_fr: take(DISCLOSURE_FR).unwrap_or_default(),
+        disclosure_en: take(DISCLOSURE_EN)
+            .unwrap_or_else(|| default_disclosure_text(DISCLOSURE_EN).to_owned()),
+        disclosure_fr: take(DISCLOSURE_FR)
+            .unwrap_or_else(|| default_disclosure_text(DISCLOSURE_FR).to_owned()),
         composer_only: take(COMPOSER_ONLY).unwrap_or_default(),
     })
 }
@@ -186,7 +202,7 @@ pub async fn save(db: &DatabaseConnection, settings: &Settings) -> Result<(), Ed
             .map(|d| d.as_str().to_owned())
             .unwrap_or_default()
     };
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     for (key, value) in [
         (
             SECOND_APPROVAL,
@@ -254,6 +270,18 @@ mod tests {
             ..Settings::default()
         };
         assert!(!settings.allows_direct(Network::X) && settings.allows_direct(Network::Bluesky));
+    }
+
+    #[test]
+    fn the_default_disclosures_are_hashtags_in_each_language() {
+        assert_eq!(
+            default_disclosure(DISCLOSURE_EN).map(|d| d.as_str().to_owned()),
+            Some("#employee".to_owned())
+        );
+        assert_eq!(
+            default_disclosure(DISCLOSURE_FR).map(|d| d.as_str().to_owned()),
+            Some("#salarié".to_owned())
+        );
     }
 
     #[test]

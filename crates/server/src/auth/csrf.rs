@@ -23,7 +23,7 @@ pub const COOKIE: &str = "chorus_csrf";
 pub const FIELD: &str = "csrf_token";
 const HEADER: &str = "x-csrf-token";
 /// Larger url-encoded bodies are refused; uploads use multipart and the header or query.
-const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+pub(crate) const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
 
 /// The token to put in this request's forms.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@ use chorus_policy::Roles;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
-    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, SqlErr, TransactionTrait as _,
+    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, SqlErr,
 };
 
 use super::StoreError;
@@ -181,8 +181,26 @@ pub async fn set_active(
     id: i32,
     active: bool,
 ) -> Result<UserRow, StoreError> {
-    let txn = db.begin().await?;
-    let row = update(&txn, id, |u| u.active = Set(active)).await?;
+    let txn = chorus_editorial::store::begin_write(db).await?;
+    // The write comes first: on SQLite a transaction that reads before it writes cannot wait
+    // for another writer (it fails at once with "database is locked"); one that writes first
+    // waits its turn.
+    let changed = user::Entity::update_many()
+        .col_expr(
+            user::Column::Active,
+            sea_orm::sea_query::Expr::value(active),
+        )
+        .col_expr(
+            user::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(user::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let row = by_id(&txn, id).await?.ok_or(StoreError::NotFound)?;
     if !active {
         session::Entity::delete_many()
             .filter(session::Column::UserId.eq(id))
@@ -223,7 +241,7 @@ pub async fn erase(
     use sea_orm::ConnectionTrait as _;
     use sea_orm::sea_query::Expr;
 
-    let txn = db.begin().await?;
+    let txn = chorus_editorial::store::begin_write(db).await?;
     let row = by_id(&txn, id).await?.ok_or(StoreError::NotFound)?;
     // `suggested_by` has no foreign key (it was added to an existing table).
     {
