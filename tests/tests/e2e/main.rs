@@ -25,6 +25,7 @@ mod locale;
 mod operations;
 mod participation;
 pub(crate) mod publishing;
+mod restart;
 mod roles;
 mod setup;
 mod sources;
