@@ -116,46 +116,21 @@ impl TestApp {
     }
 
     async fn start(&mut self, args: &[String]) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log_path)
-            .expect("server log file");
-        let mut child = Command::new(chorus_bin())
-            .arg("serve")
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(self.env.iter().cloned())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start chorus");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                self.startup_output.push(line.clone());
-                if let Some(url) = line.strip_prefix("chorus listening on ") {
-                    return Some(url.to_owned());
-                }
-            }
-            None
-        })
-        .await;
-        match ready {
-            Ok(Some(url)) => self.base_url = url,
-            _ => panic!(
-                "chorus did not start.\nstdout: {:?}\nlog:\n{}",
-                self.startup_output,
-                self.log()
-            ),
-        }
-        // Keep draining stdout so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let (child, url, output) = launch(&self.env, self.dir.path(), args, &self.log_path).await;
+        self.startup_output = output;
+        self.base_url = url;
         self.child = Some(child);
+    }
+
+    /// Starts another `chorus serve` process on the same database and settings, as a second
+    /// instance behind a load balancer would run; it stops when the value is dropped.
+    pub async fn another_server(&self, name: &str) -> OtherServer {
+        let log_path = self.dir.path().join(format!("server-{name}.log"));
+        let (child, base_url, _) = launch(&self.env, self.dir.path(), &[], &log_path).await;
+        OtherServer {
+            base_url,
+            _child: child,
+        }
     }
 
     /// An absolute URL on this server.
@@ -311,6 +286,62 @@ impl TestApp {
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         self.start(&args).await;
     }
+}
+
+/// Starts `chorus serve ARGS` with exactly these settings and waits until it listens.
+async fn launch(
+    env: &[(String, String)],
+    dir: &std::path::Path,
+    args: &[String],
+    log_path: &std::path::Path,
+) -> (Child, String, Vec<String>) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)
+        .expect("server log file");
+    let mut child = Command::new(chorus_bin())
+        .arg("serve")
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().cloned())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chorus");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut output = Vec::new();
+    let ready = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            output.push(line.clone());
+            if let Some(url) = line.strip_prefix("chorus listening on ") {
+                return Some(url.to_owned());
+            }
+        }
+        None
+    })
+    .await;
+    let Ok(Some(url)) = ready else {
+        panic!(
+            "chorus did not start.\nstdout: {output:?}\nlog:\n{}",
+            std::fs::read_to_string(log_path).unwrap_or_default()
+        );
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url, output)
+}
+
+/// A second `chorus serve` process on a [`TestApp`]'s database.
+#[derive(Debug)]
+pub struct OtherServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    _child: Child,
 }
 
 /// Runs the `chorus` command with exactly these settings.

@@ -23,7 +23,7 @@ pub mod pds;
 pub mod standins;
 pub mod web;
 
-pub use app::{CliOutput, TestApp, TestAppOptions, WorkerProcess};
+pub use app::{CliOutput, OtherServer, TestApp, TestAppOptions, WorkerProcess};
 pub use browser::Browser;
 pub use client::{Client, Page};
 pub use pds::{Pds, PdsAccount, PdsRecord};

@@ -20,6 +20,7 @@ mod deletion;
 mod editorial;
 mod handoff;
 mod hardening;
+mod instances;
 mod links;
 mod locale;
 mod operations;
