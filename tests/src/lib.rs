@@ -19,6 +19,7 @@ pub mod browser;
 pub mod client;
 pub mod db;
 pub mod forms;
+pub mod fuzz;
 pub mod pds;
 pub mod standins;
 pub mod web;

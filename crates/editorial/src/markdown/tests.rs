@@ -353,3 +353,12 @@ proptest! {
         prop_assert!(!text.contains("**") && !text.contains("~~"));
     }
 }
+
+#[test]
+fn cleaning_the_output_again_changes_nothing_even_after_a_byte_order_mark() {
+    // Found by the fuzz run: a leading U+FEFF survived the first cleaning, not the second.
+    for markdown in ["\u{feff}text", "\u{feff}", "a\u{feff}b", "<b>\u{feff}</b>"] {
+        let html = render_html(markdown);
+        assert_eq!(sanitize(html.as_str()), html, "{markdown:?}");
+    }
+}
