@@ -38,6 +38,12 @@ impl Page {
             .collect()
     }
 
+    /// Where the page sends the browser next: its `Location`, or its immediate
+    /// `<meta http-equiv="refresh">` (Chorus's "continue to your server" page).
+    pub fn next(&self) -> String {
+        meta_refresh(&self.body).unwrap_or_else(|| self.location())
+    }
+
     /// The `Location` of a redirect.
     pub fn location(&self) -> String {
         self.header("location")
@@ -191,6 +197,27 @@ impl Client {
             page = self.get(next.as_str()).await;
         }
         panic!("too many redirects");
+    }
+
+    /// Starts connecting an account as the accounts page does: posts the connect form of
+    /// `path` (`?instance=` for Mastodon becomes the form's field). The answer is the page that
+    /// sends the person on to the network ([`Page::next`]), or back to the accounts page.
+    pub async fn connect(&self, path: &str) -> Page {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let fields: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.post_form(path, &pairs).await
+    }
+
+    /// [`Client::connect`], then on through the network and back, as a browser goes.
+    pub async fn connect_follow(&self, path: &str) -> Page {
+        let page = self.connect(path).await;
+        self.follow(page).await
     }
 
     /// The CSRF token this client last saw, loading a page to get one if needed.

@@ -122,7 +122,10 @@ pub fn build(app: AppState) -> Router {
             "/hub/accounts/connect/bluesky/oauth",
             post(connections::connect_bluesky_oauth),
         )
-        .route("/hub/accounts/connect/{network}", get(connections::connect))
+        .route(
+            "/hub/accounts/connect/{network}",
+            get(connections::connect_page).post(connections::connect),
+        )
         .route(
             "/hub/accounts/callback/mastodon/{instance}",
             get(connections::mastodon_callback),

@@ -9,7 +9,7 @@ async fn app_with_x(x: &StandIn<X>) -> TestApp {
 
 /// Follows redirects across Chorus and the stand-in like a browser; returns the last page.
 async fn follow_everywhere(client: &Client, path: &str) -> chorus_tests::Page {
-    client.get_follow(path).await
+    client.connect_follow(path).await
 }
 
 fn bearer_tokens(requests: &[chorus_tests::standins::RecordedRequest]) -> Vec<String> {
@@ -62,9 +62,12 @@ async fn an_ambassador_connects_an_x_account_with_pkce_and_the_minimum_scopes() 
             .contains(r#"data-connect="x""#)
     );
 
-    let start = ana.get("/hub/accounts/connect/x").await;
-    assert_eq!(start.status, 303);
-    let authorize = start.location();
+    // A GET (a link, a prefetch) starts nothing: back to X's card.
+    let link = ana.get("/hub/accounts/connect/x").await;
+    assert_eq!(link.location(), "/hub/accounts#x");
+    let start = ana.connect("/hub/accounts/connect/x").await;
+    assert_eq!(start.status, 200, "the page that sends the person on to X");
+    let authorize = start.next();
     assert!(
         authorize.starts_with(x.base_url()) && authorize.contains("code_challenge_method=S256"),
         "{authorize}"
@@ -127,7 +130,7 @@ async fn a_state_is_single_use_and_bound_to_the_session_that_started_it() {
     let ben = app.ambassador("ben@example.org").await;
 
     // Ana starts; the network answers to Ana's callback, but Ben's browser carries it.
-    let authorize = ana.get("/hub/accounts/connect/x").await.location();
+    let authorize = ana.connect("/hub/accounts/connect/x").await.next();
     let callback = ana.get(&authorize).await.location();
     assert!(callback.contains("/hub/accounts/callback/x?"), "{callback}");
     let stolen = ben.get(&callback).await;
@@ -175,7 +178,7 @@ async fn mastodon_is_registered_once_per_instance_and_disconnecting_revokes_the_
     .await;
     let ana = app.ambassador("ana@example.org").await;
     let bad = ana
-        .get("/hub/accounts/connect/mastodon?instance=ftp%3A%2F%2Fnope")
+        .connect("/hub/accounts/connect/mastodon?instance=ftp%3A%2F%2Fnope")
         .await;
     // The failure names the network, says why, and keeps what was typed.
     assert_eq!(
@@ -192,7 +195,7 @@ async fn mastodon_is_registered_once_per_instance_and_disconnecting_revokes_the_
     let instance: String =
         url::form_urlencoded::byte_serialize(mastodon.base_url().as_bytes()).collect();
     let done = ana
-        .get_follow(&format!(
+        .connect_follow(&format!(
             "/hub/accounts/connect/mastodon?instance={instance}"
         ))
         .await;
@@ -204,7 +207,7 @@ async fn mastodon_is_registered_once_per_instance_and_disconnecting_revokes_the_
     );
     let ben = app.ambassador("ben@example.org").await;
     let again = ben
-        .get_follow(&format!(
+        .connect_follow(&format!(
             "/hub/accounts/connect/mastodon?instance={instance}"
         ))
         .await;
@@ -272,7 +275,7 @@ async fn a_mastodon_server_on_a_private_address_is_refused_before_anything_is_se
     ] {
         let typed: String = url::form_urlencoded::byte_serialize(instance.as_bytes()).collect();
         let answer = ana
-            .get(&format!("/hub/accounts/connect/mastodon?instance={typed}"))
+            .connect(&format!("/hub/accounts/connect/mastodon?instance={typed}"))
             .await;
         assert!(
             answer
@@ -292,7 +295,7 @@ async fn a_mastodon_server_on_a_private_address_is_refused_before_anything_is_se
     );
     // A public address goes on to the server (which this test does not run).
     let public = ana
-        .get("/hub/accounts/connect/mastodon?instance=mastodon.example")
+        .connect("/hub/accounts/connect/mastodon?instance=mastodon.example")
         .await;
     assert!(!public.location().starts_with("/hub/accounts?error=private"));
 }
@@ -347,7 +350,7 @@ async fn an_organisation_can_choose_post_it_yourself_only_for_a_network() {
     assert!(page.contains("Your organisation chose &quot;post it yourself&quot; only for X."));
     assert!(!page.contains(r#"data-connect="x""#));
     assert!(!page.contains(r#"action="/hub/accounts/connect/bluesky/oauth""#));
-    let refused = ana.get("/hub/accounts/connect/x").await;
+    let refused = ana.connect("/hub/accounts/connect/x").await;
     assert_eq!(
         refused.location(),
         "/hub/accounts?error=composer_only&network=x#x"

@@ -135,7 +135,7 @@ async fn a_configured_proxy_never_carries_a_request_to_a_server_a_person_named()
     .await;
     let ana = app.ambassador("ana@example.org").await;
     let answer = ana
-        .get("/hub/accounts/connect/mastodon?instance=internal.corp.example")
+        .connect("/hub/accounts/connect/mastodon?instance=internal.corp.example")
         .await;
     assert!(
         answer.status < 500 || answer.status == 502,
@@ -342,10 +342,31 @@ async fn a_forged_forwarded_for_header_is_ignored_without_trusted_proxies() {
 async fn a_pending_authorisation_keeps_its_pkce_verifier_sealed() {
     use sea_orm::{ConnectionTrait as _, Database, Statement};
     let w = crate::publishing::world().await;
-    let start = w.ana.get("/hub/accounts/connect/x").await;
-    assert_eq!(start.status, 303, "{}", start.body);
-    assert!(start.location().contains("code_challenge="));
     let db = Database::connect(w.app.database_url()).await.unwrap();
+    // Finding 9: a GET changes no state; it leads back to the network's card.
+    for path in [
+        "/hub/accounts/connect/x",
+        "/hub/accounts/connect/mastodon?instance=mastodon.example",
+    ] {
+        assert!(
+            w.ana
+                .get(path)
+                .await
+                .location()
+                .starts_with("/hub/accounts#")
+        );
+    }
+    let pending = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT state FROM oauth_states",
+        ))
+        .await
+        .unwrap();
+    assert!(pending.is_empty(), "no authorisation started by a GET");
+    let start = w.ana.connect("/hub/accounts/connect/x").await;
+    assert_eq!(start.status, 200, "{}", start.body);
+    assert!(start.next().contains("code_challenge="));
     let rows = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),

@@ -67,7 +67,7 @@ pub(crate) async fn world_with(options: TestAppOptions) -> World {
 
     let ana = app.ambassador("ana@example.org").await;
     assert!(
-        ana.get_follow("/hub/accounts/connect/x")
+        ana.connect_follow("/hub/accounts/connect/x")
             .await
             .body
             .contains("account connected: it is offered on every share page.")
@@ -75,7 +75,7 @@ pub(crate) async fn world_with(options: TestAppOptions) -> World {
     let instance: String =
         url::form_urlencoded::byte_serialize(mastodon.base_url().as_bytes()).collect();
     assert!(
-        ana.get_follow(&format!(
+        ana.connect_follow(&format!(
             "/hub/accounts/connect/mastodon?instance={instance}"
         ))
         .await
@@ -643,7 +643,7 @@ async fn linkedin_and_threads_connect_through_the_pages_and_receive_the_text_as_
         assert_eq!(saved.location(), "/admin/networks?done=saved");
         let done = w
             .ana
-            .get_follow(&format!("/hub/accounts/connect/{network}"))
+            .connect_follow(&format!("/hub/accounts/connect/{network}"))
             .await;
         assert!(
             done.body

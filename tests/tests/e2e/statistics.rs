@@ -100,7 +100,7 @@ async fn the_dashboard_counts_what_people_chose_to_share_and_never_a_group_under
         };
         assert!(
             client
-                .get_follow(&path)
+                .connect_follow(&path)
                 .await
                 .body
                 .contains("account connected: it is offered on every share page.")

@@ -31,7 +31,7 @@ async fn threads_world(threads: &StandIn<Threads>) -> (World, String) {
             ],
         )
         .await;
-    let done = w.ana.get_follow("/hub/accounts/connect/threads").await;
+    let done = w.ana.connect_follow("/hub/accounts/connect/threads").await;
     assert!(
         done.body
             .contains("account connected: it is offered on every share page."),

@@ -165,18 +165,27 @@ pub async fn list(
     Ok(ctx.render("hub/accounts.html", context)?.into_response())
 }
 
-/// The Mastodon instance a person typed.
+/// The connect form: the Mastodon instance a person typed.
 #[derive(Debug, Default, Deserialize)]
-pub struct ConnectQuery {
+pub struct ConnectForm {
     instance: Option<String>,
 }
 
-/// `GET /hub/accounts/connect/{network}`: starts OAuth and sends the person to the network.
+/// `GET /hub/accounts/connect/{network}`: changes nothing (a link or a prefetch must not start
+/// an authorisation); back to the network's card, whose form posts.
+pub async fn connect_page(Path(network): Path<String>) -> AppResult<Response> {
+    let network: Network = network.parse().map_err(|_| AppError::NotFound)?;
+    Ok(Redirect::to(&format!("/hub/accounts#{}", network.as_str())).into_response())
+}
+
+/// `POST /hub/accounts/connect/{network}`: starts OAuth and sends the person on to the network
+/// from a page that names it (the page's CSP, `form-action 'self'`, rightly stops a form's
+/// answer from redirecting to another site).
 pub async fn connect(
     ctx: Ctx,
     Ambassador(user): Ambassador,
     Path(network): Path<String>,
-    Query(query): Query<ConnectQuery>,
+    Form(query): Form<ConnectForm>,
 ) -> AppResult<Response> {
     let network: Network = network.parse().map_err(|_| AppError::NotFound)?;
     let typed = query.instance.clone().unwrap_or_default();
@@ -212,12 +221,9 @@ pub async fn connect(
         redirect_uri: &redirect_uri,
     };
     match accounts::begin(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, begin).await {
-        // The Mastodon server is typed into a form, and the page's CSP (`form-action 'self'`)
-        // rightly stops a form's navigation from being redirected to another site: the person
-        // goes on from a page that names the server (a link and an immediate refresh). The
-        // Bluesky sign-in form does the same.
-        Ok(url) if network == Network::Mastodon => continue_to(&ctx, &url),
-        Ok(url) => Ok(Redirect::to(url.as_str()).into_response()),
+        // On from a page that names the server (a link and an immediate refresh), as the
+        // Bluesky sign-in form does.
+        Ok(url) => continue_to(&ctx, &url),
         Err(e) => {
             tracing::info!(network = network.as_str(), error = %e, "could not start a connection");
             Ok(failed(network, error_key(&e), &[("instance", &typed)]))
