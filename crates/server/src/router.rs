@@ -147,6 +147,7 @@ pub fn build(app: AppState) -> Router {
         // The person's account
         .route("/account", get(account::show))
         .route("/account/language", post(account::set_language))
+        .route("/account/time-zone", post(account::set_time_zone))
         .route("/account/password", post(account::change_password))
         .route("/account/privacy", get(participation::privacy))
         .route(

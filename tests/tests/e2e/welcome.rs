@@ -206,3 +206,39 @@ async fn a_person_who_skips_the_welcome_can_still_share_and_gets_every_composer(
     assert!(!share.body.contains(r#"name="select_own_x" checked"#));
     assert!(amir.get("/hub").await.status == 200);
 }
+
+#[tokio::test]
+async fn the_time_zone_is_also_a_setting_of_my_account() {
+    let app = TestApp::spawn().await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    let id = item(&editor, "Solar in Lyon", None).await;
+    let amir = app.ambassador("amir@example.org").await;
+    let page = amir.get("/account").await.body;
+    assert!(page.contains(r#"action="/account/time-zone""#));
+    assert!(page.contains(r#"<option value="" selected>The one my browser uses</option>"#));
+
+    let refused = amir
+        .post_form("/account/time-zone", &[("time_zone", "Mars/Olympus")])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("This is not a time zone we know")
+            && refused.body.contains("(Mars/Olympus)"),
+        "{}",
+        refused.body
+    );
+    let saved = amir
+        .post_form("/account/time-zone", &[("time_zone", "Asia/Tokyo")])
+        .await;
+    assert_eq!(saved.location(), "/account?done=time_zone");
+    let page = amir.get("/account?done=time_zone").await.body;
+    assert!(page.contains("Time zone saved"));
+    assert!(page.contains(r#"<option value="Asia/Tokyo" selected>"#));
+    // One setting: the welcome shows the same zone.
+    let welcome = amir.get("/hub/welcome").await.body;
+    assert!(welcome.contains(r#"<option value="Asia/Tokyo" selected>"#));
+    assert_eq!(
+        amir.get(&format!("/hub/items/{id}/share")).await.status,
+        200
+    );
+}

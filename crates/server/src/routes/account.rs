@@ -1,4 +1,4 @@
-//! The person's own account: language and password.
+//! The person's own account: language, time zone and password.
 
 use axum::Form;
 use axum::extract::Query;
@@ -21,13 +21,29 @@ pub struct AccountQuery {
     done: Option<String>,
 }
 
-fn page(
+async fn page(
     ctx: &Ctx,
     status: StatusCode,
     errors: &FieldErrors,
     notice: Option<String>,
+    typed_zone: Option<&str>,
 ) -> AppResult<Response> {
     let mut context = Context::new();
+    let stored_zone = match ctx.user.as_ref() {
+        Some(user) => chorus_ambassador::onboarding::load(&ctx.app.db, user.id)
+            .await?
+            .time_zone
+            .map(|z| z.name().to_owned()),
+        None => None,
+    };
+    context.insert(
+        "time_zone",
+        typed_zone.unwrap_or(stored_zone.as_deref().unwrap_or_default()),
+    );
+    context.insert(
+        "time_zones",
+        &chorus_ambassador::onboarding::time_zone_names(),
+    );
     let current = ctx
         .user
         .as_ref()
@@ -53,9 +69,50 @@ pub async fn show(
     let notice = match query.done.as_deref() {
         Some("password") => Some(ctx.t("account.password_changed")),
         Some("language") => Some(ctx.t("account.language_saved")),
+        Some("time_zone") => Some(ctx.t("account.time_zone_saved")),
         _ => None,
     };
-    page(&ctx, StatusCode::OK, &FieldErrors::new(), notice)
+    page(&ctx, StatusCode::OK, &FieldErrors::new(), notice, None).await
+}
+
+/// The time zone form.
+#[derive(Debug, Deserialize)]
+pub struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+/// `POST /account/time-zone`: the zone every time is shown and read in; a name that is not a
+/// zone shows the form again with what was typed.
+pub async fn set_time_zone(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<TimeZoneForm>,
+) -> AppResult<Response> {
+    match chorus_ambassador::onboarding::parse_time_zone(&form.time_zone) {
+        Ok(zone) => {
+            chorus_ambassador::onboarding::set_time_zone(
+                &ctx.app.db,
+                user.id,
+                zone,
+                chrono::Utc::now(),
+            )
+            .await?;
+            Ok(Redirect::to("/account?done=time_zone").into_response())
+        }
+        Err(_) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("time_zone", ctx.t("account.time_zone_invalid"));
+            page(
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &errors,
+                None,
+                Some(&form.time_zone),
+            )
+            .await
+        }
+    }
 }
 
 /// The language form.
@@ -96,7 +153,7 @@ pub async fn change_password(
     let mut errors = FieldErrors::new();
     if form.new_password != form.confirm_password {
         errors.insert("confirm_password", ctx.t("form.passwords_differ"));
-        return page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &errors, None);
+        return page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &errors, None, None).await;
     }
     match accounts::change_password(
         &ctx.app.db,
@@ -120,7 +177,7 @@ pub async fn change_password(
                 field
             };
             errors.insert(field, ctx.t(key));
-            page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &errors, None)
+            page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &errors, None, None).await
         }
     }
 }
