@@ -272,21 +272,20 @@ pub async fn page(
 ) -> AppResult<Response> {
     let item = hub::item(&ctx.app.db, id).await?;
     let preferences = onboarding::load(&ctx.app.db, user.id).await?;
-    let settings = chorus_editorial::store::settings::load(&ctx.app.db).await?;
-    let connected: Vec<Network> = accounts::list(&ctx.app.db, user.id)
-        .await?
-        .into_iter()
-        .filter(|a| !a.needs_reconnect && settings.allows_direct(a.network))
-        .map(|a| a.network)
-        .collect();
-    let editors = editors(&ctx, user.id, &item, |target| {
+    let mut editors = editors(&ctx, user.id, &item, |target| {
         let text = item.input.copy.get(&target.network()).cloned();
-        (
-            text.unwrap_or_default(),
-            preselected(target, &preferences, &connected),
-        )
+        (text.unwrap_or_default(), false)
     })
     .await?;
+    // The accounts offered are the ones that can publish: their networks need no composer.
+    let connected: Vec<Network> = editors
+        .iter()
+        .filter(|e| matches!(e.target, Target::Account(_)))
+        .map(|e| e.target.network())
+        .collect();
+    for editor in &mut editors {
+        editor.selected = preselected(&editor.target, &preferences, &connected);
+    }
     let mastodon_server = remembered_mastodon_server(&ctx, user.id).await?;
     let form = FormState {
         when: "now",
