@@ -310,7 +310,126 @@ mod tests {
         assert!(restored.check(&people(1..=7)).is_err());
     }
 
+    /// One record of a view: who, which day, which network, and their team.
+    #[derive(Debug, Clone, Copy)]
+    struct Record {
+        person: u64,
+        day: u8,
+        network: u8,
+    }
+
+    /// A view: a period (both ends included), maybe one team (person parity) and one network,
+    /// grouped by day or by network.
+    #[derive(Debug, Clone, Copy)]
+    struct View {
+        from: u8,
+        to: u8,
+        team: Option<u64>,
+        network: Option<u8>,
+        by_day: bool,
+    }
+
+    impl View {
+        fn selects(self, r: &Record) -> bool {
+            (self.from..=self.to).contains(&r.day)
+                && self.team.is_none_or(|t| r.person % 2 == t)
+                && self.network.is_none_or(|n| r.network == n)
+        }
+
+        fn group(self, r: &Record) -> u8 {
+            if self.by_day { r.day } else { r.network }
+        }
+    }
+
+    fn view() -> impl Strategy<Value = View> {
+        (
+            0_u8..12,
+            0_u8..12,
+            prop::option::of(0_u64..2),
+            prop::option::of(0_u8..3),
+            any::<bool>(),
+        )
+            .prop_map(|(a, b, team, network, by_day)| View {
+                from: a.min(b),
+                to: a.max(b),
+                team,
+                network,
+                by_day,
+            })
+    }
+
     proptest! {
+        /// Any sequence of views of the same records, each built through one guard (a view
+        /// whose figures would reveal someone is refused and shows nothing): no two figures
+        /// shown, in one view or in two, differ by the records of 1 to k - 1 people. The usual
+        /// attacks are in the sequences: a period with one end moved by a day, the same view
+        /// narrowed to a team or a network.
+        #[test]
+        fn no_two_figures_of_a_sequence_of_views_differ_by_fewer_than_k_people(
+            k in 3_usize..6,
+            records in prop::collection::vec((0_u64..16, 0_u8..12, 0_u8..3), 0..80),
+            first in view(),
+            steps in prop::collection::vec((view(), 0_u8..4, -2_i8..3), 1..8),
+        ) {
+            let records: Vec<Record> = records
+                .into_iter()
+                .map(|(person, day, network)| Record { person, day, network })
+                .collect();
+            let mut views = vec![first];
+            for (other, how, by) in steps {
+                let last = *views.last().unwrap();
+                let moved = |day: u8| day.saturating_add_signed(by).min(11);
+                views.push(match how {
+                    0 => other,
+                    1 => View { from: moved(last.from).min(last.to), ..last },
+                    2 => View { to: moved(last.to).max(last.from), ..last },
+                    _ => View { team: other.team, network: other.network.or(last.network), ..last },
+                });
+            }
+            let mut guard = guard(k);
+            let mut shown: Vec<BTreeSet<(PersonId, u64)>> = Vec::new();
+            for view in views {
+                let rows = records.iter().enumerate().filter(|(_, r)| view.selects(r)).map(
+                    |(id, r)| Contribution {
+                        group: view.group(r),
+                        person: PersonId(r.person),
+                        record: id as u64,
+                        value: 1_u64,
+                    },
+                );
+                let Ok(table) = guard.aggregate(rows) else {
+                    continue;
+                };
+                let listed: BTreeSet<u8> = table.groups().iter().map(|g| *g.key()).collect();
+                let of = |wanted: &dyn Fn(u8) -> bool| -> BTreeSet<(PersonId, u64)> {
+                    records
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| view.selects(r) && wanted(view.group(r)))
+                        .map(|(id, r)| (PersonId(r.person), id as u64))
+                        .collect()
+                };
+                for group in table.groups() {
+                    if group.figure().value().is_some() {
+                        shown.push(of(&|g| g == *group.key()));
+                    }
+                }
+                if table.other().is_some_and(|f| f.value().is_some()) {
+                    shown.push(of(&|g| !listed.contains(&g)));
+                }
+                if table.total().value().is_some() {
+                    shown.push(of(&|_| true));
+                }
+            }
+            for (n, a) in shown.iter().enumerate() {
+                prop_assert!(!(1..k).contains(&Population::from_records(a.clone()).people()));
+                for b in &shown[n + 1..] {
+                    let apart = people_apart(a, b);
+                    prop_assert!(!(1..k).contains(&apart), "{apart} people apart: {a:?} {b:?}");
+                }
+            }
+        }
+
         /// A second population next to a first one: refused exactly when they differ by 1 to
         /// k - 1 people (or when the second has 1 to k - 1 people on its own).
         #[test]

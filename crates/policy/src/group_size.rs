@@ -68,8 +68,9 @@ impl MinGroupSize {
     }
 
     /// [`MinGroupSize::aggregate`], with the groups in `withheld` withheld whatever their size
-    /// (because, next to a figure shown earlier, they would differ by fewer than `k` people); the
-    /// other figures are then withheld as needed so that none of those can be worked out.
+    /// (because, next to a figure shown earlier, they would differ by fewer than `k` people); a
+    /// withheld group folded into "other" withholds "other", which sums its records. The other
+    /// figures are then withheld as needed so that none of those can be worked out.
     pub fn aggregate_withholding<K, V>(
         self,
         rows: impl IntoIterator<Item = Contribution<K, V>>,
@@ -189,7 +190,11 @@ impl MinGroupSize {
             .collect();
         if let Some((members, value, complete)) = &other {
             people.push(members.len());
-            cells.push(shown_if(members.len(), *value, *complete));
+            cells.push(if folded.iter().any(|key| withheld.contains(key)) {
+                Cell::Withheld
+            } else {
+                shown_if(members.len(), *value, *complete)
+            });
         }
         people.push(total_people);
         cells.push(shown_if(total_people, total_value, true));
@@ -254,12 +259,14 @@ impl MinGroupSize {
         }
         let mut listed: Vec<(K, Tally<V>)> = Vec::new();
         let mut other: Option<Tally<V>> = None;
+        let mut other_withheld = false;
         let mut total = Tally::default();
         for (key, tally) in groups {
             total.merge(&tally);
             if tally.people.len() >= k {
                 listed.push((key, tally));
             } else {
+                other_withheld |= withheld.contains(&key);
                 other.get_or_insert_with(Tally::default).merge(&tally);
             }
         }
@@ -275,6 +282,9 @@ impl MinGroupSize {
             if withheld.contains(key) {
                 slot.1 = Cell::Withheld;
             }
+        }
+        if other_withheld {
+            slots[listed.len()].1 = Cell::Withheld;
         }
         let records_in_cells: usize = slots
             .iter()
@@ -582,6 +592,27 @@ impl<K, V> AggregateTable<K, V> {
     /// The `k` the table was built with, for the "fewer than k" label.
     pub fn min_group_size(&self) -> usize {
         self.k
+    }
+
+    /// The same table with every figure withheld, for a table whose total would differ from
+    /// an earlier one by fewer than `k` people (with the total hidden, the sum of the groups
+    /// would still give it).
+    #[must_use]
+    pub fn withheld_whole(self) -> Self {
+        let withheld = || Figure(Cell::Withheld);
+        AggregateTable {
+            k: self.k,
+            groups: self
+                .groups
+                .into_iter()
+                .map(|group| GroupFigure {
+                    key: group.key,
+                    figure: withheld(),
+                })
+                .collect(),
+            other: self.other.map(|_| withheld()),
+            total: withheld(),
+        }
     }
 }
 

@@ -8,8 +8,11 @@
 //! once per day into memory ([`rollup`]) and grouped in one pass ([`scan`]). Two views can
 //! still give someone away by difference ("January" next to "January without its last day"):
 //! before a view is shown, it is compared with the viewer's views of the last 24 hours
-//! ([`Memory`]), row by row, and any figure whose people differ from the earlier
-//! view's by 1 to `k - 1` is withheld (the whole view is refused when its total would be). Every
+//! ([`Memory`]), record by record (a person counted in both views with different rows counts
+//! as apart, so two views of the same people that differ by what a few of them did are told
+//! apart): any figure (a group, "other", a grouping's total) whose records differ from the same
+//! figure of an earlier view by the records of 1 to `k - 1` people is withheld, and the whole
+//! view is refused when its total would be. Every
 //! view and export is written to the audit log ([`audit`]) with its filter and the people it
 //! included, so each person sees on their transparency page who looked at figures that include
 //! them. A person's own figures, for their eyes only, are in [`personal`].

@@ -419,6 +419,39 @@ impl Tables {
     }
 }
 
+/// The groups of each grouping that a view folds into "other" (fewer than k people), by
+/// index, to tell which of its rows "other" sums.
+struct Folded([Vec<bool>; 5]);
+
+impl Folded {
+    fn of(tables: &Tables, k: MinGroupSize) -> Self {
+        Folded(Dimension::ALL.map(|dimension| {
+            let groups = &tables.of(dimension).groups;
+            groups
+                .iter()
+                .map(|group| group.as_ref().is_some_and(|(_, p)| p.len() < k.get()))
+                .collect()
+        }))
+    }
+
+    fn folded(&self, place: usize, index: usize) -> bool {
+        self.0[place].get(index).copied().unwrap_or(false)
+    }
+
+    /// Whether the row is summed in the "other" figure of each grouping, in
+    /// [`Dimension::ALL`]'s order.
+    fn in_other(&self, context: &Context, time: Option<usize>, entry: &Entry) -> [bool; 5] {
+        let item = context.item(entry.item);
+        Dimension::ALL.map(|dimension| match dimension {
+            Dimension::Time => time.is_some_and(|t| self.folded(0, t)),
+            Dimension::Network => self.folded(1, usize::from(entry.network)),
+            Dimension::Topic => item.topics.iter().any(|&t| self.folded(2, t)),
+            Dimension::Campaign => self.folded(3, item.campaign_index),
+            Dimension::Item => self.folded(4, entry.item as usize),
+        })
+    }
+}
+
 /// The rows of days `from..=to` of `days` (which start at day `first`), with their days.
 fn numbered(days: &[Day], first: i32, from: i32, to: i32) -> impl Iterator<Item = (i32, &Entry)> {
     days.iter()
@@ -483,6 +516,65 @@ fn side_by_side<T: Send>(
     out
 }
 
+/// What tells a view apart from one earlier view: the people with rows in one and not the
+/// other, by group, in each grouping's total, and in each grouping's "other" (in
+/// [`Dimension::ALL`]'s order).
+struct Apart {
+    all: People,
+    groups: Tables,
+    totals: [People; 5],
+    others: [People; 5],
+}
+
+impl Apart {
+    fn new(people: usize) -> Self {
+        Apart {
+            all: People::with_room(people),
+            groups: Tables::new(people),
+            totals: std::array::from_fn(|_| People::with_room(people)),
+            others: std::array::from_fn(|_| People::with_room(people)),
+        }
+    }
+
+    fn merge(&mut self, more: Apart) {
+        self.all.union_with(&more.all);
+        self.groups.merge(more.groups);
+        for (totals, more) in self.totals.iter_mut().zip(&more.totals) {
+            totals.union_with(more);
+        }
+        for (others, more) in self.others.iter_mut().zip(&more.others) {
+            others.union_with(more);
+        }
+    }
+}
+
+/// Whether a row of a view counts in each grouping's total (in [`Dimension::ALL`]'s order):
+/// a row counts in topics when its item is under one, and in time when the view has its bar.
+fn in_groupings(context: &Context, time: Option<usize>, entry: &Entry) -> [bool; 5] {
+    Dimension::ALL.map(|dimension| match dimension {
+        Dimension::Time => time.is_some(),
+        Dimension::Topic => !context.item(entry.item).topics.is_empty(),
+        Dimension::Network | Dimension::Campaign | Dimension::Item => true,
+    })
+}
+
+/// What a view withholds because of the viewer's earlier views.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Withheld {
+    /// By grouping, the groups withheld (a group folded into "other" withholds "other").
+    pub(super) groups: HashMap<Dimension, BTreeSet<String>>,
+    /// Groupings withheld whole, their totals being too close: topics, whose total leaves out
+    /// the items under no topic (the other groupings' totals are the view's).
+    pub(super) whole: BTreeSet<Dimension>,
+}
+
+impl Withheld {
+    /// How many groups or groupings are withheld.
+    pub(super) fn count(&self) -> usize {
+        self.groups.values().map(BTreeSet::len).sum::<usize>() + self.whole.len()
+    }
+}
+
 /// A view's rows and what they mean, ready to be scanned.
 #[derive(Clone, Copy)]
 pub(super) struct Scan<'a> {
@@ -508,12 +600,11 @@ impl<'a> Scan<'a> {
 
     /// For each grouping, the groups whose people differ by 1 to `k - 1` between `filter` and
     /// one of the `earlier` views (row by row: a person counted in both with different rows
-    /// counts as apart); `None` when the totals themselves do.
-    pub(super) fn too_close(
-        &self,
-        filter: &Filter,
-        earlier: &[&Filter],
-    ) -> Option<HashMap<Dimension, BTreeSet<String>>> {
+    /// counts as apart); `None` when the totals themselves do. When the "other" figures of a
+    /// grouping (the groups under k people, summed) are that close, every group folded into
+    /// this view's "other" is withheld, which withholds "other"; when the totals of a grouping
+    /// are, the grouping is withheld whole.
+    pub(super) fn too_close(&self, filter: &Filter, earlier: &[&Filter]) -> Option<Withheld> {
         let Scan {
             context,
             days,
@@ -523,19 +614,51 @@ impl<'a> Scan<'a> {
         } = *self;
         // Nothing to compare with: no pass over the rows.
         if earlier.is_empty() {
-            return Some(HashMap::new());
+            return Some(Withheld::default());
         }
         let now = Compiled::of(filter, context);
         let grouping = Grouping::of(filter);
         let people = context.ids.len();
         let then: Vec<Compiled> = earlier.iter().map(|f| Compiled::of(f, context)).collect();
+        let then_grouping: Vec<Grouping> = earlier.iter().map(|f| Grouping::of(f)).collect();
         let from = then.iter().map(|c| c.from).fold(now.from, i32::min);
         let to = then.iter().map(|c| c.to).fold(now.to, i32::max);
+        // First pass: the people of every group of each view, to know what each folds into
+        // "other".
+        let count = |days: &[Day], first: i32| {
+            let mut tables: Vec<Tables> = (0..=then.len()).map(|_| Tables::new(people)).collect();
+            for (day, entry) in numbered(days, first, from, to) {
+                let person = context.person(entry.user);
+                if person == NOBODY {
+                    continue;
+                }
+                let views =
+                    std::iter::once((&now, &grouping)).chain(then.iter().zip(&then_grouping));
+                for ((view, grouping), tables) in views.zip(tables.iter_mut()) {
+                    if view.matches(context, day, entry, person) {
+                        tables.add(
+                            context,
+                            grouping.time(day),
+                            entry,
+                            person,
+                            Activity::default(),
+                        );
+                    }
+                }
+            }
+            tables
+        };
+        let counted = side_by_side(days, first, parts, count, |tables, more| {
+            for (tables, more) in tables.iter_mut().zip(more) {
+                tables.merge(more);
+            }
+        });
+        let folded: Vec<Folded> = counted.iter().map(|tables| Folded::of(tables, k)).collect();
+        let (folded_now, folded_then) = folded.split_first()?;
+        // Second pass: the people whose rows are in one view and not the other, by group, and
+        // in one "other" and not the other.
         let scan = |days: &[Day], first: i32| {
-            let mut apart: Vec<(People, Tables)> = then
-                .iter()
-                .map(|_| (People::with_room(people), Tables::new(people)))
-                .collect();
+            let mut apart: Vec<Apart> = then.iter().map(|_| Apart::new(people)).collect();
             for (day, entry) in numbered(days, first, from, to) {
                 let person = context.person(entry.user);
                 if person == NOBODY {
@@ -543,34 +666,77 @@ impl<'a> Scan<'a> {
                 }
                 let in_now = now.matches(context, day, entry, person);
                 let time = grouping.time(day);
-                for (view, (all, tables)) in then.iter().zip(apart.iter_mut()) {
-                    if view.matches(context, day, entry, person) != in_now {
-                        all.insert(person);
-                        tables.add(context, time, entry, person, Activity::default());
+                let (total_now, other_now) = if in_now {
+                    (
+                        in_groupings(context, time, entry),
+                        folded_now.in_other(context, time, entry),
+                    )
+                } else {
+                    ([false; 5], [false; 5])
+                };
+                for (v, apart) in apart.iter_mut().enumerate() {
+                    let in_then = then[v].matches(context, day, entry, person);
+                    if in_then != in_now {
+                        apart.all.insert(person);
+                        apart
+                            .groups
+                            .add(context, time, entry, person, Activity::default());
+                    }
+                    let (total_then, other_then) = if in_then {
+                        let time = then_grouping[v].time(day);
+                        (
+                            in_groupings(context, time, entry),
+                            folded_then[v].in_other(context, time, entry),
+                        )
+                    } else {
+                        ([false; 5], [false; 5])
+                    };
+                    for place in 0..5 {
+                        if total_now[place] != total_then[place] {
+                            apart.totals[place].insert(person);
+                        }
+                        if other_now[place] != other_then[place] {
+                            apart.others[place].insert(person);
+                        }
                     }
                 }
             }
             apart
         };
         let apart = side_by_side(days, first, parts, scan, |apart, more| {
-            for ((all, tables), (more_all, more_tables)) in apart.iter_mut().zip(more) {
-                all.union_with(&more_all);
-                tables.merge(more_tables);
+            for (apart, more) in apart.iter_mut().zip(more) {
+                apart.merge(more);
             }
         });
-        let mut withheld: HashMap<Dimension, BTreeSet<String>> = HashMap::new();
-        for (all, tables) in &apart {
-            if k.reveals_by_difference(all.len()) {
+        let mut withheld = Withheld::default();
+        for apart in &apart {
+            if k.reveals_by_difference(apart.all.len()) {
                 return None;
             }
-            for dimension in Dimension::ALL {
-                for (index, _, people) in tables.of(dimension).present() {
+            for (place, dimension) in Dimension::ALL.into_iter().enumerate() {
+                if k.reveals_by_difference(apart.totals[place].len()) {
+                    withheld.whole.insert(dimension);
+                }
+                for (index, _, people) in apart.groups.of(dimension).present() {
                     if k.reveals_by_difference(people.len()) {
                         withheld
+                            .groups
                             .entry(dimension)
                             .or_default()
                             .insert(Tables::key(context, &grouping, dimension, index));
                     }
+                }
+                if k.reveals_by_difference(apart.others[place].len()) {
+                    let in_other = folded_now.0[place]
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, folded)| **folded)
+                        .map(|(index, _)| Tables::key(context, &grouping, dimension, index));
+                    withheld
+                        .groups
+                        .entry(dimension)
+                        .or_default()
+                        .extend(in_other);
                 }
             }
         }
@@ -579,11 +745,7 @@ impl<'a> Scan<'a> {
 
     /// Every grouping of `filter`, through the minimum group size, with the groups in
     /// `withheld` withheld.
-    pub(super) fn view(
-        &self,
-        filter: &Filter,
-        withheld: &HashMap<Dimension, BTreeSet<String>>,
-    ) -> View {
+    pub(super) fn view(&self, filter: &Filter, withheld: &Withheld) -> View {
         let Scan {
             context,
             days,
@@ -624,7 +786,7 @@ impl<'a> Scan<'a> {
             });
         let total_people = per_person.iter().filter(|a| a.is_some()).count();
         let none = BTreeSet::new();
-        let withheld_in = |dimension: Dimension| withheld.get(&dimension).unwrap_or(&none);
+        let withheld_in = |dimension: Dimension| withheld.groups.get(&dimension).unwrap_or(&none);
         let counts = |dimension: Dimension| -> Vec<GroupCount<String, Activity>> {
             tables
                 .of(dimension)
@@ -705,6 +867,11 @@ impl<'a> Scan<'a> {
                 people_apart,
             ),
         );
+        for dimension in &withheld.whole {
+            if let Some(table) = out.remove(dimension) {
+                out.insert(*dimension, table.withheld_whole());
+            }
+        }
         let per_person = per_person
             .into_iter()
             .enumerate()
@@ -962,8 +1129,8 @@ mod tests {
         k: MinGroupSize,
         filter: &Filter,
         earlier: &[Filter],
-    ) -> Option<HashMap<Dimension, BTreeSet<String>>> {
-        let mut withheld: HashMap<Dimension, BTreeSet<String>> = HashMap::new();
+    ) -> Option<Withheld> {
+        let mut withheld = Withheld::default();
         for before in earlier {
             let mut all = BTreeSet::new();
             let mut groups: BTreeMap<(Dimension, String), BTreeSet<u32>> = BTreeMap::new();
@@ -989,7 +1156,68 @@ mod tests {
             }
             for ((dimension, group), people) in groups {
                 if k.reveals_by_difference(people.len()) {
-                    withheld.entry(dimension).or_default().insert(group);
+                    withheld.groups.entry(dimension).or_default().insert(group);
+                }
+            }
+            // "Other": the groups under k people of each view, summed.
+            let folded = |view: &Filter| {
+                let mut people: BTreeMap<(Dimension, String), BTreeSet<u32>> = BTreeMap::new();
+                for (day, entry) in org.rows.iter().filter(|(d, e)| selects(org, view, *d, e)) {
+                    for group in groups_of(org, view, *day, entry) {
+                        people.entry(group).or_default().insert(entry.user);
+                    }
+                }
+                people
+                    .into_iter()
+                    .filter(|(_, people)| people.len() < k.get())
+                    .map(|(group, _)| group)
+                    .collect::<BTreeSet<_>>()
+            };
+            let (folded_now, folded_before) = (folded(filter), folded(before));
+            for dimension in Dimension::ALL {
+                let in_other =
+                    |view: &Filter, folded: &BTreeSet<(Dimension, String)>, day, entry| {
+                        selects(org, view, day, entry)
+                            && groups_of(org, view, day, entry)
+                                .into_iter()
+                                .any(|group| group.0 == dimension && folded.contains(&group))
+                    };
+                let apart: BTreeSet<u32> = org
+                    .rows
+                    .iter()
+                    .filter(|(day, entry)| {
+                        (1..10).contains(&entry.user)
+                            && in_other(filter, &folded_now, *day, entry)
+                                != in_other(before, &folded_before, *day, entry)
+                    })
+                    .map(|(_, entry)| entry.user)
+                    .collect();
+                // The grouping's total: the rows with a group in it.
+                let in_total = |view: &Filter, day, entry| {
+                    selects(org, view, day, entry)
+                        && groups_of(org, view, day, entry)
+                            .into_iter()
+                            .any(|group| group.0 == dimension)
+                };
+                let total_apart: BTreeSet<u32> = org
+                    .rows
+                    .iter()
+                    .filter(|(day, entry)| {
+                        (1..10).contains(&entry.user)
+                            && in_total(filter, *day, entry) != in_total(before, *day, entry)
+                    })
+                    .map(|(_, entry)| entry.user)
+                    .collect();
+                if k.reveals_by_difference(total_apart.len()) {
+                    withheld.whole.insert(dimension);
+                }
+                if k.reveals_by_difference(apart.len()) {
+                    withheld.groups.entry(dimension).or_default().extend(
+                        folded_now
+                            .iter()
+                            .filter(|(d, _)| *d == dimension)
+                            .map(|(_, group)| group.clone()),
+                    );
                 }
             }
         }
@@ -1011,7 +1239,7 @@ mod tests {
             let context = context(&org);
             let days = days(&org);
             let scan = Scan { parts, ..Scan::new(&context, &days, FIRST, k) };
-            let view = scan.view(&filter, &HashMap::new());
+            let view = scan.view(&filter, &Withheld::default());
             let expected = reference(&org, k, &filter);
             for dimension in Dimension::ALL {
                 prop_assert_eq!(&view.tables[&dimension], &expected[&dimension], "{:?}", dimension);
@@ -1054,6 +1282,158 @@ mod tests {
                 Scan { parts, ..Scan::new(&context, &days, FIRST, k) }.too_close(&filter, &before),
                 reference_apart(&org, k, &filter, &earlier)
             );
+        }
+    }
+
+    type ViewTables = BTreeMap<Dimension, AggregateTable<String, Activity>>;
+
+    /// A figure of a table: a group, the groups folded into "other", or the total.
+    #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    enum Figure {
+        Group(String),
+        Other,
+        Total,
+    }
+
+    /// The figures a table shows (not withheld or under the minimum), each with the records
+    /// behind it: `(person, row)`, the row being the place of the row in `org.rows`.
+    fn shown_records(
+        org: &Org,
+        filter: &Filter,
+        dimension: Dimension,
+        table: &AggregateTable<String, Activity>,
+    ) -> BTreeMap<Figure, BTreeSet<(u32, usize)>> {
+        let listed: BTreeSet<&String> = table
+            .groups()
+            .iter()
+            .map(chorus_policy::GroupFigure::key)
+            .collect();
+        let mut shown: BTreeMap<Figure, BTreeSet<(u32, usize)>> = BTreeMap::new();
+        let mut figures: Vec<Figure> = table
+            .groups()
+            .iter()
+            .filter(|g| g.figure().value().is_some())
+            .map(|g| Figure::Group(g.key().clone()))
+            .collect();
+        if table.other().is_some_and(|f| f.value().is_some()) {
+            figures.push(Figure::Other);
+        }
+        if table.total().value().is_some() {
+            figures.push(Figure::Total);
+        }
+        for figure in figures {
+            shown.insert(figure, BTreeSet::new());
+        }
+        for (row, (day, entry)) in org.rows.iter().enumerate() {
+            if !selects(org, filter, *day, entry) {
+                continue;
+            }
+            let groups: Vec<String> = groups_of(org, filter, *day, entry)
+                .into_iter()
+                .filter(|(d, _)| *d == dimension)
+                .map(|(_, group)| group)
+                .collect();
+            let record = (entry.user, row);
+            for group in &groups {
+                if let Some(records) = shown.get_mut(&Figure::Group(group.clone())) {
+                    records.insert(record);
+                }
+            }
+            if groups.iter().any(|g| !listed.contains(g))
+                && let Some(records) = shown.get_mut(&Figure::Other)
+            {
+                records.insert(record);
+            }
+            if !groups.is_empty()
+                && let Some(records) = shown.get_mut(&Figure::Total)
+            {
+                records.insert(record);
+            }
+        }
+        shown
+    }
+
+    fn people_apart(a: &BTreeSet<(u32, usize)>, b: &BTreeSet<(u32, usize)>) -> usize {
+        a.symmetric_difference(b)
+            .map(|(person, _)| *person)
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// A viewer's sequence of views, each compared with the earlier ones shown as the
+        /// dashboard does: no figure of one view differs from the same figure (the same group,
+        /// "other" or the total) of another by the records of 1 to k - 1 people, whatever the
+        /// filters and their periods' ends.
+        #[test]
+        fn no_two_views_of_a_sequence_single_out_fewer_than_k_people(
+            org in org(),
+            first in filter(),
+            steps in prop::collection::vec((filter(), -3..4_i64, -3..4_i64, 0..3_u8), 1..6),
+            k in 3_usize..5,
+        ) {
+            let k = MinGroupSize::new(k).unwrap();
+            let context = context(&org);
+            let days = days(&org);
+            let scan = Scan::new(&context, &days, FIRST, k);
+            // Each next view is another one, or the last one with one end moved or with one
+            // more filter (the usual ways to single someone out).
+            let mut filters = vec![first];
+            for (other, from, to, how) in steps {
+                let last = filters.last().unwrap().clone();
+                let next = match how {
+                    0 => other,
+                    1 => {
+                        let from = last.from + chrono::Duration::days(from);
+                        let to = (last.to + chrono::Duration::days(to)).max(from);
+                        Filter { from, to, ..last }
+                    }
+                    _ => Filter {
+                        network: other.network.or(last.network),
+                        team: other.team.or(last.team.clone()),
+                        ..last
+                    },
+                };
+                filters.push(next);
+            }
+            let mut shown: Vec<(Filter, ViewTables)> = Vec::new();
+            for filter in filters {
+                let mut earlier: Vec<&Filter> = Vec::new();
+                for (seen, _) in shown.iter().rev() {
+                    let same = |a: &Filter, b: &Filter| Filter { every: b.every, ..a.clone() } == *b;
+                    if !same(seen, &filter) && !earlier.iter().any(|e| same(e, seen)) {
+                        earlier.push(seen);
+                    }
+                }
+                let Some(withheld) = scan.too_close(&filter, &earlier) else {
+                    continue;
+                };
+                let view = scan.view(&filter, &withheld);
+                shown.push((filter, view.tables));
+            }
+            for (n, (a, tables_a)) in shown.iter().enumerate() {
+                for (b, tables_b) in &shown[n + 1..] {
+                    for dimension in Dimension::ALL {
+                        if dimension == Dimension::Time && a.every != b.every {
+                            continue;
+                        }
+                        let figures_a = shown_records(&org, a, dimension, &tables_a[&dimension]);
+                        let figures_b = shown_records(&org, b, dimension, &tables_b[&dimension]);
+                        for (figure, records) in &figures_a {
+                            if let Some(other) = figures_b.get(figure) {
+                                let apart = people_apart(records, other);
+                                prop_assert!(
+                                    !k.reveals_by_difference(apart),
+                                    "{:?} {:?} differs by {} people between {:?} and {:?}",
+                                    dimension, figure, apart, a, b
+                                );
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 

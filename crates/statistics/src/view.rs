@@ -190,7 +190,7 @@ pub async fn dashboard(
         participation,
         named,
         refused: false,
-        withheld_by_memory: withheld.values().map(BTreeSet::len).sum(),
+        withheld_by_memory: withheld.count(),
         people: people.into_iter().collect(),
     })
 }

@@ -4,6 +4,7 @@
 //! editors see an item's figures and anonymous "not for me" counts; each ambassador sees
 //! exactly their own figures.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chorus_tests::Client;
@@ -458,4 +459,126 @@ async fn a_corrupt_stored_minimum_group_size_refuses_statistics_instead_of_defau
         .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     assert_eq!(analyst.get("/stats").await.status, 200);
+}
+
+/// The people (opted in, of `team` when given) with a roll-up row on each of the last four
+/// weeks' days.
+async fn active_per_day(db: &DatabaseConnection, team: Option<&str>) -> BTreeMap<i32, i64> {
+    let team = team.map_or_else(String::new, |team| format!("u.team = '{team}' AND "));
+    let today = chorus_ambassador::activity::day_number(chrono::Utc::now());
+    let sql = format!(
+        "SELECT a.day AS day, CAST(COUNT(DISTINCT a.user_id) AS BIGINT) AS people \
+         FROM activity_daily a JOIN users u ON u.id = a.user_id \
+         WHERE {team}a.day >= {} AND a.day <= {today} \
+         AND a.user_id IN (SELECT user_id FROM consents WHERE withdrawn_at IS NULL) \
+         GROUP BY a.day",
+        today - 27
+    );
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            (
+                row.try_get::<i32>("", "day").unwrap(),
+                row.try_get::<i64>("", "people").unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn date_of(day: i32) -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp(i64::from(day) * 86_400, 0)
+        .unwrap()
+        .date_naive()
+}
+
+/// The total row of an exported view, `None` when the view was refused.
+fn csv_total(csv: &str) -> Option<(String, String, String)> {
+    csv.lines()
+        .find(|line| line.starts_with("network,\"Total\""))
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            (fields[2].into(), fields[3].into(), fields[4].into())
+        })
+}
+
+/// Issue 13, finding 2: a team's view from one day and the same from the next day hold the
+/// same people, but only a few of them were active on that first day. The second view would
+/// single out their shares and clicks by difference, so it is refused, at either end of the
+/// period, while a day on which nobody or at least k people of the team were active changes
+/// nothing.
+#[tokio::test]
+async fn a_period_one_day_shorter_never_singles_out_the_few_active_that_day() {
+    let app =
+        chorus_tests::TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo"))
+            .await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let k = 5;
+    let active = active_per_day(&db, Some("Nantes")).await;
+    let everyone = active_per_day(&db, None).await;
+    let today = chorus_ambassador::activity::day_number(chrono::Utc::now());
+    let days = (today - 20..today - 6).rev();
+    let few = days
+        .clone()
+        .find(|day| (1..k).contains(&active.get(day).copied().unwrap_or(0)))
+        .expect("the demo has days when 1 to 4 people of Nantes were active");
+    let many = days
+        .into_iter()
+        .find(|day| everyone.get(day).copied().unwrap_or(0) >= k)
+        .expect("and days when at least 5 people were");
+
+    let export = async |client: &Client, query: String| {
+        let answer = client.get(&format!("/stats/export.csv?{query}")).await;
+        assert_eq!(answer.status, 200, "{query}: {}", answer.body);
+        assert_eq!(answer.header("cache-control"), "no-store");
+        csv_total(&answer.body)
+    };
+    // Each pair starts from a viewer with no earlier views.
+    let mut viewers = 0;
+    let mut fresh_analyst = async || {
+        viewers += 1;
+        let email = format!("analyst{viewers}@example.org");
+        app.add_user(&email, "Analyst", "analyst").await;
+        let client = app.client();
+        client.sign_in(&email, chorus_tests::PASSWORD).await;
+        client
+    };
+    let from = |day: i32| format!("team=Nantes&from={}", date_of(day));
+    let period =
+        |first: i32, last: i32| format!("team=Nantes&from={}&to={}", date_of(first), date_of(last));
+
+    // The first day of the period: the whole team, then the team without that day.
+    let analyst = fresh_analyst().await;
+    let whole = export(&analyst, from(few)).await;
+    assert!(whole.is_some(), "the team over the period is shown");
+    assert_eq!(
+        export(&analyst, from(few + 1)).await,
+        None,
+        "{} people of Nantes were active on that day alone",
+        active[&few]
+    );
+    let page = analyst.get(&format!("/stats?{}", from(few + 1))).await;
+    assert!(
+        page.body.contains(r#"data-testid="refused""#),
+        "{}",
+        page.body
+    );
+    // A refused view is not remembered: the first is still shown as it was.
+    assert_eq!(export(&analyst, from(few)).await, whole);
+
+    // The last day of the period.
+    let analyst = fresh_analyst().await;
+    assert!(export(&analyst, period(today - 27, few)).await.is_some());
+    assert_eq!(export(&analyst, period(today - 27, few - 1)).await, None);
+
+    // A day when at least k people were active sets no one apart.
+    let analyst = fresh_analyst().await;
+    let everyone_from = |day: i32| format!("from={}", date_of(day));
+    let with_day = export(&analyst, everyone_from(many)).await.unwrap();
+    let without = export(&analyst, everyone_from(many + 1)).await.unwrap();
+    assert_ne!(
+        with_day, without,
+        "the day's activity is in the first view only"
+    );
 }
