@@ -9,9 +9,15 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-/// Where a content item is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// Where a content item is in its life. Stored as its name ([`State::as_str`]); a stored name
+/// Chorus does not know makes reading the row fail, it never becomes a default state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sea_orm::DeriveValueType)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(
+    value_type = "String",
+    from_str = "State::from_stored",
+    to_str = "State::stored_name"
+)]
 pub enum State {
     /// Being written; only editors see it.
     Draft,
@@ -42,7 +48,22 @@ impl State {
             State::Archived => "archived",
         }
     }
+
+    // Reason: the column derive calls `to_str(&value)`.
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    fn stored_name(&self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_stored(stored: &str) -> Result<State, UnknownState> {
+        stored.parse().map_err(|_| UnknownState(stored.to_owned()))
+    }
 }
+
+/// A stored item state name Chorus does not know (corrupt data, or a newer Chorus wrote it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown item state {0:?}")]
+pub struct UnknownState(pub String);
 
 impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -121,7 +142,7 @@ pub enum WorkflowError {
     #[error("a second editor must approve this item before it is published")]
     NeedsSecondEditor,
     /// Not a state name.
-    #[error("unknown state")]
+    #[error("unknown item state")]
     UnknownState,
     /// Not an action name.
     #[error("unknown action")]

@@ -245,7 +245,7 @@ async fn active_admins_other_than(
         .await?
         .iter()
         .filter(|u| u.id != user_id && u.active)
-        .filter(|u| Roles::parse_list(&u.roles).is_ok_and(|r| r.has(Role::Admin)))
+        .filter(|u| u.roles.0.has(Role::Admin))
         .count())
 }
 
@@ -261,7 +261,7 @@ pub async fn set_roles(
     let row = store::users::by_id(db, user_id)
         .await?
         .ok_or(AccountError::NotFound)?;
-    let was_admin = Roles::parse_list(&row.roles).is_ok_and(|r| r.has(Role::Admin));
+    let was_admin = row.roles.0.has(Role::Admin);
     if was_admin
         && row.active
         && !roles.has(Role::Admin)
@@ -284,7 +284,7 @@ pub async fn set_active(
     let row = store::users::by_id(db, user_id)
         .await?
         .ok_or(AccountError::NotFound)?;
-    let is_admin = Roles::parse_list(&row.roles).is_ok_and(|r| r.has(Role::Admin));
+    let is_admin = row.roles.0.has(Role::Admin);
     if !active && is_admin && row.active && active_admins_other_than(db, user_id).await? == 0 {
         return Err(AccountError::LastAdmin);
     }

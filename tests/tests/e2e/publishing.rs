@@ -725,8 +725,8 @@ fn chorus_editorial_escape(text: &str) -> String {
     out
 }
 
-/// Network and share state are typed down to the column: a stored name Chorus does not know
-/// is an error naming it, never read as a default network or state (which could send a post
+/// Network, share state, item state and roles are typed down to the column: a stored name
+/// Chorus does not know is an error naming it, never read as a default network or state (which could send a post
 /// to the wrong network, or show it as something it is not).
 #[tokio::test]
 async fn an_unknown_stored_network_or_state_is_an_error_not_a_default() {
@@ -777,4 +777,47 @@ async fn an_unknown_stored_network_or_state_is_an_error_not_a_default() {
     .await
     .unwrap();
     assert_eq!(zoe.get("/hub/shares").await.status, 200);
+
+    // An item's state, the same way: never read as a draft.
+    let editor = app.client();
+    editor
+        .sign_in("editor@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let items = editor.get("/editor").await;
+    assert_eq!(items.status, 200, "{}", items.body);
+    let first_item = "(SELECT MIN(id) FROM content_items)";
+    db.execute_unprepared(&format!(
+        "UPDATE content_items SET state = 'limbo' WHERE id = {first_item}"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(editor.get("/editor").await.status, 500);
+    assert!(
+        app.log().contains("limbo"),
+        "the log names the stored value"
+    );
+    db.execute_unprepared(&format!(
+        "UPDATE content_items SET state = 'published' WHERE id = {first_item}"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(editor.get("/editor").await.status, 200);
+
+    // A person's roles: an unknown role is an error, not "no role" (nor a default one).
+    db.execute_unprepared(
+        "UPDATE users SET roles = 'ambassador,wizard' WHERE email = 'zoe@demo.chorus.test'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(zoe.get("/hub").await.status, 500);
+    assert!(
+        app.log().contains("wizard"),
+        "the log names the stored value"
+    );
+    db.execute_unprepared(
+        "UPDATE users SET roles = 'ambassador' WHERE email = 'zoe@demo.chorus.test'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(zoe.get("/hub").await.status, 200);
 }

@@ -61,7 +61,7 @@ pub mod content_item {
         pub preview_image_url: Option<String>,
         pub language: String,
         pub campaign_id: Option<i32>,
-        pub state: String,
+        pub state: crate::workflow::State,
         pub available_from: Option<ChronoDateTimeUtc>,
         pub available_until: Option<ChronoDateTimeUtc>,
         pub author_id: Option<i32>,

@@ -103,7 +103,7 @@ async fn record_of(
         .collect();
     Ok(ItemRecord {
         id: item.id,
-        state: item.state.parse().unwrap_or(State::Draft),
+        state: item.state,
         version: item.version,
         author_id: item.author_id,
         updated_by: item.updated_by,
@@ -287,7 +287,7 @@ pub async fn insert(
         preview_image_url: Set(input.preview_image_url.clone()),
         language: Set(input.language.clone()),
         campaign_id: Set(input.campaign_id),
-        state: Set(State::Draft.as_str().to_owned()),
+        state: Set(State::Draft),
         available_from: Set(input.available_from),
         available_until: Set(input.available_until),
         author_id: Set(author),

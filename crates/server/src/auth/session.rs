@@ -38,7 +38,7 @@ impl CurrentUser {
     fn from_row(row: UserRow, session_hash: String) -> Self {
         CurrentUser {
             id: row.id,
-            roles: Roles::parse_list(&row.roles).unwrap_or_default(),
+            roles: row.roles.0,
             email: row.email,
             display_name: row.display_name,
             locale: row.locale,

@@ -35,7 +35,7 @@ pub async fn users(
     let users: Vec<_> = rows
         .iter()
         .map(|row| {
-            let roles = Roles::parse_list(&row.roles).unwrap_or_default();
+            let roles = row.roles.0;
             serde_json::json!({
                 "id": row.id,
                 "name": row.display_name,

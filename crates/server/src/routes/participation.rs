@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::markdown::render_html;
 use chorus_policy::consent::{ConsentState, GuidelineVersion};
 use chorus_policy::visibility::{Audience, Detail, PersonalDatum, VisibilityChoices, transparency};
-use chorus_policy::{Area, Role, Roles};
+use chorus_policy::{Area, Role};
 use serde::Deserialize;
 use tera::Context;
 
@@ -287,7 +287,7 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
         "account": {
             "email": row.email,
             "name": row.display_name,
-            "roles": Roles::parse_list(&row.roles).unwrap_or_default().iter().map(Role::as_str).collect::<Vec<_>>(),
+            "roles": row.roles.0.iter().map(Role::as_str).collect::<Vec<_>>(),
             "language": row.locale,
             "active": row.active,
             "created_at": row.created_at,
@@ -358,11 +358,7 @@ pub async fn erase(
         let others = store::users::list(&ctx.app.db)
             .await?
             .into_iter()
-            .filter(|u| {
-                u.id != user.id
-                    && u.active
-                    && Roles::parse_list(&u.roles).is_ok_and(|r| r.has(Role::Admin))
-            })
+            .filter(|u| u.id != user.id && u.active && u.roles.0.has(Role::Admin))
             .count();
         if others == 0 {
             let mut context = Context::new();

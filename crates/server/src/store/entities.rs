@@ -1,5 +1,30 @@
 //! sea-orm entities for the server's tables, generated-style and free of behaviour.
 
+use chorus_policy::{Roles, UnknownRole};
+
+/// A person's roles as stored (`editor,analyst`). A stored name Chorus does not know makes
+/// reading the row fail with that name in the error: it is never read as "no role" or as a
+/// default role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sea_orm::DeriveValueType)]
+#[sea_orm(
+    value_type = "String",
+    from_str = "RolesColumn::parse",
+    to_str = "RolesColumn::stored"
+)]
+pub struct RolesColumn(pub Roles);
+
+impl RolesColumn {
+    fn parse(stored: &str) -> Result<Self, UnknownRole> {
+        Roles::parse_list(stored).map(RolesColumn)
+    }
+
+    // Reason: the column derive calls `to_str(&value)`.
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    fn stored(&self) -> String {
+        self.0.to_list()
+    }
+}
+
 /// `users`: one row per person with an account.
 pub mod user {
     use sea_orm::entity::prelude::*;
@@ -13,7 +38,7 @@ pub mod user {
         pub email: String,
         pub display_name: String,
         pub password_hash: Option<String>,
-        pub roles: String,
+        pub roles: super::RolesColumn,
         pub team: Option<String>,
         pub locale: Option<String>,
         pub active: bool,

@@ -1,5 +1,6 @@
 //! Queries on `users`.
 
+use crate::store::entities::RolesColumn;
 use chorus_policy::Roles;
 use chrono::Utc;
 use sea_orm::{
@@ -43,7 +44,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewUserRow<'_>) -> Result<Us
         email: Set(new.email.to_owned()),
         display_name: Set(new.display_name.to_owned()),
         password_hash: Set(Some(new.password_hash.to_owned())),
-        roles: Set(new.roles.to_list()),
+        roles: Set(RolesColumn(new.roles)),
         team: Set(None),
         locale: Set(None),
         active: Set(true),
@@ -142,7 +143,7 @@ pub async fn set_roles(
     id: i32,
     roles: Roles,
 ) -> Result<UserRow, StoreError> {
-    update(db, id, |u| u.roles = Set(roles.to_list())).await
+    update(db, id, |u| u.roles = Set(RolesColumn(roles))).await
 }
 
 /// Replaces the password hash of an account.
