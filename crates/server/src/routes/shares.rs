@@ -10,9 +10,8 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_ambassador::accounts;
-use chorus_ambassador::connectors::{PublishError, deletion_offered};
 use chorus_ambassador::onboarding::{self, Preferences};
-use chorus_ambassador::shares::{self, DeleteError};
+use chorus_ambassador::shares;
 use chorus_ambassador::sharing;
 use chorus_editorial::{hub, measure};
 use chorus_policy::Network;
@@ -23,12 +22,14 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use tera::Context;
 
-use crate::auth::CurrentUser;
 use crate::auth::roles::{Ambassador, Member};
 use crate::error::{AppError, AppResult};
 use crate::views::Ctx;
 
+mod history;
 mod view;
+
+pub use history::{act, delete, history};
 
 async fn disclosure_for(ctx: &Ctx, language: &str) -> AppResult<Option<Disclosure>> {
     let settings = chorus_editorial::store::settings::load(&ctx.app.db).await?;
@@ -522,193 +523,4 @@ pub async fn status(
 ) -> AppResult<axum::Json<serde_json::Value>> {
     let list = own_views(&ctx, user.id, &query.ids()).await?;
     Ok(axum::Json(serde_json::json!({ "shares": list })))
-}
-
-/// Query carrying a one-off notice.
-#[derive(Debug, Default, Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
-    network: Option<String>,
-}
-
-/// A deletion the network refused, shown next to its share.
-struct DeleteFailure {
-    share_id: i32,
-    message: String,
-}
-
-/// `GET /hub/shares`: one's own shares, their state, links and errors in plain words.
-pub async fn history(
-    ctx: Ctx,
-    Member(user): Member,
-    Query(query): Query<DoneQuery>,
-) -> AppResult<Response> {
-    let notice = match query.done.as_deref() {
-        None => None,
-        Some("deleted") => Some(
-            ctx.app.views.i18n.text(
-                ctx.locale,
-                "share.deleted",
-                &[(
-                    "network",
-                    query
-                        .network
-                        .as_deref()
-                        .and_then(|n| n.parse::<Network>().ok())
-                        .map_or("?", Network::display_name),
-                )],
-            ),
-        ),
-        Some("posted") => Some(ctx.t("share.done_posted")),
-        Some("not_posted") => Some(ctx.t("share.done_not_posted")),
-        Some(_) => Some(ctx.t("share.queued")),
-    };
-    render_history(&ctx, &user, StatusCode::OK, notice, None).await
-}
-
-async fn render_history(
-    ctx: &Ctx,
-    user: &CurrentUser,
-    status: StatusCode,
-    notice: Option<String>,
-    failure: Option<DeleteFailure>,
-) -> AppResult<Response> {
-    let rows = shares::for_user(&ctx.app.db, user.id).await?;
-    let around = view::Surroundings::of(ctx, user.id).await?;
-    let list: Vec<_> = rows
-        .iter()
-        .map(|s| {
-            let mut shown = view::share(ctx, s, &around);
-            shown["deletion"] = serde_json::json!(deletion_offer(s.network.get(), s));
-            shown["delete_error"] = serde_json::json!(
-                failure
-                    .as_ref()
-                    .filter(|f| f.share_id == s.id)
-                    .map(|f| &f.message)
-            );
-            shown
-        })
-        .collect();
-    let mut context = Context::new();
-    context.insert("shares", &list);
-    context.insert("notice", &notice);
-    ctx.render_status(status, "hub/shares.html", context)
-}
-
-/// What the history offers for deleting a share from its network: `offered` (a button behind a
-/// confirmation), `unsupported` (the network has no deletion: say so), `unknown_id` (confirmed
-/// by hand, so Chorus does not know the post's id), or nothing for a share that is not live.
-fn deletion_offer(network: Network, share: &shares::ShareRow) -> Option<&'static str> {
-    if share.state != shares::ShareState::Published {
-        return None;
-    }
-    Some(if !deletion_offered(network) {
-        "unsupported"
-    } else if share.external_id.is_none() {
-        "unknown_id"
-    } else {
-        "offered"
-    })
-}
-
-/// `POST /hub/shares/{id}/{action}`: cancel, retry, send again, or "it was published".
-pub async fn act(
-    ctx: Ctx,
-    Member(user): Member,
-    Path((id, action)): Path<(i32, String)>,
-) -> AppResult<Response> {
-    let done = shares::owner_action(&ctx.app.db, user.id, id, &action, Utc::now()).await?;
-    if !done {
-        return Err(AppError::NotFound);
-    }
-    Ok(match action.as_str() {
-        "posted" | "not_posted" => Redirect::to(&format!("/hub/shares?done={action}")),
-        _ => Redirect::to("/hub/shares"),
-    }
-    .into_response())
-}
-
-/// `POST /hub/shares/{id}/delete`: the owner deletes a published share from its network (after
-/// the page's confirmation step). Another person's share, or one that is not live, is a 404;
-/// a refusal by the network shows the history again with the network's words next to it.
-pub async fn delete(ctx: Ctx, Member(user): Member, Path(id): Path<i32>) -> AppResult<Response> {
-    let app = &ctx.app;
-    let holder = format!("web-{}", uuid::Uuid::new_v4());
-    let result = shares::delete_from_network(
-        &app.db,
-        &app.vault,
-        &app.networks,
-        user.id,
-        id,
-        &holder,
-        Utc::now(),
-    )
-    .await;
-    let (status, message) = match result {
-        Ok(network) => {
-            return Ok(Redirect::to(&format!(
-                "/hub/shares?done=deleted&network={}",
-                network.as_str()
-            ))
-            .into_response());
-        }
-        Err(DeleteError::NotFound) => return Err(AppError::NotFound),
-        Err(DeleteError::Internal(why)) => return Err(AppError::Internal(why)),
-        Err(DeleteError::Unsupported(network)) => (
-            StatusCode::CONFLICT,
-            network_text(&ctx, "share.delete_unsupported", network, &[]),
-        ),
-        Err(DeleteError::AccountGone(network)) => (
-            StatusCode::CONFLICT,
-            network_text(&ctx, "share.delete_account_gone", network, &[]),
-        ),
-        Err(DeleteError::Refused { network, error }) => {
-            (StatusCode::BAD_GATEWAY, refusal_text(&ctx, network, &error))
-        }
-    };
-    tracing::info!(user_id = user.id, share = id, "a deletion was refused");
-    let failure = DeleteFailure {
-        share_id: id,
-        message,
-    };
-    render_history(&ctx, &user, status, None, Some(failure)).await
-}
-
-fn network_text(ctx: &Ctx, key: &str, network: Network, args: &[(&str, &str)]) -> String {
-    let mut all = vec![("network", network.display_name())];
-    all.extend_from_slice(args);
-    ctx.app.views.i18n.text(ctx.locale, key, &all)
-}
-
-/// The network's refusal in plain words, with what to do next (a 401: reconnect).
-fn refusal_text(ctx: &Ctx, network: Network, error: &PublishError) -> String {
-    match error {
-        PublishError::Unauthorized { .. } => {
-            network_text(ctx, "share.delete_reconnect", network, &[])
-        }
-        PublishError::RateLimited { .. } => network_text(ctx, "share.delete_wait", network, &[]),
-        PublishError::Unavailable { detail, .. } | PublishError::Uncertain { detail, .. } => {
-            network_text(
-                ctx,
-                "share.delete_unavailable",
-                network,
-                &[("detail", detail)],
-            )
-        }
-        PublishError::Rejected { message } | PublishError::Duplicate { message } => network_text(
-            ctx,
-            "share.delete_refused",
-            network,
-            &[("message", message)],
-        ),
-        PublishError::VersionRetired { .. } | PublishError::Unsupported { .. } => {
-            let message = error.to_string();
-            network_text(
-                ctx,
-                "share.delete_refused",
-                network,
-                &[("message", &message)],
-            )
-        }
-    }
 }
