@@ -181,3 +181,25 @@ pub async fn change_password(
         }
     }
 }
+
+/// Each person's own area, under `/account`: language, time zone, password, privacy choices,
+/// transparency, export and erasure.
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post};
+
+    use super::participation;
+    axum::Router::new()
+        .route("/", get(show))
+        .route("/language", post(set_language))
+        .route("/time-zone", post(set_time_zone))
+        .route("/password", post(change_password))
+        .route("/privacy", get(participation::privacy))
+        .route("/privacy/choices", post(participation::save_choices))
+        .route("/privacy/withdraw", post(participation::withdraw))
+        .route("/transparency", get(participation::transparency_page))
+        .route("/export", get(participation::export))
+        .route(
+            "/erase",
+            get(participation::erase_page).post(participation::erase),
+        )
+}

@@ -454,3 +454,19 @@ pub async fn save_network(
     );
     Ok(Redirect::to("/admin/networks?done=saved").into_response())
 }
+
+/// The admins' area, under `/admin`: accounts, the organisation's settings and the networks'
+/// OAuth apps.
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post};
+
+    axum::Router::new()
+        .route("/", get(users))
+        .route("/users", post(create_user))
+        .route("/users/new", get(new_user))
+        .route("/users/{id}/roles", post(set_roles))
+        .route("/users/{id}/deactivate", post(deactivate))
+        .route("/users/{id}/reactivate", post(reactivate))
+        .route("/settings", get(settings).post(save_settings))
+        .route("/networks", get(networks).post(save_network))
+}

@@ -483,3 +483,45 @@ fn image_error_reason(reason: Option<&str>) -> Option<&'static str> {
         _ => Some("missing"),
     }
 }
+
+/// The editors' area, under `/editor`: items, their images, revisions and figures, topics and
+/// campaigns, the guidelines, and feeds.
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post};
+
+    use super::{media, participation, sources, stats, topics as topic_pages};
+    let image_limit =
+        axum::extract::DefaultBodyLimit::max(chorus_editorial::media::MAX_BYTES + 64 * 1024);
+    axum::Router::new()
+        .route("/", get(list))
+        .route("/items", post(create))
+        .route("/items/new", get(new_item))
+        .route("/items/preview", post(fetch_preview_new))
+        .route("/items/{id}/preview", post(fetch_preview_existing))
+        .route("/items/{id}", get(edit).post(save))
+        .route("/items/{id}/action", post(act))
+        .route("/items/{id}/comments", post(comment))
+        .route("/items/{id}/images", post(media::upload).layer(image_limit))
+        .route("/items/{id}/images/{media}/delete", post(media::remove))
+        .route("/items/{id}/revisions", get(revisions))
+        .route("/items/{id}/revisions/{version}", get(revision))
+        .route("/items/{id}/revisions/{version}/restore", post(restore))
+        .route("/items/{id}/stats", get(stats::item))
+        .route(
+            "/topics",
+            get(topic_pages::show).post(topic_pages::create_topic),
+        )
+        .route("/topics/{id}/delete", post(topic_pages::delete_topic))
+        .route("/campaigns", post(topic_pages::create_campaign))
+        .route(
+            "/campaigns/{id}/archive",
+            post(topic_pages::archive_campaign),
+        )
+        .route(
+            "/guidelines",
+            get(participation::guidelines_page).post(participation::publish_guidelines),
+        )
+        .route("/feeds", get(sources::show_feeds).post(sources::add_feed))
+        .route("/feeds/{id}/poll", post(sources::poll_feed))
+        .route("/feeds/{id}/delete", post(sources::remove_feed))
+}

@@ -197,3 +197,52 @@ pub async fn follow(
     topics::set_followed(&ctx.app.db, user.id, &ids).await?;
     Ok(Redirect::to("/hub?done=topics").into_response())
 }
+
+/// The ambassadors' area, under `/hub`: the items, joining and the welcome, topics followed,
+/// suggestions, sharing and its history, one's own figures, and connected accounts.
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::{get, post};
+
+    use super::{connections, participation, shares, sources, stats, welcome};
+    axum::Router::new()
+        .route("/", get(list))
+        .route("/items/{id}", get(item))
+        .route(
+            "/join",
+            get(participation::join_page).post(participation::join),
+        )
+        .route("/welcome", get(welcome::page).post(welcome::finish))
+        .route("/topics", get(follow_page).post(follow))
+        .route(
+            "/suggest",
+            get(sources::show_suggest).post(sources::suggest),
+        )
+        .route("/items/{id}/share", get(shares::page).post(shares::submit))
+        .route("/items/{id}/advice", post(shares::advice))
+        .route("/items/{id}/pass", post(stats::pass))
+        .route("/shares", get(shares::history))
+        .route("/shares/ready", get(shares::ready))
+        .route("/shares/status", get(shares::status))
+        .route("/shares/{id}/delete", post(shares::delete))
+        .route("/shares/{id}/{action}", post(shares::act))
+        .route("/stats", get(stats::mine))
+        .route("/accounts", get(connections::list))
+        .route(
+            "/accounts/connect/bluesky",
+            post(connections::connect_bluesky),
+        )
+        .route(
+            "/accounts/connect/bluesky/oauth",
+            post(connections::connect_bluesky_oauth),
+        )
+        .route(
+            "/accounts/connect/{network}",
+            get(connections::connect_page).post(connections::connect),
+        )
+        .route(
+            "/accounts/callback/mastodon/{instance}",
+            get(connections::mastodon_callback),
+        )
+        .route("/accounts/callback/{network}", get(connections::callback))
+        .route("/accounts/{id}/disconnect", post(connections::disconnect))
+}

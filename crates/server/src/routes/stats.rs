@@ -549,3 +549,12 @@ pub async fn mine(ctx: Ctx, Member(user): Member) -> AppResult<Response> {
     );
     Ok(ctx.render("stats/mine.html", context)?.into_response())
 }
+
+/// The analysts' area, under `/stats`: the dashboard and its export.
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::get;
+
+    axum::Router::new()
+        .route("/", get(dashboard))
+        .route("/export.csv", get(export))
+}
