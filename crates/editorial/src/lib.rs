@@ -8,6 +8,7 @@ pub mod content;
 pub mod error;
 pub mod feeds;
 pub mod hub;
+pub mod items;
 pub mod markdown;
 pub mod measure;
 pub mod media;

@@ -325,57 +325,39 @@ pub async fn save(
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
     let (form, version, _) = form_from_pairs(&pairs);
-    let item = items::get(db, id).await?;
     let version = version.ok_or_else(|| AppError::BadRequest("the form has no version".into()))?;
-    if !workflow::editable(item.state) {
-        return Err(EditorialError::NotEditable.into());
-    }
     // A form with errors, or naming a topic or campaign that no longer exists, comes back
     // with every character kept.
     let errors = match ItemInput::parse(&form) {
         Err(errors) => errors,
-        Ok(input) => {
-            let changed = input.changed_fields(&item.input);
-            if changed.is_empty() && version == item.version {
+        Ok(input) => match chorus_editorial::items::save(db, id, version, &input, user.id).await {
+            Ok(_) => {
                 return Ok(Redirect::to(&format!("/editor/items/{id}?done=saved")).into_response());
             }
-            let rules = settings::workflow_rules(db).await?;
-            let state = workflow::after_edit(item.state, rules);
-            let summary = if changed.is_empty() {
-                "saved".to_owned()
-            } else {
-                format!("changed {}", changed.join(", "))
-            };
-            match items::update(db, id, version, &input, state, user.id, &summary).await {
-                Ok(_) => {
-                    return Ok(
-                        Redirect::to(&format!("/editor/items/{id}?done=saved")).into_response()
-                    );
-                }
-                Err(EditorialError::Conflict { current_version }) => {
-                    // Nothing is lost: the editor's text comes back with the conflict explained.
-                    let item = items::get(db, id).await?;
-                    return render_form(
-                        &ctx,
-                        &user,
-                        StatusCode::CONFLICT,
-                        FormPage {
-                            form: &form,
-                            errors: BTreeMap::new(),
-                            item: Some(&item),
-                            version: Some(version),
-                            notice: None,
-                            conflict: Some(current_version),
-                            image_error: None,
-                        },
-                    )
-                    .await;
-                }
-                Err(EditorialError::Invalid(errors)) => errors,
-                Err(e) => return Err(e.into()),
+            Err(EditorialError::Conflict { current_version }) => {
+                // Nothing is lost: the editor's text comes back with the conflict explained.
+                let item = items::get(db, id).await?;
+                return render_form(
+                    &ctx,
+                    &user,
+                    StatusCode::CONFLICT,
+                    FormPage {
+                        form: &form,
+                        errors: BTreeMap::new(),
+                        item: Some(&item),
+                        version: Some(version),
+                        notice: None,
+                        conflict: Some(current_version),
+                        image_error: None,
+                    },
+                )
+                .await;
             }
-        }
+            Err(EditorialError::Invalid(errors)) => errors,
+            Err(e) => return Err(e.into()),
+        },
     };
+    let item = items::get(db, id).await?;
     let errors = field_errors(&ctx, errors);
     render_form(
         &ctx,
@@ -408,38 +390,11 @@ pub async fn act(
     Path(id): Path<i32>,
     Form(form): Form<ActionForm>,
 ) -> AppResult<Response> {
-    let db = &ctx.app.db;
     let action: Action = form
         .action
         .parse()
         .map_err(|_| AppError::BadRequest("unknown action".into()))?;
-    let item = items::get(db, id).await?;
-    if item.version != form.version {
-        return Err(EditorialError::Conflict {
-            current_version: item.version,
-        }
-        .into());
-    }
-    let rules = settings::workflow_rules(db).await?;
-    let next = workflow::apply(
-        item.state,
-        action,
-        rules,
-        workflow::Context {
-            actor: user.id,
-            last_editor: item.updated_by,
-        },
-    )
-    .map_err(EditorialError::from)?;
-    items::set_state(
-        db,
-        id,
-        form.version,
-        next,
-        user.id,
-        &format!("state {} → {}", item.state, next),
-    )
-    .await?;
+    chorus_editorial::items::apply_action(&ctx.app.db, id, form.version, action, user.id).await?;
     tracing::info!(
         item = id,
         action = action.as_str(),

@@ -73,23 +73,6 @@ pub async fn restore(
     Path((id, from)): Path<(i32, i32)>,
     Form(form): Form<RestoreForm>,
 ) -> AppResult<Response> {
-    let db = &ctx.app.db;
-    let item = items::get(db, id).await?;
-    if !workflow::editable(item.state) {
-        return Err(EditorialError::NotEditable.into());
-    }
-    let revision = items::revision(db, id, from).await?;
-    let rules = settings::workflow_rules(db).await?;
-    let state = workflow::after_edit(item.state, rules);
-    items::update(
-        db,
-        id,
-        form.version,
-        &revision.snapshot,
-        state,
-        user.id,
-        &format!("restored version {from}"),
-    )
-    .await?;
+    chorus_editorial::items::restore(&ctx.app.db, id, from, form.version, user.id).await?;
     Ok(Redirect::to(&format!("/editor/items/{id}?done=restored")).into_response())
 }
