@@ -20,6 +20,7 @@ pub mod client;
 pub mod db;
 pub mod forms;
 pub mod fuzz;
+pub mod in_process;
 pub mod pds;
 pub mod standins;
 pub mod web;
@@ -27,6 +28,7 @@ pub mod web;
 pub use app::{CliOutput, OtherServer, TestApp, TestAppOptions, WorkerProcess};
 pub use browser::Browser;
 pub use client::{Client, Page};
+pub use in_process::InProcess;
 pub use pds::{Pds, PdsAccount, PdsRecord};
 
 /// The password given to accounts that tests create.

@@ -18,6 +18,7 @@ mod crash;
 mod crawl;
 mod deletion;
 mod editorial;
+mod handlers;
 mod handoff;
 mod hardening;
 mod instances;
