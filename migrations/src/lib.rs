@@ -20,6 +20,7 @@ mod m20260701_000001_bluesky_oauth;
 mod m20260701_000002_share_container;
 mod m20261201_000001_share_composer;
 mod m20261202_000001_onboarding;
+mod m20261202_000002_last_sign_in;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260701_000002_share_container::Migration),
             Box::new(m20261201_000001_share_composer::Migration),
             Box::new(m20261202_000001_onboarding::Migration),
+            Box::new(m20261202_000002_last_sign_in::Migration),
         ]
     }
 }

@@ -291,6 +291,43 @@ pub async fn set_active(
     Ok(store::users::set_active(db, user_id, active).await?)
 }
 
+/// Gives an account a new generated password, returned to be shown once: the person's
+/// sessions end, and the sign-in counters against their account are cleared (a person locked
+/// out by someone else's guesses can sign in again at once).
+///
+/// # Errors
+/// [`AccountError::NotFound`], or a database or hashing failure.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    secret: &[u8; 32],
+    user_id: i32,
+) -> Result<(UserRow, NewPassword), AccountError> {
+    let row = store::users::by_id(db, user_id)
+        .await?
+        .ok_or(AccountError::NotFound)?;
+    let password = NewPassword::generate();
+    let shown = NewPassword::parse(password.reveal())?;
+    let hashed = hash(password).await?;
+    store::users::set_password_hash(db, user_id, &hashed).await?;
+    store::sessions::delete_for_user(db, user_id, None).await?;
+    unlock(db, secret, &row.email).await?;
+    Ok((row, shown))
+}
+
+/// Clears the sign-in counters against `email`'s account, from every address; returns how
+/// many were cleared.
+///
+/// # Errors
+/// Database failure.
+pub async fn unlock(
+    db: &DatabaseConnection,
+    secret: &[u8; 32],
+    email: &str,
+) -> Result<u64, AccountError> {
+    let prefix = crate::auth::throttle::account_prefix(secret, email);
+    Ok(store::throttle::clear_prefix(db, &prefix).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

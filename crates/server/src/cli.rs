@@ -345,9 +345,7 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
             println!("{email} is deactivated and signed out everywhere");
         }
         UserCommand::Unlock { email } => {
-            let prefix =
-                crate::auth::throttle::account_prefix(app.config.secret_key.bytes(), &email);
-            let cleared = store::throttle::clear_prefix(db, &prefix).await?;
+            let cleared = accounts::unlock(db, app.config.secret_key.bytes(), &email).await?;
             println!("{email} can sign in again ({cleared} counter(s) cleared)");
         }
     }

@@ -978,3 +978,75 @@ async fn the_same_first_share_in_french() {
     })
     .await;
 }
+
+/// The admins' table of the demo organisation's accounts, searched, and one person's page with
+/// the deactivation asked first: at 390 px and 1280 px, light and dark, with no axe violation.
+#[tokio::test]
+async fn an_admin_searches_the_accounts_and_opens_a_persons_page() {
+    let app = TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo")).await;
+    let browser = Browser::start(1280, 800).await;
+    browser
+        .sign_in(
+            &app.url("/sign-in"),
+            "admin@demo.chorus.test",
+            "chorus-demo-2026",
+            "/admin",
+        )
+        .await;
+    assert!(browser.text("caption").await.contains("accounts"));
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "accounts table"
+    );
+    browser.screenshots("admin-accounts").await;
+
+    browser.type_into("#q", "nantes").await;
+    browser.click(".search-bar button").await;
+    browser
+        .wait_for("return location.search.indexOf('q=nantes') >= 0;")
+        .await;
+    let rows = browser
+        .execute("return document.querySelectorAll('tbody tr').length;")
+        .await;
+    assert!(rows.as_u64().unwrap_or(0) >= 5, "the Nantes team: {rows}");
+    browser.click("tbody tr th a").await;
+    browser
+        .wait_for("return location.pathname.indexOf('/admin/users/') === 0;")
+        .await;
+    assert!(browser.text("main").await.contains("Nantes"));
+    browser.click("details.confirm summary").await;
+    assert!(
+        browser
+            .text("details.confirm")
+            .await
+            .contains("signed out everywhere")
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "a person's page"
+    );
+    browser.screenshots("admin-person").await;
+    let phone = Browser::start(390, 844).await;
+    phone
+        .sign_in(
+            &app.url("/sign-in"),
+            "admin@demo.chorus.test",
+            "chorus-demo-2026",
+            "/admin",
+        )
+        .await;
+    assert_eq!(
+        phone.execute(NO_HORIZONTAL_SCROLL).await,
+        true,
+        "the accounts table fits a phone"
+    );
+    assert_eq!(
+        phone.accessibility_violations().await,
+        Vec::<String>::new(),
+        "accounts table on a phone"
+    );
+    phone.quit().await;
+    browser.quit().await;
+}

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_policy::Network;
 use chorus_policy::{Role, Roles};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tera::Context;
 
 use crate::accounts::{self, AccountError, DisplayName, Email};
@@ -18,36 +18,182 @@ use crate::store;
 use crate::views::Ctx;
 use chorus_editorial::store::settings;
 
-/// Query of the users page.
-#[derive(Debug, Default, Deserialize)]
+/// Query of the accounts table: a search, filters and a page; or a one-off notice.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
 pub struct UsersQuery {
+    /// Part of a name, email or team.
+    q: String,
+    /// A role name, or empty for any.
+    role: String,
+    /// `active`, `inactive`, or empty for both.
+    status: String,
+    /// The page, from 1 (anything else reads as 1).
+    page: String,
+    #[serde(skip_serializing)]
     done: Option<String>,
+    #[serde(skip_serializing)]
     error: Option<String>,
 }
 
-/// `GET /admin`: every account, with its roles and status.
+/// Accounts per page of the table.
+const PER_PAGE: u64 = 50;
+
+impl UsersQuery {
+    fn page(&self) -> u64 {
+        self.page
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p))
+            .unwrap_or(1)
+    }
+
+    /// The same search on another page, as a query string.
+    fn on_page(&self, page: u64) -> String {
+        let query = UsersQuery {
+            page: page.to_string(),
+            q: self.q.clone(),
+            role: self.role.clone(),
+            status: self.status.clone(),
+            ..UsersQuery::default()
+        };
+        serde_urlencoded::to_string(&query).unwrap_or_default()
+    }
+}
+
+/// `GET /admin`: the accounts, searchable by name, email or team, filtered by role and status,
+/// a page at a time.
 pub async fn users(
     ctx: Ctx,
     Admin(user): Admin,
     Query(query): Query<UsersQuery>,
 ) -> AppResult<Response> {
-    let rows = store::users::list(&ctx.app.db).await?;
+    let db = &ctx.app.db;
+    let role: Option<Role> = query.role.parse().ok();
+    let active = match query.status.as_str() {
+        "active" => Some(true),
+        "inactive" => Some(false),
+        _ => None,
+    };
+    let page = query.page();
+    let (rows, total) = store::users::search(
+        db,
+        &store::users::Search {
+            text: &query.q,
+            role,
+            active,
+            offset: (page - 1) * PER_PAGE,
+            limit: PER_PAGE,
+        },
+    )
+    .await?;
+    let zone = chorus_ambassador::onboarding::load(db, user.id)
+        .await?
+        .zone();
     let users: Vec<_> = rows
         .iter()
         .map(|row| {
-            let roles = row.roles.0;
             serde_json::json!({
                 "id": row.id,
                 "name": row.display_name,
                 "email": row.email,
+                "team": row.team,
                 "active": row.active,
                 "is_me": row.id == user.id,
-                "roles": Role::ALL.iter().map(|r| serde_json::json!({"name": r.as_str(), "held": roles.has(*r)})).collect::<Vec<_>>(),
+                "roles": row.roles.0.iter().map(|r| ctx.t(&format!("role.{}", r.as_str()))).collect::<Vec<_>>(),
+                "last_sign_in": row.last_sign_in_at.map(|at| chorus_ambassador::onboarding::local_text(zone, at)),
             })
         })
         .collect();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let first = if total == 0 {
+        0
+    } else {
+        (page - 1) * PER_PAGE + 1
+    };
+    let last = ((page - 1) * PER_PAGE + rows.len() as u64).min(total);
     let mut context = Context::new();
     context.insert("users", &users);
+    context.insert("query", &query);
+    context.insert(
+        "roles",
+        &Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+    );
+    context.insert(
+        "showing",
+        &ctx.app.views.i18n.text(
+            ctx.locale,
+            "admin.showing",
+            &[
+                ("first", &first.to_string()),
+                ("last", &last.to_string()),
+                ("total", &total.to_string()),
+            ],
+        ),
+    );
+    context.insert("page", &page);
+    context.insert("pages", &pages);
+    context.insert("previous", &(page > 1).then(|| query.on_page(page - 1)));
+    context.insert("next", &(page < pages).then(|| query.on_page(page + 1)));
+    context.insert(
+        "notice",
+        &query
+            .done
+            .as_deref()
+            .map(|d| ctx.t(&format!("admin.done_{}", notice_key(d)))),
+    );
+    Ok(ctx.render("admin/users.html", context)?.into_response())
+}
+
+fn notice_key(done: &str) -> &'static str {
+    match done {
+        "roles" => "roles",
+        "team" => "team",
+        "deactivated" => "deactivated",
+        "reactivated" => "reactivated",
+        "unlocked" => "unlocked",
+        _ => "saved",
+    }
+}
+
+/// Query of one person's page.
+#[derive(Debug, Default, Deserialize)]
+pub struct PersonQuery {
+    done: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /admin/users/{id}`: one person: roles, team, password, sign-in and status.
+pub async fn person(
+    ctx: Ctx,
+    Admin(user): Admin,
+    Path(id): Path<i32>,
+    Query(query): Query<PersonQuery>,
+) -> AppResult<Response> {
+    let db = &ctx.app.db;
+    let row = store::users::by_id(db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let zone = chorus_ambassador::onboarding::load(db, user.id)
+        .await?
+        .zone();
+    let roles = row.roles.0;
+    let mut context = Context::new();
+    context.insert(
+        "person",
+        &serde_json::json!({
+            "id": row.id,
+            "name": row.display_name,
+            "email": row.email,
+            "team": row.team.clone().unwrap_or_default(),
+            "active": row.active,
+            "is_me": row.id == user.id,
+            "created": chorus_ambassador::onboarding::local_text(zone, row.created_at),
+            "last_sign_in": row.last_sign_in_at.map(|at| chorus_ambassador::onboarding::local_text(zone, at)),
+            "roles": Role::ALL.iter().map(|r| serde_json::json!({"name": r.as_str(), "held": roles.has(*r)})).collect::<Vec<_>>(),
+        }),
+    );
     context.insert(
         "notice",
         &query
@@ -59,16 +205,79 @@ pub async fn users(
         "error",
         &query.error.as_deref().map(|_| ctx.t("form.last_admin")),
     );
-    Ok(ctx.render("admin/users.html", context)?.into_response())
+    Ok(ctx.render("admin/user.html", context)?.into_response())
 }
 
-fn notice_key(done: &str) -> &'static str {
-    match done {
-        "roles" => "roles",
-        "deactivated" => "deactivated",
-        "reactivated" => "reactivated",
-        _ => "saved",
+/// The team form.
+#[derive(Debug, Default, Deserialize)]
+pub struct TeamForm {
+    #[serde(default)]
+    team: String,
+}
+
+/// `POST /admin/users/{id}/team`: sets the team analysts filter by (empty for none).
+pub async fn set_team(
+    ctx: Ctx,
+    Admin(user): Admin,
+    Path(id): Path<i32>,
+    Form(form): Form<TeamForm>,
+) -> AppResult<Response> {
+    let team = form.team.trim();
+    if team.chars().count() > 80 || team.chars().any(char::is_control) {
+        return Err(AppError::BadRequest(
+            "a team name has at most 80 characters".into(),
+        ));
     }
+    let team = (!team.is_empty()).then(|| team.to_owned());
+    match store::users::set_team(&ctx.app.db, id, team).await {
+        Ok(_) => {
+            tracing::info!(admin = user.id, user_id = id, "team set");
+            Ok(Redirect::to(&format!("/admin/users/{id}?done=team")).into_response())
+        }
+        Err(store::StoreError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /admin/users/{id}/password`: a new generated password, shown once; the person's
+/// sessions end and the sign-in counters against them are cleared.
+pub async fn reset_password(
+    ctx: Ctx,
+    Admin(user): Admin,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    if id == user.id {
+        // It would end the admin's own session; their account page changes it in place.
+        return Ok(Redirect::to("/account#password").into_response());
+    }
+    let secret = ctx.app.config.secret_key.bytes();
+    match accounts::reset_password(&ctx.app.db, secret, id).await {
+        Ok((row, password)) => {
+            tracing::info!(admin = user.id, user_id = id, "password reset");
+            let mut context = Context::new();
+            context.insert("id", &row.id);
+            context.insert("name", &row.display_name);
+            context.insert("email", &row.email);
+            context.insert("password", password.reveal());
+            Ok(ctx
+                .render("admin/user_password.html", context)?
+                .into_response())
+        }
+        Err(AccountError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /admin/users/{id}/unlock`: clears the sign-in counters against the person, so that
+/// they can sign in again at once.
+pub async fn unlock(ctx: Ctx, Admin(user): Admin, Path(id): Path<i32>) -> AppResult<Response> {
+    let db = &ctx.app.db;
+    let row = store::users::by_id(db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let cleared = accounts::unlock(db, ctx.app.config.secret_key.bytes(), &row.email).await?;
+    tracing::info!(admin = user.id, user_id = id, cleared, "sign-in unlocked");
+    Ok(Redirect::to(&format!("/admin/users/{id}?done=unlocked")).into_response())
 }
 
 /// The new-account form.
@@ -182,8 +391,10 @@ pub async fn set_roles(
     Form(form): Form<RoleBoxes>,
 ) -> AppResult<Response> {
     match accounts::set_roles(&ctx.app.db, id, form.roles()).await {
-        Ok(_) => Ok(Redirect::to("/admin?done=roles").into_response()),
-        Err(AccountError::LastAdmin) => Ok(Redirect::to("/admin?error=last_admin").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}?done=roles")).into_response()),
+        Err(AccountError::LastAdmin) => {
+            Ok(Redirect::to(&format!("/admin/users/{id}?error=last_admin")).into_response())
+        }
         Err(AccountError::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),
     }
@@ -199,9 +410,11 @@ async fn set_active(ctx: Ctx, Admin(user): Admin, id: i32, active: bool) -> AppR
                 "account status changed"
             );
             let done = if active { "reactivated" } else { "deactivated" };
-            Ok(Redirect::to(&format!("/admin?done={done}")).into_response())
+            Ok(Redirect::to(&format!("/admin/users/{id}?done={done}")).into_response())
         }
-        Err(AccountError::LastAdmin) => Ok(Redirect::to("/admin?error=last_admin").into_response()),
+        Err(AccountError::LastAdmin) => {
+            Ok(Redirect::to(&format!("/admin/users/{id}?error=last_admin")).into_response())
+        }
         Err(AccountError::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),
     }
@@ -295,7 +508,7 @@ fn settings_page(
 }
 
 /// `GET /admin/settings`.
-pub async fn settings(ctx: Ctx, _: Admin, Query(query): Query<UsersQuery>) -> AppResult<Response> {
+pub async fn settings(ctx: Ctx, _: Admin, Query(query): Query<PersonQuery>) -> AppResult<Response> {
     let db = &ctx.app.db;
     // The stored text, even a value that no longer parses, so that the admin can correct it.
     let stored = settings::stored_text(db).await?;
@@ -464,7 +677,11 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/", get(users))
         .route("/users", post(create_user))
         .route("/users/new", get(new_user))
+        .route("/users/{id}", get(person))
         .route("/users/{id}/roles", post(set_roles))
+        .route("/users/{id}/team", post(set_team))
+        .route("/users/{id}/password", post(reset_password))
+        .route("/users/{id}/unlock", post(unlock))
         .route("/users/{id}/deactivate", post(deactivate))
         .route("/users/{id}/reactivate", post(reactivate))
         .route("/settings", get(settings).post(save_settings))

@@ -85,6 +85,7 @@ pub async fn submit(
         Ok(row) => {
             let previous = ctx.user.as_ref().map(|u| u.session_hash.as_str());
             let cookie = crate::auth::session::start(&ctx.app, row.id, previous).await?;
+            crate::store::users::record_sign_in(&app.db, row.id, chrono::Utc::now()).await?;
             tracing::info!(user_id = row.id, "signed in");
             let target = form
                 .next

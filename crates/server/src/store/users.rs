@@ -1,11 +1,11 @@
 //! Queries on `users`.
 
 use crate::store::entities::RolesColumn;
-use chorus_policy::Roles;
+use chorus_policy::{Role, Roles};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
-    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, SqlErr,
+    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _, SqlErr,
 };
 
 use super::StoreError;
@@ -48,6 +48,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewUserRow<'_>) -> Result<Us
         team: Set(None),
         locale: Set(None),
         active: Set(true),
+        last_sign_in_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -90,6 +91,86 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<UserRow>, StoreError>
         .order_by_asc(user::Column::Id)
         .all(db)
         .await?)
+}
+
+/// What the admins' table of accounts asks for.
+#[derive(Debug, Default)]
+pub struct Search<'a> {
+    /// Part of a name or email, any case; empty for everyone.
+    pub text: &'a str,
+    /// Only people holding this role.
+    pub role: Option<Role>,
+    /// Only active (`true`) or deactivated (`false`) accounts.
+    pub active: Option<bool>,
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return.
+    pub limit: u64,
+}
+
+/// One page of the accounts matching `search`, by name, and how many match in all.
+///
+/// # Errors
+/// Database failure.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    search: &Search<'_>,
+) -> Result<(Vec<UserRow>, u64), StoreError> {
+    use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
+    let mut query = user::Entity::find();
+    let text = search.text.trim().to_lowercase();
+    if !text.is_empty() {
+        let escaped: String = text
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(Expr::col(user::Column::Email).like(pattern()))
+                .add(Expr::expr(Func::lower(Expr::col(user::Column::DisplayName))).like(pattern()))
+                .add(Expr::expr(Func::lower(Expr::col(user::Column::Team))).like(pattern())),
+        );
+    }
+    if let Some(role) = search.role {
+        // Role names are stored as a comma list; no name is part of another.
+        query = query.filter(user::Column::Roles.like(format!("%{}%", role.as_str())));
+    }
+    if let Some(active) = search.active {
+        query = query.filter(user::Column::Active.eq(active));
+    }
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_asc(user::Column::DisplayName)
+        .order_by_asc(user::Column::Id)
+        .offset(search.offset)
+        .limit(search.limit)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Notes that `id` signed in at `at` (their other fields, and `updated_at`, stay).
+///
+/// # Errors
+/// Database failure.
+pub async fn record_sign_in(
+    db: &impl ConnectionTrait,
+    id: i32,
+    at: chrono::DateTime<Utc>,
+) -> Result<(), StoreError> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::LastSignInAt,
+            sea_orm::sea_query::Expr::value(at),
+        )
+        .filter(user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The distinct team names, for the statistics filter.
