@@ -421,26 +421,35 @@ impl Tables {
 
 /// The groups of each grouping that a view folds into "other" (fewer than k people), by
 /// index, to tell which of its rows "other" sums.
-struct Folded([Vec<bool>; 5]);
+struct Folded {
+    groups: [Vec<bool>; 5],
+    /// Whether any grouping folds any group.
+    any: bool,
+}
 
 impl Folded {
     fn of(tables: &Tables, k: MinGroupSize) -> Self {
-        Folded(Dimension::ALL.map(|dimension| {
+        let groups = Dimension::ALL.map(|dimension| {
             let groups = &tables.of(dimension).groups;
             groups
                 .iter()
                 .map(|group| group.as_ref().is_some_and(|(_, p)| p.len() < k.get()))
-                .collect()
-        }))
+                .collect::<Vec<bool>>()
+        });
+        let any = groups.iter().flatten().any(|folded| *folded);
+        Folded { groups, any }
     }
 
     fn folded(&self, place: usize, index: usize) -> bool {
-        self.0[place].get(index).copied().unwrap_or(false)
+        self.groups[place].get(index).copied().unwrap_or(false)
     }
 
     /// Whether the row is summed in the "other" figure of each grouping, in
     /// [`Dimension::ALL`]'s order.
     fn in_other(&self, context: &Context, time: Option<usize>, entry: &Entry) -> [bool; 5] {
+        if !self.any {
+            return [false; 5];
+        }
         let item = context.item(entry.item);
         Dimension::ALL.map(|dimension| match dimension {
             Dimension::Time => time.is_some_and(|t| self.folded(0, t)),
@@ -517,12 +526,13 @@ fn side_by_side<T: Send>(
 }
 
 /// What tells a view apart from one earlier view: the people with rows in one and not the
-/// other, by group, in each grouping's total, and in each grouping's "other" (in
-/// [`Dimension::ALL`]'s order).
+/// other, in all, by group, in the topics' total (the items under a topic; every other
+/// grouping's total is the view's), and in each grouping's "other" (in [`Dimension::ALL`]'s
+/// order).
 struct Apart {
     all: People,
     groups: Tables,
-    totals: [People; 5],
+    topics_total: People,
     others: [People; 5],
 }
 
@@ -531,7 +541,7 @@ impl Apart {
         Apart {
             all: People::with_room(people),
             groups: Tables::new(people),
-            totals: std::array::from_fn(|_| People::with_room(people)),
+            topics_total: People::with_room(people),
             others: std::array::from_fn(|_| People::with_room(people)),
         }
     }
@@ -539,23 +549,18 @@ impl Apart {
     fn merge(&mut self, more: Apart) {
         self.all.union_with(&more.all);
         self.groups.merge(more.groups);
-        for (totals, more) in self.totals.iter_mut().zip(&more.totals) {
-            totals.union_with(more);
-        }
+        self.topics_total.union_with(&more.topics_total);
         for (others, more) in self.others.iter_mut().zip(&more.others) {
             others.union_with(more);
         }
     }
 }
 
-/// Whether a row of a view counts in each grouping's total (in [`Dimension::ALL`]'s order):
-/// a row counts in topics when its item is under one, and in time when the view has its bar.
-fn in_groupings(context: &Context, time: Option<usize>, entry: &Entry) -> [bool; 5] {
-    Dimension::ALL.map(|dimension| match dimension {
-        Dimension::Time => time.is_some(),
-        Dimension::Topic => !context.item(entry.item).topics.is_empty(),
-        Dimension::Network | Dimension::Campaign | Dimension::Item => true,
-    })
+/// A view's rows counted: every grouping's sums and people, and each person's activity (by
+/// dense number).
+pub(super) struct Counted {
+    tables: Tables,
+    per_person: Vec<Option<Activity>>,
 }
 
 /// What a view withholds because of the viewer's earlier views.
@@ -604,7 +609,12 @@ impl<'a> Scan<'a> {
     /// grouping (the groups under k people, summed) are that close, every group folded into
     /// this view's "other" is withheld, which withholds "other"; when the totals of a grouping
     /// are, the grouping is withheld whole.
-    pub(super) fn too_close(&self, filter: &Filter, earlier: &[&Filter]) -> Option<Withheld> {
+    pub(super) fn too_close(
+        &self,
+        filter: &Filter,
+        now_counted: &Counted,
+        earlier: &[&Filter],
+    ) -> Option<Withheld> {
         let Scan {
             context,
             days,
@@ -623,18 +633,18 @@ impl<'a> Scan<'a> {
         let then_grouping: Vec<Grouping> = earlier.iter().map(|f| Grouping::of(f)).collect();
         let from = then.iter().map(|c| c.from).fold(now.from, i32::min);
         let to = then.iter().map(|c| c.to).fold(now.to, i32::max);
-        // First pass: the people of every group of each view, to know what each folds into
-        // "other".
+        // First pass: the people of every group of each earlier view, to know what each folds
+        // into "other" (this view's are counted already).
         let count = |days: &[Day], first: i32| {
-            let mut tables: Vec<Tables> = (0..=then.len()).map(|_| Tables::new(people)).collect();
+            let mut tables: Vec<Tables> = then.iter().map(|_| Tables::new(people)).collect();
             for (day, entry) in numbered(days, first, from, to) {
                 let person = context.person(entry.user);
                 if person == NOBODY {
                     continue;
                 }
-                let views =
-                    std::iter::once((&now, &grouping)).chain(then.iter().zip(&then_grouping));
-                for ((view, grouping), tables) in views.zip(tables.iter_mut()) {
+                for ((view, grouping), tables) in
+                    then.iter().zip(&then_grouping).zip(tables.iter_mut())
+                {
                     if view.matches(context, day, entry, person) {
                         tables.add(
                             context,
@@ -653,8 +663,8 @@ impl<'a> Scan<'a> {
                 tables.merge(more);
             }
         });
-        let folded: Vec<Folded> = counted.iter().map(|tables| Folded::of(tables, k)).collect();
-        let (folded_now, folded_then) = folded.split_first()?;
+        let folded_now = &Folded::of(&now_counted.tables, k);
+        let folded_then: Vec<Folded> = counted.iter().map(|tables| Folded::of(tables, k)).collect();
         // Second pass: the people whose rows are in one view and not the other, by group, and
         // in one "other" and not the other.
         let scan = |days: &[Day], first: i32| {
@@ -666,13 +676,10 @@ impl<'a> Scan<'a> {
                 }
                 let in_now = now.matches(context, day, entry, person);
                 let time = grouping.time(day);
-                let (total_now, other_now) = if in_now {
-                    (
-                        in_groupings(context, time, entry),
-                        folded_now.in_other(context, time, entry),
-                    )
+                let other_now = if in_now {
+                    folded_now.in_other(context, time, entry)
                 } else {
-                    ([false; 5], [false; 5])
+                    [false; 5]
                 };
                 for (v, apart) in apart.iter_mut().enumerate() {
                     let in_then = then[v].matches(context, day, entry, person);
@@ -681,22 +688,22 @@ impl<'a> Scan<'a> {
                         apart
                             .groups
                             .add(context, time, entry, person, Activity::default());
-                    }
-                    let (total_then, other_then) = if in_then {
-                        let time = then_grouping[v].time(day);
-                        (
-                            in_groupings(context, time, entry),
-                            folded_then[v].in_other(context, time, entry),
-                        )
-                    } else {
-                        ([false; 5], [false; 5])
-                    };
-                    for place in 0..5 {
-                        if total_now[place] != total_then[place] {
-                            apart.totals[place].insert(person);
+                        if !context.item(entry.item).topics.is_empty() {
+                            apart.topics_total.insert(person);
                         }
+                    }
+                    // Only views that fold something have an "other" to compare.
+                    if !(in_now && folded_now.any || in_then && folded_then[v].any) {
+                        continue;
+                    }
+                    let other_then = if in_then {
+                        folded_then[v].in_other(context, then_grouping[v].time(day), entry)
+                    } else {
+                        [false; 5]
+                    };
+                    for (place, others) in apart.others.iter_mut().enumerate() {
                         if other_now[place] != other_then[place] {
-                            apart.others[place].insert(person);
+                            others.insert(person);
                         }
                     }
                 }
@@ -713,10 +720,10 @@ impl<'a> Scan<'a> {
             if k.reveals_by_difference(apart.all.len()) {
                 return None;
             }
+            if k.reveals_by_difference(apart.topics_total.len()) {
+                withheld.whole.insert(Dimension::Topic);
+            }
             for (place, dimension) in Dimension::ALL.into_iter().enumerate() {
-                if k.reveals_by_difference(apart.totals[place].len()) {
-                    withheld.whole.insert(dimension);
-                }
                 for (index, _, people) in apart.groups.of(dimension).present() {
                     if k.reveals_by_difference(people.len()) {
                         withheld
@@ -727,7 +734,7 @@ impl<'a> Scan<'a> {
                     }
                 }
                 if k.reveals_by_difference(apart.others[place].len()) {
-                    let in_other = folded_now.0[place]
+                    let in_other = folded_now.groups[place]
                         .iter()
                         .enumerate()
                         .filter(|(_, folded)| **folded)
@@ -743,15 +750,15 @@ impl<'a> Scan<'a> {
         Some(withheld)
     }
 
-    /// Every grouping of `filter`, through the minimum group size, with the groups in
-    /// `withheld` withheld.
-    pub(super) fn view(&self, filter: &Filter, withheld: &Withheld) -> View {
+    /// One pass over the rows of `filter`: every grouping's sums and people, and each
+    /// person's activity.
+    pub(super) fn count(&self, filter: &Filter) -> Counted {
         let Scan {
             context,
             days,
             first,
-            k,
             parts,
+            ..
         } = *self;
         let now = Compiled::of(filter, context);
         let grouping = Grouping::of(filter);
@@ -784,6 +791,16 @@ impl<'a> Scan<'a> {
                     }
                 }
             });
+        Counted { tables, per_person }
+    }
+
+    /// Every grouping of `filter`, counted by [`Scan::count`], through the minimum group
+    /// size, with what `withheld` says withheld.
+    pub(super) fn view(&self, filter: &Filter, counted: Counted, withheld: &Withheld) -> View {
+        let Scan { context, k, .. } = *self;
+        let grouping = Grouping::of(filter);
+        let people = context.ids.len();
+        let Counted { tables, per_person } = counted;
         let total_people = per_person.iter().filter(|a| a.is_some()).count();
         let none = BTreeSet::new();
         let withheld_in = |dimension: Dimension| withheld.groups.get(&dimension).unwrap_or(&none);

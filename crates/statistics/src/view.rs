@@ -151,8 +151,9 @@ pub async fn dashboard(
         tokio::task::spawn_blocking(move || {
             let earlier: Vec<&Filter> = earlier.iter().collect();
             let scan = scan::Scan::new(&context, &days, first, k);
-            let withheld = scan.too_close(&filter, &earlier)?;
-            let view = scan.view(&filter, &withheld);
+            let counted = scan.count(&filter);
+            let withheld = scan.too_close(&filter, &counted, &earlier)?;
+            let view = scan.view(&filter, counted, &withheld);
             Some((view, withheld, context))
         })
         .await

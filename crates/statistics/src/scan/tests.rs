@@ -343,7 +343,7 @@ proptest! {
         let context = context(&org);
         let days = days(&org);
         let scan = Scan { parts, ..Scan::new(&context, &days, FIRST, k) };
-        let view = scan.view(&filter, &Withheld::default());
+        let view = scan.view(&filter, scan.count(&filter), &Withheld::default());
         let expected = reference(&org, k, &filter);
         for dimension in Dimension::ALL {
             prop_assert_eq!(&view.tables[&dimension], &expected[&dimension], "{:?}", dimension);
@@ -383,7 +383,10 @@ proptest! {
         let days = days(&org);
         let before: Vec<&Filter> = earlier.iter().collect();
         prop_assert_eq!(
-            Scan { parts, ..Scan::new(&context, &days, FIRST, k) }.too_close(&filter, &before),
+            {
+                let scan = Scan { parts, ..Scan::new(&context, &days, FIRST, k) };
+                scan.too_close(&filter, &scan.count(&filter), &before)
+            },
             reference_apart(&org, k, &filter, &earlier)
         );
     }
@@ -511,10 +514,11 @@ proptest! {
                     earlier.push(seen);
                 }
             }
-            let Some(withheld) = scan.too_close(&filter, &earlier) else {
+            let counted = scan.count(&filter);
+            let Some(withheld) = scan.too_close(&filter, &counted, &earlier) else {
                 continue;
             };
-            let view = scan.view(&filter, &withheld);
+            let view = scan.view(&filter, counted, &withheld);
             shown.push((filter, view.tables));
         }
         for (n, (a, tables_a)) in shown.iter().enumerate() {
