@@ -23,6 +23,7 @@ struct Target {
 const AMBASSADOR: &str = "ambassador@demo.chorus.test";
 const EDITOR: &str = "editor@demo.chorus.test";
 const ANALYST: &str = "analyst@demo.chorus.test";
+const ADMIN: &str = "admin@demo.chorus.test";
 
 /// The pages measured, one line each.
 const TARGETS: &[Target] = &[
@@ -36,7 +37,25 @@ const TARGETS: &[Target] = &[
         path: "/stats",
         user: ANALYST,
     },
+    Target {
+        name: "accounts, first page (5,000 people)",
+        path: "/admin",
+        user: ADMIN,
+    },
+    Target {
+        name: "accounts, a search (5,000 people)",
+        path: "/admin?q=person+42",
+        user: ADMIN,
+    },
+    Target {
+        name: "accounts, a team's 3rd page (5,000)",
+        path: "/admin?q=nantes&status=active&page=3",
+        user: ADMIN,
+    },
 ];
+
+/// People added to the demo organisation for the admins' table.
+const EXTRA_PEOPLE: usize = 5_000;
 
 /// Items on a full hub page.
 const HUB_PAGE_ITEMS: usize = 20;
@@ -73,6 +92,7 @@ async fn measure(
     let chorus = server::start_chorus(dir, db, &["--demo"], "chorus.log").await?;
     let base = chorus.url("");
     fill_hub(&base).await?;
+    add_people(db).await?;
 
     let mut sessions: HashMap<&str, Session> = HashMap::new();
     for target in TARGETS {
@@ -111,6 +131,36 @@ async fn stop(chorus: Server) -> anyhow::Result<()> {
     if !status.success() {
         bail!("chorus exited with {status} after SIGTERM");
     }
+    Ok(())
+}
+
+/// Adds [`EXTRA_PEOPLE`] accounts (ambassadors in four teams, one in ten deactivated) straight
+/// into the database, in batches: the admins' table is measured over them.
+async fn add_people(db: &BenchDb) -> anyhow::Result<()> {
+    use sea_orm::ConnectionTrait as _;
+    let connection = db.connect().await?;
+    let teams = ["Lyon", "Nantes", "Paris", "Lille"];
+    for batch in (0..EXTRA_PEOPLE).collect::<Vec<_>>().chunks(500) {
+        let values: Vec<String> = batch
+            .iter()
+            .map(|n| {
+                format!(
+                    "('person{n}@bench.chorus.test', 'Person {n}', NULL, 'ambassador', '{}', {}, \
+                     CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                    teams[n % teams.len()],
+                    if n % 10 == 9 { "false" } else { "true" }
+                )
+            })
+            .collect();
+        connection
+            .execute_unprepared(&format!(
+                "INSERT INTO users (email, display_name, password_hash, roles, team, active, \
+                 created_at, updated_at) VALUES {}",
+                values.join(", ")
+            ))
+            .await?;
+    }
+    connection.close().await?;
     Ok(())
 }
 
