@@ -66,7 +66,7 @@ pub fn bar_chart(title: &str, bars: &[Bar], hidden_label: &str) -> String {
                 if slot >= 18.0 {
                     let _ = write!(
                         svg,
-                        r#"<text x="{centre:.1}" y="{:.1}" text-anchor="middle" font-size="11">{value}</text>"#,
+                        r#"<text class="value" x="{centre:.1}" y="{:.1}" text-anchor="middle" font-size="11">{value}</text>"#,
                         base - height - 4.0
                     );
                 }
@@ -83,23 +83,42 @@ pub fn bar_chart(title: &str, bars: &[Bar], hidden_label: &str) -> String {
                 if slot >= 18.0 {
                     let _ = write!(
                         svg,
-                        r#"<text x="{centre:.1}" y="{:.1}" text-anchor="middle" font-size="11">–</text>"#,
+                        r#"<text class="value" x="{centre:.1}" y="{:.1}" text-anchor="middle" font-size="11">–</text>"#,
                         base - height - 4.0
                     );
                 }
             }
         }
         if index % label_every == 0 {
+            // The first and last labels hang inwards, so that they are never cut off.
+            let (anchor, at) = if index == 0 {
+                ("start", x)
+            } else if index + label_every >= count {
+                ("end", x + bar_width)
+            } else {
+                ("middle", centre)
+            };
             let _ = write!(
                 svg,
-                r#"<text x="{centre:.1}" y="{:.1}" text-anchor="middle" font-size="11">{}</text>"#,
+                r#"<text class="axis" x="{at:.1}" y="{:.1}" text-anchor="{anchor}" font-size="11">{}</text>"#,
                 base + 16.0,
-                escape(&bar.label)
+                escape(axis_label(&bar.label))
             );
         }
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// The label under a bar: a date without its year (`2026-11-05` → `11-05`), which the bar's
+/// title and the table give in full.
+fn axis_label(label: &str) -> &str {
+    let bytes = label.as_bytes();
+    if bytes.len() > 5 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-' {
+        &label[5..]
+    } else {
+        label
+    }
 }
 
 fn escape(text: &str) -> String {

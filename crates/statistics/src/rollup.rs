@@ -184,3 +184,26 @@ async fn read(
     }
     Ok(out)
 }
+
+/// The first day with activity (a share or a click) on `item`, if any.
+///
+/// # Errors
+/// Database failure.
+pub async fn first_day_of_item(db: &impl ConnectionTrait, item: i32) -> Result<Option<i32>, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            match db.get_database_backend() {
+                sea_orm::DbBackend::Postgres => {
+                    "SELECT MIN(day) AS first FROM activity_daily WHERE item_id = $1"
+                }
+                _ => "SELECT MIN(day) AS first FROM activity_daily WHERE item_id = ?",
+            },
+            [item.into()],
+        ))
+        .await?;
+    match row {
+        Some(row) => row.try_get::<Option<i32>>("", "first"),
+        None => Ok(None),
+    }
+}

@@ -1050,3 +1050,34 @@ async fn an_admin_searches_the_accounts_and_opens_a_persons_page() {
     phone.quit().await;
     browser.quit().await;
 }
+
+/// The analysts' dashboard on the demo organisation, as a person sees it: at 390 px and
+/// 1280 px, light and dark, with no axe violation; then with a team filter.
+#[tokio::test]
+async fn an_analyst_reads_the_dashboard_at_a_glance() {
+    let app = TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo")).await;
+    let browser = Browser::start(1280, 800).await;
+    browser
+        .sign_in(
+            &app.url("/sign-in"),
+            "analyst@demo.chorus.test",
+            "chorus-demo-2026",
+            "/stats",
+        )
+        .await;
+    assert!(browser.text("main").await.contains("Shares"));
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "dashboard"
+    );
+    browser.screenshots("dashboard").await;
+    browser.goto(&app.url("/stats?team=Nantes")).await;
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "dashboard for a team"
+    );
+    browser.screenshots("dashboard-team").await;
+    browser.quit().await;
+}

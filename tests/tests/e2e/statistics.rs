@@ -582,3 +582,87 @@ async fn a_period_one_day_shorter_never_singles_out_the_few_active_that_day() {
         "the day's activity is in the first view only"
     );
 }
+
+/// Issue 14: an item's figures say which period they cover (from its first share), and the
+/// analysts' dashboard for that period gives the item the same numbers; an item nobody shared
+/// says so instead of showing "< k".
+#[tokio::test]
+async fn an_items_figures_say_their_period_and_agree_with_the_dashboard() {
+    let app =
+        chorus_tests::TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo"))
+            .await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let title = "Volunteering day: 1,200 hours for local charities";
+    let id: i32 = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT id FROM content_items WHERE title = '{title}'"),
+        ))
+        .await
+        .unwrap()
+        .expect("the demo item")
+        .try_get("", "id")
+        .unwrap();
+    let editor = app.client();
+    editor
+        .sign_in("editor@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let page = editor.get(&format!("/editor/items/{id}/stats")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let period = testid(&page.body, "period");
+    let dates: Vec<&str> = period
+        .split(' ')
+        .map(|w| w.trim_end_matches([',', '.']))
+        .filter(|w| w.len() == 10 && w.as_bytes()[4] == b'-')
+        .collect();
+    assert_eq!(dates.len(), 2, "{period}");
+    let (from, to) = (dates[0], dates[1]);
+    assert_eq!(
+        to,
+        chrono::Utc::now().date_naive().to_string(),
+        "until today"
+    );
+    let item_total = row(&page.body, "network", "Total");
+    assert!(
+        item_total[0].parse::<u64>().unwrap() > 0,
+        "the demo shared it: {item_total:?}"
+    );
+
+    let analyst = app.client();
+    analyst
+        .sign_in("analyst@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let dashboard = analyst.get(&format!("/stats?from={from}&to={to}")).await;
+    assert_eq!(dashboard.status, 200);
+    assert_eq!(
+        row(&dashboard.body, "item", title),
+        item_total,
+        "shares, clicks and people for the same item and period"
+    );
+
+    // A new item, never shared: an empty state, not "< 5".
+    let created = editor
+        .post_form(
+            "/editor/items",
+            &[
+                ("title", "A brand new item"),
+                ("body", "Nobody has seen it yet."),
+                ("why", "It is new."),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    let new_id = created.location();
+    let new_id = new_id
+        .trim_start_matches("/editor/items/")
+        .split('?')
+        .next()
+        .unwrap();
+    let page = editor.get(&format!("/editor/items/{new_id}/stats")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(r#"data-testid="no-share-yet""#),
+        "{}",
+        page.body
+    );
+}

@@ -314,6 +314,8 @@ pub async fn dashboard(
             "participation_percent",
             &participation_percent(&view.participation),
         );
+        // How many ambassadors the participation is out of, when that total may be shown.
+        context.insert("ambassadors", &view.participation.total().people());
         if let Some(time) = view.tables.get(&Dimension::Time) {
             context.insert(
                 "shares_chart",
@@ -418,7 +420,17 @@ pub async fn export(
 pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppResult<Response> {
     let db = &ctx.app.db;
     let item = chorus_editorial::store::items::get(db, id).await?;
-    let from = item.created_at.date_naive() - Duration::days(1);
+    // From the item's first share or click (imported or older activity included), or the day
+    // before it was created; never longer than a view may be.
+    let created = item.created_at.date_naive() - Duration::days(1);
+    let first_activity = stats::rollup::first_day_of_item(db, id)
+        .await
+        .map_err(StoreError::from)?
+        .map(chorus_ambassador::activity::date_of_day);
+    let earliest = today() - Duration::days(stats::MAX_DAYS - 1);
+    let from = first_activity
+        .map_or(created, |first| first.min(created))
+        .max(earliest);
     let filter = Filter {
         from,
         to: today(),
@@ -467,6 +479,22 @@ pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppRes
     context.insert("refused", &view.refused);
     context.insert("network", &network);
     context.insert("reasons", &reasons_view);
+    context.insert("from", &filter.from.to_string());
+    context.insert("to", &filter.to.to_string());
+    context.insert(
+        "no_share_yet",
+        &view
+            .tables
+            .get(&Dimension::Network)
+            .is_some_and(|t| t.groups().is_empty() && t.other().is_none()),
+    );
+    context.insert(
+        "dashboard",
+        &user
+            .roles
+            .can_enter(chorus_policy::Area::Statistics)
+            .then(|| format!("/stats?from={}&to={}", filter.from, filter.to)),
+    );
     Ok(ctx.render("stats/item.html", context)?.into_response())
 }
 
