@@ -255,7 +255,12 @@ impl Ctx {
     }
 
     fn from_parts(app: &AppState, parts: &Parts) -> Ctx {
-        Ctx::new(app, &parts.headers, &parts.extensions, &parts.uri)
+        Ctx::new(
+            app,
+            &parts.headers,
+            &parts.extensions,
+            crate::routes::original_uri(parts),
+        )
     }
 
     /// The same page context in another language (after the person changed theirs).

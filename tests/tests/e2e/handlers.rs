@@ -81,10 +81,11 @@ async fn each_area_opens_to_its_roles_and_to_no_one_else() {
         // Nobody signed in is sent to sign in, and comes back to the page afterwards.
         let anonymous = app.get(path, None).await;
         assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{path}");
-        assert!(
-            anonymous.header("location").starts_with("/sign-in"),
-            "{path}: {}",
-            anonymous.header("location")
+        let back: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+        assert_eq!(
+            anonymous.header("location"),
+            format!("/sign-in?next={back}"),
+            "{path}: the full address, area prefix included"
         );
     }
     // The hub asks an ambassador who has not joined to join first.
@@ -95,6 +96,14 @@ async fn each_area_opens_to_its_roles_and_to_no_one_else() {
         hub.header("location").starts_with("/hub/join"),
         "{}",
         hub.header("location")
+    );
+    // Pages inside an area know their full address: the navigation marks where one is.
+    let (_, admin) = &sessions[3];
+    let page = app.get("/admin", Some(admin)).await;
+    assert!(
+        page.body.contains(r#"href="/admin" aria-current="page""#),
+        "{}",
+        page.body
     );
     // An unknown path inside an area is a 404 page, not another area's answer.
     let (_, editor) = &sessions[0];

@@ -126,7 +126,9 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             .get::<CurrentUser>()
             .cloned()
             .ok_or_else(|| AppError::SignInRequired {
-                next: parts.uri.path_and_query().map(ToString::to_string),
+                next: crate::routes::original_uri(parts)
+                    .path_and_query()
+                    .map(ToString::to_string),
             })
     }
 }

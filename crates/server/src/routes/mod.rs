@@ -51,6 +51,16 @@ pub fn is_local_path(next: &str) -> bool {
     chars.next() == Some('/') && !matches!(chars.next(), Some('/' | '\\'))
 }
 
+/// The address the browser asked for. Inside an area's nested router the request's own URI has
+/// lost the area's prefix (`/hub/items/3` reads `/items/3`); axum keeps the original.
+#[must_use]
+pub fn original_uri(parts: &axum::http::request::Parts) -> &axum::http::Uri {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_local_path;
