@@ -467,5 +467,44 @@ pub async fn owner_action(
     Ok(done)
 }
 
+/// How many people (currently opted in) have a published share of each of `items` (a share
+/// later deleted from its network still counts: it was shared).
+///
+/// # Errors
+/// Database failure.
+pub async fn sharers_per_item(
+    db: &impl ConnectionTrait,
+    items: &[i32],
+) -> Result<std::collections::HashMap<i32, usize>, sea_orm::DbErr> {
+    if items.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let list = items
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT item_id, CAST(COUNT(DISTINCT user_id) AS BIGINT) AS people FROM shares \
+                 WHERE item_id IN ({list}) AND state IN ('{}', '{}') \
+                 AND user_id IN (SELECT user_id FROM consents WHERE withdrawn_at IS NULL) \
+                 GROUP BY item_id",
+                ShareState::Published.as_str(),
+                ShareState::Deleted.as_str()
+            ),
+        ))
+        .await?;
+    let mut out = std::collections::HashMap::new();
+    for row in rows {
+        let item: i32 = row.try_get("", "item_id")?;
+        let people: i64 = row.try_get("", "people")?;
+        out.insert(item, usize::try_from(people).unwrap_or_default());
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests;

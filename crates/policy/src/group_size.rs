@@ -233,6 +233,32 @@ impl MinGroupSize {
         }
     }
 
+    /// "Shared by N+ colleagues" for `people` who did something: `None` under `k`, otherwise the
+    /// largest of k, 10, 20, 50, 100, 200, 500, 1,000... (each at least k) that is not more than
+    /// `people`. Rounded down so that one more person seldom changes what colleagues read,
+    /// which would tell them someone just did it.
+    #[must_use]
+    pub fn social_proof(self, people: usize) -> Option<usize> {
+        let k = self.0;
+        if people < k {
+            return None;
+        }
+        let mut shown = k;
+        let mut step: usize = 10;
+        loop {
+            for threshold in [step, step * 2, step * 5] {
+                if threshold > people {
+                    return Some(shown);
+                }
+                shown = shown.max(threshold);
+            }
+            step = step.saturating_mul(10);
+            if step == usize::MAX {
+                return Some(shown);
+            }
+        }
+    }
+
     /// Whether two figures whose populations differ by `people_apart` distinct people may not
     /// be shown side by side: the difference would be a figure about 1 to `k - 1` people.
     pub fn reveals_by_difference(self, people_apart: usize) -> bool {

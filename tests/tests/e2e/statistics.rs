@@ -666,3 +666,115 @@ async fn an_items_figures_say_their_period_and_agree_with_the_dashboard() {
         page.body
     );
 }
+
+/// Issue 14: hub cards say how many colleagues shared an item, only from k people on and
+/// rounded down (k, 10, 20, 50...), counting people opted in with a published share; a new
+/// ambassador's "My figures" shows how to start instead of zeros.
+#[tokio::test]
+async fn colleagues_who_shared_show_on_the_hub_only_from_k_and_rounded_down() {
+    let app =
+        chorus_tests::TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo"))
+            .await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let sharers: Vec<(i32, i64)> = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT i.id AS id, CAST(COUNT(DISTINCT s.user_id) AS BIGINT) AS people \
+             FROM content_items i LEFT JOIN shares s ON s.item_id = i.id \
+             AND s.state IN ('published', 'deleted') \
+             AND s.user_id IN (SELECT user_id FROM consents WHERE withdrawn_at IS NULL) \
+             WHERE i.state = 'published' GROUP BY i.id"
+                .to_owned(),
+        ))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            (
+                r.try_get("", "id").unwrap(),
+                r.try_get("", "people").unwrap(),
+            )
+        })
+        .collect();
+    assert!(sharers.len() >= 3, "{sharers:?}");
+    let ambassador = app.client();
+    ambassador
+        .sign_in("ambassador@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let expected = |people: i64| -> Option<String> {
+        let people = usize::try_from(people).unwrap();
+        let shown = [1000, 500, 200, 100, 50, 20, 10, 5]
+            .into_iter()
+            .find(|step| *step <= people)?;
+        Some(format!("Shared by {shown}+ colleagues"))
+    };
+    let mut seen = 0;
+    for (id, people) in &sharers {
+        let page = ambassador.get(&format!("/hub/items/{id}")).await;
+        assert_eq!(page.status, 200);
+        match expected(*people) {
+            Some(text) => {
+                assert_eq!(testid(&page.body, "shared-by"), text, "item {id}");
+                seen += 1;
+            }
+            None => assert!(
+                !page.body.contains(r#"data-testid="shared-by""#),
+                "item {id}: {people} people"
+            ),
+        }
+    }
+    assert!(seen > 0, "demo items were shared by at least k people");
+    let hub = ambassador.get("/hub").await.body;
+    assert!(hub.contains(r#"data-testid="shared-by""#));
+
+    // A new item nobody shared says nothing about colleagues.
+    let editor = app.client();
+    editor
+        .sign_in("editor@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let created = editor
+        .post_form(
+            "/editor/items",
+            &[
+                ("title", "Fresh news"),
+                ("body", "Just out."),
+                ("why", "It is new."),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    let id = created.location();
+    let id = id
+        .trim_start_matches("/editor/items/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let form = editor.get(&format!("/editor/items/{id}")).await.body;
+    let marker = r#"name="version" value=""#;
+    let at = form.find(marker).unwrap() + marker.len();
+    let version = &form[at..at + form[at..].find('"').unwrap()];
+    let published = editor
+        .post_form(
+            &format!("/editor/items/{id}/action"),
+            &[("action", "publish"), ("version", version)],
+        )
+        .await;
+    assert_eq!(published.status, 303);
+    let page = ambassador.get(&format!("/hub/items/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains(r#"data-testid="shared-by""#));
+
+    // Someone who never shared sees how to start.
+    let camille = app.client();
+    camille
+        .sign_in("camille@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let mine = camille.get("/hub/stats").await;
+    assert_eq!(mine.status, 200);
+    assert!(
+        mine.body.contains(r#"data-testid="mine-empty""#),
+        "{}",
+        mine.body
+    );
+}

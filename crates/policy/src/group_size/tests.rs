@@ -432,3 +432,28 @@ fn a_small_group_without_its_members_keeps_other_hidden() {
     assert_eq!(status_of(&table, &"c"), Some(FigureStatus::Shown));
     assert_eq!(table.total().value(), Some(15));
 }
+
+#[test]
+fn social_proof_is_never_under_k_and_rounds_down_to_steps() {
+    let k5 = MinGroupSize::new(5).unwrap();
+    assert_eq!(k5.social_proof(0), None);
+    assert_eq!(k5.social_proof(4), None);
+    assert_eq!(k5.social_proof(5), Some(5));
+    assert_eq!(k5.social_proof(9), Some(5));
+    assert_eq!(k5.social_proof(10), Some(10));
+    assert_eq!(k5.social_proof(19), Some(10));
+    assert_eq!(k5.social_proof(20), Some(20));
+    assert_eq!(k5.social_proof(49), Some(20));
+    assert_eq!(k5.social_proof(50), Some(50));
+    assert_eq!(k5.social_proof(1_234), Some(1_000));
+    let k12 = MinGroupSize::new(12).unwrap();
+    assert_eq!(k12.social_proof(11), None);
+    assert_eq!(k12.social_proof(12), Some(12));
+    assert_eq!(k12.social_proof(19), Some(12));
+    assert_eq!(k12.social_proof(20), Some(20));
+    for people in 0..3_000 {
+        if let Some(shown) = k5.social_proof(people) {
+            assert!(shown >= 5 && shown <= people, "{people} -> {shown}");
+        }
+    }
+}

@@ -31,7 +31,19 @@ pub struct HubParams {
     passed: Option<i32>,
 }
 
-fn card(item: &ItemRecord, topic_names: &[(i32, String, String)]) -> serde_json::Value {
+/// What a hub card shows besides the item: how many colleagues shared it (through the minimum
+/// group size, rounded down), and its first image.
+#[derive(Default)]
+struct Around {
+    shared_by: Option<usize>,
+    image: Option<(i32, String)>,
+}
+
+fn card(
+    item: &ItemRecord,
+    topic_names: &[(i32, String, String)],
+    around: &Around,
+) -> serde_json::Value {
     let topics: Vec<_> = topic_names
         .iter()
         .filter(|(id, _, _)| item.input.topic_ids.contains(id))
@@ -48,7 +60,41 @@ fn card(item: &ItemRecord, topic_names: &[(i32, String, String)]) -> serde_json:
         "preview_image": item.input.preview_image_url,
         "topics": topics,
         "published_at": item.published_at.map(|t| t.format("%Y-%m-%d").to_string()),
+        "shared_by": around.shared_by,
+        "image": around.image.as_ref().map(|(id, alt)| serde_json::json!({"id": id, "alt": alt})),
     })
+}
+
+/// Social proof and images for the cards of `items`.
+async fn around(
+    db: &sea_orm::DatabaseConnection,
+    items: &[ItemRecord],
+) -> AppResult<std::collections::HashMap<i32, Around>> {
+    let k = chorus_editorial::store::settings::load(db)
+        .await?
+        .min_group_size;
+    let ids: Vec<i32> = items.iter().map(|i| i.id).collect();
+    let sharers = chorus_ambassador::shares::sharers_per_item(db, &ids)
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    let mut out = std::collections::HashMap::new();
+    for item in items {
+        let image = chorus_editorial::store::media::for_item(db, item.id)
+            .await?
+            .into_iter()
+            .next()
+            .map(|m| (m.id, m.alt));
+        out.insert(
+            item.id,
+            Around {
+                shared_by: sharers
+                    .get(&item.id)
+                    .and_then(|people| k.social_proof(*people)),
+                image,
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// `GET /hub`.
@@ -79,15 +125,11 @@ pub async fn list(
         .iter()
         .map(|t| (t.id, t.name.clone(), t.slug.clone()))
         .collect();
+    let around = around(db, &page.items).await?;
+    let none = Around::default();
+    let card_of = |i: &ItemRecord| card(i, &topic_names, around.get(&i.id).unwrap_or(&none));
     let mut context = Context::new();
-    context.insert(
-        "items",
-        &page
-            .items
-            .iter()
-            .map(|i| card(i, &topic_names))
-            .collect::<Vec<_>>(),
-    );
+    context.insert("items", &page.items.iter().map(card_of).collect::<Vec<_>>());
     context.insert("page", &page.page);
     context.insert("pages", &page.pages);
     context.insert("total", &page.total);
@@ -106,11 +148,7 @@ pub async fn list(
     let just_welcomed = params.welcome.as_deref() == Some("done");
     context.insert(
         "first",
-        &page
-            .items
-            .first()
-            .filter(|_| just_welcomed)
-            .map(|i| card(i, &topic_names)),
+        &page.items.first().filter(|_| just_welcomed).map(card_of),
     );
     context.insert("just_welcomed", &just_welcomed);
     let passed = match params.passed {
@@ -153,8 +191,16 @@ pub async fn item(
             })
         })
         .collect();
+    let around = around(db, std::slice::from_ref(&item)).await?;
     let mut context = Context::new();
-    context.insert("item", &card(&item, &topic_names));
+    context.insert(
+        "item",
+        &card(
+            &item,
+            &topic_names,
+            around.get(&item.id).unwrap_or(&Around::default()),
+        ),
+    );
     context.insert("body_html", render_html(&item.input.body_md).as_str());
     context.insert("copies", &copies);
     let images: Vec<_> = chorus_editorial::store::media::for_item(db, item.id)
