@@ -192,6 +192,27 @@ mod tests {
         }
     }
 
+    /// French typography: a no-break space before `:` and a narrow one before `;` `?` `!`
+    /// (a plain space would let the sign start a line), no-break spaces inside « », and the
+    /// typographic apostrophe.
+    #[test]
+    fn french_follows_french_typography() {
+        let i18n = I18n::load().unwrap();
+        for (key, text) in i18n.catalog(Locale::Fr).iter() {
+            for sign in [" :", " ;", " ?", " !", "« ", " »"] {
+                assert!(
+                    !text.contains(sign),
+                    "fr {key}: a plain space in {sign:?}: {text}"
+                );
+            }
+            let chars: Vec<char> = text.chars().collect();
+            let straight = chars
+                .windows(3)
+                .any(|w| w[1] == '\'' && w[0].is_alphabetic() && w[2].is_alphabetic());
+            assert!(!straight, "fr {key}: a straight apostrophe: {text}");
+        }
+    }
+
     #[test]
     fn negotiation_prefers_the_setting_then_quality_then_order() {
         assert_eq!(Locale::negotiate(Some("fr"), Some("en")), Locale::Fr);
