@@ -252,14 +252,26 @@ async fn the_dashboard_counts_what_people_chose_to_share_and_never_a_group_under
     assert_eq!(testid(&again.body, "total-shares"), "5");
 
     // Every view is in the audit log, on the transparency page of each person it included.
+    // In sentences: who, which figures, which period and filters.
     let transparency = w.ana.get("/account/transparency").await.body;
-    assert!(transparency.contains("stats.view") && transparency.contains("ann"));
-    assert!(transparency.contains("stats.export"));
+    let today = chrono::Utc::now().date_naive();
+    let period = format!("for {} to {today}", today - chrono::Duration::days(27));
+    for sentence in [
+        format!("ann looked at the statistics dashboard {period} (everyone, every network)."),
+        format!("ann looked at the statistics dashboard {period} (X only)."),
+        format!("ann downloaded the statistics (CSV) {period} (everyone, every network)."),
+        format!("al looked at the statistics dashboard {period} (team Lyon)."),
+    ] {
+        assert!(
+            transparency.contains(&sentence),
+            "{sentence} in {transparency}"
+        );
+    }
     assert!(
         !ivy.get("/account/transparency")
             .await
             .body
-            .contains("stats.view")
+            .contains("looked at the statistics")
     );
     assert!(
         fay.get("/account/transparency").await.body.contains("ann"),

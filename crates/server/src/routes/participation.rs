@@ -243,18 +243,30 @@ pub async fn transparency_page(ctx: Ctx, user: CurrentUser) -> AppResult<Respons
         })
         .collect();
     let names = store::users::names(db).await?;
-    let views: Vec<_> = chorus_statistics::audit::concerning(db, user.id)
-        .await?
-        .into_iter()
-        .map(|e| {
-            serde_json::json!({
-                "at": e.at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                "who": e.actor_id.and_then(|id| names.get(&id)).cloned().unwrap_or_default(),
-                "action": e.action,
-                "detail": e.detail,
+    let entries = chorus_statistics::audit::concerning(db, user.id).await?;
+    let views = if entries.is_empty() {
+        Vec::new()
+    } else {
+        let zone = chorus_ambassador::onboarding::load(db, user.id)
+            .await?
+            .zone();
+        let labels = ViewLabels::load(db).await?;
+        entries
+            .into_iter()
+            .map(|e| {
+                let who = e
+                    .actor_id
+                    .and_then(|id| names.get(&id))
+                    .cloned()
+                    .unwrap_or_else(|| ctx.t("transparency.someone"));
+                serde_json::json!({
+                    "at": chorus_ambassador::onboarding::local_text(zone, e.at),
+                    "sentence": view_sentence(&ctx, &labels, &who, &e.action, &e.detail),
+                    "detail": e.detail,
+                })
             })
-        })
-        .collect();
+            .collect()
+    };
     let mut context = Context::new();
     context.insert("rows", &rows);
     context.insert("receipts", &receipts);
@@ -435,4 +447,96 @@ pub async fn publish_guidelines(
     .await?;
     tracing::info!(version, by = user.id, "guidelines published");
     Ok(Redirect::to("/editor/guidelines?done=published").into_response())
+}
+
+/// Names of topics, campaigns and items, to say which figures someone looked at.
+struct ViewLabels {
+    topics: std::collections::HashMap<String, String>,
+    campaigns: std::collections::HashMap<String, String>,
+    items: std::collections::HashMap<String, String>,
+}
+
+impl ViewLabels {
+    async fn load(db: &sea_orm::DatabaseConnection) -> AppResult<ViewLabels> {
+        use chorus_statistics::Dimension;
+        let labels = |dimension| chorus_statistics::labels(db, dimension);
+        let (topics, campaigns, items) = tokio::try_join!(
+            labels(Dimension::Topic),
+            labels(Dimension::Campaign),
+            labels(Dimension::Item)
+        )
+        .map_err(crate::store::StoreError::from)?;
+        Ok(ViewLabels {
+            topics,
+            campaigns,
+            items,
+        })
+    }
+}
+
+/// One view of statistics as a sentence: who looked at which figures, for which period and
+/// with which filters ("Ana Analyst looked at the dashboard for 2026-11-05 to 2026-12-02, team
+/// Nantes."). A detail that no longer reads as a filter is shown as it was stored.
+fn view_sentence(ctx: &Ctx, labels: &ViewLabels, who: &str, action: &str, detail: &str) -> String {
+    let Ok(filter) = serde_json::from_str::<chorus_statistics::Filter>(detail) else {
+        return format!("{who}: {action} {detail}");
+    };
+    let i18n = &ctx.app.views.i18n;
+    let name = |map: &std::collections::HashMap<String, String>, id: i32| {
+        map.get(&id.to_string())
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    let mut filters: Vec<String> = Vec::new();
+    if let Some(team) = &filter.team {
+        filters.push(i18n.text(ctx.locale, "transparency.filter_team", &[("team", team)]));
+    }
+    if let Some(network) = filter.network {
+        filters.push(i18n.text(
+            ctx.locale,
+            "transparency.filter_network",
+            &[("network", network.display_name())],
+        ));
+    }
+    if let Some(topic) = filter.topic {
+        filters.push(i18n.text(
+            ctx.locale,
+            "transparency.filter_topic",
+            &[("topic", &name(&labels.topics, topic))],
+        ));
+    }
+    if let Some(campaign) = filter.campaign {
+        filters.push(i18n.text(
+            ctx.locale,
+            "transparency.filter_campaign",
+            &[("campaign", &name(&labels.campaigns, campaign))],
+        ));
+    }
+    let key = match action {
+        "stats.export" => "transparency.viewed_export",
+        "stats.item" => "transparency.viewed_item",
+        _ => "transparency.viewed_dashboard",
+    };
+    let item = filter
+        .item
+        .map(|id| name(&labels.items, id))
+        .unwrap_or_default();
+    let from = filter.from.to_string();
+    let to = filter.to.to_string();
+    let filters = if filters.is_empty() {
+        ctx.t("transparency.filter_none")
+    } else {
+        filters.join(", ")
+    };
+    i18n.text(
+        ctx.locale,
+        key,
+        &[
+            ("who", who),
+            ("from", &from),
+            ("to", &to),
+            ("item", &item),
+            ("filters", &filters),
+        ],
+    )
 }
