@@ -570,6 +570,17 @@ async fn a_period_one_day_shorter_never_singles_out_the_few_active_that_day() {
         "{} people of Nantes were active on that day alone",
         active[&few]
     );
+    let refused = analyst
+        .get(&format!("/stats/export.csv?{}", from(few + 1)))
+        .await
+        .body;
+    assert!(
+        refused
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("refused,\"")),
+        "the file says why it holds no figure: {refused}"
+    );
     let page = analyst.get(&format!("/stats?{}", from(few + 1))).await;
     assert!(
         page.body.contains(r#"data-testid="refused""#),

@@ -371,9 +371,17 @@ pub async fn export(
     let filter = form
         .parse(today())
         .map_err(|errors| AppError::BadRequest(format!("invalid filter: {errors:?}")))?;
-    let (_, view) = view_for(&ctx, &user, &filter, "stats.export", &[]).await?;
+    let (k, view) = view_for(&ctx, &user, &filter, "stats.export", &[]).await?;
     let mut csv = String::from("section,label,shares,clicks,people,status\r\n");
-    if !view.refused {
+    if view.refused {
+        // One line that says why the file holds no figure.
+        let why = ctx.app.views.i18n.text(
+            ctx.locale,
+            "stats.refused",
+            &[("min", &k.get().to_string())],
+        );
+        let _ = write!(csv, "refused,{},,,,refused\r\n", csv_field(&why));
+    } else {
         let labels = Labels::load(&ctx.app.db).await?;
         for table in tables(&ctx, &labels, &view) {
             for row in table.rows.iter().chain(&table.other).chain([&table.total]) {
