@@ -1081,3 +1081,44 @@ async fn an_analyst_reads_the_dashboard_at_a_glance() {
     browser.screenshots("dashboard-team").await;
     browser.quit().await;
 }
+
+/// Deleting a topic asks first: the button opens a short explanation holding the real one.
+#[tokio::test]
+async fn an_editor_is_asked_before_a_topic_is_deleted() {
+    let app = TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo")).await;
+    let browser = Browser::start(390, 844).await;
+    browser
+        .sign_in(
+            &app.url("/sign-in"),
+            "editor@demo.chorus.test",
+            "chorus-demo-2026",
+            "/hub",
+        )
+        .await;
+    browser.goto(&app.url("/editor/topics")).await;
+    let before = browser
+        .execute("return document.querySelectorAll('ul.plain li').length;")
+        .await;
+    browser.click("details.confirm summary").await;
+    assert!(
+        browser
+            .text("details.confirm[open]")
+            .await
+            .contains("Items keep their content")
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "topics with the confirmation open"
+    );
+    browser.screenshots("editor-topics-confirm").await;
+    browser.click("details.confirm[open] button.danger").await;
+    browser
+        .wait_for("return location.pathname === '/editor/topics' && document.querySelector('.notice') !== null;")
+        .await;
+    let after = browser
+        .execute("return document.querySelectorAll('ul.plain li').length;")
+        .await;
+    assert_eq!(after.as_u64().unwrap() + 1, before.as_u64().unwrap());
+    browser.quit().await;
+}
