@@ -995,5 +995,11 @@ async fn images_are_checked_stripped_of_location_and_shown_only_where_allowed() 
             .body
             .contains(&format!(r#"src="/media/{media_id}""#))
     );
+    assert!(
+        amir.get("/hub").await.body.contains(&format!(
+            r#"<img class="hub-image" src="/media/{media_id}" alt="Solar panels on the roof""#
+        )),
+        "the hub's card shows the item's first image"
+    );
     assert_eq!(ana.get(&format!("/media/{media_id}")).await.status, 404);
 }

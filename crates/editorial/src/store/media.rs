@@ -52,6 +52,30 @@ pub async fn insert(
     Ok(row.id)
 }
 
+/// The first (oldest) image of each of `items` that has one, as (id, alt text): one query
+/// for a page of cards.
+///
+/// # Errors
+/// Database failure.
+pub async fn first_of_items(
+    db: &impl ConnectionTrait,
+    items: &[i32],
+) -> Result<std::collections::HashMap<i32, (i32, String)>, EditorialError> {
+    let rows: Vec<(i32, i32, String)> = media::Entity::find()
+        .select_only()
+        .columns([media::Column::ItemId, media::Column::Id, media::Column::Alt])
+        .filter(media::Column::ItemId.is_in(items.iter().copied()))
+        .order_by_asc(media::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut first = std::collections::HashMap::new();
+    for (item, id, alt) in rows {
+        first.entry(item).or_insert((id, alt));
+    }
+    Ok(first)
+}
+
 /// The images of an item, oldest first, without their bytes.
 ///
 /// # Errors

@@ -136,14 +136,13 @@ pub async fn users(
     context.insert("pages", &pages);
     context.insert("previous", &(page > 1).then(|| query.on_page(page - 1)));
     context.insert("next", &(page < pages).then(|| query.on_page(page + 1)));
-    context.insert(
-        "notice",
-        &query
-            .done
-            .as_deref()
-            .map(|d| ctx.t(&format!("admin.done_{}", notice_key(d)))),
-    );
+    context.insert("notice", &notice(&ctx, query.done.as_deref()));
     Ok(ctx.render("admin/users.html", context)?.into_response())
+}
+
+/// The one-off notice named by `?done=`, in the person's language.
+fn notice(ctx: &Ctx, done: Option<&str>) -> Option<String> {
+    done.map(|d| ctx.t(&format!("admin.done_{}", notice_key(d))))
 }
 
 fn notice_key(done: &str) -> &'static str {
@@ -194,13 +193,7 @@ pub async fn person(
             "roles": Role::ALL.iter().map(|r| serde_json::json!({"name": r.as_str(), "held": roles.has(*r)})).collect::<Vec<_>>(),
         }),
     );
-    context.insert(
-        "notice",
-        &query
-            .done
-            .as_deref()
-            .map(|d| ctx.t(&format!("admin.done_{}", notice_key(d)))),
-    );
+    context.insert("notice", &notice(&ctx, query.done.as_deref()));
     context.insert(
         "error",
         &query.error.as_deref().map(|_| ctx.t("form.last_admin")),

@@ -77,24 +77,19 @@ async fn around(
     let sharers = chorus_ambassador::shares::sharers_per_item(db, &ids)
         .await
         .map_err(crate::store::StoreError::from)?;
-    let mut out = std::collections::HashMap::new();
-    for item in items {
-        let image = chorus_editorial::store::media::for_item(db, item.id)
-            .await?
-            .into_iter()
-            .next()
-            .map(|m| (m.id, m.alt));
-        out.insert(
-            item.id,
-            Around {
+    let mut images = chorus_editorial::store::media::first_of_items(db, &ids).await?;
+    Ok(items
+        .iter()
+        .map(|item| {
+            let around = Around {
                 shared_by: sharers
                     .get(&item.id)
                     .and_then(|people| k.social_proof(*people)),
-                image,
-            },
-        );
-    }
-    Ok(out)
+                image: images.remove(&item.id),
+            };
+            (item.id, around)
+        })
+        .collect())
 }
 
 /// `GET /hub`.
