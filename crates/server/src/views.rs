@@ -11,6 +11,7 @@ use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use rust_embed::RustEmbed;
+use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use tera::{Context, Tera, Value};
 
@@ -217,6 +218,42 @@ impl tera::Function for Translate {
     }
 }
 
+/// The person signed in, as every page's header shows them.
+#[derive(Debug, Serialize)]
+struct UserView<'a> {
+    id: i32,
+    name: &'a str,
+    email: &'a str,
+    roles: Vec<&'static str>,
+    areas: Vec<AreaView>,
+}
+
+/// One area of the navigation the person may enter.
+#[derive(Debug, Serialize)]
+struct AreaView {
+    name: &'static str,
+    path: &'static str,
+}
+
+impl<'a> UserView<'a> {
+    fn of(user: &'a CurrentUser) -> Self {
+        UserView {
+            id: user.id,
+            name: &user.display_name,
+            email: &user.email,
+            roles: user.roles.iter().map(chorus_policy::Role::as_str).collect(),
+            areas: chorus_policy::Area::ALL
+                .into_iter()
+                .filter(|a| user.roles.can_enter(*a))
+                .map(|a| AreaView {
+                    name: a.as_str(),
+                    path: a.path(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Everything a page needs about the request: who, which language, the CSRF token, where.
 #[derive(Clone)]
 pub struct Ctx {
@@ -284,23 +321,31 @@ impl Ctx {
         context.insert("csrf_token", &self.csrf);
         context.insert("path", &self.path);
         if let Some(user) = &self.user {
-            let areas: Vec<serde_json::Value> = chorus_policy::Area::ALL
-                .into_iter()
-                .filter(|a| user.roles.can_enter(*a))
-                .map(|a| serde_json::json!({"name": a.as_str(), "path": a.path()}))
-                .collect();
-            context.insert(
-                "user",
-                &serde_json::json!({
-                    "id": user.id,
-                    "name": user.display_name,
-                    "email": user.email,
-                    "roles": user.roles.iter().map(chorus_policy::Role::as_str).collect::<Vec<_>>(),
-                    "areas": areas,
-                }),
-            );
+            context.insert("user", &UserView::of(user));
         }
         context
+    }
+
+    /// Renders a page from its typed view (a `#[derive(Serialize)]` struct whose fields are the
+    /// template's variables), with the base context.
+    ///
+    /// # Errors
+    /// The view is not a struct or the template fails (a defect).
+    pub fn page<V: Serialize>(&self, template: &str, view: &V) -> Result<Html<String>, AppError> {
+        self.render(template, Context::from_serialize(view)?)
+    }
+
+    /// [`Ctx::page`] with a status other than 200 (a form shown again with its errors).
+    ///
+    /// # Errors
+    /// The view is not a struct or the template fails (a defect).
+    pub fn page_status<V: Serialize>(
+        &self,
+        status: StatusCode,
+        template: &str,
+        view: &V,
+    ) -> Result<Response, AppError> {
+        Ok((status, self.page(template, view)?).into_response())
     }
 
     /// Renders a page with the base context plus `extra`.
@@ -378,6 +423,15 @@ pub fn error_response(app: &AppState, request: &Request, error: &AppError) -> Re
     render_error(&ctx, error.info())
 }
 
+/// The error page.
+#[derive(Serialize)]
+struct ErrorView<'a> {
+    status: u16,
+    title: &'a str,
+    help: &'a str,
+    detail: Option<&'a str>,
+}
+
 fn render_error(ctx: &Ctx, info: ErrorInfo) -> Response {
     let title = ctx.t(info.message_key);
     let help = ctx.t(&format!("{}_help", info.message_key));
@@ -389,12 +443,13 @@ fn render_error(ctx: &Ctx, info: ErrorInfo) -> Response {
         let body = serde_json::json!({"error": info.code, "message": message});
         return (info.status, axum::Json(body)).into_response();
     }
-    let mut context = Context::new();
-    context.insert("status", &info.status.as_u16());
-    context.insert("title", &title);
-    context.insert("help", &help);
-    context.insert("detail", &info.detail);
-    match ctx.render("errors/error.html", context) {
+    let view = ErrorView {
+        status: info.status.as_u16(),
+        title: &title,
+        help: &help,
+        detail: info.detail.as_deref(),
+    };
+    match ctx.page("errors/error.html", &view) {
         Ok(html) => (info.status, html).into_response(),
         Err(e) => {
             tracing::error!(error = ?e, "the error page itself failed");

@@ -6,8 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::EditorialError;
 use chorus_editorial::store::topics;
-use serde::Deserialize;
-use tera::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::roles::Editor;
 use crate::error::AppResult;
@@ -28,6 +27,34 @@ pub struct NameForm {
     description: String,
 }
 
+/// The topics and campaigns page.
+#[derive(Serialize)]
+struct TopicsView<'a> {
+    topics: Vec<TopicRow>,
+    campaigns: Vec<CampaignRow>,
+    name: &'a str,
+    description: &'a str,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+/// One topic of the list.
+#[derive(Serialize)]
+struct TopicRow {
+    id: i32,
+    name: String,
+    slug: String,
+}
+
+/// One campaign of the list.
+#[derive(Serialize)]
+struct CampaignRow {
+    id: i32,
+    name: String,
+    description: String,
+    archived: bool,
+}
+
 async fn page(
     ctx: &Ctx,
     status: StatusCode,
@@ -36,21 +63,34 @@ async fn page(
     notice: Option<String>,
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
-    let mut context = Context::new();
-    context.insert(
-        "topics",
-        &topics::topics(db)
-            .await?
-            .iter()
-            .map(|t| serde_json::json!({"id": t.id, "name": t.name, "slug": t.slug}))
-            .collect::<Vec<_>>(),
-    );
-    context.insert("campaigns", &topics::campaigns(db).await?.iter().map(|c| serde_json::json!({"id": c.id, "name": c.name, "description": c.description, "archived": c.archived})).collect::<Vec<_>>());
-    context.insert("name", &form.name);
-    context.insert("description", &form.description);
-    context.insert("error", &error);
-    context.insert("notice", &notice);
-    ctx.render_status(status, "editor/topics.html", context)
+    let topics = topics::topics(db)
+        .await?
+        .into_iter()
+        .map(|t| TopicRow {
+            id: t.id,
+            name: t.name,
+            slug: t.slug,
+        })
+        .collect();
+    let campaigns = topics::campaigns(db)
+        .await?
+        .into_iter()
+        .map(|c| CampaignRow {
+            id: c.id,
+            name: c.name,
+            description: c.description,
+            archived: c.archived,
+        })
+        .collect();
+    let view = TopicsView {
+        topics,
+        campaigns,
+        name: &form.name,
+        description: &form.description,
+        error,
+        notice,
+    };
+    ctx.page_status(status, "editor/topics.html", &view)
 }
 
 /// `GET /editor/topics`: topics and campaigns.
