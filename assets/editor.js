@@ -13,9 +13,8 @@
     var network = area.getAttribute("data-measure");
     var counterId = area.getAttribute("data-counter-for");
     var counter = counterId ? document.getElementById(counterId) : document.querySelector("[data-counter='" + network + "']");
-    var preview = document.querySelector("[data-preview='" + network + "']");
-    if (preview) { preview.textContent = area.value; }
-    // The share page asks for the advice too, by the same rules as on submit.
+    // The share page asks for the advice too, by the same rules as on submit; both pages get
+    // the post as its network shows it.
     var adviceUrl = form.getAttribute("data-advice-url");
     fetch(adviceUrl || "/api/v1/text/measure", {
       method: "POST",
@@ -69,7 +68,7 @@
   function showAdvice(area, advice) {
     var box = area.closest("fieldset");
     var list = box ? box.querySelector("ul.advice") : null;
-    if (!list) { return; }
+    if (!list || !advice) { return; }
     list.textContent = "";
     advice.forEach(function (text) {
       var item = document.createElement("li");
@@ -77,6 +76,42 @@
       list.appendChild(item);
     });
     list.hidden = advice.length === 0;
+  }
+
+  // The body and the "why it matters" card as the hub will show them, rendered by the server
+  // with the same Markdown rules and sanitiser as the hub.
+  var renderUrl = form.getAttribute("data-render-url");
+  function render() {
+    var body = form.querySelector("#body");
+    var why = form.querySelector("#why");
+    if (!renderUrl || !body || !why) { return; }
+    fetch(renderUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token ? token.value : "" },
+      body: JSON.stringify({ body: body.value, why: why.value })
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (answer) {
+      if (!answer) { return; }
+      var shownBody = document.querySelector("[data-rendered=body]");
+      var shownWhy = document.querySelector("[data-rendered=why]");
+      if (shownBody) { shownBody.innerHTML = answer.body_html; }
+      if (shownWhy) { shownWhy.innerHTML = answer.why_html; }
+    }).catch(function () { /* the preview keeps its last state */ });
+  }
+  ["#body", "#why"].forEach(function (selector) {
+    var area = form.querySelector(selector);
+    if (!area) { return; }
+    area.addEventListener("input", function () {
+      clearTimeout(timers.render);
+      timers.render = setTimeout(render, 250);
+    });
+  });
+  var title = form.querySelector("#title");
+  var shownTitle = document.querySelector(".hub-preview-title");
+  if (title && shownTitle) {
+    title.addEventListener("input", function () { shownTitle.textContent = title.value; });
   }
 
   Array.prototype.forEach.call(form.querySelectorAll("textarea[data-measure]"), function (area) {

@@ -189,8 +189,29 @@ async fn an_editor_writes_an_item_and_watches_the_counters_change() {
         )
         .await;
     assert_eq!(browser.text("[data-counter=x] .verdict").await, "fits");
-    let preview = browser.text("[data-preview=x]").await;
-    assert!(preview.starts_with("Proud of this"), "{preview}");
+    // The post preview shows the text as X does: the link shortened, under the editor's name.
+    browser
+        .wait_for(
+            "var t = document.querySelector('[data-preview-for=copy_x] .post-text').textContent; \
+             return t.indexOf('Proud of this') === 0 && t.indexOf('…') > 0;",
+        )
+        .await;
+    let preview = browser
+        .text("[data-preview-for=copy_x] .post-text .post-link")
+        .await;
+    assert!(preview.starts_with("example.com/a-very"), "{preview}");
+    assert!(!preview.contains("counts-as-23"), "{preview}");
+    // The body and the "why it matters" card as the hub will show them, following the typing.
+    browser
+        .wait_for(
+            "var b = document.querySelector('[data-rendered=body] strong'); \
+             return b !== null && b.textContent === 'a solar plant';",
+        )
+        .await;
+    assert_eq!(
+        browser.text("[data-rendered=why]").await,
+        "The first step of our 2030 plan."
+    );
 
     browser.type_into("#copy_bluesky", &"a".repeat(301)).await;
     browser
@@ -213,6 +234,7 @@ async fn an_editor_writes_an_item_and_watches_the_counters_change() {
         "item editor"
     );
     browser.screenshot("editor-counters-390").await;
+    browser.screenshots("editor-composer").await;
 
     browser
         .click("form.item-form button[type=submit].primary")
@@ -294,7 +316,7 @@ async fn une_redactrice_publie_un_contenu_en_francais_dans_le_navigateur() {
     browser.wait_for("return document.querySelector('[data-counter=mastodon]').getAttribute('data-used') === '40';").await;
     assert_eq!(
         browser.text("[data-counter=mastodon] .verdict").await,
-        "tient"
+        "dans la limite"
     );
     assert_eq!(
         browser.accessibility_violations().await,

@@ -656,6 +656,72 @@ async fn markdown_is_sanitised_on_every_page_that_shows_it() {
     }
 }
 
+/// The item form follows the typing: the body and the card come back as the hub renders them
+/// (sanitised the same way), the copy as its network shows it; only editors may ask.
+#[tokio::test]
+async fn the_item_form_previews_the_hub_and_each_network_as_the_editor_types() {
+    let app = TestApp::spawn().await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    let token = editor.token().await;
+    let post = |client: &chorus_tests::Client, path: &str, body: serde_json::Value| {
+        let request = client
+            .http()
+            .post(client.url(path))
+            .header("x-csrf-token", token.clone())
+            .json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    let rendered = post(
+        &editor,
+        "/editor/items/live/render",
+        serde_json::json!({
+            "body": "We opened **a plant**.<script>alert(1)</script>",
+            "why": "[Our plan](javascript:alert(1)) for *2030*",
+        }),
+    )
+    .await;
+    assert_eq!(rendered.status(), 200);
+    let rendered: serde_json::Value = rendered.json().await.unwrap();
+    let body = rendered["body_html"].as_str().unwrap();
+    assert!(body.contains("<strong>a plant</strong>"), "{body}");
+    assert!(!body.contains("<script"), "{body}");
+    let why = rendered["why_html"].as_str().unwrap();
+    assert!(why.contains("<em>2030</em>"), "{why}");
+    assert!(!why.contains("javascript:"), "{why}");
+
+    let shown = post(
+        &editor,
+        "/editor/items/live/display",
+        serde_json::json!({"network": "x", "text": "Read https://example.com/a-very-long-address-indeed"}),
+    )
+    .await;
+    assert_eq!(shown.status(), 200);
+    let shown: serde_json::Value = shown.json().await.unwrap();
+    assert_eq!(shown["measure"]["used"], 5 + 23);
+    let link = &shown["display"]["segments"][1];
+    assert_eq!(link["kind"], "link");
+    assert!(link["shown"].as_str().unwrap().ends_with('…'), "{link}");
+    let unknown = post(
+        &editor,
+        "/editor/items/live/display",
+        serde_json::json!({"network": "myspace", "text": "x"}),
+    )
+    .await;
+    assert_eq!(unknown.status(), 400);
+
+    let ambassador = app.signed_in("amir@example.org", "ambassador").await;
+    let token = ambassador.token().await;
+    let refused = ambassador
+        .http()
+        .post(ambassador.url("/editor/items/live/render"))
+        .header("x-csrf-token", token)
+        .json(&serde_json::json!({"body": "x", "why": "y"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+}
+
 #[tokio::test]
 async fn the_measure_api_answers_json_for_signed_in_people_only() {
     let app = TestApp::spawn().await;

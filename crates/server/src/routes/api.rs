@@ -9,6 +9,16 @@ use serde::Deserialize;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 
+/// A JSON body that could not be read: too large (413, whatever layer noticed it first), or
+/// a bad request saying what is wrong with it.
+pub(crate) fn json_rejection(rejection: JsonRejection) -> AppError {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge
+    } else {
+        AppError::BadRequest(rejection.body_text())
+    }
+}
+
 /// A text to measure, for one network or (without `network`) for all.
 #[derive(Debug, Deserialize)]
 pub struct MeasureRequest {
@@ -21,14 +31,7 @@ pub async fn measure_text(
     _user: CurrentUser,
     body: Result<Json<MeasureRequest>, JsonRejection>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let Json(request) = body.map_err(|e| {
-        // A body over the limit is "too large" (413), whatever layer noticed it first.
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge
-        } else {
-            AppError::BadRequest(e.body_text())
-        }
-    })?;
+    let Json(request) = body.map_err(json_rejection)?;
     match request.network.as_deref() {
         Some(name) => {
             let network: Network = name

@@ -9,9 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::content::{ItemForm, ItemInput};
 use chorus_editorial::store::{items, settings, topics};
 use chorus_editorial::workflow::{self, Action, State};
-use chorus_editorial::{EditorialError, Network, measure};
-use serde::Deserialize;
-use tera::Context;
+use chorus_editorial::{EditorialError, Network};
+use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
 use crate::auth::roles::Editor;
@@ -19,6 +18,9 @@ use crate::error::{AppError, AppResult};
 use crate::store;
 use crate::views::Ctx;
 
+use super::post_preview::{LinkCard, PostPreview};
+
+mod live;
 mod preview;
 mod revisions;
 
@@ -36,26 +38,47 @@ pub async fn list(ctx: Ctx, _: Editor, Query(query): Query<ListQuery>) -> AppRes
     let state = query.state.as_deref().and_then(|s| s.parse::<State>().ok());
     let rows = items::list(&ctx.app.db, state).await?;
     let names = store::users::names(&ctx.app.db).await?;
-    let items: Vec<_> = rows
-        .iter()
-        .map(|row| {
-            serde_json::json!({
-                "id": row.id,
-                "title": row.title,
-                "state": row.state,
-                "language": row.language,
-                "updated_at": row.updated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                "updated_by": row.updated_by.and_then(|id| names.get(&id)).cloned().unwrap_or_else(|| "Chorus".to_owned()),
-                "origin": row.origin,
-                "suggested_by": row.suggested_by.and_then(|id| names.get(&id)).cloned().unwrap_or_default(),
-            })
+    let name_of = |id: Option<i32>| id.and_then(|id| names.get(&id)).cloned();
+    let items = rows
+        .into_iter()
+        .map(|row| ListRow {
+            id: row.id,
+            state: row.state.as_str(),
+            language: row.language,
+            updated_at: row.updated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            updated_by: name_of(row.updated_by).unwrap_or_else(|| "Chorus".to_owned()),
+            origin: row.origin,
+            suggested_by: name_of(row.suggested_by).unwrap_or_default(),
+            title: row.title,
         })
         .collect();
-    let mut context = Context::new();
-    context.insert("items", &items);
-    context.insert("state", &state.map(State::as_str));
-    context.insert("states", &State::ALL.map(State::as_str));
-    Ok(ctx.render("editor/list.html", context)?.into_response())
+    let view = ListView {
+        items,
+        state: state.map(State::as_str),
+        states: State::ALL.map(State::as_str),
+    };
+    Ok(ctx.page("editor/list.html", &view)?.into_response())
+}
+
+/// The editor's list of items.
+#[derive(Serialize)]
+struct ListView {
+    items: Vec<ListRow>,
+    state: Option<&'static str>,
+    states: [&'static str; State::ALL.len()],
+}
+
+/// One item of the editor's list.
+#[derive(Serialize)]
+struct ListRow {
+    id: i32,
+    title: String,
+    state: &'static str,
+    language: String,
+    updated_at: String,
+    updated_by: String,
+    origin: Option<String>,
+    suggested_by: String,
 }
 
 /// Reads the item form from its fields: repeated `topic`, one `copy_<network>` per network.
@@ -101,6 +124,109 @@ struct FormPage<'a> {
     image_error: Option<&'static str>,
 }
 
+/// The item form.
+#[derive(Serialize)]
+struct FormView<'a> {
+    form: &'a ItemForm,
+    errors: BTreeMap<String, String>,
+    topics: Vec<TopicChoice>,
+    campaigns: Vec<CampaignChoice>,
+    languages: Vec<LanguageChoice>,
+    /// Each network's suggested copy with its counter and post preview.
+    networks: Vec<PostPreview>,
+    card: Option<LinkCard>,
+    /// The body and the "why it matters" card as the hub will show them.
+    body_html: String,
+    why_html: String,
+    version: Option<i32>,
+    notice: Option<String>,
+    conflict: Option<i32>,
+    item: Option<ItemView>,
+    comments: Vec<CommentView>,
+    images: Vec<ImageView>,
+    image_error: Option<String>,
+}
+
+/// A topic the item may be filed under.
+#[derive(Serialize)]
+struct TopicChoice {
+    id: i32,
+    name: String,
+    checked: bool,
+}
+
+/// A campaign the item may belong to.
+#[derive(Serialize)]
+struct CampaignChoice {
+    id: String,
+    name: String,
+}
+
+/// A language an item may be written in, by its own name.
+#[derive(Serialize)]
+struct LanguageChoice {
+    tag: String,
+    name: &'static str,
+}
+
+/// The languages offered for an item, by their own names; a language stored before stays
+/// offered under its tag.
+const LANGUAGES: [(&str, &str); 8] = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+    ("nl", "Nederlands"),
+    ("pt", "Português"),
+    ("pl", "Polski"),
+];
+
+fn language_choices(current: &str) -> Vec<LanguageChoice> {
+    let mut choices: Vec<LanguageChoice> = LANGUAGES
+        .iter()
+        .map(|(tag, name)| LanguageChoice {
+            tag: (*tag).to_owned(),
+            name,
+        })
+        .collect();
+    if !current.is_empty() && !LANGUAGES.iter().any(|(tag, _)| *tag == current) {
+        choices.push(LanguageChoice {
+            tag: current.to_owned(),
+            name: "",
+        });
+    }
+    choices
+}
+
+/// A saved item: its workflow and what may be done with it.
+#[derive(Serialize)]
+struct ItemView {
+    id: i32,
+    state: &'static str,
+    version: i32,
+    editable: bool,
+    actions: Vec<&'static str>,
+    second_approval: bool,
+    body_html: String,
+}
+
+/// A review comment.
+#[derive(Serialize)]
+struct CommentView {
+    author: String,
+    body: String,
+    at: String,
+}
+
+/// An image uploaded for the item.
+#[derive(Serialize)]
+struct ImageView {
+    id: i32,
+    alt: String,
+    size_kb: i64,
+}
+
 async fn render_form(
     ctx: &Ctx,
     user: &CurrentUser,
@@ -108,41 +234,61 @@ async fn render_form(
     page: FormPage<'_>,
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
-    let all_topics = topics::topics(db).await?;
-    let campaigns = topics::campaigns(db).await?;
-    let networks: Vec<_> = Network::ALL
-        .iter()
-        .map(|network| {
-            let text = page
-                .form
-                .copy
-                .get(network.as_str())
-                .cloned()
-                .unwrap_or_default();
-            serde_json::json!({
-                "name": network.as_str(),
-                "label": network.display_name(),
-                "text": text,
-                "measure": measure::measure(*network, &text),
-            })
+    let form = page.form;
+    let topics = topics::topics(db)
+        .await?
+        .into_iter()
+        .map(|t| TopicChoice {
+            checked: form.topics.contains(&t.id),
+            id: t.id,
+            name: t.name,
         })
         .collect();
-    let mut context = Context::new();
-    context.insert("form", page.form);
-    context.insert("errors", &page.errors);
-    context.insert("topics", &all_topics.iter().map(|t| serde_json::json!({"id": t.id, "name": t.name, "checked": page.form.topics.contains(&t.id)})).collect::<Vec<_>>());
-    context.insert(
-        "campaigns",
-        &campaigns
-            .iter()
-            .filter(|c| !c.archived || page.form.campaign == c.id.to_string())
-            .map(|c| serde_json::json!({"id": c.id.to_string(), "name": c.name}))
-            .collect::<Vec<_>>(),
-    );
-    context.insert("networks", &networks);
-    context.insert("version", &page.version);
-    context.insert("notice", &page.notice);
-    context.insert("conflict", &page.conflict);
+    let campaigns = topics::campaigns(db)
+        .await?
+        .into_iter()
+        .filter(|c| !c.archived || form.campaign == c.id.to_string())
+        .map(|c| CampaignChoice {
+            id: c.id.to_string(),
+            name: c.name,
+        })
+        .collect();
+    let networks = Network::ALL
+        .into_iter()
+        .map(|network| {
+            let text = form.copy.get(network.as_str()).cloned().unwrap_or_default();
+            PostPreview::new(network, text, format!("copy_{}", network.as_str()))
+        })
+        .collect();
+    let mut view = FormView {
+        form,
+        errors: page.errors,
+        topics,
+        campaigns,
+        languages: language_choices(&form.language),
+        networks,
+        card: LinkCard::of(
+            Some(&form.link),
+            Some(&form.preview_title),
+            &form.title,
+            Some(&form.preview_image),
+        ),
+        body_html: chorus_editorial::markdown::render_html(&form.body)
+            .as_str()
+            .to_owned(),
+        why_html: chorus_editorial::markdown::render_html(&form.why)
+            .as_str()
+            .to_owned(),
+        version: page.version,
+        notice: page.notice,
+        conflict: page.conflict,
+        item: None,
+        comments: Vec::new(),
+        images: Vec::new(),
+        image_error: page
+            .image_error
+            .map(|reason| ctx.t(&format!("editor.image_error_{reason}"))),
+    };
     if let Some(item) = page.item {
         let rules = settings::workflow_rules(db).await?;
         let actions = workflow::available(
@@ -154,43 +300,41 @@ async fn render_form(
             },
         );
         let names = store::users::names(db).await?;
-        let comments: Vec<_> = items::comments(db, item.id)
+        view.comments = items::comments(db, item.id)
             .await?
             .into_iter()
-            .map(|c| serde_json::json!({
-                "author": c.author_id.and_then(|id| names.get(&id)).cloned().unwrap_or_default(),
-                "body": c.body,
-                "at": c.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            }))
+            .map(|c| CommentView {
+                author: c
+                    .author_id
+                    .and_then(|id| names.get(&id))
+                    .cloned()
+                    .unwrap_or_default(),
+                body: c.body,
+                at: c.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            })
             .collect();
-        context.insert(
-            "item",
-            &serde_json::json!({
-                "id": item.id,
-                "state": item.state.as_str(),
-                "version": item.version,
-                "editable": workflow::editable(item.state),
-                "actions": actions.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-                "second_approval": rules.require_second_approval,
-                "body_html": chorus_editorial::markdown::render_html(&item.input.body_md).as_str(),
-                "why_html": chorus_editorial::markdown::render_html(&item.input.why_md).as_str(),
-            }),
-        );
-        context.insert("comments", &comments);
-        let images: Vec<_> = chorus_editorial::store::media::for_item(db, item.id)
+        view.images = chorus_editorial::store::media::for_item(db, item.id)
             .await?
             .into_iter()
-            .map(|m| serde_json::json!({"id": m.id, "alt": m.alt, "size_kb": m.size / 1024}))
+            .map(|m| ImageView {
+                id: m.id,
+                alt: m.alt,
+                size_kb: i64::from(m.size) / 1024,
+            })
             .collect();
-        context.insert("images", &images);
+        view.item = Some(ItemView {
+            id: item.id,
+            state: item.state.as_str(),
+            version: item.version,
+            editable: workflow::editable(item.state),
+            actions: actions.iter().map(|a| a.as_str()).collect(),
+            second_approval: rules.require_second_approval,
+            body_html: chorus_editorial::markdown::render_html(&item.input.body_md)
+                .as_str()
+                .to_owned(),
+        });
     }
-    context.insert(
-        "image_error",
-        &page
-            .image_error
-            .map(|reason| ctx.t(&format!("editor.image_error_{reason}"))),
-    );
-    ctx.render_status(status, "editor/form.html", context)
+    ctx.page_status(status, "editor/form.html", &view)
 }
 
 fn field_errors(
@@ -452,6 +596,8 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/items", post(create))
         .route("/items/new", get(new_item))
         .route("/items/preview", post(fetch_preview_new))
+        .route("/items/live/display", post(live::display))
+        .route("/items/live/render", post(live::render))
         .route("/items/{id}/preview", post(fetch_preview_existing))
         .route("/items/{id}", get(edit).post(save))
         .route("/items/{id}/action", post(act))

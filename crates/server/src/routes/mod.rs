@@ -14,6 +14,7 @@ pub mod links;
 pub mod media;
 pub mod ops;
 pub mod participation;
+pub mod post_preview;
 pub mod setup;
 pub mod shares;
 pub mod sources;

@@ -19,12 +19,13 @@ use chorus_policy::advice::{Advice, Draft, advise, blocks_publishing};
 use chorus_policy::disclosure::Disclosure;
 use chrono::{NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use serde::Deserialize;
-use tera::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::roles::{Ambassador, Member};
 use crate::error::{AppError, AppResult};
 use crate::views::Ctx;
+
+use super::post_preview::{LinkCard, PostPreview};
 
 mod history;
 mod view;
@@ -158,6 +159,45 @@ struct FormState<'a> {
     error: Option<String>,
 }
 
+/// The share page.
+#[derive(Serialize)]
+struct ShareView<'a> {
+    item: ItemHeading<'a>,
+    card: Option<LinkCard>,
+    /// The person's connected accounts.
+    editors: Vec<EditorView>,
+    /// The composers of the networks the person uses.
+    composers: Vec<EditorView>,
+    /// The composers of the other networks, folded unless one is ticked.
+    other_composers: Vec<EditorView>,
+    others_open: bool,
+    when: &'a str,
+    at: &'a str,
+    time_zone: &'a str,
+    time_zone_chosen: bool,
+    mastodon_server: &'a str,
+    error: Option<&'a str>,
+}
+
+/// The item a page is about, by its title.
+#[derive(Serialize)]
+struct ItemHeading<'a> {
+    id: i32,
+    title: &'a str,
+}
+
+/// One editor of the share page: its post preview, form key, ticked or not, and advice.
+#[derive(Serialize)]
+struct EditorView {
+    #[serde(flatten)]
+    post: PostPreview,
+    id: String,
+    composer: bool,
+    keeps_text: bool,
+    selected: bool,
+    advice: Vec<String>,
+}
+
 fn render(
     ctx: &Ctx,
     status: StatusCode,
@@ -167,27 +207,23 @@ fn render(
 ) -> AppResult<Response> {
     let row = |e: &Editor| {
         let network = e.target.network();
-        let m = measure::measure(network, &e.text);
-        let (handle, author, composer) = match &e.target {
-            Target::Account(account) => {
-                (account.handle.clone(), account.display_name.clone(), false)
-            }
-            Target::Composer(_) => (String::new(), String::new(), true),
+        let key = e.target.key();
+        let post = PostPreview::new(network, e.text.clone(), format!("text_{key}"));
+        let (post, composer) = match &e.target {
+            Target::Account(account) => (
+                post.by(account.display_name.clone(), account.handle.clone()),
+                false,
+            ),
+            Target::Composer(_) => (post, true),
         };
-        serde_json::json!({
-            "id": e.target.key(),
-            "network": network.as_str(),
-            "label": network.display_name(),
-            "handle": handle,
-            "author": author,
-            "composer": composer,
-            "display": measure::display::display(network, &e.text),
-            "keeps_text": chorus_ambassador::composer::keeps_text(network),
-            "text": e.text,
-            "selected": e.selected,
-            "measure": m,
-            "advice": e.advice.iter().map(|a| advice_text(ctx, a)).collect::<Vec<_>>(),
-        })
+        EditorView {
+            post,
+            id: key,
+            composer,
+            keeps_text: chorus_ambassador::composer::keeps_text(network),
+            selected: e.selected,
+            advice: e.advice.iter().map(|a| advice_text(ctx, a)).collect(),
+        }
     };
     let accounts: Vec<_> = editors
         .iter()
@@ -200,44 +236,29 @@ fn render(
         .iter()
         .filter(|e| matches!(e.target, Target::Composer(_)))
         .partition(|e| form.uses.is_empty() || form.uses.contains(&e.target.network()));
-    let composers: Vec<_> = composers.into_iter().map(row).collect();
-    let others_open = others.iter().any(|e| e.selected);
-    let others: Vec<_> = others.into_iter().map(row).collect();
-    let mut context = Context::new();
-    context.insert(
-        "item",
-        &serde_json::json!({"id": item.id, "title": item.input.title}),
-    );
-    context.insert("card", &link_card(item));
-    context.insert("editors", &accounts);
-    context.insert("composers", &composers);
-    context.insert("other_composers", &others);
-    context.insert("others_open", &others_open);
-    context.insert("when", form.when);
-    context.insert("at", form.at);
-    context.insert("time_zone", form.zone.name());
-    context.insert("time_zone_chosen", &form.zone_chosen);
-    context.insert("mastodon_server", form.mastodon_server);
-    context.insert("error", &form.error);
-    ctx.render_status(status, "hub/share.html", context)
-}
-
-/// The link card the networks draw under a post with the item's link: its preview title (else
-/// the item's title), the site's name, and the preview image.
-fn link_card(item: &chorus_editorial::store::items::ItemRecord) -> Option<serde_json::Value> {
-    let link = url::Url::parse(item.input.link_url.as_deref()?).ok()?;
-    let domain = link.host_str()?.trim_start_matches("www.").to_owned();
-    let title = item
-        .input
-        .preview_title
-        .clone()
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| item.input.title.clone());
-    Some(serde_json::json!({
-        "title": title,
-        "domain": domain,
-        "image": item.input.preview_image_url.as_deref().filter(|u| u.starts_with("https://")),
-    }))
+    let view = ShareView {
+        item: ItemHeading {
+            id: item.id,
+            title: &item.input.title,
+        },
+        card: LinkCard::of(
+            item.input.link_url.as_deref(),
+            item.input.preview_title.as_deref(),
+            &item.input.title,
+            item.input.preview_image_url.as_deref(),
+        ),
+        editors: accounts,
+        composers: composers.into_iter().map(row).collect(),
+        others_open: others.iter().any(|e| e.selected),
+        other_composers: others.into_iter().map(row).collect(),
+        when: form.when,
+        at: form.at,
+        time_zone: form.zone.name(),
+        time_zone_chosen: form.zone_chosen,
+        mastodon_server: form.mastodon_server,
+        error: form.error.as_deref(),
+    };
+    ctx.page_status(status, "hub/share.html", &view)
 }
 
 /// The Mastodon server the person's composer opens on: the one they typed last time, else the
@@ -435,13 +456,7 @@ pub async fn advice(
     Path(id): Path<i32>,
     body: Result<axum::Json<AdviceRequest>, axum::extract::rejection::JsonRejection>,
 ) -> AppResult<axum::Json<serde_json::Value>> {
-    let axum::Json(request) = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge
-        } else {
-            AppError::BadRequest(e.body_text())
-        }
-    })?;
+    let axum::Json(request) = body.map_err(super::api::json_rejection)?;
     let network: Network = request
         .network
         .parse()
@@ -493,6 +508,14 @@ async fn own_views(ctx: &Ctx, user_id: i32, wanted: &[i32]) -> AppResult<Vec<ser
         .collect())
 }
 
+/// The page after sharing: the shares handed to a composer, and those sent through accounts.
+#[derive(Serialize)]
+struct ReadyView<'a> {
+    shares: Vec<serde_json::Value>,
+    sent: Vec<serde_json::Value>,
+    ids: &'a str,
+}
+
 /// `GET /hub/shares/ready?ids=`: what became of what the person just shared. Each share handed
 /// to its network's composer has the button that opens the composer holding their text, "copy
 /// my text" and "I posted it"; each share through an account shows its progress, then "view
@@ -508,11 +531,12 @@ pub async fn ready(
     }
     let (composers, sent): (Vec<_>, Vec<_>) =
         list.into_iter().partition(|s| s["state"] == "handed_over");
-    let mut context = Context::new();
-    context.insert("shares", &composers);
-    context.insert("sent", &sent);
-    context.insert("ids", &query.ids);
-    ctx.render_status(StatusCode::OK, "hub/ready.html", context)
+    let view = ReadyView {
+        shares: composers,
+        sent,
+        ids: &query.ids,
+    };
+    ctx.page_status(StatusCode::OK, "hub/ready.html", &view)
 }
 
 /// `GET /hub/shares/status?ids=`: the same views as JSON, for the page that follows them.

@@ -10,31 +10,78 @@ fn names_of(names: &HashMap<i32, String>, id: Option<i32>) -> String {
         .unwrap_or_default()
 }
 
+/// An item's history.
+#[derive(Serialize)]
+struct RevisionsView<'a> {
+    item: RevisionsItem<'a>,
+    revisions: Vec<RevisionRow>,
+}
+
+/// The item whose history is shown.
+#[derive(Serialize)]
+struct RevisionsItem<'a> {
+    id: i32,
+    title: &'a str,
+    version: i32,
+}
+
+/// One saved version: who, when, what.
+#[derive(Serialize)]
+struct RevisionRow {
+    version: i32,
+    author: String,
+    summary: String,
+    at: String,
+}
+
+/// One version shown whole.
+#[derive(Serialize)]
+struct RevisionView {
+    item: RevisionItem,
+    revision: RevisionShown,
+}
+
+/// The item now, to say whether the version shown can be restored.
+#[derive(Serialize)]
+struct RevisionItem {
+    id: i32,
+    version: i32,
+    editable: bool,
+}
+
+/// The version shown, with its content.
+#[derive(Serialize)]
+struct RevisionShown {
+    #[serde(flatten)]
+    row: RevisionRow,
+    form: ItemForm,
+    body_html: String,
+    why_html: String,
+}
+
 /// `GET /editor/items/{id}/revisions`.
 pub async fn revisions(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Response> {
     let item = items::get(&ctx.app.db, id).await?;
     let names = store::users::names(&ctx.app.db).await?;
-    let revisions: Vec<_> = items::revisions(&ctx.app.db, id)
+    let revisions = items::revisions(&ctx.app.db, id)
         .await?
         .into_iter()
-        .map(|r| {
-            serde_json::json!({
-                "version": r.version,
-                "author": names_of(&names, r.author_id),
-                "summary": r.summary,
-                "at": r.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            })
+        .map(|r| RevisionRow {
+            version: r.version,
+            author: names_of(&names, r.author_id),
+            summary: r.summary,
+            at: r.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
         })
         .collect();
-    let mut context = Context::new();
-    context.insert(
-        "item",
-        &serde_json::json!({"id": item.id, "title": item.input.title, "version": item.version}),
-    );
-    context.insert("revisions", &revisions);
-    Ok(ctx
-        .render("editor/revisions.html", context)?
-        .into_response())
+    let view = RevisionsView {
+        item: RevisionsItem {
+            id: item.id,
+            title: &item.input.title,
+            version: item.version,
+        },
+        revisions,
+    };
+    Ok(ctx.page("editor/revisions.html", &view)?.into_response())
 }
 
 /// `GET /editor/items/{id}/revisions/{version}`.
@@ -46,18 +93,32 @@ pub async fn revision(
     let item = items::get(&ctx.app.db, id).await?;
     let revision = items::revision(&ctx.app.db, id, version).await?;
     let names = store::users::names(&ctx.app.db).await?;
-    let mut context = Context::new();
-    context.insert("item", &serde_json::json!({"id": item.id, "version": item.version, "editable": workflow::editable(item.state)}));
-    context.insert("revision", &serde_json::json!({
-        "version": revision.version,
-        "author": names_of(&names, revision.author_id),
-        "summary": revision.summary,
-        "at": revision.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        "form": revision.snapshot.to_form(),
-        "body_html": chorus_editorial::markdown::render_html(&revision.snapshot.body_md).as_str(),
-        "why_html": chorus_editorial::markdown::render_html(&revision.snapshot.why_md).as_str(),
-    }));
-    Ok(ctx.render("editor/revision.html", context)?.into_response())
+    let view = RevisionView {
+        item: RevisionItem {
+            id: item.id,
+            version: item.version,
+            editable: workflow::editable(item.state),
+        },
+        revision: RevisionShown {
+            row: RevisionRow {
+                version: revision.version,
+                author: names_of(&names, revision.author_id),
+                summary: revision.summary,
+                at: revision
+                    .created_at
+                    .format("%Y-%m-%d %H:%M:%S UTC")
+                    .to_string(),
+            },
+            form: revision.snapshot.to_form(),
+            body_html: chorus_editorial::markdown::render_html(&revision.snapshot.body_md)
+                .as_str()
+                .to_owned(),
+            why_html: chorus_editorial::markdown::render_html(&revision.snapshot.why_md)
+                .as_str()
+                .to_owned(),
+        },
+    };
+    Ok(ctx.page("editor/revision.html", &view)?.into_response())
 }
 
 /// The version the editor is looking at when restoring.
