@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
+use chorus_tests::shares::share_now;
 use chorus_tests::standins::Fault;
+use chorus_tests::world::StandInWorld;
 use chorus_tests::{Client, TestAppOptions};
-
-use crate::publishing::{World, account_ids, world_with};
 
 const ROUNDS: usize = 3;
 const FINAL: [&str; 3] = ["published", "failed", "needs_check"];
@@ -21,7 +21,7 @@ async fn state_of(client: &Client, text: &str) -> Option<String> {
     Some(before[start..start + before[start..].find('"')?].to_owned())
 }
 
-fn posts_with(world: &World, text: &str) -> usize {
+fn posts_with(world: &StandInWorld, text: &str) -> usize {
     world.x.posts().iter().filter(|p| p.text == text).count()
         + world
             .mastodon
@@ -33,24 +33,14 @@ fn posts_with(world: &World, text: &str) -> usize {
 
 /// One round: worker A is killed at `point`; workers B and C finish the job.
 async fn round(
-    world: &World,
+    world: &StandInWorld,
     account: &str,
     network: &str,
     point: &str,
     n: usize,
 ) -> (usize, String) {
     let text = format!("Crash {network} {point} {n}, my words");
-    world
-        .ana
-        .post_form(
-            &format!("/hub/items/{}/share", world.item),
-            &[
-                (&format!("select_{account}"), "on"),
-                (&format!("text_{account}"), &text),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    share_now(&world.ana, world.item, &[(account, &text)]).await;
     let doomed = if point == "network" {
         // Killed while the network is answering slowly (the network still creates the post).
         let path = if network == "x" {
@@ -70,7 +60,7 @@ async fn round(
         let worker = world
             .app
             .spawn_worker(&format!("a-{network}-{point}-{n}"), &[]);
-        let received = |w: &World| {
+        let received = |w: &StandInWorld| {
             if network == "x" {
                 w.x.requests()
             } else {
@@ -127,13 +117,13 @@ async fn round(
 #[tokio::test]
 async fn killing_a_worker_at_any_point_never_posts_twice() {
     // The server runs no worker: the test starts and kills them.
-    let world = world_with(
+    let world = StandInWorld::start_with(
         TestAppOptions::default()
             .env("CHORUS_WORKER", "false")
             .env("CHORUS_SHARE_LEASE_SECONDS", "1"),
     )
     .await;
-    let (x_id, m_id) = account_ids(&world).await;
+    let (x_id, m_id) = world.account_ids().await;
     let mut report = Vec::new();
     for (network, account) in [("x", x_id.as_str()), ("mastodon", m_id.as_str())] {
         for point in ["claimed", "network", "answered", "recorded"] {

@@ -7,29 +7,17 @@
 
 use std::time::{Duration, Instant};
 
+use chorus_tests::shares::share_now;
+use chorus_tests::world::StandInWorld;
 use chorus_tests::{Client, PASSWORD};
 use sea_orm::{ConnectionTrait as _, Database, Statement};
-
-use crate::publishing::{account_ids, world_with};
 
 const SHARES: usize = 1_000;
 const SHARES_I64: i64 = 1_000;
 
 async fn queue(client: &Client, item: i32, account: &str, n: usize) -> u16 {
-    client
-        .post_form(
-            &format!("/hub/items/{item}/share"),
-            &[
-                (&format!("select_{account}"), "on"),
-                (
-                    &format!("text_{account}"),
-                    &format!("Share {n} of {SHARES}, in my words #employee"),
-                ),
-                ("when", "now"),
-            ],
-        )
-        .await
-        .status
+    let text = format!("Share {n} of {SHARES}, in my words #employee");
+    share_now(client, item, &[(account, text)]).await.status
 }
 
 /// How many shares are in each state, straight from the database.
@@ -54,11 +42,12 @@ async fn states(url: &str) -> std::collections::BTreeMap<String, i64> {
 
 #[tokio::test]
 async fn two_servers_and_two_workers_on_one_database_publish_a_thousand_shares_once_each() {
-    let w =
-        world_with(chorus_tests::TestAppOptions::default().env("CHORUS_SHARE_LEASE_SECONDS", "3"))
-            .await;
+    let w = StandInWorld::start_with(
+        chorus_tests::TestAppOptions::default().env("CHORUS_SHARE_LEASE_SECONDS", "3"),
+    )
+    .await;
     w.x.configure(|x| x.posts_per_window = 10_000);
-    let (x_id, _) = account_ids(&w).await;
+    let (x_id, _) = w.account_ids().await;
     let other = w.app.another_server("b").await;
 
     // Signed in on the first server is signed in on the second, CSRF token included.

@@ -12,30 +12,19 @@ use sea_orm::{
     TransactionTrait as _,
 };
 
-use crate::publishing::{account_ids, world_with};
+use chorus_tests::shares::share_now;
+use chorus_tests::world::StandInWorld;
 
 #[tokio::test]
 async fn the_database_going_away_under_traffic_loses_and_doubles_no_share() {
-    let w =
-        world_with(chorus_tests::TestAppOptions::default().env("CHORUS_SHARE_LEASE_SECONDS", "2"))
-            .await;
-    let (x_id, _) = account_ids(&w).await;
+    let w = StandInWorld::start_with(
+        chorus_tests::TestAppOptions::default().env("CHORUS_SHARE_LEASE_SECONDS", "2"),
+    )
+    .await;
+    let (x_id, _) = w.account_ids().await;
     let share = async |n: usize| {
-        let answer = w
-            .ana
-            .post_form(
-                &format!("/hub/items/{}/share", w.item),
-                &[
-                    (&format!("select_{x_id}"), "on"),
-                    (
-                        &format!("text_{x_id}"),
-                        &format!("Share number {n}, in my words #employee"),
-                    ),
-                    ("when", "now"),
-                ],
-            )
-            .await;
-        answer.status
+        let text = format!("Share number {n}, in my words #employee");
+        share_now(&w.ana, w.item, &[(&x_id, text)]).await.status
     };
     for n in 0..10 {
         assert_eq!(share(n).await, 303);

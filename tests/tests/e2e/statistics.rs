@@ -8,22 +8,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chorus_tests::Client;
+use chorus_tests::shares::share_now;
+use chorus_tests::world::StandInWorld;
 use sea_orm::{ConnectionTrait as _, Database, DatabaseConnection, Statement};
-
-use crate::publishing::world_with;
 
 async fn share(client: &Client, item: i32, network: &str, text: &str) {
     let id = client.share_account_id(item, network).await;
-    let answer = client
-        .post_form(
-            &format!("/hub/items/{item}/share"),
-            &[
-                (&format!("select_{id}"), "on"),
-                (&format!("text_{id}"), text),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    let answer = share_now(client, item, &[(id, text)]).await;
     assert_eq!(answer.status, 303, "{}", answer.body);
 }
 
@@ -70,7 +61,7 @@ fn row(body: &str, table: &str, label: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_dashboard_counts_what_people_chose_to_share_and_never_a_group_under_k() {
-    let w = world_with(chorus_tests::TestAppOptions::default()).await;
+    let w = StandInWorld::start().await;
     let admin = w.app.signed_in("root@example.org", "admin").await;
     admin
         .post_form(
