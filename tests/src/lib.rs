@@ -3,7 +3,8 @@
 //! `CHORUS_TEST_DATABASE_URL` is set), [`Client`] talks to it like a browser (cookies, CSRF
 //! tokens read from forms), [`Browser`] drives real headless Chromium, and [`Pds`] runs the
 //! reference Bluesky PDS. The publishing tests start from a [`world`] (Chorus wired to the
-//! stand-ins or to the PDS, with a published item) and share through [`shares`].
+//! stand-ins or to the PDS, with a published item), share through [`shares`], and read pages
+//! with [`html`].
 
 #![allow(
     clippy::missing_panics_doc,
@@ -21,6 +22,7 @@ pub mod client;
 pub mod db;
 pub mod forms;
 pub mod fuzz;
+pub mod html;
 pub mod in_process;
 pub mod pds;
 pub mod shares;

@@ -3,6 +3,7 @@
 //! published when the network says no.
 
 use chorus_tests::Client;
+use chorus_tests::html::number_after;
 use chorus_tests::shares::{share_now, wait_for_state};
 use chorus_tests::standins::Fault;
 use chorus_tests::world::StandInWorld;
@@ -28,15 +29,7 @@ fn card<'a>(history: &'a str, network: &str) -> &'a str {
 
 /// The id of the share on `network`, from its card's delete form.
 fn share_id(history: &str, network: &str) -> String {
-    let card = card(history, network);
-    let start = card
-        .find("/hub/shares/")
-        .unwrap_or_else(|| panic!("no action on {card}"))
-        + "/hub/shares/".len();
-    card[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect()
+    number_after(card(history, network), "/hub/shares/")
 }
 
 async fn history(client: &Client) -> String {

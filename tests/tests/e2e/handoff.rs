@@ -5,21 +5,11 @@
 
 use std::time::Duration;
 
+use chorus_tests::html::{hrefs, testid};
 use chorus_tests::shares::submit_share_form;
-use chorus_tests::{Client, Page, TestApp};
+use chorus_tests::{Client, TestApp};
 
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
-
-/// Every `href` of the page that starts with `prefix`, HTML entities undone.
-fn hrefs(page: &Page, prefix: &str) -> Vec<String> {
-    page.body
-        .split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(|href| href.replace("&amp;", "&").replace("&#x2F;", "/"))
-        .filter(|href| href.starts_with(prefix))
-        .collect()
-}
 
 fn text_of(composer: &str) -> String {
     url::Url::parse(composer)
@@ -30,12 +20,6 @@ fn text_of(composer: &str) -> String {
             || panic!("no text in {composer}"),
             |(_, value)| value.into_owned(),
         )
-}
-
-fn testid(body: &str, id: &str) -> String {
-    let marker = format!(r#"data-testid="{id}">"#);
-    let start = body.find(&marker).unwrap() + marker.len();
-    body[start..start + body[start..].find('<').unwrap()].to_owned()
 }
 
 async fn world() -> (TestApp, Client, i32) {
@@ -88,9 +72,12 @@ async fn a_new_ambassador_posts_it_themselves_on_linkedin_x_and_mastodon_and_see
     assert_eq!(ready.status, 200);
     assert!(ready.body.contains("Copy my text"));
 
-    let x = hrefs(&ready, "https://x.com/intent/post?");
-    let linkedin = hrefs(&ready, "https://www.linkedin.com/feed/?shareActive=true&");
-    let mastodon = hrefs(&ready, "https://mastodon.example/share?");
+    let x = hrefs(&ready.body, "https://x.com/intent/post?");
+    let linkedin = hrefs(
+        &ready.body,
+        "https://www.linkedin.com/feed/?shareActive=true&",
+    );
+    let mastodon = hrefs(&ready.body, "https://mastodon.example/share?");
     assert_eq!(
         (x.len(), linkedin.len(), mastodon.len()),
         (1, 1, 1),

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use chorus_tests::html::number_after;
 use chorus_tests::shares::{queue_now, share_now, submit_share_form, wait_for_state};
 use chorus_tests::standins::{Fault, StandIn};
 use chorus_tests::world::StandInWorld;
@@ -95,13 +96,7 @@ async fn a_scheduled_share_waits_for_its_time_and_can_be_cancelled() {
     let history = w.ana.get("/hub/shares").await.body;
     assert!(history.contains(r#"data-state="scheduled""#));
     assert!(w.x.posts().is_empty(), "not before its time");
-    let id: String = history
-        .split("/hub/shares/")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let id = number_after(&history, "/hub/shares/");
     assert_eq!(
         w.ana
             .post_form(&format!("/hub/shares/{id}/cancel"), &[])
@@ -245,13 +240,7 @@ async fn an_x_post_whose_answer_was_lost_becomes_needs_check_and_is_never_resent
     );
     w.app.wait_for_worker_to_settle().await;
     assert_eq!(w.x.posts().len(), 1, "one post, never a second");
-    let id: String = history
-        .split("/hub/shares/")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let id = number_after(&history, "/hub/shares/");
     w.ana
         .post_form(&format!("/hub/shares/{id}/was_published"), &[])
         .await;
