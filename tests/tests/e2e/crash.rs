@@ -11,6 +11,8 @@ use chorus_tests::{Client, TestAppOptions};
 
 const ROUNDS: usize = 3;
 const FINAL: [&str; 3] = ["published", "failed", "needs_check"];
+/// How often a worker looks for due shares (`TICK` in the server's worker).
+const WORKER_TICK: Duration = Duration::from_secs(1);
 
 /// The state of the share whose text is `text`, from its owner's history.
 async fn state_of(client: &Client, text: &str) -> Option<String> {
@@ -19,6 +21,16 @@ async fn state_of(client: &Client, text: &str) -> Option<String> {
     let before = &page[..at];
     let start = before.rfind(r#"data-state=""#)? + r#"data-state=""#.len();
     Some(before[start..start + before[start..].find('"')?].to_owned())
+}
+
+/// Waits until the stand-in of `network` has handled every request it received (worker A's
+/// slow one included, which still creates its post after A is killed).
+async fn network_idle(world: &StandInWorld, network: &str) {
+    if network == "x" {
+        world.x.wait_until_idle().await;
+    } else {
+        world.mastodon.wait_until_idle().await;
+    }
 }
 
 fn posts_with(world: &StandInWorld, text: &str) -> usize {
@@ -107,10 +119,16 @@ async fn round(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Give the survivors a moment to do anything wrong.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The share has its final state and the network has handled all it received.
+    network_idle(world, network).await;
+    // The survivors run on for one more tick each, to show that neither sends the share
+    // again. A fixed wait: B and C are separate `chorus worker` processes with no /metrics,
+    // so nothing outside them counts their passes.
+    tokio::time::sleep(WORKER_TICK).await;
     b.kill().await;
     c.kill().await;
+    // Whatever they sent before they died has been handled before it is counted.
+    network_idle(world, network).await;
     (posts_with(world, &text), state)
 }
 
