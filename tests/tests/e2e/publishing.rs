@@ -360,6 +360,8 @@ async fn an_expired_x_token_is_refreshed_once_and_the_post_goes_out_once() {
     w.x.advance_clock(Duration::from_secs(3 * 3600));
     share_now(&w.ana, w.item, &[(&x_id, "After a refresh, my words")]).await;
     wait_for_state(&w.ana, "published", 1).await;
+    // The worker keeps running: neither the post nor the refresh happens a second time.
+    w.app.wait_for_worker_to_settle().await;
     assert_eq!(w.x.posts().len(), 1);
     let refreshes =
         w.x.requests()

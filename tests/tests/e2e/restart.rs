@@ -118,6 +118,10 @@ async fn the_database_going_away_under_traffic_loses_and_doubles_no_share() {
     let published = body.matches(r#"data-state="published""#).count();
     let to_check = body.matches(r#"data-state="needs_check""#).count();
     assert_eq!(published + to_check, 20, "{body}");
+    // No attempt is still under way when the posts are counted: the worker finishes two passes
+    // with nothing due, and X has handled every request it received.
+    w.app.wait_for_worker_to_settle().await;
+    w.x.wait_until_idle().await;
     let posts = w.x.posts();
     let mut texts: Vec<&str> = posts.iter().map(|p| p.text.as_str()).collect();
     texts.sort_unstable();

@@ -102,6 +102,8 @@ async fn a_threads_publish_step_failing_with_500_is_retried_on_the_same_containe
         .unwrap();
 
     wait_for_state(&w.ana, "published", 1).await;
+    // The worker keeps running: no second container, no second post.
+    w.app.wait_for_worker_to_settle().await;
     assert_eq!(threads.posts().len(), 1, "one post");
     let (creation_ids, containers) = publish_calls(&threads);
     assert_eq!(containers, 1, "no second container");
