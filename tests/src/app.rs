@@ -156,28 +156,14 @@ impl TestApp {
     /// The publishing passes of this server's worker that ended with nothing left due
     /// (`chorus_worker_idle_passes` in `/metrics`).
     pub async fn worker_idle_passes(&self) -> u64 {
-        let metrics = self.client().get("/metrics").await;
-        metrics
-            .body
-            .lines()
-            .find_map(|line| line.strip_prefix("chorus_worker_idle_passes_total "))
-            .and_then(|value| value.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no worker pass counter in /metrics:\n{}", metrics.body))
+        worker_idle_passes(&self.base_url).await
     }
 
     /// Waits until the worker has finished two more passes with nothing left due: every share
     /// that was due (a retry included) has then been attempted, so counting posts afterwards
     /// shows whether anything went out twice. A condition, not a fixed sleep.
     pub async fn wait_for_worker_to_settle(&self) {
-        let start = self.worker_idle_passes().await;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while self.worker_idle_passes().await < start + 2 {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the worker did not finish two passes in 30 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for_worker_to_settle(&self.base_url).await;
     }
 
     /// Everything the server logged so far.
@@ -342,6 +328,38 @@ pub struct OtherServer {
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
     _child: Child,
+}
+
+impl OtherServer {
+    /// [`TestApp::wait_for_worker_to_settle`], for this server's own worker.
+    pub async fn wait_for_worker_to_settle(&self) {
+        wait_for_worker_to_settle(&self.base_url).await;
+    }
+}
+
+/// The worker passes with nothing left due that the server at `base_url` counted.
+async fn worker_idle_passes(base_url: &str) -> u64 {
+    let metrics = Client::new(base_url).get("/metrics").await;
+    metrics
+        .body
+        .lines()
+        .find_map(|line| line.strip_prefix("chorus_worker_idle_passes_total "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no worker pass counter in /metrics:\n{}", metrics.body))
+}
+
+/// Waits (up to 30 s) until the worker of the server at `base_url` has finished two more
+/// passes with nothing left due.
+async fn wait_for_worker_to_settle(base_url: &str) {
+    let start = worker_idle_passes(base_url).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while worker_idle_passes(base_url).await < start + 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the worker did not finish two passes in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Runs the `chorus` command with exactly these settings.

@@ -2,7 +2,9 @@
 //! own database (a fresh SQLite file, or a fresh PostgreSQL database when
 //! `CHORUS_TEST_DATABASE_URL` is set), [`Client`] talks to it like a browser (cookies, CSRF
 //! tokens read from forms), [`Browser`] drives real headless Chromium, and [`Pds`] runs the
-//! reference Bluesky PDS.
+//! reference Bluesky PDS. The publishing tests start from a [`world`] (Chorus wired to the
+//! stand-ins or to the PDS, with a published item), share through [`shares`], and read pages
+//! with [`html`].
 
 #![allow(
     clippy::missing_panics_doc,
@@ -20,10 +22,13 @@ pub mod client;
 pub mod db;
 pub mod forms;
 pub mod fuzz;
+pub mod html;
 pub mod in_process;
 pub mod pds;
+pub mod shares;
 pub mod standins;
 pub mod web;
+pub mod world;
 
 pub use app::{CliOutput, OtherServer, TestApp, TestAppOptions, WorkerProcess};
 pub use browser::Browser;

@@ -284,6 +284,24 @@ impl<N: Network> StandIn<N> {
         self.shared.lock().requests.clone()
     }
 
+    /// Waits (up to 30 s) until every request received so far has been handled: answered, or
+    /// dropped with its connection. A slow request whose client has gone is handled to the end
+    /// (its post created) first, so counting posts afterwards counts everything that was sent.
+    pub async fn wait_until_idle(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let in_flight = self.shared.lock().in_flight;
+            if in_flight == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the stand-in still handles {in_flight} request(s) after 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// The approvals given on `/authorize`, with the scopes that were asked.
     pub fn authorizations(&self) -> Vec<Authorization> {
         self.shared.lock().oauth.authorizations.clone()

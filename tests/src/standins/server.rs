@@ -53,12 +53,30 @@ async fn serve_connection(stream: TcpStream, router: Router) {
     }
 }
 
+/// Counts one request as in flight (see [`super::StandIn::wait_until_idle`]) until dropped:
+/// when it is answered, or when its connection is closed under it.
+struct InFlight<N: Network>(Arc<Shared<N>>);
+
+impl<N: Network> InFlight<N> {
+    fn start(shared: &Arc<Shared<N>>) -> Self {
+        shared.lock().in_flight += 1;
+        Self(Arc::clone(shared))
+    }
+}
+
+impl<N: Network> Drop for InFlight<N> {
+    fn drop(&mut self) {
+        self.0.lock().in_flight -= 1;
+    }
+}
+
 /// Records the request, then injects the next fault meant for its path, if any.
 pub(crate) async fn intercept<N: Network>(
     State(shared): State<Arc<Shared<N>>>,
     request: Request,
     next: Next,
 ) -> Response {
+    let in_flight = InFlight::start(&shared);
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 32 << 20).await else {
         return (axum::http::StatusCode::BAD_REQUEST, "unreadable body").into_response();
@@ -92,6 +110,7 @@ pub(crate) async fn intercept<N: Network>(
             // Handled apart from the connection, like a real server that finishes a request
             // whose client has given up (hyper would drop an in-flight handler with its socket).
             let handling = tokio::spawn(async move {
+                let _in_flight = in_flight;
                 tokio::time::sleep(delay).await;
                 next.run(request).await
             });

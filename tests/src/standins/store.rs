@@ -55,6 +55,8 @@ pub struct Store<N: Network> {
     pub(crate) deletions: Vec<DeletedPost>,
     /// Every request received, in order.
     pub(crate) requests: Vec<RecordedRequest>,
+    /// Requests received and not yet answered nor dropped with their connection.
+    pub(crate) in_flight: usize,
     /// Fixed rate-limit windows by key.
     pub(crate) windows: HashMap<String, Window>,
     serial: u64,
@@ -73,6 +75,7 @@ impl<N: Network> Store<N> {
             posts: Vec::new(),
             deletions: Vec::new(),
             requests: Vec::new(),
+            in_flight: 0,
             windows: HashMap::new(),
             serial: 0,
         }

@@ -1,17 +1,14 @@
 //! Admin pages: adding people, setting roles, deactivating.
 
+use chorus_tests::html::{number_after, testid};
 use chorus_tests::{PASSWORD, TestApp};
 
+/// The id of the person listed with `email`, from the link to their page.
 fn user_id(admin_page: &str, email: &str) -> String {
     let at = admin_page
         .find(&format!(r#"data-email="{email}""#))
         .expect("the person is listed");
-    let rest = &admin_page[at..];
-    let start = rest.find("/admin/users/").unwrap() + "/admin/users/".len();
-    rest[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect()
+    number_after(&admin_page[at..], "/admin/users/")
 }
 
 #[tokio::test]
@@ -153,15 +150,6 @@ async fn the_last_active_admin_cannot_be_removed() {
     let page = admin.get_follow(&page.location()).await;
     assert!(page.body.contains("at least one active admin"));
     assert_eq!(admin.get("/admin").await.status, 200, "still admin");
-}
-
-fn testid(body: &str, id: &str) -> String {
-    let marker = format!(r#"data-testid="{id}">"#);
-    let start = body
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{id} in {body}"))
-        + marker.len();
-    body[start..start + body[start..].find('<').unwrap()].to_owned()
 }
 
 /// The accounts of a large organisation as a table: searched by name, email or team (any

@@ -7,57 +7,15 @@
 
 use std::time::Duration;
 
-use chorus_tests::{Client, Pds, PdsAccount, TestApp, TestAppOptions};
+use chorus_tests::shares::{queue_now, wait_for_state};
+use chorus_tests::world::BlueskyWorld;
+use chorus_tests::{Client, PdsAccount, TestApp, TestAppOptions};
 use serde_json::{Value, json};
 
 const POSTS: &str = "app.bsky.feed.post";
 
-/// The PDS, Chorus pointed at its PLC directory, and a published hub item with a link whose
-/// preview image a small site of the test serves.
-struct World {
-    pds: Pds,
-    app: TestApp,
-    item: i32,
-    site: chorus_tests::web::Site,
-}
-
-async fn world(options: TestAppOptions) -> World {
-    let pds = Pds::start().await;
-    let app = TestApp::spawn_with(
-        options
-            .env("CHORUS_BLUESKY_PLC_URL", &pds.plc_url)
-            .env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
-    )
-    .await;
-    let site = chorus_tests::web::Site::start().await;
-    site.serve_bytes("/solar.png", "image/png", &chorus_tests::TINY_PNG);
-    let image = site.url("/solar.png");
-    let editor = app.signed_in("eli@example.org", "editor").await;
-    let item = editor
-        .publish_item(&[
-            ("title", "Solar in Lyon"),
-            ("body", "We opened a solar plant."),
-            ("why", "Our 2030 plan."),
-            ("link", "https://example.com/solar"),
-            ("preview_title", "Lyon's solar plant opens"),
-            (
-                "preview_description",
-                "Ten hectares of panels by the Rhône.",
-            ),
-            ("preview_image", &image),
-            ("language", "en"),
-        ])
-        .await;
-    World {
-        pds,
-        app,
-        item,
-        site,
-    }
-}
-
 /// A PDS account with an app password for Chorus, connected by `client` through the form.
-async fn connect(world: &World, client: &Client, name: &str) -> PdsAccount {
+async fn connect(world: &BlueskyWorld, client: &Client, name: &str) -> PdsAccount {
     let user = world.pds.create_account(name).await;
     let app_password = world.pds.create_app_password(&user, "chorus").await;
     let answer = client
@@ -93,38 +51,6 @@ async fn connect(world: &World, client: &Client, name: &str) -> PdsAccount {
     user
 }
 
-async fn share_now(client: &Client, item: i32, account: &str, text: &str) {
-    let queued = client
-        .post_form(
-            &format!("/hub/items/{item}/share"),
-            &[
-                (&format!("select_{account}"), "on"),
-                (&format!("text_{account}"), text),
-                ("when", "now"),
-            ],
-        )
-        .await;
-    assert!(
-        queued.location().starts_with("/hub/shares/ready?ids="),
-        "{}",
-        queued.body
-    );
-}
-
-/// Waits until the history shows `count` shares in `state`.
-async fn wait_for_state(client: &Client, state: &str, count: usize) -> String {
-    let needle = format!(r#"data-state="{state}""#);
-    let mut body = String::new();
-    for _ in 0..300 {
-        body = client.get("/hub/shares").await.body;
-        if body.matches(&needle).count() >= count {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {count} share(s) in state {state}: {body}");
-}
-
 /// The text a facet's byte range covers.
 fn covered(text: &str, facet: &Value) -> String {
     let start = usize::try_from(facet["index"]["byteStart"].as_u64().unwrap()).unwrap();
@@ -135,7 +61,7 @@ fn covered(text: &str, facet: &Value) -> String {
 #[tokio::test]
 async fn an_ambassador_connects_bluesky_with_an_app_password_and_publishes_with_facets_and_a_link_card()
  {
-    let w = world(TestAppOptions::default()).await;
+    let w = BlueskyWorld::start(TestAppOptions::default()).await;
     let ana = w.app.ambassador("ana@example.org").await;
     let page = ana.get("/hub/accounts").await.body;
     assert!(
@@ -179,7 +105,7 @@ async fn an_ambassador_connects_bluesky_with_an_app_password_and_publishes_with_
     let user = connect(&w, &ana, "ana").await;
     let account = ana.share_account_id(w.item, "bluesky").await;
     let text = "Proud of our Lyon team ✨ https://example.com/solar #employee";
-    share_now(&ana, w.item, &account, text).await;
+    queue_now(&ana, w.item, &[(&account, text)]).await;
     let history = wait_for_state(&ana, "published", 1).await;
 
     let records = w.pds.list_records(&user.did, POSTS).await;
@@ -248,7 +174,7 @@ async fn an_ambassador_connects_bluesky_with_an_app_password_and_publishes_with_
 async fn a_bluesky_share_left_sending_by_a_dead_worker_is_retried_with_its_record_key_and_published_once()
  {
     // The server runs no worker: the test starts and kills them.
-    let w = world(
+    let w = BlueskyWorld::start(
         TestAppOptions::default()
             .env("CHORUS_WORKER", "false")
             .env("CHORUS_SHARE_LEASE_SECONDS", "1"),
@@ -259,7 +185,7 @@ async fn a_bluesky_share_left_sending_by_a_dead_worker_is_retried_with_its_recor
     let account = ana.share_account_id(w.item, "bluesky").await;
     for (round, point) in ["answered", "claimed"].into_iter().enumerate() {
         let text = format!("Killed at {point}, my own words #solar");
-        share_now(&ana, w.item, &account, &text).await;
+        queue_now(&ana, w.item, &[(&account, &text)]).await;
         let doomed = w
             .app
             .spawn_worker(&format!("a-{point}"), &[("CHORUS_TEST_CRASH_POINT", point)]);
@@ -306,7 +232,7 @@ async fn a_bluesky_share_left_sending_by_a_dead_worker_is_retried_with_its_recor
 
 /// Starts a Bluesky OAuth sign-in for `did` from the accounts page; returns the PDS's
 /// authorization page address.
-async fn start_oauth(w: &World, client: &Client, did: &str) -> String {
+async fn start_oauth(w: &BlueskyWorld, client: &Client, did: &str) -> String {
     let started = client
         .post_form(
             "/hub/accounts/connect/bluesky/oauth",
@@ -348,7 +274,7 @@ async fn start_oauth(w: &World, client: &Client, did: &str) -> String {
 
 #[tokio::test]
 async fn an_ambassador_connects_bluesky_over_oauth_with_dpop_and_publishes_a_link_and_a_hashtag() {
-    let w = world(TestAppOptions::default()).await;
+    let w = BlueskyWorld::start(TestAppOptions::default()).await;
     let ana = w.app.ambassador("ana@example.org").await;
     let page = ana.get("/hub/accounts").await.body;
     let oauth_form = page
@@ -425,7 +351,7 @@ async fn an_ambassador_connects_bluesky_over_oauth_with_dpop_and_publishes_a_lin
 
     let account = ana.share_account_id(w.item, "bluesky").await;
     let text = "Our Lyon plant ✨ https://example.com/solar #solar";
-    share_now(&ana, w.item, &account, text).await;
+    queue_now(&ana, w.item, &[(&account, text)]).await;
     let history = wait_for_state(&ana, "published", 1).await;
     let records = w.pds.list_records(&user.did, POSTS).await;
     assert_eq!(records.len(), 1, "exactly one post: {records:?}");
@@ -508,7 +434,7 @@ async fn chorus_serves_its_bluesky_client_metadata_document_on_a_public_address(
 }
 
 /// Connects `user` through the OAuth path.
-async fn connect_oauth(w: &World, client: &Client, user: &PdsAccount) {
+async fn connect_oauth(w: &BlueskyWorld, client: &Client, user: &PdsAccount) {
     let authorize = start_oauth(w, client, &user.did).await;
     let callback = w.pds.approve(&authorize, user).await;
     assert_eq!(
@@ -540,7 +466,7 @@ async fn stored_expiries(app: &TestApp) -> Vec<String> {
 #[tokio::test]
 async fn an_oauth_account_about_to_expire_is_refreshed_with_dpop_before_publishing_and_revoked_on_disconnect()
  {
-    let w = world(TestAppOptions::default()).await;
+    let w = BlueskyWorld::start(TestAppOptions::default()).await;
     let ana = w.app.ambassador("ana@example.org").await;
     let user = w.pds.create_account("ana").await;
     connect_oauth(&w, &ana, &user).await;
@@ -564,7 +490,7 @@ async fn an_oauth_account_about_to_expire_is_refreshed_with_dpop_before_publishi
         .unwrap();
     }
     let account = ana.share_account_id(w.item, "bluesky").await;
-    share_now(&ana, w.item, &account, "Refreshed first #solar").await;
+    queue_now(&ana, w.item, &[(&account, "Refreshed first #solar")]).await;
     wait_for_state(&ana, "published", 1).await;
     let after = stored_expiries(&w.app).await;
     assert!(

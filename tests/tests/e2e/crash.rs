@@ -4,13 +4,15 @@
 
 use std::time::Duration;
 
+use chorus_tests::shares::share_now;
 use chorus_tests::standins::Fault;
+use chorus_tests::world::StandInWorld;
 use chorus_tests::{Client, TestAppOptions};
-
-use crate::publishing::{World, account_ids, world_with};
 
 const ROUNDS: usize = 3;
 const FINAL: [&str; 3] = ["published", "failed", "needs_check"];
+/// How often a worker looks for due shares (`TICK` in the server's worker).
+const WORKER_TICK: Duration = Duration::from_secs(1);
 
 /// The state of the share whose text is `text`, from its owner's history.
 async fn state_of(client: &Client, text: &str) -> Option<String> {
@@ -21,7 +23,17 @@ async fn state_of(client: &Client, text: &str) -> Option<String> {
     Some(before[start..start + before[start..].find('"')?].to_owned())
 }
 
-fn posts_with(world: &World, text: &str) -> usize {
+/// Waits until the stand-in of `network` has handled every request it received (worker A's
+/// slow one included, which still creates its post after A is killed).
+async fn network_idle(world: &StandInWorld, network: &str) {
+    if network == "x" {
+        world.x.wait_until_idle().await;
+    } else {
+        world.mastodon.wait_until_idle().await;
+    }
+}
+
+fn posts_with(world: &StandInWorld, text: &str) -> usize {
     world.x.posts().iter().filter(|p| p.text == text).count()
         + world
             .mastodon
@@ -33,24 +45,14 @@ fn posts_with(world: &World, text: &str) -> usize {
 
 /// One round: worker A is killed at `point`; workers B and C finish the job.
 async fn round(
-    world: &World,
+    world: &StandInWorld,
     account: &str,
     network: &str,
     point: &str,
     n: usize,
 ) -> (usize, String) {
     let text = format!("Crash {network} {point} {n}, my words");
-    world
-        .ana
-        .post_form(
-            &format!("/hub/items/{}/share", world.item),
-            &[
-                (&format!("select_{account}"), "on"),
-                (&format!("text_{account}"), &text),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    share_now(&world.ana, world.item, &[(account, &text)]).await;
     let doomed = if point == "network" {
         // Killed while the network is answering slowly (the network still creates the post).
         let path = if network == "x" {
@@ -70,7 +72,7 @@ async fn round(
         let worker = world
             .app
             .spawn_worker(&format!("a-{network}-{point}-{n}"), &[]);
-        let received = |w: &World| {
+        let received = |w: &StandInWorld| {
             if network == "x" {
                 w.x.requests()
             } else {
@@ -117,23 +119,29 @@ async fn round(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Give the survivors a moment to do anything wrong.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The share has its final state and the network has handled all it received.
+    network_idle(world, network).await;
+    // The survivors run on for one more tick each, to show that neither sends the share
+    // again. A fixed wait: B and C are separate `chorus worker` processes with no /metrics,
+    // so nothing outside them counts their passes.
+    tokio::time::sleep(WORKER_TICK).await;
     b.kill().await;
     c.kill().await;
+    // Whatever they sent before they died has been handled before it is counted.
+    network_idle(world, network).await;
     (posts_with(world, &text), state)
 }
 
 #[tokio::test]
 async fn killing_a_worker_at_any_point_never_posts_twice() {
     // The server runs no worker: the test starts and kills them.
-    let world = world_with(
+    let world = StandInWorld::start_with(
         TestAppOptions::default()
             .env("CHORUS_WORKER", "false")
             .env("CHORUS_SHARE_LEASE_SECONDS", "1"),
     )
     .await;
-    let (x_id, m_id) = account_ids(&world).await;
+    let (x_id, m_id) = world.account_ids().await;
     let mut report = Vec::new();
     for (network, account) in [("x", x_id.as_str()), ("mastodon", m_id.as_str())] {
         for point in ["claimed", "network", "answered", "recorded"] {

@@ -3,29 +3,20 @@
 //! published when the network says no.
 
 use chorus_tests::Client;
+use chorus_tests::html::number_after;
+use chorus_tests::shares::{share_now, wait_for_state};
 use chorus_tests::standins::Fault;
-
-use crate::publishing::{World, account_ids, wait_for_state, world};
+use chorus_tests::world::StandInWorld;
 
 /// Shares "now" to the ticked accounts (X and/or Mastodon) and waits until they are published.
-async fn publish(w: &World, x_text: Option<&str>, mastodon_text: Option<&str>) {
-    let (x_id, m_id) = account_ids(w).await;
-    let mut fields: Vec<(String, String)> = vec![("when".into(), "now".into())];
-    for (id, text) in [(x_id, x_text), (m_id, mastodon_text)] {
-        if let Some(text) = text {
-            fields.push((format!("select_{id}"), "on".into()));
-            fields.push((format!("text_{id}"), text.into()));
-        }
-    }
-    let fields: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_str()))
+async fn publish(w: &StandInWorld, x_text: Option<&str>, mastodon_text: Option<&str>) {
+    let (x_id, m_id) = w.account_ids().await;
+    let texts: Vec<(String, &str)> = [(x_id, x_text), (m_id, mastodon_text)]
+        .into_iter()
+        .filter_map(|(id, text)| Some((id, text?)))
         .collect();
-    w.ana
-        .post_form(&format!("/hub/items/{}/share", w.item), &fields)
-        .await;
-    let count = usize::from(x_text.is_some()) + usize::from(mastodon_text.is_some());
-    wait_for_state(&w.ana, "published", count).await;
+    share_now(&w.ana, w.item, &texts).await;
+    wait_for_state(&w.ana, "published", texts.len()).await;
 }
 
 /// The history card of the share on `network` ("X", "Mastodon").
@@ -38,15 +29,7 @@ fn card<'a>(history: &'a str, network: &str) -> &'a str {
 
 /// The id of the share on `network`, from its card's delete form.
 fn share_id(history: &str, network: &str) -> String {
-    let card = card(history, network);
-    let start = card
-        .find("/hub/shares/")
-        .unwrap_or_else(|| panic!("no action on {card}"))
-        + "/hub/shares/".len();
-    card[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect()
+    number_after(card(history, network), "/hub/shares/")
 }
 
 async fn history(client: &Client) -> String {
@@ -55,7 +38,7 @@ async fn history(client: &Client) -> String {
 
 #[tokio::test]
 async fn an_owner_deletes_her_x_and_mastodon_posts_and_the_history_keeps_them() {
-    let w = world().await;
+    let w = StandInWorld::start().await;
     publish(
         &w,
         Some("Gone soon on X, my words"),
@@ -127,7 +110,7 @@ async fn an_owner_deletes_her_x_and_mastodon_posts_and_the_history_keeps_them() 
 
 #[tokio::test]
 async fn nobody_else_can_delete_a_share_and_a_missing_csrf_token_is_refused() {
-    let w = world().await;
+    let w = StandInWorld::start().await;
     publish(&w, Some("Mine alone, my words"), None).await;
     let x_share = share_id(&history(&w.ana).await, "X");
     let bob = w.app.ambassador("bob@example.org").await;
@@ -151,7 +134,7 @@ async fn nobody_else_can_delete_a_share_and_a_missing_csrf_token_is_refused() {
 
 #[tokio::test]
 async fn a_deletion_the_network_refuses_keeps_the_share_published_and_says_why() {
-    let w = world().await;
+    let w = StandInWorld::start().await;
     publish(
         &w,
         Some("Sticky on X, my words"),

@@ -5,20 +5,11 @@
 
 use std::time::Duration;
 
-use chorus_tests::{Client, Page, TestApp};
+use chorus_tests::html::{hrefs, testid};
+use chorus_tests::shares::submit_share_form;
+use chorus_tests::{Client, TestApp};
 
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
-
-/// Every `href` of the page that starts with `prefix`, HTML entities undone.
-fn hrefs(page: &Page, prefix: &str) -> Vec<String> {
-    page.body
-        .split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(|href| href.replace("&amp;", "&").replace("&#x2F;", "/"))
-        .filter(|href| href.starts_with(prefix))
-        .collect()
-}
 
 fn text_of(composer: &str) -> String {
     url::Url::parse(composer)
@@ -29,12 +20,6 @@ fn text_of(composer: &str) -> String {
             || panic!("no text in {composer}"),
             |(_, value)| value.into_owned(),
         )
-}
-
-fn testid(body: &str, id: &str) -> String {
-    let marker = format!(r#"data-testid="{id}">"#);
-    let start = body.find(&marker).unwrap() + marker.len();
-    body[start..start + body[start..].find('<').unwrap()].to_owned()
 }
 
 async fn world() -> (TestApp, Client, i32) {
@@ -67,35 +52,32 @@ async fn a_new_ambassador_posts_it_themselves_on_linkedin_x_and_mastodon_and_see
         );
     }
 
-    let shared = amir
-        .post_form(
-            &format!("/hub/items/{item}/share"),
-            &[
-                ("select_own_linkedin", "on"),
-                (
-                    "text_own_linkedin",
-                    "Proud of our team in Lyon https://example.com/solar",
-                ),
-                ("select_own_x", "on"),
-                ("text_own_x", "Lyon goes solar 🌞 https://example.com/solar"),
-                ("select_own_mastodon", "on"),
-                (
-                    "text_own_mastodon",
-                    "Solaire à Lyon https://example.com/solar",
-                ),
-                ("mastodon_server", "mastodon.example"),
-            ],
-        )
-        .await;
+    let shared = submit_share_form(
+        &amir,
+        item,
+        &[
+            (
+                "own_linkedin",
+                "Proud of our team in Lyon https://example.com/solar",
+            ),
+            ("own_x", "Lyon goes solar 🌞 https://example.com/solar"),
+            ("own_mastodon", "Solaire à Lyon https://example.com/solar"),
+        ],
+        &[("mastodon_server", "mastodon.example")],
+    )
+    .await;
     assert_eq!(shared.status, 303, "{}", shared.body);
     assert!(shared.location().starts_with("/hub/shares/ready?ids="));
     let ready = amir.get(&shared.location()).await;
     assert_eq!(ready.status, 200);
     assert!(ready.body.contains("Copy my text"));
 
-    let x = hrefs(&ready, "https://x.com/intent/post?");
-    let linkedin = hrefs(&ready, "https://www.linkedin.com/feed/?shareActive=true&");
-    let mastodon = hrefs(&ready, "https://mastodon.example/share?");
+    let x = hrefs(&ready.body, "https://x.com/intent/post?");
+    let linkedin = hrefs(
+        &ready.body,
+        "https://www.linkedin.com/feed/?shareActive=true&",
+    );
+    let mastodon = hrefs(&ready.body, "https://mastodon.example/share?");
     assert_eq!(
         (x.len(), linkedin.len(), mastodon.len()),
         (1, 1, 1),
@@ -203,15 +185,13 @@ async fn a_new_ambassador_posts_it_themselves_on_linkedin_x_and_mastodon_and_see
 #[tokio::test]
 async fn a_missing_mastodon_server_or_an_overlong_text_comes_back_with_the_text_kept() {
     let (_app, amir, item) = world().await;
-    let missing = amir
-        .post_form(
-            &format!("/hub/items/{item}/share"),
-            &[
-                ("select_own_mastodon", "on"),
-                ("text_own_mastodon", "My own words for Mastodon"),
-            ],
-        )
-        .await;
+    let missing = submit_share_form(
+        &amir,
+        item,
+        &[("own_mastodon", "My own words for Mastodon")],
+        &[],
+    )
+    .await;
     assert_eq!(missing.status, 422);
     assert!(
         missing
@@ -221,12 +201,7 @@ async fn a_missing_mastodon_server_or_an_overlong_text_comes_back_with_the_text_
     assert!(missing.body.contains("My own words for Mastodon"));
 
     let long = "a".repeat(400);
-    let too_long = amir
-        .post_form(
-            &format!("/hub/items/{item}/share"),
-            &[("select_own_x", "on"), ("text_own_x", long.as_str())],
-        )
-        .await;
+    let too_long = submit_share_form(&amir, item, &[("own_x", &long)], &[]).await;
     assert_eq!(too_long.status, 422);
     assert!(too_long.body.contains(&long), "the text is kept");
     let none = amir

@@ -156,27 +156,14 @@ mod queued_shares {
     use chorus_tests::TestAppOptions;
     use sea_orm::{ConnectionTrait as _, Database, Statement};
 
-    use crate::publishing::{World, account_ids, wait_for_state, world_with};
+    use chorus_tests::shares::{queue_now, wait_for_state};
+    use chorus_tests::world::StandInWorld;
 
-    async fn queue_on_x_without_a_worker() -> World {
-        let w = world_with(TestAppOptions::default().env("CHORUS_WORKER", "false")).await;
-        let (x_id, _) = account_ids(&w).await;
-        let queued = w
-            .ana
-            .post_form(
-                &format!("/hub/items/{}/share", w.item),
-                &[
-                    (&format!("select_{x_id}"), "on"),
-                    (&format!("text_{x_id}"), "My own words #employee"),
-                    ("when", "now"),
-                ],
-            )
-            .await;
-        assert!(
-            queued.location().starts_with("/hub/shares/ready?ids="),
-            "{}",
-            queued.location()
-        );
+    async fn queue_on_x_without_a_worker() -> StandInWorld {
+        let w =
+            StandInWorld::start_with(TestAppOptions::default().env("CHORUS_WORKER", "false")).await;
+        let (x_id, _) = w.account_ids().await;
+        queue_now(&w.ana, w.item, &[(&x_id, "My own words #employee")]).await;
         wait_for_state(&w.ana, "scheduled", 1).await;
         w
     }
@@ -341,7 +328,7 @@ async fn a_forged_forwarded_for_header_is_ignored_without_trusted_proxies() {
 #[tokio::test]
 async fn a_pending_authorisation_keeps_its_pkce_verifier_sealed() {
     use sea_orm::{ConnectionTrait as _, Database, Statement};
-    let w = crate::publishing::world().await;
+    let w = chorus_tests::world::StandInWorld::start().await;
     let db = Database::connect(w.app.database_url()).await.unwrap();
     // Finding 9: a GET changes no state; it leads back to the network's card.
     for path in [

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use crate::publishing::{account_ids, world_with};
+use chorus_tests::shares::share_now;
+use chorus_tests::world::StandInWorld;
 
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
 
@@ -15,20 +16,17 @@ async fn clicks_shown(client: &chorus_tests::Client) -> Option<String> {
 
 #[tokio::test]
 async fn a_click_lands_on_the_target_with_utm_and_is_counted_within_a_second_robots_apart() {
-    let mut w =
-        world_with(chorus_tests::TestAppOptions::default().env("CHORUS_UTM_MEDIUM", "ambassadors"))
-            .await;
-    let (x_id, _) = account_ids(&w).await;
-    w.ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{x_id}"), "on"),
-                (&format!("text_{x_id}"), "Look: https://example.com/solar"),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    let mut w = StandInWorld::start_with(
+        chorus_tests::TestAppOptions::default().env("CHORUS_UTM_MEDIUM", "ambassadors"),
+    )
+    .await;
+    let (x_id, _) = w.account_ids().await;
+    share_now(
+        &w.ana,
+        w.item,
+        &[(&x_id, "Look: https://example.com/solar")],
+    )
+    .await;
     for _ in 0..100 {
         if !w.x.posts().is_empty() {
             break;

@@ -26,7 +26,7 @@ mod links;
 mod locale;
 mod operations;
 mod participation;
-pub(crate) mod publishing;
+mod publishing;
 mod restart;
 mod roles;
 mod setup;

@@ -3,119 +3,15 @@
 
 use std::time::Duration;
 
-use chorus_tests::standins::{Fault, Mastodon, StandIn, X};
-use chorus_tests::{Client, TestApp, TestAppOptions};
-
-pub(crate) struct World {
-    pub(crate) app: TestApp,
-    pub(crate) x: StandIn<X>,
-    pub(crate) mastodon: StandIn<Mastodon>,
-    pub(crate) ana: Client,
-    pub(crate) item: i32,
-}
-
-/// An app wired to stand-ins, a published item, and Ana with X and Mastodon connected.
-pub(crate) async fn world() -> World {
-    world_with(TestAppOptions::default()).await
-}
-
-/// The same, with extra settings.
-pub(crate) async fn world_with(options: TestAppOptions) -> World {
-    let x: StandIn<X> = StandIn::start().await;
-    let mastodon: StandIn<Mastodon> = StandIn::start().await;
-    let app = TestApp::spawn_with(
-        options
-            .env("CHORUS_X_BASE_URL", x.base_url())
-            .env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
-    )
-    .await;
-    let client_app = x.register_client(&app.url("/hub/accounts/callback/x"));
-    let admin = app.signed_in("boss@example.org", "admin").await;
-    admin
-        .post_form(
-            "/admin/networks",
-            &[
-                ("network", "x"),
-                ("client_id", &client_app.client_id),
-                (
-                    "client_secret",
-                    client_app.client_secret.as_deref().unwrap_or(""),
-                ),
-            ],
-        )
-        .await;
-    admin
-        .post_form(
-            "/admin/settings",
-            &[
-                ("min_group_size", "5"),
-                ("disclosure_en", "#employee"),
-                ("disclosure_fr", ""),
-            ],
-        )
-        .await;
-    let editor = app.signed_in("eli@example.org", "editor").await;
-    let item = editor
-        .publish_item(&[
-            ("title", "Solar in Lyon"),
-            ("body", "We opened a solar plant."),
-            ("why", "Our 2030 plan."),
-            ("link", "https://example.com/solar"),
-            ("language", "en"),
-        ])
-        .await;
-
-    let ana = app.ambassador("ana@example.org").await;
-    assert!(
-        ana.connect_follow("/hub/accounts/connect/x")
-            .await
-            .body
-            .contains("account connected: it is offered on every share page.")
-    );
-    let instance: String =
-        url::form_urlencoded::byte_serialize(mastodon.base_url().as_bytes()).collect();
-    assert!(
-        ana.connect_follow(&format!(
-            "/hub/accounts/connect/mastodon?instance={instance}"
-        ))
-        .await
-        .body
-        .contains("account connected: it is offered on every share page.")
-    );
-    World {
-        app,
-        x,
-        mastodon,
-        ana,
-        item,
-    }
-}
-
-/// The account ids on the personalise page, by network.
-pub(crate) async fn account_ids(world: &World) -> (String, String) {
-    (
-        world.ana.share_account_id(world.item, "x").await,
-        world.ana.share_account_id(world.item, "mastodon").await,
-    )
-}
-
-/// Waits until the history shows `count` shares in `state`.
-pub(crate) async fn wait_for_state(client: &Client, state: &str, count: usize) -> String {
-    let needle = format!(r#"data-state="{state}""#);
-    let mut body = String::new();
-    for _ in 0..150 {
-        body = client.get("/hub/shares").await.body;
-        if body.matches(&needle).count() >= count {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {count} share(s) in state {state}: {body}");
-}
+use chorus_tests::html::number_after;
+use chorus_tests::shares::{queue_now, share_now, submit_share_form, wait_for_state};
+use chorus_tests::standins::{Fault, StandIn};
+use chorus_tests::world::StandInWorld;
+use chorus_tests::{TestApp, TestAppOptions};
 
 #[tokio::test]
 async fn an_ambassador_personalises_and_publishes_now_to_two_networks_once_each() {
-    let w = world().await;
+    let w = StandInWorld::start().await;
     let page = w.ana.get(&format!("/hub/items/{}/share", w.item)).await;
     assert!(
         page.body.contains("This is exactly the suggested text"),
@@ -125,31 +21,22 @@ async fn an_ambassador_personalises_and_publishes_now_to_two_networks_once_each(
         page.body.contains("#employee"),
         "the disclosure is suggested"
     );
-    let (x_id, m_id) = account_ids(&w).await;
-    let queued = w
-        .ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{x_id}"), "on"),
-                (
-                    &format!("text_{x_id}"),
-                    "Proud of our Lyon team! #employee https://example.com/solar",
-                ),
-                (&format!("select_{m_id}"), "on"),
-                (
-                    &format!("text_{m_id}"),
-                    "Our Lyon plant runs on sunlight now (I work there) https://example.com/solar",
-                ),
-                ("when", "now"),
-            ],
-        )
-        .await;
-    assert!(
-        queued.location().starts_with("/hub/shares/ready?ids="),
-        "{}",
-        queued.location()
-    );
+    let (x_id, m_id) = w.account_ids().await;
+    queue_now(
+        &w.ana,
+        w.item,
+        &[
+            (
+                &x_id,
+                "Proud of our Lyon team! #employee https://example.com/solar",
+            ),
+            (
+                &m_id,
+                "Our Lyon plant runs on sunlight now (I work there) https://example.com/solar",
+            ),
+        ],
+    )
+    .await;
     let history = wait_for_state(&w.ana, "published", 2).await;
     assert!(history.contains("Open the post"));
     let x_posts = w.x.posts();
@@ -176,26 +63,21 @@ async fn an_ambassador_personalises_and_publishes_now_to_two_networks_once_each(
 
 #[tokio::test]
 async fn a_scheduled_share_waits_for_its_time_and_can_be_cancelled() {
-    let w = world().await;
-    let (x_id, _) = account_ids(&w).await;
+    let w = StandInWorld::start().await;
+    let (x_id, _) = w.account_ids().await;
     let later = (chrono::Utc::now() + chrono::Duration::hours(3))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
     let past = (chrono::Utc::now() - chrono::Duration::hours(3))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
-    let refused = w
-        .ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{x_id}"), "on"),
-                (&format!("text_{x_id}"), "Later, my words"),
-                ("when", "later"),
-                ("at", &past),
-            ],
-        )
-        .await;
+    let refused = submit_share_form(
+        &w.ana,
+        w.item,
+        &[(&x_id, "Later, my words")],
+        &[("when", "later"), ("at", &past)],
+    )
+    .await;
     assert_eq!(refused.status, 422);
     assert!(
         refused
@@ -203,28 +85,18 @@ async fn a_scheduled_share_waits_for_its_time_and_can_be_cancelled() {
             .contains("Choose a date and time in the future")
             && refused.body.contains("Later, my words")
     );
-    w.ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{x_id}"), "on"),
-                (&format!("text_{x_id}"), "Later, my words"),
-                ("when", "later"),
-                ("at", &later),
-            ],
-        )
-        .await;
+    submit_share_form(
+        &w.ana,
+        w.item,
+        &[(&x_id, "Later, my words")],
+        &[("when", "later"), ("at", &later)],
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let history = w.ana.get("/hub/shares").await.body;
     assert!(history.contains(r#"data-state="scheduled""#));
     assert!(w.x.posts().is_empty(), "not before its time");
-    let id: String = history
-        .split("/hub/shares/")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let id = number_after(&history, "/hub/shares/");
     assert_eq!(
         w.ana
             .post_form(&format!("/hub/shares/{id}/cancel"), &[])
@@ -243,26 +115,21 @@ async fn a_scheduled_share_waits_for_its_time_and_can_be_cancelled() {
 
 #[tokio::test]
 async fn a_scheduled_time_is_read_and_shown_in_the_persons_time_zone() {
-    let w = world().await;
-    let (x_id, _) = account_ids(&w).await;
+    let w = StandInWorld::start().await;
+    let (x_id, _) = w.account_ids().await;
     // UTC+14: a time three hours after now in UTC is eleven hours ago there.
     let zone: chrono_tz::Tz = "Pacific/Kiritimati".parse().unwrap();
     let utc_wall = (chrono::Utc::now() + chrono::Duration::hours(3))
         .format("%Y-%m-%dT%H:%M")
         .to_string();
     let share = async |at: &str, zone_field: &str| {
-        w.ana
-            .post_form(
-                &format!("/hub/items/{}/share", w.item),
-                &[
-                    (&format!("select_{x_id}"), "on"),
-                    (&format!("text_{x_id}"), "Later, my words"),
-                    ("when", "later"),
-                    ("at", at),
-                    ("time_zone", zone_field),
-                ],
-            )
-            .await
+        submit_share_form(
+            &w.ana,
+            w.item,
+            &[(&x_id, "Later, my words")],
+            &[("when", "later"), ("at", at), ("time_zone", zone_field)],
+        )
+        .await
     };
     // The browser's zone comes with the form of a person who never chose one.
     let refused = share(&utc_wall, "Pacific/Kiritimati").await;
@@ -296,19 +163,9 @@ async fn a_scheduled_time_is_read_and_shown_in_the_persons_time_zone() {
 
 #[tokio::test]
 async fn after_share_now_the_page_follows_the_share_to_its_live_post_and_shows_only_ones_own() {
-    let w = world().await;
-    let (x_id, _) = account_ids(&w).await;
-    let queued = w
-        .ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{x_id}"), "on"),
-                (&format!("text_{x_id}"), "Now, in my words"),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    let w = StandInWorld::start().await;
+    let (x_id, _) = w.account_ids().await;
+    let queued = share_now(&w.ana, w.item, &[(&x_id, "Now, in my words")]).await;
     let ready = queued.location();
     let ids = ready.split("ids=").nth(1).unwrap().to_owned();
     let page = w.ana.get(&ready).await;
@@ -352,20 +209,10 @@ async fn after_share_now_the_page_follows_the_share_to_its_live_post_and_shows_o
 
 #[tokio::test]
 async fn a_text_over_the_hard_limit_is_refused_and_kept() {
-    let w = world().await;
-    let (x_id, _) = account_ids(&w).await;
+    let w = StandInWorld::start().await;
+    let (x_id, _) = w.account_ids().await;
     let long = "word ".repeat(80);
-    let page = w
-        .ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{x_id}"), "on"),
-                (&format!("text_{x_id}"), &long),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    let page = share_now(&w.ana, w.item, &[(&x_id, &long)]).await;
     assert_eq!(page.status, 422);
     assert!(page.body.contains("longer than its network accepts"));
     assert!(page.body.contains(long.trim_end()));
@@ -380,19 +227,10 @@ async fn a_text_over_the_hard_limit_is_refused_and_kept() {
 
 #[tokio::test]
 async fn an_x_post_whose_answer_was_lost_becomes_needs_check_and_is_never_resent_blindly() {
-    let w = world().await;
-    let (x_id, _) = account_ids(&w).await;
+    let w = StandInWorld::start().await;
+    let (x_id, _) = w.account_ids().await;
     w.x.fail_next_on("/2/tweets", Fault::DropAfterProcessing);
-    w.ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{x_id}"), "on"),
-                (&format!("text_{x_id}"), "Lost answer, my words"),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    share_now(&w.ana, w.item, &[(&x_id, "Lost answer, my words")]).await;
     let history = wait_for_state(&w.ana, "needs_check", 1).await;
     assert!(history.contains("It was published"));
     // What happened and what to do, in the person's words; the network's behind "details".
@@ -402,13 +240,7 @@ async fn an_x_post_whose_answer_was_lost_becomes_needs_check_and_is_never_resent
     );
     w.app.wait_for_worker_to_settle().await;
     assert_eq!(w.x.posts().len(), 1, "one post, never a second");
-    let id: String = history
-        .split("/hub/shares/")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let id = number_after(&history, "/hub/shares/");
     w.ana
         .post_form(&format!("/hub/shares/{id}/was_published"), &[])
         .await;
@@ -423,20 +255,11 @@ async fn an_x_post_whose_answer_was_lost_becomes_needs_check_and_is_never_resent
 
 #[tokio::test]
 async fn a_mastodon_post_whose_answer_was_lost_is_retried_with_the_same_key_once() {
-    let w = world().await;
-    let (_, m_id) = account_ids(&w).await;
+    let w = StandInWorld::start().await;
+    let (_, m_id) = w.account_ids().await;
     w.mastodon
         .fail_next_on("/api/v1/statuses", Fault::DropAfterProcessing);
-    w.ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{m_id}"), "on"),
-                (&format!("text_{m_id}"), "Idempotent, my words"),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    share_now(&w.ana, w.item, &[(&m_id, "Idempotent, my words")]).await;
     wait_for_state(&w.ana, "published", 1).await;
     w.app.wait_for_worker_to_settle().await;
     assert_eq!(
@@ -459,39 +282,21 @@ async fn a_mastodon_post_whose_answer_was_lost_is_retried_with_the_same_key_once
 
 #[tokio::test]
 async fn rate_limits_wait_and_a_revoked_token_asks_its_owner_to_reconnect() {
-    let w = world().await;
-    let (x_id, m_id) = account_ids(&w).await;
+    let w = StandInWorld::start().await;
+    let (x_id, m_id) = w.account_ids().await;
     w.x.fail_next_on(
         "/2/tweets",
         Fault::RateLimited {
             reset_after_secs: 1,
         },
     );
-    w.ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{x_id}"), "on"),
-                (&format!("text_{x_id}"), "After the wait, my words"),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    share_now(&w.ana, w.item, &[(&x_id, "After the wait, my words")]).await;
     wait_for_state(&w.ana, "published", 1).await;
     assert_eq!(w.x.posts().len(), 1);
 
     w.mastodon
         .fail_next_on("/api/v1/statuses", Fault::ExpiredToken);
-    w.ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{m_id}"), "on"),
-                (&format!("text_{m_id}"), "Expired, my words"),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    share_now(&w.ana, w.item, &[(&m_id, "Expired, my words")]).await;
     let history = wait_for_state(&w.ana, "failed", 1).await;
     assert!(
         history.contains("Mastodon no longer lets Chorus post for you")
@@ -514,8 +319,8 @@ async fn rate_limits_wait_and_a_revoked_token_asks_its_owner_to_reconnect() {
 
 #[tokio::test]
 async fn keys_rotate_reseals_every_token_resumably_and_publishing_keeps_working() {
-    let mut w = world().await;
-    let (x_id, _) = account_ids(&w).await;
+    let mut w = StandInWorld::start().await;
+    let (x_id, _) = w.account_ids().await;
     assert!(w.app.terminate().await);
     let old_key = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDEyMzQ=";
     let new_key = "bmV3LWtleS1uZXcta2V5LW5ldy1rZXktbmV3LWtleTE=";
@@ -542,36 +347,21 @@ async fn keys_rotate_reseals_every_token_resumably_and_publishing_keeps_working(
     w.app.restart(&[]).await;
     let ana = w.app.client();
     ana.sign_in("ana@example.org", chorus_tests::PASSWORD).await;
-    ana.post_form(
-        &format!("/hub/items/{}/share", w.item),
-        &[
-            (&format!("select_{x_id}"), "on"),
-            (&format!("text_{x_id}"), "After rotation, my words"),
-            ("when", "now"),
-        ],
-    )
-    .await;
+    share_now(&ana, w.item, &[(&x_id, "After rotation, my words")]).await;
     wait_for_state(&ana, "published", 1).await;
     assert_eq!(w.x.posts().len(), 1);
 }
 
 #[tokio::test]
 async fn an_expired_x_token_is_refreshed_once_and_the_post_goes_out_once() {
-    let w = world().await;
-    let (x_id, _) = account_ids(&w).await;
+    let w = StandInWorld::start().await;
+    let (x_id, _) = w.account_ids().await;
     // Three hours later at X: the two-hour access token has expired.
     w.x.advance_clock(Duration::from_secs(3 * 3600));
-    w.ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{x_id}"), "on"),
-                (&format!("text_{x_id}"), "After a refresh, my words"),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    share_now(&w.ana, w.item, &[(&x_id, "After a refresh, my words")]).await;
     wait_for_state(&w.ana, "published", 1).await;
+    // The worker keeps running: neither the post nor the refresh happens a second time.
+    w.app.wait_for_worker_to_settle().await;
     assert_eq!(w.x.posts().len(), 1);
     let refreshes =
         w.x.requests()
@@ -582,16 +372,7 @@ async fn an_expired_x_token_is_refreshed_once_and_the_post_goes_out_once() {
             .count();
     assert_eq!(refreshes, 1, "one refresh");
     // The rotated refresh token was kept: the next post needs no reconnection.
-    w.ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{x_id}"), "on"),
-                (&format!("text_{x_id}"), "Second, my words"),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    share_now(&w.ana, w.item, &[(&x_id, "Second, my words")]).await;
     wait_for_state(&w.ana, "published", 2).await;
     assert!(
         !w.ana
@@ -607,7 +388,7 @@ async fn linkedin_and_threads_connect_through_the_pages_and_receive_the_text_as_
     use chorus_tests::standins::{LinkedIn, Threads};
     let linkedin: StandIn<LinkedIn> = StandIn::start().await;
     let threads: StandIn<Threads> = StandIn::start().await;
-    let w = world_with(
+    let w = StandInWorld::start_with(
         TestAppOptions::default()
             .env("CHORUS_LINKEDIN_BASE_URL", linkedin.base_url())
             .env("CHORUS_THREADS_BASE_URL", threads.base_url()),
@@ -652,34 +433,11 @@ async fn linkedin_and_threads_connect_through_the_pages_and_receive_the_text_as_
             done.body
         );
     }
-    let page = w.ana.get(&format!("/hub/items/{}/share", w.item)).await;
-    let id_of = |network: &str| {
-        let at = page
-            .body
-            .find(&format!(r#"data-measure="{network}""#))
-            .unwrap();
-        let before = &page.body[..at];
-        let start = before.rfind(r#"name="text_"#).unwrap() + r#"name="text_"#.len();
-        before[start..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect::<String>()
-    };
-    let (li, th) = (id_of("linkedin"), id_of("threads"));
+    let li = w.ana.share_account_id(w.item, "linkedin").await;
+    let th = w.ana.share_account_id(w.item, "threads").await;
     let linkedin_text = "Proud (really) of #lyon & our team_leads! https://example.com/solar";
     let threads_text = "Our Lyon plant, in my words: https://example.com/solar";
-    w.ana
-        .post_form(
-            &format!("/hub/items/{}/share", w.item),
-            &[
-                (&format!("select_{li}"), "on"),
-                (&format!("text_{li}"), linkedin_text),
-                (&format!("select_{th}"), "on"),
-                (&format!("text_{th}"), threads_text),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    share_now(&w.ana, w.item, &[(&li, linkedin_text), (&th, threads_text)]).await;
     wait_for_state(&w.ana, "published", 2).await;
     let stored = linkedin.posts();
     assert_eq!(stored.len(), 1);

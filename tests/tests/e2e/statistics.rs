@@ -8,69 +8,20 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chorus_tests::Client;
+use chorus_tests::html::{row, testid};
+use chorus_tests::shares::share_now;
+use chorus_tests::world::StandInWorld;
 use sea_orm::{ConnectionTrait as _, Database, DatabaseConnection, Statement};
-
-use crate::publishing::world_with;
 
 async fn share(client: &Client, item: i32, network: &str, text: &str) {
     let id = client.share_account_id(item, network).await;
-    let answer = client
-        .post_form(
-            &format!("/hub/items/{item}/share"),
-            &[
-                (&format!("select_{id}"), "on"),
-                (&format!("text_{id}"), text),
-                ("when", "now"),
-            ],
-        )
-        .await;
+    let answer = share_now(client, item, &[(id, text)]).await;
     assert_eq!(answer.status, 303, "{}", answer.body);
-}
-
-/// The text of the element carrying `data-testid="{id}"`.
-fn testid(body: &str, id: &str) -> String {
-    let at = body
-        .find(&format!(r#"data-testid="{id}""#))
-        .unwrap_or_else(|| panic!("no {id} in {body}"));
-    let start = at + body[at..].find('>').unwrap() + 1;
-    body[start..start + body[start..].find('<').unwrap()]
-        .trim()
-        .to_owned()
-}
-
-/// The cells of the row labelled `label` in the table `data-table="{table}"`.
-fn row(body: &str, table: &str, label: &str) -> Vec<String> {
-    let start = body
-        .find(&format!(r#"data-table="{table}""#))
-        .unwrap_or_else(|| panic!("no table {table}"));
-    let section = &body[start..start + body[start..].find("</section>").unwrap()];
-    let at = section
-        .find(&format!(r#"<th scope="row">{label}</th>"#))
-        .unwrap_or_else(|| panic!("no row {label} in {section}"));
-    let line = &section[at..at + section[at..].find("</tr>").unwrap()];
-    line.split("<td")
-        .skip(1)
-        .map(|cell| {
-            let text = &cell[cell.find('>').unwrap() + 1..];
-            // Strip any inner tags (the "< k" and "–" spans).
-            let mut out = String::new();
-            let mut in_tag = false;
-            for c in text.chars() {
-                match c {
-                    '<' => in_tag = true,
-                    '>' => in_tag = false,
-                    c if !in_tag => out.push(c),
-                    _ => {}
-                }
-            }
-            out.replace("&lt;", "<").trim().to_owned()
-        })
-        .collect()
 }
 
 #[tokio::test]
 async fn the_dashboard_counts_what_people_chose_to_share_and_never_a_group_under_k() {
-    let w = world_with(chorus_tests::TestAppOptions::default()).await;
+    let w = StandInWorld::start().await;
     let admin = w.app.signed_in("root@example.org", "admin").await;
     admin
         .post_form(

@@ -2,17 +2,19 @@
 //! recorded on the share between them, so a publish step that fails or loses its answer is
 //! retried on the same container and never makes a second one, nor a second post.
 
+use chorus_tests::TestAppOptions;
 use chorus_tests::standins::{Fault, StandIn, Threads};
-use chorus_tests::{Client, TestAppOptions};
 use sea_orm::{ConnectionTrait as _, Database, DatabaseConnection, Statement};
 
-use crate::publishing::{World, wait_for_state, world_with};
+use chorus_tests::shares::{share_now, wait_for_state};
+use chorus_tests::world::StandInWorld;
 
 /// Ana's world with Threads connected too; returns the Threads account's id on the share page.
-async fn threads_world(threads: &StandIn<Threads>) -> (World, String) {
-    let w =
-        world_with(TestAppOptions::default().env("CHORUS_THREADS_BASE_URL", threads.base_url()))
-            .await;
+async fn threads_world(threads: &StandIn<Threads>) -> (StandInWorld, String) {
+    let w = StandInWorld::start_with(
+        TestAppOptions::default().env("CHORUS_THREADS_BASE_URL", threads.base_url()),
+    )
+    .await;
     let admin = w.app.client();
     admin
         .sign_in("boss@example.org", chorus_tests::PASSWORD)
@@ -38,27 +40,8 @@ async fn threads_world(threads: &StandIn<Threads>) -> (World, String) {
         "{}",
         done.body
     );
-    let page = w.ana.get(&format!("/hub/items/{}/share", w.item)).await;
-    let at = page.body.find(r#"data-measure="threads""#).unwrap();
-    let before = &page.body[..at];
-    let start = before.rfind(r#"name="text_"#).unwrap() + r#"name="text_"#.len();
-    let id = before[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let id = w.ana.share_account_id(w.item, "threads").await;
     (w, id)
-}
-
-async fn share_on_threads(ana: &Client, item: i32, account: &str, text: &str) {
-    ana.post_form(
-        &format!("/hub/items/{item}/share"),
-        &[
-            (&format!("select_{account}"), "on"),
-            (&format!("text_{account}"), text),
-            ("when", "now"),
-        ],
-    )
-    .await;
 }
 
 /// The `creation_id` of every `threads_publish` call, and how many containers were created.
@@ -95,7 +78,7 @@ async fn a_threads_publish_step_failing_with_500_is_retried_on_the_same_containe
     let threads: StandIn<Threads> = StandIn::start().await;
     let (w, account) = threads_world(&threads).await;
     threads.fail_next_on("/threads_publish", Fault::Status(500));
-    share_on_threads(&w.ana, w.item, &account, "Two steps, my words").await;
+    share_now(&w.ana, w.item, &[(&account, "Two steps, my words")]).await;
 
     // The failed attempt left the share scheduled with its container recorded.
     let db = Database::connect(w.app.database_url()).await.unwrap();
@@ -119,6 +102,8 @@ async fn a_threads_publish_step_failing_with_500_is_retried_on_the_same_containe
         .unwrap();
 
     wait_for_state(&w.ana, "published", 1).await;
+    // The worker keeps running: no second container, no second post.
+    w.app.wait_for_worker_to_settle().await;
     assert_eq!(threads.posts().len(), 1, "one post");
     let (creation_ids, containers) = publish_calls(&threads);
     assert_eq!(containers, 1, "no second container");
@@ -130,7 +115,12 @@ async fn a_threads_publish_whose_answer_was_lost_is_checked_not_published_again(
     let threads: StandIn<Threads> = StandIn::start().await;
     let (w, account) = threads_world(&threads).await;
     threads.fail_next_on("/threads_publish", Fault::DropAfterProcessing);
-    share_on_threads(&w.ana, w.item, &account, "Lost answer on Threads, my words").await;
+    share_now(
+        &w.ana,
+        w.item,
+        &[(&account, "Lost answer on Threads, my words")],
+    )
+    .await;
 
     let history = wait_for_state(&w.ana, "needs_check", 1).await;
     assert!(
