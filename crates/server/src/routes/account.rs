@@ -4,8 +4,7 @@ use axum::Form;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
-use tera::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::{self, AccountError};
 use crate::auth::CurrentUser;
@@ -21,6 +20,25 @@ pub struct AccountQuery {
     done: Option<String>,
 }
 
+/// The account page.
+#[derive(Serialize)]
+struct AccountView<'a> {
+    time_zone: &'a str,
+    time_zones: Vec<&'static str>,
+    languages: Vec<LanguageOption>,
+    /// The language the person chose; empty when they follow the browser.
+    current_language: String,
+    errors: &'a FieldErrors,
+    notice: Option<String>,
+}
+
+/// One language Chorus speaks, named in itself.
+#[derive(Serialize)]
+struct LanguageOption {
+    tag: &'static str,
+    name: &'static str,
+}
+
 async fn page(
     ctx: &Ctx,
     status: StatusCode,
@@ -28,7 +46,6 @@ async fn page(
     notice: Option<String>,
     typed_zone: Option<&str>,
 ) -> AppResult<Response> {
-    let mut context = Context::new();
     let stored_zone = match ctx.user.as_ref() {
         Some(user) => chorus_ambassador::onboarding::load(&ctx.app.db, user.id)
             .await?
@@ -36,28 +53,26 @@ async fn page(
             .map(|z| z.name().to_owned()),
         None => None,
     };
-    context.insert(
-        "time_zone",
-        typed_zone.unwrap_or(stored_zone.as_deref().unwrap_or_default()),
-    );
-    context.insert(
-        "time_zones",
-        &chorus_ambassador::onboarding::time_zone_names(),
-    );
     let current = ctx
         .user
         .as_ref()
         .and_then(|u| u.locale.clone())
         .unwrap_or_default();
-    let languages: Vec<_> = Locale::ALL
-        .iter()
-        .map(|l| serde_json::json!({"tag": l.tag(), "name": l.native_name()}))
-        .collect();
-    context.insert("languages", &languages);
-    context.insert("current_language", &current);
-    context.insert("errors", errors);
-    context.insert("notice", &notice);
-    ctx.render_status(status, "account/account.html", context)
+    let view = AccountView {
+        time_zone: typed_zone.unwrap_or(stored_zone.as_deref().unwrap_or_default()),
+        time_zones: chorus_ambassador::onboarding::time_zone_names(),
+        languages: Locale::ALL
+            .iter()
+            .map(|l| LanguageOption {
+                tag: l.tag(),
+                name: l.native_name(),
+            })
+            .collect(),
+        current_language: current,
+        errors,
+        notice,
+    };
+    ctx.page_status(status, "account/account.html", &view)
 }
 
 /// `GET /account`.

@@ -6,8 +6,7 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Query};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
-use tera::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::{self, SignInError};
 use crate::auth::CurrentUser;
@@ -31,6 +30,16 @@ pub struct SignInForm {
     next: Option<String>,
 }
 
+/// The sign-in page.
+#[derive(Serialize)]
+struct SignInView<'a> {
+    email: &'a str,
+    /// Where to go after signing in (a local path only).
+    next: Option<&'a str>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
 fn page(
     ctx: &Ctx,
     status: StatusCode,
@@ -39,12 +48,13 @@ fn page(
     error: Option<String>,
     notice: Option<String>,
 ) -> AppResult<Response> {
-    let mut context = Context::new();
-    context.insert("email", email);
-    context.insert("next", &next.filter(|n| super::is_local_path(n)));
-    context.insert("error", &error);
-    context.insert("notice", &notice);
-    ctx.render_status(status, "auth/sign_in.html", context)
+    let view = SignInView {
+        email,
+        next: next.filter(|n| super::is_local_path(n)),
+        error,
+        notice,
+    };
+    ctx.page_status(status, "auth/sign_in.html", &view)
 }
 
 /// `GET /sign-in`.

@@ -3,18 +3,17 @@
 //! disconnect; and the client metadata document Bluesky servers fetch to know Chorus. Tokens,
 //! keys and app passwords never reach a page or a log line.
 
+mod bluesky;
+
 use axum::Form;
-use axum::Json;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
-use chorus_ambassador::accounts::{
-    self, AccountsError, Begin, BlueskyOAuthBegin, BlueskyOAuthCallback, BlueskySignIn,
-};
-use chorus_ambassador::connectors::{OAuthClient, Secret};
+use chorus_ambassador::accounts::{self, AccountSummary, AccountsError, Begin};
 use chorus_policy::Network;
-use serde::Deserialize;
-use tera::Context;
+use serde::{Deserialize, Serialize};
 use url::Url;
+
+pub use bluesky::{bluesky_client_metadata, connect_bluesky, connect_bluesky_oauth};
 
 use crate::auth::roles::{Ambassador, Member};
 use crate::error::{AppError, AppResult};
@@ -90,6 +89,35 @@ async fn composer_only(ctx: &Ctx, network: Network) -> AppResult<bool> {
         .allows_direct(network))
 }
 
+/// The accounts page.
+#[derive(Serialize)]
+struct AccountsView<'a> {
+    networks: Vec<NetworkCard<'a>>,
+    notice: Option<String>,
+    error: Option<String>,
+    typed: Typed<'a>,
+}
+
+/// One network: how the organisation lets people post there, and the person's accounts.
+#[derive(Serialize)]
+struct NetworkCard<'a> {
+    name: &'static str,
+    label: &'static str,
+    /// `direct`, `composer_only`, or `unset` (the network is not configured).
+    mode: &'static str,
+    accounts: Vec<&'a AccountSummary>,
+}
+
+/// What the person typed in a form that failed (never a password).
+#[derive(Serialize)]
+struct Typed<'a> {
+    identifier: &'a str,
+    server: &'a str,
+    instance: &'a str,
+    /// The failed form was the app-password one.
+    app_password: bool,
+}
+
 /// `GET /hub/accounts`.
 pub async fn list(
     ctx: Ctx,
@@ -100,7 +128,7 @@ pub async fn list(
     let connected = accounts::list(db, user.id).await?;
     let available = accounts::configured_networks(db).await?;
     let settings = chorus_editorial::store::settings::load(db).await?;
-    let networks: Vec<_> = Network::ALL
+    let networks = Network::ALL
         .iter()
         .map(|n| {
             let mode = if !settings.allows_direct(*n) {
@@ -110,12 +138,12 @@ pub async fn list(
             } else {
                 "unset"
             };
-            serde_json::json!({
-                "name": n.as_str(),
-                "label": n.display_name(),
-                "mode": mode,
-                "accounts": connected.iter().filter(|a| a.network == *n).collect::<Vec<_>>(),
-            })
+            NetworkCard {
+                name: n.as_str(),
+                label: n.display_name(),
+                mode,
+                accounts: connected.iter().filter(|a| a.network == *n).collect(),
+            }
         })
         .collect();
     let network = query
@@ -129,12 +157,10 @@ pub async fn list(
             .i18n
             .text(ctx.locale, key, &[("network", label)])
     };
-    let mut context = Context::new();
-    context.insert("networks", &networks);
-    context.insert("notice", &query.done.map(|_| say("accounts.connected")));
-    context.insert(
-        "error",
-        &query.error.as_deref().map(|e| {
+    let view = AccountsView {
+        networks,
+        notice: query.done.as_ref().map(|_| say("accounts.connected")),
+        error: query.error.as_deref().map(|e| {
             say(&format!(
                 "accounts.error_{}",
                 match e {
@@ -152,17 +178,14 @@ pub async fn list(
                 }
             ))
         }),
-    );
-    context.insert(
-        "typed",
-        &serde_json::json!({
-            "identifier": query.identifier,
-            "server": query.server,
-            "instance": query.instance,
-            "app_password": query.app_password.is_some(),
-        }),
-    );
-    Ok(ctx.render("hub/accounts.html", context)?.into_response())
+        typed: Typed {
+            identifier: &query.identifier,
+            server: &query.server,
+            instance: &query.instance,
+            app_password: query.app_password.is_some(),
+        },
+    };
+    Ok(ctx.page("hub/accounts.html", &view)?.into_response())
 }
 
 /// The connect form: the Mastodon instance a person typed.
@@ -231,116 +254,6 @@ pub async fn connect(
     }
 }
 
-/// The Bluesky app-password form. No `Debug`: it holds the app password.
-#[derive(Deserialize)]
-pub struct BlueskyForm {
-    identifier: String,
-    app_password: String,
-    #[serde(default)]
-    server: String,
-}
-
-/// `POST /hub/accounts/connect/bluesky`: signs in to Bluesky once with an app password and
-/// keeps the session (never the password).
-pub async fn connect_bluesky(
-    ctx: Ctx,
-    Ambassador(user): Ambassador,
-    Form(form): Form<BlueskyForm>,
-) -> AppResult<Response> {
-    let typed = [
-        ("identifier", form.identifier.clone()),
-        ("server", form.server.clone()),
-        ("app_password", "1".to_owned()),
-    ];
-    let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    if composer_only(&ctx, Network::Bluesky).await? {
-        return Ok(failed(Network::Bluesky, "composer_only", &typed));
-    }
-    let sign_in = BlueskySignIn {
-        user_id: user.id,
-        identifier: &form.identifier,
-        app_password: Secret::new(form.app_password),
-        server: &form.server,
-    };
-    match accounts::connect_bluesky(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, sign_in).await {
-        Ok(account) => {
-            tracing::info!(
-                user_id = user.id,
-                network = "bluesky",
-                account = account.id,
-                "account connected"
-            );
-            Ok(Redirect::to(&format!(
-                "/hub/accounts?done=connected&network={}",
-                account.network.as_str()
-            ))
-            .into_response())
-        }
-        Err(e) => {
-            tracing::info!(network = "bluesky", error = %e, "could not connect");
-            Ok(failed(Network::Bluesky, error_key(&e), &typed))
-        }
-    }
-}
-
-/// Chorus as a Bluesky OAuth client, from its public address.
-fn bluesky_client(ctx: &Ctx) -> AppResult<OAuthClient> {
-    let base = Url::parse(&ctx.app.public_url("/"))
-        .map_err(|e| AppError::Internal(format!("the public address is not a URL: {e}")))?;
-    Ok(OAuthClient::for_base(&base))
-}
-
-/// `GET /oauth/bluesky/client-metadata.json`: the document whose URL is Chorus's `client_id`
-/// (not served when Chorus runs on a loopback address: the loopback client needs none).
-pub async fn bluesky_client_metadata(ctx: Ctx) -> AppResult<Response> {
-    let client = bluesky_client(&ctx)?;
-    if client.loopback {
-        return Err(AppError::NotFound);
-    }
-    Ok(Json(client.metadata()).into_response())
-}
-
-/// The Bluesky OAuth form.
-#[derive(Debug, Deserialize)]
-pub struct BlueskyOAuthForm {
-    identifier: String,
-    #[serde(default)]
-    server: String,
-}
-
-/// `POST /hub/accounts/connect/bluesky/oauth`: starts a Bluesky OAuth sign-in and sends the
-/// person to their server's sign-in page.
-pub async fn connect_bluesky_oauth(
-    ctx: Ctx,
-    Ambassador(user): Ambassador,
-    Form(form): Form<BlueskyOAuthForm>,
-) -> AppResult<Response> {
-    let typed = [
-        ("identifier", form.identifier.as_str()),
-        ("server", form.server.as_str()),
-    ];
-    if composer_only(&ctx, Network::Bluesky).await? {
-        return Ok(failed(Network::Bluesky, "composer_only", &typed));
-    }
-    let client = bluesky_client(&ctx)?;
-    let begin = BlueskyOAuthBegin {
-        user_id: user.id,
-        session_hash: &user.session_hash,
-        identifier: &form.identifier,
-        server: &form.server,
-        client: &client,
-    };
-    match accounts::begin_bluesky_oauth(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, begin).await
-    {
-        // A form's answer: on from a page naming the server, as for Mastodon (`form-action`).
-        Ok(url) => continue_to(&ctx, &url),
-        Err(e) => {
-            tracing::info!(network = "bluesky", error = %e, "could not start a Bluesky sign-in");
-            Ok(failed(Network::Bluesky, error_key(&e), &typed))
-        }
-    }
-}
-
 /// What the network sends back.
 #[derive(Debug, Default, Deserialize)]
 pub struct CallbackQuery {
@@ -348,49 +261,6 @@ pub struct CallbackQuery {
     state: Option<String>,
     error: Option<String>,
     iss: Option<String>,
-}
-
-async fn finish_bluesky(
-    ctx: Ctx,
-    Member(user): Member,
-    query: CallbackQuery,
-) -> AppResult<Response> {
-    if query.error.is_some() {
-        return Ok(failed(Network::Bluesky, "denied", &[]));
-    }
-    let (Some(code), Some(state)) = (query.code, query.state) else {
-        return Ok(failed(Network::Bluesky, "state", &[]));
-    };
-    let client = bluesky_client(&ctx)?;
-    let callback = BlueskyOAuthCallback {
-        user_id: user.id,
-        session_hash: &user.session_hash,
-        client: &client,
-        code: &code,
-        state: &state,
-        iss: query.iss.as_deref(),
-    };
-    match accounts::finish_bluesky_oauth(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, callback)
-        .await
-    {
-        Ok(account) => {
-            tracing::info!(
-                user_id = user.id,
-                network = "bluesky",
-                account = account.id,
-                "account connected over OAuth"
-            );
-            Ok(Redirect::to(&format!(
-                "/hub/accounts?done=connected&network={}",
-                account.network.as_str()
-            ))
-            .into_response())
-        }
-        Err(e) => {
-            tracing::info!(network = "bluesky", error = %e, "connection failed");
-            Ok(failed(Network::Bluesky, error_key(&e), &[]))
-        }
-    }
 }
 
 async fn finish(
@@ -456,7 +326,7 @@ pub async fn callback(
     let network: Network = network.parse().map_err(|_| AppError::NotFound)?;
     match network {
         Network::Mastodon => Err(AppError::NotFound),
-        Network::Bluesky => finish_bluesky(ctx, user, query).await,
+        Network::Bluesky => bluesky::finish_bluesky(ctx, user, query).await,
         _ => finish(ctx, user, network, None, query).await,
     }
 }
@@ -489,10 +359,19 @@ pub async fn disconnect(
     }
 }
 
+/// The page that sends the person on to another site.
+#[derive(Serialize)]
+struct ContinueView<'a> {
+    url: &'a str,
+    /// The site, named on the page.
+    host: &'a str,
+}
+
 /// A page that sends the person on to `url` on another site, naming that site.
 fn continue_to(ctx: &Ctx, url: &url::Url) -> AppResult<Response> {
-    let mut context = Context::new();
-    context.insert("url", url.as_str());
-    context.insert("host", url.host_str().unwrap_or_default());
-    Ok(ctx.render("hub/continue.html", context)?.into_response())
+    let view = ContinueView {
+        url: url.as_str(),
+        host: url.host_str().unwrap_or_default(),
+    };
+    Ok(ctx.page("hub/continue.html", &view)?.into_response())
 }

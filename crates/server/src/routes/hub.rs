@@ -5,11 +5,11 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::hub::{self, HubQuery};
 use chorus_editorial::markdown::render_html;
+use chorus_editorial::measure::Measure;
 use chorus_editorial::store::items::ItemRecord;
-use chorus_editorial::store::topics;
+use chorus_editorial::store::topics::{self, Topic};
 use chorus_editorial::{Network, measure};
-use serde::Deserialize;
-use tera::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::roles::Ambassador;
 use crate::error::AppResult;
@@ -39,30 +39,69 @@ struct Around {
     image: Option<(i32, String)>,
 }
 
-fn card(
-    item: &ItemRecord,
-    topic_names: &[(i32, String, String)],
-    around: &Around,
-) -> serde_json::Value {
-    let topics: Vec<_> = topic_names
-        .iter()
-        .filter(|(id, _, _)| item.input.topic_ids.contains(id))
-        .map(|(_, name, slug)| serde_json::json!({"name": name, "slug": slug}))
-        .collect();
-    serde_json::json!({
-        "id": item.id,
-        "title": item.input.title,
-        "language": item.input.language,
-        "why_html": render_html(&item.input.why_md).as_str(),
-        "link": item.input.link_url,
-        "preview_title": item.input.preview_title,
-        "preview_description": item.input.preview_description,
-        "preview_image": item.input.preview_image_url,
-        "topics": topics,
-        "published_at": item.published_at.map(|t| t.format("%Y-%m-%d").to_string()),
-        "shared_by": around.shared_by,
-        "image": around.image.as_ref().map(|(id, alt)| serde_json::json!({"id": id, "alt": alt})),
-    })
+/// One item as the hub shows it: on a card of the list, and atop its own page.
+#[derive(Serialize)]
+struct Card<'a> {
+    id: i32,
+    title: &'a str,
+    language: &'a str,
+    why_html: String,
+    link: Option<&'a str>,
+    preview_title: Option<&'a str>,
+    preview_description: Option<&'a str>,
+    preview_image: Option<&'a str>,
+    topics: Vec<TopicTag<'a>>,
+    published_at: Option<String>,
+    shared_by: Option<usize>,
+    image: Option<ImageRow<'a>>,
+}
+
+/// A topic as a tag or a filter option.
+#[derive(Serialize)]
+struct TopicTag<'a> {
+    name: &'a str,
+    slug: &'a str,
+}
+
+/// An image of an item.
+#[derive(Serialize)]
+struct ImageRow<'a> {
+    id: i32,
+    alt: &'a str,
+}
+
+fn card<'a>(item: &'a ItemRecord, all_topics: &'a [Topic], around: &'a Around) -> Card<'a> {
+    let input = &item.input;
+    Card {
+        id: item.id,
+        title: &input.title,
+        language: &input.language,
+        why_html: render_html(&input.why_md).to_string(),
+        link: input.link_url.as_deref(),
+        preview_title: input.preview_title.as_deref(),
+        preview_description: input.preview_description.as_deref(),
+        preview_image: input.preview_image_url.as_deref(),
+        topics: all_topics
+            .iter()
+            .filter(|t| input.topic_ids.contains(&t.id))
+            .map(TopicTag::of)
+            .collect(),
+        published_at: item.published_at.map(|t| t.format("%Y-%m-%d").to_string()),
+        shared_by: around.shared_by,
+        image: around
+            .image
+            .as_ref()
+            .map(|(id, alt)| ImageRow { id: *id, alt }),
+    }
+}
+
+impl<'a> TopicTag<'a> {
+    fn of(topic: &'a Topic) -> Self {
+        TopicTag {
+            name: &topic.name,
+            slug: &topic.slug,
+        }
+    }
 }
 
 /// Social proof and images for the cards of `items`.
@@ -92,6 +131,34 @@ async fn around(
         .collect())
 }
 
+/// The hub's list.
+#[derive(Serialize)]
+struct HubView<'a> {
+    items: Vec<Card<'a>>,
+    page: u64,
+    pages: u64,
+    total: u64,
+    topics: Vec<TopicTag<'a>>,
+    languages: Vec<String>,
+    topic: Option<&'a str>,
+    lang_filter: Option<&'a str>,
+    only_followed: bool,
+    follows_any: bool,
+    /// The first item, offered to share right after the welcome.
+    first: Option<Card<'a>>,
+    just_welcomed: bool,
+    passed: Option<PassedItem>,
+    /// How many topics the person now follows, right after choosing them.
+    topics_saved: Option<usize>,
+}
+
+/// The item just said to be "not for me".
+#[derive(Serialize)]
+struct PassedItem {
+    id: i32,
+    title: String,
+}
+
 /// `GET /hub`.
 pub async fn list(
     ctx: Ctx,
@@ -116,49 +183,55 @@ pub async fn list(
         page: params.page.unwrap_or(1),
     };
     let page = hub::page(db, &query).await?;
-    let topic_names: Vec<(i32, String, String)> = all_topics
-        .iter()
-        .map(|t| (t.id, t.name.clone(), t.slug.clone()))
-        .collect();
     let around = around(db, &page.items).await?;
     let none = Around::default();
-    let card_of = |i: &ItemRecord| card(i, &topic_names, around.get(&i.id).unwrap_or(&none));
-    let mut context = Context::new();
-    context.insert("items", &page.items.iter().map(card_of).collect::<Vec<_>>());
-    context.insert("page", &page.page);
-    context.insert("pages", &page.pages);
-    context.insert("total", &page.total);
-    context.insert(
-        "topics",
-        &all_topics
-            .iter()
-            .map(|t| serde_json::json!({"slug": t.slug, "name": t.name}))
-            .collect::<Vec<_>>(),
-    );
-    context.insert("languages", &hub::languages(db).await?);
-    context.insert("topic", &topic.map(|t| t.slug.clone()));
-    context.insert("lang_filter", &language);
-    context.insert("only_followed", &only_followed);
-    context.insert("follows_any", &!followed.is_empty());
+    let card_of = |i| card(i, &all_topics, around.get(&i.id).unwrap_or(&none));
     let just_welcomed = params.welcome.as_deref() == Some("done");
-    context.insert(
-        "first",
-        &page.items.first().filter(|_| just_welcomed).map(card_of),
-    );
-    context.insert("just_welcomed", &just_welcomed);
     let passed = match params.passed {
-        Some(id) => hub::item(db, id)
-            .await
-            .ok()
-            .map(|i| serde_json::json!({"id": i.id, "title": i.input.title})),
+        Some(id) => hub::item(db, id).await.ok().map(|i| PassedItem {
+            id: i.id,
+            title: i.input.title,
+        }),
         None => None,
     };
-    context.insert("passed", &passed);
-    context.insert(
-        "topics_saved",
-        &(params.done.as_deref() == Some("topics")).then_some(followed.len()),
-    );
-    Ok(ctx.render("hub/list.html", context)?.into_response())
+    let view = HubView {
+        items: page.items.iter().map(card_of).collect(),
+        page: page.page,
+        pages: page.pages,
+        total: page.total,
+        topics: all_topics.iter().map(TopicTag::of).collect(),
+        languages: hub::languages(db).await?,
+        topic: topic.map(|t| t.slug.as_str()),
+        lang_filter: language.as_deref(),
+        only_followed,
+        follows_any: !followed.is_empty(),
+        first: page.items.first().filter(|_| just_welcomed).map(card_of),
+        just_welcomed,
+        passed,
+        topics_saved: (params.done.as_deref() == Some("topics")).then_some(followed.len()),
+    };
+    Ok(ctx.page("hub/list.html", &view)?.into_response())
+}
+
+/// An item's own page.
+#[derive(Serialize)]
+struct ItemView<'a> {
+    item: Card<'a>,
+    body_html: String,
+    copies: Vec<CopyRow>,
+    images: Vec<ImageRow<'a>>,
+    /// The reason the person gave when they said "not for me", if they did.
+    passed: Option<String>,
+    pass_reasons: &'static [&'static str],
+}
+
+/// The suggested copy for one network, measured as the network counts it.
+#[derive(Serialize)]
+struct CopyRow {
+    name: &'static str,
+    label: &'static str,
+    measure: Measure,
+    text: String,
 }
 
 /// `GET /hub/items/{id}`: the item with its meaning card, preview and copy per network.
@@ -169,59 +242,69 @@ pub async fn item(
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
     let item = hub::item(db, id).await?;
-    let topic_names: Vec<(i32, String, String)> = topics::topics(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.name, t.slug))
-        .collect();
-    let copies: Vec<_> = Network::ALL
+    let all_topics = topics::topics(db).await?;
+    let copies = Network::ALL
         .iter()
         .map(|network| {
             let text = item.input.copy.get(network).cloned().unwrap_or_default();
-            serde_json::json!({
-                "name": network.as_str(),
-                "label": network.display_name(),
-                "measure": measure::measure(*network, &text),
-                "text": text,
-            })
+            CopyRow {
+                name: network.as_str(),
+                label: network.display_name(),
+                measure: measure::measure(*network, &text),
+                text,
+            }
         })
         .collect();
     let around = around(db, std::slice::from_ref(&item)).await?;
-    let mut context = Context::new();
-    context.insert(
-        "item",
-        &card(
-            &item,
-            &topic_names,
-            around.get(&item.id).unwrap_or(&Around::default()),
-        ),
-    );
-    context.insert("body_html", render_html(&item.input.body_md).as_str());
-    context.insert("copies", &copies);
-    let images: Vec<_> = chorus_editorial::store::media::for_item(db, item.id)
-        .await?
-        .into_iter()
-        .map(|m| serde_json::json!({"id": m.id, "alt": m.alt}))
-        .collect();
-    context.insert("images", &images);
-    context.insert(
-        "passed",
-        &crate::store::passes::reason(db, item.id, user.id).await?,
-    );
-    context.insert("pass_reasons", &crate::store::passes::REASONS);
-    Ok(ctx.render("hub/item.html", context)?.into_response())
+    let none = Around::default();
+    let media = chorus_editorial::store::media::for_item(db, item.id).await?;
+    let view = ItemView {
+        item: card(&item, &all_topics, around.get(&item.id).unwrap_or(&none)),
+        body_html: render_html(&item.input.body_md).to_string(),
+        copies,
+        images: media
+            .iter()
+            .map(|m| ImageRow {
+                id: m.id,
+                alt: &m.alt,
+            })
+            .collect(),
+        passed: crate::store::passes::reason(db, item.id, user.id).await?,
+        pass_reasons: &crate::store::passes::REASONS,
+    };
+    Ok(ctx.page("hub/item.html", &view)?.into_response())
+}
+
+/// The page to choose the topics one follows.
+#[derive(Serialize)]
+struct FollowView<'a> {
+    topics: Vec<FollowRow<'a>>,
+}
+
+/// One topic, ticked when followed.
+#[derive(Serialize)]
+struct FollowRow<'a> {
+    id: i32,
+    name: &'a str,
+    followed: bool,
 }
 
 /// `GET /hub/topics`: choose the topics that shape one's hub.
 pub async fn follow_page(ctx: Ctx, Ambassador(user): Ambassador) -> AppResult<Response> {
     let db = &ctx.app.db;
     let followed = topics::followed(db, user.id).await?;
-    let mut context = Context::new();
-    context.insert(
-        "topics",
-        &topics::topics(db).await?.iter().map(|t| serde_json::json!({"id": t.id, "name": t.name, "followed": followed.contains(&t.id)})).collect::<Vec<_>>(),
-    );
-    Ok(ctx.render("hub/topics.html", context)?.into_response())
+    let all_topics = topics::topics(db).await?;
+    let view = FollowView {
+        topics: all_topics
+            .iter()
+            .map(|t| FollowRow {
+                id: t.id,
+                name: &t.name,
+                followed: followed.contains(&t.id),
+            })
+            .collect(),
+    };
+    Ok(ctx.page("hub/topics.html", &view)?.into_response())
 }
 
 /// `POST /hub/topics`: the ticked topics (repeated `topic` fields).

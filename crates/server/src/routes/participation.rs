@@ -1,16 +1,19 @@
 //! Taking part, on each person's terms: the guidelines and opt-in, withdrawal, visibility
 //! choices, the transparency page, export and erasure.
 
+mod transparency;
+
+pub use transparency::transparency_page;
+
 use axum::Form;
 use axum::extract::Query;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::markdown::render_html;
 use chorus_policy::consent::{ConsentState, GuidelineVersion};
-use chorus_policy::visibility::{Audience, Detail, PersonalDatum, VisibilityChoices, transparency};
+use chorus_policy::visibility::VisibilityChoices;
 use chorus_policy::{Area, Role};
-use serde::Deserialize;
-use tera::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -43,6 +46,22 @@ pub async fn is_opted_in(app: &AppState, user: &CurrentUser) -> AppResult<bool> 
     Ok(state.is_ambassador(version_of(&current)))
 }
 
+/// The guidelines to accept, with what changed since the version the person accepted.
+#[derive(Serialize)]
+struct JoinView {
+    version: i32,
+    guidelines_html: String,
+    changes: Option<Vec<DiffLine>>,
+    withdrawn: bool,
+}
+
+/// One line of the guidelines: `added`, `removed` or the `same` as before.
+#[derive(Serialize)]
+struct DiffLine {
+    kind: &'static str,
+    text: String,
+}
+
 /// `GET /hub/join`: the guidelines, what changed since the version the person accepted, and
 /// the choice to take part.
 pub async fn join_page(ctx: Ctx, Member(user): Member) -> AppResult<Response> {
@@ -63,22 +82,20 @@ pub async fn join_page(ctx: Ctx, Member(user): Member) -> AppResult<Response> {
                 store::policy::guidelines(db, i32::try_from(version.0).unwrap_or_default()).await?;
             previous
                 .map(|previous| diff_lines(body_in(&previous, ctx.locale), body))
-                .filter(|lines| lines.iter().any(|l| l["kind"] != "same"))
+                .filter(|lines| lines.iter().any(|l| l.kind != "same"))
         }
         _ => None,
     };
-    let mut context = Context::new();
-    context.insert("version", &current.version);
-    context.insert("guidelines_html", render_html(body).as_str());
-    context.insert("changes", &changes);
-    context.insert(
-        "withdrawn",
-        &matches!(state, ConsentState::Withdrawn { .. }),
-    );
-    Ok(ctx.render("hub/join.html", context)?.into_response())
+    let view = JoinView {
+        version: current.version,
+        guidelines_html: render_html(body).to_string(),
+        changes,
+        withdrawn: matches!(state, ConsentState::Withdrawn { .. }),
+    };
+    Ok(ctx.page("hub/join.html", &view)?.into_response())
 }
 
-fn diff_lines(before: &str, after: &str) -> Vec<serde_json::Value> {
+fn diff_lines(before: &str, after: &str) -> Vec<DiffLine> {
     similar::TextDiff::from_lines(before, after)
         .iter_all_changes()
         .filter(|change| {
@@ -90,7 +107,10 @@ fn diff_lines(before: &str, after: &str) -> Vec<serde_json::Value> {
                 similar::ChangeTag::Insert => "added",
                 similar::ChangeTag::Equal => "same",
             };
-            serde_json::json!({"kind": kind, "text": change.value().trim_end()})
+            DiffLine {
+                kind,
+                text: change.value().trim_end().to_owned(),
+            }
         })
         .collect()
 }
@@ -126,6 +146,16 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
+/// The privacy page: taking part, and the visibility choices.
+#[derive(Serialize)]
+struct PrivacyView {
+    may_take_part: bool,
+    opted_in: bool,
+    needs_reacceptance: bool,
+    choices: VisibilityChoices,
+    notice: Option<String>,
+}
+
 /// `GET /account/privacy`: taking part, visibility choices, and one's data.
 pub async fn privacy(
     ctx: Ctx,
@@ -136,17 +166,12 @@ pub async fn privacy(
     let state = store::policy::consent_state(db, user.id).await?;
     let current = store::policy::current_guidelines(db).await?;
     let choices = store::policy::choices(db, user.id).await?;
-    let mut context = Context::new();
-    context.insert("may_take_part", &user.roles.can_enter(Area::Hub));
-    context.insert("opted_in", &state.is_opted_in());
-    context.insert(
-        "needs_reacceptance",
-        &state.needs_reacceptance(version_of(&current)),
-    );
-    context.insert("choices", &choices);
-    context.insert(
-        "notice",
-        &query.done.as_deref().map(|d| {
+    let view = PrivacyView {
+        may_take_part: user.roles.can_enter(Area::Hub),
+        opted_in: state.is_opted_in(),
+        needs_reacceptance: state.needs_reacceptance(version_of(&current)),
+        choices,
+        notice: query.done.as_deref().map(|d| {
             ctx.t(&format!(
                 "privacy.done_{}",
                 if d == "withdrawn" {
@@ -156,8 +181,8 @@ pub async fn privacy(
                 }
             ))
         }),
-    );
-    Ok(ctx.render("account/privacy.html", context)?.into_response())
+    };
+    Ok(ctx.page("account/privacy.html", &view)?.into_response())
 }
 
 /// The visibility choices form (checkboxes: present means on).
@@ -186,95 +211,6 @@ pub async fn withdraw(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     store::policy::withdraw(&ctx.app.db, user.id).await?;
     tracing::info!(user_id = user.id, "consent withdrawn");
     Ok(Redirect::to("/account/privacy?done=withdrawn").into_response())
-}
-
-fn audience_key(audience: Audience) -> &'static str {
-    match audience {
-        Audience::Themselves => "themselves",
-        Audience::Admins => "admins",
-        Audience::Analysts(Detail::Aggregated) => "analysts_aggregated",
-        Audience::Analysts(Detail::Named) => "analysts_named",
-        Audience::Editors(Detail::Aggregated) => "editors_aggregated",
-        Audience::Editors(Detail::Named) => "editors_named",
-        Audience::Colleagues => "colleagues",
-    }
-}
-
-fn datum_key(datum: PersonalDatum) -> &'static str {
-    match datum {
-        PersonalDatum::AccountEmail => "account_email",
-        PersonalDatum::AccountName => "account_name",
-        PersonalDatum::Roles => "roles",
-        PersonalDatum::ConsentReceipts => "consent_receipts",
-        PersonalDatum::ConnectedAccounts => "connected_accounts",
-        PersonalDatum::Shares => "shares",
-        PersonalDatum::ShareText => "share_text",
-        PersonalDatum::ClicksPerShare => "clicks_per_share",
-        PersonalDatum::NotForMeAnswers => "not_for_me",
-        PersonalDatum::StatisticsViews => "statistics_views",
-    }
-}
-
-/// `GET /account/transparency`: what Chorus stores about the person and who can see each
-/// item, computed from their current choices by the policy rules, plus their receipts and
-/// every view of statistics that included them.
-pub async fn transparency_page(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
-    let db = &ctx.app.db;
-    let state = store::policy::consent_state(db, user.id).await?;
-    let choices = store::policy::choices(db, user.id).await?.honoured(&state);
-    let rows: Vec<_> = transparency(&choices)
-        .into_iter()
-        .map(|row| {
-            serde_json::json!({
-                "datum": ctx.t(&format!("transparency.datum_{}", datum_key(row.datum))),
-                "audience": row.audience.iter().map(|a| ctx.t(&format!("transparency.audience_{}", audience_key(*a)))).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let receipts: Vec<_> = store::policy::receipts(db, user.id)
-        .await?
-        .into_iter()
-        .map(|r| {
-            serde_json::json!({
-                "version": r.version,
-                "accepted_at": r.accepted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                "withdrawn_at": r.withdrawn_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-            })
-        })
-        .collect();
-    let names = store::users::names(db).await?;
-    let entries = chorus_statistics::audit::concerning(db, user.id).await?;
-    let views = if entries.is_empty() {
-        Vec::new()
-    } else {
-        let zone = chorus_ambassador::onboarding::load(db, user.id)
-            .await?
-            .zone();
-        let labels = ViewLabels::load(db).await?;
-        entries
-            .into_iter()
-            .map(|e| {
-                let who = e
-                    .actor_id
-                    .and_then(|id| names.get(&id))
-                    .cloned()
-                    .unwrap_or_else(|| ctx.t("transparency.someone"));
-                serde_json::json!({
-                    "at": chorus_ambassador::onboarding::local_text(zone, e.at),
-                    "sentence": view_sentence(&ctx, &labels, &who, &e.action, &e.detail),
-                    "detail": e.detail,
-                })
-            })
-            .collect()
-    };
-    let mut context = Context::new();
-    context.insert("rows", &rows);
-    context.insert("receipts", &receipts);
-    context.insert("views", &views);
-    context.insert("opted_in", &state.is_opted_in());
-    Ok(ctx
-        .render("account/transparency.html", context)?
-        .into_response())
 }
 
 /// `GET /account/export`: everything Chorus holds about the person, as JSON.
@@ -337,11 +273,16 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
         .into_response())
 }
 
+/// The erasure page: what erasing means, and the confirmation.
+#[derive(Serialize)]
+struct EraseView {
+    error: Option<String>,
+}
+
 /// `GET /account/erase`: what erasing means, and the confirmation.
 pub async fn erase_page(ctx: Ctx, _user: CurrentUser) -> AppResult<Response> {
-    let mut context = Context::new();
-    context.insert("error", &Option::<String>::None);
-    Ok(ctx.render("account/erase.html", context)?.into_response())
+    let view = EraseView { error: None };
+    Ok(ctx.page("account/erase.html", &view)?.into_response())
 }
 
 /// The erasure confirmation: the person types their email.
@@ -358,12 +299,13 @@ pub async fn erase(
     Form(form): Form<EraseForm>,
 ) -> AppResult<Response> {
     if form.confirm_email.trim().to_lowercase() != user.email {
-        let mut context = Context::new();
-        context.insert("error", &Some(ctx.t("erase.mismatch")));
-        return ctx.render_status(
+        let view = EraseView {
+            error: Some(ctx.t("erase.mismatch")),
+        };
+        return ctx.page_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             "account/erase.html",
-            context,
+            &view,
         );
     }
     if user.roles.has(Role::Admin) {
@@ -373,9 +315,10 @@ pub async fn erase(
             .filter(|u| u.id != user.id && u.active && u.roles.0.has(Role::Admin))
             .count();
         if others == 0 {
-            let mut context = Context::new();
-            context.insert("error", &Some(ctx.t("form.last_admin")));
-            return ctx.render_status(StatusCode::CONFLICT, "account/erase.html", context);
+            let view = EraseView {
+                error: Some(ctx.t("form.last_admin")),
+            };
+            return ctx.page_status(StatusCode::CONFLICT, "account/erase.html", &view);
         }
     }
     // Connected accounts first: tokens revoked at the network where it offers revocation.
@@ -406,6 +349,15 @@ pub struct GuidelinesForm {
     body_fr: String,
 }
 
+/// The guidelines editor: the version in force, in each language.
+#[derive(Serialize)]
+struct GuidelinesView<'a> {
+    version: i32,
+    body_en: &'a str,
+    body_fr: &'a str,
+    notice: Option<String>,
+}
+
 /// `GET /editor/guidelines`: editors and admins write the guidelines.
 pub async fn guidelines_page(
     ctx: Ctx,
@@ -416,14 +368,13 @@ pub async fn guidelines_page(
         return Err(AppError::Forbidden);
     }
     let current = store::policy::current_guidelines(&ctx.app.db).await?;
-    let mut context = Context::new();
-    context.insert("version", &current.version);
-    context.insert("body_en", &current.body_en);
-    context.insert("body_fr", &current.body_fr);
-    context.insert("notice", &query.done.map(|_| ctx.t("guidelines.published")));
-    Ok(ctx
-        .render("editor/guidelines.html", context)?
-        .into_response())
+    let view = GuidelinesView {
+        version: current.version,
+        body_en: &current.body_en,
+        body_fr: &current.body_fr,
+        notice: query.done.map(|_| ctx.t("guidelines.published")),
+    };
+    Ok(ctx.page("editor/guidelines.html", &view)?.into_response())
 }
 
 /// `POST /editor/guidelines`: publishes a new version; everyone is asked to accept it again.
@@ -447,96 +398,4 @@ pub async fn publish_guidelines(
     .await?;
     tracing::info!(version, by = user.id, "guidelines published");
     Ok(Redirect::to("/editor/guidelines?done=published").into_response())
-}
-
-/// Names of topics, campaigns and items, to say which figures someone looked at.
-struct ViewLabels {
-    topics: std::collections::HashMap<String, String>,
-    campaigns: std::collections::HashMap<String, String>,
-    items: std::collections::HashMap<String, String>,
-}
-
-impl ViewLabels {
-    async fn load(db: &sea_orm::DatabaseConnection) -> AppResult<ViewLabels> {
-        use chorus_statistics::Dimension;
-        let labels = |dimension| chorus_statistics::labels(db, dimension);
-        let (topics, campaigns, items) = tokio::try_join!(
-            labels(Dimension::Topic),
-            labels(Dimension::Campaign),
-            labels(Dimension::Item)
-        )
-        .map_err(crate::store::StoreError::from)?;
-        Ok(ViewLabels {
-            topics,
-            campaigns,
-            items,
-        })
-    }
-}
-
-/// One view of statistics as a sentence: who looked at which figures, for which period and
-/// with which filters ("Ana Analyst looked at the dashboard for 2026-11-05 to 2026-12-02, team
-/// Nantes."). A detail that no longer reads as a filter is shown as it was stored.
-fn view_sentence(ctx: &Ctx, labels: &ViewLabels, who: &str, action: &str, detail: &str) -> String {
-    let Ok(filter) = serde_json::from_str::<chorus_statistics::Filter>(detail) else {
-        return format!("{who}: {action} {detail}");
-    };
-    let i18n = &ctx.app.views.i18n;
-    let name = |map: &std::collections::HashMap<String, String>, id: i32| {
-        map.get(&id.to_string())
-            .cloned()
-            .unwrap_or_else(|| format!("#{id}"))
-    };
-    let mut filters: Vec<String> = Vec::new();
-    if let Some(team) = &filter.team {
-        filters.push(i18n.text(ctx.locale, "transparency.filter_team", &[("team", team)]));
-    }
-    if let Some(network) = filter.network {
-        filters.push(i18n.text(
-            ctx.locale,
-            "transparency.filter_network",
-            &[("network", network.display_name())],
-        ));
-    }
-    if let Some(topic) = filter.topic {
-        filters.push(i18n.text(
-            ctx.locale,
-            "transparency.filter_topic",
-            &[("topic", &name(&labels.topics, topic))],
-        ));
-    }
-    if let Some(campaign) = filter.campaign {
-        filters.push(i18n.text(
-            ctx.locale,
-            "transparency.filter_campaign",
-            &[("campaign", &name(&labels.campaigns, campaign))],
-        ));
-    }
-    let key = match action {
-        "stats.export" => "transparency.viewed_export",
-        "stats.item" => "transparency.viewed_item",
-        _ => "transparency.viewed_dashboard",
-    };
-    let item = filter
-        .item
-        .map(|id| name(&labels.items, id))
-        .unwrap_or_default();
-    let from = filter.from.to_string();
-    let to = filter.to.to_string();
-    let filters = if filters.is_empty() {
-        ctx.t("transparency.filter_none")
-    } else {
-        filters.join(", ")
-    };
-    i18n.text(
-        ctx.locale,
-        key,
-        &[
-            ("who", who),
-            ("from", &from),
-            ("to", &to),
-            ("item", &item),
-            ("filters", &filters),
-        ],
-    )
 }

@@ -7,8 +7,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_policy::{Role, Roles};
-use serde::Deserialize;
-use tera::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::{self, AccountError, DisplayName, Email};
 use crate::app::AppState;
@@ -51,17 +50,26 @@ pub struct SetupForm {
     password: String,
 }
 
+/// The first-run page.
+#[derive(Serialize)]
+struct SetupView<'a> {
+    name: &'a str,
+    email: &'a str,
+    errors: &'a FieldErrors,
+}
+
 fn page(
     ctx: &Ctx,
     status: StatusCode,
     form: &SetupForm,
     errors: &FieldErrors,
 ) -> AppResult<Response> {
-    let mut context = Context::new();
-    context.insert("name", &form.name);
-    context.insert("email", &form.email);
-    context.insert("errors", errors);
-    ctx.render_status(status, "setup/first_run.html", context)
+    let view = SetupView {
+        name: &form.name,
+        email: &form.email,
+        errors,
+    };
+    ctx.page_status(status, "setup/first_run.html", &view)
 }
 
 /// `GET /setup`.

@@ -7,8 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::EditorialError;
 use chorus_editorial::sources;
 use chorus_editorial::store::{feeds, items};
-use serde::Deserialize;
-use tera::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
 use crate::auth::roles::{Ambassador, Editor};
@@ -33,6 +32,36 @@ pub struct DoneQuery {
     imported: Option<usize>,
 }
 
+/// The feeds page.
+#[derive(Serialize)]
+struct FeedsView<'a> {
+    feeds: Vec<FeedRow>,
+    form: FeedFormView<'a>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+/// One feed and how its last fetch went.
+#[derive(Serialize)]
+struct FeedRow {
+    id: i32,
+    url: String,
+    title: String,
+    language: String,
+    last_polled_at: Option<String>,
+    last_error: Option<String>,
+    /// Entries imported so far.
+    imported: i32,
+}
+
+/// The add-a-feed form as shown again, its language defaulting to the page's.
+#[derive(Serialize)]
+struct FeedFormView<'a> {
+    url: &'a str,
+    title: &'a str,
+    language: &'a str,
+}
+
 async fn feeds_page(
     ctx: &Ctx,
     status: StatusCode,
@@ -40,25 +69,36 @@ async fn feeds_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> AppResult<Response> {
-    let list: Vec<_> = feeds::list(&ctx.app.db)
+    let list = feeds::list(&ctx.app.db)
         .await?
         .into_iter()
-        .map(|f| serde_json::json!({
-            "id": f.id,
-            "url": f.url,
-            "title": f.title,
-            "language": f.language,
-            "last_polled_at": f.last_polled_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-            "last_error": f.last_error,
-            "imported": f.entries_imported,
-        }))
+        .map(|f| FeedRow {
+            id: f.id,
+            url: f.url,
+            title: f.title,
+            language: f.language,
+            last_polled_at: f
+                .last_polled_at
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            last_error: f.last_error,
+            imported: f.entries_imported,
+        })
         .collect();
-    let mut context = Context::new();
-    context.insert("feeds", &list);
-    context.insert("form", &serde_json::json!({"url": form.url, "title": form.title, "language": if form.language.is_empty() { ctx.locale.tag() } else { form.language.as_str() }}));
-    context.insert("error", &error);
-    context.insert("notice", &notice);
-    ctx.render_status(status, "editor/feeds.html", context)
+    let view = FeedsView {
+        feeds: list,
+        form: FeedFormView {
+            url: &form.url,
+            title: &form.title,
+            language: if form.language.is_empty() {
+                ctx.locale.tag()
+            } else {
+                form.language.as_str()
+            },
+        },
+        error,
+        notice,
+    };
+    ctx.page_status(status, "editor/feeds.html", &view)
 }
 
 /// `GET /editor/feeds`.
@@ -152,6 +192,25 @@ pub struct SuggestForm {
     idea: String,
 }
 
+/// The suggestion page: the form, and what became of earlier suggestions.
+#[derive(Serialize)]
+struct SuggestView<'a> {
+    link: &'a str,
+    idea: &'a str,
+    errors: std::collections::BTreeMap<String, String>,
+    notice: Option<String>,
+    suggestions: Vec<SuggestionRow>,
+}
+
+/// One earlier suggestion: `waiting`, `published` or `declined`.
+#[derive(Serialize)]
+struct SuggestionRow {
+    id: i32,
+    title: String,
+    outcome: &'static str,
+    at: String,
+}
+
 async fn suggest_page(
     ctx: &Ctx,
     user: &CurrentUser,
@@ -160,7 +219,7 @@ async fn suggest_page(
     errors: std::collections::BTreeMap<String, String>,
     notice: Option<String>,
 ) -> AppResult<Response> {
-    let mine: Vec<_> = items::suggested_by(&ctx.app.db, user.id)
+    let mine = items::suggested_by(&ctx.app.db, user.id)
         .await?
         .into_iter()
         .map(|item| {
@@ -169,21 +228,22 @@ async fn suggest_page(
                 "archived" => "declined",
                 _ => "waiting",
             };
-            serde_json::json!({
-                "id": item.id,
-                "title": item.title,
-                "outcome": outcome,
-                "at": item.created_at.format("%Y-%m-%d").to_string(),
-            })
+            SuggestionRow {
+                id: item.id,
+                title: item.title,
+                outcome,
+                at: item.created_at.format("%Y-%m-%d").to_string(),
+            }
         })
         .collect();
-    let mut context = Context::new();
-    context.insert("link", &form.link);
-    context.insert("idea", &form.idea);
-    context.insert("errors", &errors);
-    context.insert("notice", &notice);
-    context.insert("suggestions", &mine);
-    ctx.render_status(status, "hub/suggest.html", context)
+    let view = SuggestView {
+        link: &form.link,
+        idea: &form.idea,
+        errors,
+        notice,
+        suggestions: mine,
+    };
+    ctx.page_status(status, "hub/suggest.html", &view)
 }
 
 /// `GET /hub/suggest`: suggest a link or an idea, and see what became of earlier ones.

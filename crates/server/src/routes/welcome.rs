@@ -10,7 +10,7 @@ use chorus_ambassador::onboarding::{self, Preferences};
 use chorus_editorial::store::topics;
 use chorus_policy::Network;
 use chrono::Utc;
-use tera::Context;
+use serde::Serialize;
 
 use crate::auth::roles::Ambassador;
 use crate::error::AppResult;
@@ -30,6 +30,37 @@ struct Choices {
     time_zone: String,
 }
 
+/// The welcome page.
+#[derive(Serialize)]
+struct WelcomeView<'a> {
+    revisit: bool,
+    min_group_size: usize,
+    /// Whether the person chose to be named in statistics.
+    named: bool,
+    networks: Vec<NetworkChoice>,
+    topics: Vec<TopicChoice<'a>>,
+    time_zone: &'a str,
+    time_zones: Vec<&'static str>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+/// A network, ticked when the person uses it.
+#[derive(Serialize)]
+struct NetworkChoice {
+    name: &'static str,
+    label: &'static str,
+    checked: bool,
+}
+
+/// A topic, ticked when the person follows it.
+#[derive(Serialize)]
+struct TopicChoice<'a> {
+    id: i32,
+    name: &'a str,
+    checked: bool,
+}
+
 async fn render(
     ctx: &Ctx,
     user_id: i32,
@@ -41,42 +72,33 @@ async fn render(
     let db = &ctx.app.db;
     let settings = chorus_editorial::store::settings::load(db).await?;
     let visibility = store::policy::choices(db, user_id).await?;
-    let mut context = Context::new();
-    context.insert("revisit", &revisit);
-    context.insert("min_group_size", &settings.min_group_size.get());
-    context.insert("named", &visibility.be_named_in_statistics);
-    context.insert(
-        "networks",
-        &Network::ALL
+    let all_topics = topics::topics(db).await?;
+    let view = WelcomeView {
+        revisit,
+        min_group_size: settings.min_group_size.get(),
+        named: visibility.be_named_in_statistics,
+        networks: Network::ALL
             .iter()
-            .map(|n| {
-                serde_json::json!({
-                    "name": n.as_str(),
-                    "label": n.display_name(),
-                    "checked": choices.networks.contains(n),
-                })
+            .map(|n| NetworkChoice {
+                name: n.as_str(),
+                label: n.display_name(),
+                checked: choices.networks.contains(n),
             })
-            .collect::<Vec<_>>(),
-    );
-    context.insert(
-        "topics",
-        &topics::topics(db)
-            .await?
+            .collect(),
+        topics: all_topics
             .iter()
-            .map(|t| {
-                serde_json::json!({
-                    "id": t.id,
-                    "name": t.name,
-                    "checked": choices.topic_ids.contains(&t.id),
-                })
+            .map(|t| TopicChoice {
+                id: t.id,
+                name: &t.name,
+                checked: choices.topic_ids.contains(&t.id),
             })
-            .collect::<Vec<_>>(),
-    );
-    context.insert("time_zone", &choices.time_zone);
-    context.insert("time_zones", &onboarding::time_zone_names());
-    context.insert("error", &page.error);
-    context.insert("notice", &page.notice);
-    ctx.render_status(status, "hub/welcome.html", context)
+            .collect(),
+        time_zone: &choices.time_zone,
+        time_zones: onboarding::time_zone_names(),
+        error: page.error,
+        notice: page.notice,
+    };
+    ctx.page_status(status, "hub/welcome.html", &view)
 }
 
 /// Query of the welcome: `joined` right after accepting the guidelines.

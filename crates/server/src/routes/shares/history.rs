@@ -8,8 +8,7 @@ use chorus_ambassador::connectors::{PublishError, deletion_offered};
 use chorus_ambassador::shares::{self, DeleteError};
 use chorus_policy::Network;
 use chrono::Utc;
-use serde::Deserialize;
-use tera::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
 use crate::auth::roles::Member;
@@ -60,6 +59,24 @@ pub async fn history(
     render_history(&ctx, &user, StatusCode::OK, notice, None).await
 }
 
+/// The history of one's shares.
+#[derive(Serialize)]
+struct HistoryView<'a, S> {
+    shares: Vec<HistoryRow<'a, S>>,
+    notice: Option<String>,
+}
+
+/// One share as its owner's pages show it, with what the history offers for deleting it.
+#[derive(Serialize)]
+struct HistoryRow<'a, S> {
+    #[serde(flatten)]
+    share: S,
+    /// See [`deletion_offer`].
+    deletion: Option<&'static str>,
+    /// The network's refusal of the deletion just asked for.
+    delete_error: Option<&'a str>,
+}
+
 async fn render_history(
     ctx: &Ctx,
     user: &CurrentUser,
@@ -69,24 +86,19 @@ async fn render_history(
 ) -> AppResult<Response> {
     let rows = shares::for_user(&ctx.app.db, user.id).await?;
     let around = view::Surroundings::of(ctx, user.id).await?;
-    let list: Vec<_> = rows
+    let shares = rows
         .iter()
-        .map(|s| {
-            let mut shown = view::share(ctx, s, &around);
-            shown["deletion"] = serde_json::json!(deletion_offer(s.network.get(), s));
-            shown["delete_error"] = serde_json::json!(
-                failure
-                    .as_ref()
-                    .filter(|f| f.share_id == s.id)
-                    .map(|f| &f.message)
-            );
-            shown
+        .map(|s| HistoryRow {
+            share: view::share(ctx, s, &around),
+            deletion: deletion_offer(s.network.get(), s),
+            delete_error: failure
+                .as_ref()
+                .filter(|f| f.share_id == s.id)
+                .map(|f| f.message.as_str()),
         })
         .collect();
-    let mut context = Context::new();
-    context.insert("shares", &list);
-    context.insert("notice", &notice);
-    ctx.render_status(status, "hub/shares.html", context)
+    let page = HistoryView { shares, notice };
+    ctx.page_status(status, "hub/shares.html", &page)
 }
 
 /// What the history offers for deleting a share from its network: `offered` (a button behind a
