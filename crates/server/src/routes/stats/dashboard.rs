@@ -1,0 +1,324 @@
+//! The analysts' dashboard (`GET /stats`) and its CSV: the same figures for the same filter.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use axum::extract::Query;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chorus_policy::{AggregateTable, Network};
+use chorus_statistics::{
+    self as stats, Activity, Dashboard, Dimension, Every, Filter, FilterForm, NamedFigure,
+    Participation,
+};
+use serde::Serialize;
+
+use super::{FigureRow, Labels, TableView, participation_view, table_view, today, view_for};
+use crate::auth::roles::Analyst;
+use crate::charts::{Bar, bar_chart};
+use crate::error::{AppError, AppResult};
+use crate::store::{self, StoreError};
+use crate::views::Ctx;
+
+/// The dashboard page. Which variables it has says how far the request went: a filter that
+/// does not parse has no `k`, `refused` or `csv_query`; a refused view has no figures.
+#[derive(Serialize)]
+struct DashboardView<'a> {
+    #[serde(flatten)]
+    choices: FilterChoices,
+    form: FilterForm,
+    errors: HashMap<&'static str, String>,
+    #[serde(flatten)]
+    outcome: Option<Outcome<'a>>,
+}
+
+/// What the filter's dashboard view gave: refused, or figures.
+#[derive(Serialize)]
+struct Outcome<'a> {
+    k: usize,
+    refused: bool,
+    csv_query: String,
+    #[serde(flatten)]
+    figures: Option<Figures<'a>>,
+}
+
+/// The figures of a view that was not refused.
+#[derive(Serialize)]
+struct Figures<'a> {
+    total: Option<FigureRow>,
+    participation_percent: Option<u64>,
+    /// How many ambassadors the participation is out of, when that total may be shown.
+    ambassadors: Option<usize>,
+    #[serde(flatten)]
+    charts: Option<Charts>,
+    every_week: bool,
+    tables: Vec<TableView>,
+    named: &'a [NamedFigure],
+    withheld_by_memory: usize,
+}
+
+/// The shares and clicks over time, as SVG.
+#[derive(Serialize)]
+struct Charts {
+    shares_chart: String,
+    clicks_chart: String,
+}
+
+/// The choices of the filter's menus.
+#[derive(Serialize)]
+struct FilterChoices {
+    topics: Vec<Choice>,
+    campaigns: Vec<Choice>,
+    networks: Vec<Choice>,
+    teams: Vec<String>,
+}
+
+/// One choice of a menu: its value and what it shows.
+#[derive(Serialize)]
+struct Choice {
+    id: String,
+    name: String,
+}
+
+/// The share of ambassadors who shared, when both figures may be shown.
+fn participation_percent(table: &AggregateTable<Participation, u64>) -> Option<u64> {
+    let shared = table
+        .groups()
+        .iter()
+        .find(|g| *g.key() == Participation::Shared)?
+        .figure()
+        .people()?;
+    let all = table.total().people()?;
+    let shared = u64::try_from(shared).ok()?;
+    let all = u64::try_from(all).ok()?.max(1);
+    Some((shared * 100 + all / 2) / all)
+}
+
+fn chart(
+    ctx: &Ctx,
+    filter: &Filter,
+    table: &AggregateTable<String, Activity>,
+    measure: fn(&Activity) -> u64,
+    title_key: &str,
+    k: usize,
+) -> String {
+    let shown: BTreeMap<&str, Option<u64>> = table
+        .groups()
+        .iter()
+        .map(|g| (g.key().as_str(), g.figure().value().map(|a| measure(&a))))
+        .collect();
+    let bars: Vec<Bar> = filter
+        .buckets()
+        .into_iter()
+        .map(|day| Bar {
+            label: stats::bucket_label(day),
+            value: shown.get(day.to_string().as_str()).copied().flatten(),
+        })
+        .collect();
+    let hidden =
+        ctx.app
+            .views
+            .i18n
+            .text(ctx.locale, "stats.hidden_bar", &[("min", &k.to_string())]);
+    bar_chart(&ctx.t(title_key), &bars, &hidden)
+}
+
+/// Everything a dashboard view shows, as tables.
+fn tables(ctx: &Ctx, labels: &Labels, view: &Dashboard) -> Vec<TableView> {
+    let mut out: Vec<TableView> = view
+        .tables
+        .iter()
+        .map(|(dimension, table)| table_view(ctx, labels, *dimension, table))
+        .collect();
+    out.push(participation_view(ctx, &view.participation));
+    out
+}
+
+async fn filter_choices(ctx: &Ctx) -> AppResult<FilterChoices> {
+    let db = &ctx.app.db;
+    let topics = chorus_editorial::store::topics::topics(db)
+        .await?
+        .into_iter()
+        .map(|t| Choice {
+            id: t.id.to_string(),
+            name: t.name,
+        })
+        .collect();
+    let mut campaigns: Vec<(String, String)> = stats::labels(db, Dimension::Campaign)
+        .await
+        .map_err(StoreError::from)?
+        .into_iter()
+        .collect();
+    campaigns.sort_by(|a, b| a.1.cmp(&b.1));
+    let networks = Network::ALL
+        .iter()
+        .map(|n| Choice {
+            id: n.as_str().to_owned(),
+            name: n.display_name().to_owned(),
+        })
+        .collect();
+    Ok(FilterChoices {
+        topics,
+        campaigns: campaigns
+            .into_iter()
+            .map(|(id, name)| Choice { id, name })
+            .collect(),
+        networks,
+        teams: store::users::teams(db).await?,
+    })
+}
+
+/// `GET /stats`: the analysts' dashboard for a filter given in the query string.
+pub async fn dashboard(
+    ctx: Ctx,
+    Analyst(user): Analyst,
+    Query(form): Query<FilterForm>,
+) -> AppResult<Response> {
+    let choices = filter_choices(&ctx).await?;
+    let filter = match form.parse(today()) {
+        Ok(filter) => filter,
+        Err(errors) => {
+            let errors: HashMap<&str, String> =
+                errors.into_iter().map(|(f, key)| (f, ctx.t(key))).collect();
+            let view = DashboardView {
+                choices,
+                form,
+                errors,
+                outcome: None,
+            };
+            return ctx.page_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "stats/dashboard.html",
+                &view,
+            );
+        }
+    };
+    let (k, view) = view_for(&ctx, &user, &filter, "stats.view", &[]).await?;
+    let shown_form = FilterForm::of(&filter);
+    let csv_query = serde_urlencoded::to_string(&shown_form).unwrap_or_default();
+    let figures = if view.refused {
+        None
+    } else {
+        let labels = Labels::load(&ctx.app.db).await?;
+        let tables = tables(&ctx, &labels, &view);
+        let total = tables
+            .iter()
+            .find(|t| t.dimension == "network")
+            .map(|t| t.total.clone());
+        let charts = view.tables.get(&Dimension::Time).map(|time| Charts {
+            shares_chart: chart(
+                &ctx,
+                &filter,
+                time,
+                |a| a.shares,
+                "stats.chart_shares",
+                k.get(),
+            ),
+            clicks_chart: chart(
+                &ctx,
+                &filter,
+                time,
+                |a| a.clicks,
+                "stats.chart_clicks",
+                k.get(),
+            ),
+        });
+        Some(Figures {
+            total,
+            participation_percent: participation_percent(&view.participation),
+            ambassadors: view.participation.total().people(),
+            charts,
+            every_week: filter.every == Every::Week,
+            tables,
+            named: &view.named,
+            withheld_by_memory: view.withheld_by_memory,
+        })
+    };
+    let page = DashboardView {
+        choices,
+        form: shown_form,
+        errors: HashMap::new(),
+        outcome: Some(Outcome {
+            k: k.get(),
+            refused: view.refused,
+            csv_query,
+            figures,
+        }),
+    };
+    Ok(ctx.page("stats/dashboard.html", &page)?.into_response())
+}
+
+fn csv_field(text: &str) -> String {
+    // Quoted always; a leading formula character is neutralised for spreadsheets.
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+fn number(value: Option<impl ToString>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// `GET /stats/export.csv`: exactly the figures of the dashboard for the same filter.
+pub async fn export(
+    ctx: Ctx,
+    Analyst(user): Analyst,
+    Query(form): Query<FilterForm>,
+) -> AppResult<Response> {
+    let filter = form
+        .parse(today())
+        .map_err(|errors| AppError::BadRequest(format!("invalid filter: {errors:?}")))?;
+    let (k, view) = view_for(&ctx, &user, &filter, "stats.export", &[]).await?;
+    let mut csv = String::from("section,label,shares,clicks,people,status\r\n");
+    if view.refused {
+        // One line that says why the file holds no figure.
+        let why = ctx.app.views.i18n.text(
+            ctx.locale,
+            "stats.refused",
+            &[("min", &k.get().to_string())],
+        );
+        let _ = write!(csv, "refused,{},,,,refused\r\n", csv_field(&why));
+    } else {
+        let labels = Labels::load(&ctx.app.db).await?;
+        for table in tables(&ctx, &labels, &view) {
+            for row in table.rows.iter().chain(&table.other).chain([&table.total]) {
+                let _ = write!(
+                    csv,
+                    "{},{},{},{},{},{}\r\n",
+                    table.dimension,
+                    csv_field(&row.label),
+                    number(row.shares),
+                    number(row.clicks),
+                    number(row.people),
+                    row.status
+                );
+            }
+        }
+        for named in &view.named {
+            let _ = write!(
+                csv,
+                "named,{},{},{},1,shown\r\n",
+                csv_field(&named.name),
+                named.activity.shares,
+                named.activity.clicks
+            );
+        }
+    }
+    let name = format!("chorus-statistics-{}-{}.csv", filter.from, filter.to);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            // Figures about people: never kept by a browser or proxy cache.
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        csv,
+    )
+        .into_response())
+}

@@ -1,0 +1,113 @@
+//! The editors' view of one item's statistics (`GET /editor/items/{id}/stats`).
+
+use axum::extract::Path;
+use axum::response::{IntoResponse, Response};
+use chorus_statistics::{self as stats, Dimension, Every, Filter};
+use chrono::Duration;
+use serde::Serialize;
+
+use super::{Labels, TableView, count_row, table_view, today, view_for};
+use crate::auth::roles::Editor;
+use crate::error::AppResult;
+use crate::store::{self, StoreError};
+use crate::views::Ctx;
+
+/// The item statistics page.
+#[derive(Serialize)]
+struct ItemStatsView<'a> {
+    item: ItemLink<'a>,
+    k: usize,
+    refused: bool,
+    network: Option<TableView>,
+    reasons: TableView,
+    from: String,
+    to: String,
+    no_share_yet: bool,
+    /// The same period on the dashboard, for a person who may see it.
+    dashboard: Option<String>,
+}
+
+/// The item the page is about, linked back to.
+#[derive(Serialize)]
+struct ItemLink<'a> {
+    id: i32,
+    title: &'a str,
+}
+
+/// `GET /editor/items/{id}/stats`: who shared an item (how many), clicks, networks, and the
+/// anonymous "not for me" answers, all under the minimum group size.
+pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppResult<Response> {
+    let db = &ctx.app.db;
+    let item = chorus_editorial::store::items::get(db, id).await?;
+    // From the item's first share or click (imported or older activity included), or the day
+    // before it was created; never longer than a view may be.
+    let created = item.created_at.date_naive() - Duration::days(1);
+    let first_activity = stats::rollup::first_day_of_item(db, id)
+        .await
+        .map_err(StoreError::from)?
+        .map(chorus_ambassador::activity::date_of_day);
+    let earliest = today() - Duration::days(stats::MAX_DAYS - 1);
+    let from = first_activity
+        .map_or(created, |first| first.min(created))
+        .max(earliest);
+    let filter = Filter {
+        from,
+        to: today(),
+        topic: None,
+        campaign: None,
+        network: None,
+        team: None,
+        item: Some(id),
+        every: Every::Week,
+    };
+    let passes = store::passes::for_item(db, id).await?;
+    let answered: Vec<i32> = passes.iter().map(|(person, _)| *person).collect();
+    let (k, view) = view_for(&ctx, &user, &filter, "stats.item", &answered).await?;
+    let labels = Labels::load(db).await?;
+    let network = view
+        .tables
+        .get(&Dimension::Network)
+        .map(|t| table_view(&ctx, &labels, Dimension::Network, t));
+    let reasons = k.aggregate(
+        passes
+            .iter()
+            .map(|(person, reason)| chorus_policy::Contribution {
+                group: reason.clone(),
+                person: chorus_policy::PersonId(u64::try_from(*person).unwrap_or_default()),
+                record: 0,
+                value: 1_u64,
+            }),
+    );
+    let reasons = TableView {
+        dimension: "not_for_me",
+        title: ctx.t("stats.not_for_me"),
+        rows: reasons
+            .groups()
+            .iter()
+            .map(|g| count_row(ctx.t(&format!("stats.reason_{}", g.key())), g.figure()))
+            .collect(),
+        other: reasons.other().map(|f| count_row(ctx.t("stats.other"), f)),
+        total: count_row(ctx.t("stats.total"), reasons.total()),
+    };
+    let page = ItemStatsView {
+        item: ItemLink {
+            id: item.id,
+            title: &item.input.title,
+        },
+        k: k.get(),
+        refused: view.refused,
+        network,
+        reasons,
+        from: filter.from.to_string(),
+        to: filter.to.to_string(),
+        no_share_yet: view
+            .tables
+            .get(&Dimension::Network)
+            .is_some_and(|t| t.groups().is_empty() && t.other().is_none()),
+        dashboard: user
+            .roles
+            .can_enter(chorus_policy::Area::Statistics)
+            .then(|| format!("/stats?from={}&to={}", filter.from, filter.to)),
+    };
+    Ok(ctx.page("stats/item.html", &page)?.into_response())
+}
