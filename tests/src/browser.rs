@@ -329,30 +329,67 @@ impl Browser {
         for (width, height, mobile) in [(390, 844, true), (1280, 800, false)] {
             for dark in [false, true] {
                 self.emulate(width, height, mobile, dark).await;
-                let metrics = self.devtools("Page.getLayoutMetrics", json!({})).await;
-                let tall = metrics["cssContentSize"]["height"]
-                    .as_f64()
-                    .unwrap_or(f64::from(height))
-                    .clamp(f64::from(height), 6000.0);
-                let shot = self
-                    .devtools(
-                        "Page.captureScreenshot",
-                        json!({"format": "png", "captureBeyondViewport": true,
-                               "clip": {"x": 0, "y": 0, "width": width, "height": tall, "scale": 1}}),
-                    )
-                    .await;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(shot["data"].as_str().unwrap_or_default())
-                    .expect("a base64 PNG");
                 let scheme = if dark { "dark" } else { "light" };
-                let path = artifacts().join(format!("{name}-{width}-{scheme}.png"));
-                std::fs::write(&path, bytes).expect("write screenshot");
-                saved.push(path);
+                saved.push(
+                    self.save_screenshot(&format!("{name}-{width}-{scheme}"), width, height)
+                        .await,
+                );
             }
         }
         self.emulate(self.width, self.height, self.width < 700, false)
             .await;
         saved
+    }
+
+    /// Saves the whole page as it is laid out now (at least `height`, at most 6000 px tall) as
+    /// `test-artifacts/{file}.png`, `width` pixels wide.
+    async fn save_screenshot(&self, file: &str, width: u32, height: u32) -> PathBuf {
+        let metrics = self.devtools("Page.getLayoutMetrics", json!({})).await;
+        let tall = metrics["cssContentSize"]["height"]
+            .as_f64()
+            .unwrap_or(f64::from(height))
+            .clamp(f64::from(height), 6000.0);
+        let shot = self
+            .devtools(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true,
+                       "clip": {"x": 0, "y": 0, "width": width, "height": tall, "scale": 1}}),
+            )
+            .await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap_or_default())
+            .expect("a base64 PNG");
+        let path = artifacts().join(format!("{file}.png"));
+        std::fs::write(&path, bytes).expect("write screenshot");
+        path
+    }
+
+    /// Looks at the page as people will: on a 390 px phone and a 1280 px desktop, in light and
+    /// dark mode, saving each view as `test-artifacts/{name}-{width}-{light|dark}.png`, and
+    /// answers what is wrong in any of them: axe-core's violations (colour contrast included,
+    /// which differs between the schemes) and a page wider than the screen.
+    pub async fn inspect(&self, name: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (width, height, mobile) in [(390, 844, true), (1280, 800, false)] {
+            for dark in [false, true] {
+                let scheme = if dark { "dark" } else { "light" };
+                self.emulate(width, height, mobile, dark).await;
+                let fits = self
+                    .execute("return document.documentElement.scrollWidth <= window.innerWidth;")
+                    .await;
+                if fits != Value::Bool(true) {
+                    problems.push(format!("{name} {width} {scheme}: wider than the screen"));
+                }
+                for violation in self.accessibility_violations().await {
+                    problems.push(format!("{name} {width} {scheme}: {violation}"));
+                }
+                self.save_screenshot(&format!("{name}-{width}-{scheme}"), width, height)
+                    .await;
+            }
+        }
+        self.emulate(self.width, self.height, self.width < 700, false)
+            .await;
+        problems
     }
 
     /// Ends the session (the driver process ends with the value).

@@ -32,5 +32,6 @@ mod roles;
 mod setup;
 mod sources;
 mod statistics;
+mod sweep;
 mod threads;
 mod welcome;
