@@ -23,7 +23,7 @@ async fn publish(w: &StandInWorld, x_text: Option<&str>, mastodon_text: Option<&
 fn card<'a>(history: &'a str, network: &str) -> &'a str {
     history
         .split(r#"<li class="card share""#)
-        .find(|card| card.contains(&format!("<h2>{network} ·")))
+        .find(|card| card.contains(&format!(r#"<span class="network-name">{network}</span>"#)))
         .unwrap_or_else(|| panic!("no {network} share in {history}"))
 }
 

@@ -111,6 +111,16 @@ async fn a_new_ambassador_posts_it_themselves_on_linkedin_x_and_mastodon_and_see
         history.body.matches(r#"data-state="handed_over""#).count(),
         3
     );
+    // Each card names the item it came from, linked to it.
+    assert_eq!(
+        history
+            .body
+            .matches(&format!(r#"<a href="/hub/items/{item}">Solar in Lyon</a>"#))
+            .count(),
+        3,
+        "{}",
+        history.body
+    );
 
     // "I posted it" on X; "I did not post it" on Mastodon.
     let id_of = |composer_prefix: &str| {

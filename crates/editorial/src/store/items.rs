@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection,
-    EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect,
 };
 
 use super::entities::{
@@ -124,6 +124,29 @@ pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<ItemRecord, Edito
         .await?
         .ok_or(EditorialError::NotFound)?;
     record_of(db, item).await
+}
+
+/// The titles of these items, by id (an item that no longer exists is left out).
+///
+/// # Errors
+/// Database failure.
+pub async fn titles(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+) -> Result<std::collections::HashMap<i32, String>, EditorialError> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(content_item::Entity::find()
+        .select_only()
+        .column(content_item::Column::Id)
+        .column(content_item::Column::Title)
+        .filter(content_item::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple::<(i32, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// Items for the editors' list, newest change first, optionally in one state.

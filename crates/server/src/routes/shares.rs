@@ -500,7 +500,7 @@ impl ReadyQuery {
 /// The person's own shares among `wanted`, in their views, in the order asked.
 async fn own_views(ctx: &Ctx, user_id: i32, wanted: &[i32]) -> AppResult<Vec<serde_json::Value>> {
     let rows = shares::for_user(&ctx.app.db, user_id).await?;
-    let around = view::Surroundings::of(ctx, user_id).await?;
+    let around = view::Surroundings::of(ctx, user_id, &rows).await?;
     Ok(wanted
         .iter()
         .filter_map(|id| rows.iter().find(|s| s.id == *id))

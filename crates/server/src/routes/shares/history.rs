@@ -85,7 +85,7 @@ async fn render_history(
     failure: Option<DeleteFailure>,
 ) -> AppResult<Response> {
     let rows = shares::for_user(&ctx.app.db, user.id).await?;
-    let around = view::Surroundings::of(ctx, user.id).await?;
+    let around = view::Surroundings::of(ctx, user.id, &rows).await?;
     let shares = rows
         .iter()
         .map(|s| HistoryRow {

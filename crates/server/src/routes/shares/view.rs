@@ -19,12 +19,22 @@ pub(super) struct Surroundings {
     pub clicks: HashMap<i32, i64>,
     /// Accounts the owner must reconnect.
     pub reconnect: Vec<i32>,
+    /// The title of each item shared.
+    pub titles: HashMap<i32, String>,
 }
 
 impl Surroundings {
     /// What the owner's pages need to show `user_id`'s shares.
-    pub(super) async fn of(ctx: &Ctx, user_id: i32) -> crate::error::AppResult<Surroundings> {
+    pub(super) async fn of(
+        ctx: &Ctx,
+        user_id: i32,
+        shares: &[ShareRow],
+    ) -> crate::error::AppResult<Surroundings> {
         let db = &ctx.app.db;
+        let mut items: Vec<i32> = shares.iter().filter_map(|s| s.item_id).collect();
+        items.sort_unstable();
+        items.dedup();
+        let titles = chorus_editorial::store::items::titles(db, &items).await?;
         let zone = onboarding::load(db, user_id).await?.zone();
         let clicks = chorus_ambassador::links::clicks_per_share(db, user_id).await?;
         let reconnect = chorus_ambassador::accounts::list(db, user_id)
@@ -37,6 +47,7 @@ impl Surroundings {
             zone,
             clicks,
             reconnect,
+            titles,
         })
     }
 }
@@ -81,6 +92,8 @@ pub(super) fn share(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> serde
     let explained = explanation(ctx, share, around);
     serde_json::json!({
         "id": share.id,
+        "item_id": share.item_id,
+        "item_title": share.item_id.and_then(|id| around.titles.get(&id)),
         "network": network.display_name(),
         "state": share.state,
         "state_label": ctx.t(&format!("share.state_{}", share.state.as_str())),
