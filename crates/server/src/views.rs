@@ -97,6 +97,22 @@ impl Views {
                 .map(|(n, a)| (n.clone(), a.version.clone()))
                 .collect();
             set.register_function("asset", AssetUrl(versions));
+            let separator = match locale {
+                Locale::En => ",",
+                // French groups thousands with a narrow no-break space.
+                Locale::Fr => "\u{202f}",
+            };
+            set.register_filter(
+                "number",
+                move |value: &Value, _: &HashMap<String, Value>| {
+                    Ok(Value::String(match value.as_i64() {
+                        Some(n) => group_thousands(n, separator),
+                        None => value
+                            .as_str()
+                            .map_or_else(|| value.to_string(), str::to_owned),
+                    }))
+                },
+            );
             tera.insert(locale, set);
         }
         Ok(Views { tera, assets, i18n })
@@ -147,6 +163,22 @@ fn escape_html(input: &str) -> String {
             '\'' => out.push_str("&#x27;"),
             _ => out.push(c),
         }
+    }
+    out
+}
+
+/// `n` with its thousands grouped by `separator` (`12,345` in English, `12 345` in French).
+fn group_thousands(n: i64, separator: &str) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * separator.len() + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(separator);
+        }
+        out.push(digit);
     }
     out
 }
@@ -497,6 +529,15 @@ mod tests {
             }
         }
         assert!(checked > 100, "only {checked} keys found");
+    }
+
+    #[test]
+    fn numbers_group_their_thousands_as_each_language_writes_them() {
+        assert_eq!(group_thousands(0, ","), "0");
+        assert_eq!(group_thousands(999, ","), "999");
+        assert_eq!(group_thousands(2955, ","), "2,955");
+        assert_eq!(group_thousands(-1_234_567, ","), "-1,234,567");
+        assert_eq!(group_thousands(10_000, "\u{202f}"), "10\u{202f}000");
     }
 
     #[test]

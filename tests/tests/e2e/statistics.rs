@@ -332,10 +332,18 @@ async fn held_days_still_show_a_new_row_today_and_forget_an_erased_person() {
     analyst
         .sign_in("analyst@demo.chorus.test", "chorus-demo-2026")
         .await;
+    // The key figures group their thousands ("2,955").
+    let number = |text: String| {
+        text.chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<i64>()
+            .unwrap()
+    };
     let totals = |body: &str| {
         (
-            testid(body, "total-shares").parse::<i64>().unwrap(),
-            testid(body, "total-clicks").parse::<i64>().unwrap(),
+            number(testid(body, "total-shares")),
+            number(testid(body, "total-clicks")),
         )
     };
     let seeded = roll_up_totals(&db, None).await;
