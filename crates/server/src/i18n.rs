@@ -36,6 +36,29 @@ impl Locale {
         }
     }
 
+    /// A date and time as this language writes it: `3 Dec 2026, 09:00`, `3 déc. 2026 à 09:00`.
+    #[must_use]
+    pub fn date_time(self, at: chrono::NaiveDateTime) -> String {
+        use chrono::{Datelike as _, Timelike as _};
+        const EN: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        const FR: [&str; 12] = [
+            "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+            "nov.", "déc.",
+        ];
+        let month = usize::try_from(at.month0()).unwrap_or(0).min(11);
+        let (day, year, hour, minute) = (at.day(), at.year(), at.hour(), at.minute());
+        match self {
+            Locale::En => format!("{day} {} {year}, {hour:02}:{minute:02}", EN[month]),
+            // Non-breaking spaces keep the date and the time each on one line.
+            Locale::Fr => format!(
+                "{day}\u{a0}{}\u{a0}{year} à {hour:02}:{minute:02}",
+                FR[month]
+            ),
+        }
+    }
+
     /// The language for a tag such as `fr`, `fr-CA` or `EN`.
     #[must_use]
     pub fn from_tag(tag: &str) -> Option<Self> {
@@ -161,6 +184,17 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalog) -> Result<(), S
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn dates_and_times_read_as_each_language_writes_them() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 12, 3)
+            .unwrap()
+            .and_hms_opt(9, 5, 0)
+            .unwrap();
+        assert_eq!(Locale::En.date_time(at), "3 Dec 2026, 09:05");
+        assert_eq!(Locale::Fr.date_time(at), "3\u{a0}déc.\u{a0}2026 à 09:05");
+    }
+
     use super::*;
 
     #[test]

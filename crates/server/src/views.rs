@@ -339,6 +339,30 @@ impl Ctx {
         self
     }
 
+    /// The signed-in person's time zone: the one they chose, else UTC.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn zone(&self) -> Result<chrono_tz::Tz, AppError> {
+        let Some(user) = &self.user else {
+            return Ok(chrono_tz::Tz::UTC);
+        };
+        let preferences = chorus_ambassador::onboarding::load(&self.app.db, user.id).await?;
+        Ok(preferences.zone())
+    }
+
+    /// An instant as the person reads it: in `zone` (their own, from [`Ctx::zone`]) and as
+    /// their language writes dates; UTC says so, as it may not be where they are.
+    #[must_use]
+    pub fn when(&self, zone: chrono_tz::Tz, at: chrono::DateTime<chrono::Utc>) -> String {
+        let local = self.locale.date_time(at.with_timezone(&zone).naive_local());
+        if zone == chrono_tz::Tz::UTC {
+            format!("{local} UTC")
+        } else {
+            local
+        }
+    }
+
     /// One string in the request's language.
     #[must_use]
     pub fn t(&self, key: &str) -> String {

@@ -149,8 +149,11 @@ async fn a_scheduled_time_is_read_and_shown_in_the_persons_time_zone() {
     assert_eq!(queued.status, 303, "{}", queued.body);
     let history = w.ana.get("/hub/shares").await.body;
     assert!(history.contains(r#"data-state="scheduled""#));
+    let shown = chrono::NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M")
+        .unwrap()
+        .format("%-d %b %Y, %H:%M");
     assert!(
-        history.contains(&format!("{} (Pacific/Kiritimati)", local.replace('T', " "))),
+        history.contains(&format!("{shown} (Pacific/Kiritimati)")),
         "the time as typed, in the person's zone: {history}"
     );
     let page = w.ana.get(&format!("/hub/items/{}/share", w.item)).await;

@@ -38,6 +38,7 @@ pub async fn list(ctx: Ctx, _: Editor, Query(query): Query<ListQuery>) -> AppRes
     let state = query.state.as_deref().and_then(|s| s.parse::<State>().ok());
     let rows = items::list(&ctx.app.db, state).await?;
     let names = store::users::names(&ctx.app.db).await?;
+    let zone = ctx.zone().await?;
     let name_of = |id: Option<i32>| id.and_then(|id| names.get(&id)).cloned();
     let items = rows
         .into_iter()
@@ -45,7 +46,7 @@ pub async fn list(ctx: Ctx, _: Editor, Query(query): Query<ListQuery>) -> AppRes
             id: row.id,
             state: row.state.as_str(),
             language: row.language,
-            updated_at: row.updated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            updated_at: ctx.when(zone, row.updated_at),
             updated_by: name_of(row.updated_by).unwrap_or_else(|| "Chorus".to_owned()),
             origin: row.origin,
             suggested_by: name_of(row.suggested_by).unwrap_or_default(),

@@ -69,6 +69,7 @@ async fn feeds_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> AppResult<Response> {
+    let zone = ctx.zone().await?;
     let list = feeds::list(&ctx.app.db)
         .await?
         .into_iter()
@@ -77,9 +78,7 @@ async fn feeds_page(
             url: f.url,
             title: f.title,
             language: f.language,
-            last_polled_at: f
-                .last_polled_at
-                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            last_polled_at: f.last_polled_at.map(|t| ctx.when(zone, t)),
             last_error: f.last_error,
             imported: f.entries_imported,
         })

@@ -58,10 +58,8 @@ pub async fn person(
             team: row.team.as_deref().unwrap_or_default(),
             active: row.active,
             is_me: row.id == user.id,
-            created: chorus_ambassador::onboarding::local_text(zone, row.created_at),
-            last_sign_in: row
-                .last_sign_in_at
-                .map(|at| chorus_ambassador::onboarding::local_text(zone, at)),
+            created: ctx.when(zone, row.created_at),
+            last_sign_in: row.last_sign_in_at.map(|at| ctx.when(zone, at)),
             roles: role_boxes(row.roles.0),
         },
         notice: notice(&ctx, query.done.as_deref()),

@@ -136,9 +136,7 @@ pub async fn users(
                 .iter()
                 .map(|r| ctx.t(&format!("role.{}", r.as_str())))
                 .collect(),
-            last_sign_in: row
-                .last_sign_in_at
-                .map(|at| chorus_ambassador::onboarding::local_text(zone, at)),
+            last_sign_in: row.last_sign_in_at.map(|at| ctx.when(zone, at)),
         })
         .collect();
     let pages = total.div_ceil(PER_PAGE).max(1);

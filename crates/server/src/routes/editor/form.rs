@@ -194,6 +194,7 @@ pub(super) async fn render_form(
             },
         );
         let names = store::users::names(db).await?;
+        let zone = ctx.zone().await?;
         view.comments = items::comments(db, item.id)
             .await?
             .into_iter()
@@ -204,7 +205,7 @@ pub(super) async fn render_form(
                     .cloned()
                     .unwrap_or_default(),
                 body: c.body,
-                at: c.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                at: ctx.when(zone, c.created_at),
             })
             .collect();
         view.images = chorus_editorial::store::media::for_item(db, item.id)

@@ -63,6 +63,7 @@ struct RevisionShown {
 pub async fn revisions(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Response> {
     let item = items::get(&ctx.app.db, id).await?;
     let names = store::users::names(&ctx.app.db).await?;
+    let zone = ctx.zone().await?;
     let revisions = items::revisions(&ctx.app.db, id)
         .await?
         .into_iter()
@@ -70,7 +71,7 @@ pub async fn revisions(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Re
             version: r.version,
             author: names_of(&names, r.author_id),
             summary: r.summary,
-            at: r.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            at: ctx.when(zone, r.created_at),
         })
         .collect();
     let view = RevisionsView {
@@ -104,10 +105,7 @@ pub async fn revision(
                 version: revision.version,
                 author: names_of(&names, revision.author_id),
                 summary: revision.summary,
-                at: revision
-                    .created_at
-                    .format("%Y-%m-%d %H:%M:%S UTC")
-                    .to_string(),
+                at: ctx.when(ctx.zone().await?, revision.created_at),
             },
             form: revision.snapshot.to_form(),
             body_html: chorus_editorial::markdown::render_html(&revision.snapshot.body_md)

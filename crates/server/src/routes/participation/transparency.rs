@@ -88,15 +88,14 @@ pub async fn transparency_page(ctx: Ctx, user: CurrentUser) -> AppResult<Respons
                 .collect(),
         })
         .collect();
+    let zone = ctx.zone().await?;
     let receipts = store::policy::receipts(db, user.id)
         .await?
         .into_iter()
         .map(|r| ReceiptRow {
             version: r.version,
-            accepted_at: r.accepted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            withdrawn_at: r
-                .withdrawn_at
-                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            accepted_at: ctx.when(zone, r.accepted_at),
+            withdrawn_at: r.withdrawn_at.map(|t| ctx.when(zone, t)),
         })
         .collect();
     let names = store::users::names(db).await?;
@@ -104,9 +103,6 @@ pub async fn transparency_page(ctx: Ctx, user: CurrentUser) -> AppResult<Respons
     let views = if entries.is_empty() {
         Vec::new()
     } else {
-        let zone = chorus_ambassador::onboarding::load(db, user.id)
-            .await?
-            .zone();
         let labels = ViewLabels::load(db).await?;
         entries
             .into_iter()
@@ -117,7 +113,7 @@ pub async fn transparency_page(ctx: Ctx, user: CurrentUser) -> AppResult<Respons
                     .cloned()
                     .unwrap_or_else(|| ctx.t("transparency.someone"));
                 ViewRow {
-                    at: chorus_ambassador::onboarding::local_text(zone, e.at),
+                    at: ctx.when(zone, e.at),
                     sentence: view_sentence(&ctx, &labels, &who, &e.action, &e.detail),
                     detail: e.detail,
                 }

@@ -79,7 +79,7 @@ fn explanation(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> Option<Str
             Some(text("share.why_cancelled", &[]))
         }
         ShareState::Scheduled if share.last_error.is_some() => {
-            let at = onboarding::local_text(around.zone, share.next_attempt_at);
+            let at = ctx.when(around.zone, share.next_attempt_at);
             Some(text("share.why_retrying", &[("at", &at)]))
         }
         _ => None,
@@ -101,11 +101,15 @@ pub(super) fn share(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> serde
         "url": share.external_url.as_ref().filter(|_| share.state != ShareState::Deleted),
         "composer_url": share.composer_url,
         "keeps_text": chorus_ambassador::composer::keeps_text(network),
-        "at": format!(
-            "{} ({})",
-            onboarding::local_text(around.zone, share.scheduled_at),
-            around.zone.name()
-        ),
+        "at": if around.zone == Tz::UTC {
+            ctx.when(around.zone, share.scheduled_at)
+        } else {
+            format!(
+                "{} ({})",
+                ctx.when(around.zone, share.scheduled_at),
+                around.zone.name()
+            )
+        },
         "clicks": around.clicks.get(&share.id),
         "on_its_way": on_its_way(share),
         "message": explained,
