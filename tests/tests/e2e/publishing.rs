@@ -219,12 +219,12 @@ async fn a_text_over_the_hard_limit_is_refused_and_kept() {
     assert_eq!(page.status, 422);
     assert!(page.body.contains("longer than its network accepts"));
     assert!(page.body.contains(long.trim_end()));
+    let history = w.ana.get("/hub/shares").await.body;
+    assert!(history.contains("You have not shared anything yet"));
+    // The empty history says how to start and leads to the hub.
     assert!(
-        w.ana
-            .get("/hub/shares")
-            .await
-            .body
-            .contains("You have not shared anything yet")
+        history.contains(r#"<a class="button primary" href="/hub">Find something to share</a>"#),
+        "{history}"
     );
 }
 
