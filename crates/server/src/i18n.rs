@@ -59,6 +59,21 @@ impl Locale {
         }
     }
 
+    /// What groups thousands: a comma in English, a narrow no-break space in French.
+    #[must_use]
+    pub fn thousands_separator(self) -> &'static str {
+        match self {
+            Locale::En => ",",
+            Locale::Fr => "\u{202f}",
+        }
+    }
+
+    /// A whole number as this language writes it: `12,345`, `12 345`.
+    #[must_use]
+    pub fn number(self, n: i64) -> String {
+        crate::views::group_thousands(n, self.thousands_separator())
+    }
+
     /// The language for a tag such as `fr`, `fr-CA` or `EN`.
     #[must_use]
     pub fn from_tag(tag: &str) -> Option<Self> {

@@ -97,11 +97,7 @@ impl Views {
                 .map(|(n, a)| (n.clone(), a.version.clone()))
                 .collect();
             set.register_function("asset", AssetUrl(versions));
-            let separator = match locale {
-                Locale::En => ",",
-                // French groups thousands with a narrow no-break space.
-                Locale::Fr => "\u{202f}",
-            };
+            let separator = locale.thousands_separator();
             set.register_filter(
                 "number",
                 move |value: &Value, _: &HashMap<String, Value>| {
@@ -168,7 +164,7 @@ fn escape_html(input: &str) -> String {
 }
 
 /// `n` with its thousands grouped by `separator` (`12,345` in English, `12 345` in French).
-fn group_thousands(n: i64, separator: &str) -> String {
+pub(crate) fn group_thousands(n: i64, separator: &str) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * separator.len() + 1);
     if n < 0 {

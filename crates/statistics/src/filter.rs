@@ -166,6 +166,26 @@ impl Filter {
             Every::Week => (week_of_day(first)..=last).step_by(7).collect(),
         }
     }
+
+    /// How many days the filter covers.
+    #[must_use]
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+
+    /// The period of the same length that ends the day before this one starts, with the same
+    /// selection: what the dashboard's key figures are compared with. `None` before 1970,
+    /// where day numbers end.
+    #[must_use]
+    pub fn previous(&self) -> Option<Filter> {
+        let to = self.from - Duration::days(1);
+        let from = self.from - Duration::days(self.days());
+        (from.year() >= 1970).then(|| Filter {
+            from,
+            to,
+            ..self.clone()
+        })
+    }
 }
 
 pub(crate) fn start_of(date: NaiveDate) -> DateTime<Utc> {
@@ -238,6 +258,40 @@ mod tests {
                 "{errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_previous_period_has_the_same_length_and_selection_and_ends_the_day_before() {
+        let filter = FilterForm {
+            from: "2026-11-01".into(),
+            to: "2026-11-30".into(),
+            team: "Lyon".into(),
+            ..FilterForm::default()
+        }
+        .parse(today())
+        .unwrap();
+        let previous = filter.previous().unwrap();
+        assert_eq!(previous.days(), 30);
+        assert_eq!(previous.to.to_string(), "2026-10-31");
+        assert_eq!(previous.from.to_string(), "2026-10-02");
+        assert_eq!(previous.team.as_deref(), Some("Lyon"));
+        assert_eq!(previous.every, filter.every);
+        let one_day = FilterForm {
+            from: "2026-11-27".into(),
+            to: "2026-11-27".into(),
+            ..FilterForm::default()
+        }
+        .parse(today())
+        .unwrap();
+        assert_eq!(one_day.previous().unwrap().from.to_string(), "2026-11-26");
+        let first_days = FilterForm {
+            from: "1970-01-01".into(),
+            to: "1970-01-05".into(),
+            ..FilterForm::default()
+        }
+        .parse(today())
+        .unwrap();
+        assert_eq!(first_days.previous(), None);
     }
 
     #[test]

@@ -64,8 +64,9 @@ pub struct Memory {
     filters: Vec<Filter>,
 }
 
-/// Audit actions that show statistics.
-pub const VIEW_ACTIONS: [&str; 3] = ["stats.view", "stats.export", "stats.item"];
+/// Audit actions that show statistics (`stats.previous`: the totals of the period before a
+/// dashboard view, which its key figures are compared with).
+pub const VIEW_ACTIONS: [&str; 4] = ["stats.view", "stats.export", "stats.item", "stats.previous"];
 
 impl Memory {
     /// A memory of these earlier views (newest first), as [`Memory::of`] reads them.

@@ -192,7 +192,7 @@ async fn serve_demo_creates_one_person_per_role_once_and_they_can_sign_in() {
             .body
             .contains("We are hiring 40 apprentices")
     );
-    // Sample activity for the statistics: 24 colleagues over four weeks, every figure through
+    // Sample activity for the statistics: 24 colleagues over eight weeks, every figure through
     // the minimum group size (5), named only for those who chose it.
     let ana = app.client();
     ana.sign_in("analyst@demo.chorus.test", &password).await;

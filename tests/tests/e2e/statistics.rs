@@ -349,7 +349,7 @@ async fn held_days_still_show_a_new_row_today_and_forget_an_erased_person() {
     let seeded = roll_up_totals(&db, None).await;
     assert!(
         seeded.0 > 100,
-        "the demo has four weeks of shares: {seeded:?}"
+        "the demo has shares in the last four weeks: {seeded:?}"
     );
     assert_eq!(totals(&analyst.get("/stats").await.body), seeded);
     assert!(
@@ -758,5 +758,204 @@ async fn colleagues_who_shared_show_on_the_hub_only_from_k_and_rounded_down() {
         mine.body.contains(r#"data-testid="mine-empty""#),
         "{}",
         mine.body
+    );
+}
+
+/// Shares, human clicks and active people (opted in) of the roll-up's days `first..=last`.
+async fn period_totals(db: &DatabaseConnection, first: i32, last: i32) -> (u64, u64, u64) {
+    let sql = format!(
+        "SELECT CAST(COALESCE(SUM(shares), 0) AS BIGINT) AS s, \
+         CAST(COALESCE(SUM(humans), 0) AS BIGINT) AS h, \
+         CAST(COUNT(DISTINCT user_id) AS BIGINT) AS p \
+         FROM activity_daily WHERE day >= {first} AND day <= {last} \
+         AND user_id IN (SELECT user_id FROM consents WHERE withdrawn_at IS NULL)"
+    );
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    let get = |c: &str| u64::try_from(row.try_get::<i64>("", c).unwrap()).unwrap();
+    (get("s"), get("h"), get("p"))
+}
+
+/// A key figure's change as the dashboard shows it: its kind and its words, tags stripped.
+fn change(body: &str, id: &str) -> Option<(String, String)> {
+    let at = body.find(&format!(r#"data-testid="{id}""#))?;
+    let tag_end = at + body[at..].find('>').unwrap();
+    let kind = body[at..tag_end]
+        .split(r#"data-kind=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let end = tag_end + body[tag_end..].find("</p>").unwrap();
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body[tag_end + 1..end].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text.replace(['▲', '▼'], "").replace("&lt;", "<");
+    Some((kind, text.trim().to_owned()))
+}
+
+/// What the dashboard should say of a count that went from `before` to `now`.
+fn expected_change(now: u64, before: u64, days: i64) -> (String, String) {
+    let digits = before.to_string();
+    let mut was = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            was.push(',');
+        }
+        was.push(digit);
+    }
+    if now == before {
+        return (
+            "same".into(),
+            format!("As in the previous {days} days ({was})"),
+        );
+    }
+    let percent = (now.abs_diff(before) as f64 * 100.0 / before as f64).round();
+    let percent = if percent == 0.0 {
+        "<1".to_owned()
+    } else {
+        percent.to_string()
+    };
+    let (kind, word) = if now > before {
+        ("up", "Up")
+    } else {
+        ("down", "Down")
+    };
+    (
+        kind.into(),
+        format!("{word} {percent}% on the previous {days} days ({was})"),
+    )
+}
+
+/// Issue 14: the dashboard's key figures say how they changed against the period of the same
+/// length just before, and that period's figures are exactly those its own dashboard shows
+/// another analyst (one code path: the minimum group size, the comparison with earlier views
+/// and the audit log, where the people included read it on their transparency page). Where the
+/// earlier period has fewer than k people behind a figure, there is no comparison.
+#[tokio::test]
+async fn key_figures_compare_with_the_period_before_through_the_same_rules() {
+    let app =
+        chorus_tests::TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo"))
+            .await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let today = chorus_ambassador::activity::day_number(chrono::Utc::now());
+    let analyst = async |email: &str| {
+        app.add_user(email, "Analyst", "analyst").await;
+        let client = app.client();
+        client.sign_in(email, chorus_tests::PASSWORD).await;
+        client
+    };
+    let period =
+        |first: i32, last: i32| format!("/stats?from={}&to={}", date_of(first), date_of(last));
+
+    // The last two weeks, against the two weeks before: both inside the demo's eight weeks.
+    let ann = analyst("ann@example.org").await;
+    let now = ann.get(&period(today - 13, today)).await;
+    assert_eq!(now.status, 200, "{}", now.body);
+    let bea = analyst("bea@example.org").await;
+    let before = bea.get(&period(today - 27, today - 14)).await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    let (shares, clicks, _) = period_totals(&db, today - 13, today).await;
+    let (shares_before, clicks_before, _) = period_totals(&db, today - 27, today - 14).await;
+    let number = |body: &str, id: &str| testid(body, id).replace(',', "").parse::<u64>().unwrap();
+    assert_eq!(number(&now.body, "total-shares"), shares);
+    assert_eq!(number(&before.body, "total-shares"), shares_before);
+    assert_eq!(number(&before.body, "total-clicks"), clicks_before);
+    assert_eq!(
+        change(&now.body, "shares-change").unwrap(),
+        expected_change(shares, shares_before, 14)
+    );
+    assert_eq!(
+        change(&now.body, "clicks-change").unwrap(),
+        expected_change(clicks, clicks_before, 14)
+    );
+    // Participation, in points, when both periods show it (it is "–" when those who shared
+    // or those who did not are fewer than k).
+    let percent = |body: &str| {
+        testid(body, "participation")
+            .trim_end_matches('%')
+            .trim()
+            .parse::<i64>()
+            .ok()
+    };
+    let participation = change(&now.body, "participation-change");
+    match (percent(&now.body), percent(&before.body)) {
+        (None, _) => assert_eq!(participation, None, "nothing shown, nothing compared"),
+        (Some(_), None) => assert_eq!(participation.unwrap().0, "withheld"),
+        (Some(now), Some(was)) => {
+            let (kind, text) = participation.unwrap();
+            let points = now - was;
+            let expected = match points {
+                0 => ("same", format!("As in the previous 14 days ({was}%)")),
+                p if p > 0 => (
+                    "up",
+                    format!("Up {p} points on the previous 14 days ({was}%)"),
+                ),
+                p => (
+                    "down",
+                    format!("Down {} points on the previous 14 days ({was}%)", -p),
+                ),
+            };
+            assert_eq!((kind.as_str(), text), expected);
+        }
+    }
+
+    // The earlier period is a view of its own: audited, and read by the people it includes.
+    let previous_views: i64 = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM audit_log a JOIN users u ON u.id = a.actor_id \
+                 WHERE u.email = 'ann@example.org' AND a.action = 'stats.previous' \
+                 AND a.detail LIKE '%\"from\":\"{}\",\"to\":\"{}\"%'",
+                date_of(today - 27),
+                date_of(today - 14)
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap();
+    assert_eq!(previous_views, 1);
+    let ambassador = app.client();
+    ambassador
+        .sign_in("ambassador@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let transparency = ambassador.get("/account/transparency").await;
+    assert!(
+        transparency
+            .body
+            .contains("compared the statistics dashboard with its totals for"),
+        "{}",
+        transparency.body
+    );
+
+    // Before the demo's eight weeks, fewer than k people were active (the spill of a first
+    // day's hours at most): there is no comparison, and it says why.
+    let cy = analyst("cy@example.org").await;
+    let page = cy.get(&period(today - 55, today - 42)).await;
+    let (_, _, active_before) = period_totals(&db, today - 69, today - 56).await;
+    assert!(
+        active_before < 5,
+        "{active_before} people active before the demo"
+    );
+    assert_eq!(
+        change(&page.body, "shares-change").unwrap(),
+        (
+            "withheld".to_owned(),
+            "No comparison: fewer than 5 people are behind this figure in the previous 14 days"
+                .to_owned()
+        )
     );
 }

@@ -197,6 +197,7 @@ fn view_sentence(ctx: &Ctx, labels: &ViewLabels, who: &str, action: &str, detail
     let key = match action {
         "stats.export" => "transparency.viewed_export",
         "stats.item" => "transparency.viewed_item",
+        "stats.previous" => "transparency.viewed_previous",
         _ => "transparency.viewed_dashboard",
     };
     let item = filter

@@ -14,6 +14,7 @@ use chorus_statistics::{
 use serde::Serialize;
 
 use super::{FigureRow, Labels, TableView, participation_view, table_view, today, view_for};
+use crate::auth::CurrentUser;
 use crate::auth::roles::Analyst;
 use crate::charts::{Bar, bar_chart};
 use crate::error::{AppError, AppResult};
@@ -55,6 +56,204 @@ struct Figures<'a> {
     tables: Vec<TableView>,
     named: &'a [NamedFigure],
     withheld_by_memory: usize,
+    changes: Changes,
+}
+
+/// The key figures next to the same figures of the period before.
+#[derive(Serialize, Default)]
+struct Changes {
+    shares: Option<Change>,
+    clicks: Option<Change>,
+    participation: Option<Change>,
+}
+
+/// One key figure's change since the period before.
+#[derive(Serialize)]
+struct Change {
+    /// `up`, `down`, `same`, or `withheld` when the earlier figure may not be shown.
+    kind: &'static str,
+    text: String,
+}
+
+/// Compares the key figures of a view with the same figures of the period of the same length
+/// just before it. That earlier period is a view of its own, through the same minimum group
+/// size, the same comparison with the analyst's earlier views and the same audit log
+/// (`stats.previous`): its totals are shown only where the view would show them.
+async fn changes(
+    ctx: &Ctx,
+    user: &CurrentUser,
+    filter: &Filter,
+    now: &Figures<'_>,
+) -> AppResult<Changes> {
+    let Some(previous) = filter.previous() else {
+        return Ok(Changes::default());
+    };
+    let (k, before) = view_for(ctx, user, &previous, "stats.previous", &[]).await?;
+    let total = if before.refused {
+        None
+    } else {
+        before
+            .tables
+            .get(&Dimension::Network)
+            .and_then(|t| t.total().value())
+    };
+    let participation = if before.refused {
+        None
+    } else {
+        participation_percent(&before.participation)
+    };
+    let shown = now.total.as_ref().filter(|t| t.status == "shown");
+    let compare = Comparison {
+        ctx,
+        days: filter.days(),
+        k: k.get(),
+    };
+    Ok(Changes {
+        shares: compare.change(
+            shown.and_then(|t| t.shares),
+            total.map(|a| a.shares),
+            Unit::Count,
+        ),
+        clicks: compare.change(
+            shown.and_then(|t| t.clicks),
+            total.map(|a| a.clicks),
+            Unit::Count,
+        ),
+        participation: compare.change(now.participation_percent, participation, Unit::Points),
+    })
+}
+
+/// Counts change in percent; a percentage changes in points.
+#[derive(Clone, Copy)]
+enum Unit {
+    Count,
+    Points,
+}
+
+struct Comparison<'a> {
+    ctx: &'a Ctx,
+    days: i64,
+    k: usize,
+}
+
+impl Comparison<'_> {
+    /// The change from `before` to `now`, when `now` is shown: nothing to compare otherwise.
+    fn change(&self, now: Option<u64>, before: Option<u64>, unit: Unit) -> Option<Change> {
+        let now = now?;
+        let text = |key: &str, amount: &str, previous: u64| {
+            self.ctx.app.views.i18n.text(
+                self.ctx.locale,
+                key,
+                &[
+                    ("amount", amount),
+                    ("days", &self.days.to_string()),
+                    (
+                        "previous",
+                        &self.ctx.locale.number(saturating_i64(previous)),
+                    ),
+                    ("min", &self.k.to_string()),
+                ],
+            )
+        };
+        let Some(before) = before else {
+            return Some(Change {
+                kind: "withheld",
+                text: text("stats.change_withheld", "", 0),
+            });
+        };
+        let (kind, key, amount) = movement(now, before, unit);
+        Some(Change {
+            kind,
+            text: text(&key, &amount, before),
+        })
+    }
+}
+
+/// How a figure moved from `before` to `now`: its kind, the message key that says it, and
+/// the amount (rounded percent, or points).
+fn movement(now: u64, before: u64, unit: Unit) -> (&'static str, String, String) {
+    let kind = match now.cmp(&before) {
+        std::cmp::Ordering::Greater => "up",
+        std::cmp::Ordering::Less => "down",
+        std::cmp::Ordering::Equal => "same",
+    };
+    let (prefix, amount) = match unit {
+        Unit::Points => ("stats.change_points_", now.abs_diff(before).to_string()),
+        Unit::Count if before == 0 && now > 0 => {
+            return (kind, "stats.change_from_none".to_owned(), String::new());
+        }
+        Unit::Count => {
+            let change = now.abs_diff(before);
+            let percent =
+                change.saturating_mul(200).saturating_add(before) / before.saturating_mul(2).max(1);
+            let amount = if percent == 0 && change > 0 {
+                "<1".to_owned()
+            } else {
+                percent.to_string()
+            };
+            ("stats.change_", amount)
+        }
+    };
+    (kind, format!("{prefix}{kind}"), amount)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Unit, movement};
+
+    fn said(now: u64, before: u64, unit: Unit) -> (&'static str, String, String) {
+        movement(now, before, unit)
+    }
+
+    #[test]
+    fn counts_move_in_rounded_percent_and_participation_in_points() {
+        let up = |a: &str| ("up", "stats.change_up".to_owned(), a.to_owned());
+        assert_eq!(said(150, 100, Unit::Count), up("50"));
+        assert_eq!(said(1001, 1000, Unit::Count), up("<1"));
+        assert_eq!(said(1005, 1000, Unit::Count), up("1"), "half rounds up");
+        assert_eq!(
+            said(2, 3, Unit::Count),
+            ("down", "stats.change_down".into(), "33".into())
+        );
+        assert_eq!(
+            said(0, 3, Unit::Count),
+            ("down", "stats.change_down".into(), "100".into())
+        );
+        assert_eq!(
+            said(7, 7, Unit::Count),
+            ("same", "stats.change_same".into(), "0".into())
+        );
+        assert_eq!(
+            said(4, 0, Unit::Count),
+            ("up", "stats.change_from_none".into(), String::new())
+        );
+        assert_eq!(
+            said(0, 0, Unit::Count),
+            ("same", "stats.change_same".into(), "0".into()),
+            "no clicks then and now is no change, not 'up from none'"
+        );
+        assert_eq!(
+            said(63, 70, Unit::Points),
+            ("down", "stats.change_points_down".into(), "7".into())
+        );
+        assert_eq!(
+            said(80, 63, Unit::Points),
+            ("up", "stats.change_points_up".into(), "17".into())
+        );
+        assert_eq!(
+            said(50, 50, Unit::Points),
+            ("same", "stats.change_points_same".into(), "0".into())
+        );
+        assert_eq!(
+            said(u64::MAX, 1, Unit::Count).0,
+            "up",
+            "no overflow on absurd figures"
+        );
+    }
+}
+
+fn saturating_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// The shares and clicks over time, as SVG.
@@ -223,7 +422,7 @@ pub async fn dashboard(
                 k.get(),
             ),
         });
-        Some(Figures {
+        let mut figures = Figures {
             total,
             participation_percent: participation_percent(&view.participation),
             ambassadors: view.participation.total().people(),
@@ -232,7 +431,10 @@ pub async fn dashboard(
             tables,
             named: &view.named,
             withheld_by_memory: view.withheld_by_memory,
-        })
+            changes: Changes::default(),
+        };
+        figures.changes = changes(&ctx, &user, &filter, &figures).await?;
+        Some(figures)
     };
     let page = DashboardView {
         choices,
