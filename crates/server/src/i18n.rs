@@ -36,10 +36,10 @@ impl Locale {
         }
     }
 
-    /// A date and time as this language writes it: `3 Dec 2026, 09:00`, `3 déc. 2026 à 09:00`.
+    /// A date as this language writes it: `3 Dec 2026`, `3 déc. 2026`.
     #[must_use]
-    pub fn date_time(self, at: chrono::NaiveDateTime) -> String {
-        use chrono::{Datelike as _, Timelike as _};
+    pub fn date(self, on: chrono::NaiveDate) -> String {
+        use chrono::Datelike as _;
         const EN: [&str; 12] = [
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
@@ -47,15 +47,23 @@ impl Locale {
             "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
             "nov.", "déc.",
         ];
-        let month = usize::try_from(at.month0()).unwrap_or(0).min(11);
-        let (day, year, hour, minute) = (at.day(), at.year(), at.hour(), at.minute());
+        let month = usize::try_from(on.month0()).unwrap_or(0).min(11);
+        let (day, year) = (on.day(), on.year());
         match self {
-            Locale::En => format!("{day} {} {year}, {hour:02}:{minute:02}", EN[month]),
-            // Non-breaking spaces keep the date and the time each on one line.
-            Locale::Fr => format!(
-                "{day}\u{a0}{}\u{a0}{year} à {hour:02}:{minute:02}",
-                FR[month]
-            ),
+            Locale::En => format!("{day} {} {year}", EN[month]),
+            // Non-breaking spaces keep the date on one line.
+            Locale::Fr => format!("{day}\u{a0}{}\u{a0}{year}", FR[month]),
+        }
+    }
+
+    /// A date and time as this language writes it: `3 Dec 2026, 09:00`, `3 déc. 2026 à 09:00`.
+    #[must_use]
+    pub fn date_time(self, at: chrono::NaiveDateTime) -> String {
+        use chrono::Timelike as _;
+        let (date, hour, minute) = (self.date(at.date()), at.hour(), at.minute());
+        match self {
+            Locale::En => format!("{date}, {hour:02}:{minute:02}"),
+            Locale::Fr => format!("{date} à {hour:02}:{minute:02}"),
         }
     }
 
@@ -208,6 +216,9 @@ mod tests {
             .unwrap();
         assert_eq!(Locale::En.date_time(at), "3 Dec 2026, 09:05");
         assert_eq!(Locale::Fr.date_time(at), "3\u{a0}déc.\u{a0}2026 à 09:05");
+        let may = chrono::NaiveDate::from_ymd_opt(2027, 5, 1).unwrap();
+        assert_eq!(Locale::En.date(may), "1 May 2027");
+        assert_eq!(Locale::Fr.date(may), "1\u{a0}mai\u{a0}2027");
     }
 
     use super::*;

@@ -708,6 +708,23 @@ async fn colleagues_who_shared_show_on_the_hub_only_from_k_and_rounded_down() {
     assert!(seen > 0, "demo items were shared by at least k people");
     let hub = ambassador.get("/hub").await.body;
     assert!(hub.contains(r#"data-testid="shared-by""#));
+    // Each card's date reads as the person's language writes it, the machine's form kept for
+    // the <time> element.
+    let today = chrono::Utc::now().date_naive();
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    use chrono::Datelike as _;
+    let written = format!(
+        "{} {} {}",
+        today.day(),
+        months[today.month0() as usize],
+        today.year()
+    );
+    assert!(
+        hub.contains(&format!(r#"<time datetime="{today}">{written}</time>"#)),
+        "{hub}"
+    );
 
     // A new item nobody shared says nothing about colleagues.
     let editor = app.client();

@@ -1,5 +1,6 @@
 //! The ambassadors' hub: available content, newest first, with its meaning and suggested copy.
 
+use crate::i18n::Locale;
 use axum::Form;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -51,7 +52,10 @@ struct Card<'a> {
     preview_description: Option<&'a str>,
     preview_image: Option<&'a str>,
     topics: Vec<TopicTag<'a>>,
+    /// `YYYY-MM-DD`, for the `<time>` element.
     published_at: Option<String>,
+    /// The same day as the person's language writes it.
+    published_on: Option<String>,
     shared_by: Option<usize>,
     image: Option<ImageRow<'a>>,
 }
@@ -70,7 +74,12 @@ struct ImageRow<'a> {
     alt: &'a str,
 }
 
-fn card<'a>(item: &'a ItemRecord, all_topics: &'a [Topic], around: &'a Around) -> Card<'a> {
+fn card<'a>(
+    locale: Locale,
+    item: &'a ItemRecord,
+    all_topics: &'a [Topic],
+    around: &'a Around,
+) -> Card<'a> {
     let input = &item.input;
     Card {
         id: item.id,
@@ -87,6 +96,7 @@ fn card<'a>(item: &'a ItemRecord, all_topics: &'a [Topic], around: &'a Around) -
             .map(TopicTag::of)
             .collect(),
         published_at: item.published_at.map(|t| t.format("%Y-%m-%d").to_string()),
+        published_on: item.published_at.map(|t| locale.date(t.date_naive())),
         shared_by: around.shared_by,
         image: around
             .image
@@ -185,7 +195,14 @@ pub async fn list(
     let page = hub::page(db, &query).await?;
     let around = around(db, &page.items).await?;
     let none = Around::default();
-    let card_of = |i| card(i, &all_topics, around.get(&i.id).unwrap_or(&none));
+    let card_of = |i| {
+        card(
+            ctx.locale,
+            i,
+            &all_topics,
+            around.get(&i.id).unwrap_or(&none),
+        )
+    };
     let just_welcomed = params.welcome.as_deref() == Some("done");
     let passed = match params.passed {
         Some(id) => hub::item(db, id).await.ok().map(|i| PassedItem {
@@ -259,7 +276,12 @@ pub async fn item(
     let none = Around::default();
     let media = chorus_editorial::store::media::for_item(db, item.id).await?;
     let view = ItemView {
-        item: card(&item, &all_topics, around.get(&item.id).unwrap_or(&none)),
+        item: card(
+            ctx.locale,
+            &item,
+            &all_topics,
+            around.get(&item.id).unwrap_or(&none),
+        ),
         body_html: render_html(&item.input.body_md).to_string(),
         copies,
         images: media
