@@ -17,6 +17,7 @@ use sea_orm::{
 };
 use url::Url;
 
+use crate::AmbassadorError;
 use crate::connectors::{
     AppCredentials, Bluesky, BlueskyEndpoints, Connector, ConnectorError, DpopKey, DpopNonces,
     HttpClient, Pkce, Secret, Timeouts, TokenSet, X, XEndpoints,
@@ -48,48 +49,6 @@ pub use bluesky_oauth::{
 
 /// How long an authorisation may take.
 pub const STATE_LIFETIME: Duration = Duration::minutes(10);
-
-/// Why connecting or using an account failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AccountsError {
-    /// The database failed.
-    #[error("database error: {0}")]
-    Db(#[from] sea_orm::DbErr),
-    /// No client credentials for this network: an admin must enter them.
-    #[error("{0} is not available: an admin has not entered its client credentials")]
-    Unavailable(Network),
-    /// The Mastodon instance address is not usable.
-    #[error("this is not a Mastodon server address; write it as https://mastodon.example")]
-    InvalidInstance,
-    /// The server address typed is a private or internal one.
-    #[error("{0} is a private or internal address; Chorus only connects to public servers")]
-    PrivateAddress(String),
-    /// The Bluesky server address is not usable.
-    #[error(
-        "this is not a Bluesky server address; write it as https://pds.example, or leave it empty"
-    )]
-    InvalidServer,
-    /// Bluesky refused the handle or DID and app password.
-    #[error("Bluesky did not accept this sign-in: {0}")]
-    SignInRefused(String),
-    /// The Bluesky OAuth sign-in could not start for this handle or DID.
-    #[error("Bluesky sign-in could not start: {0}")]
-    OAuthUnavailable(String),
-    /// Unknown, used, expired, or another person's or session's state.
-    #[error(
-        "this connection attempt expired or did not start here; start again from your accounts page"
-    )]
-    StateInvalid,
-    /// The network refused or failed.
-    #[error(transparent)]
-    Connector(#[from] ConnectorError),
-    /// A stored token could not be opened.
-    #[error(transparent)]
-    Vault(#[from] VaultError),
-    /// No such account of this person.
-    #[error("no such connected account")]
-    NotFound,
-}
 
 /// A connected account as pages show it: never its tokens.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -135,7 +94,7 @@ async fn store_account(
     identity: &crate::connectors::Identity,
     tokens: TokenSet,
     oauth: Option<&OAuthBinding>,
-) -> Result<i32, AccountsError> {
+) -> Result<i32, AmbassadorError> {
     let txn = chorus_editorial::store::begin_write(db).await?;
     let now = Utc::now();
     connected_account::Entity::insert(connected_account::ActiveModel {
@@ -178,7 +137,7 @@ async fn store_account(
         .filter(connected_account::Column::ExternalId.eq(identity.external_id.clone()))
         .one(&txn)
         .await?
-        .ok_or(AccountsError::NotFound)?;
+        .ok_or(AmbassadorError::NotFound)?;
     // Reconnecting never loses a refresh token to an answer that carries none.
     let previous_refresh = match &row.refresh_token {
         Some(sealed) => Some(Secret::new(
@@ -224,7 +183,7 @@ async fn store_account(
 pub async fn list(
     db: &impl ConnectionTrait,
     user_id: i32,
-) -> Result<Vec<AccountSummary>, AccountsError> {
+) -> Result<Vec<AccountSummary>, AmbassadorError> {
     Ok(connected_account::Entity::find()
         .filter(connected_account::Column::UserId.eq(user_id))
         .order_by_asc(connected_account::Column::Network)
@@ -241,19 +200,19 @@ pub async fn list(
 /// deleted.
 ///
 /// # Errors
-/// [`AccountsError::NotFound`] when it is not this person's.
+/// [`AmbassadorError::NotFound`] when it is not this person's.
 pub async fn disconnect(
     db: &DatabaseConnection,
     vault: &Vault,
     networks: &Networks,
     user_id: i32,
     account_id: i32,
-) -> Result<(), AccountsError> {
+) -> Result<(), AmbassadorError> {
     let row = connected_account::Entity::find_by_id(account_id)
         .filter(connected_account::Column::UserId.eq(user_id))
         .one(db)
         .await?
-        .ok_or(AccountsError::NotFound)?;
+        .ok_or(AmbassadorError::NotFound)?;
     let network = row.network.get();
     let instance = Url::parse(&row.instance).ok();
     if network == Network::Bluesky && row.dpop_key.is_some() {
@@ -296,7 +255,7 @@ pub async fn disconnect_all(
     vault: &Vault,
     networks: &Networks,
     user_id: i32,
-) -> Result<(), AccountsError> {
+) -> Result<(), AmbassadorError> {
     for account in list(db, user_id).await? {
         disconnect(db, vault, networks, user_id, account.id).await?;
     }
@@ -319,13 +278,13 @@ fn state_place(state: &str, column: &'static str) -> Place<'static> {
 
 /// The Bluesky server a person typed (checked by the address guard), or `None` when they left
 /// it empty and their handle or DID decides.
-fn bluesky_server(networks: &Networks, typed: &str) -> Result<Option<Url>, AccountsError> {
+fn bluesky_server(networks: &Networks, typed: &str) -> Result<Option<Url>, AmbassadorError> {
     match typed.trim() {
         "" => Ok(None),
         typed => networks
             .instance(typed)
             .map(Some)
-            .map_err(|_| AccountsError::InvalidServer),
+            .map_err(|_| AmbassadorError::InvalidServer),
     }
 }
 

@@ -11,30 +11,20 @@
 //! | Mastodon | `https://{their server}/share?text=`       | yes                       |
 //! | LinkedIn | `https://www.linkedin.com/feed/?shareActive=true&text=` | not everywhere: its apps may open an empty composer, so the person copies the text first |
 
+use crate::AmbassadorError;
 use chorus_policy::Network;
 use url::Url;
-
-/// Why a composer address could not be made.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ComposerError {
-    /// Mastodon needs the person's own server.
-    #[error("write the address of your Mastodon server, such as https://mastodon.social")]
-    MastodonServerMissing,
-    /// What was typed as a Mastodon server is not a web address.
-    #[error("this is not a server address; write it as https://mastodon.social")]
-    MastodonServerInvalid,
-}
 
 /// The composer of `network` opened with `text`. Mastodon needs the person's own server
 /// (`https://` is added when it was left out).
 ///
 /// # Errors
-/// [`ComposerError`] for a missing or unusable Mastodon server.
+/// [`AmbassadorError::MastodonServerMissing`] or [`AmbassadorError::MastodonServerInvalid`] for a missing or unusable Mastodon server.
 pub fn url(
     network: Network,
     mastodon_server: Option<&str>,
     text: &str,
-) -> Result<Url, ComposerError> {
+) -> Result<Url, AmbassadorError> {
     let (base, param) = match network {
         Network::X => ("https://x.com/intent/post".to_owned(), "text"),
         Network::Bluesky => ("https://bsky.app/intent/compose".to_owned(), "text"),
@@ -44,11 +34,11 @@ pub fn url(
             let server = mastodon_server
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .ok_or(ComposerError::MastodonServerMissing)?;
+                .ok_or(AmbassadorError::MastodonServerMissing)?;
             (format!("{}/share", mastodon_origin(server)?), "text")
         }
     };
-    let mut url = Url::parse(&base).map_err(|_| ComposerError::MastodonServerInvalid)?;
+    let mut url = Url::parse(&base).map_err(|_| AmbassadorError::MastodonServerInvalid)?;
     {
         let mut query = url.query_pairs_mut();
         if network == Network::LinkedIn {
@@ -70,18 +60,18 @@ pub fn keeps_text(network: Network) -> bool {
 /// `https://mastodon.social/`, `https://mastodon.social/@me` all give the same).
 ///
 /// # Errors
-/// [`ComposerError::MastodonServerInvalid`] when it is not an https web address with a host.
-pub fn mastodon_origin(server: &str) -> Result<String, ComposerError> {
+/// [`AmbassadorError::MastodonServerInvalid`] when it is not an https web address with a host.
+pub fn mastodon_origin(server: &str) -> Result<String, AmbassadorError> {
     let server = server.trim();
     let with_scheme = if server.contains("://") {
         server.to_owned()
     } else {
         format!("https://{server}")
     };
-    let url = Url::parse(&with_scheme).map_err(|_| ComposerError::MastodonServerInvalid)?;
+    let url = Url::parse(&with_scheme).map_err(|_| AmbassadorError::MastodonServerInvalid)?;
     match (url.scheme(), url.host_str()) {
         ("https", Some(host)) if host.contains('.') => Ok(url.origin().ascii_serialization()),
-        _ => Err(ComposerError::MastodonServerInvalid),
+        _ => Err(AmbassadorError::MastodonServerInvalid),
     }
 }
 
@@ -126,19 +116,21 @@ mod tests {
                 "https://mastodon.social/share?text=hi"
             );
         }
-        assert_eq!(
+        assert!(matches!(
             url(Network::Mastodon, None, "hi"),
-            Err(ComposerError::MastodonServerMissing)
-        );
+            Err(AmbassadorError::MastodonServerMissing)
+        ));
         for bad in [
             "http://mastodon.social",
             "localhost",
             "not a server",
             "javascript:alert(1)",
         ] {
-            assert_eq!(
-                url(Network::Mastodon, Some(bad), "hi"),
-                Err(ComposerError::MastodonServerInvalid),
+            assert!(
+                matches!(
+                    url(Network::Mastodon, Some(bad), "hi"),
+                    Err(AmbassadorError::MastodonServerInvalid)
+                ),
                 "{bad}"
             );
         }

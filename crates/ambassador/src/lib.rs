@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod activity;
 pub mod composer;
 pub mod connectors;
+mod error;
 pub mod links;
 pub mod onboarding;
 pub mod publishing;
@@ -17,3 +18,4 @@ pub mod vault;
 
 pub use chorus_editorial as editorial;
 pub use chorus_policy as policy;
+pub use error::AmbassadorError;

@@ -9,6 +9,7 @@ use chorus_editorial::preview::PreviewFetcher;
 use chorus_policy::Network;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait as _};
 
+use crate::AmbassadorError;
 use crate::accounts::{self, Networks};
 use crate::connectors::{Account, Connector, Post, PublishError, Secret};
 use crate::shares::{Outcome, ShareRow, outcome_of, publish_threads};
@@ -93,29 +94,26 @@ impl Publisher<'_> {
 }
 
 /// The account (token opened) of a connected account, and its instance (Mastodon, Bluesky
-/// PDS). `Err(None)` when the account is gone; `Err(Some(why))` when its token does not open.
+/// PDS). [`AmbassadorError::NotFound`] when the account is gone; a database or vault error
+/// when it cannot be read or its token does not open.
 pub(crate) async fn open_account(
     db: &impl ConnectionTrait,
     vault: &Vault,
     account_id: i32,
-) -> Result<(Account, Option<url::Url>), Option<String>> {
+) -> Result<(Account, Option<url::Url>), AmbassadorError> {
     let account = connected_account::Entity::find_by_id(account_id)
         .one(db)
-        .await
-        .map_err(|e| Some(e.to_string()))?
-        .ok_or(None)?;
-    let token = vault
-        .open(
-            Place {
-                table: "connected_accounts",
-                column: "access_token",
-                row: i64::from(account.id),
-            },
-            &account.access_token,
-        )
-        .map_err(|e| Some(e.to_string()))?;
-    let dpop =
-        crate::accounts::account_dpop_key(vault, &account).map_err(|e| Some(e.to_string()))?;
+        .await?
+        .ok_or(AmbassadorError::NotFound)?;
+    let token = vault.open(
+        Place {
+            table: "connected_accounts",
+            column: "access_token",
+            row: i64::from(account.id),
+        },
+        &account.access_token,
+    )?;
+    let dpop = crate::accounts::account_dpop_key(vault, &account)?;
     let instance = url::Url::parse(&account.instance).ok();
     Ok((
         Account {
@@ -137,9 +135,13 @@ async fn prepare(
     share: &ShareRow,
 ) -> Result<(Account, Post, Network, Option<url::Url>), String> {
     let account_id = share.account_id.ok_or("the account was disconnected")?;
-    let (account, instance) = open_account(db, vault, account_id)
-        .await
-        .map_err(|why| why.unwrap_or_else(|| "the account was disconnected".to_owned()))?;
+    let (account, instance) =
+        open_account(db, vault, account_id)
+            .await
+            .map_err(|why| match why {
+                AmbassadorError::NotFound => "the account was disconnected".to_owned(),
+                why => why.to_string(),
+            })?;
     let network = share.network.get();
     // Bluesky's link card carries the item's preview description and image.
     let item = match (network, share.item_id) {

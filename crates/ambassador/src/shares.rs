@@ -19,6 +19,7 @@ use sea_orm::{
     Statement,
 };
 
+use crate::AmbassadorError;
 use crate::connectors::{PublishError, Published, retry_is_idempotent};
 use crate::store::entities::{connected_account, share};
 
@@ -26,7 +27,7 @@ mod deletion;
 mod state;
 mod threads;
 
-pub use deletion::{DeleteError, delete_from_network};
+pub use deletion::delete_from_network;
 pub use share::Model as ShareRow;
 pub use state::{ShareState, UnknownShareState};
 pub use threads::publish_threads;
@@ -152,13 +153,12 @@ pub struct NewShare {
 ///
 /// # Errors
 /// Database failure, or a Mastodon server that [`crate::composer`] refuses.
-pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<i32, sea_orm::DbErr> {
+pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<i32, AmbassadorError> {
     let now = Utc::now();
     let (account_id, state, composer_url) = match &new.via {
         Via::Account(id) => (Some(*id), ShareState::Scheduled, None),
         Via::Composer { mastodon_server } => {
-            let url = crate::composer::url(new.network, mastodon_server.as_deref(), &new.text)
-                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+            let url = crate::composer::url(new.network, mastodon_server.as_deref(), &new.text)?;
             (None, ShareState::HandedOver, Some(url.to_string()))
         }
     };

@@ -8,7 +8,7 @@ use chorus_policy::Network;
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::{links, shares};
+use crate::{AmbassadorError, links, shares};
 
 /// One post, as its owner wrote it, for one of their accounts or a network's composer.
 #[derive(Debug, Clone)]
@@ -43,12 +43,12 @@ pub struct Queue<'a> {
 /// the new shares' ids in the drafts' order.
 ///
 /// # Errors
-/// Database failure; then nothing was written.
+/// Database failure, or a Mastodon server the composer refuses; then nothing was written.
 pub async fn queue(
     db: &DatabaseConnection,
     queue: &Queue<'_>,
     drafts: &[Draft],
-) -> Result<Vec<i32>, DbErr> {
+) -> Result<Vec<i32>, AmbassadorError> {
     let item = &queue.item.input;
     let txn = chorus_editorial::store::begin_write(db).await?;
     let mut ids = Vec::with_capacity(drafts.len());

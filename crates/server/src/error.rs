@@ -8,7 +8,7 @@
 use axum::http::header::InvalidHeaderValue;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chorus_ambassador::accounts::AccountsError;
+use chorus_ambassador::AmbassadorError;
 use sea_orm::{DbErr, SqlErr};
 
 use crate::accounts::AccountError;
@@ -53,9 +53,9 @@ pub enum AppError {
     /// A database call made directly by a domain crate failed.
     #[error("database error: {0}")]
     Db(#[from] DbErr),
-    /// Connecting or using a social account failed.
+    /// Connecting or using a social account, queuing or deleting a share failed.
     #[error(transparent)]
-    Accounts(#[from] AccountsError),
+    Ambassador(#[from] AmbassadorError),
     /// Creating or changing a Chorus account failed.
     #[error(transparent)]
     Account(#[from] AccountError),
@@ -120,7 +120,7 @@ impl AppError {
                 (StatusCode::BAD_REQUEST, "bad_request", "error.bad_request")
             }
             AppError::Editorial(e) => editorial_info(e),
-            AppError::Accounts(e) => accounts_info(e),
+            AppError::Ambassador(e) => ambassador_info(e),
             AppError::Account(e) => account_info(e),
             AppError::Render(_)
             | AppError::Internal(_)
@@ -194,17 +194,24 @@ fn db_info(error: &DbErr) -> (StatusCode, &'static str, &'static str) {
     }
 }
 
-fn accounts_info(error: &AccountsError) -> (StatusCode, &'static str, &'static str) {
-    use AccountsError as E;
+fn ambassador_info(error: &AmbassadorError) -> (StatusCode, &'static str, &'static str) {
+    use AmbassadorError as E;
     match error {
         E::Db(e) => db_info(e),
         E::NotFound => (StatusCode::NOT_FOUND, "not_found", "error.not_found"),
         E::Unavailable(_) => (StatusCode::CONFLICT, "not_allowed_now", "error.workflow"),
-        E::InvalidInstance | E::InvalidServer | E::PrivateAddress(_) => {
+        E::InvalidInstance
+        | E::InvalidServer
+        | E::PrivateAddress(_)
+        | E::MastodonServerMissing
+        | E::MastodonServerInvalid => {
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "error.invalid")
         }
+        E::DeletionUnsupported(_) | E::AccountGone(_) => {
+            (StatusCode::CONFLICT, "not_allowed_now", "error.workflow")
+        }
         E::StateInvalid => (StatusCode::BAD_REQUEST, "bad_request", "error.bad_request"),
-        E::SignInRefused(_) | E::OAuthUnavailable(_) | E::Connector(_) => {
+        E::SignInRefused(_) | E::OAuthUnavailable(_) | E::Connector(_) | E::Refused { .. } => {
             (StatusCode::BAD_GATEWAY, "network_failed", "error.network")
         }
         E::Vault(_) => INTERNAL,

@@ -20,23 +20,23 @@ pub struct BlueskySignIn<'a> {
 /// sealed and the PDS as the account's instance; the app password itself is not kept.
 ///
 /// # Errors
-/// [`AccountsError::InvalidServer`] for a server address that is not usable;
-/// [`AccountsError::SignInRefused`] when Bluesky refuses the identifier or password; the
+/// [`AmbassadorError::InvalidServer`] for a server address that is not usable;
+/// [`AmbassadorError::SignInRefused`] when Bluesky refuses the identifier or password; the
 /// transport classes of [`ConnectorError`] otherwise.
 pub async fn connect_bluesky(
     db: &DatabaseConnection,
     vault: &Vault,
     networks: &Networks,
     sign_in: BlueskySignIn<'_>,
-) -> Result<AccountSummary, AccountsError> {
+) -> Result<AccountSummary, AmbassadorError> {
     let server = bluesky_server(networks, sign_in.server)?;
     let session = networks
         .bluesky(None)
         .sign_in(sign_in.identifier, &sign_in.app_password, server.as_ref())
         .await
         .map_err(|e| match e {
-            ConnectorError::Refused { message, .. } => AccountsError::SignInRefused(message),
-            other => AccountsError::Connector(other),
+            ConnectorError::Refused { message, .. } => AmbassadorError::SignInRefused(message),
+            other => AmbassadorError::Connector(other),
         })?;
     let instance = session.pds.as_str().trim_end_matches('/').to_owned();
     let id = store_account(
@@ -53,6 +53,6 @@ pub async fn connect_bluesky(
     let row = connected_account::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AccountsError::NotFound)?;
+        .ok_or(AmbassadorError::NotFound)?;
     Ok(summary(row))
 }

@@ -11,7 +11,7 @@ use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, DatabaseConnection, Entit
 use url::Url;
 
 use super::{
-    AccountSummary, AccountsError, Networks, OAuthBinding, STATE_LIFETIME, bluesky_server, place,
+    AccountSummary, AmbassadorError, Networks, OAuthBinding, STATE_LIFETIME, bluesky_server, place,
     store_account, summary,
 };
 use crate::connectors::bluesky::{Authorization, OAuthClient};
@@ -53,10 +53,10 @@ pub struct BlueskyOAuthCallback<'a> {
 
 /// Where the DPoP key of a pending authorisation is sealed: the row's key is its state, a
 /// string, so the row number bound into the sealing is derived from it.
-fn oauth_unavailable(error: ConnectorError) -> AccountsError {
+fn oauth_unavailable(error: ConnectorError) -> AmbassadorError {
     match error {
-        ConnectorError::Refused { message, .. } => AccountsError::OAuthUnavailable(message),
-        other => AccountsError::Connector(other),
+        ConnectorError::Refused { message, .. } => AmbassadorError::OAuthUnavailable(message),
+        other => AmbassadorError::Connector(other),
     }
 }
 
@@ -64,15 +64,15 @@ fn oauth_unavailable(error: ConnectorError) -> AccountsError {
 /// request with a new DPoP key, and returns where to send the person.
 ///
 /// # Errors
-/// [`AccountsError::InvalidServer`] for a server address that is not usable;
-/// [`AccountsError::OAuthUnavailable`] for a handle or DID that does not resolve or a server
+/// [`AmbassadorError::InvalidServer`] for a server address that is not usable;
+/// [`AmbassadorError::OAuthUnavailable`] for a handle or DID that does not resolve or a server
 /// without OAuth; the transport classes of [`ConnectorError`] otherwise.
 pub async fn begin_bluesky_oauth(
     db: &DatabaseConnection,
     vault: &Vault,
     networks: &Networks,
     begin: BlueskyOAuthBegin<'_>,
-) -> Result<Url, AccountsError> {
+) -> Result<Url, AmbassadorError> {
     let server = bluesky_server(networks, begin.server)?;
     let bluesky = networks.bluesky(None);
     let discovered = bluesky
@@ -126,7 +126,7 @@ pub async fn begin_bluesky_oauth(
 /// must be for that DID.
 ///
 /// # Errors
-/// [`AccountsError::StateInvalid`] for a state that is unknown, used, expired, another
+/// [`AmbassadorError::StateInvalid`] for a state that is unknown, used, expired, another
 /// person's or session's, or answered by another issuer or for another client; connector
 /// failures otherwise.
 pub async fn finish_bluesky_oauth(
@@ -134,11 +134,11 @@ pub async fn finish_bluesky_oauth(
     vault: &Vault,
     networks: &Networks,
     callback: BlueskyOAuthCallback<'_>,
-) -> Result<AccountSummary, AccountsError> {
+) -> Result<AccountSummary, AmbassadorError> {
     let row = oauth_state::Entity::find_by_id(callback.state.to_owned())
         .one(db)
         .await?
-        .ok_or(AccountsError::StateInvalid)?;
+        .ok_or(AmbassadorError::StateInvalid)?;
     oauth_state::Entity::delete_by_id(callback.state.to_owned())
         .exec(db)
         .await?;
@@ -150,29 +150,29 @@ pub async fn finish_bluesky_oauth(
     let (Some(sealed_key), Some(did), Some(pds), Some(issuer)) =
         (&row.dpop_key, &row.account_did, &row.pds_url, &row.issuer)
     else {
-        return Err(AccountsError::StateInvalid);
+        return Err(AmbassadorError::StateInvalid);
     };
     if !valid {
-        return Err(AccountsError::StateInvalid);
+        return Err(AmbassadorError::StateInvalid);
     }
     if callback.iss != Some(issuer.as_str()) {
         tracing::info!(
             expected = issuer.as_str(),
             "the callback came from another issuer"
         );
-        return Err(AccountsError::StateInvalid);
+        return Err(AmbassadorError::StateInvalid);
     }
     let key = DpopKey::import(&Secret::new(
         vault.open(super::state_place(callback.state, "dpop_key"), sealed_key)?,
     ))
-    .ok_or(AccountsError::StateInvalid)?;
+    .ok_or(AmbassadorError::StateInvalid)?;
     let bluesky = networks.bluesky(None);
     let discovered = bluesky
         .discover(did, None)
         .await
         .map_err(oauth_unavailable)?;
     if discovered.server.issuer != *issuer || discovered.pds.as_str() != pds {
-        return Err(AccountsError::Connector(ConnectorError::Malformed {
+        return Err(AmbassadorError::Connector(ConnectorError::Malformed {
             detail: "the account moved to another Bluesky server during sign-in; try again"
                 .to_owned(),
         }));
@@ -188,7 +188,7 @@ pub async fn finish_bluesky_oauth(
                         super::state_place(callback.state, "pkce_verifier"),
                         &row.pkce_verifier,
                     )
-                    .map_err(|_| AccountsError::StateInvalid)?,
+                    .map_err(|_| AmbassadorError::StateInvalid)?,
             ),
             &key,
             did,
@@ -220,7 +220,7 @@ pub async fn finish_bluesky_oauth(
     let row = connected_account::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AccountsError::NotFound)?;
+        .ok_or(AmbassadorError::NotFound)?;
     Ok(summary(row))
 }
 

@@ -13,7 +13,7 @@ pub async fn app_credentials(
     vault: &Vault,
     network: Network,
     instance: &str,
-) -> Result<Option<AppCredentials>, AccountsError> {
+) -> Result<Option<AppCredentials>, AmbassadorError> {
     let Some(row) = network_app::Entity::find()
         .filter(network_app::Column::Network.eq(network.as_str()))
         .filter(network_app::Column::Instance.eq(instance))
@@ -43,7 +43,7 @@ pub async fn set_app_credentials(
     instance: &str,
     client_id: &str,
     client_secret: &str,
-) -> Result<(), AccountsError> {
+) -> Result<(), AmbassadorError> {
     let txn = chorus_editorial::store::begin_write(db).await?;
     network_app::Entity::delete_many()
         .filter(network_app::Column::Network.eq(network.as_str()))
@@ -76,7 +76,9 @@ pub async fn set_app_credentials(
 ///
 /// # Errors
 /// Database failure.
-pub async fn configured_networks(db: &impl ConnectionTrait) -> Result<Vec<Network>, AccountsError> {
+pub async fn configured_networks(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<Network>, AmbassadorError> {
     let rows = network_app::Entity::find()
         .filter(network_app::Column::Instance.eq(""))
         .all(db)

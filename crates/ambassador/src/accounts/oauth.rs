@@ -22,14 +22,14 @@ pub struct Begin<'a> {
 /// Starts a connection: returns the network's consent page address.
 ///
 /// # Errors
-/// [`AccountsError::Unavailable`] without credentials; connector failures for Mastodon
+/// [`AmbassadorError::Unavailable`] without credentials; connector failures for Mastodon
 /// registration.
 pub async fn begin(
     db: &DatabaseConnection,
     vault: &Vault,
     networks: &Networks,
     begin: Begin<'_>,
-) -> Result<Url, AccountsError> {
+) -> Result<Url, AmbassadorError> {
     let instance_key = begin
         .instance
         .as_ref()
@@ -37,7 +37,7 @@ pub async fn begin(
         .unwrap_or_default();
     let connector = networks
         .connector(begin.network, begin.instance.as_ref())
-        .ok_or(AccountsError::Unavailable(begin.network))?;
+        .ok_or(AmbassadorError::Unavailable(begin.network))?;
     let app = match app_credentials(db, vault, begin.network, &instance_key).await? {
         Some(app) => app,
         None => match &connector {
@@ -62,7 +62,7 @@ pub async fn begin(
                 .await?;
                 app
             }
-            _ => return Err(AccountsError::Unavailable(begin.network)),
+            _ => return Err(AmbassadorError::Unavailable(begin.network)),
         },
     };
     let pkce = Pkce::generate();
@@ -92,7 +92,7 @@ pub async fn begin(
 /// Finishes a connection from the network's callback.
 ///
 /// # Errors
-/// [`AccountsError::StateInvalid`] for any state that is unknown, used, expired, or not this
+/// [`AmbassadorError::StateInvalid`] for any state that is unknown, used, expired, or not this
 /// person's, session's, network's or instance's; connector failures.
 pub async fn finish(
     db: &DatabaseConnection,
@@ -101,12 +101,12 @@ pub async fn finish(
     expected: Begin<'_>,
     code: &str,
     state: &str,
-) -> Result<AccountSummary, AccountsError> {
+) -> Result<AccountSummary, AmbassadorError> {
     // Single use: the state row is deleted whatever happens next.
     let row = oauth_state::Entity::find_by_id(state.to_owned())
         .one(db)
         .await?
-        .ok_or(AccountsError::StateInvalid)?;
+        .ok_or(AmbassadorError::StateInvalid)?;
     oauth_state::Entity::delete_by_id(state.to_owned())
         .exec(db)
         .await?;
@@ -121,14 +121,14 @@ pub async fn finish(
         && row.instance == instance_key
         && Utc::now() - row.created_at < STATE_LIFETIME;
     if !valid {
-        return Err(AccountsError::StateInvalid);
+        return Err(AmbassadorError::StateInvalid);
     }
     let connector = networks
         .connector(expected.network, expected.instance.as_ref())
-        .ok_or(AccountsError::Unavailable(expected.network))?;
+        .ok_or(AmbassadorError::Unavailable(expected.network))?;
     let app = app_credentials(db, vault, expected.network, &instance_key)
         .await?
-        .ok_or(AccountsError::Unavailable(expected.network))?;
+        .ok_or(AmbassadorError::Unavailable(expected.network))?;
     let code = code.trim_end_matches("#_");
     let tokens = connector
         .exchange_code(
@@ -138,7 +138,7 @@ pub async fn finish(
             &Secret::new(
                 vault
                     .open(state_place(&row.state, "pkce_verifier"), &row.pkce_verifier)
-                    .map_err(|_| AccountsError::StateInvalid)?,
+                    .map_err(|_| AmbassadorError::StateInvalid)?,
             ),
         )
         .await?;
@@ -157,6 +157,6 @@ pub async fn finish(
     let row = connected_account::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(AccountsError::NotFound)?;
+        .ok_or(AmbassadorError::NotFound)?;
     Ok(summary(row))
 }

@@ -20,13 +20,13 @@ pub async fn refresh(
     networks: &Networks,
     account_id: i32,
     holder: &str,
-) -> Result<bool, AccountsError> {
+) -> Result<bool, AmbassadorError> {
     let lease = format!("refresh-account-{account_id}");
     if !chorus_editorial::store::leases::acquire(db, &lease, holder, Duration::seconds(30))
         .await
         .map_err(|e| match e {
-            chorus_editorial::EditorialError::Db(e) => AccountsError::Db(e),
-            _ => AccountsError::NotFound,
+            chorus_editorial::EditorialError::Db(e) => AmbassadorError::Db(e),
+            _ => AmbassadorError::NotFound,
         })?
     {
         tracing::info!(
@@ -38,7 +38,7 @@ pub async fn refresh(
     let row = connected_account::Entity::find_by_id(account_id)
         .one(db)
         .await?
-        .ok_or(AccountsError::NotFound)?;
+        .ok_or(AmbassadorError::NotFound)?;
     let network = row.network.get();
     let Some(sealed_refresh) = row.refresh_token.clone() else {
         tracing::info!(
@@ -71,7 +71,7 @@ pub async fn refresh(
     } else {
         let connector = networks
             .connector(network, instance.as_ref())
-            .ok_or(AccountsError::Unavailable(network))?;
+            .ok_or(AmbassadorError::Unavailable(network))?;
         let app = match app_credentials(db, vault, network, &row.instance).await? {
             Some(app) => app,
             // Bluesky refreshes with the refresh token alone.
@@ -79,7 +79,7 @@ pub async fn refresh(
                 client_id: String::new(),
                 client_secret: None,
             },
-            None => return Err(AccountsError::Unavailable(network)),
+            None => return Err(AmbassadorError::Unavailable(network)),
         };
         connector.refresh(&app, &current).await
     };
@@ -115,7 +115,7 @@ pub async fn refresh(
 pub async fn needs_refresh(
     db: &impl ConnectionTrait,
     account_id: i32,
-) -> Result<bool, AccountsError> {
+) -> Result<bool, AmbassadorError> {
     let Some(row) = connected_account::Entity::find_by_id(account_id)
         .one(db)
         .await?
@@ -131,7 +131,7 @@ pub async fn needs_refresh(
 async fn mark_needs_reconnect(
     db: &impl ConnectionTrait,
     account_id: i32,
-) -> Result<(), AccountsError> {
+) -> Result<(), AmbassadorError> {
     connected_account::Entity::update_many()
         .col_expr(
             connected_account::Column::NeedsReconnect,

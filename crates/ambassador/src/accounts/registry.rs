@@ -60,28 +60,29 @@ impl Networks {
     /// Checks a Mastodon instance address typed by a person and returns its origin.
     ///
     /// # Errors
-    /// [`AccountsError::InvalidInstance`], or [`AccountsError::PrivateAddress`] for an IP
+    /// [`AmbassadorError::InvalidInstance`], or [`AmbassadorError::PrivateAddress`] for an IP
     /// address outside the public internet.
-    pub fn instance(&self, typed: &str) -> Result<Url, AccountsError> {
+    pub fn instance(&self, typed: &str) -> Result<Url, AmbassadorError> {
         let typed = typed.trim().trim_end_matches('/');
         let with_scheme = if typed.contains("://") {
             typed.to_owned()
         } else {
             format!("https://{typed}")
         };
-        let url = Url::parse(&with_scheme).map_err(|_| AccountsError::InvalidInstance)?;
+        let url = Url::parse(&with_scheme).map_err(|_| AmbassadorError::InvalidInstance)?;
         let secure =
             url.scheme() == "https" || (self.allow_insecure_instances && url.scheme() == "http");
         if !secure || url.host_str().is_none() || !url.username().is_empty() {
-            return Err(AccountsError::InvalidInstance);
+            return Err(AmbassadorError::InvalidInstance);
         }
         // Names are checked once resolved, by the client (`people_http`).
         if !self.allow_insecure_instances && AddressGuard::public_only().check_url(&url).is_err() {
-            return Err(AccountsError::PrivateAddress(
+            return Err(AmbassadorError::PrivateAddress(
                 url.host_str().unwrap_or_default().to_owned(),
             ));
         }
-        Url::parse(&url.origin().ascii_serialization()).map_err(|_| AccountsError::InvalidInstance)
+        Url::parse(&url.origin().ascii_serialization())
+            .map_err(|_| AmbassadorError::InvalidInstance)
     }
 
     /// The Bluesky connector, with the account's PDS where known.

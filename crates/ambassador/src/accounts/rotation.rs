@@ -22,7 +22,7 @@ pub struct Rotation {
 pub async fn rotate_keys(
     db: &DatabaseConnection,
     vault: &Vault,
-) -> Result<Rotation, AccountsError> {
+) -> Result<Rotation, AmbassadorError> {
     let mut rotation = Rotation::default();
     for row in connected_account::Entity::find().all(db).await? {
         for (column, name, sealed) in [

@@ -12,51 +12,20 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _};
 
 use super::ShareState;
+use crate::AmbassadorError;
 use crate::accounts::{self, Networks};
 use crate::connectors::{PublishError, deletion_offered};
 use crate::publishing::open_account;
 use crate::store::entities::{connected_account, share};
 use crate::vault::Vault;
 
-/// Why a share could not be deleted from its network.
-#[derive(Debug, thiserror::Error)]
-pub enum DeleteError {
-    /// Not this person's share, not published, or published without a known post id (confirmed
-    /// by hand after an uncertain attempt).
-    #[error("no such published share")]
-    NotFound,
-    /// The network offers no deletion through its API (Threads).
-    #[error("{0} does not allow deleting a post through its API")]
-    Unsupported(Network),
-    /// The account the share was posted from is no longer connected.
-    #[error("the account this was posted from is no longer connected")]
-    AccountGone(Network),
-    /// The network refused or failed; the post is still there as far as Chorus knows.
-    #[error("{network}: {error}")]
-    Refused {
-        /// The share's network.
-        network: Network,
-        /// What the network said, classified.
-        error: PublishError,
-    },
-    /// The database failed, or a stored token could not be opened.
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl From<sea_orm::DbErr> for DeleteError {
-    fn from(error: sea_orm::DbErr) -> Self {
-        Self::Internal(error.to_string())
-    }
-}
-
 /// Deletes share `share_id` of `user_id` from its network and marks it `deleted`. `holder`
 /// names this process for the token-refresh lease. Returns the share's network.
 ///
 /// # Errors
-/// [`DeleteError::NotFound`] for another person's share or one that is not published with a
-/// known post id; [`DeleteError::Unsupported`] where the network offers no deletion;
-/// [`DeleteError::AccountGone`] when the account was disconnected; [`DeleteError::Refused`]
+/// [`AmbassadorError::NotFound`] for another person's share or one that is not published with a
+/// known post id; [`AmbassadorError::DeletionUnsupported`] where the network offers no deletion;
+/// [`AmbassadorError::AccountGone`] when the account was disconnected; [`AmbassadorError::Refused`]
 /// with the network's classified answer (the share then stays `published`).
 pub async fn delete_from_network(
     db: &DatabaseConnection,
@@ -66,19 +35,21 @@ pub async fn delete_from_network(
     share_id: i32,
     holder: &str,
     now: DateTime<Utc>,
-) -> Result<Network, DeleteError> {
+) -> Result<Network, AmbassadorError> {
     let row = share::Entity::find_by_id(share_id)
         .filter(share::Column::UserId.eq(user_id))
         .filter(share::Column::State.eq(ShareState::Published.as_str()))
         .one(db)
         .await?
-        .ok_or(DeleteError::NotFound)?;
-    let external_id = row.external_id.clone().ok_or(DeleteError::NotFound)?;
+        .ok_or(AmbassadorError::NotFound)?;
+    let external_id = row.external_id.clone().ok_or(AmbassadorError::NotFound)?;
     let network = row.network.get();
     if !deletion_offered(network) {
-        return Err(DeleteError::Unsupported(network));
+        return Err(AmbassadorError::DeletionUnsupported(network));
     }
-    let account_id = row.account_id.ok_or(DeleteError::AccountGone(network))?;
+    let account_id = row
+        .account_id
+        .ok_or(AmbassadorError::AccountGone(network))?;
     if matches!(accounts::needs_refresh(db, account_id).await, Ok(true))
         && let Err(e) = accounts::refresh(db, vault, networks, account_id, holder).await
     {
@@ -90,12 +61,12 @@ pub async fn delete_from_network(
             open_account(db, vault, account_id)
                 .await
                 .map_err(|why| match why {
-                    None => DeleteError::AccountGone(network),
-                    Some(why) => DeleteError::Internal(why),
+                    AmbassadorError::NotFound => AmbassadorError::AccountGone(network),
+                    why => why,
                 })?;
         let connector = networks
             .connector(network, instance.as_ref())
-            .ok_or(DeleteError::Unsupported(network))?;
+            .ok_or(AmbassadorError::DeletionUnsupported(network))?;
         match connector.delete(&account, &external_id).await {
             Ok(()) => break,
             // Nothing was deleted after a 401: refreshing and asking once more is safe.
@@ -105,7 +76,7 @@ pub async fn delete_from_network(
             {
                 refreshed = true;
             }
-            Err(error) => return Err(DeleteError::Refused { network, error }),
+            Err(error) => return Err(AmbassadorError::Refused { network, error }),
         }
     }
     // Only the state changes: the post's address, `published_at` and the statistics stay.

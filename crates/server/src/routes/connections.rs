@@ -8,7 +8,8 @@ mod bluesky;
 use axum::Form;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
-use chorus_ambassador::accounts::{self, AccountSummary, AccountsError, Begin};
+use chorus_ambassador::AmbassadorError;
+use chorus_ambassador::accounts::{self, AccountSummary, Begin};
 use chorus_policy::Network;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -34,17 +35,24 @@ fn callback_path(network: Network, instance: Option<&Url>) -> String {
     }
 }
 
-fn error_key(error: &AccountsError) -> &'static str {
+fn error_key(error: &AmbassadorError) -> &'static str {
     match error {
-        AccountsError::Unavailable(_) => "unavailable",
-        AccountsError::InvalidInstance => "instance",
-        AccountsError::PrivateAddress(_) => "private",
-        AccountsError::InvalidServer => "bluesky_server",
-        AccountsError::SignInRefused(_) => "bluesky_sign_in",
-        AccountsError::OAuthUnavailable(_) => "bluesky_oauth",
-        AccountsError::StateInvalid => "state",
-        AccountsError::Connector(_) => "network",
-        AccountsError::Vault(_) | AccountsError::Db(_) | AccountsError::NotFound => "internal",
+        AmbassadorError::Unavailable(_) => "unavailable",
+        AmbassadorError::InvalidInstance => "instance",
+        AmbassadorError::PrivateAddress(_) => "private",
+        AmbassadorError::InvalidServer => "bluesky_server",
+        AmbassadorError::SignInRefused(_) => "bluesky_sign_in",
+        AmbassadorError::OAuthUnavailable(_) => "bluesky_oauth",
+        AmbassadorError::StateInvalid => "state",
+        AmbassadorError::Connector(_) | AmbassadorError::Refused { .. } => "network",
+        // Not outcomes of connecting an account: said as an internal error if one ever is.
+        AmbassadorError::MastodonServerMissing
+        | AmbassadorError::MastodonServerInvalid
+        | AmbassadorError::DeletionUnsupported(_)
+        | AmbassadorError::AccountGone(_)
+        | AmbassadorError::Vault(_)
+        | AmbassadorError::Db(_)
+        | AmbassadorError::NotFound => "internal",
     }
 }
 
@@ -354,7 +362,7 @@ pub async fn disconnect(
 ) -> AppResult<Response> {
     match accounts::disconnect(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, user.id, id).await {
         Ok(()) => Ok(Redirect::to("/hub/accounts").into_response()),
-        Err(AccountsError::NotFound) => Err(AppError::NotFound),
+        Err(AmbassadorError::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),
     }
 }

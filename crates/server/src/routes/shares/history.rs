@@ -4,8 +4,9 @@
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use chorus_ambassador::AmbassadorError;
 use chorus_ambassador::connectors::{PublishError, deletion_offered};
-use chorus_ambassador::shares::{self, DeleteError};
+use chorus_ambassador::shares;
 use chorus_policy::Network;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -158,19 +159,19 @@ pub async fn delete(ctx: Ctx, Member(user): Member, Path(id): Path<i32>) -> AppR
             ))
             .into_response());
         }
-        Err(DeleteError::NotFound) => return Err(AppError::NotFound),
-        Err(DeleteError::Internal(why)) => return Err(AppError::Internal(why)),
-        Err(DeleteError::Unsupported(network)) => (
+        Err(AmbassadorError::DeletionUnsupported(network)) => (
             StatusCode::CONFLICT,
             network_text(&ctx, "share.delete_unsupported", network, &[]),
         ),
-        Err(DeleteError::AccountGone(network)) => (
+        Err(AmbassadorError::AccountGone(network)) => (
             StatusCode::CONFLICT,
             network_text(&ctx, "share.delete_account_gone", network, &[]),
         ),
-        Err(DeleteError::Refused { network, error }) => {
+        Err(AmbassadorError::Refused { network, error }) => {
             (StatusCode::BAD_GATEWAY, refusal_text(&ctx, network, &error))
         }
+        // Not found, or the database or a stored token failed: the error page says it.
+        Err(other) => return Err(other.into()),
     };
     tracing::info!(user_id = user.id, share = id, "a deletion was refused");
     let failure = DeleteFailure {
