@@ -8,7 +8,7 @@
 //! account's DPoP key sealed beside them.
 
 use chorus_editorial::preview::AddressGuard;
-use chorus_policy::Network;
+use chorus_policy::{AccountId, Network, UserId};
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -54,7 +54,7 @@ pub const STATE_LIFETIME: Duration = Duration::minutes(10);
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AccountSummary {
     /// Id.
-    pub id: i32,
+    pub id: AccountId,
     /// Network.
     pub network: Network,
     /// Instance origin (Mastodon), else "".
@@ -71,7 +71,7 @@ pub struct AccountSummary {
 
 fn summary(row: connected_account::Model) -> AccountSummary {
     AccountSummary {
-        id: row.id,
+        id: AccountId(row.id),
         network: row.network.get(),
         instance: row.instance,
         handle: row.handle,
@@ -182,10 +182,10 @@ async fn store_account(
 /// Database failure.
 pub async fn list(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user: UserId,
 ) -> Result<Vec<AccountSummary>, AmbassadorError> {
     Ok(connected_account::Entity::find()
-        .filter(connected_account::Column::UserId.eq(user_id))
+        .filter(connected_account::Column::UserId.eq(user.get()))
         .order_by_asc(connected_account::Column::Network)
         .order_by_asc(connected_account::Column::Id)
         .all(db)
@@ -205,11 +205,11 @@ pub async fn disconnect(
     db: &DatabaseConnection,
     vault: &Vault,
     networks: &Networks,
-    user_id: i32,
-    account_id: i32,
+    user: UserId,
+    account: AccountId,
 ) -> Result<(), AmbassadorError> {
-    let row = connected_account::Entity::find_by_id(account_id)
-        .filter(connected_account::Column::UserId.eq(user_id))
+    let row = connected_account::Entity::find_by_id(account.get())
+        .filter(connected_account::Column::UserId.eq(user.get()))
         .one(db)
         .await?
         .ok_or(AmbassadorError::NotFound)?;
@@ -254,10 +254,10 @@ pub async fn disconnect_all(
     db: &DatabaseConnection,
     vault: &Vault,
     networks: &Networks,
-    user_id: i32,
+    user: UserId,
 ) -> Result<(), AmbassadorError> {
-    for account in list(db, user_id).await? {
-        disconnect(db, vault, networks, user_id, account.id).await?;
+    for account in list(db, user).await? {
+        disconnect(db, vault, networks, user, account.id).await?;
     }
     Ok(())
 }

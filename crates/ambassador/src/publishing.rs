@@ -6,7 +6,7 @@
 //! worker's, in [`crate::shares`].
 
 use chorus_editorial::preview::PreviewFetcher;
-use chorus_policy::Network;
+use chorus_policy::{AccountId, Network, UserId};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait as _};
 
 use crate::AmbassadorError;
@@ -81,8 +81,8 @@ impl Publisher<'_> {
                     }
                 };
                 let still_valid = !matches!(
-                    accounts::list(app.db, share.user_id).await,
-                    Ok(list) if list.iter().any(|a| a.id == account_id && a.needs_reconnect)
+                    accounts::list(app.db, UserId(share.user_id)).await,
+                    Ok(list) if list.iter().any(|a| a.id == AccountId(account_id) && a.needs_reconnect)
                 );
                 if refreshed_ok && still_valid {
                     continue;

@@ -10,7 +10,7 @@
 //! `sending` after its lease expired is never re-sent blindly: it becomes `needs_check` and its
 //! owner decides. Nothing is ever published without its owner's own action for that share.
 
-use chorus_policy::Network;
+use chorus_policy::{AccountId, ItemId, Network, ShareId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -116,7 +116,7 @@ pub fn outcome_of(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Via {
     /// Published by the worker through the owner's connected account (this id).
-    Account(i32),
+    Account(AccountId),
     /// Handed to the network's own composer in the owner's browser ("post it yourself");
     /// Mastodon's is on the owner's server (its origin, checked by [`crate::composer`]).
     Composer {
@@ -129,9 +129,9 @@ pub enum Via {
 #[derive(Debug, Clone)]
 pub struct NewShare {
     /// The owner.
-    pub user_id: i32,
+    pub user_id: UserId,
     /// The hub item shared.
-    pub item_id: Option<i32>,
+    pub item_id: Option<ItemId>,
     /// Through the owner's account, or through the network's composer.
     pub via: Via,
     /// Its network.
@@ -153,18 +153,18 @@ pub struct NewShare {
 ///
 /// # Errors
 /// Database failure, or a Mastodon server that [`crate::composer`] refuses.
-pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<i32, AmbassadorError> {
+pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<ShareId, AmbassadorError> {
     let now = Utc::now();
     let (account_id, state, composer_url) = match &new.via {
-        Via::Account(id) => (Some(*id), ShareState::Scheduled, None),
+        Via::Account(id) => (Some(id.get()), ShareState::Scheduled, None),
         Via::Composer { mastodon_server } => {
             let url = crate::composer::url(new.network, mastodon_server.as_deref(), &new.text)?;
             (None, ShareState::HandedOver, Some(url.to_string()))
         }
     };
     let row = share::ActiveModel {
-        user_id: Set(new.user_id),
-        item_id: Set(new.item_id),
+        user_id: Set(new.user_id.get()),
+        item_id: Set(new.item_id.map(ItemId::get)),
         account_id: Set(account_id),
         network: Set(new.network.into()),
         text: Set(new.text),
@@ -188,7 +188,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<i32, Amb
     }
     .insert(db)
     .await?;
-    Ok(row.id)
+    Ok(ShareId(row.id))
 }
 
 /// A share's idempotency key: a TID for Bluesky, whose record key it becomes; 32 random hex

@@ -4,7 +4,7 @@
 //! and no share without its link.
 
 use chorus_editorial::store::items::ItemRecord;
-use chorus_policy::Network;
+use chorus_policy::{ItemId, Network, ShareId, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
@@ -26,7 +26,7 @@ pub struct Draft {
 #[derive(Debug)]
 pub struct Queue<'a> {
     /// The owner, who chose to share: nobody else queues in their name.
-    pub user_id: i32,
+    pub user_id: UserId,
     /// The hub item shared.
     pub item: &'a ItemRecord,
     /// Now, or the time the owner chose.
@@ -48,7 +48,7 @@ pub async fn queue(
     db: &DatabaseConnection,
     queue: &Queue<'_>,
     drafts: &[Draft],
-) -> Result<Vec<i32>, AmbassadorError> {
+) -> Result<Vec<ShareId>, AmbassadorError> {
     let item = &queue.item.input;
     let txn = chorus_editorial::store::begin_write(db).await?;
     let mut ids = Vec::with_capacity(drafts.len());
@@ -74,7 +74,7 @@ pub async fn queue(
             &txn,
             shares::NewShare {
                 user_id: queue.user_id,
-                item_id: Some(queue.item.id),
+                item_id: Some(ItemId(queue.item.id)),
                 via: draft.via.clone(),
                 network: draft.network,
                 text,
@@ -89,7 +89,7 @@ pub async fn queue(
         )
         .await?;
         if let Some(link_id) = link_id {
-            links::attach(&txn, link_id, share_id).await?;
+            links::attach(&txn, link_id, share_id.get()).await?;
         }
         ids.push(share_id);
     }

@@ -4,6 +4,7 @@
 //! version the editor opened (a version saved by someone else in between is a
 //! [`EditorialError::Conflict`], never overwritten).
 
+use chorus_policy::{ItemId, UserId};
 use sea_orm::DatabaseConnection;
 
 use crate::EditorialError;
@@ -20,7 +21,7 @@ pub enum Saved {
     Version(i32),
 }
 
-/// Saves `input` as a new version of item `id` over version `opened`. An edit to a published
+/// Saves `input` as a new version of `item` over version `opened`. An edit to a published
 /// item goes back to review when the organisation requires a second editor.
 ///
 /// # Errors
@@ -29,11 +30,12 @@ pub enum Saved {
 /// longer exists, or a database failure.
 pub async fn save(
     db: &DatabaseConnection,
-    id: i32,
+    item: ItemId,
     opened: i32,
     input: &ItemInput,
-    editor: i32,
+    editor: UserId,
 ) -> Result<Saved, EditorialError> {
+    let (id, editor) = (item.get(), editor.get());
     let item = items::get(db, id).await?;
     if !workflow::editable(item.state) {
         return Err(EditorialError::NotEditable);
@@ -53,17 +55,18 @@ pub async fn save(
         .map(Saved::Version)
 }
 
-/// Makes the content of version `from` a new version of item `id`, over version `opened`.
+/// Makes the content of version `from` a new version of `item`, over version `opened`.
 ///
 /// # Errors
 /// As [`save`], and [`EditorialError::NotFound`] for a version that does not exist.
 pub async fn restore(
     db: &DatabaseConnection,
-    id: i32,
+    item: ItemId,
     from: i32,
     opened: i32,
-    editor: i32,
+    editor: UserId,
 ) -> Result<i32, EditorialError> {
+    let (id, editor) = (item.get(), editor.get());
     let item = items::get(db, id).await?;
     if !workflow::editable(item.state) {
         return Err(EditorialError::NotEditable);
@@ -82,7 +85,7 @@ pub async fn restore(
     .await
 }
 
-/// Applies a workflow action (submit, publish, return to draft, archive, reopen) to item `id`
+/// Applies a workflow action (submit, publish, return to draft, archive, reopen) to `item`
 /// over version `opened`, by `actor`; returns the item's new state.
 ///
 /// # Errors
@@ -91,11 +94,12 @@ pub async fn restore(
 /// database failure.
 pub async fn apply_action(
     db: &DatabaseConnection,
-    id: i32,
+    item: ItemId,
     opened: i32,
     action: Action,
-    actor: i32,
+    actor: UserId,
 ) -> Result<State, EditorialError> {
+    let (id, actor) = (item.get(), actor.get());
     let item = items::get(db, id).await?;
     if item.version != opened {
         return Err(EditorialError::Conflict {

@@ -14,6 +14,7 @@ pub mod difference;
 pub mod disclosure;
 pub mod error;
 pub mod group_size;
+pub mod ids;
 pub mod network;
 pub mod publishing;
 pub mod roles;
@@ -29,6 +30,7 @@ pub use group_size::{
     AggregateTable, Contribution, Figure, FigureStatus, GroupCount, GroupFigure, Measure,
     MinGroupSize,
 };
+pub use ids::{AccountId, ItemId, ShareId, UserId};
 pub use network::{Network, UnknownNetwork};
 pub use publishing::{PersonalAction, PublishKind, ReminderPreference};
 pub use roles::{Area, Role, Roles, UnknownRole};

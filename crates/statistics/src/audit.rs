@@ -3,6 +3,7 @@
 //! concern them on their transparency page; the difference guard reads a viewer's own recent
 //! entries ([`crate::Memory`]); erasing a person takes them out of every entry.
 
+use chorus_policy::UserId;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
@@ -48,10 +49,10 @@ static SQLITE_AUDIT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// Database failure.
 pub async fn record_view(
     db: &impl ConnectionTrait,
-    viewer: i32,
+    viewer: UserId,
     action: &str,
     filter: &Filter,
-    people: &[i32],
+    people: &[UserId],
 ) -> Result<(), DbErr> {
     let detail = serde_json::to_string(filter).map_err(|e| DbErr::Json(e.to_string()))?;
     let mut list = String::from(",");
@@ -61,7 +62,7 @@ pub async fn record_view(
     }
     let entry = entry::ActiveModel {
         at: Set(Utc::now()),
-        actor_id: Set(Some(viewer)),
+        actor_id: Set(Some(viewer.get())),
         action: Set(action.to_owned()),
         detail: Set(detail),
         people: Set(list),
@@ -79,7 +80,8 @@ pub async fn record_view(
 ///
 /// # Errors
 /// Database failure.
-pub async fn concerning(db: &impl ConnectionTrait, user_id: i32) -> Result<Vec<AuditEntry>, DbErr> {
+pub async fn concerning(db: &impl ConnectionTrait, user: UserId) -> Result<Vec<AuditEntry>, DbErr> {
+    let user_id = user.get();
     entry::Entity::find()
         .filter(entry::Column::People.contains(format!(",{user_id},")))
         .order_by_desc(entry::Column::Id)
@@ -91,7 +93,8 @@ pub async fn concerning(db: &impl ConnectionTrait, user_id: i32) -> Result<Vec<A
 ///
 /// # Errors
 /// Database failure.
-pub async fn forget(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
+pub async fn forget(db: &impl ConnectionTrait, user: UserId) -> Result<(), DbErr> {
+    let user_id = user.get();
     entry::Entity::update_many()
         .col_expr(
             entry::Column::People,

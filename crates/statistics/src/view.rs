@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chorus_policy::{
-    AggregateTable, Contribution, DifferenceGuard, MinGroupSize, PersonId, VisibilityChoices,
+    AggregateTable, Contribution, DifferenceGuard, MinGroupSize, PersonId, UserId,
+    VisibilityChoices,
 };
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
@@ -55,7 +56,7 @@ pub struct Dashboard {
     /// The ids of everyone behind a figure: their activity, or their place among the
     /// ambassadors counted for participation (for the audit log).
     #[serde(skip)]
-    pub people: Vec<i32>,
+    pub people: Vec<UserId>,
 }
 
 /// The earlier views of one viewer.
@@ -81,14 +82,14 @@ impl Memory {
     /// Database failure.
     pub async fn of(
         db: &impl ConnectionTrait,
-        viewer: i32,
+        viewer: UserId,
         now: DateTime<Utc>,
     ) -> Result<Memory, DbErr> {
         use crate::audit::entry;
         let details: Vec<String> = entry::Entity::find()
             .select_only()
             .column(entry::Column::Detail)
-            .filter(entry::Column::ActorId.eq(viewer))
+            .filter(entry::Column::ActorId.eq(viewer.get()))
             .filter(entry::Column::At.gte(now - Duration::hours(MEMORY_HOURS)))
             .filter(entry::Column::Action.is_in(VIEW_ACTIONS))
             .order_by_desc(entry::Column::Id)
@@ -184,8 +185,8 @@ pub async fn dashboard(
         value: 1,
     }));
     let named = named_figures(db, k, &per_person).await?;
-    let mut people: BTreeSet<i32> = per_person.keys().copied().collect();
-    people.extend(ambassadors.iter().copied());
+    let mut people: BTreeSet<UserId> = per_person.keys().map(|&id| UserId(id)).collect();
+    people.extend(ambassadors.iter().map(|&id| UserId(id)));
     Ok(Dashboard {
         k: k.get(),
         tables: view.tables,

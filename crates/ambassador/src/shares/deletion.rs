@@ -6,7 +6,7 @@
 //! and the statistics keep counting it as published, because it was: `activity_daily` counts
 //! what the platform published, not what is still online.
 
-use chorus_policy::Network;
+use chorus_policy::{Network, ShareId, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _};
@@ -19,7 +19,7 @@ use crate::publishing::open_account;
 use crate::store::entities::{connected_account, share};
 use crate::vault::Vault;
 
-/// Deletes share `share_id` of `user_id` from its network and marks it `deleted`. `holder`
+/// Deletes `share` of `user` from its network and marks it `deleted`. `holder`
 /// names this process for the token-refresh lease. Returns the share's network.
 ///
 /// # Errors
@@ -31,11 +31,12 @@ pub async fn delete_from_network(
     db: &DatabaseConnection,
     vault: &Vault,
     networks: &Networks,
-    user_id: i32,
-    share_id: i32,
+    user: UserId,
+    share: ShareId,
     holder: &str,
     now: DateTime<Utc>,
 ) -> Result<Network, AmbassadorError> {
+    let (user_id, share_id) = (user.get(), share.get());
     let row = share::Entity::find_by_id(share_id)
         .filter(share::Column::UserId.eq(user_id))
         .filter(share::Column::State.eq(ShareState::Published.as_str()))

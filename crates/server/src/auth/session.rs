@@ -35,6 +35,12 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The person's id, typed for the domain crates' functions.
+    #[must_use]
+    pub fn user_id(&self) -> chorus_policy::UserId {
+        chorus_policy::UserId(self.id)
+    }
+
     fn from_row(row: UserRow, session_hash: String) -> Self {
         CurrentUser {
             id: row.id,

@@ -10,7 +10,7 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_ambassador::AmbassadorError;
 use chorus_ambassador::accounts::{self, AccountSummary, Begin};
-use chorus_policy::Network;
+use chorus_policy::{AccountId, Network};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -133,7 +133,7 @@ pub async fn list(
     Query(query): Query<AccountsQuery>,
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
-    let connected = accounts::list(db, user.id).await?;
+    let connected = accounts::list(db, user.user_id()).await?;
     let available = accounts::configured_networks(db).await?;
     let settings = chorus_editorial::store::settings::load(db).await?;
     let networks = Network::ALL
@@ -308,7 +308,7 @@ async fn finish(
             tracing::info!(
                 user_id = user.id,
                 network = network.as_str(),
-                account = account.id,
+                account = account.id.get(),
                 "account connected"
             );
             Ok(Redirect::to(&format!(
@@ -358,9 +358,17 @@ pub async fn mastodon_callback(
 pub async fn disconnect(
     ctx: Ctx,
     Member(user): Member,
-    Path(id): Path<i32>,
+    Path(id): Path<AccountId>,
 ) -> AppResult<Response> {
-    match accounts::disconnect(&ctx.app.db, &ctx.app.vault, &ctx.app.networks, user.id, id).await {
+    match accounts::disconnect(
+        &ctx.app.db,
+        &ctx.app.vault,
+        &ctx.app.networks,
+        user.user_id(),
+        id,
+    )
+    .await
+    {
         Ok(()) => Ok(Redirect::to("/hub/accounts").into_response()),
         Err(AmbassadorError::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),

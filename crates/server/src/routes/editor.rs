@@ -10,6 +10,7 @@ use chorus_editorial::content::{ItemForm, ItemInput};
 use chorus_editorial::store::{items, settings, topics};
 use chorus_editorial::workflow::{self, Action, State};
 use chorus_editorial::{EditorialError, Network};
+use chorus_policy::ItemId;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
@@ -251,32 +252,38 @@ pub async fn save(
     // with every character kept.
     let errors = match ItemInput::parse(&form) {
         Err(errors) => errors,
-        Ok(input) => match chorus_editorial::items::save(db, id, version, &input, user.id).await {
-            Ok(_) => {
-                return Ok(Redirect::to(&format!("/editor/items/{id}?done=saved")).into_response());
+        Ok(input) => {
+            match chorus_editorial::items::save(db, ItemId(id), version, &input, user.user_id())
+                .await
+            {
+                Ok(_) => {
+                    return Ok(
+                        Redirect::to(&format!("/editor/items/{id}?done=saved")).into_response()
+                    );
+                }
+                Err(EditorialError::Conflict { current_version }) => {
+                    // Nothing is lost: the editor's text comes back with the conflict explained.
+                    let item = items::get(db, id).await?;
+                    return render_form(
+                        &ctx,
+                        &user,
+                        StatusCode::CONFLICT,
+                        FormPage {
+                            form: &form,
+                            errors: BTreeMap::new(),
+                            item: Some(&item),
+                            version: Some(version),
+                            notice: None,
+                            conflict: Some(current_version),
+                            image_error: None,
+                        },
+                    )
+                    .await;
+                }
+                Err(EditorialError::Invalid(errors)) => errors,
+                Err(e) => return Err(e.into()),
             }
-            Err(EditorialError::Conflict { current_version }) => {
-                // Nothing is lost: the editor's text comes back with the conflict explained.
-                let item = items::get(db, id).await?;
-                return render_form(
-                    &ctx,
-                    &user,
-                    StatusCode::CONFLICT,
-                    FormPage {
-                        form: &form,
-                        errors: BTreeMap::new(),
-                        item: Some(&item),
-                        version: Some(version),
-                        notice: None,
-                        conflict: Some(current_version),
-                        image_error: None,
-                    },
-                )
-                .await;
-            }
-            Err(EditorialError::Invalid(errors)) => errors,
-            Err(e) => return Err(e.into()),
-        },
+        }
     };
     let item = items::get(db, id).await?;
     let errors = field_errors(&ctx, errors);
@@ -315,7 +322,14 @@ pub async fn act(
         .action
         .parse()
         .map_err(|_| AppError::BadRequest("unknown action".into()))?;
-    chorus_editorial::items::apply_action(&ctx.app.db, id, form.version, action, user.id).await?;
+    chorus_editorial::items::apply_action(
+        &ctx.app.db,
+        ItemId(id),
+        form.version,
+        action,
+        user.user_id(),
+    )
+    .await?;
     tracing::info!(
         item = id,
         action = action.as_str(),

@@ -223,8 +223,8 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     let choices = store::policy::choices(db, user.id).await?;
     let follows = chorus_editorial::store::topics::followed(db, user.id).await?;
     let suggestions = chorus_editorial::store::items::suggested_by(db, user.id).await?;
-    let views = chorus_statistics::audit::concerning(db, user.id).await?;
-    let connected = chorus_ambassador::accounts::list(db, user.id).await?;
+    let views = chorus_statistics::audit::concerning(db, user.user_id()).await?;
+    let connected = chorus_ambassador::accounts::list(db, user.user_id()).await?;
     let shares = chorus_ambassador::shares::for_user(db, user.id).await?;
     let clicks = chorus_ambassador::links::clicks_per_share(db, user.id).await?;
     let passes = store::passes::of_person(db, user.id).await?;
@@ -326,7 +326,7 @@ pub async fn erase(
         &ctx.app.db,
         &ctx.app.vault,
         &ctx.app.networks,
-        user.id,
+        user.user_id(),
     )
     .await?;
     store::users::erase(&ctx.app.db, ctx.app.config.secret_key.bytes(), user.id).await?;

@@ -14,9 +14,9 @@ use chorus_ambassador::onboarding::{self, Preferences};
 use chorus_ambassador::shares;
 use chorus_ambassador::sharing;
 use chorus_editorial::{hub, measure};
-use chorus_policy::Network;
 use chorus_policy::advice::{Advice, Draft, advise, blocks_publishing};
 use chorus_policy::disclosure::Disclosure;
+use chorus_policy::{Network, UserId};
 use chrono::{NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -127,7 +127,7 @@ async fn editors(
     item: &chorus_editorial::store::items::ItemRecord,
     text_of: impl Fn(&Target) -> (String, bool),
 ) -> AppResult<Vec<Editor>> {
-    let connected = accounts::list(&ctx.app.db, user_id).await?;
+    let connected = accounts::list(&ctx.app.db, UserId(user_id)).await?;
     let settings = chorus_editorial::store::settings::load(&ctx.app.db).await?;
     let disclosure = settings.disclosure_for(&item.input.language).cloned();
     // Accounts on a network where the organisation chose "post it yourself" only are not
@@ -267,7 +267,7 @@ async fn remembered_mastodon_server(ctx: &Ctx, user_id: i32) -> AppResult<String
     if let Some(server) = sharing::last_mastodon_server(&ctx.app.db, user_id).await? {
         return Ok(server);
     }
-    Ok(accounts::list(&ctx.app.db, user_id)
+    Ok(accounts::list(&ctx.app.db, UserId(user_id))
         .await?
         .into_iter()
         .find(|a| a.network == Network::Mastodon)
@@ -421,7 +421,7 @@ pub async fn submit(
     let ids = sharing::queue(
         db,
         &sharing::Queue {
-            user_id: user.id,
+            user_id: user.user_id(),
             item: &item,
             at,
             public_base: &public_base,

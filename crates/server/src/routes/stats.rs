@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use chorus_policy::{AggregateTable, Figure, FigureStatus, MinGroupSize, Network};
+use chorus_policy::{AggregateTable, Figure, FigureStatus, MinGroupSize, Network, UserId};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
@@ -165,13 +165,13 @@ async fn view_for(
     user: &CurrentUser,
     filter: &Filter,
     action: &str,
-    also_included: &[i32],
+    also_included: &[UserId],
 ) -> AppResult<(MinGroupSize, Dashboard)> {
     let db = &ctx.app.db;
     let k = chorus_editorial::store::settings::load(db)
         .await?
         .min_group_size;
-    let memory = Memory::of(db, user.id, Utc::now())
+    let memory = Memory::of(db, user.user_id(), Utc::now())
         .await
         .map_err(StoreError::from)?;
     let view = stats::dashboard(db, &ctx.app.rollup, k, filter, &memory)
@@ -182,7 +182,7 @@ async fn view_for(
         people.extend_from_slice(also_included);
         people.sort_unstable();
         people.dedup();
-        stats::audit::record_view(db, user.id, action, filter, &people).await?;
+        stats::audit::record_view(db, user.user_id(), action, filter, &people).await?;
     }
     Ok((k, view))
 }

@@ -340,7 +340,7 @@ pub async fn erase(
             .exec(&txn)
             .await?;
     }
-    chorus_statistics::audit::forget(&txn, id).await?;
+    chorus_statistics::audit::forget(&txn, chorus_policy::UserId(id)).await?;
     super::throttle::clear_prefix(
         &txn,
         &crate::auth::throttle::account_prefix(secret, &row.email),

@@ -51,7 +51,7 @@ pub async fn connect_bluesky(
             tracing::info!(
                 user_id = user.id,
                 network = "bluesky",
-                account = account.id,
+                account = account.id.get(),
                 "account connected"
             );
             Ok(Redirect::to(&format!(
@@ -153,7 +153,7 @@ pub(super) async fn finish_bluesky(
             tracing::info!(
                 user_id = user.id,
                 network = "bluesky",
-                account = account.id,
+                account = account.id.get(),
                 "account connected over OAuth"
             );
             Ok(Redirect::to(&format!(

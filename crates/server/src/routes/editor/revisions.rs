@@ -132,6 +132,7 @@ pub async fn restore(
     Path((id, from)): Path<(i32, i32)>,
     Form(form): Form<RestoreForm>,
 ) -> AppResult<Response> {
-    chorus_editorial::items::restore(&ctx.app.db, id, from, form.version, user.id).await?;
+    chorus_editorial::items::restore(&ctx.app.db, ItemId(id), from, form.version, user.user_id())
+        .await?;
     Ok(Redirect::to(&format!("/editor/items/{id}?done=restored")).into_response())
 }

@@ -99,7 +99,7 @@ pub async fn transparency_page(ctx: Ctx, user: CurrentUser) -> AppResult<Respons
         })
         .collect();
     let names = store::users::names(db).await?;
-    let entries = chorus_statistics::audit::concerning(db, user.id).await?;
+    let entries = chorus_statistics::audit::concerning(db, user.user_id()).await?;
     let views = if entries.is_empty() {
         Vec::new()
     } else {

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chorus_ambassador::AmbassadorError;
 use chorus_ambassador::connectors::{PublishError, deletion_offered};
 use chorus_ambassador::shares;
-use chorus_policy::Network;
+use chorus_policy::{Network, ShareId};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
@@ -138,14 +138,18 @@ pub async fn act(
 /// `POST /hub/shares/{id}/delete`: the owner deletes a published share from its network (after
 /// the page's confirmation step). Another person's share, or one that is not live, is a 404;
 /// a refusal by the network shows the history again with the network's words next to it.
-pub async fn delete(ctx: Ctx, Member(user): Member, Path(id): Path<i32>) -> AppResult<Response> {
+pub async fn delete(
+    ctx: Ctx,
+    Member(user): Member,
+    Path(id): Path<ShareId>,
+) -> AppResult<Response> {
     let app = &ctx.app;
     let holder = format!("web-{}", uuid::Uuid::new_v4());
     let result = shares::delete_from_network(
         &app.db,
         &app.vault,
         &app.networks,
-        user.id,
+        user.user_id(),
         id,
         &holder,
         Utc::now(),
@@ -173,9 +177,13 @@ pub async fn delete(ctx: Ctx, Member(user): Member, Path(id): Path<i32>) -> AppR
         // Not found, or the database or a stored token failed: the error page says it.
         Err(other) => return Err(other.into()),
     };
-    tracing::info!(user_id = user.id, share = id, "a deletion was refused");
+    tracing::info!(
+        user_id = user.id,
+        share = id.get(),
+        "a deletion was refused"
+    );
     let failure = DeleteFailure {
-        share_id: id,
+        share_id: id.get(),
         message,
     };
     render_history(&ctx, &user, status, None, Some(failure)).await

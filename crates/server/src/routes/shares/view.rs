@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chorus_ambassador::onboarding;
 use chorus_ambassador::shares::{ShareRow, ShareState};
+use chorus_policy::UserId;
 use chrono_tz::Tz;
 
 use crate::views::Ctx;
@@ -37,11 +38,11 @@ impl Surroundings {
         let titles = chorus_editorial::store::items::titles(db, &items).await?;
         let zone = onboarding::load(db, user_id).await?.zone();
         let clicks = chorus_ambassador::links::clicks_per_share(db, user_id).await?;
-        let reconnect = chorus_ambassador::accounts::list(db, user_id)
+        let reconnect = chorus_ambassador::accounts::list(db, UserId(user_id))
             .await?
             .into_iter()
             .filter(|a| a.needs_reconnect)
-            .map(|a| a.id)
+            .map(|a| a.id.get())
             .collect();
         Ok(Surroundings {
             zone,

@@ -2,6 +2,7 @@
 
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
+use chorus_policy::UserId;
 use chorus_statistics::{self as stats, Dimension, Every, Filter};
 use chrono::Duration;
 use serde::Serialize;
@@ -61,7 +62,7 @@ pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppRes
         every: Every::Week,
     };
     let passes = store::passes::for_item(db, id).await?;
-    let answered: Vec<i32> = passes.iter().map(|(person, _)| *person).collect();
+    let answered: Vec<UserId> = passes.iter().map(|(person, _)| UserId(*person)).collect();
     let (k, view) = view_for(&ctx, &user, &filter, "stats.item", &answered).await?;
     let labels = Labels::load(db).await?;
     let network = view
