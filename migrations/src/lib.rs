@@ -21,6 +21,7 @@ mod m20260701_000002_share_container;
 mod m20261201_000001_share_composer;
 mod m20261202_000001_onboarding;
 mod m20261202_000002_last_sign_in;
+mod m20261203_000001_programme;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_share_composer::Migration),
             Box::new(m20261202_000001_onboarding::Migration),
             Box::new(m20261202_000002_last_sign_in::Migration),
+            Box::new(m20261203_000001_programme::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod measure;
 pub mod media;
 pub mod preview;
+pub mod programme;
 pub mod sources;
 pub mod store;
 pub mod workflow;

@@ -10,8 +10,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::routes::{
-    account, admin, api, assets, auth, connections, editor, home, hub, links, media, ops, setup,
-    stats,
+    account, admin, api, assets, auth, connections, editor, home, hub, links, media, ops,
+    programme, setup, stats,
 };
 
 /// Builds the router with its layers.
@@ -35,6 +35,7 @@ pub fn build(app: AppState) -> Router {
         // Homes and public pieces
         .route("/", get(home::root))
         .route("/media/{id}", get(media::serve))
+        .route("/programme", get(programme::page))
         .route("/api/v1/text/measure", post(api::measure_text))
         // The areas, each in the module named after it
         .nest("/editor", editor::routes())

@@ -26,6 +26,7 @@ mod links;
 mod locale;
 mod operations;
 mod participation;
+mod programme;
 mod publishing;
 mod restart;
 mod roles;

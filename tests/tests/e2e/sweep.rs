@@ -80,6 +80,7 @@ async fn every_page_of_an_ambassador_reads_well_on_a_phone_and_a_desktop_light_a
             ("accounts", "/hub/accounts"),
             ("topics", "/hub/topics"),
             ("welcome", "/hub/welcome"),
+            ("programme", "/programme"),
             ("account", "/account"),
             ("privacy", "/account/privacy"),
             ("transparency", "/account/transparency"),
@@ -102,6 +103,7 @@ async fn every_page_of_an_editor_reads_well_on_a_phone_and_a_desktop_light_and_d
             ("item-stats", "/editor/items/{id}/stats"),
             ("topics-campaigns", "/editor/topics"),
             ("guidelines", "/editor/guidelines"),
+            ("programme-edit", "/editor/programme"),
             ("feeds", "/editor/feeds"),
         ],
     )

@@ -379,7 +379,7 @@ fn image_error_reason(reason: Option<&str>) -> Option<&'static str> {
 pub fn routes() -> axum::Router<crate::app::AppState> {
     use axum::routing::{get, post};
 
-    use super::{media, participation, sources, stats, topics as topic_pages};
+    use super::{media, participation, programme, sources, stats, topics as topic_pages};
     let image_limit =
         axum::extract::DefaultBodyLimit::max(chorus_editorial::media::MAX_BYTES + 64 * 1024);
     axum::Router::new()
@@ -413,6 +413,7 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
             "/guidelines",
             get(participation::guidelines_page).post(participation::publish_guidelines),
         )
+        .route("/programme", get(programme::edit).post(programme::publish))
         .route("/feeds", get(sources::show_feeds).post(sources::add_feed))
         .route("/feeds/{id}/poll", post(sources::poll_feed))
         .route("/feeds/{id}/delete", post(sources::remove_feed))

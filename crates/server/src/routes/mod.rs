@@ -15,6 +15,7 @@ pub mod media;
 pub mod ops;
 pub mod participation;
 pub mod post_preview;
+pub mod programme;
 pub mod setup;
 pub mod shares;
 pub mod sources;

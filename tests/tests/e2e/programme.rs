@@ -1,0 +1,165 @@
+//! Issue 15, the programme page: editors write why the company asks, what people gain and who
+//! does what, in both languages, each publication a new version; everyone signed in reads it
+//! (opted in or not, from the guidelines and the welcome); the company's commitments come from
+//! the settings in force, so changing the minimum group size changes the page.
+
+use chorus_tests::TestApp;
+use chorus_tests::html::testid;
+
+/// The text of a section of the page, tags stripped and spaces folded.
+fn section_text(body: &str, id: &str) -> String {
+    let at = body
+        .find(&format!(r#"data-testid="{id}""#))
+        .unwrap_or_else(|| panic!("no {id} in {body}"));
+    let end = at + body[at..].find("</section>").unwrap();
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body[at..end].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn editors_write_the_programme_and_its_commitments_follow_the_settings() {
+    let app = TestApp::spawn().await;
+    // Someone who has not opted in reads it: it is what they decide on.
+    let newcomer = app.signed_in("nia@example.org", "ambassador").await;
+    let join = newcomer.get("/hub/join").await.body;
+    assert!(join.contains(r#"href="/programme" data-testid="programme-link""#));
+    let page = newcomer.get("/programme").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        testid(&page.body, "programme-version").starts_with("Chorus’s starting text"),
+        "before editors write it, the starting text says what it is"
+    );
+    let commitments = section_text(&page.body, "commitments");
+    assert!(commitments.contains("No figure about fewer than 5 people is ever shown"));
+    assert!(commitments.contains("Nothing is posted without you"));
+    assert!(
+        commitments.contains("Your posts suggest the disclosure “#employee”"),
+        "{commitments}"
+    );
+    assert!(!page.body.contains(r#"href="/editor/programme""#));
+    // Not signed in: the sign-in page, with the way back.
+    let anonymous = app.client().get("/programme").await;
+    assert_eq!(anonymous.status, 303);
+    assert!(anonymous.location().starts_with("/sign-in"));
+
+    // An editor writes it; an empty section comes back with every character kept.
+    let editor = app.signed_in("eda@example.org", "editor").await;
+    let form = editor.get("/editor/programme").await;
+    assert_eq!(form.status, 200);
+    let mut fields = vec![
+        ("vision_en", "We build **solar farms** that towns own."),
+        (
+            "vision_fr",
+            "Nous construisons des **centrales solaires** que les villes possèdent.",
+        ),
+        (
+            "gains_en",
+            "- Engineers: visibility for your expertise\n- Everyone: recruit your future colleagues",
+        ),
+        ("gains_fr", ""),
+        (
+            "roles_en",
+            "Comms writes, you share, marketing sees totals.",
+        ),
+        (
+            "roles_fr",
+            "La communication écrit, vous partagez, le marketing voit des totaux.",
+        ),
+    ];
+    let refused = editor.post_form("/editor/programme", &fields).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("Write this section: people read the page in their own language.")
+    );
+    assert!(
+        refused
+            .body
+            .contains("Engineers: visibility for your expertise")
+    );
+    assert!(
+        refused
+            .body
+            .contains(r#"id="gains_fr" name="gains_fr" rows="7" lang="fr" aria-invalid="true""#)
+    );
+    fields[3].1 = "- Ingénieurs : de la visibilité pour votre expertise";
+    let published = editor.post_form("/editor/programme", &fields).await;
+    assert_eq!(published.location(), "/editor/programme?done=published");
+    // Not for ambassadors to write.
+    assert_eq!(
+        newcomer
+            .post_form("/editor/programme", &fields)
+            .await
+            .status,
+        403
+    );
+
+    let page = newcomer.get("/programme").await.body;
+    assert!(testid(&page, "programme-version").starts_with("Version 1, published on "));
+    assert!(section_text(&page, "vision").contains("We build solar farms that towns own."));
+    assert!(
+        page.contains("<strong>solar farms</strong>"),
+        "Markdown rendered"
+    );
+    assert!(section_text(&page, "gains").contains("Everyone: recruit your future colleagues"));
+    // In French, the French text.
+    newcomer
+        .post_form("/account/language", &[("language", "fr")])
+        .await;
+    let french = newcomer.get("/programme").await.body;
+    assert!(section_text(&french, "vision").contains("centrales solaires"));
+    assert!(
+        section_text(&french, "commitments")
+            .contains("Aucun chiffre portant sur moins de 5 personnes")
+    );
+
+    // The admin changes the minimum group size and the disclosure: the commitments follow.
+    let admin = app.signed_in("ada@example.org", "admin").await;
+    let saved = admin
+        .post_form(
+            "/admin/settings",
+            &[
+                ("min_group_size", "7"),
+                ("disclosure_en", "#teammember"),
+                ("disclosure_fr", "#salarié"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location(), "/admin/settings?done=saved");
+    let english = editor.get("/programme").await.body;
+    let commitments = section_text(&english, "commitments");
+    assert!(
+        commitments.contains("No figure about fewer than 7 people is ever shown"),
+        "{commitments}"
+    );
+    assert!(
+        commitments.contains("Your posts suggest the disclosure “#teammember”"),
+        "{commitments}"
+    );
+    assert!(
+        english.contains(r#"href="/editor/programme""#),
+        "editors are offered to edit it"
+    );
+    let french = newcomer.get("/programme").await.body;
+    assert!(section_text(&french, "commitments").contains("#salarié"));
+
+    // A second publication is version 2; the first is kept.
+    fields[0].1 = "Towns own what we build.";
+    editor.post_form("/editor/programme", &fields).await;
+    let page = editor.get("/programme").await.body;
+    assert!(testid(&page, "programme-version").starts_with("Version 2"));
+    assert!(section_text(&page, "vision").contains("Towns own what we build."));
+}
