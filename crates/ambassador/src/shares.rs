@@ -506,5 +506,47 @@ pub async fn sharers_per_item(
     Ok(out)
 }
 
+/// The names of the people who chose to show their name on what they shared
+/// (`show_name_on_shared_content`, off by default), per item of `items`, in name order: people
+/// currently opted in and active, with a share of the item still published (a share they
+/// deleted from its network no longer names them).
+///
+/// # Errors
+/// Database failure.
+pub async fn named_sharers_per_item(
+    db: &impl ConnectionTrait,
+    items: &[i32],
+) -> Result<std::collections::HashMap<i32, Vec<String>>, sea_orm::DbErr> {
+    let mut out: std::collections::HashMap<i32, Vec<String>> = std::collections::HashMap::new();
+    if items.is_empty() {
+        return Ok(out);
+    }
+    let list = items
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT DISTINCT s.item_id AS item_id, u.display_name AS name FROM shares s \
+                 JOIN users u ON u.id = s.user_id \
+                 JOIN visibility_choices v ON v.user_id = s.user_id \
+                 WHERE s.item_id IN ({list}) AND s.state = '{}' AND u.active = TRUE \
+                 AND v.show_name_on_shared_content = TRUE \
+                 AND s.user_id IN (SELECT user_id FROM consents WHERE withdrawn_at IS NULL) \
+                 ORDER BY s.item_id, u.display_name",
+                ShareState::Published.as_str(),
+            ),
+        ))
+        .await?;
+    for row in rows {
+        let item: i32 = row.try_get("", "item_id")?;
+        out.entry(item).or_default().push(row.try_get("", "name")?);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests;

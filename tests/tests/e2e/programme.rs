@@ -163,3 +163,80 @@ async fn editors_write_the_programme_and_its_commitments_follow_the_settings() {
     assert!(testid(&page, "programme-version").starts_with("Version 2"));
     assert!(section_text(&page, "vision").contains("Towns own what we build."));
 }
+
+/// Issue 15: a person may choose to show their name on what they shared (off by default); the
+/// hub's card and the item's page then say so, for a share still published, and stop the
+/// moment they change their mind or withdraw.
+#[tokio::test]
+async fn a_shared_by_line_names_only_those_who_chose_it_and_only_while_they_do() {
+    use sea_orm::{ConnectionTrait as _, Database, Statement};
+
+    let app = TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo")).await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let item: i32 = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT s.item_id AS item FROM shares s JOIN users u ON u.id = s.user_id \
+             WHERE u.email = 'bruno@demo.chorus.test' AND s.state = 'published' \
+             ORDER BY s.item_id LIMIT 1"
+                .to_owned(),
+        ))
+        .await
+        .unwrap()
+        .expect("Bruno shared a demo item")
+        .try_get("", "item")
+        .unwrap();
+    let reader = app.client();
+    reader
+        .sign_in("ambassador@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let item_page = format!("/hub/items/{item}");
+    let before = reader.get(&item_page).await.body;
+    assert!(
+        !before.contains(r#"data-testid="named""#),
+        "nobody chose to show their name: {before}"
+    );
+
+    let bruno = app.client();
+    bruno
+        .sign_in("bruno@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let chosen = bruno
+        .post_form(
+            "/account/privacy/choices",
+            &[("show_name_on_shared_content", "on")],
+        )
+        .await;
+    assert_eq!(chosen.status, 303, "{}", chosen.body);
+    let page = reader.get(&item_page).await.body;
+    assert_eq!(testid(&page, "named"), "Shared by Bruno Martin");
+    let hub = reader.get("/hub").await.body;
+    assert!(
+        hub.contains("Shared by Bruno Martin"),
+        "on the hub's card too"
+    );
+    let not_shared: i32 = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT id FROM content_items WHERE state = 'published' AND id NOT IN \
+                 (SELECT s.item_id FROM shares s JOIN users u ON u.id = s.user_id \
+                 WHERE u.email = 'bruno@demo.chorus.test' AND s.item_id IS NOT NULL) \
+                 ORDER BY id LIMIT 1"
+            ),
+        ))
+        .await
+        .unwrap()
+        .map(|row| row.try_get("", "id").unwrap())
+        .unwrap_or(0);
+    if not_shared > 0 {
+        let other = reader.get(&format!("/hub/items/{not_shared}")).await.body;
+        assert!(!other.contains("Bruno Martin"), "only on what he shared");
+    }
+
+    // Withdrawing ends it at once.
+    let withdrawn = bruno.post_form("/account/privacy/withdraw", &[]).await;
+    assert_eq!(withdrawn.status, 303);
+    let page = reader.get(&item_page).await.body;
+    assert!(!page.contains("Bruno Martin"), "{page}");
+}

@@ -37,8 +37,12 @@ pub struct HubParams {
 #[derive(Default)]
 struct Around {
     shared_by: Option<usize>,
+    named: Vec<String>,
     image: Option<(i32, String)>,
 }
+
+/// How many names a "shared by" line shows before "and N more".
+const NAMED_SHOWN: usize = 3;
 
 /// One item as the hub shows it: on a card of the list, and atop its own page.
 #[derive(Serialize)]
@@ -57,6 +61,10 @@ struct Card<'a> {
     /// The same day as the person's language writes it.
     published_on: Option<String>,
     shared_by: Option<usize>,
+    /// Colleagues who chose to show their name on what they shared (at most three), and how
+    /// many more did.
+    named: &'a [String],
+    named_more: usize,
     image: Option<ImageRow<'a>>,
 }
 
@@ -98,6 +106,8 @@ fn card<'a>(
         published_at: item.published_at.map(|t| t.format("%Y-%m-%d").to_string()),
         published_on: item.published_at.map(|t| locale.date(t.date_naive())),
         shared_by: around.shared_by,
+        named: &around.named[..around.named.len().min(NAMED_SHOWN)],
+        named_more: around.named.len().saturating_sub(NAMED_SHOWN),
         image: around
             .image
             .as_ref()
@@ -126,6 +136,9 @@ async fn around(
     let sharers = chorus_ambassador::shares::sharers_per_item(db, &ids)
         .await
         .map_err(crate::store::StoreError::from)?;
+    let mut named = chorus_ambassador::shares::named_sharers_per_item(db, &ids)
+        .await
+        .map_err(crate::store::StoreError::from)?;
     let mut images = chorus_editorial::store::media::first_of_items(db, &ids).await?;
     Ok(items
         .iter()
@@ -134,6 +147,7 @@ async fn around(
                 shared_by: sharers
                     .get(&item.id)
                     .and_then(|people| k.social_proof(*people)),
+                named: named.remove(&item.id).unwrap_or_default(),
                 image: images.remove(&item.id),
             };
             (item.id, around)
