@@ -58,6 +58,13 @@ pub enum Advice {
         /// Words in common, as a percentage of both texts' words.
         same_words_percent: u8,
     },
+    /// Colleagues already posted nearly the same words for this item on this network (counted
+    /// only when at least the minimum group size of colleagues' posts were compared; see
+    /// [`crate::sameness`]).
+    SameAsColleagues {
+        /// How many colleagues' posts are nearly the same words.
+        colleagues: usize,
+    },
 }
 
 /// The hints for `draft`, the blocking one first.

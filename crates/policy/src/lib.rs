@@ -18,6 +18,7 @@ pub mod ids;
 pub mod network;
 pub mod publishing;
 pub mod roles;
+pub mod sameness;
 pub mod scopes;
 pub mod visibility;
 

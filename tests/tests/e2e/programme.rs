@@ -240,3 +240,110 @@ async fn a_shared_by_line_names_only_those_who_chose_it_and_only_while_they_do()
     let page = reader.get(&item_page).await.body;
     assert!(!page.contains("Bruno Martin"), "{page}");
 }
+
+/// Issue 15: while a person makes a post their own, Chorus says how many colleagues already
+/// posted nearly the same words for the item on that network (links and case aside), as
+/// advice that never blocks and names no one, and only once at least k colleagues' posts are
+/// compared; the share page says it too.
+#[tokio::test]
+async fn sameness_with_colleagues_is_advice_from_k_posts_and_never_names_anyone() {
+    use sea_orm::{ConnectionTrait as _, Database, Statement};
+
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("ada@example.org", "admin").await;
+    admin
+        .post_form(
+            "/admin/settings",
+            &[
+                ("min_group_size", "3"),
+                ("disclosure_en", ""),
+                ("disclosure_fr", ""),
+            ],
+        )
+        .await;
+    let suggested = "Our new solar farm in Lyon powers 4,000 homes. Proud of the team!";
+    let editor = app.signed_in("eda@example.org", "editor").await;
+    let item = editor
+        .publish_item(&[
+            ("title", "Lyon, solar"),
+            ("body", "Our new plant."),
+            ("why", "It shows who we are."),
+            ("link", "https://example.com/solar"),
+            ("language", "en"),
+            ("copy_x", suggested),
+        ])
+        .await;
+    let amir = app.ambassador("amir@example.org").await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    // Colleagues who posted it on X: each an opted-in person with a published share.
+    let mut colleagues = 0;
+    let mut posted = async |text: &str| {
+        colleagues += 1;
+        let email = format!("colleague{colleagues}@example.org");
+        app.ambassador(&email).await;
+        let sql = format!(
+            "INSERT INTO shares (user_id, item_id, network, text, link, state, scheduled_at, \
+             next_attempt_at, attempts, idempotency_key, created_at, updated_at) \
+             SELECT id, {item}, 'x', '{text}', 'https://example.com/solar', 'published', \
+             CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 'k-{colleagues}', CURRENT_TIMESTAMP, \
+             CURRENT_TIMESTAMP FROM users WHERE email = '{email}'"
+        );
+        db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap();
+    };
+    let token = amir.token().await;
+    let advice = async |text: &str| -> Vec<String> {
+        let answer: serde_json::Value = amir
+            .http()
+            .post(amir.url(&format!("/hub/items/{item}/advice")))
+            .header("x-csrf-token", &token)
+            .json(&serde_json::json!({"network": "x", "text": text}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["blocks"], false, "advice never blocks: {answer}");
+        answer["advice"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let about_colleagues = |said: &[String]| {
+        said.iter()
+            .find(|a| a.contains("already posted nearly the same words"))
+            .cloned()
+    };
+    // Two colleagues posted the suggested words: fewer than k = 3 posts, nothing is said.
+    posted(&format!("{suggested} https://chorus.example/l/aaa")).await;
+    posted(&format!("our new solar farm in lyon powers 4,000 homes! proud of the team https://chorus.example/l/bbb")).await;
+    assert_eq!(about_colleagues(&advice(suggested).await), None);
+    // A third, in their own words: three posts compared, two nearly the same as the suggestion.
+    posted("Two years of my life went into the Lyon solar farm; today it powers 4,000 homes and I am proud.").await;
+    assert_eq!(
+        about_colleagues(&advice(suggested).await).as_deref(),
+        Some(
+            "2 colleagues already posted nearly the same words for this. Yours will stand out if you say why it matters to you."
+        )
+    );
+    let own = "I visited the Lyon site last spring: seeing 4,000 homes run on sun we built still moves me.";
+    assert_eq!(
+        about_colleagues(&advice(own).await),
+        None,
+        "one's own words"
+    );
+    // Another network: nobody posted there.
+    let share_page = amir.get(&format!("/hub/items/{item}/share")).await.body;
+    assert!(
+        !share_page.contains("colleague1") && !share_page.contains("Colleague1"),
+        "never names anyone"
+    );
+    assert!(
+        share_page.contains("2 colleagues already posted nearly the same words"),
+        "the X composer starts from the suggested copy: {share_page}"
+    );
+}

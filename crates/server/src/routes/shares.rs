@@ -3,7 +3,7 @@
 //! one's shares with what can be done about each, deleting a published one from its network
 //! included.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::Form;
 use axum::extract::{Path, Query};
@@ -16,7 +16,8 @@ use chorus_ambassador::sharing;
 use chorus_editorial::{hub, measure};
 use chorus_policy::advice::{Advice, Draft, advise, blocks_publishing};
 use chorus_policy::disclosure::Disclosure;
-use chorus_policy::{Network, UserId};
+use chorus_policy::sameness;
+use chorus_policy::{ItemId, MinGroupSize, Network, UserId};
 use chrono::{NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -31,11 +32,6 @@ mod history;
 mod view;
 
 pub use history::{act, delete, history};
-
-async fn disclosure_for(ctx: &Ctx, language: &str) -> AppResult<Option<Disclosure>> {
-    let settings = chorus_editorial::store::settings::load(&ctx.app.db).await?;
-    Ok(settings.disclosure_for(language).cloned())
-}
 
 fn advice_text(ctx: &Ctx, advice: &Advice) -> String {
     let i18n = &ctx.app.views.i18n;
@@ -55,6 +51,49 @@ fn advice_text(ctx: &Ctx, advice: &Advice) -> String {
         ),
         Advice::IdenticalToSuggestion => ctx.t("share.advice_identical"),
         Advice::NearlyIdentical { .. } => ctx.t("share.advice_nearly"),
+        Advice::SameAsColleagues { colleagues: 1 } => ctx.t("share.advice_colleague"),
+        Advice::SameAsColleagues { colleagues } => i18n.text(
+            ctx.locale,
+            "share.advice_colleagues",
+            &[("count", &colleagues.to_string())],
+        ),
+    }
+}
+
+/// One post per colleague who already shared the item on each network, shingled, with the
+/// minimum group size under which they are not compared.
+struct Colleagues {
+    k: MinGroupSize,
+    by_network: HashMap<Network, Vec<BTreeSet<u64>>>,
+}
+
+impl Colleagues {
+    /// What colleagues other than `user` posted for `item` on `networks`.
+    async fn load(
+        ctx: &Ctx,
+        item: i32,
+        user: UserId,
+        networks: &[Network],
+        k: MinGroupSize,
+    ) -> AppResult<Colleagues> {
+        let mut by_network = HashMap::new();
+        for &network in networks {
+            let texts = shares::colleagues_texts(&ctx.app.db, ItemId(item), network, user).await?;
+            by_network.insert(
+                network,
+                texts.iter().map(|t| sameness::shingles(t)).collect(),
+            );
+        }
+        Ok(Colleagues { k, by_network })
+    }
+
+    /// The advice about `text` on `network`, when colleagues posted nearly the same words.
+    fn advice(&self, network: Network, text: &str) -> Option<Advice> {
+        let theirs = self.by_network.get(&network)?;
+        let sameness = sameness::among_colleagues(text, theirs, self.k)?;
+        (sameness.nearly_same > 0).then_some(Advice::SameAsColleagues {
+            colleagues: sameness.nearly_same,
+        })
     }
 }
 
@@ -96,13 +135,14 @@ impl Editor {
         target: Target,
         item: &chorus_editorial::store::items::ItemRecord,
         disclosure: Option<&Disclosure>,
+        colleagues: &Colleagues,
         text: String,
         selected: bool,
     ) -> Editor {
         let network = target.network();
         let suggested = item.input.copy.get(&network).map_or("", String::as_str);
         let m = measure::measure(network, &text);
-        let advice = advise(&Draft {
+        let mut advice = advise(&Draft {
             network,
             text: &text,
             suggested_copy: suggested,
@@ -110,6 +150,7 @@ impl Editor {
             length_over_by: m.over_by,
             hard_limit_exceeded: !m.fits,
         });
+        advice.extend(colleagues.advice(network, &text));
         Editor {
             target,
             text,
@@ -137,10 +178,25 @@ async fn editors(
         .filter(|a| !a.needs_reconnect && settings.allows_direct(a.network))
         .map(Target::Account)
         .chain(Network::ALL.into_iter().map(Target::Composer));
+    let colleagues = Colleagues::load(
+        ctx,
+        item.id,
+        UserId(user_id),
+        &Network::ALL,
+        settings.min_group_size,
+    )
+    .await?;
     Ok(targets
         .map(|target| {
             let (text, selected) = text_of(&target);
-            Editor::new(target, item, disclosure.as_ref(), text, selected)
+            Editor::new(
+                target,
+                item,
+                disclosure.as_ref(),
+                &colleagues,
+                text,
+                selected,
+            )
         })
         .collect())
 }
@@ -452,7 +508,7 @@ pub struct AdviceRequest {
 /// disclosure), in their language.
 pub async fn advice(
     ctx: Ctx,
-    Ambassador(_user): Ambassador,
+    Ambassador(user): Ambassador,
     Path(id): Path<i32>,
     body: Result<axum::Json<AdviceRequest>, axum::extract::rejection::JsonRejection>,
 ) -> AppResult<axum::Json<serde_json::Value>> {
@@ -462,12 +518,22 @@ pub async fn advice(
         .parse()
         .map_err(|e: chorus_policy::UnknownNetwork| AppError::BadRequest(e.to_string()))?;
     let item = hub::item(&ctx.app.db, id).await?;
-    let disclosure = disclosure_for(&ctx, &item.input.language).await?;
+    let settings = chorus_editorial::store::settings::load(&ctx.app.db).await?;
+    let disclosure = settings.disclosure_for(&item.input.language).cloned();
+    let colleagues = Colleagues::load(
+        &ctx,
+        item.id,
+        user.user_id(),
+        &[network],
+        settings.min_group_size,
+    )
+    .await?;
     let text = request.text.replace("\r\n", "\n");
     let editor = Editor::new(
         Target::Composer(network),
         &item,
         disclosure.as_ref(),
+        &colleagues,
         text,
         true,
     );
