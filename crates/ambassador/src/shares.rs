@@ -551,6 +551,49 @@ pub async fn colleagues_texts(
         .collect())
 }
 
+/// The published posts of `item`, the latest per person and network, of people opted in: what
+/// editors see as a distribution (how varied the posts were), never one by one.
+///
+/// # Errors
+/// Database failure.
+pub async fn published_texts(
+    db: &impl ConnectionTrait,
+    item: ItemId,
+) -> Result<Vec<(UserId, Network, String)>, sea_orm::DbErr> {
+    let rows: Vec<(i32, String, String)> = share::Entity::find()
+        .select_only()
+        .column(share::Column::UserId)
+        .column(share::Column::Network)
+        .column(share::Column::Text)
+        .filter(share::Column::ItemId.eq(item.get()))
+        .filter(share::Column::State.eq(ShareState::Published.as_str()))
+        .filter(
+            share::Column::UserId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column("user_id")
+                    .from("consents")
+                    .and_where(sea_orm::sea_query::ExprTrait::is_null(Expr::col(
+                        "withdrawn_at",
+                    )))
+                    .to_owned(),
+            ),
+        )
+        .order_by_desc(share::Column::Id)
+        .limit(20_000)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(rows
+        .into_iter()
+        .filter_map(|(user, network, text)| {
+            let network: Network = network.parse().ok()?;
+            seen.insert((user, network))
+                .then_some((UserId(user), network, text))
+        })
+        .collect())
+}
+
 /// The names of the people who chose to show their name on what they shared
 /// (`show_name_on_shared_content`, off by default), per item of `items`, in name order: people
 /// currently opted in and active, with a share of the item still published (a share they

@@ -89,6 +89,47 @@ pub fn among_colleagues(
     })
 }
 
+/// How far a post went from the suggested copy: what editors see of an item's posts, counted
+/// through the minimum group size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variety {
+    /// Nearly the suggested words ([`NEARLY_SAME_PERCENT`] or more).
+    NearlySuggested,
+    /// Partly the suggested words ([`CLOSE_PERCENT`] or more).
+    Close,
+    /// The person's own words.
+    OwnWords,
+}
+
+/// From this similarity with the suggested copy (in percent), a post is "close" to it.
+pub const CLOSE_PERCENT: u8 = 30;
+
+impl Variety {
+    /// The stored name, for labels.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Variety::NearlySuggested => "nearly_suggested",
+            Variety::Close => "close",
+            Variety::OwnWords => "own_words",
+        }
+    }
+
+    /// How far `post` went from `suggested` (already shingled).
+    #[must_use]
+    pub fn of(post: &str, suggested: &BTreeSet<u64>) -> Variety {
+        let percent = similarity_percent(&shingles(post), suggested);
+        if percent >= NEARLY_SAME_PERCENT {
+            Variety::NearlySuggested
+        } else if percent >= CLOSE_PERCENT {
+            Variety::Close
+        } else {
+            Variety::OwnWords
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +156,32 @@ mod tests {
             similarity_percent(&a, &own)
         );
         assert_eq!(similarity_percent(&BTreeSet::new(), &BTreeSet::new()), 0);
+    }
+
+    #[test]
+    fn posts_are_sorted_by_how_far_they_went_from_the_suggestion() {
+        let suggested = shingles(SUGGESTED);
+        assert_eq!(
+            Variety::of(
+                &format!("{SUGGESTED} #employee https://x.example/l/1"),
+                &suggested
+            ),
+            Variety::NearlySuggested
+        );
+        assert_eq!(
+            Variety::of(
+                "Our new solar farm in Lyon powers 4,000 homes. I worked on the grid link myself.",
+                &suggested
+            ),
+            Variety::Close
+        );
+        assert_eq!(
+            Variety::of(
+                "Two years of work, and the sun now lights 4,000 homes near Lyon.",
+                &suggested
+            ),
+            Variety::OwnWords
+        );
     }
 
     #[test]

@@ -346,4 +346,34 @@ async fn sameness_with_colleagues_is_advice_from_k_posts_and_never_names_anyone(
         share_page.contains("2 colleagues already posted nearly the same words"),
         "the X composer starts from the suggested copy: {share_page}"
     );
+
+    // Editors see how varied the posts were, through k = 3. Two people posted nearly the
+    // suggested words and one their own: no group is shown, only the total.
+    let stats_page = async || {
+        editor
+            .get(&format!("/editor/items/{item}/stats"))
+            .await
+            .body
+    };
+    let variety = |body: &str, label: &str| chorus_tests::html::row(body, "variety", label);
+    let stats = stats_page().await;
+    assert_eq!(variety(&stats, "Total"), ["3"], "{stats}");
+    assert!(!stats.contains("Nearly the suggested words</th><td class=\"num\">2"));
+    // Two more of the suggested words and two more in their own words: four and three.
+    posted(&format!(
+        "{suggested} #employee https://chorus.example/l/ccc"
+    ))
+    .await;
+    posted(&format!("{suggested} https://chorus.example/l/ddd")).await;
+    posted("Proud to see the plant I helped commission power a whole district of Lyon today.")
+        .await;
+    posted("From blueprint to 4,000 lit homes: what a ride with this crew, thank you all.").await;
+    let stats = stats_page().await;
+    assert_eq!(
+        variety(&stats, "Nearly the suggested words"),
+        ["4"],
+        "{stats}"
+    );
+    assert_eq!(variety(&stats, "In their own words"), ["3"], "{stats}");
+    assert_eq!(variety(&stats, "Total"), ["7"]);
 }

@@ -2,7 +2,7 @@
 
 use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
-use chorus_policy::UserId;
+use chorus_policy::{ItemId, UserId};
 use chorus_statistics::{self as stats, Dimension, Every, Filter};
 use chrono::Duration;
 use serde::Serialize;
@@ -20,6 +20,8 @@ struct ItemStatsView<'a> {
     k: usize,
     refused: bool,
     network: Option<TableView>,
+    /// How far the posts went from the suggested copy, when there is one.
+    variety: Option<TableView>,
     reasons: TableView,
     from: String,
     to: String,
@@ -90,6 +92,7 @@ pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppRes
         other: reasons.other().map(|f| count_row(ctx.t("stats.other"), f)),
         total: count_row(ctx.t("stats.total"), reasons.total()),
     };
+    let variety = variety(&ctx, &item, k).await?;
     let page = ItemStatsView {
         item: ItemLink {
             id: item.id,
@@ -98,6 +101,7 @@ pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppRes
         k: k.get(),
         refused: view.refused,
         network,
+        variety,
         reasons,
         from: filter.from.to_string(),
         to: filter.to.to_string(),
@@ -111,4 +115,56 @@ pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppRes
             .then(|| format!("/stats?from={}&to={}", filter.from, filter.to)),
     };
     Ok(ctx.page("stats/item.html", &page)?.into_response())
+}
+
+/// How varied the item's posts were: each person's latest post per network against that
+/// network's suggested copy (posts on a network without one are not sorted), counted through
+/// the minimum group size. `None` when the item suggests no copy.
+async fn variety(
+    ctx: &Ctx,
+    item: &chorus_editorial::store::items::ItemRecord,
+    k: chorus_policy::MinGroupSize,
+) -> AppResult<Option<TableView>> {
+    use chorus_policy::sameness::{Variety, shingles};
+
+    if item.input.copy.values().all(|c| c.trim().is_empty()) {
+        return Ok(None);
+    }
+    let suggested: std::collections::HashMap<chorus_policy::Network, _> = item
+        .input
+        .copy
+        .iter()
+        .filter(|(_, copy)| !copy.trim().is_empty())
+        .map(|(network, copy)| (*network, shingles(copy)))
+        .collect();
+    let posts = chorus_ambassador::shares::published_texts(&ctx.app.db, ItemId(item.id))
+        .await
+        .map_err(StoreError::from)?;
+    let table = k.aggregate(posts.iter().enumerate().filter_map(
+        |(record, (user, network, text))| {
+            let suggested = suggested.get(network)?;
+            Some(chorus_policy::Contribution {
+                group: Variety::of(text, suggested),
+                person: (*user).into(),
+                record: u64::try_from(record).unwrap_or_default(),
+                value: 1_u64,
+            })
+        },
+    ));
+    Ok(Some(TableView {
+        dimension: "variety",
+        title: ctx.t("stats.variety"),
+        rows: table
+            .groups()
+            .iter()
+            .map(|g| {
+                count_row(
+                    ctx.t(&format!("stats.variety_{}", g.key().as_str())),
+                    g.figure(),
+                )
+            })
+            .collect(),
+        other: table.other().map(|f| count_row(ctx.t("stats.other"), f)),
+        total: count_row(ctx.t("stats.total"), table.total()),
+    }))
 }
