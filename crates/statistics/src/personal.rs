@@ -19,6 +19,8 @@ pub struct PersonalFigures {
     pub per_week: Vec<(i32, Activity)>,
     /// Each network the person shared on, by its order in [`Network::ALL`].
     pub per_network: Vec<(Network, Activity)>,
+    /// Each item the person's shares supported (its id), most clicked first.
+    pub per_item: Vec<(i32, Activity)>,
     /// The whole period.
     pub total: Activity,
 }
@@ -35,19 +37,21 @@ pub async fn figures(
 ) -> Result<PersonalFigures, DbErr> {
     let total_of = |column: &'static str| Func::cast_as(Func::sum(Expr::col(column)), "BIGINT");
     let query = Query::select()
-        .columns(["day", "network"])
+        .columns(["day", "network", "item_id"])
         .expr_as(total_of("shares"), "s")
         .expr_as(total_of("humans"), "h")
         .from("activity_daily")
         .and_where(Expr::col("user_id").eq(user_id))
         .and_where(Expr::col("day").gte(day_number(start_of(from))))
         .and_where(Expr::col("day").lte(day_number(start_of(to))))
-        .group_by_columns(["day", "network"])
+        .group_by_columns(["day", "network", "item_id"])
         .to_owned();
     let mut per_week: BTreeMap<i32, Activity> = BTreeMap::new();
     let mut per_network: BTreeMap<Network, Activity> = BTreeMap::new();
+    let mut per_item: BTreeMap<i32, Activity> = BTreeMap::new();
     for row in db.query_all(&query).await? {
         let day: i32 = row.try_get("", "day")?;
+        let item: i32 = row.try_get("", "item_id")?;
         let network: NetworkColumn = row.try_get("", "network")?;
         let shares: i64 = row.try_get("", "s")?;
         let clicks: i64 = row.try_get("", "h")?;
@@ -59,7 +63,15 @@ pub async fn figures(
         *week = week.plus(activity);
         let on_network = per_network.entry(network.get()).or_default();
         *on_network = on_network.plus(activity);
+        let on_item = per_item.entry(item).or_default();
+        *on_item = on_item.plus(activity);
     }
+    let mut per_item: Vec<(i32, Activity)> = per_item.into_iter().collect();
+    per_item.sort_by(|a, b| {
+        (b.1.clicks, b.1.shares)
+            .cmp(&(a.1.clicks, a.1.shares))
+            .then(a.0.cmp(&b.0))
+    });
     let weeks = Filter {
         from,
         to,
@@ -80,6 +92,52 @@ pub async fn figures(
             .map(|week| (week, per_week.get(&week).copied().unwrap_or_default()))
             .collect(),
         per_network: per_network.into_iter().collect(),
+        per_item,
         total,
     })
+}
+
+/// What everyone opted in did together from `from` to `to`: how many people have shares or
+/// clicks in the period, and their shares and clicks. The caller shows it only through the minimum group size, rounded down
+/// (see `MinGroupSize::social_proof`), so that it never tells what one colleague did.
+///
+/// # Errors
+/// Database failure.
+pub async fn together(
+    db: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(usize, Activity), DbErr> {
+    let total_of = |column: &'static str| Func::cast_as(Func::sum(Expr::col(column)), "BIGINT");
+    let opted_in = Query::select()
+        .column("user_id")
+        .from("consents")
+        .and_where(Expr::col("withdrawn_at").is_null())
+        .to_owned();
+    let query = Query::select()
+        .expr_as(
+            Func::cast_as(Func::count_distinct(Expr::col("user_id")), "BIGINT"),
+            "p",
+        )
+        .expr_as(total_of("shares"), "s")
+        .expr_as(total_of("humans"), "h")
+        .from("activity_daily")
+        .and_where(Expr::col("day").gte(day_number(start_of(from))))
+        .and_where(Expr::col("day").lte(day_number(start_of(to))))
+        .and_where(Expr::col("user_id").in_subquery(opted_in))
+        .to_owned();
+    let Some(row) = db.query_one(&query).await? else {
+        return Ok((0, Activity::default()));
+    };
+    let number = |column: &str| -> Result<u64, DbErr> {
+        let value: Option<i64> = row.try_get("", column)?;
+        Ok(u64::try_from(value.unwrap_or_default()).unwrap_or_default())
+    };
+    Ok((
+        usize::try_from(number("p")?).unwrap_or_default(),
+        Activity {
+            shares: number("s")?,
+            clicks: number("h")?,
+        },
+    ))
 }

@@ -377,3 +377,60 @@ async fn sameness_with_colleagues_is_advice_from_k_posts_and_never_names_anyone(
     assert_eq!(variety(&stats, "In their own words"), ["3"], "{stats}");
     assert_eq!(variety(&stats, "Total"), ["7"]);
 }
+
+/// Issue 15: "my impact" shows the person's own figures per item (exactly theirs, from the
+/// roll-up) and what colleagues achieved together, only rounded down through the minimum
+/// group size: no rank, no name.
+#[tokio::test]
+async fn my_impact_shows_my_items_and_what_we_did_together_rounded_through_k() {
+    use sea_orm::{ConnectionTrait as _, Database, Statement};
+
+    let app = TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo")).await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let bruno = app.client();
+    bruno
+        .sign_in("bruno@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let page = bruno.get("/hub/impact").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let today = chorus_ambassador::activity::day_number(chrono::Utc::now());
+    let first = today - 7 * 12 - 6;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT c.title AS title, CAST(SUM(a.shares) AS BIGINT) AS s, \
+                 CAST(SUM(a.humans) AS BIGINT) AS h FROM activity_daily a \
+                 JOIN users u ON u.id = a.user_id JOIN content_items c ON c.id = a.item_id \
+                 WHERE u.email = 'bruno@demo.chorus.test' AND a.day >= {first} \
+                 GROUP BY c.title"
+            ),
+        ))
+        .await
+        .unwrap();
+    assert!(!rows.is_empty(), "Bruno shared demo items");
+    for row in rows {
+        let title: String = row.try_get("", "title").unwrap();
+        let shares: i64 = row.try_get("", "s").unwrap();
+        let clicks: i64 = row.try_get("", "h").unwrap();
+        let escaped = title.replace('\'', "&#x27;");
+        let at = page
+            .body
+            .find(&format!(">{escaped}</a></th>"))
+            .unwrap_or_else(|| panic!("{title} is among my items"));
+        let cells: Vec<&str> = page.body[at..at + page.body[at..].find("</tr>").unwrap()]
+            .split(r#"<td class="num">"#)
+            .skip(1)
+            .map(|cell| cell.split('<').next().unwrap())
+            .collect();
+        assert_eq!(cells, [shares.to_string(), clicks.to_string()], "{title}");
+    }
+    // Together: 24 demo colleagues and more took part; shown rounded down (k = 5: 20+).
+    let together = page.body[page.body.find(r#"data-testid="together""#).unwrap()..]
+        .split("</section>")
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(together.contains("20+ colleagues shared"), "{together}");
+    assert!(!together.contains("Bruno"), "no name");
+}

@@ -386,6 +386,7 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/shares/{id}/delete", post(shares::delete))
         .route("/shares/{id}/{action}", post(shares::act))
         .route("/stats", get(stats::mine))
+        .route("/impact", get(stats::mine))
         .route("/accounts", get(connections::list))
         .route(
             "/accounts/connect/bluesky",

@@ -51,6 +51,25 @@ struct MineView {
     from: String,
     clicks_chart: String,
     shares_chart: String,
+    items: Vec<ItemRow>,
+    together: Option<Together>,
+}
+
+/// An item the person's shares supported.
+#[derive(Serialize)]
+struct ItemRow {
+    id: i32,
+    title: String,
+    shares: u64,
+    clicks: u64,
+}
+
+/// What colleagues achieved together, rounded down through the minimum group size.
+#[derive(Serialize)]
+struct Together {
+    people: usize,
+    shares: Option<usize>,
+    clicks: Option<usize>,
 }
 
 /// One network the person shared on.
@@ -77,6 +96,18 @@ pub async fn mine(ctx: Ctx, Member(user): Member) -> AppResult<Response> {
     let to = today();
     let from = to - Duration::weeks(weeks);
     let figures = stats::personal::figures(db, user.id, from, to).await?;
+    let ids: Vec<i32> = figures.per_item.iter().map(|(id, _)| *id).collect();
+    let titles = chorus_editorial::store::items::titles(db, &ids).await?;
+    let k = chorus_editorial::store::settings::load(db)
+        .await?
+        .min_group_size;
+    let (people, activity) = stats::personal::together(db, from, to).await?;
+    let rounded = |n: u64| k.social_proof(usize::try_from(n).unwrap_or(usize::MAX));
+    let together = k.social_proof(people).map(|people| Together {
+        people,
+        shares: rounded(activity.shares),
+        clicks: rounded(activity.clicks),
+    });
     let bars = |measure: fn(&Activity) -> u64| -> Vec<Bar> {
         figures
             .per_week
@@ -106,6 +137,19 @@ pub async fn mine(ctx: Ctx, Member(user): Member) -> AppResult<Response> {
                 clicks: a.clicks,
             })
             .collect(),
+        items: figures
+            .per_item
+            .iter()
+            .filter_map(|(id, a)| {
+                Some(ItemRow {
+                    id: *id,
+                    title: titles.get(id)?.clone(),
+                    shares: a.shares,
+                    clicks: a.clicks,
+                })
+            })
+            .collect(),
+        together,
         total: figures.total,
         from: from.to_string(),
         clicks_chart: bar_chart(&ctx.t("stats.chart_my_clicks"), &bars(|a| a.clicks), ""),
