@@ -971,7 +971,7 @@ async fn key_figures_compare_with_the_period_before_through_the_same_rules() {
         change(&page.body, "shares-change").unwrap(),
         (
             "withheld".to_owned(),
-            "No comparison: fewer than 5 people are behind this figure in the previous 14 days"
+            "No comparison: the figure of the previous 14 days is not shown (fewer than 5 people are behind it, or it would let a smaller group be worked out)"
                 .to_owned()
         )
     );
