@@ -506,53 +506,9 @@ pub async fn sharers_per_item(
     Ok(out)
 }
 
-/// What colleagues posted for `item` on `network`: the latest published text of each person
-/// other than `except` who is opted in (at most 500 people), to compare a draft with
-/// ([`chorus_policy::sameness`]). Never shown, never named.
-///
-/// # Errors
-/// Database failure.
-pub async fn colleagues_texts(
-    db: &impl ConnectionTrait,
-    item: ItemId,
-    network: Network,
-    except: UserId,
-) -> Result<Vec<String>, sea_orm::DbErr> {
-    let rows: Vec<(i32, String)> = share::Entity::find()
-        .select_only()
-        .column(share::Column::UserId)
-        .column(share::Column::Text)
-        .filter(share::Column::ItemId.eq(item.get()))
-        .filter(share::Column::Network.eq(network.as_str()))
-        .filter(share::Column::State.eq(ShareState::Published.as_str()))
-        .filter(share::Column::UserId.ne(except.get()))
-        .filter(
-            share::Column::UserId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column("user_id")
-                    .from("consents")
-                    .and_where(sea_orm::sea_query::ExprTrait::is_null(Expr::col(
-                        "withdrawn_at",
-                    )))
-                    .to_owned(),
-            ),
-        )
-        .order_by_desc(share::Column::Id)
-        .limit(5_000)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut seen = std::collections::HashSet::new();
-    Ok(rows
-        .into_iter()
-        .filter(|(user, _)| seen.insert(*user))
-        .map(|(_, text)| text)
-        .take(500)
-        .collect())
-}
-
 /// The published posts of `item`, the latest per person and network, of people opted in: what
-/// editors see as a distribution (how varied the posts were), never one by one.
+/// editors see as a distribution (how varied the posts were) and what a person's draft is
+/// compared with ([`chorus_policy::sameness`]); never shown one by one, never named.
 ///
 /// # Errors
 /// Database failure.

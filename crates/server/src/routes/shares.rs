@@ -68,7 +68,7 @@ struct Colleagues {
 }
 
 impl Colleagues {
-    /// What colleagues other than `user` posted for `item` on `networks`.
+    /// What colleagues other than `user` posted for `item` on `networks` (one query).
     async fn load(
         ctx: &Ctx,
         item: i32,
@@ -76,13 +76,17 @@ impl Colleagues {
         networks: &[Network],
         k: MinGroupSize,
     ) -> AppResult<Colleagues> {
-        let mut by_network = HashMap::new();
-        for &network in networks {
-            let texts = shares::colleagues_texts(&ctx.app.db, ItemId(item), network, user).await?;
-            by_network.insert(
-                network,
-                texts.iter().map(|t| sameness::shingles(t)).collect(),
-            );
+        let posts = shares::published_texts(&ctx.app.db, ItemId(item))
+            .await
+            .map_err(crate::store::StoreError::from)?;
+        let mut by_network: HashMap<Network, Vec<BTreeSet<u64>>> = HashMap::new();
+        for (author, network, text) in posts {
+            if author != user && networks.contains(&network) {
+                by_network
+                    .entry(network)
+                    .or_default()
+                    .push(sameness::shingles(&text));
+            }
         }
         Ok(Colleagues { k, by_network })
     }
