@@ -218,17 +218,14 @@ async fn a_shared_by_line_names_only_those_who_chose_it_and_only_while_they_do()
     let not_shared: i32 = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            format!(
-                "SELECT id FROM content_items WHERE state = 'published' AND id NOT IN \
-                 (SELECT s.item_id FROM shares s JOIN users u ON u.id = s.user_id \
-                 WHERE u.email = 'bruno@demo.chorus.test' AND s.item_id IS NOT NULL) \
-                 ORDER BY id LIMIT 1"
-            ),
+            "SELECT id FROM content_items WHERE state = 'published' AND id NOT IN \
+             (SELECT s.item_id FROM shares s JOIN users u ON u.id = s.user_id \
+             WHERE u.email = 'bruno@demo.chorus.test' AND s.item_id IS NOT NULL) \
+             ORDER BY id LIMIT 1",
         ))
         .await
         .unwrap()
-        .map(|row| row.try_get("", "id").unwrap())
-        .unwrap_or(0);
+        .map_or(0, |row| row.try_get("", "id").unwrap());
     if not_shared > 0 {
         let other = reader.get(&format!("/hub/items/{not_shared}")).await.body;
         assert!(!other.contains("Bruno Martin"), "only on what he shared");
@@ -320,7 +317,7 @@ async fn sameness_with_colleagues_is_advice_from_k_posts_and_never_names_anyone(
     };
     // Two colleagues posted the suggested words: fewer than k = 3 posts, nothing is said.
     posted(&format!("{suggested} https://chorus.example/l/aaa")).await;
-    posted(&format!("our new solar farm in lyon powers 4,000 homes! proud of the team https://chorus.example/l/bbb")).await;
+    posted("our new solar farm in lyon powers 4,000 homes! proud of the team https://chorus.example/l/bbb").await;
     assert_eq!(about_colleagues(&advice(suggested).await), None);
     // A third, in their own words: three posts compared, two nearly the same as the suggestion.
     posted("Two years of my life went into the Lyon solar farm; today it powers 4,000 homes and I am proud.").await;

@@ -654,6 +654,7 @@ async fn an_items_figures_say_their_period_and_agree_with_the_dashboard() {
 /// ambassador's "My figures" shows how to start instead of zeros.
 #[tokio::test]
 async fn colleagues_who_shared_show_on_the_hub_only_from_k_and_rounded_down() {
+    use chrono::Datelike as _;
     let app =
         chorus_tests::TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo"))
             .await;
@@ -714,7 +715,6 @@ async fn colleagues_who_shared_show_on_the_hub_only_from_k_and_rounded_down() {
     let months = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    use chrono::Datelike as _;
     let written = format!(
         "{} {} {}",
         today.day(),
@@ -826,7 +826,7 @@ fn expected_change(now: u64, before: u64, days: i64) -> (String, String) {
     let digits = before.to_string();
     let mut was = String::new();
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             was.push(',');
         }
         was.push(digit);
