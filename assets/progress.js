@@ -21,6 +21,7 @@
     var message = card.querySelector("[data-message]");
     message.textContent = share.message || "";
     message.hidden = !share.message;
+    message.className = share.held ? "hint held" : "error";
     var live = card.querySelector("[data-live]");
     if (share.url) { live.querySelector("[data-view-post]").href = share.url; }
     live.hidden = !share.url;

@@ -22,6 +22,7 @@ mod m20261201_000001_share_composer;
 mod m20261202_000001_onboarding;
 mod m20261202_000002_last_sign_in;
 mod m20261203_000001_programme;
+mod m20261203_000002_rhythm;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_onboarding::Migration),
             Box::new(m20261202_000002_last_sign_in::Migration),
             Box::new(m20261203_000001_programme::Migration),
+            Box::new(m20261203_000002_rhythm::Migration),
         ]
     }
 }

@@ -70,4 +70,7 @@ pub enum AmbassadorError {
     /// A stored token could not be opened.
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// Reading the organisation's settings or items failed.
+    #[error(transparent)]
+    Editorial(#[from] chorus_editorial::EditorialError),
 }

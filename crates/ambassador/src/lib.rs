@@ -11,6 +11,7 @@ mod error;
 pub mod links;
 pub mod onboarding;
 pub mod publishing;
+pub mod rhythm;
 pub mod shares;
 pub mod sharing;
 pub mod store;

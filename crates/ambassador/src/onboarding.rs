@@ -5,7 +5,8 @@
 use std::str::FromStr as _;
 
 use chorus_policy::Network;
-use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone as _, Utc};
+use chorus_policy::rhythm::QuietHours;
+use chrono::{DateTime, LocalResult, NaiveDateTime, NaiveTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait as _};
@@ -21,6 +22,10 @@ pub struct Preferences {
     pub networks: Vec<Network>,
     /// Their time zone, when they (or their browser) said.
     pub time_zone: Option<Tz>,
+    /// Their quiet hours: none of their shares goes out then.
+    pub quiet: Option<QuietHours>,
+    /// At most this many of their shares go out on one day (the programme's cap may be lower).
+    pub daily_cap: Option<u32>,
 }
 
 impl Preferences {
@@ -90,7 +95,52 @@ pub async fn load(db: &impl ConnectionTrait, user_id: i32) -> Result<Preferences
             .time_zone
             .as_deref()
             .and_then(|z| parse_time_zone(z).ok()),
+        quiet: quiet_of(row.quiet_from.as_deref(), row.quiet_until.as_deref()),
+        daily_cap: row.daily_cap.and_then(|n| u32::try_from(n).ok()),
     })
+}
+
+/// Stored quiet hours (`HH:MM`, `HH:MM`); none when either is missing or unreadable.
+fn quiet_of(from: Option<&str>, until: Option<&str>) -> Option<QuietHours> {
+    let time = |t: Option<&str>| NaiveTime::parse_from_str(t?, "%H:%M").ok();
+    QuietHours::new(time(from)?, time(until)?).ok()
+}
+
+/// Sets the person's rhythm (quiet hours and daily cap; `None` for either: none), keeping the
+/// rest of what they said.
+///
+/// # Errors
+/// Database failure.
+pub async fn set_rhythm(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    quiet: Option<QuietHours>,
+    daily_cap: Option<u32>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let text = |t: NaiveTime| Some(t.format("%H:%M").to_string());
+    let row = onboarding::ActiveModel {
+        user_id: Set(user_id),
+        quiet_from: Set(quiet.and_then(|q| text(q.from()))),
+        quiet_until: Set(quiet.and_then(|q| text(q.until()))),
+        daily_cap: Set(daily_cap.and_then(|n| i32::try_from(n).ok())),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    onboarding::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(onboarding::Column::UserId)
+                .update_columns([
+                    onboarding::Column::QuietFrom,
+                    onboarding::Column::QuietUntil,
+                    onboarding::Column::DailyCap,
+                    onboarding::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Records the end of the welcome step: the networks the person uses and their time zone.
@@ -115,6 +165,7 @@ pub async fn finish_welcome(
         networks: Set(Some(networks.join(","))),
         time_zone: Set(time_zone.map(|z| z.name().to_owned())),
         updated_at: Set(now),
+        ..Default::default()
     };
     onboarding::Entity::insert(row)
         .on_conflict(
@@ -148,6 +199,7 @@ pub async fn set_time_zone(
         networks: Set(None),
         time_zone: Set(Some(time_zone.name().to_owned())),
         updated_at: Set(now),
+        ..Default::default()
     };
     onboarding::Entity::insert(row)
         .on_conflict(

@@ -55,6 +55,9 @@ pub enum Outcome {
     /// Never sent: its owner can no longer publish through Chorus (they withdrew, or their
     /// account was deactivated). The reason is shown to them.
     Cancelled(String),
+    /// Not sent yet: its owner's rhythm (quiet hours, daily cap) holds it until this slot. Not
+    /// an attempt: it does not count as one.
+    Held(chorus_policy::Slot),
 }
 
 fn backoff(attempts: i32) -> Duration {
@@ -144,8 +147,10 @@ pub struct NewShare {
     pub link_title: Option<String>,
     /// Language tag.
     pub language: Option<String>,
-    /// Now, or the time the owner chose.
+    /// When it goes: now, the time the owner chose, or the slot their rhythm moved it to.
     pub at: DateTime<Utc>,
+    /// Why their rhythm moved it, if it did.
+    pub held: Option<chorus_policy::Hold>,
 }
 
 /// Queues a share (`scheduled`), or records one handed to the network's composer
@@ -173,6 +178,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<ShareId,
         language: Set(new.language),
         state: Set(state),
         composer_url: Set(composer_url),
+        held_by: Set(new.held.map(|h| h.as_str().to_owned())),
         scheduled_at: Set(new.at),
         next_attempt_at: Set(new.at),
         attempts: Set(0),
@@ -311,6 +317,13 @@ pub async fn record(
         Outcome::Cancelled(why) => vec![
             state(ShareState::Cancelled),
             (C::LastError, Some(why.clone()).into()),
+        ],
+        Outcome::Held(slot) => vec![
+            state(ShareState::Scheduled),
+            (C::ScheduledAt, slot.at.into()),
+            (C::NextAttemptAt, slot.at.into()),
+            (C::Attempts, (share.attempts - 1).max(0).into()),
+            (C::HeldBy, slot.held.map(|h| h.as_str().to_owned()).into()),
         ],
     };
     let txn = chorus_editorial::store::begin_write(db).await?;

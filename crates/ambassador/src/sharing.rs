@@ -40,7 +40,8 @@ pub struct Queue<'a> {
 }
 
 /// Queues one share per draft, each with its own tracked link when the item has a link; returns
-/// the new shares' ids in the drafts' order.
+/// the new shares' ids in the drafts' order. Shares through an account go at the time asked, or
+/// at the first slot the owner's rhythm allows (quiet hours, daily cap), with the reason kept.
 ///
 /// # Errors
 /// Database failure, or a Mastodon server the composer refuses; then nothing was written.
@@ -51,8 +52,27 @@ pub async fn queue(
 ) -> Result<Vec<ShareId>, AmbassadorError> {
     let item = &queue.item.input;
     let txn = chorus_editorial::store::begin_write(db).await?;
+    let through_accounts = drafts
+        .iter()
+        .filter(|d| matches!(d.via, shares::Via::Account(_)))
+        .count();
+    let (rhythm, zone) = crate::rhythm::of(&txn, queue.user_id.get()).await?;
+    let mut slots = crate::rhythm::plan(
+        &txn,
+        queue.user_id.get(),
+        &rhythm,
+        zone,
+        queue.at,
+        through_accounts,
+    )
+    .await?
+    .into_iter();
     let mut ids = Vec::with_capacity(drafts.len());
     for draft in drafts {
+        let slot = match draft.via {
+            shares::Via::Account(_) => slots.next(),
+            shares::Via::Composer { .. } => None,
+        };
         let mut text = draft.text.clone();
         let mut link = item.link_url.clone();
         let mut link_id = None;
@@ -84,7 +104,8 @@ pub async fn queue(
                     .clone()
                     .or_else(|| Some(item.title.clone())),
                 language: Some(item.language.clone()),
-                at: queue.at,
+                at: slot.map_or(queue.at, |s| s.at),
+                held: slot.and_then(|s| s.held),
             },
         )
         .await?;

@@ -233,6 +233,8 @@ pub struct Commitments {
     pub disclosure_fr: Option<String>,
     /// Networks on which Chorus never publishes through an API ("post it yourself" only).
     pub composer_only: Vec<&'static str>,
+    /// At most this many of each person's shares go out on one day (they may choose fewer).
+    pub daily_cap: Option<u32>,
 }
 
 impl Commitments {
@@ -255,6 +257,7 @@ impl Commitments {
                 .iter()
                 .map(|n: &Network| n.display_name())
                 .collect(),
+            daily_cap: settings.daily_cap,
         }
     }
 }

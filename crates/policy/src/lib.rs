@@ -17,6 +17,8 @@ pub mod group_size;
 pub mod ids;
 pub mod network;
 pub mod publishing;
+pub mod retention;
+pub mod rhythm;
 pub mod roles;
 pub mod sameness;
 pub mod scopes;
@@ -34,6 +36,7 @@ pub use group_size::{
 pub use ids::{AccountId, ItemId, ShareId, UserId};
 pub use network::{Network, UnknownNetwork};
 pub use publishing::{PersonalAction, PublishKind, ReminderPreference};
+pub use rhythm::{Hold, QuietHours, Rhythm, Slot};
 pub use roles::{Area, Role, Roles, UnknownRole};
 pub use scopes::{check_requested, scope_parameter, scope_separator, scopes};
 pub use visibility::{

@@ -215,6 +215,7 @@ fn ambassador_info(error: &AmbassadorError) -> (StatusCode, &'static str, &'stat
             (StatusCode::BAD_GATEWAY, "network_failed", "error.network")
         }
         E::Vault(_) => INTERNAL,
+        E::Editorial(e) => editorial_info(e),
     }
 }
 

@@ -123,7 +123,25 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
             fetcher: &app.fetcher,
         };
         let outcome = match still_theirs_to_send(app, &share).await {
-            Ok(None) => publisher.attempt(holder, &share).await,
+            // The owner's rhythm is checked when the share is due, not only when it was
+            // queued: quiet hours or a cap they set since still hold it back.
+            Ok(None) => match chorus_ambassador::rhythm::hold_before_sending(
+                &app.db,
+                &share,
+                chrono::Utc::now(),
+            )
+            .await
+            {
+                Ok(Some(slot)) => shares::Outcome::Held(slot),
+                Ok(None) => publisher.attempt(holder, &share).await,
+                Err(e) => {
+                    tracing::warn!(share = share.id, error = %e, "could not read the owner's rhythm");
+                    shares::Outcome::RetryAt(
+                        chrono::Utc::now() + chrono::Duration::seconds(30),
+                        "Chorus could not read your rhythm; it will try again shortly".to_owned(),
+                    )
+                }
+            },
             Ok(Some(reason)) => shares::Outcome::Cancelled(reason),
             Err(e) => {
                 tracing::warn!(share = share.id, error = %e, "could not check the share's owner");
@@ -188,6 +206,7 @@ fn outcome_name(outcome: &chorus_ambassador::shares::Outcome) -> &'static str {
         Outcome::Failed(_) => "failed",
         Outcome::Reconnect(_) => "reconnect",
         Outcome::Cancelled(_) => "cancelled",
+        Outcome::Held(_) => "held",
     }
 }
 

@@ -126,6 +126,8 @@ pub mod share {
         pub container_id: Option<String>,
         /// "Post it yourself": the network's composer opened with the text (no account).
         pub composer_url: Option<String>,
+        /// Why the person's rhythm moved it (`quiet_hours`, `daily_cap`), while it waits.
+        pub held_by: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -170,6 +172,12 @@ pub mod onboarding {
         pub networks: Option<String>,
         /// An IANA time zone name (`Europe/Paris`).
         pub time_zone: Option<String>,
+        /// The start of their quiet hours, `HH:MM` in their zone.
+        pub quiet_from: Option<String>,
+        /// Their end.
+        pub quiet_until: Option<String>,
+        /// At most this many of their shares go out on one day.
+        pub daily_cap: Option<i32>,
         pub updated_at: ChronoDateTimeUtc,
     }
 

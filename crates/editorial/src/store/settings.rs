@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use chorus_policy::disclosure::Disclosure;
+use chorus_policy::retention::{DataKind, Retention};
 use chorus_policy::{MinGroupSize, Network};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait as _, sea_query::OnConflict,
@@ -20,6 +21,9 @@ const MIN_GROUP_SIZE: &str = "policy.min_group_size";
 const DISCLOSURE_EN: &str = "policy.disclosure.en";
 const DISCLOSURE_FR: &str = "policy.disclosure.fr";
 const COMPOSER_ONLY: &str = "sharing.composer_only";
+const DAILY_CAP: &str = "sharing.daily_cap";
+/// Each kind's retention period is stored as `retention.{kind}_days`.
+const RETENTION_PREFIX: &str = "retention.";
 
 /// Everything an admin sets for the organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -36,6 +40,18 @@ pub struct Settings {
     /// connected and nothing is published through an API there, even with client credentials.
     /// In [`Network::ALL`] order.
     pub composer_only: Vec<Network>,
+    /// The programme's cap on each person's shares per day, set by editors (a person may
+    /// choose fewer, never more). Stored by [`set_daily_cap`], not by [`save`].
+    pub daily_cap: Option<u32>,
+    /// How long each kind of data about people is kept. Stored by [`set_retention`], not by
+    /// [`save`].
+    pub retention: Retention,
+}
+
+/// The setting key of a kind's retention period.
+#[must_use]
+pub fn retention_key(kind: DataKind) -> String {
+    format!("{RETENTION_PREFIX}{}_days", kind.as_str())
 }
 
 impl Settings {
@@ -84,6 +100,14 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Settings, EditorialError>
             Some(text) => Disclosure::parse(text).map(Some).map_err(|_| bad(key)),
         }
     };
+    let mut retention = Retention::default();
+    for kind in DataKind::ALL {
+        if let Some(text) = stored.get(&retention_key(kind)) {
+            retention = retention
+                .with_text(kind, text)
+                .map_err(|_| EditorialError::BadSetting(retention_key_static(kind)))?;
+        }
+    }
     Ok(Settings {
         workflow: Rules {
             require_second_approval: match stored.get(SECOND_APPROVAL).map(String::as_str) {
@@ -99,7 +123,26 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Settings, EditorialError>
             None => Vec::new(),
             Some(text) => networks_of(text).ok_or(bad(COMPOSER_ONLY))?,
         },
+        daily_cap: match stored.get(DAILY_CAP) {
+            None => None,
+            Some(text) => {
+                chorus_policy::rhythm::parse_daily_cap(text).map_err(|_| bad(DAILY_CAP))?
+            }
+        },
+        retention,
     })
+}
+
+/// [`retention_key`], for the error naming it.
+fn retention_key_static(kind: DataKind) -> &'static str {
+    match kind {
+        DataKind::SignInCounters => "retention.sign_in_counters_days",
+        DataKind::AuditLog => "retention.audit_log_days",
+        DataKind::Shares => "retention.shares_days",
+        DataKind::ClickHours => "retention.click_hours_days",
+        DataKind::DailyActivity => "retention.daily_activity_days",
+        DataKind::Revisions => "retention.revisions_days",
+    }
 }
 
 /// A stored list of networks (`linkedin,x`), in [`Network::ALL`] order; `None` when a name is
@@ -192,7 +235,41 @@ pub async fn workflow_rules(db: &impl ConnectionTrait) -> Result<Rules, Editoria
     Ok(load(db).await?.workflow)
 }
 
-/// Stores every setting, together.
+/// Sets the programme's cap on each person's shares per day (`None`: no cap), leaving the other
+/// settings as they are.
+///
+/// # Errors
+/// Database failure.
+pub async fn set_daily_cap(
+    db: &impl ConnectionTrait,
+    cap: Option<u32>,
+) -> Result<(), EditorialError> {
+    set(
+        db,
+        DAILY_CAP,
+        &cap.map(|n| n.to_string()).unwrap_or_default(),
+    )
+    .await
+}
+
+/// Stores every retention period, together.
+///
+/// # Errors
+/// Database failure; then nothing changed.
+pub async fn set_retention(
+    db: &DatabaseConnection,
+    retention: &Retention,
+) -> Result<(), EditorialError> {
+    let txn = crate::store::begin_write(db).await?;
+    for (kind, days) in retention.iter() {
+        set(&txn, &retention_key(kind), &days.to_string()).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Stores every setting the admins' form holds, together (the editors' daily cap is
+/// [`set_daily_cap`]'s).
 ///
 /// # Errors
 /// Database failure; then nothing changed.
@@ -270,6 +347,13 @@ mod tests {
             ..Settings::default()
         };
         assert!(!settings.allows_direct(Network::X) && settings.allows_direct(Network::Bluesky));
+    }
+
+    #[test]
+    fn retention_keys_are_one_per_kind() {
+        for kind in DataKind::ALL {
+            assert_eq!(retention_key(kind), retention_key_static(kind));
+        }
     }
 
     #[test]

@@ -28,6 +28,10 @@ struct AccountView<'a> {
     languages: Vec<LanguageOption>,
     /// The language the person chose; empty when they follow the browser.
     current_language: String,
+    /// The rhythm form: as stored, or as typed when it comes back with an error.
+    rhythm: RhythmForm,
+    /// The programme's cap per person per day, which the person may lower but not raise.
+    programme_cap: Option<u32>,
     errors: &'a FieldErrors,
     notice: Option<String>,
 }
@@ -39,27 +43,51 @@ struct LanguageOption {
     name: &'static str,
 }
 
+/// What the person typed in a form that comes back with an error.
+#[derive(Default)]
+struct Typed<'a> {
+    zone: Option<&'a str>,
+    rhythm: Option<&'a RhythmForm>,
+}
+
 async fn page(
     ctx: &Ctx,
     status: StatusCode,
     errors: &FieldErrors,
     notice: Option<String>,
-    typed_zone: Option<&str>,
+    typed: Typed<'_>,
 ) -> AppResult<Response> {
-    let stored_zone = match ctx.user.as_ref() {
-        Some(user) => chorus_ambassador::onboarding::load(&ctx.app.db, user.id)
-            .await?
-            .time_zone
-            .map(|z| z.name().to_owned()),
-        None => None,
+    let preferences = match ctx.user.as_ref() {
+        Some(user) => chorus_ambassador::onboarding::load(&ctx.app.db, user.id).await?,
+        None => chorus_ambassador::onboarding::Preferences::default(),
     };
+    let stored_zone = preferences.time_zone.map(|z| z.name().to_owned());
+    let programme_cap = chorus_editorial::store::settings::load(&ctx.app.db)
+        .await?
+        .daily_cap;
+    let rhythm = typed.rhythm.cloned().unwrap_or_else(|| RhythmForm {
+        quiet_from: preferences
+            .quiet
+            .map(|q| q.from().format("%H:%M").to_string())
+            .unwrap_or_default(),
+        quiet_until: preferences
+            .quiet
+            .map(|q| q.until().format("%H:%M").to_string())
+            .unwrap_or_default(),
+        daily_cap: preferences
+            .daily_cap
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+    });
     let current = ctx
         .user
         .as_ref()
         .and_then(|u| u.locale.clone())
         .unwrap_or_default();
     let view = AccountView {
-        time_zone: typed_zone.unwrap_or(stored_zone.as_deref().unwrap_or_default()),
+        time_zone: typed
+            .zone
+            .unwrap_or(stored_zone.as_deref().unwrap_or_default()),
         time_zones: chorus_ambassador::onboarding::time_zone_names(),
         languages: Locale::ALL
             .iter()
@@ -69,6 +97,8 @@ async fn page(
             })
             .collect(),
         current_language: current,
+        rhythm,
+        programme_cap,
         errors,
         notice,
     };
@@ -85,9 +115,17 @@ pub async fn show(
         Some("password") => Some(ctx.t("account.password_changed")),
         Some("language") => Some(ctx.t("account.language_saved")),
         Some("time_zone") => Some(ctx.t("account.time_zone_saved")),
+        Some("rhythm") => Some(ctx.t("account.rhythm_saved")),
         _ => None,
     };
-    page(&ctx, StatusCode::OK, &FieldErrors::new(), notice, None).await
+    page(
+        &ctx,
+        StatusCode::OK,
+        &FieldErrors::new(),
+        notice,
+        Typed::default(),
+    )
+    .await
 }
 
 /// The time zone form.
@@ -123,11 +161,91 @@ pub async fn set_time_zone(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &errors,
                 None,
-                Some(&form.time_zone),
+                Typed {
+                    zone: Some(&form.time_zone),
+                    rhythm: None,
+                },
             )
             .await
         }
     }
+}
+
+/// The rhythm form: quiet hours (both times, or neither) and a daily cap (empty: none).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct RhythmForm {
+    #[serde(default)]
+    quiet_from: String,
+    #[serde(default)]
+    quiet_until: String,
+    #[serde(default)]
+    daily_cap: String,
+}
+
+/// `POST /account/rhythm`: the person's quiet hours and daily cap, no higher than the
+/// programme's; a form with a mistake comes back with what was typed.
+pub async fn set_rhythm(
+    ctx: Ctx,
+    user: CurrentUser,
+    Form(form): Form<RhythmForm>,
+) -> AppResult<Response> {
+    use chorus_policy::rhythm::{QuietHours, parse_daily_cap};
+    let db = &ctx.app.db;
+    let mut errors = FieldErrors::new();
+    let time = |text: &str| chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M").ok();
+    let quiet = match (form.quiet_from.trim(), form.quiet_until.trim()) {
+        ("", "") => None,
+        (from, until) => match (time(from), time(until)) {
+            (Some(from), Some(until)) => match QuietHours::new(from, until) {
+                Ok(quiet) => Some(quiet),
+                Err(_) => {
+                    errors.insert("quiet", ctx.t("account.quiet_same"));
+                    None
+                }
+            },
+            _ => {
+                errors.insert("quiet", ctx.t("account.quiet_incomplete"));
+                None
+            }
+        },
+    };
+    let programme_cap = chorus_editorial::store::settings::load(db).await?.daily_cap;
+    let daily_cap = match parse_daily_cap(&form.daily_cap) {
+        Ok(Some(cap)) if programme_cap.is_some_and(|most| cap > most) => {
+            let most = programme_cap.unwrap_or(cap).to_string();
+            errors.insert(
+                "daily_cap",
+                ctx.app.views.i18n.text(
+                    ctx.locale,
+                    "account.daily_cap_over_programme",
+                    &[("count", &most)],
+                ),
+            );
+            None
+        }
+        Ok(cap) => cap,
+        Err(_) => {
+            errors.insert("daily_cap", ctx.t("account.daily_cap_invalid"));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &errors,
+            None,
+            Typed {
+                zone: None,
+                rhythm: Some(&form),
+            },
+        )
+        .await;
+    }
+    chorus_ambassador::onboarding::set_rhythm(db, user.id, quiet, daily_cap, chrono::Utc::now())
+        .await?;
+    tracing::info!(user = user.id, "rhythm saved by its owner");
+    Ok(Redirect::to("/account?done=rhythm#rhythm").into_response())
 }
 
 /// The language form.
@@ -168,7 +286,14 @@ pub async fn change_password(
     let mut errors = FieldErrors::new();
     if form.new_password != form.confirm_password {
         errors.insert("confirm_password", ctx.t("form.passwords_differ"));
-        return page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &errors, None, None).await;
+        return page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &errors,
+            None,
+            Typed::default(),
+        )
+        .await;
     }
     match accounts::change_password(
         &ctx.app.db,
@@ -192,7 +317,14 @@ pub async fn change_password(
                 field
             };
             errors.insert(field, ctx.t(key));
-            page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &errors, None, None).await
+            page(
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &errors,
+                None,
+                Typed::default(),
+            )
+            .await
         }
     }
 }
@@ -207,6 +339,7 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/", get(show))
         .route("/language", post(set_language))
         .route("/time-zone", post(set_time_zone))
+        .route("/rhythm", post(set_rhythm))
         .route("/password", post(change_password))
         .route("/privacy", get(participation::privacy))
         .route("/privacy/choices", post(participation::save_choices))

@@ -52,6 +52,7 @@ fn error_key(error: &AmbassadorError) -> &'static str {
         | AmbassadorError::AccountGone(_)
         | AmbassadorError::Vault(_)
         | AmbassadorError::Db(_)
+        | AmbassadorError::Editorial(_)
         | AmbassadorError::NotFound => "internal",
     }
 }

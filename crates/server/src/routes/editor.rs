@@ -414,6 +414,7 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
             get(participation::guidelines_page).post(participation::publish_guidelines),
         )
         .route("/programme", get(programme::edit).post(programme::publish))
+        .route("/programme/cap", post(programme::set_cap))
         .route("/feeds", get(sources::show_feeds).post(sources::add_feed))
         .route("/feeds/{id}/poll", post(sources::poll_feed))
         .route("/feeds/{id}/delete", post(sources::remove_feed))

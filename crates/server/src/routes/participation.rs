@@ -247,6 +247,8 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
             "networks": preferences.networks.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
             "time_zone": preferences.time_zone.map(chrono_tz::Tz::name),
             "welcomed_at": preferences.welcomed_at,
+            "quiet_hours": preferences.quiet.map(|q| serde_json::json!({"from": q.from().format("%H:%M").to_string(), "until": q.until().format("%H:%M").to_string()})),
+            "daily_cap": preferences.daily_cap,
         },
         "suggestions": suggestions.iter().map(|s| serde_json::json!({"title": s.title, "link": s.link_url, "idea": s.body_md, "state": s.state, "created_at": s.created_at})).collect::<Vec<_>>(),
         "statistics_views_including_me": views.iter().map(|v| serde_json::json!({"at": v.at, "action": v.action, "detail": v.detail})).collect::<Vec<_>>(),

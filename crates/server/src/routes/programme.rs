@@ -55,6 +55,14 @@ fn commitment_sentences(ctx: &Ctx, commitments: &Commitments) -> Vec<String> {
             &[("disclosure", disclosure)],
         ));
     }
+    out.push(match commitments.daily_cap {
+        Some(cap) => i18n.text(
+            ctx.locale,
+            "programme.commit_daily_cap",
+            &[("count", &cap.to_string())],
+        ),
+        None => ctx.t("programme.commit_rhythm"),
+    });
     if commitments.second_approval {
         out.push(ctx.t("programme.commit_second_approval"));
     }
@@ -94,13 +102,25 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-/// The editors' form: the text in both languages, and what is wrong with it.
+/// The editors' forms: the text in both languages, the programme's daily cap, and what is
+/// wrong with either.
 #[derive(Serialize)]
 struct EditView {
     version: i32,
     form: ProgrammeText,
+    /// The daily cap per person, as stored or as typed.
+    daily_cap: String,
     errors: HashMap<String, String>,
     notice: Option<String>,
+}
+
+/// The cap as the form shows it.
+async fn stored_cap(ctx: &Ctx) -> AppResult<String> {
+    Ok(chorus_editorial::store::settings::load(&ctx.app.db)
+        .await?
+        .daily_cap
+        .map(|n| n.to_string())
+        .unwrap_or_default())
 }
 
 /// `GET /editor/programme`: the version in force, to edit.
@@ -109,10 +129,56 @@ pub async fn edit(ctx: Ctx, _: Editor, Query(query): Query<DoneQuery>) -> AppRes
     let view = EditView {
         version: current.version,
         form: current.text,
+        daily_cap: stored_cap(&ctx).await?,
         errors: HashMap::new(),
-        notice: query.done.map(|_| ctx.t("programme.published")),
+        notice: match query.done.as_deref() {
+            Some("cap") => Some(ctx.t("programme.cap_saved")),
+            Some(_) => Some(ctx.t("programme.published")),
+            None => None,
+        },
     };
     Ok(ctx.page("editor/programme.html", &view)?.into_response())
+}
+
+/// The programme's daily cap form.
+#[derive(Debug, Deserialize)]
+pub struct CapForm {
+    #[serde(default)]
+    daily_cap: String,
+}
+
+/// `POST /editor/programme/cap`: at most this many shares per person per day (empty: none).
+/// People may choose fewer for themselves, never more; the commitments say it.
+pub async fn set_cap(
+    ctx: Ctx,
+    Editor(user): Editor,
+    Form(form): Form<CapForm>,
+) -> AppResult<Response> {
+    match chorus_policy::rhythm::parse_daily_cap(&form.daily_cap) {
+        Ok(cap) => {
+            chorus_editorial::store::settings::set_daily_cap(&ctx.app.db, cap).await?;
+            tracing::info!(?cap, by = user.id, "programme daily cap set");
+            Ok(Redirect::to("/editor/programme?done=cap#cap").into_response())
+        }
+        Err(_) => {
+            let current = programme::current(&ctx.app.db).await?;
+            let view = EditView {
+                version: current.version,
+                form: current.text,
+                daily_cap: form.daily_cap,
+                errors: HashMap::from([(
+                    "daily_cap".to_owned(),
+                    ctx.t("account.daily_cap_invalid"),
+                )]),
+                notice: None,
+            };
+            ctx.page_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "editor/programme.html",
+                &view,
+            )
+        }
+    }
 }
 
 /// `POST /editor/programme`: publishes a new version; a form with an empty section comes back
@@ -132,6 +198,7 @@ pub async fn publish(
             let current = programme::current(&ctx.app.db).await?;
             let view = EditView {
                 version: current.version,
+                daily_cap: stored_cap(&ctx).await?,
                 errors: errors
                     .into_iter()
                     .map(|e| (e.field, ctx.t(e.message_key)))

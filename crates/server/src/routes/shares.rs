@@ -216,6 +216,8 @@ struct FormState<'a> {
     /// zone is sent with the form).
     zone: Tz,
     zone_chosen: bool,
+    /// The person's rhythm, said next to the time.
+    rhythm: chorus_policy::Rhythm,
     error: Option<String>,
 }
 
@@ -235,6 +237,8 @@ struct ShareView<'a> {
     at: &'a str,
     time_zone: &'a str,
     time_zone_chosen: bool,
+    /// The person's quiet hours and daily cap in words, when they have some.
+    rhythm_note: Option<String>,
     mastodon_server: &'a str,
     error: Option<&'a str>,
 }
@@ -315,10 +319,39 @@ fn render(
         at: form.at,
         time_zone: form.zone.name(),
         time_zone_chosen: form.zone_chosen,
+        rhythm_note: rhythm_note(ctx, &form.rhythm),
         mastodon_server: form.mastodon_server,
         error: form.error.as_deref(),
     };
     ctx.page_status(status, "hub/share.html", &view)
+}
+
+/// The person's rhythm in a sentence ("Your rhythm: quiet hours 20:00–08:00, at most 3 a
+/// day. ..."), or nothing when they have none.
+fn rhythm_note(ctx: &Ctx, rhythm: &chorus_policy::Rhythm) -> Option<String> {
+    let i18n = &ctx.app.views.i18n;
+    let mut parts = Vec::new();
+    if let Some(quiet) = rhythm.quiet {
+        parts.push(i18n.text(
+            ctx.locale,
+            "share.rhythm_quiet",
+            &[("quiet", &quiet.to_string())],
+        ));
+    }
+    if let Some(cap) = rhythm.daily_cap {
+        parts.push(i18n.text(
+            ctx.locale,
+            "share.rhythm_cap",
+            &[("count", &cap.to_string())],
+        ));
+    }
+    (!parts.is_empty()).then(|| {
+        i18n.text(
+            ctx.locale,
+            "share.rhythm_note",
+            &[("rhythm", &parts.join(", "))],
+        )
+    })
 }
 
 /// The Mastodon server the person's composer opens on: the one they typed last time, else the
@@ -369,6 +402,7 @@ pub async fn page(
         editor.selected = preselected(&editor.target, &preferences, &connected);
     }
     let mastodon_server = remembered_mastodon_server(&ctx, user.id).await?;
+    let (rhythm, _) = chorus_ambassador::rhythm::of(&ctx.app.db, user.id).await?;
     let form = FormState {
         when: "now",
         at: "",
@@ -376,6 +410,7 @@ pub async fn page(
         uses: &preferences.networks,
         zone: preferences.zone(),
         zone_chosen: preferences.time_zone.is_some(),
+        rhythm,
         error: None,
     };
     render(&ctx, StatusCode::OK, &item, &editors, &form)
@@ -412,6 +447,7 @@ pub async fn submit(
         (text, fields.contains_key(&format!("select_{key}")))
     })
     .await?;
+    let (rhythm, _) = chorus_ambassador::rhythm::of(db, user.id).await?;
     let again = |error: String| {
         let form = FormState {
             when: &when,
@@ -420,6 +456,7 @@ pub async fn submit(
             uses: &preferences.networks,
             zone,
             zone_chosen: preferences.time_zone.is_some() || browser_zone.is_some(),
+            rhythm,
             error: Some(error),
         };
         render(

@@ -175,6 +175,10 @@ pub async fn save_settings(
         disclosure_en,
         disclosure_fr,
         composer_only: form.composer_only(),
+        // The editors' to set, on the programme's page, and the retention form's: `save`
+        // leaves both as they are.
+        daily_cap: None,
+        retention: chorus_policy::retention::Retention::default(),
     };
     settings::save(db, &settings).await?;
     tracing::info!(

@@ -5,9 +5,8 @@
 
 use std::collections::HashMap;
 
-use chorus_ambassador::onboarding;
 use chorus_ambassador::shares::{ShareRow, ShareState};
-use chorus_policy::UserId;
+use chorus_policy::{Hold, UserId};
 use chrono_tz::Tz;
 
 use crate::views::Ctx;
@@ -16,6 +15,8 @@ use crate::views::Ctx;
 pub(super) struct Surroundings {
     /// The owner's time zone.
     pub zone: Tz,
+    /// The owner's rhythm in force, to say why a share waits.
+    pub rhythm: chorus_policy::Rhythm,
     /// Human clicks on each share's tracked link.
     pub clicks: HashMap<i32, i64>,
     /// Accounts the owner must reconnect.
@@ -36,7 +37,7 @@ impl Surroundings {
         items.sort_unstable();
         items.dedup();
         let titles = chorus_editorial::store::items::titles(db, &items).await?;
-        let zone = onboarding::load(db, user_id).await?.zone();
+        let (rhythm, zone) = chorus_ambassador::rhythm::of(db, user_id).await?;
         let clicks = chorus_ambassador::links::clicks_per_share(db, user_id).await?;
         let reconnect = chorus_ambassador::accounts::list(db, UserId(user_id))
             .await?
@@ -46,6 +47,7 @@ impl Surroundings {
             .collect();
         Ok(Surroundings {
             zone,
+            rhythm,
             clicks,
             reconnect,
             titles,
@@ -78,6 +80,25 @@ fn explanation(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> Option<Str
         ShareState::Missed => Some(text("share.why_missed", &[])),
         ShareState::Cancelled if share.last_error.is_some() => {
             Some(text("share.why_cancelled", &[]))
+        }
+        ShareState::Scheduled if share.held_by.is_some() => {
+            let at = ctx.when(around.zone, share.scheduled_at);
+            Some(match share.held_by.as_deref().and_then(Hold::parse) {
+                Some(Hold::DailyCap) => match around.rhythm.daily_cap {
+                    Some(cap) => text(
+                        "share.why_daily_cap",
+                        &[("at", &at), ("count", &cap.to_string())],
+                    ),
+                    None => text("share.why_held", &[("at", &at)]),
+                },
+                _ => match around.rhythm.quiet {
+                    Some(quiet) => text(
+                        "share.why_quiet",
+                        &[("at", &at), ("quiet", &quiet.to_string())],
+                    ),
+                    None => text("share.why_held", &[("at", &at)]),
+                },
+            })
         }
         ShareState::Scheduled if share.last_error.is_some() => {
             let at = ctx.when(around.zone, share.next_attempt_at);
@@ -114,6 +135,8 @@ pub(super) fn share(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> serde
         "clicks": around.clicks.get(&share.id),
         "on_its_way": on_its_way(share),
         "message": explained,
+        // Waiting for its owner's rhythm is no error: said as information.
+        "held": share.state == ShareState::Scheduled && share.held_by.is_some(),
         // The network's own words, for whoever wants them, under the explanation.
         "detail": share.last_error.as_ref().filter(|_| explained.is_some()),
     })
