@@ -48,6 +48,19 @@ enum Command {
         #[command(subcommand)]
         command: TextCommand,
     },
+    /// How long data about people is kept (set by an admin on the settings page).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionCommand {
+    /// Deletes now what is older than its retention period (the worker also does this when it
+    /// starts and every hour), and prints each period and what went. Counts back from
+    /// CHORUS_RETENTION_CLOCK when it is set.
+    Apply,
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +161,20 @@ pub async fn run() -> anyhow::Result<()> {
                 rotation.resealed,
                 rotation.current
             );
+            Ok(())
+        }
+        Command::Retention {
+            command: RetentionCommand::Apply,
+        } => {
+            let app = App::connect(config.clone()).await?;
+            let applied = crate::retention::run(&app.db, config.retention_clock).await?;
+            println!("retention applied as of {}", applied.now.to_rfc3339());
+            for (kind, days, deleted) in applied.kinds {
+                println!(
+                    "{:<18} kept {days:>4} days   deleted {deleted}",
+                    kind.as_str()
+                );
+            }
             Ok(())
         }
         Command::Text { .. } => Ok(()),

@@ -136,6 +136,9 @@ pub struct Config {
     pub utm_medium: String,
     /// Reverse proxies whose `X-Forwarded-For` gives the client's address.
     pub trusted_proxies: crate::client_address::TrustedProxies,
+    /// The instant the retention policy counts back from, when not now: to see what a policy
+    /// would delete on a given day, and in tests.
+    pub retention_clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Base URLs that replace the networks' production hosts.
@@ -152,7 +155,7 @@ pub struct NetworkBaseUrls {
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 16] = [
+const SETTINGS: [(&str, &str); 17] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
@@ -172,6 +175,7 @@ const SETTINGS: [(&str, &str); 16] = [
     ("share_lease_seconds", "CHORUS_SHARE_LEASE_SECONDS"),
     ("utm_medium", "CHORUS_UTM_MEDIUM"),
     ("trusted_proxies", "CHORUS_TRUSTED_PROXIES"),
+    ("retention_clock", "CHORUS_RETENTION_CLOCK"),
 ];
 
 impl Config {
@@ -329,6 +333,18 @@ impl Config {
                 })?,
             None => crate::client_address::TrustedProxies::default(),
         };
+        let retention_clock = match get("retention_clock") {
+            Some((setting, value)) => Some(
+                chrono::DateTime::parse_from_rfc3339(value.trim())
+                    .map(|at| at.with_timezone(&chrono::Utc))
+                    .map_err(|_| ConfigError::Invalid {
+                        setting,
+                        value,
+                        expected: "an RFC 3339 instant (for example 2027-06-01T00:00:00Z)",
+                    })?,
+            ),
+            None => None,
+        };
         let (secret_key, key_source) = match get("secret_key") {
             Some((setting, value)) => (
                 SecretKey::parse(&value).ok_or(ConfigError::Invalid {
@@ -356,6 +372,7 @@ impl Config {
             share_lease,
             utm_medium,
             trusted_proxies,
+            retention_clock,
         })
     }
 

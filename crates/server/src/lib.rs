@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod i18n;
 pub mod metrics;
+pub mod retention;
 pub mod router;
 pub mod routes;
 pub mod security;

@@ -11,6 +11,9 @@ use crate::store;
 /// How often housekeeping runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 
+/// How often the retention policy is applied (and once when the worker starts).
+const RETENTION_EVERY: Duration = Duration::from_secs(60 * 60);
+
 /// How often the worker looks for due periodic work.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -18,10 +21,16 @@ const TICK: Duration = Duration::from_secs(1);
 pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {
     let mut housekeeping_ticker = tokio::time::interval(HOUSEKEEPING_EVERY);
     let mut ticker = tokio::time::interval(TICK);
+    let mut retention_ticker = tokio::time::interval(RETENTION_EVERY);
     let holder = format!("worker-{}", uuid::Uuid::new_v4());
     loop {
         tokio::select! {
             _ = housekeeping_ticker.tick() => housekeeping(&app).await,
+            _ = retention_ticker.tick() => {
+                if let Err(e) = crate::retention::run(&app.db, app.config.retention_clock).await {
+                    tracing::warn!(error = %e, "could not apply the retention policy");
+                }
+            }
             _ = ticker.tick() => {
                 publish_due_shares(&app, &holder).await;
                 poll_due_feeds(&app, &holder).await;

@@ -55,6 +55,11 @@ async fn a_bad_value_stops_start_up_and_names_the_setting_and_its_form() {
             "expected sqlite://",
         ),
         (
+            "CHORUS_RETENTION_CLOCK",
+            "next tuesday",
+            "CHORUS_RETENTION_CLOCK has an invalid value \"next tuesday\": expected an RFC 3339 instant",
+        ),
+        (
             "CHORUS_SECRET_KEY",
             "hunter2",
             "CHORUS_SECRET_KEY has an invalid value \"<hidden>\"",

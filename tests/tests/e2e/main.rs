@@ -29,6 +29,7 @@ mod participation;
 mod programme;
 mod publishing;
 mod restart;
+mod retention;
 mod rhythm;
 mod roles;
 mod setup;

@@ -85,7 +85,9 @@ async fn quiet_hours_and_a_daily_cap_move_a_share_and_say_when_it_goes() {
     let until = paris_clock(chrono::Duration::hours(2));
     set_rhythm(&w, &from, &until, "").await;
     let account = w.ana.get("/account").await.body;
-    assert!(account.contains(&format!(r#"name="quiet_from" type="time" value="{from}""#)));
+    assert!(account.contains(&format!(
+        r#"name="quiet_from" type="time" class="short" value="{from}""#
+    )));
     let share_page = w
         .ana
         .get(&format!("/hub/items/{}/share", w.item))
@@ -252,7 +254,7 @@ async fn the_programme_cap_is_one_a_person_may_lower_but_not_raise() {
         .await;
     assert_eq!(set.location(), "/editor/programme?done=cap#cap");
     assert!(editor.get("/editor/programme").await.body.contains(
-        r#"name="daily_cap" type="number" inputmode="numeric" min="1" max="50" value="2""#
+        r#"name="daily_cap" type="number" class="short" inputmode="numeric" min="1" max="50" value="2""#
     ));
 
     // The commitments follow the setting.
@@ -280,7 +282,7 @@ async fn the_programme_cap_is_one_a_person_may_lower_but_not_raise() {
         .await;
     assert_eq!(lowered.status, 303);
     assert!(person.get("/account").await.body.contains(
-        r#"name="daily_cap" type="number" inputmode="numeric" min="1" max="2" value="1""#
+        r#"name="daily_cap" type="number" class="short" inputmode="numeric" min="1" max="2" value="1""#
     ));
 
     // Removing the programme's cap leaves the person's own.
@@ -296,7 +298,7 @@ async fn the_programme_cap_is_one_a_person_may_lower_but_not_raise() {
     );
     assert!(
         person.get("/account").await.body.contains(
-            r#"name="daily_cap" type="number" inputmode="numeric" min="1" max="50" value="1""#
+            r#"name="daily_cap" type="number" class="short" inputmode="numeric" min="1" max="50" value="1""#
         ),
         "their own cap stays, and they may now raise it to 50"
     );

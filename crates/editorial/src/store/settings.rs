@@ -199,6 +199,8 @@ pub fn field_of(key: &str) -> &'static str {
         DISCLOSURE_EN => "disclosure_en",
         DISCLOSURE_FR => "disclosure_fr",
         COMPOSER_ONLY => "composer_only",
+        DAILY_CAP => "daily_cap",
+        key if key.starts_with(RETENTION_PREFIX) => "retention",
         _ => "second_approval",
     }
 }

@@ -16,7 +16,7 @@ pub use networks::{NetworkForm, networks, save_network};
 pub use person::{
     TeamForm, deactivate, person, reactivate, reset_password, set_roles, set_team, unlock,
 };
-pub use settings::{SettingsForm, save_settings, settings};
+pub use settings::{SettingsForm, save_retention, save_settings, settings};
 pub use users::{NewUserForm, UsersQuery, create_user, new_user, users};
 
 /// The one-off notice named by `?done=`, in the person's language.
@@ -101,5 +101,6 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/users/{id}/deactivate", post(deactivate))
         .route("/users/{id}/reactivate", post(reactivate))
         .route("/settings", get(settings).post(save_settings))
+        .route("/settings/retention", post(save_retention))
         .route("/networks", get(networks).post(save_network))
 }

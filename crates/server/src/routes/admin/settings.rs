@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::store::settings;
 use chorus_policy::Network;
+use chorus_policy::retention::{DataKind, Retention};
 use serde::{Deserialize, Serialize};
 
 use super::PersonQuery;
@@ -69,8 +70,35 @@ struct SettingsView<'a> {
     disclosure_en: &'a str,
     disclosure_fr: &'a str,
     networks: Vec<ComposerOnlyBox>,
+    /// How long each kind of data is kept: as stored, or as typed.
+    retention: Vec<RetentionRow>,
     errors: &'a FieldErrors,
     notice: Option<String>,
+}
+
+/// One kind of data in the retention form: its period as stored or typed, and its bounds.
+#[derive(Serialize)]
+struct RetentionRow {
+    name: &'static str,
+    days: String,
+    default_days: u32,
+    min_days: u32,
+    max_days: u32,
+}
+
+impl RetentionRow {
+    fn all(days_of: impl Fn(DataKind) -> String) -> Vec<RetentionRow> {
+        DataKind::ALL
+            .into_iter()
+            .map(|kind| RetentionRow {
+                name: kind.as_str(),
+                days: days_of(kind),
+                default_days: kind.default_days(),
+                min_days: kind.min_days(),
+                max_days: kind.max_days(),
+            })
+            .collect()
+    }
 }
 
 /// One network's "post it yourself only" checkbox.
@@ -85,6 +113,7 @@ fn settings_page(
     ctx: &Ctx,
     status: StatusCode,
     form: &SettingsForm,
+    retention: Vec<RetentionRow>,
     errors: &FieldErrors,
     notice: Option<String>,
 ) -> AppResult<Response> {
@@ -102,16 +131,20 @@ fn settings_page(
                 composer_only: composer_only.contains(n),
             })
             .collect(),
+        retention,
         errors,
         notice,
     };
     ctx.page_status(status, "admin/settings.html", &view)
 }
 
-/// `GET /admin/settings`.
-pub async fn settings(ctx: Ctx, _: Admin, Query(query): Query<PersonQuery>) -> AppResult<Response> {
+/// The settings form as stored (even a value that no longer parses, so that the admin can
+/// correct it), with the retention periods in force.
+async fn stored_form(
+    ctx: &Ctx,
+    errors: &mut FieldErrors,
+) -> AppResult<(SettingsForm, Vec<RetentionRow>)> {
     let db = &ctx.app.db;
-    // The stored text, even a value that no longer parses, so that the admin can correct it.
     let stored = settings::stored_text(db).await?;
     let mut form = SettingsForm {
         second_approval: stored.require_second_approval.then(|| "on".to_owned()),
@@ -126,12 +159,30 @@ pub async fn settings(ctx: Ctx, _: Admin, Query(query): Query<PersonQuery>) -> A
         .filter_map(|name| name.trim().parse().ok())
         .collect();
     form.tick_composer_only(&named);
+    let retention = match settings::load(db).await {
+        Ok(in_force) => in_force.retention,
+        Err(chorus_editorial::EditorialError::BadSetting(key)) => {
+            errors.insert(settings::field_of(key), ctx.t("admin.error_stored"));
+            Retention::default()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok((
+        form,
+        RetentionRow::all(|kind| retention.days(kind).to_string()),
+    ))
+}
+
+/// `GET /admin/settings`.
+pub async fn settings(ctx: Ctx, _: Admin, Query(query): Query<PersonQuery>) -> AppResult<Response> {
     let mut errors = FieldErrors::new();
-    if let Err(chorus_editorial::EditorialError::BadSetting(key)) = settings::load(db).await {
-        errors.insert(settings::field_of(key), ctx.t("admin.error_stored"));
-    }
-    let notice = query.done.as_deref().map(|_| ctx.t("admin.done_saved"));
-    settings_page(&ctx, StatusCode::OK, &form, &errors, notice)
+    let (form, retention) = stored_form(&ctx, &mut errors).await?;
+    let notice = match query.done.as_deref() {
+        Some("retention") => Some(ctx.t("admin.retention_saved")),
+        Some(_) => Some(ctx.t("admin.done_saved")),
+        None => None,
+    };
+    settings_page(&ctx, StatusCode::OK, &form, retention, &errors, notice)
 }
 
 /// `POST /admin/settings`: every value is checked; a bad one shows the form again, kept.
@@ -165,7 +216,19 @@ pub async fn save_settings(
     let disclosure_en = disclosure("disclosure_en", &form.disclosure_en);
     let disclosure_fr = disclosure("disclosure_fr", &form.disclosure_fr);
     let Some(k) = k.filter(|_| errors.is_empty()) else {
-        return settings_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors, None);
+        let retention = settings::load(db)
+            .await
+            .map(|s| s.retention)
+            .unwrap_or_default();
+        let retention = RetentionRow::all(|kind| retention.days(kind).to_string());
+        return settings_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form,
+            retention,
+            &errors,
+            None,
+        );
     };
     let settings = settings::Settings {
         workflow: chorus_editorial::workflow::Rules {
@@ -178,7 +241,7 @@ pub async fn save_settings(
         // The editors' to set, on the programme's page, and the retention form's: `save`
         // leaves both as they are.
         daily_cap: None,
-        retention: chorus_policy::retention::Retention::default(),
+        retention: Retention::default(),
     };
     settings::save(db, &settings).await?;
     tracing::info!(
@@ -188,4 +251,59 @@ pub async fn save_settings(
         "organisation settings saved"
     );
     Ok(Redirect::to("/admin/settings?done=saved").into_response())
+}
+
+/// `POST /admin/settings/retention`: how long each kind of data is kept, each within its
+/// bounds; a form with a mistake comes back with every value typed.
+pub async fn save_retention(
+    ctx: Ctx,
+    Admin(user): Admin,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let typed = |kind: DataKind| {
+        pairs
+            .iter()
+            .find(|(name, _)| name == kind.as_str())
+            .map(|(_, value)| value.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let mut retention = Retention::default();
+    let mut errors = FieldErrors::new();
+    for kind in DataKind::ALL {
+        match retention.with_text(kind, &typed(kind)) {
+            Ok(next) => retention = next,
+            Err(_) => {
+                errors.insert(
+                    kind.as_str(),
+                    ctx.app.views.i18n.text(
+                        ctx.locale,
+                        "admin.retention_bounds",
+                        &[
+                            ("min", &kind.min_days().to_string()),
+                            ("max", &kind.max_days().to_string()),
+                        ],
+                    ),
+                );
+            }
+        }
+    }
+    if !errors.is_empty() {
+        let mut ignored = FieldErrors::new();
+        let (form, _) = stored_form(&ctx, &mut ignored).await?;
+        return settings_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form,
+            RetentionRow::all(typed),
+            &errors,
+            None,
+        );
+    }
+    settings::set_retention(&ctx.app.db, &retention).await?;
+    tracing::info!(
+        admin = user.id,
+        periods = ?retention.iter().map(|(k, d)| (k.as_str(), d)).collect::<Vec<_>>(),
+        "retention periods saved"
+    );
+    Ok(Redirect::to("/admin/settings?done=retention#retention").into_response())
 }

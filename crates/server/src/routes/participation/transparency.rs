@@ -16,6 +16,8 @@ struct TransparencyView {
     rows: Vec<DatumRow>,
     receipts: Vec<ReceiptRow>,
     views: Vec<ViewRow>,
+    /// How long each kind of data is kept before it is deleted by itself.
+    retention: Vec<RetentionLine>,
     opted_in: bool,
 }
 
@@ -24,6 +26,33 @@ struct TransparencyView {
 struct DatumRow {
     datum: String,
     audience: Vec<String>,
+}
+
+/// How long one kind of data is kept, in words.
+#[derive(Serialize)]
+struct RetentionLine {
+    label: String,
+    what: String,
+    kept: String,
+}
+
+/// The retention periods in force, for the page that shows them.
+async fn retention_lines(ctx: &Ctx) -> AppResult<Vec<RetentionLine>> {
+    let retention = chorus_editorial::store::settings::load(&ctx.app.db)
+        .await?
+        .retention;
+    Ok(retention
+        .iter()
+        .map(|(kind, days)| RetentionLine {
+            label: ctx.t(&format!("retention.{}", kind.as_str())),
+            what: ctx.t(&format!("retention.{}_what", kind.as_str())),
+            kept: ctx.app.views.i18n.text(
+                ctx.locale,
+                "retention.kept_for",
+                &[("days", &days.to_string())],
+            ),
+        })
+        .collect())
 }
 
 /// One acceptance of the guidelines, and its withdrawal.
@@ -124,6 +153,7 @@ pub async fn transparency_page(ctx: Ctx, user: CurrentUser) -> AppResult<Respons
         rows,
         receipts,
         views,
+        retention: retention_lines(&ctx).await?,
         opted_in: state.is_opted_in(),
     };
     Ok(ctx
