@@ -48,10 +48,37 @@ enum Command {
         #[command(subcommand)]
         command: TextCommand,
     },
+    /// Documents generated from the running system.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// How long data about people is kept (set by an admin on the settings page).
     Retention {
         #[command(subcommand)]
         command: RetentionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// The works-council pack (what Chorus records about people, who sees it, how long, where
+    /// it goes, the statistics rules, the settings, risks and measures) as a self-contained
+    /// HTML file, or as PDF printed by headless Chromium.
+    WorksCouncil {
+        /// en or fr.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        /// The file to write (default: chorus-works-council-LANG.html, or .pdf).
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        /// Write a PDF instead of HTML (needs Chromium or Google Chrome).
+        #[arg(long)]
+        pdf: bool,
+        /// The Chromium to print with (default: chromium, chromium-browser or google-chrome
+        /// found on the PATH).
+        #[arg(long)]
+        chromium: Option<std::path::PathBuf>,
     },
 }
 
@@ -163,6 +190,15 @@ pub async fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Report {
+            command:
+                ReportCommand::WorksCouncil {
+                    lang,
+                    output,
+                    pdf,
+                    chromium,
+                },
+        } => works_council(config, &lang, output, pdf, chromium).await,
         Command::Retention {
             command: RetentionCommand::Apply,
         } => {
@@ -179,6 +215,116 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Text { .. } => Ok(()),
     }
+}
+
+async fn works_council(
+    config: Config,
+    lang: &str,
+    output: Option<std::path::PathBuf>,
+    pdf: bool,
+    chromium: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    use crate::council::{self, Facts, Style};
+    use crate::i18n::Locale;
+    let Some(locale) = Locale::from_tag(lang).filter(|l| l.tag() == lang) else {
+        bail!("--lang {lang:?} is not a language of Chorus: use en or fr");
+    };
+    let extension = if pdf { "pdf" } else { "html" };
+    let output =
+        output.unwrap_or_else(|| format!("chorus-works-council-{lang}.{extension}").into());
+    let printer = if pdf {
+        Some(match chromium {
+            Some(path) => path,
+            None => find_chromium().context(
+                "no Chromium found on the PATH: install chromium, pass --chromium PATH, or write \
+                 the HTML (without --pdf) and print it from a browser",
+            )?,
+        })
+    } else {
+        None
+    };
+    let base_url = config.base_url.to_string();
+    let app = App::connect(config).await?;
+    let facts = Facts::gather(&app.db, &base_url).await?;
+    let html = council::render(&app.views, locale, &facts, Style::Inline)?;
+    match printer {
+        None => std::fs::write(&output, html)
+            .with_context(|| format!("could not write {}", output.display()))?,
+        Some(chromium) => print_pdf(&chromium, &html, &output)?,
+    }
+    if !facts.schema_problems.is_empty() {
+        eprintln!(
+            "warning: the schema has columns nobody declared: {}",
+            facts.schema_problems.join("; ")
+        );
+    }
+    println!(
+        "works-council pack ({lang}) written to {}",
+        output.display()
+    );
+    Ok(())
+}
+
+fn find_chromium() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+    .find(|candidate| candidate.is_file())
+}
+
+/// Prints `html` to a PDF at `output` with headless Chromium (A4, no header or footer).
+fn print_pdf(
+    chromium: &std::path::Path,
+    html: &str,
+    output: &std::path::Path,
+) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("chorus-report-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).context("could not create a temporary directory")?;
+    let printed = print_in(chromium, html, output, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    printed
+}
+
+fn print_in(
+    chromium: &std::path::Path,
+    html: &str,
+    output: &std::path::Path,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let page = dir.join("works-council.html");
+    std::fs::write(&page, html).context("could not write the page to print")?;
+    let target = std::path::absolute(output).context("the output path")?;
+    let status = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            &format!("--user-data-dir={}", dir.join("profile").display()),
+            &format!("--print-to-pdf={}", target.display()),
+        ])
+        .arg(
+            url::Url::from_file_path(&page)
+                .map_or_else(|()| page.display().to_string(), |u| u.to_string()),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("could not run {}", chromium.display()))?;
+    let written = std::fs::metadata(&target).map_or(0, |m| m.len());
+    if !status.success() || written == 0 {
+        bail!(
+            "{} did not print the PDF ({status}); write the HTML (without --pdf) and print it from a browser",
+            chromium.display()
+        );
+    }
+    Ok(())
 }
 
 fn text(command: &TextCommand) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@ pub mod charts;
 pub mod cli;
 pub mod client_address;
 pub mod config;
+pub mod council;
 pub mod demo;
 pub mod error;
 pub mod i18n;

@@ -45,16 +45,18 @@ pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {
     tracing::info!("worker stopped");
 }
 
-/// Removes expired sessions and stale throttle counters. Idempotent, so two processes running
-/// it at once do no harm.
+/// Removes expired sessions and unfinished connection attempts (sign-in counters follow the
+/// retention policy). Idempotent, so two processes running it at once do no harm.
 async fn housekeeping(app: &AppState) {
     match store::sessions::purge_expired(&app.db).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
         Err(e) => tracing::warn!(error = %e, "could not purge sessions"),
     }
-    if let Err(e) = store::throttle::purge_older_than(&app.db, chrono::Duration::days(1)).await {
-        tracing::warn!(error = %e, "could not purge sign-in counters");
+    if let Err(e) =
+        chorus_ambassador::accounts::purge_stale_states(&app.db, chrono::Utc::now()).await
+    {
+        tracing::warn!(error = %e, "could not purge unfinished connection attempts");
     }
 }
 

@@ -14,6 +14,7 @@ mod browser;
 mod cli;
 mod config;
 mod connections;
+mod council;
 mod crash;
 mod crawl;
 mod deletion;

@@ -160,3 +160,19 @@ pub async fn finish(
         .ok_or(AmbassadorError::NotFound)?;
     Ok(summary(row))
 }
+
+/// Removes connection attempts that were never finished, once they can no longer be used.
+///
+/// # Errors
+/// Database failure.
+pub async fn purge_stale_states(
+    db: &impl sea_orm::ConnectionTrait,
+    now: chrono::DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+    Ok(oauth_state::Entity::delete_many()
+        .filter(oauth_state::Column::CreatedAt.lt(now - STATE_LIFETIME))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::views::Ctx;
 
+mod council;
 mod networks;
 mod person;
 mod settings;
@@ -102,5 +103,6 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/users/{id}/reactivate", post(reactivate))
         .route("/settings", get(settings).post(save_settings))
         .route("/settings/retention", post(save_retention))
+        .route("/works-council", get(council::works_council))
         .route("/networks", get(networks).post(save_network))
 }

@@ -104,21 +104,3 @@ pub async fn clear_prefix(db: &impl ConnectionTrait, prefix: &str) -> Result<u64
         .await?
         .rows_affected)
 }
-
-/// Removes counters whose last failure and block are both older than `age`.
-///
-/// # Errors
-/// Database failure.
-pub async fn purge_older_than(db: &impl ConnectionTrait, age: Duration) -> Result<u64, StoreError> {
-    let before = Utc::now() - age;
-    Ok(throttle::Entity::delete_many()
-        .filter(throttle::Column::LastFailureAt.lt(before))
-        .filter(
-            throttle::Column::BlockedUntil
-                .is_null()
-                .or(throttle::Column::BlockedUntil.lt(before)),
-        )
-        .exec(db)
-        .await?
-        .rows_affected)
-}

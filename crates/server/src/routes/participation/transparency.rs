@@ -48,7 +48,11 @@ async fn retention_lines(ctx: &Ctx) -> AppResult<Vec<RetentionLine>> {
             what: ctx.t(&format!("retention.{}_what", kind.as_str())),
             kept: ctx.app.views.i18n.text(
                 ctx.locale,
-                "retention.kept_for",
+                if days == 1 {
+                    "retention.kept_for_one"
+                } else {
+                    "retention.kept_for"
+                },
                 &[("days", &days.to_string())],
             ),
         })
