@@ -274,7 +274,7 @@ fn diagram(views: &Views, locale: Locale, facts: &Facts) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="flows" viewBox="0 0 900 {height}" role="img" aria-labelledby="flows-title" xmlns="http://www.w3.org/2000/svg"><title id="flows-title">{}</title>"#,
+        r#"<svg class="flows" viewBox="0 0 900 {height}" role="img" aria-labelledby="flows-diagram" xmlns="http://www.w3.org/2000/svg"><title id="flows-diagram">{}</title>"#,
         t("council.diagram_title")
     );
     svg.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#475569"/></marker></defs>"##);

@@ -431,3 +431,156 @@ async fn my_impact_shows_my_items_and_what_we_did_together_rounded_through_k() {
     assert!(together.contains("20+ colleagues shared"), "{together}");
     assert!(!together.contains("Bruno"), "no name");
 }
+
+/// Issue 15, in real Chromium on a phone: an editor writes the programme page; an ambassador
+/// reaches it from their welcome, with commitments that follow the settings (k changes, the
+/// page changes); they set quiet hours on their account page, and a share made during them
+/// waits, saying until when.
+#[tokio::test]
+async fn in_the_browser_the_programme_reads_from_the_settings_and_quiet_hours_hold_a_share() {
+    use chorus_tests::world::StandInWorld;
+    use chorus_tests::{Browser, PASSWORD};
+
+    let w = StandInWorld::start().await;
+    w.app
+        .add_user("eli.b@example.org", "Eli Browser", "editor")
+        .await;
+    let browser = Browser::start(390, 844).await;
+    browser
+        .sign_in(
+            &w.app.url("/sign-in?next=%2Feditor%2Fprogramme"),
+            "eli.b@example.org",
+            PASSWORD,
+            "/editor/programme",
+        )
+        .await;
+    browser
+        .execute("document.getElementById('vision_en').value = ''; return true;")
+        .await;
+    browser
+        .type_into(
+            "#vision_en",
+            "We want the towns we work in to own the energy they use.",
+        )
+        .await;
+    browser
+        .click("form[action='/editor/programme'] button[type=submit]")
+        .await;
+    browser
+        .wait_for("return location.search.indexOf('done=published') >= 0;")
+        .await;
+    browser.quit().await;
+
+    let browser = Browser::start(390, 844).await;
+    browser
+        .sign_in(
+            &w.app.url("/sign-in?next=%2Fhub%2Fwelcome"),
+            "ana@example.org",
+            PASSWORD,
+            "/hub/welcome",
+        )
+        .await;
+    browser.click("[data-testid=programme-link]").await;
+    browser
+        .wait_for("return location.pathname === '/programme';")
+        .await;
+    assert!(
+        browser
+            .text("[data-testid=vision]")
+            .await
+            .contains("own the energy they use")
+    );
+    assert!(
+        browser
+            .text("[data-testid=commitments]")
+            .await
+            .contains("fewer than 5 people"),
+        "the organisation's k"
+    );
+    let admin = w.app.client();
+    admin.sign_in("boss@example.org", PASSWORD).await;
+    admin
+        .post_form(
+            "/admin/settings",
+            &[
+                ("min_group_size", "8"),
+                ("disclosure_en", "#employee"),
+                ("disclosure_fr", ""),
+            ],
+        )
+        .await;
+    browser.goto(&w.app.url("/programme")).await;
+    assert!(
+        browser
+            .text("[data-testid=commitments]")
+            .await
+            .contains("fewer than 8 people"),
+        "k changed, the page changed"
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "programme page"
+    );
+
+    // Quiet hours around now, in UTC (Ana's zone), set on her account page.
+    let clock = |hours: i64| {
+        (chrono::Utc::now() + chrono::Duration::hours(hours))
+            .format("%H:%M")
+            .to_string()
+    };
+    let (from, until) = (clock(-1), clock(2));
+    browser.goto(&w.app.url("/account")).await;
+    browser
+        .execute(&format!(
+            "document.getElementById('quiet_from').value = '{from}'; document.getElementById('quiet_until').value = '{until}'; return true;"
+        ))
+        .await;
+    browser
+        .click("form[action='/account/rhythm'] button[type=submit]")
+        .await;
+    browser
+        .wait_for("return location.search.indexOf('done=rhythm') >= 0;")
+        .await;
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "account page"
+    );
+    browser
+        .goto(&w.app.url(&format!("/hub/items/{}/share", w.item)))
+        .await;
+    assert!(
+        browser
+            .text("[data-testid=rhythm-note]")
+            .await
+            .contains(&format!("quiet hours {from}–{until}"))
+    );
+    browser
+        .execute("document.querySelectorAll('input[type=checkbox][name^=select_]').forEach(b => b.checked = b.name.indexOf('own_') < 0); return true;")
+        .await;
+    browser
+        .click("form[method=post] button[type=submit].primary")
+        .await;
+    browser
+        .wait_for("return location.pathname === '/hub/shares/ready';")
+        .await;
+    let said = browser.text("main").await;
+    assert!(
+        said.contains("you asked for a time in your quiet hours")
+            && said.contains(&format!("{until} UTC")),
+        "{said}"
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "the page after sharing"
+    );
+    browser.screenshot("quiet-hours-held-390").await;
+    w.app.wait_for_worker_to_settle().await;
+    assert!(
+        w.x.posts().is_empty() && w.mastodon.posts().is_empty(),
+        "nothing goes out in quiet hours"
+    );
+    browser.quit().await;
+}
