@@ -343,6 +343,42 @@ async fn sameness_with_colleagues_is_advice_from_k_posts_and_never_names_anyone(
         share_page.contains("2 colleagues already posted nearly the same words"),
         "the X composer starts from the suggested copy: {share_page}"
     );
+    // The same in Chromium, live as the person types: the advice goes once the words are theirs.
+    {
+        use chorus_tests::{Browser, PASSWORD};
+        let browser = Browser::start(390, 844).await;
+        let share_path = format!("/hub/items/{item}/share");
+        browser
+            .sign_in(
+                &app.url(&format!("/sign-in?next={}", share_path.replace('/', "%2F"))),
+                "amir@example.org",
+                PASSWORD,
+                &share_path,
+            )
+            .await;
+        let advice_text = "return document.getElementById('text_own_x').closest('fieldset').querySelector('ul.advice').innerText;";
+        let shown = browser.execute(advice_text).await;
+        assert!(
+            shown
+                .as_str()
+                .unwrap_or_default()
+                .contains("2 colleagues already posted nearly the same words"),
+            "{shown}"
+        );
+        browser
+            .execute("document.getElementById('text_own_x').value = ''; return true;")
+            .await;
+        browser.type_into("#text_own_x", own).await;
+        browser
+            .wait_for("var list = document.getElementById('text_own_x').closest('fieldset').querySelector('ul.advice'); return list.hidden || list.innerText.indexOf('already posted') < 0;")
+            .await;
+        assert_eq!(
+            browser.accessibility_violations().await,
+            Vec::<String>::new(),
+            "share page with advice"
+        );
+        browser.quit().await;
+    }
 
     // Editors see how varied the posts were, through k = 3. Two people posted nearly the
     // suggested words and one their own: no group is shown, only the total.
@@ -430,6 +466,36 @@ async fn my_impact_shows_my_items_and_what_we_did_together_rounded_through_k() {
         .to_owned();
     assert!(together.contains("20+ colleagues shared"), "{together}");
     assert!(!together.contains("Bruno"), "no name");
+
+    // As Bruno reads it in Chromium on a phone: the same figures, no name, nothing wider
+    // than the screen.
+    let browser = chorus_tests::Browser::start(390, 844).await;
+    browser
+        .sign_in(
+            &app.url("/sign-in?next=%2Fhub%2Fimpact"),
+            "bruno@demo.chorus.test",
+            "chorus-demo-2026",
+            "/hub/impact",
+        )
+        .await;
+    let seen = browser.text("main").await;
+    assert!(seen.contains("20+ colleagues shared"), "{seen}");
+    assert!(
+        !seen.contains("Bruno Martin"),
+        "no name, not even mine: {seen}"
+    );
+    assert_eq!(
+        browser
+            .execute("return document.documentElement.scrollWidth <= window.innerWidth;")
+            .await,
+        true
+    );
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "my impact"
+    );
+    browser.quit().await;
 }
 
 /// Issue 15, in real Chromium on a phone: an editor writes the programme page; an ambassador
