@@ -480,6 +480,16 @@ async fn my_impact_shows_my_items_and_what_we_did_together_rounded_through_k() {
         .await;
     let seen = browser.text("main").await;
     assert!(seen.contains("20+ colleagues shared"), "{seen}");
+    let shares = browser.text("[data-testid=my-shares]").await;
+    assert!(
+        browser
+            .text("[data-testid=conversations]")
+            .await
+            .starts_with(&format!(
+                "Each of your {shares} shares started a conversation"
+            )),
+        "conversations are counted from what Chorus published, never from a timeline"
+    );
     assert!(
         !seen.contains("Bruno Martin"),
         "no name, not even mine: {seen}"
