@@ -1,6 +1,7 @@
 //! Sign-in, sessions, CSRF protection and sign-in throttling.
 
 pub mod csrf;
+pub mod oidc;
 pub mod password;
 pub mod roles;
 pub mod session;
