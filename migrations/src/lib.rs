@@ -23,6 +23,7 @@ mod m20261202_000001_onboarding;
 mod m20261202_000002_last_sign_in;
 mod m20261203_000001_programme;
 mod m20261203_000002_rhythm;
+mod m20261203_000003_sso;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_last_sign_in::Migration),
             Box::new(m20261203_000001_programme::Migration),
             Box::new(m20261203_000002_rhythm::Migration),
+            Box::new(m20261203_000003_sso::Migration),
         ]
     }
 }

@@ -80,7 +80,9 @@ impl InProcess {
             store::users::NewUserRow {
                 email,
                 display_name: email,
-                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+                password_hash: Some(
+                    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+                ),
                 roles: chorus_policy::Roles::parse_list(roles).expect("known roles"),
             },
         )

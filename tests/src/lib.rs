@@ -24,6 +24,7 @@ pub mod forms;
 pub mod fuzz;
 pub mod html;
 pub mod in_process;
+pub mod oidc;
 pub mod pds;
 pub mod shares;
 pub mod standins;

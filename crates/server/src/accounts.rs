@@ -158,7 +158,7 @@ pub async fn create(
         store::users::NewUserRow {
             email: email.as_str(),
             display_name: name.as_str(),
-            password_hash: &password_hash,
+            password_hash: Some(&password_hash),
             roles,
         },
     )

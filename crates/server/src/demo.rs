@@ -251,7 +251,7 @@ async fn seed_activity(app: &AppState) -> anyhow::Result<()> {
             crate::store::users::NewUserRow {
                 email: Email::parse(email)?.as_str(),
                 display_name: DisplayName::parse(name)?.as_str(),
-                password_hash: &password_hash,
+                password_hash: Some(&password_hash),
                 roles: [Role::Ambassador].into_iter().collect(),
             },
         )

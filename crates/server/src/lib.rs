@@ -17,6 +17,7 @@ pub mod retention;
 pub mod router;
 pub mod routes;
 pub mod security;
+pub mod sso;
 pub mod store;
 pub mod views;
 pub mod worker;

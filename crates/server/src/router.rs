@@ -31,6 +31,8 @@ pub fn build(app: AppState) -> Router {
         .route("/setup", get(setup::show).post(setup::create))
         // Sign-in
         .route("/sign-in", get(auth::show).post(auth::submit))
+        .route("/sign-in/oidc", get(crate::routes::sso::start))
+        .route("/sign-in/oidc/callback", get(crate::routes::sso::callback))
         .route("/sign-out", post(auth::sign_out))
         // Homes and public pieces
         .route("/", get(home::root))

@@ -58,6 +58,9 @@ async fn housekeeping(app: &AppState) {
     {
         tracing::warn!(error = %e, "could not purge unfinished connection attempts");
     }
+    if let Err(e) = crate::sso::purge(&app.db, chrono::Utc::now()).await {
+        tracing::warn!(error = %e, "could not purge unfinished sign-ins");
+    }
 }
 
 /// Polls every feed whose last poll is older than the configured interval. One process at a

@@ -35,6 +35,7 @@ mod rhythm;
 mod roles;
 mod setup;
 mod sources;
+mod sso;
 mod statistics;
 mod sweep;
 mod threads;

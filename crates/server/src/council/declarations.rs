@@ -93,6 +93,7 @@ pub const TABLES: &[Table] = &[
             "created_at",
             "updated_at",
             "last_sign_in_at",
+            "oidc_subject",
         ],
         &[],
         Some(Kept::UntilErased),
@@ -378,6 +379,12 @@ pub const TABLES: &[Table] = &[
         None,
     ),
     table("org_settings", &[], &["key", "value"], None),
+    table(
+        "oidc_logins",
+        &[],
+        &["state", "nonce", "pkce_verifier", "next", "created_at"],
+        None,
+    ),
     table("task_leases", &[], &["name", "holder", "expires_at"], None),
     table("seaql_migrations", &[], &["version", "applied_at"], None),
 ];

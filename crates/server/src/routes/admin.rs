@@ -104,5 +104,9 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/settings", get(settings).post(save_settings))
         .route("/settings/retention", post(save_retention))
         .route("/works-council", get(council::works_council))
+        .route(
+            "/sso",
+            get(crate::routes::sso::settings).post(crate::routes::sso::save),
+        )
         .route("/networks", get(networks).post(save_network))
 }

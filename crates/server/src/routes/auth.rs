@@ -38,9 +38,12 @@ struct SignInView<'a> {
     next: Option<&'a str>,
     error: Option<String>,
     notice: Option<String>,
+    /// Where "sign in with your company account" leads, when the company's identity provider
+    /// is configured.
+    sso: Option<String>,
 }
 
-fn page(
+pub(super) async fn page(
     ctx: &Ctx,
     status: StatusCode,
     email: &str,
@@ -48,11 +51,22 @@ fn page(
     error: Option<String>,
     notice: Option<String>,
 ) -> AppResult<Response> {
+    let next = next.filter(|n| super::is_local_path(n));
     let view = SignInView {
         email,
-        next: next.filter(|n| super::is_local_path(n)),
+        next,
         error,
         notice,
+        sso: crate::sso::config(&ctx.app.db, &ctx.app.vault)
+            .await?
+            .map(|_| match next {
+                Some(next) => {
+                    let next: String =
+                        url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                    format!("/sign-in/oidc?next={next}")
+                }
+                None => "/sign-in/oidc".to_owned(),
+            }),
     };
     ctx.page_status(status, "auth/sign_in.html", &view)
 }
@@ -75,6 +89,7 @@ pub async fn show(ctx: Ctx, Query(query): Query<SignInQuery>) -> AppResult<Respo
         None,
         notice,
     )
+    .await
 }
 
 /// `POST /sign-in`.
@@ -108,14 +123,17 @@ pub async fn submit(
             }
             Ok(response)
         }
-        Err(SignInError::Invalid) => page(
-            &ctx,
-            StatusCode::UNAUTHORIZED,
-            &form.email,
-            form.next.as_deref(),
-            Some(ctx.t("sign_in.invalid")),
-            None,
-        ),
+        Err(SignInError::Invalid) => {
+            page(
+                &ctx,
+                StatusCode::UNAUTHORIZED,
+                &form.email,
+                form.next.as_deref(),
+                Some(ctx.t("sign_in.invalid")),
+                None,
+            )
+            .await
+        }
         Err(SignInError::Throttled { minutes }) => {
             let message = ctx.app.views.i18n.text(
                 ctx.locale,
@@ -130,6 +148,7 @@ pub async fn submit(
                 Some(message),
                 None,
             )
+            .await
         }
         Err(SignInError::Store(e)) => Err(AppError::Store(e)),
     }

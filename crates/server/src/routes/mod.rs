@@ -19,6 +19,7 @@ pub mod programme;
 pub mod setup;
 pub mod shares;
 pub mod sources;
+pub mod sso;
 pub mod stats;
 pub mod topics;
 pub mod welcome;

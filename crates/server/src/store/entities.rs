@@ -45,6 +45,8 @@ pub mod user {
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
         pub last_sign_in_at: Option<ChronoDateTimeUtc>,
+        /// `issuer|sub` at the company's identity provider, once they signed in through it.
+        pub oidc_subject: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,8 +20,9 @@ pub struct NewUserRow<'a> {
     pub email: &'a str,
     /// Name shown to colleagues.
     pub display_name: &'a str,
-    /// Argon2id PHC string.
-    pub password_hash: &'a str,
+    /// Argon2id PHC string; none for someone who only signs in through the company's
+    /// identity provider.
+    pub password_hash: Option<&'a str>,
     /// Roles held.
     pub roles: Roles,
 }
@@ -43,7 +44,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewUserRow<'_>) -> Result<Us
     let row = user::ActiveModel {
         email: Set(new.email.to_owned()),
         display_name: Set(new.display_name.to_owned()),
-        password_hash: Set(Some(new.password_hash.to_owned())),
+        password_hash: Set(new.password_hash.map(str::to_owned)),
         roles: Set(RolesColumn(new.roles)),
         team: Set(None),
         locale: Set(None),

@@ -1,0 +1,346 @@
+//! Single sign-on with the company's OpenID Connect provider: its configuration (set by an
+//! admin; the client secret sealed like network tokens), the sign-ins in progress, and who a
+//! verified ID token is at Chorus: the person already linked to that subject, else the person
+//! with that verified email (linked from now on), else a new ambassador, not opted in.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chorus_editorial::store::entities::org_setting;
+use chorus_policy::{Role, Roles};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _,
+    QueryFilter as _, Statement,
+};
+use sha2::Digest as _;
+
+use crate::auth::oidc::{Identity, OidcError};
+use crate::store::users::UserRow;
+use crate::store::{self, StoreError};
+
+const ISSUER: &str = "sso.issuer";
+const CLIENT_ID: &str = "sso.client_id";
+const CLIENT_SECRET: &str = "sso.client_secret";
+const EMAIL_CLAIM: &str = "sso.email_claim";
+
+/// How long a sign-in may take at the provider.
+pub const LOGIN_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The provider as an admin configured it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoConfig {
+    /// The issuer identifier (`https://id.example.com/realms/staff`).
+    pub issuer: String,
+    /// Chorus's client id there.
+    pub client_id: String,
+    /// Its secret, opened.
+    pub client_secret: String,
+    /// The claim that carries the email (`email` by default).
+    pub email_claim: String,
+}
+
+/// The vault's place for the sealed client secret.
+fn secret_place() -> chorus_ambassador::vault::Place<'static> {
+    chorus_ambassador::vault::Place {
+        table: "org_settings",
+        column: CLIENT_SECRET,
+        row: 0,
+    }
+}
+
+async fn read(db: &impl ConnectionTrait, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(org_setting::Entity::find_by_id(key.to_owned())
+        .one(db)
+        .await?
+        .map(|row| row.value)
+        .filter(|v| !v.is_empty()))
+}
+
+async fn write(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), StoreError> {
+    org_setting::Entity::insert(org_setting::ActiveModel {
+        key: Set(key.to_owned()),
+        value: Set(value.to_owned()),
+    })
+    .on_conflict(
+        OnConflict::column(org_setting::Column::Key)
+            .update_column(org_setting::Column::Value)
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The configuration, when an admin set one (and its secret still opens).
+///
+/// # Errors
+/// Database failure.
+pub async fn config(
+    db: &impl ConnectionTrait,
+    vault: &chorus_ambassador::vault::Vault,
+) -> Result<Option<SsoConfig>, StoreError> {
+    let (Some(issuer), Some(client_id), Some(sealed)) = (
+        read(db, ISSUER).await?,
+        read(db, CLIENT_ID).await?,
+        read(db, CLIENT_SECRET).await?,
+    ) else {
+        return Ok(None);
+    };
+    let Ok(client_secret) = vault.open(secret_place(), &sealed) else {
+        tracing::warn!("the single sign-on client secret does not open with the current key");
+        return Ok(None);
+    };
+    Ok(Some(SsoConfig {
+        issuer,
+        client_id,
+        client_secret,
+        email_claim: read(db, EMAIL_CLAIM)
+            .await?
+            .unwrap_or_else(|| "email".to_owned()),
+    }))
+}
+
+/// What the admin's form shows (never the secret).
+///
+/// # Errors
+/// Database failure.
+pub async fn stored(
+    db: &impl ConnectionTrait,
+) -> Result<(String, String, bool, String), StoreError> {
+    Ok((
+        read(db, ISSUER).await?.unwrap_or_default(),
+        read(db, CLIENT_ID).await?.unwrap_or_default(),
+        read(db, CLIENT_SECRET).await?.is_some(),
+        read(db, EMAIL_CLAIM)
+            .await?
+            .unwrap_or_else(|| "email".to_owned()),
+    ))
+}
+
+/// Stores the configuration; an empty `client_secret` keeps the stored one.
+///
+/// # Errors
+/// Database failure.
+pub async fn save(
+    db: &DatabaseConnection,
+    vault: &chorus_ambassador::vault::Vault,
+    issuer: &str,
+    client_id: &str,
+    client_secret: &str,
+    email_claim: &str,
+) -> Result<(), StoreError> {
+    let txn = chorus_editorial::store::begin_write(db).await?;
+    write(&txn, ISSUER, issuer).await?;
+    write(&txn, CLIENT_ID, client_id).await?;
+    if !client_secret.is_empty() {
+        write(
+            &txn,
+            CLIENT_SECRET,
+            &vault.seal(secret_place(), client_secret),
+        )
+        .await?;
+    }
+    write(&txn, EMAIL_CLAIM, email_claim).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A sign-in started: what is sent to the provider and kept to check its answer.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// Sent as `state`, and kept in a cookie of the browser that started.
+    pub state: String,
+    /// Sent as `nonce`; the ID token must carry it.
+    pub nonce: String,
+    /// PKCE: kept here, its S256 hash sent.
+    pub verifier: String,
+    /// Where to go afterwards (a local path).
+    pub next: Option<String>,
+}
+
+impl Login {
+    /// The S256 code challenge of the verifier.
+    #[must_use]
+    pub fn challenge(&self) -> String {
+        URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(self.verifier.as_bytes()))
+    }
+}
+
+fn random_token() -> String {
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Starts a sign-in: new state, nonce and verifier, kept for [`LOGIN_LIFETIME`].
+///
+/// # Errors
+/// Database failure.
+pub async fn begin(db: &impl ConnectionTrait, next: Option<&str>) -> Result<Login, StoreError> {
+    let login = Login {
+        state: random_token(),
+        nonce: random_token(),
+        verifier: random_token(),
+        next: next.map(str::to_owned),
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "INSERT INTO oidc_logins (state, nonce, pkce_verifier, next, created_at) VALUES ($1, $2, $3, $4, $5)",
+        [
+            login.state.clone().into(),
+            login.nonce.clone().into(),
+            login.verifier.clone().into(),
+            login.next.clone().into(),
+            Utc::now().into(),
+        ],
+    ))
+    .await?;
+    Ok(login)
+}
+
+/// Takes the sign-in `state` started, once: a second callback with the same state (a replayed
+/// answer) finds nothing. `None` when unknown, used or expired.
+///
+/// # Errors
+/// Database failure.
+pub async fn take(
+    db: &impl ConnectionTrait,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Login>, StoreError> {
+    let backend = db.get_database_backend();
+    let Some(row) = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT state, nonce, pkce_verifier, next, created_at FROM oidc_logins WHERE state = $1",
+            [state.into()],
+        ))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let deleted = db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            "DELETE FROM oidc_logins WHERE state = $1",
+            [state.into()],
+        ))
+        .await?
+        .rows_affected();
+    let created: DateTime<Utc> = row.try_get("", "created_at")?;
+    if deleted != 1 || now - created > LOGIN_LIFETIME {
+        return Ok(None);
+    }
+    Ok(Some(Login {
+        state: row.try_get("", "state")?,
+        nonce: row.try_get("", "nonce")?,
+        verifier: row.try_get("", "pkce_verifier")?,
+        next: row.try_get("", "next")?,
+    }))
+}
+
+/// Removes sign-ins that were never finished.
+///
+/// # Errors
+/// Database failure.
+pub async fn purge(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    Ok(db
+        .execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "DELETE FROM oidc_logins WHERE created_at < $1",
+            [(now - LOGIN_LIFETIME).into()],
+        ))
+        .await?
+        .rows_affected())
+}
+
+/// Why a verified identity does not sign anyone in.
+#[derive(Debug, thiserror::Error)]
+pub enum SsoError {
+    /// The provider or its token was refused.
+    #[error(transparent)]
+    Oidc(#[from] OidcError),
+    /// The token carries no usable email in the configured claim.
+    #[error("the identity provider sent no email in the claim {0:?}")]
+    NoEmail(String),
+    /// The email is not verified at the provider, and an account with it exists: linking would
+    /// let whoever typed that address take the account over.
+    #[error("the identity provider has not verified this email")]
+    Unverified,
+    /// The account was deactivated.
+    #[error("this account was deactivated")]
+    Deactivated,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The person a verified identity signs in: linked by subject, else by verified email (and
+/// linked), else created as an ambassador who has not opted in.
+///
+/// # Errors
+/// [`SsoError`].
+pub async fn person(
+    db: &DatabaseConnection,
+    config: &SsoConfig,
+    identity: &Identity,
+) -> Result<UserRow, SsoError> {
+    use store::entities::user;
+    let subject = format!("{}|{}", config.issuer, identity.subject);
+    let linked = user::Entity::find()
+        .filter(user::Column::OidcSubject.eq(subject.as_str()))
+        .one(db)
+        .await
+        .map_err(StoreError::from)?;
+    let row = if let Some(row) = linked {
+        row
+    } else {
+        let email = identity.claims[config.email_claim.as_str()]
+            .as_str()
+            .and_then(|e| crate::accounts::Email::parse(e).ok())
+            .ok_or_else(|| SsoError::NoEmail(config.email_claim.clone()))?;
+        let verified = identity.claims["email_verified"].as_bool() != Some(false);
+        match store::users::by_email(db, email.as_str()).await? {
+            Some(existing) if !verified => {
+                let _ = existing;
+                return Err(SsoError::Unverified);
+            }
+            Some(existing) => existing,
+            None => {
+                let name = identity.claims["name"]
+                    .as_str()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("colleague"))
+                    .to_owned();
+                store::users::insert(
+                    db,
+                    store::users::NewUserRow {
+                        email: email.as_str(),
+                        display_name: &name,
+                        password_hash: None,
+                        roles: Roles::from_iter([Role::Ambassador]),
+                    },
+                )
+                .await?
+            }
+        }
+    };
+    if !row.active {
+        return Err(SsoError::Deactivated);
+    }
+    if row.oidc_subject.as_deref() != Some(subject.as_str()) {
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::OidcSubject,
+                sea_orm::sea_query::Expr::value(subject.clone()),
+            )
+            .filter(user::Column::Id.eq(row.id))
+            .exec(db)
+            .await
+            .map_err(StoreError::from)?;
+    }
+    Ok(row)
+}

@@ -1,0 +1,91 @@
+// A certified OpenID provider (oidc-provider) for Chorus's single sign-on tests, on
+// 127.0.0.1 only. One static client (CLIENT_ID, CLIENT_SECRET, REDIRECT_URI from the
+// environment), PKCE required, the built-in development pages for login and consent (any
+// password is accepted; the login is the account id), and claims in the ID token.
+//
+// An account id containing "@" is its email; "unverified:x@y" has email x@y not verified;
+// "noemail" has none. SIGNING_KEY_SEED names the RSA key set (a new seed is a rotated key).
+//
+// Prints one JSON line on stdout when ready: {"issuer":"http://127.0.0.1:PORT","port":PORT},
+// then runs until its standard input closes or it gets SIGTERM/SIGINT. PORT may be given to
+// come back on the same address (to rotate keys).
+
+import { generateKeyPairSync, createHash } from 'node:crypto';
+import net from 'node:net';
+
+import Provider from 'oidc-provider';
+
+const HOST = '127.0.0.1';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const port = process.env.PORT ? Number(process.env.PORT) : await freePort();
+const issuer = `http://${HOST}:${port}`;
+const seed = process.env.SIGNING_KEY_SEED || 'first';
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = privateKey.export({ format: 'jwk' });
+jwk.kid = `key-${seed}-${createHash('sha256').update(jwk.n).digest('hex').slice(0, 8)}`;
+jwk.use = 'sig';
+jwk.alg = 'RS256';
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: process.env.CLIENT_ID,
+    client_secret: process.env.CLIENT_SECRET,
+    redirect_uris: [process.env.REDIRECT_URI],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }],
+  pkce: { required: () => true },
+  features: { devInteractions: { enabled: true } },
+  conformIdTokenClaims: false,
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  scopes: ['openid', 'email', 'profile', 'offline_access'],
+  cookies: { keys: ['chorus-test-peer-cookie-key'] },
+  jwks: { keys: [jwk] },
+  async findAccount(ctx, id) {
+    return {
+      accountId: id,
+      async claims() {
+        if (id === 'noemail') {
+          return { sub: id, name: 'No Email' };
+        }
+        const unverified = id.startsWith('unverified:');
+        const email = unverified ? id.slice('unverified:'.length) : id;
+        const local = email.split('@')[0];
+        return {
+          sub: id,
+          email,
+          email_verified: !unverified,
+          name: local.charAt(0).toUpperCase() + local.slice(1),
+        };
+      },
+    };
+  },
+});
+provider.proxy = false;
+
+const server = provider.listen(port, HOST, () => {
+  process.stdout.write(`${JSON.stringify({ issuer, port })}\n`);
+});
+
+function stop() {
+  server.close();
+  process.exit(0);
+}
+process.stdin.on('end', stop);
+process.stdin.on('close', stop);
+process.stdin.resume();
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,232 @@
+//! Issue 16, part 1 (first slice): signing in with the company's identity provider, against
+//! the certified `oidc-provider` run as a peer. The authorization code flow with PKCE, state
+//! bound to the browser, nonce, the ID token checked (its signature against the provider's
+//! keys, issuer, audience, expiry, nonce: the refusals are unit-tested with forged tokens in
+//! `auth::oidc`), first sign-in creating an ambassador or linking a verified email.
+
+use chorus_tests::oidc::{Agent, OidcProvider};
+use chorus_tests::{PASSWORD, TestApp, TestAppOptions};
+use sea_orm::{ConnectionTrait as _, Database, Statement};
+
+async fn configured() -> (TestApp, OidcProvider) {
+    let app = TestApp::spawn_with(
+        TestAppOptions::default().env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
+    )
+    .await;
+    let provider = OidcProvider::start(&app.url("/sign-in/oidc/callback"), None, "first").await;
+    let admin = app.signed_in("boss@example.org", "admin").await;
+    let page = admin.get("/admin/sso").await.body;
+    assert!(
+        page.contains(&app.url("/sign-in/oidc/callback")),
+        "the page gives the address to register"
+    );
+    // A wrong issuer is refused and the form keeps what was typed.
+    let refused = admin
+        .post_form(
+            "/admin/sso",
+            &[
+                ("issuer", "http://127.0.0.1:9/nowhere"),
+                ("client_id", &provider.client_id),
+                ("client_secret", &provider.client_secret),
+                ("email_claim", "email"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("Chorus could not use this provider"));
+    assert!(
+        refused
+            .body
+            .contains(r#"value="http://127.0.0.1:9/nowhere""#)
+    );
+    assert!(
+        !refused.body.contains(&provider.client_secret),
+        "a secret is never shown"
+    );
+    let saved = admin
+        .post_form(
+            "/admin/sso",
+            &[
+                ("issuer", &provider.issuer),
+                ("client_id", &provider.client_id),
+                ("client_secret", &provider.client_secret),
+                ("email_claim", "email"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location(), "/admin/sso?done=saved", "{}", saved.body);
+    (app, provider)
+}
+
+async fn user_row(app: &TestApp, email: &str) -> Option<(i32, Option<String>, String)> {
+    let db = Database::connect(app.database_url()).await.unwrap();
+    db.query_one_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "SELECT id, oidc_subject, roles FROM users WHERE email = $1",
+        [email.into()],
+    ))
+    .await
+    .unwrap()
+    .map(|row| {
+        (
+            row.try_get("", "id").unwrap(),
+            row.try_get("", "oidc_subject").unwrap(),
+            row.try_get("", "roles").unwrap(),
+        )
+    })
+}
+
+/// Starts a sign-in at Chorus and goes through the provider as `login`: returns the agent and
+/// Chorus's callback address the provider sent it to (not yet requested).
+async fn through_provider(app: &TestApp, login: &str, next: &str) -> (Agent, String) {
+    let agent = Agent::new();
+    let sign_in = agent.get(&app.url("/sign-in")).await;
+    assert!(
+        sign_in.body.contains("Sign in with your company account"),
+        "offered on the sign-in page"
+    );
+    let start = agent
+        .get(&app.url(&format!("/sign-in/oidc?next={next}")))
+        .await;
+    let to_provider = start.location.expect("off to the provider");
+    for part in [
+        "code_challenge_method=S256",
+        "code_challenge=",
+        "nonce=",
+        "state=",
+    ] {
+        assert!(to_provider.contains(part), "{part} in {to_provider}");
+    }
+    let callback = agent
+        .sign_in_at_provider(&to_provider, login, &app.url("/sign-in/oidc/callback"))
+        .await;
+    (agent, callback)
+}
+
+#[tokio::test]
+async fn a_first_sign_in_creates_an_ambassador_and_a_verified_email_links_an_account() {
+    let (app, _provider) = configured().await;
+
+    // Someone new: an ambassador who has not joined yet, sent where they were going.
+    let (agent, callback) = through_provider(&app, "nina@example.org", "%2Fhub").await;
+    let signed_in = agent.get(&callback).await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    assert!(
+        signed_in
+            .location
+            .as_deref()
+            .is_some_and(|l| l.ends_with("/hub")),
+        "{signed_in:?}"
+    );
+    let hub = agent.get(&app.url("/hub")).await;
+    assert_eq!(
+        hub.location.as_deref().map(|l| l.ends_with("/hub/join")),
+        Some(true),
+        "the guidelines still ask: {hub:?}"
+    );
+    let (id, subject, roles) = user_row(&app, "nina@example.org").await.expect("created");
+    assert_eq!(roles, "ambassador");
+    assert!(subject.is_some_and(|s| s.ends_with("|nina@example.org")));
+
+    // The same answer again (a replayed code and state) signs nobody in.
+    let replayed = agent.get(&callback).await;
+    assert_eq!(replayed.status, 400);
+    assert!(replayed.body.contains("did not start in this browser"));
+
+    // Next time, the subject finds the same person.
+    let (agent, callback) = through_provider(&app, "nina@example.org", "%2F").await;
+    assert_eq!(agent.get(&callback).await.status, 303);
+    assert_eq!(user_row(&app, "nina@example.org").await.unwrap().0, id);
+
+    // An existing account with the same verified email is linked; its password still works.
+    app.add_user("eve@example.org", "Eve", "editor").await;
+    let (eve_before, _, _) = user_row(&app, "eve@example.org").await.unwrap();
+    let (agent, callback) = through_provider(&app, "eve@example.org", "%2Feditor").await;
+    let answer = agent.get(&callback).await;
+    assert_eq!(
+        answer.location.as_deref().map(|l| l.ends_with("/editor")),
+        Some(true)
+    );
+    let (eve_after, subject, roles) = user_row(&app, "eve@example.org").await.unwrap();
+    assert_eq!((eve_after, roles.as_str()), (eve_before, "editor"));
+    assert!(subject.is_some());
+    let password = app.client();
+    assert_eq!(
+        password.sign_in("eve@example.org", PASSWORD).await.status,
+        303
+    );
+
+    // An unverified email never takes over an existing account; no email at all is refused.
+    let (agent, callback) = through_provider(&app, "unverified:eve@example.org", "%2F").await;
+    let refused = agent.get(&callback).await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("has not verified your email address"));
+    let (agent, callback) = through_provider(&app, "noemail", "%2F").await;
+    let refused = agent.get(&callback).await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("did not say your email address"));
+}
+
+#[tokio::test]
+async fn an_answer_with_another_state_or_in_another_browser_is_refused() {
+    let (app, _provider) = configured().await;
+    let (agent, callback) = through_provider(&app, "omar@example.org", "%2F").await;
+    // The state changed on the way: refused, and the real one still works once.
+    let mut forged = url::Url::parse(&callback).unwrap();
+    let pairs: Vec<(String, String)> = forged
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "state" {
+                "forged-state".to_owned()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    forged.query_pairs_mut().clear().extend_pairs(pairs);
+    let refused = agent.get(forged.as_str()).await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("did not start in this browser"));
+    // The genuine answer taken to another browser (no state cookie): refused too.
+    let elsewhere = Agent::new().get(&callback).await;
+    assert_eq!(elsewhere.status, 400);
+    assert!(
+        user_row(&app, "omar@example.org").await.is_none(),
+        "nobody created"
+    );
+    assert_eq!(agent.get(&callback).await.status, 303);
+    assert!(user_row(&app, "omar@example.org").await.is_some());
+}
+
+#[tokio::test]
+async fn a_rotated_signing_key_is_fetched_and_used() {
+    let (app, provider) = configured().await;
+    let (agent, callback) = through_provider(&app, "rita@example.org", "%2F").await;
+    assert_eq!(agent.get(&callback).await.status, 303);
+    // The provider comes back on the same address with a new signing key.
+    let port = provider.port;
+    drop(provider);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let rotated =
+        OidcProvider::start(&app.url("/sign-in/oidc/callback"), Some(port), "second").await;
+    let admin = app.signed_in("boss2@example.org", "admin").await;
+    let saved = admin
+        .post_form(
+            "/admin/sso",
+            &[
+                ("issuer", &rotated.issuer),
+                ("client_id", &rotated.client_id),
+                ("client_secret", &rotated.client_secret),
+                ("email_claim", "email"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let (agent, callback) = through_provider(&app, "rita@example.org", "%2F").await;
+    assert_eq!(
+        agent.get(&callback).await.status,
+        303,
+        "signed with the new key"
+    );
+}
