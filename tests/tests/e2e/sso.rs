@@ -230,3 +230,46 @@ async fn a_rotated_signing_key_is_fetched_and_used() {
         "signed with the new key"
     );
 }
+
+#[tokio::test]
+async fn in_chromium_a_person_signs_in_with_the_company_account_and_is_asked_to_join() {
+    let (app, _provider) = configured().await;
+    let browser = chorus_tests::Browser::start(390, 844).await;
+    browser.goto(&app.url("/sign-in?next=%2Fhub")).await;
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "sign-in page with single sign-on"
+    );
+    browser.click("[data-testid=sso]").await;
+    // The provider's own login page, then its consent page.
+    browser
+        .wait_for("return !!document.querySelector('input[name=login]');")
+        .await;
+    browser
+        .type_into("input[name=login]", "lina@example.org")
+        .await;
+    browser.type_into("input[name=password]", "whatever").await;
+    browser.click("button[type=submit]").await;
+    browser
+        .wait_for("return !!document.querySelector('input[name=prompt][value=consent]') || location.pathname === '/hub/join';")
+        .await;
+    if browser
+        .execute("return !!document.querySelector('input[name=prompt][value=consent]');")
+        .await
+        == true
+    {
+        browser.click("button[type=submit]").await;
+    }
+    browser
+        .wait_for("return location.pathname === '/hub/join';")
+        .await;
+    assert_eq!(
+        browser.text("h1").await,
+        "Take part in Chorus",
+        "asked to join first"
+    );
+    browser.screenshot("sso-joined-390").await;
+    browser.quit().await;
+    assert!(user_row(&app, "lina@example.org").await.is_some());
+}
