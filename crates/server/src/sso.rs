@@ -23,6 +23,7 @@ const ISSUER: &str = "sso.issuer";
 const CLIENT_ID: &str = "sso.client_id";
 const CLIENT_SECRET: &str = "sso.client_secret";
 const EMAIL_CLAIM: &str = "sso.email_claim";
+const BREAK_GLASS: &str = "sso.passwords_only_for";
 
 /// How long a sign-in may take at the provider.
 pub const LOGIN_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
@@ -144,6 +145,26 @@ pub async fn save(
     write(&txn, EMAIL_CLAIM, email_claim).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The one account that may still sign in with a password once passwords are turned off
+/// (the break-glass admin), or `None` while passwords work for everyone.
+///
+/// # Errors
+/// Database failure.
+pub async fn break_glass(db: &impl ConnectionTrait) -> Result<Option<String>, StoreError> {
+    read(db, BREAK_GLASS).await
+}
+
+/// Turns passwords off for everyone but `email` (an active admin), or on again (`None`).
+///
+/// # Errors
+/// Database failure.
+pub async fn set_break_glass(
+    db: &impl ConnectionTrait,
+    email: Option<&str>,
+) -> Result<(), StoreError> {
+    write(db, BREAK_GLASS, email.unwrap_or_default()).await
 }
 
 /// A sign-in started: what is sent to the provider and kept to check its answer.

@@ -273,3 +273,60 @@ async fn in_chromium_a_person_signs_in_with_the_company_account_and_is_asked_to_
     browser.quit().await;
     assert!(user_row(&app, "lina@example.org").await.is_some());
 }
+
+#[tokio::test]
+async fn passwords_can_be_turned_off_for_everyone_but_a_break_glass_admin() {
+    let (app, provider) = configured().await;
+    app.add_user("amy@example.org", "Amy", "ambassador").await;
+    let admin = app.client();
+    assert_eq!(
+        admin.sign_in("boss@example.org", PASSWORD).await.status,
+        303
+    );
+    let form = |only: &'static str| {
+        vec![
+            ("issuer", provider.issuer.clone()),
+            ("client_id", provider.client_id.clone()),
+            ("client_secret", String::new()),
+            ("email_claim", "email".to_owned()),
+            ("passwords_off", "on".to_owned()),
+            ("break_glass", only.to_owned()),
+        ]
+    };
+    let post = async |fields: Vec<(&str, String)>| {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        admin.post_form("/admin/sso", &pairs).await
+    };
+    // The break-glass account must be an active admin.
+    let refused = post(form("amy@example.org")).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("must be an active admin"));
+    assert_eq!(post(form("boss@example.org")).await.status, 303);
+
+    let amy = app.client();
+    let answer = amy.sign_in("amy@example.org", PASSWORD).await;
+    assert_eq!(answer.status, 403);
+    assert!(
+        answer
+            .body
+            .contains("Sign-in with a password is turned off here")
+    );
+    assert!(answer.body.contains("Sign in with your company account"));
+    let boss = app.client();
+    assert_eq!(
+        boss.sign_in("boss@example.org", PASSWORD).await.status,
+        303,
+        "the break-glass admin still can"
+    );
+    // Turned on again.
+    let mut on = form("boss@example.org");
+    on.retain(|(k, _)| *k != "passwords_off");
+    assert_eq!(post(on).await.status, 303);
+    assert_eq!(
+        app.client()
+            .sign_in("amy@example.org", PASSWORD)
+            .await
+            .status,
+        303
+    );
+}

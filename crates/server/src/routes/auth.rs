@@ -41,6 +41,8 @@ struct SignInView<'a> {
     /// Where "sign in with your company account" leads, when the company's identity provider
     /// is configured.
     sso: Option<String>,
+    /// Passwords are turned off but for the break-glass admin: the form folds away.
+    passwords_off: bool,
 }
 
 pub(super) async fn page(
@@ -67,6 +69,7 @@ pub(super) async fn page(
                 }
                 None => "/sign-in/oidc".to_owned(),
             }),
+        passwords_off: crate::sso::break_glass(&ctx.app.db).await?.is_some(),
     };
     ctx.page_status(status, "auth/sign_in.html", &view)
 }
@@ -105,6 +108,20 @@ pub async fn submit(
         .trusted_proxies
         .client_address(peer.ip(), &headers)
         .to_string();
+    // Once passwords are turned off, only the break-glass admin may use one.
+    if let Some(only) = crate::sso::break_glass(&app.db).await?
+        && !form.email.trim().eq_ignore_ascii_case(&only)
+    {
+        return page(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            &form.email,
+            form.next.as_deref(),
+            Some(ctx.t("sso.passwords_off")),
+            None,
+        )
+        .await;
+    }
     let secret = app.config.secret_key.bytes();
     match accounts::authenticate(&app.db, secret, &form.email, &form.password, &address).await {
         Ok(row) => {

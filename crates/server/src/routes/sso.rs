@@ -250,6 +250,12 @@ pub struct SsoForm {
     client_secret: String,
     #[serde(default)]
     email_claim: String,
+    /// "Turn off passwords for everyone but the break-glass admin" ticked.
+    #[serde(default)]
+    passwords_off: Option<String>,
+    /// The break-glass admin's email.
+    #[serde(default)]
+    break_glass: String,
 }
 
 /// The admins' page.
@@ -271,11 +277,19 @@ pub struct DoneQuery {
 /// `GET /admin/sso`.
 pub async fn settings(ctx: Ctx, _: Admin, Query(query): Query<DoneQuery>) -> AppResult<Response> {
     let (issuer, client_id, has_secret, email_claim) = sso::stored(&ctx.app.db).await?;
+    let only = sso::break_glass(&ctx.app.db).await?;
     let form = SsoForm {
         issuer,
         client_id,
         client_secret: String::new(),
         email_claim,
+        passwords_off: only.as_ref().map(|_| "on".to_owned()),
+        break_glass: only.unwrap_or_else(|| {
+            ctx.user
+                .as_ref()
+                .map(|u| u.email.clone())
+                .unwrap_or_default()
+        }),
     };
     let view = SsoView {
         form: &form,
@@ -311,6 +325,18 @@ pub async fn save(ctx: Ctx, Admin(user): Admin, Form(form): Form<SsoForm>) -> Ap
     if form.client_id.trim().is_empty() || (form.client_secret.is_empty() && !has_secret) {
         return again(ctx.t("sso.error_client"));
     }
+    let break_glass = if form.passwords_off.is_some() {
+        let email = form.break_glass.trim().to_lowercase();
+        let admin = crate::store::users::by_email(&ctx.app.db, &email)
+            .await?
+            .filter(|u| u.active && u.roles.0.has(chorus_policy::Role::Admin));
+        if admin.is_none() {
+            return again(ctx.t("sso.error_break_glass"));
+        }
+        Some(email)
+    } else {
+        None
+    };
     if let Err(e) = Provider::discover(&http(), &issuer).await {
         tracing::info!(error = %e, "identity provider not usable");
         return again(ctx.app.views.i18n.text(
@@ -329,6 +355,12 @@ pub async fn save(ctx: Ctx, Admin(user): Admin, Form(form): Form<SsoForm>) -> Ap
         if claim.is_empty() { "email" } else { claim },
     )
     .await?;
-    tracing::info!(admin = user.id, %issuer, "single sign-on configured");
+    sso::set_break_glass(&ctx.app.db, break_glass.as_deref()).await?;
+    tracing::info!(
+        admin = user.id,
+        %issuer,
+        passwords_off = break_glass.is_some(),
+        "single sign-on configured"
+    );
     Ok(Redirect::to("/admin/sso?done=saved").into_response())
 }
