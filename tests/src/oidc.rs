@@ -138,6 +138,12 @@ impl Agent {
         }
     }
 
+    /// `POST url` with a form, not followed.
+    pub async fn post(&self, url: &str, fields: &[(&str, &str)]) -> Step {
+        let response = self.http.post(url).form(fields).send().await.expect("POST");
+        self.answer(url, response).await
+    }
+
     /// `GET url`, not followed.
     pub async fn get(&self, url: &str) -> Step {
         let response = self.http.get(url).send().await.expect("GET");

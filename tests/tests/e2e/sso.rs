@@ -330,3 +330,63 @@ async fn passwords_can_be_turned_off_for_everyone_but_a_break_glass_admin() {
         303
     );
 }
+
+#[tokio::test]
+async fn signing_out_also_signs_out_at_the_provider_and_comes_back() {
+    let (app, provider) = configured().await;
+    let (agent, callback) = through_provider(&app, "sam@example.org", "%2F").await;
+    assert_eq!(agent.get(&callback).await.status, 303);
+    // Sign out (the form's CSRF token from a page), sent to the provider's end of session.
+    let page = agent.get(&app.url("/account")).await;
+    let token = page
+        .body
+        .split(r#"name="csrf_token" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF token")
+        .to_owned();
+    let out = agent
+        .post(&app.url("/sign-out"), &[("csrf_token", &token)])
+        .await;
+    let to_provider = out.location.expect("somewhere");
+    assert!(
+        to_provider.starts_with(&provider.issuer)
+            && to_provider.contains("post_logout_redirect_uri"),
+        "{to_provider}"
+    );
+    let confirm = agent.get(&to_provider).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    let action = confirm
+        .body
+        .split(r#"action=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the provider's confirmation form")
+        .to_owned();
+    let xsrf = confirm
+        .body
+        .split(r#"name="xsrf" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("its xsrf")
+        .to_owned();
+    let action = url::Url::parse(&to_provider)
+        .unwrap()
+        .join(&action)
+        .unwrap()
+        .to_string();
+    let back = agent
+        .post(&action, &[("xsrf", &xsrf), ("logout", "yes")])
+        .await;
+    assert_eq!(
+        back.location.as_deref(),
+        Some(app.url("/sign-in?done=signed_out").as_str()),
+        "{back:?}"
+    );
+    let account = agent.get(&app.url("/account")).await;
+    assert_eq!(account.status, 303, "signed out of Chorus too");
+    // A person who signs in with a password is signed out of Chorus only.
+    let password = app.signed_in("pat@example.org", "ambassador").await;
+    let out = password.post_form("/sign-out", &[]).await;
+    assert_eq!(out.location(), "/sign-in?done=signed_out");
+}

@@ -174,8 +174,9 @@ pub async fn submit(
 /// `POST /sign-out`.
 pub async fn sign_out(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     let cookie = crate::auth::session::end(&ctx.app, &user.session_hash).await?;
-    Ok(super::redirect_with_cookie(
-        "/sign-in?done=signed_out",
-        &cookie,
-    ))
+    let target = match super::sso::sign_out_at_provider(&ctx, user.id).await {
+        Some(url) => url,
+        None => "/sign-in?done=signed_out".to_owned(),
+    };
+    Ok(super::redirect_with_cookie(&target, &cookie))
 }

@@ -239,6 +239,35 @@ async fn exchange(
         .await
 }
 
+/// Where to send a person signing out who came through the provider (RP-initiated logout):
+/// its end-session address, coming back to Chorus's sign-in page. `None` when single sign-on is
+/// off, the person never used it, or the provider offers no such address (or cannot be
+/// reached: signing out of Chorus never waits on it).
+pub async fn sign_out_at_provider(ctx: &Ctx, user_id: i32) -> Option<String> {
+    let linked = crate::store::users::by_id(&ctx.app.db, user_id)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.oidc_subject)
+        .is_some();
+    if !linked {
+        return None;
+    }
+    let config = sso::config(&ctx.app.db, &ctx.app.vault)
+        .await
+        .ok()
+        .flatten()?;
+    let provider = Provider::discover(&http(), &config.issuer).await.ok()?;
+    let mut url = url::Url::parse(provider.discovery.end_session_endpoint.as_deref()?).ok()?;
+    url.query_pairs_mut()
+        .append_pair("client_id", &config.client_id)
+        .append_pair(
+            "post_logout_redirect_uri",
+            &ctx.app.public_url("/sign-in?done=signed_out"),
+        );
+    Some(url.to_string())
+}
+
 /// The admins' form.
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct SsoForm {
