@@ -4,7 +4,7 @@
 // password is accepted; the login is the account id), and claims in the ID token.
 //
 // An account id containing "@" is its email; "unverified:x@y" has email x@y not verified;
-// "noemail" has none. SIGNING_KEY_SEED names the RSA key set (a new seed is a rotated key).
+// "noemail" has none; "x@y#g1,g2,team:Lyon" is in groups g1 and g2, department Lyon. SIGNING_KEY_SEED names the RSA key set (a new seed is a rotated key).
 //
 // Prints one JSON line on stdout when ready: {"issuer":"http://127.0.0.1:PORT","port":PORT},
 // then runs until its standard input closes or it gets SIGTERM/SIGINT. PORT may be given to
@@ -51,7 +51,7 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   features: { devInteractions: { enabled: true } },
   conformIdTokenClaims: false,
-  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups', 'department'] },
   scopes: ['openid', 'email', 'profile', 'offline_access'],
   cookies: { keys: ['chorus-test-peer-cookie-key'] },
   jwks: { keys: [jwk] },
@@ -62,14 +62,19 @@ const provider = new Provider(issuer, {
         if (id === 'noemail') {
           return { sub: id, name: 'No Email' };
         }
-        const unverified = id.startsWith('unverified:');
-        const email = unverified ? id.slice('unverified:'.length) : id;
+        const [who, groupList] = id.split('#');
+        const groups = groupList ? groupList.split(',') : [];
+        const team = groups.find((g) => g.startsWith('team:'));
+        const unverified = who.startsWith('unverified:');
+        const email = unverified ? who.slice('unverified:'.length) : who;
         const local = email.split('@')[0];
         return {
           sub: id,
           email,
           email_verified: !unverified,
           name: local.charAt(0).toUpperCase() + local.slice(1),
+          groups: groups.filter((g) => !g.startsWith('team:')),
+          ...(team ? { department: team.slice('team:'.length) } : {}),
         };
       },
     };

@@ -24,6 +24,9 @@ const CLIENT_ID: &str = "sso.client_id";
 const CLIENT_SECRET: &str = "sso.client_secret";
 const EMAIL_CLAIM: &str = "sso.email_claim";
 const BREAK_GLASS: &str = "sso.passwords_only_for";
+const GROUPS_CLAIM: &str = "sso.groups_claim";
+const ROLE_MAP: &str = "sso.role_map";
+const TEAM_CLAIM: &str = "sso.team_claim";
 
 /// How long a sign-in may take at the provider.
 pub const LOGIN_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
@@ -39,6 +42,81 @@ pub struct SsoConfig {
     pub client_secret: String,
     /// The claim that carries the email (`email` by default).
     pub email_claim: String,
+    /// Roles from the provider's groups, when configured.
+    pub mapping: Mapping,
+}
+
+/// Roles and team read from the provider at each sign-in, when an admin mapped them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mapping {
+    /// The claim listing the person's groups (`groups`).
+    pub groups_claim: Option<String>,
+    /// Group name -> the roles it gives (ambassador is everyone's).
+    pub roles: Vec<(String, Roles)>,
+    /// The claim holding the person's team (`department`).
+    pub team_claim: Option<String>,
+}
+
+/// A line of the role map that does not read as `group = role, role`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: write it as group = role (editor, analyst, admin, ambassador)")]
+pub struct BadRoleMap {
+    /// The line, from 1.
+    pub line: usize,
+}
+
+impl Mapping {
+    /// Reads the role map as typed: one `group = role, role` per line, blank lines ignored.
+    ///
+    /// # Errors
+    /// The first line that does not read.
+    pub fn parse_roles(text: &str) -> Result<Vec<(String, Roles)>, BadRoleMap> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(i, line)| {
+                let (group, roles) = line.split_once('=').ok_or(BadRoleMap { line: i + 1 })?;
+                let group = group.trim();
+                let roles =
+                    Roles::parse_list(roles.trim()).map_err(|_| BadRoleMap { line: i + 1 })?;
+                if group.is_empty() || roles.is_empty() {
+                    return Err(BadRoleMap { line: i + 1 });
+                }
+                Ok((group.to_owned(), roles))
+            })
+            .collect()
+    }
+
+    /// The roles the groups in `claims` give, with ambassador; `None` when no groups claim is
+    /// mapped (roles are then managed in Chorus).
+    #[must_use]
+    pub fn roles_of(&self, claims: &serde_json::Value) -> Option<Roles> {
+        let claim = self.groups_claim.as_deref()?;
+        let groups: Vec<&str> = match &claims[claim] {
+            serde_json::Value::Array(list) => list.iter().filter_map(|g| g.as_str()).collect(),
+            serde_json::Value::String(one) => vec![one.as_str()],
+            _ => Vec::new(),
+        };
+        let mut roles = Roles::from_iter([Role::Ambassador]);
+        for (group, given) in &self.roles {
+            if groups.contains(&group.as_str()) {
+                for role in given.iter() {
+                    roles = roles.with(role);
+                }
+            }
+        }
+        Some(roles)
+    }
+
+    /// The team in `claims`, when a team claim is mapped and present.
+    #[must_use]
+    pub fn team_of(&self, claims: &serde_json::Value) -> Option<String> {
+        claims[self.team_claim.as_deref()?]
+            .as_str()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    }
 }
 
 /// The vault's place for the sealed client secret.
@@ -99,7 +177,42 @@ pub async fn config(
         email_claim: read(db, EMAIL_CLAIM)
             .await?
             .unwrap_or_else(|| "email".to_owned()),
+        mapping: Mapping {
+            groups_claim: read(db, GROUPS_CLAIM).await?,
+            roles: Mapping::parse_roles(&read(db, ROLE_MAP).await?.unwrap_or_default())
+                .unwrap_or_default(),
+            team_claim: read(db, TEAM_CLAIM).await?,
+        },
     }))
+}
+
+/// The mapping as the admin typed it: groups claim, role map, team claim.
+///
+/// # Errors
+/// Database failure.
+pub async fn stored_mapping(
+    db: &impl ConnectionTrait,
+) -> Result<(String, String, String), StoreError> {
+    Ok((
+        read(db, GROUPS_CLAIM).await?.unwrap_or_default(),
+        read(db, ROLE_MAP).await?.unwrap_or_default(),
+        read(db, TEAM_CLAIM).await?.unwrap_or_default(),
+    ))
+}
+
+/// Stores the mapping (each empty: not mapped).
+///
+/// # Errors
+/// Database failure.
+pub async fn save_mapping(
+    db: &impl ConnectionTrait,
+    groups_claim: &str,
+    role_map: &str,
+    team_claim: &str,
+) -> Result<(), StoreError> {
+    write(db, GROUPS_CLAIM, groups_claim.trim()).await?;
+    write(db, ROLE_MAP, role_map.trim()).await?;
+    write(db, TEAM_CLAIM, team_claim.trim()).await
 }
 
 /// What the admin's form shows (never the secret).
@@ -296,6 +409,9 @@ pub enum SsoError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Changing the person's roles or team failed.
+    #[error(transparent)]
+    Account(crate::accounts::AccountError),
 }
 
 /// The person a verified identity signs in: linked by subject, else by verified email (and
@@ -352,6 +468,27 @@ pub async fn person(
     if !row.active {
         return Err(SsoError::Deactivated);
     }
+    let mut row = row;
+    if let Some(roles) = config.mapping.roles_of(&identity.claims)
+        && roles != row.roles.0
+    {
+        // The provider's groups decide; the last active admin is never demoted this way.
+        match crate::accounts::set_roles(db, row.id, roles).await {
+            Ok(updated) => row = updated,
+            Err(crate::accounts::AccountError::LastAdmin) => {
+                tracing::warn!(
+                    user_id = row.id,
+                    "the provider's groups would remove the last admin: roles kept"
+                );
+            }
+            Err(e) => return Err(SsoError::Account(e)),
+        }
+    }
+    if let Some(team) = config.mapping.team_of(&identity.claims)
+        && row.team.as_deref() != Some(team.as_str())
+    {
+        row = store::users::set_team(db, row.id, Some(team)).await?;
+    }
     if row.oidc_subject.as_deref() != Some(subject.as_str()) {
         user::Entity::update_many()
             .col_expr(
@@ -364,4 +501,44 @@ pub async fn person(
             .map_err(StoreError::from)?;
     }
     Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_role_map_reads_lines_and_groups_give_roles_with_ambassador_for_all() {
+        let roles =
+            Mapping::parse_roles("chorus-editors = editor\n\nmarketing=analyst, editor\n").unwrap();
+        assert_eq!(roles.len(), 2);
+        assert_eq!(
+            Mapping::parse_roles("editors\nx = king"),
+            Err(BadRoleMap { line: 1 })
+        );
+        assert_eq!(
+            Mapping::parse_roles("x = king"),
+            Err(BadRoleMap { line: 1 })
+        );
+        let mapping = Mapping {
+            groups_claim: Some("groups".into()),
+            roles,
+            team_claim: Some("department".into()),
+        };
+        let claims = serde_json::json!({"groups": ["marketing", "other"], "department": " Lyon "});
+        let given = mapping.roles_of(&claims).unwrap();
+        assert!(given.has(Role::Ambassador) && given.has(Role::Analyst) && given.has(Role::Editor));
+        assert!(!given.has(Role::Admin));
+        assert_eq!(mapping.team_of(&claims).as_deref(), Some("Lyon"));
+        let none = serde_json::json!({});
+        assert_eq!(
+            mapping.roles_of(&none),
+            Some(Roles::from_iter([Role::Ambassador]))
+        );
+        assert_eq!(
+            Mapping::default().roles_of(&claims),
+            None,
+            "not mapped: Chorus decides"
+        );
+    }
 }

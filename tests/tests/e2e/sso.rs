@@ -241,6 +241,7 @@ async fn in_chromium_a_person_signs_in_with_the_company_account_and_is_asked_to_
         Vec::<String>::new(),
         "sign-in page with single sign-on"
     );
+    browser.screenshots("sso-sign-in").await;
     browser.click("[data-testid=sso]").await;
     // The provider's own login page, then its consent page.
     browser
@@ -389,4 +390,73 @@ async fn signing_out_also_signs_out_at_the_provider_and_comes_back() {
     let password = app.signed_in("pat@example.org", "ambassador").await;
     let out = password.post_form("/sign-out", &[]).await;
     assert_eq!(out.location(), "/sign-in?done=signed_out");
+}
+
+#[tokio::test]
+async fn the_providers_groups_give_roles_and_its_department_the_team() {
+    let (app, provider) = configured().await;
+    let admin = app.client();
+    assert_eq!(
+        admin.sign_in("boss@example.org", PASSWORD).await.status,
+        303
+    );
+    let fields = |map: &'static str| {
+        vec![
+            ("issuer", provider.issuer.clone()),
+            ("client_id", provider.client_id.clone()),
+            ("client_secret", String::new()),
+            ("email_claim", "email".to_owned()),
+            ("groups_claim", "groups".to_owned()),
+            ("role_map", map.to_owned()),
+            ("team_claim", "department".to_owned()),
+        ]
+    };
+    let post = async |fields: Vec<(&str, String)>| {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        admin.post_form("/admin/sso", &pairs).await
+    };
+    let bad = post(fields("chorus-editors = editor\nmarketing: analyst")).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("Line 2 of the role map does not read"));
+    assert!(bad.body.contains("marketing: analyst"), "kept as typed");
+    let saved = post(fields("chorus-editors = editor\nmarketing = analyst")).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+
+    let (agent, callback) =
+        through_provider(&app, "gus@example.org#chorus-editors,team:Lyon", "%2F").await;
+    assert_eq!(agent.get(&callback).await.status, 303);
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let team_and_roles = async || -> (Option<String>, String) {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT team, roles FROM users WHERE email = 'gus@example.org'".to_owned(),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        (
+            row.try_get("", "team").unwrap(),
+            row.try_get("", "roles").unwrap(),
+        )
+    };
+    let (team, roles) = team_and_roles().await;
+    assert_eq!(team.as_deref(), Some("Lyon"));
+    assert!(
+        roles.contains("editor") && roles.contains("ambassador") && !roles.contains("analyst"),
+        "{roles}"
+    );
+    // Moved to marketing at the provider: the next sign-in follows.
+    let (agent, callback) = through_provider(&app, "gus@example.org#marketing", "%2F").await;
+    assert_eq!(agent.get(&callback).await.status, 303);
+    let (team, roles) = team_and_roles().await;
+    assert_eq!(
+        team.as_deref(),
+        Some("Lyon"),
+        "no department sent: the team stays"
+    );
+    assert!(
+        roles.contains("analyst") && !roles.contains("editor"),
+        "{roles}"
+    );
 }

@@ -95,7 +95,7 @@ async fn refused(ctx: &Ctx, status: StatusCode, error: &SsoError) -> AppResult<R
         SsoError::NoEmail(_) => "sso.error_no_email",
         SsoError::Unverified => "sso.error_unverified",
         SsoError::Deactivated => "sso.error_deactivated",
-        SsoError::Store(_) => "error.database_help",
+        SsoError::Store(_) | SsoError::Account(_) => "error.database_help",
     };
     let mut response = super::auth::page(ctx, status, "", None, Some(ctx.t(key)), None).await?;
     if let Ok(value) = HeaderValue::from_str(&state_cookie(ctx, "", 0)) {
@@ -166,6 +166,7 @@ pub async fn callback(
     let row = match sso::person(&ctx.app.db, &config, &identity).await {
         Ok(row) => row,
         Err(SsoError::Store(e)) => return Err(e.into()),
+        Err(SsoError::Account(e)) => return Err(e.into()),
         Err(e) => return refused(&ctx, StatusCode::FORBIDDEN, &e).await,
     };
     let previous = ctx.user.as_ref().map(|u| u.session_hash.as_str());
@@ -285,6 +286,15 @@ pub struct SsoForm {
     /// The break-glass admin's email.
     #[serde(default)]
     break_glass: String,
+    /// The claim listing groups (empty: roles are managed in Chorus).
+    #[serde(default)]
+    groups_claim: String,
+    /// `group = role, role` per line.
+    #[serde(default)]
+    role_map: String,
+    /// The claim holding the team (empty: teams are managed in Chorus).
+    #[serde(default)]
+    team_claim: String,
 }
 
 /// The admins' page.
@@ -307,7 +317,11 @@ pub struct DoneQuery {
 pub async fn settings(ctx: Ctx, _: Admin, Query(query): Query<DoneQuery>) -> AppResult<Response> {
     let (issuer, client_id, has_secret, email_claim) = sso::stored(&ctx.app.db).await?;
     let only = sso::break_glass(&ctx.app.db).await?;
+    let (groups_claim, role_map, team_claim) = sso::stored_mapping(&ctx.app.db).await?;
     let form = SsoForm {
+        groups_claim,
+        role_map,
+        team_claim,
         issuer,
         client_id,
         client_secret: String::new(),
@@ -354,6 +368,13 @@ pub async fn save(ctx: Ctx, Admin(user): Admin, Form(form): Form<SsoForm>) -> Ap
     if form.client_id.trim().is_empty() || (form.client_secret.is_empty() && !has_secret) {
         return again(ctx.t("sso.error_client"));
     }
+    if let Err(e) = sso::Mapping::parse_roles(&form.role_map) {
+        return again(ctx.app.views.i18n.text(
+            ctx.locale,
+            "sso.error_role_map",
+            &[("line", &e.line.to_string())],
+        ));
+    }
     let break_glass = if form.passwords_off.is_some() {
         let email = form.break_glass.trim().to_lowercase();
         let admin = crate::store::users::by_email(&ctx.app.db, &email)
@@ -385,6 +406,13 @@ pub async fn save(ctx: Ctx, Admin(user): Admin, Form(form): Form<SsoForm>) -> Ap
     )
     .await?;
     sso::set_break_glass(&ctx.app.db, break_glass.as_deref()).await?;
+    sso::save_mapping(
+        &ctx.app.db,
+        &form.groups_claim,
+        &form.role_map,
+        &form.team_claim,
+    )
+    .await?;
     tracing::info!(
         admin = user.id,
         %issuer,
