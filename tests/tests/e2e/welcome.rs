@@ -189,7 +189,14 @@ async fn a_new_ambassador_is_welcomed_chooses_networks_topics_and_zone_and_lands
     let document: serde_json::Value = serde_json::from_str(&export.body).unwrap();
     assert_eq!(
         document["preferences"],
-        serde_json::json!({"networks": ["linkedin", "x"], "time_zone": "Europe/Paris", "welcomed_at": document["preferences"]["welcomed_at"]})
+        serde_json::json!({
+            "networks": ["linkedin", "x"],
+            "time_zone": "Europe/Paris",
+            "welcomed_at": document["preferences"]["welcomed_at"],
+            // Their rhythm, none set yet.
+            "quiet_hours": null,
+            "daily_cap": null,
+        })
     );
     assert!(document["preferences"]["welcomed_at"].is_string());
 }
