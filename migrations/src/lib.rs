@@ -24,6 +24,7 @@ mod m20261202_000002_last_sign_in;
 mod m20261203_000001_programme;
 mod m20261203_000002_rhythm;
 mod m20261203_000003_sso;
+mod m20261203_000004_scim;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_programme::Migration),
             Box::new(m20261203_000002_rhythm::Migration),
             Box::new(m20261203_000003_sso::Migration),
+            Box::new(m20261203_000004_scim::Migration),
         ]
     }
 }

@@ -480,6 +480,37 @@ pub async fn owner_action(
     Ok(done)
 }
 
+/// Cancels every share of a person still waiting to go out (scheduled, missed, or handed over
+/// to post themselves), keeping `why` on each so their history says it. Shares a worker is
+/// sending finish their attempt: the worker checks the owner again before calling a network.
+///
+/// # Errors
+/// Database failure.
+pub async fn cancel_waiting(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    let waiting = [
+        ShareState::Scheduled,
+        ShareState::Missed,
+        ShareState::HandedOver,
+    ];
+    Ok(share::Entity::update_many()
+        .col_expr(
+            share::Column::State,
+            Expr::value(ShareState::Cancelled.as_str()),
+        )
+        .col_expr(share::Column::LastError, Expr::value(why))
+        .col_expr(share::Column::UpdatedAt, Expr::value(now))
+        .filter(share::Column::UserId.eq(user.get()))
+        .filter(share::Column::State.is_in(waiting.iter().map(|s| s.as_str())))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// How many people (currently opted in) have a published share of each of `items` (a share
 /// later deleted from its network still counts: it was shared).
 ///

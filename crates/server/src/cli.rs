@@ -58,6 +58,20 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Provisioning with SCIM 2.0 (also on the admin page Provisioning).
+    Scim {
+        #[command(subcommand)]
+        command: ScimCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ScimCommand {
+    /// Creates a token for an identity provider and prints it once (only its hash is kept).
+    Token {
+        /// Which provider uses it (shown on the admin page).
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +225,22 @@ pub async fn run() -> anyhow::Result<()> {
                     kind.as_str()
                 );
             }
+            Ok(())
+        }
+        Command::Scim {
+            command: ScimCommand::Token { name },
+        } => {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 100 {
+                bail!("give the token a name of 1 to 100 characters (the provider that uses it)");
+            }
+            let app = App::connect(config.clone()).await?;
+            let token = crate::scim::create_token(&app.db, name).await?;
+            eprintln!(
+                "SCIM address: {}/scim/v2 (shown once; Chorus keeps only the token's hash)",
+                config.base_url.as_str().trim_end_matches('/')
+            );
+            println!("{token}");
             Ok(())
         }
         Command::Text { .. } => Ok(()),

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod retention;
 pub mod router;
 pub mod routes;
+pub mod scim;
 pub mod security;
 pub mod sso;
 pub mod store;

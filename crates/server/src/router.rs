@@ -53,6 +53,15 @@ pub fn build(app: AppState) -> Router {
     // line and the per-route metrics); the handler counts them and sets its own few headers.
     let links = Router::new().route("/l/{code}", get(links::redirect));
 
+    // SCIM is called by identity providers with a bearer token: no session, cookie or CSRF
+    // token, and its own error format; it keeps the request id, the log line and the metrics.
+    let scim = Router::new()
+        .nest("/scim/v2", crate::routes::scim::routes())
+        .layer(from_fn_with_state(app.clone(), crate::metrics::track))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            tracing::info_span!("scim", method = %request.method(), path = %request.uri().path())
+        }));
+
     // Layers run outermost last: request id, tracing, metrics, security headers, session,
     // CSRF, error pages, first-run gate, NUL stripping, then the route.
     routes
@@ -77,5 +86,6 @@ pub fn build(app: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .merge(links)
+        .merge(scim)
         .with_state(app)
 }

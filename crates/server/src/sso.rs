@@ -51,72 +51,134 @@ pub struct SsoConfig {
 pub struct Mapping {
     /// The claim listing the person's groups (`groups`).
     pub groups_claim: Option<String>,
-    /// Group name -> the roles it gives (ambassador is everyone's).
-    pub roles: Vec<(String, Roles)>,
+    /// What each group gives.
+    pub groups: GroupMap,
     /// The claim holding the person's team (`department`).
     pub team_claim: Option<String>,
 }
 
-/// A line of the role map that does not read as `group = role, role`.
+/// What the company's groups give, as an admin typed it: used for the groups of an ID token and
+/// for the groups a SCIM provider pushes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupMap {
+    /// Group name -> the roles it gives (ambassador is everyone's).
+    pub roles: Vec<(String, Roles)>,
+    /// Group name -> the team it puts people in.
+    pub teams: Vec<(String, String)>,
+}
+
+/// A line of the group map that does not read as `group = role, role` or `group = team: name`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: write it as group = role (editor, analyst, admin, ambassador)")]
+#[error(
+    "line {line}: write it as group = role (editor, analyst, admin, ambassador) or group = team: name"
+)]
 pub struct BadRoleMap {
     /// The line, from 1.
     pub line: usize,
 }
 
-impl Mapping {
-    /// Reads the role map as typed: one `group = role, role` per line, blank lines ignored.
+impl GroupMap {
+    /// Reads the map as typed: one `group = role, role` or `group = team: name` per line,
+    /// blank lines ignored.
     ///
     /// # Errors
     /// The first line that does not read.
-    pub fn parse_roles(text: &str) -> Result<Vec<(String, Roles)>, BadRoleMap> {
-        text.lines()
-            .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(i, line)| {
-                let (group, roles) = line.split_once('=').ok_or(BadRoleMap { line: i + 1 })?;
-                let group = group.trim();
-                let roles =
-                    Roles::parse_list(roles.trim()).map_err(|_| BadRoleMap { line: i + 1 })?;
-                if group.is_empty() || roles.is_empty() {
-                    return Err(BadRoleMap { line: i + 1 });
+    pub fn parse(text: &str) -> Result<Self, BadRoleMap> {
+        let mut map = Self::default();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let bad = BadRoleMap { line: i + 1 };
+            let (group, given) = line.split_once('=').ok_or(bad.clone())?;
+            let (group, given) = (group.trim(), given.trim());
+            if group.is_empty() {
+                return Err(bad);
+            }
+            let team = given
+                .get(..5)
+                .filter(|head| head.eq_ignore_ascii_case("team:"))
+                .map(|_| given[5..].trim());
+            match team {
+                Some("") => return Err(bad),
+                Some(team) => map.teams.push((group.to_owned(), team.to_owned())),
+                None => {
+                    let roles = Roles::parse_list(given).map_err(|_| bad.clone())?;
+                    if roles.is_empty() {
+                        return Err(bad);
+                    }
+                    map.roles.push((group.to_owned(), roles));
                 }
-                Ok((group.to_owned(), roles))
-            })
-            .collect()
+            }
+        }
+        Ok(map)
     }
 
-    /// The roles the groups in `claims` give, with ambassador; `None` when no groups claim is
-    /// mapped (roles are then managed in Chorus).
+    /// The roles `groups` give, with ambassador.
     #[must_use]
-    pub fn roles_of(&self, claims: &serde_json::Value) -> Option<Roles> {
-        let claim = self.groups_claim.as_deref()?;
-        let groups: Vec<&str> = match &claims[claim] {
-            serde_json::Value::Array(list) => list.iter().filter_map(|g| g.as_str()).collect(),
-            serde_json::Value::String(one) => vec![one.as_str()],
-            _ => Vec::new(),
-        };
+    pub fn roles_for(&self, groups: &[&str]) -> Roles {
         let mut roles = Roles::from_iter([Role::Ambassador]);
         for (group, given) in &self.roles {
-            if groups.contains(&group.as_str()) {
+            if groups.iter().any(|g| g.eq_ignore_ascii_case(group)) {
                 for role in given.iter() {
                     roles = roles.with(role);
                 }
             }
         }
-        Some(roles)
+        roles
     }
 
-    /// The team in `claims`, when a team claim is mapped and present.
+    /// The team the first mapped group among `groups` gives.
+    #[must_use]
+    pub fn team_for(&self, groups: &[&str]) -> Option<String> {
+        self.teams
+            .iter()
+            .find(|(group, _)| groups.iter().any(|g| g.eq_ignore_ascii_case(group)))
+            .map(|(_, team)| team.clone())
+    }
+}
+
+impl Mapping {
+    fn groups_in<'a>(&self, claims: &'a serde_json::Value) -> Option<Vec<&'a str>> {
+        let claim = self.groups_claim.as_deref()?;
+        Some(match &claims[claim] {
+            serde_json::Value::Array(list) => list.iter().filter_map(|g| g.as_str()).collect(),
+            serde_json::Value::String(one) => vec![one.as_str()],
+            _ => Vec::new(),
+        })
+    }
+
+    /// The roles the groups in `claims` give, with ambassador; `None` when no groups claim is
+    /// mapped or no group gives roles (roles are then managed in Chorus).
+    #[must_use]
+    pub fn roles_of(&self, claims: &serde_json::Value) -> Option<Roles> {
+        if self.groups.roles.is_empty() {
+            return None;
+        }
+        Some(self.groups.roles_for(&self.groups_in(claims)?))
+    }
+
+    /// The team in `claims` (the team claim, else a group mapped to a team), when mapped and
+    /// present.
     #[must_use]
     pub fn team_of(&self, claims: &serde_json::Value) -> Option<String> {
-        claims[self.team_claim.as_deref()?]
-            .as_str()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
+        let claimed = self.team_claim.as_deref().and_then(|claim| {
+            claims[claim]
+                .as_str()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        });
+        claimed.or_else(|| self.groups.team_for(&self.groups_in(claims)?))
     }
+}
+
+/// The group map as stored (an unreadable one, which the admin page never saves, maps nothing).
+///
+/// # Errors
+/// Database failure.
+pub async fn group_map(db: &impl ConnectionTrait) -> Result<GroupMap, StoreError> {
+    Ok(GroupMap::parse(&read(db, ROLE_MAP).await?.unwrap_or_default()).unwrap_or_default())
 }
 
 /// The vault's place for the sealed client secret.
@@ -179,8 +241,7 @@ pub async fn config(
             .unwrap_or_else(|| "email".to_owned()),
         mapping: Mapping {
             groups_claim: read(db, GROUPS_CLAIM).await?,
-            roles: Mapping::parse_roles(&read(db, ROLE_MAP).await?.unwrap_or_default())
-                .unwrap_or_default(),
+            groups: group_map(db).await?,
             team_claim: read(db, TEAM_CLAIM).await?,
         },
     }))
@@ -213,6 +274,22 @@ pub async fn save_mapping(
     write(db, GROUPS_CLAIM, groups_claim.trim()).await?;
     write(db, ROLE_MAP, role_map.trim()).await?;
     write(db, TEAM_CLAIM, team_claim.trim()).await
+}
+
+/// Stores the group map alone (from the provisioning page, where no sign-in is configured).
+///
+/// # Errors
+/// The first line that does not read (nothing stored then), or a database failure.
+pub async fn save_group_map(
+    db: &impl ConnectionTrait,
+    text: &str,
+) -> Result<Result<GroupMap, BadRoleMap>, StoreError> {
+    let map = match GroupMap::parse(text) {
+        Ok(map) => map,
+        Err(bad) => return Ok(Err(bad)),
+    };
+    write(db, ROLE_MAP, text.trim()).await?;
+    Ok(Ok(map))
 }
 
 /// What the admin's form shows (never the secret).
@@ -509,27 +586,31 @@ mod tests {
 
     #[test]
     fn the_role_map_reads_lines_and_groups_give_roles_with_ambassador_for_all() {
-        let roles =
-            Mapping::parse_roles("chorus-editors = editor\n\nmarketing=analyst, editor\n").unwrap();
-        assert_eq!(roles.len(), 2);
-        assert_eq!(
-            Mapping::parse_roles("editors\nx = king"),
-            Err(BadRoleMap { line: 1 })
-        );
-        assert_eq!(
-            Mapping::parse_roles("x = king"),
-            Err(BadRoleMap { line: 1 })
-        );
+        let groups = GroupMap::parse(
+            "chorus-editors = editor\n\nmarketing=analyst, editor\nLyon office = Team: Lyon\n",
+        )
+        .unwrap();
+        assert_eq!(groups.roles.len(), 2);
+        assert_eq!(groups.teams, vec![("Lyon office".into(), "Lyon".into())]);
+        for bad in ["editors\nx = king", "x = king", "x = team:", " = editor"] {
+            assert_eq!(GroupMap::parse(bad), Err(BadRoleMap { line: 1 }), "{bad}");
+        }
         let mapping = Mapping {
             groups_claim: Some("groups".into()),
-            roles,
+            groups: groups.clone(),
             team_claim: Some("department".into()),
         };
-        let claims = serde_json::json!({"groups": ["marketing", "other"], "department": " Lyon "});
+        let claims = serde_json::json!({"groups": ["Marketing", "other"], "department": " Lyon "});
         let given = mapping.roles_of(&claims).unwrap();
         assert!(given.has(Role::Ambassador) && given.has(Role::Analyst) && given.has(Role::Editor));
         assert!(!given.has(Role::Admin));
         assert_eq!(mapping.team_of(&claims).as_deref(), Some("Lyon"));
+        let by_group = serde_json::json!({"groups": ["lyon office"]});
+        assert_eq!(
+            mapping.team_of(&by_group).as_deref(),
+            Some("Lyon"),
+            "no team claim: the group's team"
+        );
         let none = serde_json::json!({});
         assert_eq!(
             mapping.roles_of(&none),
@@ -539,6 +620,15 @@ mod tests {
             Mapping::default().roles_of(&claims),
             None,
             "not mapped: Chorus decides"
+        );
+        let claim_only = Mapping {
+            groups_claim: Some("groups".into()),
+            ..Mapping::default()
+        };
+        assert_eq!(
+            claim_only.roles_of(&claims),
+            None,
+            "a groups claim with no group giving roles never demotes anyone"
         );
     }
 }

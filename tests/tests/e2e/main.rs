@@ -33,6 +33,7 @@ mod restart;
 mod retention;
 mod rhythm;
 mod roles;
+mod scim;
 mod setup;
 mod sources;
 mod sso;

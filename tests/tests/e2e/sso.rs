@@ -417,7 +417,7 @@ async fn the_providers_groups_give_roles_and_its_department_the_team() {
     };
     let bad = post(fields("chorus-editors = editor\nmarketing: analyst")).await;
     assert_eq!(bad.status, 422);
-    assert!(bad.body.contains("Line 2 of the role map does not read"));
+    assert!(bad.body.contains("Line 2 of the group map does not read"));
     assert!(bad.body.contains("marketing: analyst"), "kept as typed");
     let saved = post(fields("chorus-editors = editor\nmarketing = analyst")).await;
     assert_eq!(saved.status, 303, "{}", saved.body);

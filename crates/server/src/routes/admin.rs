@@ -10,6 +10,7 @@ use crate::views::Ctx;
 mod council;
 mod networks;
 mod person;
+mod provisioning;
 mod settings;
 mod users;
 
@@ -109,4 +110,11 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
             get(crate::routes::sso::settings).post(crate::routes::sso::save),
         )
         .route("/networks", get(networks).post(save_network))
+        .route("/provisioning", get(provisioning::page))
+        .route("/provisioning/tokens", post(provisioning::create_token))
+        .route("/provisioning/groups", post(provisioning::save_group_map))
+        .route(
+            "/provisioning/tokens/{id}/revoke",
+            post(provisioning::revoke_token),
+        )
 }

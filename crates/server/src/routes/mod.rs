@@ -16,6 +16,7 @@ pub mod ops;
 pub mod participation;
 pub mod post_preview;
 pub mod programme;
+pub mod scim;
 pub mod setup;
 pub mod shares;
 pub mod sources;

@@ -368,7 +368,7 @@ pub async fn save(ctx: Ctx, Admin(user): Admin, Form(form): Form<SsoForm>) -> Ap
     if form.client_id.trim().is_empty() || (form.client_secret.is_empty() && !has_secret) {
         return again(ctx.t("sso.error_client"));
     }
-    if let Err(e) = sso::Mapping::parse_roles(&form.role_map) {
+    if let Err(e) = sso::GroupMap::parse(&form.role_map) {
         return again(ctx.app.views.i18n.text(
             ctx.locale,
             "sso.error_role_map",

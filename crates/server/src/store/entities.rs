@@ -47,6 +47,10 @@ pub mod user {
         pub last_sign_in_at: Option<ChronoDateTimeUtc>,
         /// `issuer|sub` at the company's identity provider, once they signed in through it.
         pub oidc_subject: Option<String>,
+        /// The `externalId` a SCIM provider gave this person.
+        pub scim_external_id: Option<String>,
+        /// The SCIM `userName`, when it is not their email.
+        pub scim_user_name: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
