@@ -135,6 +135,7 @@ async fn every_page_of_an_analyst_and_an_admin_reads_well_on_a_phone_and_a_deskt
             ("networks", "/admin/networks"),
             ("works-council", "/admin/works-council"),
             ("sso", "/admin/sso"),
+            ("provisioning", "/admin/provisioning"),
         ],
     )
     .await;
