@@ -6,6 +6,11 @@
 // An account id containing "@" is its email; "unverified:x@y" has email x@y not verified;
 // "noemail" has none; "x@y#g1,g2,team:Lyon" is in groups g1 and g2, department Lyon. SIGNING_KEY_SEED names the RSA key set (a new seed is a rotated key).
 //
+// ID_TOKEN_TAMPER makes the provider misbehave as a compromised or misconfigured one would: the
+// ID token its token endpoint returns is re-signed with its own key after one claim changed:
+// "nonce" (not the one the client sent), "expired" (exp an hour ago), "issuer" (another
+// issuer's token). A relying party must refuse each.
+//
 // Prints one JSON line on stdout when ready: {"issuer":"http://127.0.0.1:PORT","port":PORT},
 // then runs until its standard input closes or it gets SIGTERM/SIGINT. PORT may be given to
 // come back on the same address (to rotate keys).
@@ -13,6 +18,7 @@
 import { generateKeyPairSync, createHash } from 'node:crypto';
 import net from 'node:net';
 
+import * as jose from 'jose';
 import Provider from 'oidc-provider';
 
 const HOST = '127.0.0.1';
@@ -81,6 +87,32 @@ const provider = new Provider(issuer, {
   },
 });
 provider.proxy = false;
+
+const tamper = process.env.ID_TOKEN_TAMPER;
+if (tamper) {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path !== '/token' || !ctx.body || typeof ctx.body.id_token !== 'string') {
+      return;
+    }
+    const claims = jose.decodeJwt(ctx.body.id_token);
+    const now = Math.floor(Date.now() / 1000);
+    if (tamper === 'nonce') {
+      claims.nonce = 'a-nonce-the-client-never-sent';
+    } else if (tamper === 'expired') {
+      claims.iat = now - 7200;
+      claims.exp = now - 3600;
+    } else if (tamper === 'issuer') {
+      claims.iss = 'http://127.0.0.1:9/another-issuer';
+    }
+    ctx.body = {
+      ...ctx.body,
+      id_token: await new jose.SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: jwk.kid })
+        .sign(privateKey),
+    };
+  });
+}
 
 const server = provider.listen(port, HOST, () => {
   process.stdout.write(`${JSON.stringify({ issuer, port })}\n`);

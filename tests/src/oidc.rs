@@ -35,6 +35,21 @@ impl OidcProvider {
     /// Starts the provider with one client whose redirect address is `redirect_uri`, on
     /// `port` if given (to come back on the same address), signing with the key set `seed`.
     pub async fn start(redirect_uri: &str, port: Option<u16>, seed: &str) -> OidcProvider {
+        Self::spawn(redirect_uri, port, seed, None).await
+    }
+
+    /// Starts a provider whose ID tokens are re-signed (with its own key) after `tamper`
+    /// changed one claim: `nonce`, `expired` or `issuer`.
+    pub async fn start_tampering(redirect_uri: &str, tamper: &str) -> OidcProvider {
+        Self::spawn(redirect_uri, None, "first", Some(tamper)).await
+    }
+
+    async fn spawn(
+        redirect_uri: &str,
+        port: Option<u16>,
+        seed: &str,
+        tamper: Option<&str>,
+    ) -> OidcProvider {
         let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers");
         assert!(
             peers.join("node_modules/oidc-provider").is_dir(),
@@ -56,6 +71,9 @@ impl OidcProvider {
             .kill_on_drop(true);
         if let Some(port) = port {
             command.env("PORT", port.to_string());
+        }
+        if let Some(tamper) = tamper {
+            command.env("ID_TOKEN_TAMPER", tamper);
         }
         let mut child = command.spawn().expect("start node tests/peers/oidc.mjs");
         let stdin = child.stdin.take().expect("stdin");

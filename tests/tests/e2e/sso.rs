@@ -1,19 +1,31 @@
 //! Issue 16, part 1 (first slice): signing in with the company's identity provider, against
 //! the certified `oidc-provider` run as a peer. The authorization code flow with PKCE, state
 //! bound to the browser, nonce, the ID token checked (its signature against the provider's
-//! keys, issuer, audience, expiry, nonce: the refusals are unit-tested with forged tokens in
-//! `auth::oidc`), first sign-in creating an ambassador or linking a verified email.
+//! keys, issuer, audience, expiry, nonce), first sign-in creating an ambassador or linking a
+//! verified email. The refusals are tested here with tokens the provider itself issued and
+//! then tampered with (a wrong nonce, an expiry in the past, another issuer: re-signed with its
+//! own key), and in `auth::oidc`'s unit tests with forged ones.
 
 use chorus_tests::oidc::{Agent, OidcProvider};
 use chorus_tests::{PASSWORD, TestApp, TestAppOptions};
 use sea_orm::{ConnectionTrait as _, Database, Statement};
 
 async fn configured() -> (TestApp, OidcProvider) {
+    configured_with(None).await
+}
+
+/// Chorus with single sign-on configured by an admin, against a provider whose ID tokens are
+/// tampered with when `tamper` says so.
+async fn configured_with(tamper: Option<&str>) -> (TestApp, OidcProvider) {
     let app = TestApp::spawn_with(
         TestAppOptions::default().env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
     )
     .await;
-    let provider = OidcProvider::start(&app.url("/sign-in/oidc/callback"), None, "first").await;
+    let redirect = app.url("/sign-in/oidc/callback");
+    let provider = match tamper {
+        None => OidcProvider::start(&redirect, None, "first").await,
+        Some(tamper) => OidcProvider::start_tampering(&redirect, tamper).await,
+    };
     let admin = app.signed_in("boss@example.org", "admin").await;
     let page = admin.get("/admin/sso").await.body;
     assert!(
@@ -197,6 +209,41 @@ async fn an_answer_with_another_state_or_in_another_browser_is_refused() {
     );
     assert_eq!(agent.get(&callback).await.status, 303);
     assert!(user_row(&app, "omar@example.org").await.is_some());
+}
+
+#[tokio::test]
+async fn id_tokens_with_a_wrong_nonce_expired_or_from_another_issuer_are_refused_with_a_clear_page()
+{
+    for tamper in ["nonce", "expired", "issuer"] {
+        let (app, _provider) = configured_with(Some(tamper)).await;
+        let (agent, callback) = through_provider(&app, "tess@example.org", "%2F").await;
+        let refused = agent.get(&callback).await;
+        assert_eq!(refused.status, 401, "{tamper}: {}", refused.body);
+        assert!(
+            refused
+                .body
+                .contains("did not prove who you are (its answer did not check out)"),
+            "{tamper}: {}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains(r#"href="/sign-in/oidc"#),
+            "{tamper}: the sign-in page, to start again"
+        );
+        assert!(
+            user_row(&app, "tess@example.org").await.is_none(),
+            "{tamper}: nobody created"
+        );
+        let why = match tamper {
+            "nonce" => "does not belong to this sign-in (nonce)",
+            "expired" => "the ID token expired",
+            _ => "was issued by http://127.0.0.1:9/another-issuer, not by the configured provider",
+        };
+        assert!(
+            app.log().contains(why),
+            "{tamper}: the log says why ({why})"
+        );
+    }
 }
 
 #[tokio::test]
