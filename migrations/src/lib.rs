@@ -25,6 +25,7 @@ mod m20261203_000001_programme;
 mod m20261203_000002_rhythm;
 mod m20261203_000003_sso;
 mod m20261203_000004_scim;
+mod m20261203_000005_notifications;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_rhythm::Migration),
             Box::new(m20261203_000003_sso::Migration),
             Box::new(m20261203_000004_scim::Migration),
+            Box::new(m20261203_000005_notifications::Migration),
         ]
     }
 }

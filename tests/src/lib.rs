@@ -27,6 +27,7 @@ pub mod in_process;
 pub mod oidc;
 pub mod pds;
 pub mod shares;
+pub mod smtp;
 pub mod standins;
 pub mod web;
 pub mod world;

@@ -139,6 +139,29 @@ pub struct Config {
     /// The instant the retention policy counts back from, when not now: to see what a policy
     /// would delete on a given day, and in tests.
     pub retention_clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where email goes out, when configured (notifications are email-less without it).
+    pub mail: Option<MailConfig>,
+}
+
+/// The SMTP server email goes through, and who it comes from.
+#[derive(Clone)]
+pub struct MailConfig {
+    /// `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS), or
+    /// `smtp://host:25` (plain, for a relay on the same machine); user and password in the URL.
+    pub smtp_url: Url,
+    /// The sender (`Chorus <chorus@example.org>`).
+    pub from: lettre::message::Mailbox,
+}
+
+impl fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.smtp_url.clone();
+        let _ = shown.set_password(None);
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &shown.as_str())
+            .field("from", &self.from.to_string())
+            .finish()
+    }
 }
 
 /// Base URLs that replace the networks' production hosts.
@@ -155,7 +178,7 @@ pub struct NetworkBaseUrls {
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 17] = [
+const SETTINGS: [(&str, &str); 19] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
@@ -176,6 +199,8 @@ const SETTINGS: [(&str, &str); 17] = [
     ("utm_medium", "CHORUS_UTM_MEDIUM"),
     ("trusted_proxies", "CHORUS_TRUSTED_PROXIES"),
     ("retention_clock", "CHORUS_RETENTION_CLOCK"),
+    ("smtp_url", "CHORUS_SMTP_URL"),
+    ("mail_from", "CHORUS_MAIL_FROM"),
 ];
 
 impl Config {
@@ -345,6 +370,43 @@ impl Config {
             ),
             None => None,
         };
+        let mail = match (get("smtp_url"), get("mail_from")) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::Invalid {
+                    setting: "CHORUS_MAIL_FROM".to_owned(),
+                    value: String::new(),
+                    expected: "the sender of Chorus's email, such as Chorus <chorus@example.org> (needed with CHORUS_SMTP_URL)",
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    setting: "CHORUS_SMTP_URL".to_owned(),
+                    value: String::new(),
+                    expected: "the SMTP server's address, such as smtp://user:password@mail.example.org:587?tls=required (needed with CHORUS_MAIL_FROM)",
+                });
+            }
+            (Some((setting, value)), Some((from_setting, from_value))) => {
+                let smtp_url = Url::parse(value.trim())
+                    .ok()
+                    .filter(|url| matches!(url.scheme(), "smtp" | "smtps") && url.host().is_some())
+                    .filter(|url| {
+                        lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url.as_str())
+                            .is_ok()
+                    })
+                    .ok_or(ConfigError::Invalid {
+                        setting,
+                        value: "<hidden: it may hold a password>".into(),
+                        expected: "smtp://user:password@host:587?tls=required (STARTTLS), smtps://user:password@host:465 (TLS), or smtp://host:25 (a relay on this machine, unencrypted)",
+                    })?;
+                let from = from_value.trim().parse().map_err(|_| ConfigError::Invalid {
+                    setting: from_setting,
+                    value: from_value.clone(),
+                    expected: "an address, with a name if you like: Chorus <chorus@example.org>",
+                })?;
+                Some(MailConfig { smtp_url, from })
+            }
+        };
         let (secret_key, key_source) = match get("secret_key") {
             Some((setting, value)) => (
                 SecretKey::parse(&value).ok_or(ConfigError::Invalid {
@@ -373,6 +435,7 @@ impl Config {
             utm_medium,
             trusted_proxies,
             retention_clock,
+            mail,
         })
     }
 
@@ -571,6 +634,44 @@ mod tests {
                 .to_string();
             assert!(err.contains(expected), "{var}: {err}");
         }
+    }
+
+    #[test]
+    fn mail_settings_go_together_and_never_print_the_password() {
+        let both = |url: &str, from: &str| {
+            Config::from_sources(&env(&[
+                ("CHORUS_SMTP_URL", url),
+                ("CHORUS_MAIL_FROM", from),
+            ]))
+        };
+        let config = both(
+            "smtp://chorus:s3cret@mail.example.org:587?tls=required",
+            "Chorus <chorus@example.org>",
+        )
+        .unwrap();
+        let mail = config.mail.as_ref().unwrap();
+        assert_eq!(mail.from.email.to_string(), "chorus@example.org");
+        assert!(!format!("{config:?}").contains("s3cret"));
+        let err = both("http://mail.example.org", "chorus@example.org")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("CHORUS_SMTP_URL") && err.contains("smtps://"),
+            "{err}"
+        );
+        let err = both("smtp://x:s3cret@mail.example.org", "not an address")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("CHORUS_MAIL_FROM"), "{err}");
+        let err = both("smtp://x:s3cret@", "chorus@example.org")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("s3cret"), "{err}");
+        let alone = Config::from_sources(&env(&[("CHORUS_SMTP_URL", "smtp://mail.example.org")]))
+            .unwrap_err()
+            .to_string();
+        assert!(alone.contains("CHORUS_MAIL_FROM"), "{alone}");
+        assert!(Config::from_sources(&env(&[])).unwrap().mail.is_none());
     }
 
     #[test]

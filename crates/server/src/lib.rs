@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod i18n;
 pub mod metrics;
+pub mod notify;
 pub mod retention;
 pub mod router;
 pub mod routes;

@@ -38,6 +38,11 @@ pub fn build(app: AppState) -> Router {
         .route("/", get(home::root))
         .route("/media/{id}", get(media::serve))
         .route("/programme", get(programme::page))
+        .route(
+            "/unsubscribe/{token}",
+            get(crate::routes::notifications::unsubscribe_page)
+                .post(crate::routes::notifications::unsubscribe),
+        )
         .route("/api/v1/text/measure", post(api::measure_text))
         // The areas, each in the module named after it
         .nest("/editor", editor::routes())

@@ -33,6 +33,7 @@ pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {
             }
             _ = ticker.tick() => {
                 publish_due_shares(&app, &holder).await;
+                crate::notify::send_due(&app, &holder).await;
                 poll_due_feeds(&app, &holder).await;
             }
             changed = stop.changed() => {
@@ -60,6 +61,9 @@ async fn housekeeping(app: &AppState) {
     }
     if let Err(e) = crate::sso::purge(&app.db, chrono::Utc::now()).await {
         tracing::warn!(error = %e, "could not purge unfinished sign-ins");
+    }
+    if let Err(e) = crate::notify::purge(&app.db, chrono::Utc::now()).await {
+        tracing::warn!(error = %e, "could not purge sent notifications");
     }
 }
 
@@ -171,6 +175,7 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
         match recorded {
             Ok(true) => {
                 tracing::info!(share = share.id, outcome = ?outcome_name(&outcome), "share attempt settled");
+                notify_owner(app, &share, &outcome).await;
             }
             Ok(false) => tracing::warn!(
                 share = share.id,
@@ -180,6 +185,28 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
                 tracing::warn!(share = share.id, error = %e, "could not record a share's outcome");
             }
         }
+    }
+}
+
+/// Queues the email about a settled share, when its owner chose email about their shares.
+async fn notify_owner(
+    app: &AppState,
+    share: &chorus_ambassador::shares::ShareRow,
+    outcome: &chorus_ambassador::shares::Outcome,
+) {
+    use crate::notify::Kind;
+    use chorus_ambassador::shares::Outcome;
+    let kind = match outcome {
+        Outcome::Published(_) => Kind::SharePublished,
+        Outcome::Failed(_) | Outcome::Reconnect(_) => Kind::ShareFailed,
+        Outcome::NeedsCheck(_) => Kind::ShareToCheck,
+        Outcome::RetryAt(..) | Outcome::Cancelled(_) | Outcome::Held(_) => return,
+    };
+    if let Err(e) =
+        crate::notify::share_settled(app, share.user_id, chorus_policy::ShareId(share.id), kind)
+            .await
+    {
+        tracing::warn!(share = share.id, error = %e, "could not queue the owner's email");
     }
 }
 

@@ -25,6 +25,7 @@ mod hardening;
 mod instances;
 mod links;
 mod locale;
+mod notifications;
 mod operations;
 mod participation;
 mod programme;

@@ -82,6 +82,7 @@ async fn every_page_of_an_ambassador_reads_well_on_a_phone_and_a_desktop_light_a
             ("welcome", "/hub/welcome"),
             ("programme", "/programme"),
             ("account", "/account"),
+            ("notifications", "/account/notifications"),
             ("privacy", "/account/privacy"),
             ("transparency", "/account/transparency"),
         ],

@@ -340,6 +340,10 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/language", post(set_language))
         .route("/time-zone", post(set_time_zone))
         .route("/rhythm", post(set_rhythm))
+        .route(
+            "/notifications",
+            get(super::notifications::page).post(super::notifications::save),
+        )
         .route("/password", post(change_password))
         .route("/privacy", get(participation::privacy))
         .route("/privacy/choices", post(participation::save_choices))

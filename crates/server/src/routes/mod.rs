@@ -12,6 +12,7 @@ pub mod home;
 pub mod hub;
 pub mod links;
 pub mod media;
+pub mod notifications;
 pub mod ops;
 pub mod participation;
 pub mod post_preview;

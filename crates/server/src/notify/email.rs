@@ -1,0 +1,117 @@
+//! Email through SMTP with `lettre`: multipart text and HTML in the person's language, with a
+//! one-click unsubscribe (RFC 8058) that needs no session. The bodies are tera templates
+//! (`email/notice.txt`, `email/notice.html`); nothing in them is tracked.
+
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
+
+use crate::config::MailConfig;
+use crate::i18n::Locale;
+
+/// One message, its words already in the person's language.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Message {
+    /// The person's address.
+    pub to: String,
+    /// Their name.
+    pub name: String,
+    /// Their language.
+    #[serde(skip)]
+    pub locale: Locale,
+    /// The subject.
+    pub subject: String,
+    /// The first paragraph: what happened.
+    pub lede: String,
+    /// The button's words.
+    pub action: String,
+    /// Where it goes (a Chorus page).
+    pub action_url: String,
+    /// Why they receive it.
+    pub why: String,
+    /// Their notification choices.
+    pub prefs_url: String,
+    /// One-click unsubscribe (no session needed).
+    pub unsubscribe_url: String,
+}
+
+/// Why a message could not be handed to the SMTP server.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The message could not be built (an address that does not parse).
+    #[error("the message could not be built: {0}")]
+    Build(String),
+    /// The server refused it or could not be reached.
+    #[error("the SMTP server: {0}")]
+    Smtp(String),
+}
+
+/// Builds the message (both parts rendered from the templates).
+///
+/// # Errors
+/// [`SendError::Build`].
+pub fn build(
+    from: &Mailbox,
+    views: &crate::views::Views,
+    message: &Message,
+) -> Result<lettre::Message, SendError> {
+    let mut context =
+        tera::Context::from_serialize(message).map_err(|e| SendError::Build(e.to_string()))?;
+    context.insert("lang", message.locale.tag());
+    let text = views
+        .render(message.locale, "email/notice.txt", &context)
+        .map_err(|e| SendError::Build(e.to_string()))?;
+    let html = views
+        .render(message.locale, "email/notice.html", &context)
+        .map_err(|e| SendError::Build(e.to_string()))?;
+    let to = Mailbox::new(
+        Some(message.name.clone()),
+        message
+            .to
+            .parse()
+            .map_err(|e: lettre::address::AddressError| SendError::Build(e.to_string()))?,
+    );
+    lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(message.subject.clone())
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Content-Language"),
+            message.locale.tag().to_owned(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            format!("<{}>", message.unsubscribe_url),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".to_owned(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".to_owned(),
+        ))
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| SendError::Build(e.to_string()))
+}
+
+/// Hands a message to the SMTP server.
+///
+/// # Errors
+/// [`SendError`].
+pub async fn send(
+    mail: &MailConfig,
+    views: &crate::views::Views,
+    message: &Message,
+) -> Result<(), SendError> {
+    let built = build(&mail.from, views, message)?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(mail.smtp_url.as_str())
+        .map_err(|e| SendError::Smtp(e.to_string()))?
+        .timeout(Some(std::time::Duration::from_secs(20)))
+        .build();
+    transport
+        .send(built)
+        .await
+        .map(|_| ())
+        .map_err(|e| SendError::Smtp(e.to_string()))
+}

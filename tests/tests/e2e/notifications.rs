@@ -1,0 +1,233 @@
+//! Issue 16, part 3 (first slice): email about a person's own shares, only for who chose it,
+//! through a real SMTP server run by the tests (aiosmtpd): the headers, both parts, the
+//! person's language, links to Chorus pages only, the one-click unsubscribe without a
+//! session, retries when the server is busy, and each message sent once by two workers.
+
+use chorus_tests::shares::{queue_now, wait_for_state};
+use chorus_tests::smtp::SmtpServer;
+use chorus_tests::world::StandInWorld;
+use chorus_tests::{Client, TestAppOptions};
+use sea_orm::{ConnectionTrait as _, Database, Statement};
+
+async fn world(smtp: &SmtpServer, options: TestAppOptions) -> StandInWorld {
+    StandInWorld::start_with(
+        options
+            .env("CHORUS_SMTP_URL", &smtp.url())
+            .env("CHORUS_MAIL_FROM", "Chorus <chorus@example.org>"),
+    )
+    .await
+}
+
+async fn turn_on_email(client: &Client) {
+    let page = client.get("/account/notifications").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains(r#"name="email_events" checked"#),
+        "nothing is on by default"
+    );
+    let saved = client
+        .post_form("/account/notifications", &[("email_events", "on")])
+        .await;
+    assert_eq!(saved.location(), "/account/notifications?done=saved");
+    assert!(
+        client
+            .get("/account/notifications")
+            .await
+            .body
+            .contains(r#"name="email_events" checked"#)
+    );
+}
+
+/// Every `href="..."` of an HTML text.
+fn links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn email_about_a_share_goes_only_to_who_chose_it_in_their_language_and_one_click_stops_it() {
+    let smtp = SmtpServer::start().await;
+    let w = world(&smtp, TestAppOptions::default()).await;
+    let (x_id, _) = w.account_ids().await;
+
+    // Ana turns on email about her shares, and reads Chorus in French.
+    turn_on_email(&w.ana).await;
+    w.ana
+        .post_form("/account/language", &[("language", "fr")])
+        .await;
+    // Ben shares too, but chose nothing.
+    let ben = w.app.ambassador("ben@example.org").await;
+    assert!(
+        ben.connect_follow("/hub/accounts/connect/x")
+            .await
+            .body
+            .contains("account connected")
+    );
+    let ben_x = ben.share_account_id(w.item, "x").await;
+    queue_now(&ben, w.item, &[(&ben_x, "Ben, in his words")]).await;
+    queue_now(&w.ana, w.item, &[(&x_id, "Ana, dans ses mots")]).await;
+    wait_for_state(&ben, "published", 1).await;
+    wait_for_state(&w.ana, "published", 1).await;
+
+    let received = smtp.wait_for(1).await;
+    w.app.wait_for_worker_to_settle().await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let received_now = smtp.received();
+    assert_eq!(
+        received_now.len(),
+        1,
+        "only Ana chose email: {received_now:#?}"
+    );
+    let mail = &received[0];
+    assert_eq!(mail.rcpt_tos, vec!["ana@example.org".to_owned()]);
+    assert_eq!(mail.mail_from, "chorus@example.org");
+    assert_eq!(mail.header("From"), "Chorus <chorus@example.org>");
+    assert_eq!(
+        mail.header("Subject"),
+        "Votre publication est en ligne sur X"
+    );
+    assert_eq!(mail.header("Content-Language"), "fr");
+    assert_eq!(mail.header("Auto-Submitted"), "auto-generated");
+    assert_eq!(mail.content_type, "multipart/alternative");
+    let text = mail.part("text/plain");
+    let html = mail.part("text/html");
+    for (part, body) in [("text", text), ("html", html)] {
+        assert!(body.contains("Bonjour ana,"), "{part}: {body}");
+        assert!(
+            body.contains("Votre partage de «\u{202f}Solar in Lyon\u{202f}» a été publié sur X."),
+            "{part}: {body}"
+        );
+    }
+    // No tracking: no image, and every link goes to a Chorus page.
+    assert!(!html.contains("<img"), "{html}");
+    let hrefs = links(html);
+    assert_eq!(hrefs.len(), 3, "{hrefs:?}");
+    assert!(
+        hrefs.iter().all(|h| h.starts_with(&w.app.url("/"))),
+        "{hrefs:?}"
+    );
+    assert!(hrefs[0].starts_with(&w.app.url("/hub/shares/")));
+    let unsubscribe = mail
+        .header("List-Unsubscribe")
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_owned();
+    assert!(unsubscribe.starts_with(&w.app.url("/unsubscribe/")));
+    assert_eq!(
+        mail.header("List-Unsubscribe-Post"),
+        "List-Unsubscribe=One-Click"
+    );
+    assert!(text.contains(&unsubscribe) && hrefs.contains(&unsubscribe));
+
+    // Opening the link asks first (a scanner following it changes nothing).
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = anonymous.get(&unsubscribe).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("ana@example.org"));
+    assert!(
+        w.ana
+            .get("/account/notifications")
+            .await
+            .body
+            .contains(r#"name="email_events" checked"#)
+    );
+    // A forged link stops nothing.
+    let forged = unsubscribe.replace("/unsubscribe/", "/unsubscribe/9");
+    let refused = anonymous
+        .post(&forged)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404);
+    // The mail client's one-click POST, with no cookie and no session: done.
+    let one_click = anonymous
+        .post(&unsubscribe)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one_click.status(), 200);
+    assert!(
+        !w.ana
+            .get("/account/notifications")
+            .await
+            .body
+            .contains(r#"name="email_events" checked"#),
+        "turned off"
+    );
+    // Her next share sends nothing.
+    let (_, mastodon_id) = w.account_ids().await;
+    queue_now(&w.ana, w.item, &[(&mastodon_id, "Ana, sur Mastodon")]).await;
+    wait_for_state(&w.ana, "published", 2).await;
+    w.app.wait_for_worker_to_settle().await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(smtp.received().len(), 1, "nothing after unsubscribing");
+}
+
+#[tokio::test]
+async fn a_busy_server_is_tried_again_and_two_workers_send_each_message_once() {
+    let smtp = SmtpServer::refusing_first(1).await;
+    let w = world(
+        &smtp,
+        TestAppOptions::default().env("CHORUS_WORKER", "false"),
+    )
+    .await;
+    let (x_id, mastodon_id) = w.account_ids().await;
+    turn_on_email(&w.ana).await;
+    let _first = w.app.spawn_worker("a", &[]);
+    let _second = w.app.spawn_worker("b", &[]);
+    queue_now(
+        &w.ana,
+        w.item,
+        &[
+            (&x_id, "On X, my words"),
+            (&mastodon_id, "On Mastodon, my words"),
+        ],
+    )
+    .await;
+    wait_for_state(&w.ana, "published", 2).await;
+    let received = smtp.wait_for(2).await;
+    // Long enough for a duplicate to show, if any worker sent one.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let received_now = smtp.received();
+    assert_eq!(received_now.len(), 2, "{received_now:#?}");
+    let mut subjects: Vec<&str> = received.iter().map(|m| m.header("Subject")).collect();
+    subjects.sort_unstable();
+    assert_eq!(
+        subjects,
+        vec!["Your post is live on Mastodon", "Your post is live on X"]
+    );
+    let db = Database::connect(w.app.database_url()).await.unwrap();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT state, attempts, last_error FROM notification_jobs ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let states: Vec<(String, i32)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "state").unwrap(),
+                r.try_get("", "attempts").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(states.len(), 2, "one job per share: {states:?}");
+    assert!(states.iter().all(|(s, _)| s == "sent"), "{states:?}");
+    assert_eq!(
+        states.iter().map(|(_, a)| a).sum::<i32>(),
+        3,
+        "the refused one went at its second attempt: {states:?}"
+    );
+}
