@@ -62,6 +62,8 @@ pub struct Facts {
     pub base_url: String,
     /// When the pack was generated.
     pub generated_at: chrono::DateTime<chrono::Utc>,
+    /// The SMTP server email goes through, when one is configured (its host only).
+    pub mail_host: Option<String>,
 }
 
 impl Facts {
@@ -72,6 +74,7 @@ impl Facts {
     pub async fn gather(
         db: &sea_orm::DatabaseConnection,
         base_url: &str,
+        mail: Option<&crate::config::MailConfig>,
     ) -> Result<Facts, crate::error::AppError> {
         let settings = chorus_editorial::store::settings::load(db).await?;
         let api_networks = chorus_ambassador::accounts::configured_networks(db)
@@ -85,6 +88,7 @@ impl Facts {
             schema_problems: declarations::undeclared(db).await?,
             base_url: base_url.to_owned(),
             generated_at: chrono::Utc::now(),
+            mail_host: mail.and_then(|m| m.smtp_url.host_str().map(str::to_owned)),
         })
     }
 }
@@ -217,6 +221,7 @@ pub fn render(
         &locale.date_time(facts.generated_at.naive_utc()),
     );
     context.insert("base_url", &facts.base_url);
+    context.insert("mail_host", &facts.mail_host);
     context.insert("k", &k);
     context.insert("tables", &tables);
     context.insert("other_tables", &other_tables);
@@ -412,11 +417,20 @@ fn diagram(views: &Views, locale: Locale, facts: &Facts) -> String {
         middle + 40.0,
         &t("council.flow_clicks"),
     );
+    let (channels, words) = match &facts.mail_host {
+        Some(host) => (
+            "email",
+            views
+                .i18n
+                .text(locale, "council.channel_email", &[("host", host.as_str())]),
+        ),
+        None => ("none", t("council.no_channels")),
+    };
     let _ = write!(
         svg,
-        r##"<text x="700" y="{}" font-size="12" fill="#334155" data-channels="none">{}</text>"##,
+        r##"<text x="700" y="{}" font-size="12" fill="#334155" data-channels="{channels}">{}</text>"##,
         bottom + 18.0,
-        t("council.no_channels")
+        escape(&words)
     );
     svg.push_str("</svg>");
     svg

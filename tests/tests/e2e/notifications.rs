@@ -164,6 +164,16 @@ async fn email_about_a_share_goes_only_to_who_chose_it_in_their_language_and_one
             .contains(r#"name="email_events" checked"#),
         "turned off"
     );
+    // The works-council pack says where email goes.
+    let admin = w.app.client();
+    admin
+        .sign_in("boss@example.org", chorus_tests::PASSWORD)
+        .await;
+    let pack = admin.get("/admin/works-council?lang=en").await.body;
+    assert!(pack.contains(r#"data-channels="email""#), "{pack}");
+    assert!(
+        pack.contains("Email: through the SMTP server 127.0.0.1, only to people who turned it on")
+    );
     // Her next share sends nothing.
     let (_, mastodon_id) = w.account_ids().await;
     queue_now(&w.ana, w.item, &[(&mastodon_id, "Ana, sur Mastodon")]).await;
