@@ -1,6 +1,7 @@
 //! Notifications, each person's choice: what they turned on (`notification_prefs`, nothing by
-//! default), and the messages to send (`notification_jobs`: one row per message, unique by its
-//! dedupe key so two workers never queue it twice, claimed with a lease like shares).
+//! default), the messages to send (`notification_jobs`: one row per message, unique by its
+//! dedupe key so two workers never queue it twice, claimed with a lease like shares), and the
+//! editors' announcements of published items (`announcements`: one per item at most).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -18,6 +19,7 @@ impl MigrationTrait for Migration {
                     .table(NotificationPrefs::Table)
                     .col(integer(NotificationPrefs::UserId).primary_key())
                     .col(boolean(NotificationPrefs::EmailEvents).default(false))
+                    .col(boolean(NotificationPrefs::EmailAnnouncements).default(false))
                     .col(string(NotificationPrefs::Digest).default("never"))
                     .col(timestamp_with_time_zone_null(
                         NotificationPrefs::DigestSentAt,
@@ -61,6 +63,32 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .create_table(
+                Table::create()
+                    .table(Announcements::Table)
+                    .col(integer(Announcements::ItemId).primary_key())
+                    .col(integer_null(Announcements::AuthorId))
+                    .col(text(Announcements::Message))
+                    .col(integer(Announcements::Recipients))
+                    .col(timestamp_with_time_zone(Announcements::CreatedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_announcements_item")
+                            .from(Announcements::Table, Announcements::ItemId)
+                            .to(ContentItems::Table, ContentItems::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_announcements_author")
+                            .from(Announcements::Table, Announcements::AuthorId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::SetNull),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_index(
                 Index::create()
                     .name("idx_notification_jobs_due")
@@ -73,6 +101,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Announcements::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(NotificationJobs::Table).to_owned())
             .await?;
@@ -87,9 +118,26 @@ enum NotificationPrefs {
     Table,
     UserId,
     EmailEvents,
+    EmailAnnouncements,
     Digest,
     DigestSentAt,
     UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Announcements {
+    Table,
+    ItemId,
+    AuthorId,
+    Message,
+    Recipients,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ContentItems {
+    Table,
+    Id,
 }
 
 #[derive(DeriveIden)]

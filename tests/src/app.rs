@@ -245,6 +245,8 @@ impl TestApp {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .envs(self.env.iter().cloned())
+            // Links in the email it sends point at the server, as in production.
+            .env("CHORUS_BASE_URL", self.url("/"))
             .envs(
                 extra
                     .iter()

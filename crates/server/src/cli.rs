@@ -434,6 +434,13 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
 
 async fn worker(mut config: Config) -> anyhow::Result<()> {
     config.run_worker = true;
+    if config.mail.is_some() && !config.base_url_configured {
+        tracing::warn!(
+            base_url = %config.base_url,
+            "CHORUS_BASE_URL is not set: the links in the email this worker sends point at this \
+             address; set it to the address people use"
+        );
+    }
     let app = App::connect(config).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let handle = tokio::spawn(crate::worker::run(app, stop_rx));

@@ -1,5 +1,7 @@
 //! Notifications, only as each person chooses (`/account/notifications`; nothing is on by
-//! default): email about their own shares (published, failed, to check). Messages are jobs in
+//! default): email about their own shares (published, failed, to check), a digest of what is
+//! new in the topics they follow (daily or weekly), and editors' announcements of published
+//! items to their topics' followers. Messages are jobs in
 //! the database, queued once (a unique dedupe key), sent by whichever worker claims them with
 //! a lease, retried with back-off, and checked again when sent: never to a person who turned
 //! them off since, or was deactivated. No tracking pixel and no tracked link: messages link to
@@ -17,11 +19,58 @@ use crate::app::App;
 use crate::i18n::Locale;
 use crate::store::StoreError;
 
+/// How often a person wants the digest of new content.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Digest {
+    /// No digest.
+    #[default]
+    Never,
+    /// Each morning (08:00 in their time zone), when something is new.
+    Daily,
+    /// Each Monday morning, when something is new.
+    Weekly,
+}
+
+impl Digest {
+    /// Its stored name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Digest::Never => "never",
+            Digest::Daily => "daily",
+            Digest::Weekly => "weekly",
+        }
+    }
+
+    /// Reads a stored or submitted name (anything else is `never`).
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "daily" => Digest::Daily,
+            "weekly" => Digest::Weekly,
+            _ => Digest::Never,
+        }
+    }
+
+    /// How far back a first digest looks.
+    fn period(self) -> Duration {
+        match self {
+            Digest::Weekly => Duration::days(7),
+            _ => Duration::days(1),
+        }
+    }
+}
+
 /// What a person chose.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Prefs {
     /// Email about their shares (published, failed, to check).
     pub email_events: bool,
+    /// Email when an editor announces an item in a topic they follow.
+    pub email_announcements: bool,
+    /// The digest of new content.
+    pub digest: Digest,
 }
 
 /// A person's choices (all off until they turn something on).
@@ -32,13 +81,16 @@ pub async fn prefs(db: &impl ConnectionTrait, user: i32) -> Result<Prefs, StoreE
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "SELECT email_events FROM notification_prefs WHERE user_id = $1",
+            "SELECT email_events, email_announcements, digest FROM notification_prefs \
+             WHERE user_id = $1",
             [user.into()],
         ))
         .await?;
     Ok(match row {
         Some(row) => Prefs {
             email_events: row.try_get("", "email_events")?,
+            email_announcements: row.try_get("", "email_announcements")?,
+            digest: Digest::parse(&row.try_get::<String>("", "digest")?),
         },
         None => Prefs::default(),
     })
@@ -55,11 +107,18 @@ pub async fn save_prefs(
 ) -> Result<(), StoreError> {
     db.execute_raw(Statement::from_sql_and_values(
         db.get_database_backend(),
-        "INSERT INTO notification_prefs (user_id, email_events, digest, updated_at) \
-         VALUES ($1, $2, 'never', $3) \
+        "INSERT INTO notification_prefs (user_id, email_events, email_announcements, digest, \
+         updated_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (user_id) DO UPDATE SET email_events = excluded.email_events, \
+         email_announcements = excluded.email_announcements, digest = excluded.digest, \
          updated_at = excluded.updated_at",
-        [user.into(), prefs.email_events.into(), Utc::now().into()],
+        [
+            user.into(),
+            prefs.email_events.into(),
+            prefs.email_announcements.into(),
+            prefs.digest.as_str().into(),
+            Utc::now().into(),
+        ],
     ))
     .await?;
     Ok(())
@@ -74,6 +133,10 @@ pub enum Kind {
     ShareFailed,
     /// A share may or may not have gone out: its owner decides.
     ShareToCheck,
+    /// What is new in the topics they follow.
+    Digest,
+    /// An editor announced a published item.
+    Announcement,
 }
 
 impl Kind {
@@ -84,13 +147,21 @@ impl Kind {
             Kind::SharePublished => "share_published",
             Kind::ShareFailed => "share_failed",
             Kind::ShareToCheck => "share_to_check",
+            Kind::Digest => "digest",
+            Kind::Announcement => "announcement",
         }
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [Kind::SharePublished, Kind::ShareFailed, Kind::ShareToCheck]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [
+            Kind::SharePublished,
+            Kind::ShareFailed,
+            Kind::ShareToCheck,
+            Kind::Digest,
+            Kind::Announcement,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 }
 
@@ -108,25 +179,239 @@ pub async fn share_settled(
     if app.config.mail.is_none() || !prefs(&app.db, user).await?.email_events {
         return Ok(false);
     }
+    enqueue(
+        &app.db,
+        user,
+        kind,
+        Some(share.get()),
+        &format!("{}:{}", kind.as_str(), share.get()),
+    )
+    .await
+}
+
+/// Queues one message, once: a second call with the same `dedupe` key (another worker, or the
+/// same event seen twice) queues nothing. Whether it was queued.
+async fn enqueue(
+    db: &impl ConnectionTrait,
+    user: i32,
+    kind: Kind,
+    ref_id: Option<i32>,
+    dedupe: &str,
+) -> Result<bool, StoreError> {
     let now = Utc::now();
-    let queued = app
-        .db
+    Ok(db
         .execute_raw(Statement::from_sql_and_values(
-            app.db.get_database_backend(),
+            db.get_database_backend(),
             "INSERT INTO notification_jobs (user_id, kind, ref_id, dedupe, state, attempts, \
              next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) \
              ON CONFLICT (dedupe) DO NOTHING",
             [
                 user.into(),
                 kind.as_str().into(),
-                share.get().into(),
-                format!("{}:{}", kind.as_str(), share.get()).into(),
+                ref_id.into(),
+                dedupe.into(),
                 now.into(),
             ],
         ))
         .await?
+        .rows_affected()
+        == 1)
+}
+
+/// Queues the digest of each person whose digest is due: daily from 08:00 in their time zone,
+/// weekly from Monday 08:00; one per period (its key is the person and the period), whichever
+/// worker gets there first. Whether it holds anything is decided when it is sent.
+///
+/// # Errors
+/// Database failure.
+pub async fn queue_digests(app: &App, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    use chrono::{Datelike as _, Timelike as _};
+    if app.config.mail.is_none() {
+        return Ok(0);
+    }
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT p.user_id AS user_id, p.digest AS digest FROM notification_prefs p \
+             JOIN users u ON u.id = p.user_id WHERE u.active AND p.digest <> 'never'",
+        ))
+        .await?;
+    let mut queued = 0;
+    for row in rows {
+        let user: i32 = row.try_get("", "user_id")?;
+        let digest = Digest::parse(&row.try_get::<String>("", "digest")?);
+        let zone = chorus_ambassador::onboarding::load(&app.db, user)
+            .await
+            .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?
+            .zone();
+        let local = now.with_timezone(&zone);
+        if local.hour() < 8 {
+            continue;
+        }
+        let period = match digest {
+            Digest::Never => continue,
+            Digest::Daily => local.format("%Y-%m-%d").to_string(),
+            Digest::Weekly => {
+                let week = local.iso_week();
+                format!("{}-W{:02}", week.year(), week.week())
+            }
+        };
+        if enqueue(
+            &app.db,
+            user,
+            Kind::Digest,
+            None,
+            &format!("digest:{user}:{period}"),
+        )
+        .await?
+        {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// Why an announcement was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum AnnounceError {
+    /// The item was announced already (once per item).
+    #[error("this item was announced already")]
+    AlreadyAnnounced,
+    /// Only a published item can be announced.
+    #[error("only a published item can be announced")]
+    NotPublished,
+    /// The words are empty or too long.
+    #[error("the message is 1 to 500 characters")]
+    BadMessage,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sea_orm::DbErr> for AnnounceError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        AnnounceError::Store(e.into())
+    }
+}
+
+/// An item's announcement, when it was made.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Announcement {
+    /// The editor's words.
+    pub message: String,
+    /// How many people it went to.
+    pub recipients: i32,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The announcement of an item, if any.
+///
+/// # Errors
+/// Database failure.
+pub async fn announcement(
+    db: &impl ConnectionTrait,
+    item: i32,
+) -> Result<Option<Announcement>, StoreError> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT message, recipients, created_at FROM announcements WHERE item_id = $1",
+            [item.into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(row) => Some(Announcement {
+            message: row.try_get("", "message")?,
+            recipients: row.try_get("", "recipients")?,
+            created_at: row.try_get("", "created_at")?,
+        }),
+        None => None,
+    })
+}
+
+/// Announces a published item, once, with the editor's words, to the followers of its topics
+/// who chose announcements (active and taking part); returns how many it goes to.
+///
+/// # Errors
+/// [`AnnounceError`].
+pub async fn announce(
+    app: &App,
+    item: i32,
+    author: i32,
+    message: &str,
+) -> Result<i32, AnnounceError> {
+    let message = message.trim();
+    if message.is_empty() || message.chars().count() > 500 {
+        return Err(AnnounceError::BadMessage);
+    }
+    let db = &app.db;
+    let backend = db.get_database_backend();
+    let published = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT id FROM content_items WHERE id = $1 AND state = 'published'",
+            [item.into()],
+        ))
+        .await?;
+    if published.is_none() {
+        return Err(AnnounceError::NotPublished);
+    }
+    let followers = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT DISTINCT f.user_id AS user_id FROM topic_follows f \
+             JOIN content_item_topics t ON t.topic_id = f.topic_id \
+             JOIN notification_prefs p ON p.user_id = f.user_id \
+             JOIN users u ON u.id = f.user_id \
+             WHERE t.item_id = $1 AND p.email_announcements AND u.active ORDER BY f.user_id",
+            [item.into()],
+        ))
+        .await?;
+    let mut recipients = Vec::new();
+    for row in followers {
+        let user: i32 = row.try_get("", "user_id")?;
+        if matches!(
+            crate::store::policy::consent_state(db, user).await?,
+            chorus_policy::consent::ConsentState::Accepted { .. }
+        ) {
+            recipients.push(user);
+        }
+    }
+    let txn = chorus_editorial::store::begin_write(db).await?;
+    let inserted = txn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO announcements (item_id, author_id, message, recipients, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (item_id) DO NOTHING",
+            [
+                item.into(),
+                author.into(),
+                message.into(),
+                i32::try_from(recipients.len()).unwrap_or(i32::MAX).into(),
+                Utc::now().into(),
+            ],
+        ))
+        .await?
         .rows_affected();
-    Ok(queued == 1)
+    if inserted == 0 {
+        return Err(AnnounceError::AlreadyAnnounced);
+    }
+    if app.config.mail.is_some() {
+        for user in &recipients {
+            enqueue(
+                &txn,
+                *user,
+                Kind::Announcement,
+                Some(item),
+                &format!("announcement:{item}:{user}"),
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(i32::try_from(recipients.len()).unwrap_or(i32::MAX))
 }
 
 /// A job claimed for sending.
@@ -235,6 +520,11 @@ pub async fn send_due(app: &App, owner: &str) {
         let settled = match outcome {
             Ok(state) => {
                 tracing::info!(job = job.id, kind = %job.kind, state, "notification settled");
+                if job.kind == Kind::Digest.as_str()
+                    && let Err(e) = digest_done(&app.db, job.user_id, Utc::now()).await
+                {
+                    tracing::warn!(job = job.id, error = %e, "could not record the digest");
+                }
                 settle(&app.db, &job, owner, state, None, None).await
             }
             Err(error) if job.attempts >= MAX_ATTEMPTS => {
@@ -281,7 +571,8 @@ pub async fn purge(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64,
 }
 
 /// The message a job sends now, or `None` when it must not go (the person turned it off since,
-/// was deactivated or erased, or the share is gone).
+/// was deactivated, erased or stopped taking part, the share is gone, or a digest has nothing
+/// new).
 async fn message(app: &App, job: &Job) -> Result<Option<email::Message>, StoreError> {
     let Some(kind) = Kind::parse(&job.kind) else {
         return Ok(None);
@@ -289,60 +580,200 @@ async fn message(app: &App, job: &Job) -> Result<Option<email::Message>, StoreEr
     let Some(person) = crate::store::users::by_id(&app.db, job.user_id).await? else {
         return Ok(None);
     };
-    if !person.active || !prefs(&app.db, person.id).await?.email_events {
+    if !person.active {
         return Ok(None);
     }
-    let Some(share_id) = job.ref_id else {
-        return Ok(None);
-    };
-    let row = app
-        .db
-        .query_one_raw(Statement::from_sql_and_values(
-            app.db.get_database_backend(),
-            "SELECT s.network AS network, c.title AS title FROM shares s \
-             LEFT JOIN content_items c ON c.id = s.item_id WHERE s.id = $1 AND s.user_id = $2",
-            [share_id.into(), person.id.into()],
-        ))
-        .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let network: String = row.try_get("", "network")?;
-    let network = network
-        .parse::<chorus_policy::Network>()
-        .map_or(network.clone(), |n| n.display_name().to_owned());
-    let title: Option<String> = row.try_get("", "title")?;
+    let chosen = prefs(&app.db, person.id).await?;
     let locale = person
         .locale
         .as_deref()
         .and_then(Locale::from_tag)
         .unwrap_or(Locale::En);
-    let key = kind.as_str();
-    let text = |name: &str| {
-        app.views.i18n.text(
-            locale,
-            &format!("notify.{key}_{name}"),
-            &[
-                ("network", network.as_str()),
-                ("title", title.as_deref().unwrap_or("—")),
-            ],
-        )
-    };
-    Ok(Some(email::Message {
+    let i18n = &app.views.i18n;
+    let mut message = email::Message {
         to: person.email.clone(),
         name: person.display_name.clone(),
         locale,
-        subject: text("subject"),
-        lede: text("lede"),
-        action: text("action"),
-        action_url: app.public_url(&format!("/hub/shares/{share_id}")),
-        why: app.views.i18n.text(locale, "notify.why_events", &[]),
+        subject: String::new(),
+        lede: String::new(),
+        items: Vec::new(),
+        action: String::new(),
+        action_url: String::new(),
+        why: String::new(),
         prefs_url: app.public_url("/account/notifications"),
         unsubscribe_url: app.public_url(&format!(
             "/unsubscribe/{}",
             unsubscribe_token(app.config.secret_key.bytes(), person.id)
         )),
-    }))
+    };
+    let taking_part = || async {
+        Ok::<_, StoreError>(matches!(
+            crate::store::policy::consent_state(&app.db, person.id).await?,
+            chorus_policy::consent::ConsentState::Accepted { .. }
+        ))
+    };
+    match kind {
+        Kind::SharePublished | Kind::ShareFailed | Kind::ShareToCheck => {
+            let Some(share_id) = job.ref_id.filter(|_| chosen.email_events) else {
+                return Ok(None);
+            };
+            let row = app
+                .db
+                .query_one_raw(Statement::from_sql_and_values(
+                    app.db.get_database_backend(),
+                    "SELECT s.network AS network, c.title AS title FROM shares s \
+                     LEFT JOIN content_items c ON c.id = s.item_id \
+                     WHERE s.id = $1 AND s.user_id = $2",
+                    [share_id.into(), person.id.into()],
+                ))
+                .await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let network: String = row.try_get("", "network")?;
+            let network = network
+                .parse::<chorus_policy::Network>()
+                .map_or(network.clone(), |n| n.display_name().to_owned());
+            let title: Option<String> = row.try_get("", "title")?;
+            let key = kind.as_str();
+            let args = [
+                ("network", network.as_str()),
+                ("title", title.as_deref().unwrap_or("—")),
+            ];
+            message.subject = i18n.text(locale, &format!("notify.{key}_subject"), &args);
+            message.lede = i18n.text(locale, &format!("notify.{key}_lede"), &args);
+            message.action = i18n.text(locale, &format!("notify.{key}_action"), &args);
+            message.action_url = app.public_url(&format!("/hub/shares/{share_id}"));
+            message.why = i18n.text(locale, "notify.why_events", &[]);
+        }
+        Kind::Digest => {
+            if chosen.digest == Digest::Never || !taking_part().await? {
+                return Ok(None);
+            }
+            let sent_at: Option<DateTime<Utc>> = app
+                .db
+                .query_one_raw(Statement::from_sql_and_values(
+                    app.db.get_database_backend(),
+                    "SELECT digest_sent_at FROM notification_prefs WHERE user_id = $1",
+                    [person.id.into()],
+                ))
+                .await?
+                .map(|row| row.try_get("", "digest_sent_at"))
+                .transpose()?
+                .flatten();
+            let since = sent_at.unwrap_or_else(|| Utc::now() - chosen.digest.period());
+            let items = new_items(&app.db, person.id, since, Utc::now()).await?;
+            if items.is_empty() {
+                return Ok(None);
+            }
+            let count = items.len().to_string();
+            let key = chosen.digest.as_str();
+            message.subject = i18n.text(
+                locale,
+                &format!("notify.digest_{key}_subject"),
+                &[("count", &count)],
+            );
+            message.lede = i18n.text(locale, "notify.digest_lede", &[("count", &count)]);
+            message.items = items
+                .into_iter()
+                .map(|(id, title)| email::Line {
+                    title,
+                    url: app.public_url(&format!("/hub/items/{id}")),
+                })
+                .collect();
+            message.action = i18n.text(locale, "notify.open_hub", &[]);
+            message.action_url = app.public_url("/hub");
+            message.why = i18n.text(locale, &format!("notify.why_digest_{key}"), &[]);
+        }
+        Kind::Announcement => {
+            let Some(item) = job.ref_id.filter(|_| chosen.email_announcements) else {
+                return Ok(None);
+            };
+            if !taking_part().await? {
+                return Ok(None);
+            }
+            let row = app
+                .db
+                .query_one_raw(Statement::from_sql_and_values(
+                    app.db.get_database_backend(),
+                    "SELECT a.message AS message, c.title AS title, u.display_name AS author \
+                     FROM announcements a JOIN content_items c ON c.id = a.item_id \
+                     LEFT JOIN users u ON u.id = a.author_id \
+                     WHERE a.item_id = $1 AND c.state = 'published'",
+                    [item.into()],
+                ))
+                .await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let title: String = row.try_get("", "title")?;
+            let author: Option<String> = row.try_get("", "author")?;
+            let author = author.unwrap_or_else(|| i18n.text(locale, "notify.the_editors", &[]));
+            message.subject = i18n.text(
+                locale,
+                "notify.announcement_subject",
+                &[("title", &title), ("author", &author)],
+            );
+            message.lede = i18n.text(
+                locale,
+                "notify.announcement_lede",
+                &[
+                    ("author", &author),
+                    ("message", &row.try_get::<String>("", "message")?),
+                ],
+            );
+            message.items = vec![email::Line {
+                title,
+                url: app.public_url(&format!("/hub/items/{item}")),
+            }];
+            message.action = i18n.text(locale, "notify.see_item", &[]);
+            message.action_url = app.public_url(&format!("/hub/items/{item}"));
+            message.why = i18n.text(locale, "notify.why_announcements", &[]);
+        }
+    }
+    Ok(Some(message))
+}
+
+/// Items published in `(since, until]` in the topics the person follows (every topic when they
+/// follow none, as their hub shows), still available, newest first, at most 20.
+async fn new_items(
+    db: &DatabaseConnection,
+    user: i32,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<(i32, String)>, StoreError> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT c.id AS id, c.title AS title FROM content_items c \
+             WHERE c.state = 'published' AND c.published_at > $2 AND c.published_at <= $3 \
+             AND (c.available_until IS NULL OR c.available_until > $3) \
+             AND (NOT EXISTS (SELECT 1 FROM topic_follows f WHERE f.user_id = $1) \
+                  OR EXISTS (SELECT 1 FROM topic_follows f JOIN content_item_topics t \
+                             ON t.topic_id = f.topic_id WHERE f.user_id = $1 AND t.item_id = c.id)) \
+             ORDER BY c.published_at DESC LIMIT 20",
+            [user.into(), since.into(), until.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("", "id")?, row.try_get("", "title")?)))
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(StoreError::from)
+}
+
+/// Records that a person's digest went out (or had nothing), so the next one starts here.
+async fn digest_done(
+    db: &DatabaseConnection,
+    user: i32,
+    at: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE notification_prefs SET digest_sent_at = $1 WHERE user_id = $2",
+        [at.into(), user.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;

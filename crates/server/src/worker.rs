@@ -14,6 +14,9 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 /// How often the retention policy is applied (and once when the worker starts).
 const RETENTION_EVERY: Duration = Duration::from_secs(60 * 60);
 
+/// How often the worker queues the digests that are due.
+const DIGESTS_EVERY: Duration = Duration::from_secs(20);
+
 /// How often the worker looks for due periodic work.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -22,6 +25,7 @@ pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {
     let mut housekeeping_ticker = tokio::time::interval(HOUSEKEEPING_EVERY);
     let mut ticker = tokio::time::interval(TICK);
     let mut retention_ticker = tokio::time::interval(RETENTION_EVERY);
+    let mut digest_ticker = tokio::time::interval(DIGESTS_EVERY);
     let holder = format!("worker-{}", uuid::Uuid::new_v4());
     loop {
         tokio::select! {
@@ -29,6 +33,13 @@ pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {
             _ = retention_ticker.tick() => {
                 if let Err(e) = crate::retention::run(&app.db, app.config.retention_clock).await {
                     tracing::warn!(error = %e, "could not apply the retention policy");
+                }
+            }
+            _ = digest_ticker.tick() => {
+                match crate::notify::queue_digests(&app, chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(queued) => tracing::info!(queued, "digests queued"),
+                    Err(e) => tracing::warn!(error = %e, "could not queue the digests"),
                 }
             }
             _ = ticker.tick() => {

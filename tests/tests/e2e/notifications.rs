@@ -241,3 +241,143 @@ async fn a_busy_server_is_tried_again_and_two_workers_send_each_message_once() {
         "the refused one went at its second attempt: {states:?}"
     );
 }
+
+/// A time zone where it is now between 08:00 and 23:59, so a digest is due today.
+fn a_zone_past_eight() -> &'static str {
+    use chrono::Timelike as _;
+    let now = chrono::Utc::now();
+    [
+        "Pacific/Kiritimati",
+        "Asia/Tokyo",
+        "Asia/Dhaka",
+        "Europe/Moscow",
+        "UTC",
+        "America/Bogota",
+        "Pacific/Honolulu",
+    ]
+    .into_iter()
+    .find(|zone| {
+        let tz: chrono_tz::Tz = zone.parse().unwrap();
+        now.with_timezone(&tz).hour() >= 8
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_digest_lists_what_is_new_in_followed_topics_and_an_announcement_reaches_only_who_asked()
+{
+    let smtp = SmtpServer::start().await;
+    let app = chorus_tests::TestApp::spawn_with(
+        TestAppOptions::default()
+            .env("CHORUS_SMTP_URL", &smtp.url())
+            .env("CHORUS_MAIL_FROM", "chorus@example.org")
+            .env("CHORUS_WORKER", "false"),
+    )
+    .await;
+    // Two workers: each digest and each announcement still goes once.
+    let _a = app.spawn_worker("a", &[]);
+    let _b = app.spawn_worker("b", &[]);
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    for name in ["Energy", "Careers"] {
+        editor.post_form("/editor/topics", &[("name", name)]).await;
+    }
+    let item = |title: &'static str, topic: &'static str| {
+        vec![
+            ("title", title),
+            ("body", "Body."),
+            ("why", "Why it matters."),
+            ("language", "en"),
+            ("topic", topic),
+        ]
+    };
+    let solar = editor.publish_item(&item("Solar in Lyon", "1")).await;
+    editor.publish_item(&item("We are hiring", "2")).await;
+
+    let person = |email: &'static str| {
+        let app = &app;
+        async move {
+            let client = app.ambassador(email).await;
+            client
+                .post_form("/account/time-zone", &[("time_zone", a_zone_past_eight())])
+                .await;
+            client
+        }
+    };
+    // Ana follows Energy, asks for a morning digest and for announcements.
+    let ana = person("ana@example.org").await;
+    ana.post_form("/hub/topics", &[("topic", "1")]).await;
+    ana.post_form(
+        "/account/notifications",
+        &[("email_announcements", "on"), ("digest", "daily")],
+    )
+    .await;
+    // Ben follows Energy and asked for nothing.
+    let ben = person("ben@example.org").await;
+    ben.post_form("/hub/topics", &[("topic", "1")]).await;
+    // Carl asked for announcements, then stopped taking part.
+    let carl = person("carl@example.org").await;
+    carl.post_form("/hub/topics", &[("topic", "1")]).await;
+    carl.post_form("/account/notifications", &[("email_announcements", "on")])
+        .await;
+    carl.post_form("/account/privacy/withdraw", &[]).await;
+    // Dee asked for announcements, but follows Careers only.
+    let dee = person("dee@example.org").await;
+    dee.post_form("/hub/topics", &[("topic", "2")]).await;
+    dee.post_form("/account/notifications", &[("email_announcements", "on")])
+        .await;
+
+    let digest = smtp.wait_for(1).await.remove(0);
+    assert_eq!(digest.rcpt_tos, vec!["ana@example.org".to_owned()]);
+    assert_eq!(digest.header("Subject"), "New to share today: 1");
+    let text = digest.part("text/plain");
+    assert!(text.contains("Solar in Lyon"), "{text}");
+    assert!(
+        text.contains(&app.url(&format!("/hub/items/{solar}"))),
+        "{text}"
+    );
+    assert!(
+        !text.contains("We are hiring"),
+        "not a topic she follows: {text}"
+    );
+
+    // The editor announces the item, once, in their own words.
+    let page = editor.get(&format!("/editor/items/{solar}")).await.body;
+    assert!(page.contains(&format!("/editor/items/{solar}/announce")));
+    let sent = editor
+        .post_form(
+            &format!("/editor/items/{solar}/announce"),
+            &[("message", "Our first plant is running: tell your network!")],
+        )
+        .await;
+    assert_eq!(
+        sent.location(),
+        format!("/editor/items/{solar}/announce?done=sent")
+    );
+    let done = editor.get(&sent.location()).await.body;
+    assert!(
+        done.contains("to 1 people"),
+        "only Ana asked and takes part: {done}"
+    );
+    let again = editor
+        .post_form(
+            &format!("/editor/items/{solar}/announce"),
+            &[("message", "Once more!")],
+        )
+        .await;
+    assert_eq!(again.status, 409, "once per item");
+
+    let received = smtp.wait_for(2).await;
+    let announcement = &received[1];
+    assert_eq!(announcement.rcpt_tos, vec!["ana@example.org".to_owned()]);
+    assert!(announcement.header("Subject").ends_with(": Solar in Lyon"));
+    assert!(
+        announcement
+            .part("text/plain")
+            .contains("Our first plant is running: tell your network!")
+    );
+    // Long enough for anything else to arrive: nothing does.
+    tokio::time::sleep(std::time::Duration::from_secs(25)).await;
+    let all = smtp.received();
+    assert_eq!(all.len(), 2, "{all:#?}");
+    drop((ben, carl, dee));
+}

@@ -102,6 +102,7 @@ async fn every_page_of_an_editor_reads_well_on_a_phone_and_a_desktop_light_and_d
             ("item-edit", "/editor/items/{id}"),
             ("item-history", "/editor/items/{id}/revisions"),
             ("item-stats", "/editor/items/{id}/stats"),
+            ("item-announce", "/editor/items/{id}/announce"),
             ("topics-campaigns", "/editor/topics"),
             ("guidelines", "/editor/guidelines"),
             ("programme-edit", "/editor/programme"),

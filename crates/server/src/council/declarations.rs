@@ -413,7 +413,13 @@ pub const TABLES: &[Table] = &[
     ),
     table(
         "notification_prefs",
-        &["user_id", "email_events", "digest", "digest_sent_at"],
+        &[
+            "user_id",
+            "email_events",
+            "email_announcements",
+            "digest",
+            "digest_sent_at",
+        ],
         &["updated_at"],
         Some(Kept::UntilErased),
     ),
@@ -433,6 +439,12 @@ pub const TABLES: &[Table] = &[
             "sent_at",
         ],
         Some(Kept::UntilErased),
+    ),
+    table(
+        "announcements",
+        &["author_id"],
+        &["item_id", "message", "recipients", "created_at"],
+        Some(Kept::AuthorshipUntilErased),
     ),
     table("task_leases", &[], &["name", "holder", "expires_at"], None),
     table("seaql_migrations", &[], &["version", "applied_at"], None),

@@ -23,6 +23,8 @@ pub struct Message {
     pub subject: String,
     /// The first paragraph: what happened.
     pub lede: String,
+    /// Items listed under it (a digest's new items, an announced item).
+    pub items: Vec<Line>,
     /// The button's words.
     pub action: String,
     /// Where it goes (a Chorus page).
@@ -33,6 +35,15 @@ pub struct Message {
     pub prefs_url: String,
     /// One-click unsubscribe (no session needed).
     pub unsubscribe_url: String,
+}
+
+/// One item in a message: its title and its page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Line {
+    /// Its title.
+    pub title: String,
+    /// Its page in the hub.
+    pub url: String,
 }
 
 /// Why a message could not be handed to the SMTP server.

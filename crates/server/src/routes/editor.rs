@@ -19,6 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::store;
 use crate::views::Ctx;
 
+mod announce;
 mod form;
 mod live;
 mod preview;
@@ -399,6 +400,10 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/items/{id}/revisions/{version}", get(revision))
         .route("/items/{id}/revisions/{version}/restore", post(restore))
         .route("/items/{id}/stats", get(stats::item))
+        .route(
+            "/items/{id}/announce",
+            get(announce::page).post(announce::send),
+        )
         .route(
             "/topics",
             get(topic_pages::show).post(topic_pages::create_topic),

@@ -45,17 +45,23 @@ pub async fn page(
         .into_response())
 }
 
-/// The form: each box ticked or not.
+/// The form: each box ticked or not, and the digest's frequency.
 #[derive(Debug, Deserialize)]
 pub struct PrefsForm {
     #[serde(default)]
     email_events: Option<String>,
+    #[serde(default)]
+    email_announcements: Option<String>,
+    #[serde(default)]
+    digest: String,
 }
 
 /// `POST /account/notifications`.
 pub async fn save(ctx: Ctx, user: CurrentUser, Form(form): Form<PrefsForm>) -> AppResult<Response> {
     let prefs = Prefs {
         email_events: form.email_events.is_some(),
+        email_announcements: form.email_announcements.is_some(),
+        digest: notify::Digest::parse(&form.digest),
     };
     notify::save_prefs(&ctx.app.db, user.id, prefs).await?;
     tracing::info!(
