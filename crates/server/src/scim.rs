@@ -42,6 +42,66 @@ pub const MEDIA_TYPE: &str = "application/scim+json";
 /// The most resources one page holds.
 pub const MAX_PAGE: usize = 200;
 
+/// A kind of SCIM resource (`User`, `Group`) as the endpoints handle it: the same list, search,
+/// read, create, replace, patch and delete for each, over its own storage.
+pub trait Resource {
+    /// A stored resource.
+    type Row: Send + Sync;
+    /// What a request body says it is.
+    type Input: Send + Sync;
+
+    /// The resource with this SCIM id (`404` otherwise).
+    fn find(
+        db: &sea_orm::DatabaseConnection,
+        id: &str,
+    ) -> impl Future<Output = Result<Self::Row, ScimError>> + Send;
+
+    /// The resource as served.
+    fn show(
+        db: &sea_orm::DatabaseConnection,
+        row: &Self::Row,
+        base: &str,
+    ) -> impl Future<Output = Result<Value, ScimError>> + Send;
+
+    /// Every resource matching `filter`, as served.
+    fn all(
+        db: &sea_orm::DatabaseConnection,
+        filter: Option<&filter::Filter>,
+        base: &str,
+    ) -> impl Future<Output = Result<Vec<Value>, ScimError>> + Send;
+
+    /// Reads a body (a POST's, a PUT's, or a PATCH's result).
+    ///
+    /// # Errors
+    /// What does not read, as a SCIM error.
+    fn read(body: &Value) -> Result<Self::Input, ScimError>;
+
+    /// Creates it.
+    fn create(
+        app: &crate::app::App,
+        input: &Self::Input,
+    ) -> impl Future<Output = Result<Self::Row, ScimError>> + Send;
+
+    /// Replaces it by `input`; `patched_from` is the representation a PATCH was applied to
+    /// (`None` for a PUT).
+    fn replace(
+        app: &crate::app::App,
+        row: &Self::Row,
+        input: &Self::Input,
+        patched_from: Option<&Value>,
+    ) -> impl Future<Output = Result<Self::Row, ScimError>> + Send;
+
+    /// Deletes it.
+    fn delete(
+        app: &crate::app::App,
+        row: &Self::Row,
+    ) -> impl Future<Output = Result<(), ScimError>> + Send;
+
+    /// Prepares a patched representation for [`Resource::read`]: the PATCH started from
+    /// everything served, so what is gone now was removed.
+    fn after_patch(_resource: &mut Value) {}
+}
+
 /// Whether `schema` is one of the core schemas (its attributes sit at the resource's top).
 #[must_use]
 pub fn is_core_schema(schema: &str) -> bool {

@@ -13,9 +13,11 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::scim::filter::Filter;
+use crate::scim::groups::Groups;
+use crate::scim::users::Users;
 use crate::scim::{
-    ENTERPRISE_SCHEMA, GROUP_SCHEMA, MAX_PAGE, Page, ScimError, USER_SCHEMA, groups, patch,
-    project, scim_json, users,
+    ENTERPRISE_SCHEMA, GROUP_SCHEMA, MAX_PAGE, Page, Resource, ScimError, USER_SCHEMA, patch,
+    project, scim_json,
 };
 
 type ScimResult = Result<Response, ScimError>;
@@ -29,23 +31,23 @@ pub fn routes() -> Router<AppState> {
         .route("/Schemas", get(schemas))
         .route("/Schemas/{id}", get(schema))
         .route("/.search", post(search_all))
-        .route("/Users", get(list_users).post(create_user))
-        .route("/Users/.search", post(search_users))
+        .route("/Users", get(list::<Users>).post(create::<Users>))
+        .route("/Users/.search", post(search::<Users>))
         .route(
             "/Users/{id}",
-            get(get_user)
-                .put(put_user)
-                .patch(patch_user)
-                .delete(delete_user),
+            get(read_one::<Users>)
+                .put(put::<Users>)
+                .patch(patch::<Users>)
+                .delete(delete::<Users>),
         )
-        .route("/Groups", get(list_groups).post(create_group))
-        .route("/Groups/.search", post(search_groups))
+        .route("/Groups", get(list::<Groups>).post(create::<Groups>))
+        .route("/Groups/.search", post(search::<Groups>))
         .route(
             "/Groups/{id}",
-            get(get_group)
-                .put(put_group)
-                .patch(patch_group)
-                .delete(delete_group),
+            get(read_one::<Groups>)
+                .put(put::<Groups>)
+                .patch(patch::<Groups>)
+                .delete(delete::<Groups>),
         )
         .fallback(|| async { ScimError::not_found("this endpoint") })
 }
@@ -204,186 +206,106 @@ fn listed(asked: &Asked, mut list: Value) -> Response {
     scim_json(StatusCode::OK, &list)
 }
 
-fn created(resource: &Value) -> Response {
-    let mut response = scim_json(StatusCode::CREATED, resource);
-    if let Some(location) = resource["meta"]["location"]
-        .as_str()
-        .and_then(|l| HeaderValue::from_str(l).ok())
-    {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
-}
-
-async fn list_users(
+/// `GET /Users`, `GET /Groups`: a page of those matching `filter`.
+async fn list<R: Resource>(
     State(app): State<AppState>,
     _: Provider,
     Query(query): Query<ListQuery>,
 ) -> ScimResult {
     let asked = query.read()?;
-    let list = users::list(&app.db, asked.filter.as_ref(), asked.page, &base(&app)).await?;
-    Ok(listed(&asked, list))
+    let all = R::all(&app.db, asked.filter.as_ref(), &base(&app)).await?;
+    Ok(listed(&asked, asked.page.list(all)))
 }
 
-async fn search_users(State(app): State<AppState>, _: Provider, body: Bytes) -> ScimResult {
+/// `POST /Users/.search`, `POST /Groups/.search`.
+async fn search<R: Resource>(State(app): State<AppState>, _: Provider, body: Bytes) -> ScimResult {
     let asked = ListQuery::from_search(&body_json(&body)?).read()?;
-    let list = users::list(&app.db, asked.filter.as_ref(), asked.page, &base(&app)).await?;
-    Ok(listed(&asked, list))
-}
-
-async fn get_user(
-    State(app): State<AppState>,
-    _: Provider,
-    Path(id): Path<String>,
-    Query(show): Query<ShowQuery>,
-) -> ScimResult {
-    let row = users::find(&app.db, &id).await?;
-    let resource = users::one(&app.db, &row, &base(&app)).await?;
-    Ok(scim_json(StatusCode::OK, &show.apply(resource)))
-}
-
-async fn create_user(State(app): State<AppState>, _: Provider, body: Bytes) -> ScimResult {
-    let input = users::read(&body_json(&body)?)?;
-    let row = users::create(&app, &input).await?;
-    Ok(created(&users::one(&app.db, &row, &base(&app)).await?))
-}
-
-async fn put_user(
-    State(app): State<AppState>,
-    _: Provider,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ScimResult {
-    let row = users::find(&app.db, &id).await?;
-    let input = users::read(&body_json(&body)?)?;
-    let row = users::replace(&app, &row, &input).await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &users::one(&app.db, &row, &base(&app)).await?,
-    ))
-}
-
-async fn patch_user(
-    State(app): State<AppState>,
-    _: Provider,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ScimResult {
-    let operations = patch::operations(&body_json(&body)?)?;
-    let row = users::find(&app.db, &id).await?;
-    let mut resource = users::one(&app.db, &row, &base(&app)).await?;
-    patch::apply(&mut resource, &operations)?;
-    // The PATCH started from everything served: what is gone now was removed (a PUT that
-    // leaves out the team or the external id keeps them).
-    if let Value::Object(object) = &mut resource {
-        if crate::scim::filter::get(&Value::Object(object.clone()), ENTERPRISE_SCHEMA).is_none() {
-            object.insert(ENTERPRISE_SCHEMA.to_owned(), json!({}));
-        }
-        if !object.keys().any(|k| k.eq_ignore_ascii_case("externalId")) {
-            object.insert("externalId".to_owned(), Value::Null);
-        }
-    }
-    let input = users::read(&resource)?;
-    let row = users::replace(&app, &row, &input).await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &users::one(&app.db, &row, &base(&app)).await?,
-    ))
-}
-
-async fn delete_user(
-    State(app): State<AppState>,
-    _: Provider,
-    Path(id): Path<String>,
-) -> ScimResult {
-    let row = users::find(&app.db, &id).await?;
-    users::erase(&app, &row).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let all = R::all(&app.db, asked.filter.as_ref(), &base(&app)).await?;
+    Ok(listed(&asked, asked.page.list(all)))
 }
 
 /// `POST /.search`: people and groups at once (RFC 7644 §3.4.3).
 async fn search_all(State(app): State<AppState>, _: Provider, body: Bytes) -> ScimResult {
     let asked = ListQuery::from_search(&body_json(&body)?).read()?;
     let base = base(&app);
-    let mut all = users::all(&app.db, asked.filter.as_ref(), &base).await?;
-    all.extend(groups::all(&app.db, asked.filter.as_ref(), &base).await?);
+    let mut all = Users::all(&app.db, asked.filter.as_ref(), &base).await?;
+    all.extend(Groups::all(&app.db, asked.filter.as_ref(), &base).await?);
     Ok(listed(&asked, asked.page.list(all)))
 }
 
-async fn list_groups(
-    State(app): State<AppState>,
-    _: Provider,
-    Query(query): Query<ListQuery>,
-) -> ScimResult {
-    let asked = query.read()?;
-    let list = groups::list(&app.db, asked.filter.as_ref(), asked.page, &base(&app)).await?;
-    Ok(listed(&asked, list))
-}
-
-async fn search_groups(State(app): State<AppState>, _: Provider, body: Bytes) -> ScimResult {
-    let asked = ListQuery::from_search(&body_json(&body)?).read()?;
-    let list = groups::list(&app.db, asked.filter.as_ref(), asked.page, &base(&app)).await?;
-    Ok(listed(&asked, list))
-}
-
-async fn get_group(
+/// `GET /Users/{id}`, `GET /Groups/{id}`.
+async fn read_one<R: Resource>(
     State(app): State<AppState>,
     _: Provider,
     Path(id): Path<String>,
     Query(show): Query<ShowQuery>,
 ) -> ScimResult {
-    let row = groups::find(&app.db, &id).await?;
-    let resource = groups::one(&app.db, &row, &base(&app)).await?;
+    let row = R::find(&app.db, &id).await?;
+    let resource = R::show(&app.db, &row, &base(&app)).await?;
     Ok(scim_json(StatusCode::OK, &show.apply(resource)))
 }
 
-async fn create_group(State(app): State<AppState>, _: Provider, body: Bytes) -> ScimResult {
-    let input = groups::read(&body_json(&body)?)?;
-    let row = groups::create(&app, &input).await?;
-    Ok(created(&groups::one(&app.db, &row, &base(&app)).await?))
+/// `POST /Users`, `POST /Groups`: 201 with the resource and its `Location`.
+async fn create<R: Resource>(State(app): State<AppState>, _: Provider, body: Bytes) -> ScimResult {
+    let input = R::read(&body_json(&body)?)?;
+    let row = R::create(&app, &input).await?;
+    let resource = R::show(&app.db, &row, &base(&app)).await?;
+    let mut response = scim_json(StatusCode::CREATED, &resource);
+    if let Some(location) = resource["meta"]["location"]
+        .as_str()
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
 }
 
-async fn put_group(
+/// `PUT /Users/{id}`, `PUT /Groups/{id}`: replaced by what was sent.
+async fn put<R: Resource>(
     State(app): State<AppState>,
     _: Provider,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ScimResult {
-    let row = groups::find(&app.db, &id).await?;
-    let input = groups::read(&body_json(&body)?)?;
-    let row = groups::replace(&app, &row, &input, None).await?;
+    let row = R::find(&app.db, &id).await?;
+    let input = R::read(&body_json(&body)?)?;
+    let row = R::replace(&app, &row, &input, None).await?;
     Ok(scim_json(
         StatusCode::OK,
-        &groups::one(&app.db, &row, &base(&app)).await?,
+        &R::show(&app.db, &row, &base(&app)).await?,
     ))
 }
 
-async fn patch_group(
+/// `PATCH /Users/{id}`, `PATCH /Groups/{id}`: the operations applied to what is served, the
+/// result read as a PUT's body.
+async fn patch<R: Resource>(
     State(app): State<AppState>,
     _: Provider,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ScimResult {
     let operations = patch::operations(&body_json(&body)?)?;
-    let row = groups::find(&app.db, &id).await?;
-    let mut resource = groups::one(&app.db, &row, &base(&app)).await?;
-    let before = groups::read(&resource)?.members;
+    let row = R::find(&app.db, &id).await?;
+    let before = R::show(&app.db, &row, &base(&app)).await?;
+    let mut resource = before.clone();
     patch::apply(&mut resource, &operations)?;
-    let input = groups::read(&resource)?;
-    let row = groups::replace(&app, &row, &input, Some(&before)).await?;
+    R::after_patch(&mut resource);
+    let input = R::read(&resource)?;
+    let row = R::replace(&app, &row, &input, Some(&before)).await?;
     Ok(scim_json(
         StatusCode::OK,
-        &groups::one(&app.db, &row, &base(&app)).await?,
+        &R::show(&app.db, &row, &base(&app)).await?,
     ))
 }
 
-async fn delete_group(
+/// `DELETE /Users/{id}` (the person's erasure), `DELETE /Groups/{id}`.
+async fn delete<R: Resource>(
     State(app): State<AppState>,
     _: Provider,
     Path(id): Path<String>,
 ) -> ScimResult {
-    let row = groups::find(&app.db, &id).await?;
-    groups::delete(&app, &row).await?;
+    let row = R::find(&app.db, &id).await?;
+    R::delete(&app, &row).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

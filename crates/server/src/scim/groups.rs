@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DbErr, Statement};
 use serde_json::{Map, Value, json};
 
 use super::filter::{Filter, get};
-use super::{GROUP_SCHEMA, Page, ScimError, meta, text};
+use super::{GROUP_SCHEMA, ScimError, meta, text};
 use crate::app::App;
 
 /// A group as stored.
@@ -182,19 +182,6 @@ pub async fn one(
         .remove(&row.id)
         .unwrap_or_default();
     Ok(resource(row, &members, base))
-}
-
-/// The groups matching `filter`, one page of them.
-///
-/// # Errors
-/// Database failure.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    filter: Option<&Filter>,
-    page: Page,
-    base: &str,
-) -> Result<Value, ScimError> {
-    Ok(page.list(all(db, filter, base).await?))
 }
 
 /// Every group matching `filter`, as served (`displayName eq` from the index).
@@ -482,6 +469,57 @@ pub async fn apply_to(app: &App, people: &BTreeSet<i32>) -> Result<(), ScimError
         }
     }
     Ok(())
+}
+
+/// Groups as the SCIM endpoints handle them.
+pub struct Groups;
+
+impl super::Resource for Groups {
+    type Row = GroupRow;
+    type Input = GroupInput;
+
+    async fn find(db: &sea_orm::DatabaseConnection, id: &str) -> Result<GroupRow, ScimError> {
+        find(db, id).await
+    }
+
+    async fn show(
+        db: &sea_orm::DatabaseConnection,
+        row: &GroupRow,
+        base: &str,
+    ) -> Result<Value, ScimError> {
+        one(db, row, base).await
+    }
+
+    async fn all(
+        db: &sea_orm::DatabaseConnection,
+        filter: Option<&Filter>,
+        base: &str,
+    ) -> Result<Vec<Value>, ScimError> {
+        all(db, filter, base).await
+    }
+
+    fn read(body: &Value) -> Result<GroupInput, ScimError> {
+        read(body)
+    }
+
+    async fn create(app: &App, input: &GroupInput) -> Result<GroupRow, ScimError> {
+        create(app, input).await
+    }
+
+    /// A PATCH writes only the members it added or removed (see [`replace`]).
+    async fn replace(
+        app: &App,
+        row: &GroupRow,
+        input: &GroupInput,
+        patched_from: Option<&Value>,
+    ) -> Result<GroupRow, ScimError> {
+        let before = patched_from.map(read).transpose()?.map(|g| g.members);
+        replace(app, row, input, before.as_ref()).await
+    }
+
+    async fn delete(app: &App, row: &GroupRow) -> Result<(), ScimError> {
+        delete(app, row).await
+    }
 }
 
 #[cfg(test)]

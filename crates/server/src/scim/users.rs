@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::{Map, Value, json};
 
 use super::filter::{Filter, get};
-use super::{ENTERPRISE_SCHEMA, Page, ScimError, USER_SCHEMA, meta, text};
+use super::{ENTERPRISE_SCHEMA, ScimError, USER_SCHEMA, meta, text};
 use crate::accounts::{DisplayName, Email};
 use crate::app::App;
 use crate::store::entities::user;
@@ -224,19 +224,6 @@ pub async fn one(db: &impl ConnectionTrait, row: &UserRow, base: &str) -> Result
     Ok(resource(row, &groups, base))
 }
 
-/// The people matching `filter`, one page of them.
-///
-/// # Errors
-/// Database failure.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    filter: Option<&Filter>,
-    page: Page,
-    base: &str,
-) -> Result<Value, ScimError> {
-    Ok(page.list(all(db, filter, base).await?))
-}
-
 /// Every person matching `filter`, as served. `userName eq` and `externalId eq` (what
 /// providers ask before each create) are answered from the database's indexes; any other
 /// filter is evaluated on the served representation.
@@ -423,6 +410,71 @@ pub async fn erase(app: &App, row: &UserRow) -> Result<(), ScimError> {
     store::users::erase(&app.db, app.config.secret_key.bytes(), row.id).await?;
     tracing::info!("an account was erased through SCIM");
     Ok(())
+}
+
+/// People as the SCIM endpoints handle them.
+pub struct Users;
+
+impl super::Resource for Users {
+    type Row = UserRow;
+    type Input = UserInput;
+
+    async fn find(db: &sea_orm::DatabaseConnection, id: &str) -> Result<UserRow, ScimError> {
+        find(db, id).await
+    }
+
+    async fn show(
+        db: &sea_orm::DatabaseConnection,
+        row: &UserRow,
+        base: &str,
+    ) -> Result<Value, ScimError> {
+        one(db, row, base).await
+    }
+
+    async fn all(
+        db: &sea_orm::DatabaseConnection,
+        filter: Option<&Filter>,
+        base: &str,
+    ) -> Result<Vec<Value>, ScimError> {
+        all(db, filter, base).await
+    }
+
+    fn read(body: &Value) -> Result<UserInput, ScimError> {
+        read(body)
+    }
+
+    async fn create(app: &App, input: &UserInput) -> Result<UserRow, ScimError> {
+        create(app, input).await
+    }
+
+    async fn replace(
+        app: &App,
+        row: &UserRow,
+        input: &UserInput,
+        _patched_from: Option<&Value>,
+    ) -> Result<UserRow, ScimError> {
+        replace(app, row, input).await
+    }
+
+    async fn delete(app: &App, row: &UserRow) -> Result<(), ScimError> {
+        erase(app, row).await
+    }
+
+    /// A team or an external id gone from the patched person was removed (a PUT that leaves
+    /// them out keeps them).
+    fn after_patch(resource: &mut Value) {
+        if let Value::Object(object) = resource {
+            if !object
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case(ENTERPRISE_SCHEMA))
+            {
+                object.insert(ENTERPRISE_SCHEMA.to_owned(), json!({}));
+            }
+            if !object.keys().any(|k| k.eq_ignore_ascii_case("externalId")) {
+                object.insert("externalId".to_owned(), Value::Null);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
