@@ -18,6 +18,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod chat;
 pub mod client;
 pub mod db;
 pub mod forms;

@@ -275,7 +275,7 @@ async fn works_council(
     };
     let base_url = config.base_url.to_string();
     let app = App::connect(config).await?;
-    let facts = Facts::gather(&app.db, &base_url, app.config.mail.as_ref()).await?;
+    let facts = Facts::gather(&app, &base_url).await?;
     let html = council::render(&app.views, locale, &facts, Style::Inline)?;
     match printer {
         None => std::fs::write(&output, html)

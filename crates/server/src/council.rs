@@ -64,6 +64,8 @@ pub struct Facts {
     pub generated_at: chrono::DateTime<chrono::Utc>,
     /// The SMTP server email goes through, when one is configured (its host only).
     pub mail_host: Option<String>,
+    /// The chat services announcements are posted to (`Slack`, `Microsoft Teams`, `Matrix`).
+    pub chat: Vec<&'static str>,
 }
 
 impl Facts {
@@ -72,10 +74,21 @@ impl Facts {
     /// # Errors
     /// Database failure, or a stored setting that does not parse.
     pub async fn gather(
-        db: &sea_orm::DatabaseConnection,
+        app: &crate::app::App,
         base_url: &str,
-        mail: Option<&crate::config::MailConfig>,
     ) -> Result<Facts, crate::error::AppError> {
+        let db = &app.db;
+        let mail = app.config.mail.as_ref();
+        let connected = crate::notify::chat::channels(db, &app.vault).await?;
+        let chat = [
+            (crate::notify::chat::Channel::Slack, "Slack"),
+            (crate::notify::chat::Channel::Teams, "Microsoft Teams"),
+            (crate::notify::chat::Channel::Matrix, "Matrix"),
+        ]
+        .into_iter()
+        .filter(|(c, _)| connected.has(*c))
+        .map(|(_, name)| name)
+        .collect();
         let settings = chorus_editorial::store::settings::load(db).await?;
         let api_networks = chorus_ambassador::accounts::configured_networks(db)
             .await?
@@ -89,6 +102,7 @@ impl Facts {
             base_url: base_url.to_owned(),
             generated_at: chrono::Utc::now(),
             mail_host: mail.and_then(|m| m.smtp_url.host_str().map(str::to_owned)),
+            chat,
         })
     }
 }
@@ -222,6 +236,7 @@ pub fn render(
     );
     context.insert("base_url", &facts.base_url);
     context.insert("mail_host", &facts.mail_host);
+    context.insert("chat", &facts.chat.join(", "));
     context.insert("k", &k);
     context.insert("tables", &tables);
     context.insert("other_tables", &other_tables);
@@ -417,14 +432,28 @@ fn diagram(views: &Views, locale: Locale, facts: &Facts) -> String {
         middle + 40.0,
         &t("council.flow_clicks"),
     );
-    let (channels, words) = match &facts.mail_host {
-        Some(host) => (
-            "email",
+    let mut channels = Vec::new();
+    let mut words = Vec::new();
+    if let Some(host) = &facts.mail_host {
+        channels.push("email");
+        words.push(
             views
                 .i18n
                 .text(locale, "council.channel_email", &[("host", host.as_str())]),
-        ),
-        None => ("none", t("council.no_channels")),
+        );
+    }
+    if !facts.chat.is_empty() {
+        channels.push("chat");
+        words.push(views.i18n.text(
+            locale,
+            "council.channel_chat",
+            &[("services", &facts.chat.join(", "))],
+        ));
+    }
+    let (channels, words) = if channels.is_empty() {
+        ("none".to_owned(), t("council.no_channels"))
+    } else {
+        (channels.join(" "), words.join(" "))
     };
     let _ = write!(
         svg,

@@ -8,6 +8,7 @@
 //! Chorus pages only, and carry a one-click unsubscribe (RFC 8058) that works without signing
 //! in.
 
+pub mod chat;
 pub mod email;
 
 use chorus_policy::ShareId;
@@ -137,6 +138,8 @@ pub enum Kind {
     Digest,
     /// An editor announced a published item.
     Announcement,
+    /// An announcement posted to one of the organisation's chat channels.
+    Chat(chat::Channel),
 }
 
 impl Kind {
@@ -149,6 +152,9 @@ impl Kind {
             Kind::ShareToCheck => "share_to_check",
             Kind::Digest => "digest",
             Kind::Announcement => "announcement",
+            Kind::Chat(chat::Channel::Slack) => "chat_slack",
+            Kind::Chat(chat::Channel::Teams) => "chat_teams",
+            Kind::Chat(chat::Channel::Matrix) => "chat_matrix",
         }
     }
 
@@ -159,6 +165,9 @@ impl Kind {
             Kind::ShareToCheck,
             Kind::Digest,
             Kind::Announcement,
+            Kind::Chat(chat::Channel::Slack),
+            Kind::Chat(chat::Channel::Teams),
+            Kind::Chat(chat::Channel::Matrix),
         ]
         .into_iter()
         .find(|k| k.as_str() == text)
@@ -398,6 +407,18 @@ pub async fn announce(
     if inserted == 0 {
         return Err(AnnounceError::AlreadyAnnounced);
     }
+    // The organisation's channels: one post each, in the editor's name (the job is theirs).
+    let channels = chat::channels(&txn, &app.vault).await?;
+    for channel in chat::Channel::ALL.into_iter().filter(|c| channels.has(*c)) {
+        enqueue(
+            &txn,
+            author,
+            Kind::Chat(channel),
+            Some(item),
+            &format!("chat:{}:{item}", channel.as_str()),
+        )
+        .await?;
+    }
     if app.config.mail.is_some() {
         for user in &recipients {
             enqueue(
@@ -497,9 +518,7 @@ async fn settle(
 
 /// Sends the messages that are due, a bounded batch per call.
 pub async fn send_due(app: &App, owner: &str) {
-    let Some(mail) = &app.config.mail else {
-        return;
-    };
+    let mut client = None;
     for _ in 0..20 {
         let job = match claim(&app.db, owner, Utc::now()).await {
             Ok(Some(job)) => job,
@@ -509,13 +528,23 @@ pub async fn send_due(app: &App, owner: &str) {
                 return;
             }
         };
-        let outcome = match message(app, &job).await {
-            Ok(Some(message)) => email::send(mail, &app.views, &message)
-                .await
-                .map(|()| "sent")
-                .map_err(|e| e.to_string()),
-            Ok(None) => Ok("skipped"),
-            Err(e) => Err(e.to_string()),
+        let outcome = match Kind::parse(&job.kind) {
+            Some(Kind::Chat(channel)) => {
+                let client = match &client {
+                    Some(client) => client,
+                    None => client.insert(chat_client(app)),
+                };
+                chat_post(app, client, &job, channel).await
+            }
+            _ => match (&app.config.mail, message(app, &job).await) {
+                (Some(mail), Ok(Some(message))) => email::send(mail, &app.views, &message)
+                    .await
+                    .map(|()| "sent")
+                    .map_err(|e| e.to_string()),
+                // No email server (any more), or nothing to send.
+                (None, Ok(Some(_))) | (_, Ok(None)) => Ok("skipped"),
+                (_, Err(e)) => Err(e.to_string()),
+            },
         };
         let settled = match outcome {
             Ok(state) => {
@@ -551,6 +580,101 @@ pub async fn send_due(app: &App, owner: &str) {
         if let Err(e) = settled {
             tracing::warn!(job = job.id, error = %e, "could not record a notification's outcome");
         }
+    }
+}
+
+/// The client that posts to chat services: no redirect, timeouts, and only the addresses the
+/// address guard permits (a webhook address cannot point Chorus at its own network).
+fn chat_client(app: &App) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(20))
+        .no_proxy()
+        .dns_resolver(std::sync::Arc::new(
+            chorus_editorial::preview::GuardedResolver::new(address_guard(app)),
+        ))
+        .build()
+        .unwrap_or_default()
+}
+
+/// The address guard of the configuration.
+#[must_use]
+pub fn address_guard(app: &App) -> chorus_editorial::preview::AddressGuard {
+    if app.config.unsafe_allow_private_fetch {
+        chorus_editorial::preview::AddressGuard::allow_private_for_tests()
+    } else {
+        chorus_editorial::preview::AddressGuard::public_only()
+    }
+}
+
+/// Posts an announcement to a channel; skipped when the item or the announcement is gone.
+async fn chat_post(
+    app: &App,
+    client: &reqwest::Client,
+    job: &Job,
+    channel: chat::Channel,
+) -> Result<&'static str, String> {
+    let Some(item) = job.ref_id else {
+        return Ok("skipped");
+    };
+    let row = app
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            "SELECT a.message AS message, c.title AS title, c.language AS language, \
+             u.display_name AS author FROM announcements a \
+             JOIN content_items c ON c.id = a.item_id LEFT JOIN users u ON u.id = a.author_id \
+             WHERE a.item_id = $1 AND c.state = 'published'",
+            [item.into()],
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(row) = row else {
+        return Ok("skipped");
+    };
+    let get = |name: &str| {
+        row.try_get::<Option<String>>("", name)
+            .map_err(|e| e.to_string())
+    };
+    let locale = get("language")?
+        .as_deref()
+        .and_then(Locale::from_tag)
+        .unwrap_or(Locale::En);
+    let post = chat::Post {
+        title: get("title")?.unwrap_or_default(),
+        message: get("message")?.unwrap_or_default(),
+        author: get("author")?
+            .unwrap_or_else(|| app.views.i18n.text(locale, "notify.the_editors", &[])),
+        url: app.public_url(&format!("/hub/items/{item}")),
+        action: app.views.i18n.text(locale, "notify.see_item", &[]),
+    };
+    let channels = chat::channels(&app.db, &app.vault)
+        .await
+        .map_err(|e| e.to_string())?;
+    let guard = address_guard(app);
+    let target = match channel {
+        chat::Channel::Slack => channels.slack.clone(),
+        chat::Channel::Teams => channels.teams.clone(),
+        chat::Channel::Matrix => channels.matrix.as_ref().map(|m| m.homeserver.clone()),
+    };
+    if let Some(target) = &target
+        && guard.check_url(target).is_err()
+    {
+        return Err(format!("{} points at a private address", channel.as_str()));
+    }
+    match chat::post(
+        client,
+        &channels,
+        channel,
+        &post,
+        &format!("chorus-{}", job.id),
+    )
+    .await
+    {
+        Ok(()) => Ok("sent"),
+        Err(chat::ChatError::NotConnected) => Ok("skipped"),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -613,6 +737,8 @@ async fn message(app: &App, job: &Job) -> Result<Option<email::Message>, StoreEr
         ))
     };
     match kind {
+        // Posted by `chat_post`, never emailed.
+        Kind::Chat(_) => return Ok(None),
         Kind::SharePublished | Kind::ShareFailed | Kind::ShareToCheck => {
             let Some(share_id) = job.ref_id.filter(|_| chosen.email_events) else {
                 return Ok(None);

@@ -190,7 +190,11 @@ fn secret_place() -> chorus_ambassador::vault::Place<'static> {
     }
 }
 
-async fn read(db: &impl ConnectionTrait, key: &str) -> Result<Option<String>, StoreError> {
+/// An organisation setting (blank counts as unset).
+pub(crate) async fn read(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<String>, StoreError> {
     Ok(org_setting::Entity::find_by_id(key.to_owned())
         .one(db)
         .await?
@@ -198,7 +202,12 @@ async fn read(db: &impl ConnectionTrait, key: &str) -> Result<Option<String>, St
         .filter(|v| !v.is_empty()))
 }
 
-async fn write(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), StoreError> {
+/// Stores an organisation setting.
+pub(crate) async fn write(
+    db: &impl ConnectionTrait,
+    key: &str,
+    value: &str,
+) -> Result<(), StoreError> {
     org_setting::Entity::insert(org_setting::ActiveModel {
         key: Set(key.to_owned()),
         value: Set(value.to_owned()),

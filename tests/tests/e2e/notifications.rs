@@ -381,3 +381,144 @@ async fn a_digest_lists_what_is_new_in_followed_topics_and_an_announcement_reach
     assert_eq!(all.len(), 2, "{all:#?}");
     drop((ben, carl, dee));
 }
+
+#[tokio::test]
+async fn an_announcement_is_posted_once_to_each_chat_channel_the_organisation_connected() {
+    use chorus_tests::chat::{ChatStandIns, MATRIX_ROOM, MATRIX_TOKEN};
+    let chat = ChatStandIns::start().await;
+    let app = chorus_tests::TestApp::spawn_with(
+        TestAppOptions::default().env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
+    )
+    .await;
+    let admin = app.signed_in("boss@example.org", "admin").await;
+    assert_eq!(admin.get("/admin/channels").await.status, 200);
+    // Bad values are refused with what to do; what was typed (not the secrets) is kept.
+    let refused = admin
+        .post_form(
+            "/admin/channels",
+            &[
+                ("slack_webhook", "ftp://hooks.example.org/x"),
+                ("matrix_homeserver", &chat.base),
+                ("matrix_room", "ambassadors"),
+                ("matrix_token", MATRIX_TOKEN),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("Give an https:// address on the internet")
+    );
+    assert!(
+        refused
+            .body
+            .contains("Give the room id, which starts with !")
+    );
+    assert!(refused.body.contains(&format!(r#"value="{}""#, chat.base)));
+    assert!(
+        !refused.body.contains(MATRIX_TOKEN),
+        "a secret is never shown"
+    );
+    let saved = admin
+        .post_form(
+            "/admin/channels",
+            &[
+                ("slack_webhook", &chat.slack_webhook()),
+                ("teams_webhook", &chat.teams_webhook()),
+                ("matrix_homeserver", &chat.base),
+                ("matrix_room", MATRIX_ROOM),
+                ("matrix_token", MATRIX_TOKEN),
+            ],
+        )
+        .await;
+    assert_eq!(
+        saved.location(),
+        "/admin/channels?done=saved",
+        "{}",
+        saved.body
+    );
+    let page = admin.get("/admin/channels").await.body;
+    for channel in ["slack", "teams", "matrix"] {
+        assert!(
+            page.contains(&format!(r#"data-connected="{channel}""#)),
+            "{channel}"
+        );
+    }
+    assert!(!page.contains(&chat.slack_webhook()) && !page.contains(MATRIX_TOKEN));
+
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    editor
+        .post_form("/editor/topics", &[("name", "Energy")])
+        .await;
+    let item = editor
+        .publish_item(&[
+            ("title", "Solar in Lyon"),
+            ("body", "Body."),
+            ("why", "Why it matters."),
+            ("language", "en"),
+            ("topic", "1"),
+        ])
+        .await;
+    let sent = editor
+        .post_form(
+            &format!("/editor/items/{item}/announce"),
+            &[("message", "Our first plant is running <3")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+
+    let mut posted = Vec::new();
+    for _ in 0..300 {
+        posted = chat.posted();
+        if posted.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let by = |service: &str| {
+        posted
+            .iter()
+            .find(|p| p.service == service)
+            .unwrap_or_else(|| panic!("nothing posted to {service}: {posted:#?}"))
+            .body
+            .clone()
+    };
+    let link = app.url(&format!("/hub/items/{item}"));
+    let slack = by("slack");
+    assert_eq!(slack["text"], "eli: Solar in Lyon");
+    assert!(
+        slack["blocks"][0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Our first plant is running &lt;3")
+    );
+    let teams = by("teams");
+    let card = &teams["attachments"][0]["content"];
+    assert_eq!(card["body"][0]["text"], "Solar in Lyon");
+    assert_eq!(card["actions"][0]["url"], link.as_str());
+    let matrix = by("matrix");
+    assert!(
+        matrix["body"]
+            .as_str()
+            .unwrap()
+            .contains("Our first plant is running <3")
+    );
+    assert!(
+        matrix["formatted_body"]
+            .as_str()
+            .unwrap()
+            .contains(&format!(r#"<a href="{link}">"#))
+    );
+    assert!(
+        chat.matrix_requests() >= 2,
+        "the rate-limited request was tried again"
+    );
+    // Once each, whatever the retries.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(chat.posted().len(), 3, "{:#?}", chat.posted());
+    // The works-council pack says where announcements go.
+    let pack = admin.get("/admin/works-council?lang=en").await.body;
+    assert!(pack.contains(r#"data-channels="chat""#), "{pack}");
+    assert!(pack.contains("announcements are posted to Slack, Microsoft Teams, Matrix"));
+}

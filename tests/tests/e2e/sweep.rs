@@ -138,6 +138,7 @@ async fn every_page_of_an_analyst_and_an_admin_reads_well_on_a_phone_and_a_deskt
             ("works-council", "/admin/works-council"),
             ("sso", "/admin/sso"),
             ("provisioning", "/admin/provisioning"),
+            ("channels", "/admin/channels"),
         ],
     )
     .await;

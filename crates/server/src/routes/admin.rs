@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::views::Ctx;
 
+mod channels;
 mod council;
 mod networks;
 mod person;
@@ -110,6 +111,7 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
             get(crate::routes::sso::settings).post(crate::routes::sso::save),
         )
         .route("/networks", get(networks).post(save_network))
+        .route("/channels", get(channels::page).post(channels::save))
         .route("/provisioning", get(provisioning::page))
         .route("/provisioning/tokens", post(provisioning::create_token))
         .route("/provisioning/groups", post(provisioning::save_group_map))

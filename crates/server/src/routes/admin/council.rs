@@ -30,12 +30,7 @@ pub async fn works_council(
         .as_deref()
         .and_then(Locale::from_tag)
         .unwrap_or(ctx.locale);
-    let facts = Facts::gather(
-        &ctx.app.db,
-        ctx.app.config.base_url.as_str(),
-        ctx.app.config.mail.as_ref(),
-    )
-    .await?;
+    let facts = Facts::gather(&ctx.app, ctx.app.config.base_url.as_str()).await?;
     let download = query.download.is_some();
     let style = if download {
         Style::Inline
