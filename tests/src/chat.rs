@@ -174,7 +174,7 @@ impl ChatStandIns {
 
     /// Slack's webhook address.
     pub fn slack_webhook(&self) -> String {
-        format!("{}/services/T000/B000/XXXX", self.base)
+        format!("{}/services/T0CHORUS/B0ANNOUNCE/webhook-secret", self.base)
     }
 
     /// The Teams webhook address.

@@ -238,34 +238,49 @@ pub async fn queue_digests(app: &App, now: DateTime<Utc>) -> Result<u64, StoreEr
     if app.config.mail.is_none() {
         return Ok(0);
     }
+    // One query: the person's time zone joined, and nobody whose digest is already waiting
+    // (so a tick writes only for people whose period just began).
     let rows = app
         .db
         .query_all_raw(Statement::from_string(
             app.db.get_database_backend(),
-            "SELECT p.user_id AS user_id, p.digest AS digest FROM notification_prefs p \
-             JOIN users u ON u.id = p.user_id WHERE u.active AND p.digest <> 'never'",
+            "SELECT p.user_id AS user_id, p.digest AS digest, p.digest_sent_at AS sent_at, \
+             o.time_zone AS time_zone FROM notification_prefs p \
+             JOIN users u ON u.id = p.user_id \
+             LEFT JOIN onboarding o ON o.user_id = p.user_id \
+             WHERE u.active AND p.digest <> 'never' AND NOT EXISTS (SELECT 1 FROM \
+             notification_jobs j WHERE j.user_id = p.user_id AND j.kind = 'digest' \
+             AND j.state IN ('pending', 'sending'))",
         ))
         .await?;
     let mut queued = 0;
     for row in rows {
         let user: i32 = row.try_get("", "user_id")?;
         let digest = Digest::parse(&row.try_get::<String>("", "digest")?);
-        let zone = chorus_ambassador::onboarding::load(&app.db, user)
-            .await
-            .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?
-            .zone();
+        let zone = row
+            .try_get::<Option<String>>("", "time_zone")?
+            .and_then(|z| chorus_ambassador::onboarding::parse_time_zone(&z).ok())
+            .unwrap_or(chrono_tz::Tz::UTC);
+        let sent_at: Option<DateTime<Utc>> = row.try_get("", "sent_at")?;
         let local = now.with_timezone(&zone);
         if local.hour() < 8 {
             continue;
         }
-        let period = match digest {
-            Digest::Never => continue,
-            Digest::Daily => local.format("%Y-%m-%d").to_string(),
+        let period_of = |at: DateTime<chrono_tz::Tz>| match digest {
+            Digest::Never => None,
+            Digest::Daily => Some(at.format("%Y-%m-%d").to_string()),
             Digest::Weekly => {
-                let week = local.iso_week();
-                format!("{}-W{:02}", week.year(), week.week())
+                let week = at.iso_week();
+                Some(format!("{}-W{:02}", week.year(), week.week()))
             }
         };
+        let Some(period) = period_of(local) else {
+            continue;
+        };
+        // This period's digest went out already: nothing to write.
+        if sent_at.and_then(|at| period_of(at.with_timezone(&zone))) == Some(period.clone()) {
+            continue;
+        }
         if enqueue(
             &app.db,
             user,

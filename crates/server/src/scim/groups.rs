@@ -111,35 +111,33 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<GroupRow, ScimE
     Ok(row_of(&row)?)
 }
 
-/// Each group's members: id and name, by group.
+/// Each group's members' ids, by group (no join: the foreign key keeps them people).
 async fn members(
     db: &impl ConnectionTrait,
     only: Option<i32>,
-) -> Result<std::collections::HashMap<i32, Vec<(i32, String)>>, DbErr> {
+) -> Result<std::collections::HashMap<i32, Vec<i32>>, DbErr> {
     let backend = db.get_database_backend();
-    let sql = "SELECT m.group_id AS group_id, u.id AS id, u.display_name AS name \
-               FROM scim_group_members m JOIN users u ON u.id = m.user_id";
+    let sql = "SELECT group_id, user_id FROM scim_group_members";
     let statement = match only {
         Some(id) => Statement::from_sql_and_values(
             backend,
-            format!("{sql} WHERE m.group_id = $1 ORDER BY u.id"),
+            format!("{sql} WHERE group_id = $1 ORDER BY user_id"),
             [id.into()],
         ),
-        None => Statement::from_string(backend, format!("{sql} ORDER BY u.id")),
+        None => Statement::from_string(backend, format!("{sql} ORDER BY user_id")),
     };
-    let mut out: std::collections::HashMap<i32, Vec<(i32, String)>> =
-        std::collections::HashMap::new();
+    let mut out: std::collections::HashMap<i32, Vec<i32>> = std::collections::HashMap::new();
     for row in db.query_all_raw(statement).await? {
         out.entry(row.try_get("", "group_id")?)
             .or_default()
-            .push((row.try_get("", "id")?, row.try_get("", "name")?));
+            .push(row.try_get("", "user_id")?);
     }
     Ok(out)
 }
 
 /// What Chorus serves for a group.
 #[must_use]
-pub fn resource(row: &GroupRow, members: &[(i32, String)], base: &str) -> Value {
+pub fn resource(row: &GroupRow, members: &[i32], base: &str) -> Value {
     let mut out = Map::new();
     out.insert("schemas".into(), json!([GROUP_SCHEMA]));
     out.insert("id".into(), Value::from(row.id.to_string()));
@@ -152,7 +150,7 @@ pub fn resource(row: &GroupRow, members: &[(i32, String)], base: &str) -> Value 
         Value::Array(
             members
                 .iter()
-                .map(|(id, _)| json!({"value": id.to_string(), "$ref": format!("{base}/Users/{id}")}))
+                .map(|id| json!({"value": id.to_string(), "$ref": format!("{base}/Users/{id}")}))
                 .collect(),
         ),
     );
@@ -333,14 +331,12 @@ async fn set_members(
 }
 
 async fn member_ids(db: &impl ConnectionTrait, group: i32) -> Result<BTreeSet<i32>, DbErr> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            "SELECT user_id FROM scim_group_members WHERE group_id = $1",
-            [group.into()],
-        ))
-        .await?;
-    rows.iter().map(|row| row.try_get("", "user_id")).collect()
+    Ok(members(db, Some(group))
+        .await?
+        .remove(&group)
+        .unwrap_or_default()
+        .into_iter()
+        .collect())
 }
 
 /// Replaces a group's name, external id and members (PUT, or a PATCH's result); everyone who
