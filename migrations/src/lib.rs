@@ -26,6 +26,7 @@ mod m20261203_000002_rhythm;
 mod m20261203_000003_sso;
 mod m20261203_000004_scim;
 mod m20261203_000005_notifications;
+mod m20261204_000001_personal_notifications;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_sso::Migration),
             Box::new(m20261203_000004_scim::Migration),
             Box::new(m20261203_000005_notifications::Migration),
+            Box::new(m20261204_000001_personal_notifications::Migration),
         ]
     }
 }

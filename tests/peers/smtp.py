@@ -3,7 +3,9 @@
 Prints one JSON line when ready: {"port": PORT}; then one JSON line per message received:
 the envelope, every header, and each MIME part (its type, charset and decoded text). Runs
 until its standard input closes. REFUSE_FIRST=N answers the first N messages with a temporary
-failure (451), as a busy server does.
+failure (451), as a busy server does. TLS=starttls (with CERT_FILE and KEY_FILE) offers STARTTLS
+and refuses mail before it; TLS=implicit speaks TLS from the first byte (port 465's way). Each
+message says how it arrived: "tls" is "starttls", "implicit" or null.
 """
 
 import asyncio
@@ -12,6 +14,7 @@ import email.policy
 import json
 import os
 import socket
+import ssl
 import sys
 
 from aiosmtpd.controller import Controller
@@ -41,7 +44,14 @@ class Handler:
                 "charset": part.get_content_charset(),
                 "text": part.get_content(),
             })
+        if session.ssl is not None:
+            tls = "starttls"
+        elif server.transport is not None and server.transport.get_extra_info("ssl_object"):
+            tls = "implicit"
+        else:
+            tls = None
         record = {
+            "tls": tls,
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "content_type": message.get_content_type(),
@@ -55,7 +65,18 @@ class Handler:
 
 def main():
     port = int(os.environ.get("PORT") or free_port())
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    mode = os.environ.get("TLS", "")
+    options = {}
+    if mode:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(os.environ["CERT_FILE"], os.environ["KEY_FILE"])
+        if mode == "starttls":
+            options = {"tls_context": context, "require_starttls": True}
+        elif mode == "implicit":
+            options = {"ssl_context": context}
+        else:
+            raise SystemExit(f"TLS={mode}: starttls or implicit")
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, **options)
     controller.start()
     sys.stdout.write(json.dumps({"port": port}) + "\n")
     sys.stdout.flush()

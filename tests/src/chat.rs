@@ -3,7 +3,9 @@
 //! message with one Adaptive Card, else 400), and Matrix's client-server API (`PUT
 //! /_matrix/client/v3/rooms/{room}/send/m.room.message/{txnId}` with the bearer token, an
 //! `m.text` event, the first request rate-limited with `M_LIMIT_EXCEEDED`, and a transaction id
-//! sent again answered with the same event, not a second one).
+//! sent again answered with the same event, not a second one; `POST
+//! /_matrix/client/v3/createRoom` with valid Matrix IDs to invite opens a direct room, and only
+//! rooms the account is in take messages).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,8 +23,21 @@ use serde_json::{Value, json};
 pub struct Posted {
     /// `slack`, `teams` or `matrix`.
     pub service: &'static str,
+    /// Where: the webhook's path, or the Matrix room.
+    pub target: String,
     /// Its body.
     pub body: Value,
+}
+
+/// A room opened through `createRoom`.
+#[derive(Debug, Clone)]
+pub struct Room {
+    /// Its id.
+    pub id: String,
+    /// Who was invited.
+    pub invite: Vec<String>,
+    /// Whether it was asked for as a direct chat.
+    pub is_direct: bool,
 }
 
 #[derive(Default)]
@@ -30,6 +45,7 @@ struct Shared {
     posted: Vec<Posted>,
     matrix_events: HashMap<String, String>,
     matrix_requests: usize,
+    rooms: Vec<Room>,
 }
 
 type Ctx = State<Arc<Mutex<Shared>>>;
@@ -55,11 +71,17 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Option<Value> {
     json.then(|| serde_json::from_slice(body).ok()).flatten()
 }
 
-async fn slack(State(shared): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+async fn slack(
+    State(shared): Ctx,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match json_body(&headers, &body) {
         Some(body) if body["text"].as_str().is_some_and(|t| !t.is_empty()) => {
             shared.lock().unwrap().posted.push(Posted {
                 service: "slack",
+                target: uri.path().to_owned(),
                 body,
             });
             (StatusCode::OK, "ok").into_response()
@@ -88,6 +110,7 @@ async fn teams(State(shared): Ctx, headers: HeaderMap, body: Bytes) -> Response 
     }
     shared.lock().unwrap().posted.push(Posted {
         service: "teams",
+        target: "/teams/webhook".to_owned(),
         body,
     });
     StatusCode::ACCEPTED.into_response()
@@ -97,24 +120,75 @@ fn matrix_error(status: StatusCode, code: &str, error: &str) -> Response {
     (status, axum::Json(json!({"errcode": code, "error": error}))).into_response()
 }
 
+fn matrix_token_ok(headers: &HeaderMap) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        == Some(MATRIX_TOKEN)
+}
+
+fn unknown_token() -> Response {
+    matrix_error(
+        StatusCode::UNAUTHORIZED,
+        "M_UNKNOWN_TOKEN",
+        "Unrecognised access token.",
+    )
+}
+
+/// `@localpart:server`, as the specification writes user ids.
+fn is_user_id(text: &str) -> bool {
+    text.strip_prefix('@')
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(local, server)| {
+            !local.is_empty()
+                && local
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._=-/+".contains(c))
+                && !server.is_empty()
+        })
+}
+
+async fn create_room(State(shared): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if !matrix_token_ok(&headers) {
+        return unknown_token();
+    }
+    let Some(body) = json_body(&headers, &body) else {
+        return matrix_error(StatusCode::BAD_REQUEST, "M_NOT_JSON", "Content not JSON.");
+    };
+    let invite: Option<Vec<String>> = body["invite"].as_array().map(|list| {
+        list.iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    });
+    let Some(invite) = invite.filter(|i| !i.is_empty() && i.iter().all(|u| is_user_id(u))) else {
+        return matrix_error(
+            StatusCode::BAD_REQUEST,
+            "M_INVALID_PARAM",
+            "invite must list user ids.",
+        );
+    };
+    let mut shared = shared.lock().unwrap();
+    let id = format!("!dm{}:chat.example.org", shared.rooms.len() + 1);
+    shared.rooms.push(Room {
+        id: id.clone(),
+        invite,
+        is_direct: body["is_direct"] == true,
+    });
+    axum::Json(json!({ "room_id": id })).into_response()
+}
+
 async fn matrix(
     State(shared): Ctx,
     Path((room, txn)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let bearer = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if bearer != Some(MATRIX_TOKEN) {
-        return matrix_error(
-            StatusCode::UNAUTHORIZED,
-            "M_UNKNOWN_TOKEN",
-            "Unrecognised access token.",
-        );
+    if !matrix_token_ok(&headers) {
+        return unknown_token();
     }
-    if room != MATRIX_ROOM {
+    let joined = room == MATRIX_ROOM || shared.lock().unwrap().rooms.iter().any(|r| r.id == room);
+    if !joined {
         return matrix_error(StatusCode::FORBIDDEN, "M_FORBIDDEN", "User not in room.");
     }
     let Some(body) = json_body(&headers, &body) else {
@@ -143,6 +217,7 @@ async fn matrix(
     shared.matrix_events.insert(txn, event.clone());
     shared.posted.push(Posted {
         service: "matrix",
+        target: room,
         body,
     });
     axum::Json(json!({ "event_id": event })).into_response()
@@ -159,6 +234,7 @@ impl ChatStandIns {
                 "/_matrix/client/v3/rooms/{room}/send/m.room.message/{txn}",
                 put(matrix),
             )
+            .route("/_matrix/client/v3/createRoom", post(create_room))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -170,6 +246,28 @@ impl ChatStandIns {
             shared,
             _server: server,
         }
+    }
+
+    /// Connects Slack and Matrix as the organisation's channels, through the admin's page (what
+    /// also offers them to each person for their own messages).
+    pub async fn connect_slack_and_matrix(&self, admin: &crate::Client) {
+        let saved = admin
+            .post_form(
+                "/admin/channels",
+                &[
+                    ("slack_webhook", &self.slack_webhook()),
+                    ("matrix_homeserver", &self.base),
+                    ("matrix_room", MATRIX_ROOM),
+                    ("matrix_token", MATRIX_TOKEN),
+                ],
+            )
+            .await;
+        assert_eq!(
+            saved.location(),
+            "/admin/channels?done=saved",
+            "{}",
+            saved.body
+        );
     }
 
     /// Slack's webhook address.
@@ -185,6 +283,11 @@ impl ChatStandIns {
     /// Every post accepted.
     pub fn posted(&self) -> Vec<Posted> {
         self.shared.lock().unwrap().posted.clone()
+    }
+
+    /// The rooms opened.
+    pub fn rooms(&self) -> Vec<Room> {
+        self.shared.lock().unwrap().rooms.clone()
     }
 
     /// How many Matrix requests arrived (the rate-limited one included).

@@ -25,6 +25,8 @@ pub struct Part {
 /// One message as the server received it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Received {
+    /// How it arrived: `starttls`, `implicit`, or `None` (plain).
+    pub tls: Option<String>,
     /// The envelope sender.
     pub mail_from: String,
     /// The envelope recipients.
@@ -60,11 +62,113 @@ struct Ready {
     port: u16,
 }
 
+/// How the server speaks TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tls {
+    /// Offers STARTTLS and refuses mail before it (port 587's way).
+    StartTls,
+    /// TLS from the first byte (port 465's way).
+    Implicit,
+}
+
+/// A certificate authority made for one test, and the server certificate it signed for
+/// 127.0.0.1 (with `openssl`).
+#[derive(Debug)]
+pub struct TestCa {
+    /// The authority's certificate (PEM), what `CHORUS_SMTP_CA_FILE` names.
+    pub ca_file: std::path::PathBuf,
+    cert_file: std::path::PathBuf,
+    key_file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestCa {
+    /// Makes the authority and the server's certificate.
+    pub fn new() -> TestCa {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let at = |name: &str| dir.path().join(name);
+        let openssl = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .expect("openssl runs (scripts/test installs it when it is missing)");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Chorus test authority",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        std::fs::write(
+            at("server.ext"),
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ]);
+        TestCa {
+            ca_file: at("ca.pem"),
+            cert_file: at("server.pem"),
+            key_file: at("server.key"),
+            _dir: dir,
+        }
+    }
+}
+
+impl Default for TestCa {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The server, running until dropped.
 #[derive(Debug)]
 pub struct SmtpServer {
     /// Its port on 127.0.0.1.
     pub port: u16,
+    tls: Option<Tls>,
     received: Arc<Mutex<Vec<Received>>>,
     _child: Child,
     _stdin: ChildStdin,
@@ -73,15 +177,20 @@ pub struct SmtpServer {
 impl SmtpServer {
     /// Starts the server.
     pub async fn start() -> SmtpServer {
-        Self::spawn(0).await
+        Self::spawn(0, None).await
     }
 
     /// Starts a server that answers the first `n` messages with a temporary failure (451).
     pub async fn refusing_first(n: u32) -> SmtpServer {
-        Self::spawn(n).await
+        Self::spawn(n, None).await
     }
 
-    async fn spawn(refuse_first: u32) -> SmtpServer {
+    /// Starts a server speaking TLS with the certificate `ca` signed.
+    pub async fn with_tls(tls: Tls, ca: &TestCa) -> SmtpServer {
+        Self::spawn(0, Some((tls, ca))).await
+    }
+
+    async fn spawn(refuse_first: u32, tls: Option<(Tls, &TestCa)>) -> SmtpServer {
         let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers");
         let python = peers.join(".venv/bin/python");
         assert!(
@@ -89,7 +198,20 @@ impl SmtpServer {
             "{} is missing: run ./scripts/test, which installs tests/peers/requirements.txt",
             python.display()
         );
-        let mut child = Command::new(python)
+        let mut command = Command::new(python);
+        if let Some((mode, ca)) = tls {
+            command
+                .env(
+                    "TLS",
+                    match mode {
+                        Tls::StartTls => "starttls",
+                        Tls::Implicit => "implicit",
+                    },
+                )
+                .env("CERT_FILE", &ca.cert_file)
+                .env("KEY_FILE", &ca.key_file);
+        }
+        let mut child = command
             .arg("smtp.py")
             .current_dir(&peers)
             .env("REFUSE_FIRST", refuse_first.to_string())
@@ -118,15 +240,20 @@ impl SmtpServer {
         });
         SmtpServer {
             port: ready.port,
+            tls: tls.map(|(mode, _)| mode),
             received,
             _child: child,
             _stdin: stdin,
         }
     }
 
-    /// `CHORUS_SMTP_URL` for it (plain SMTP on loopback).
+    /// `CHORUS_SMTP_URL` for it: plain SMTP, STARTTLS required, or TLS from the start.
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        match self.tls {
+            None => format!("smtp://127.0.0.1:{}", self.port),
+            Some(Tls::StartTls) => format!("smtp://127.0.0.1:{}?tls=required", self.port),
+            Some(Tls::Implicit) => format!("smtps://127.0.0.1:{}", self.port),
+        }
     }
 
     /// Every message received so far.

@@ -196,11 +196,12 @@ pub async fn run() -> anyhow::Result<()> {
         } => {
             let app = App::connect(config).await?;
             let rotation = chorus_ambassador::accounts::rotate_keys(&app.db, &app.vault).await?;
+            let own = crate::store::sealed::rotate(&app.db, &app.vault).await?;
             println!(
                 "key {}: {} secrets re-sealed, {} already current",
                 app.vault.current_key_id(),
-                rotation.resealed,
-                rotation.current
+                rotation.resealed + own.resealed,
+                rotation.current + own.current
             );
             Ok(())
         }

@@ -151,6 +151,9 @@ pub struct MailConfig {
     pub smtp_url: Url,
     /// The sender (`Chorus <chorus@example.org>`).
     pub from: lettre::message::Mailbox,
+    /// Certificate authorities trusted for the SMTP server besides the public ones (PEM), for a
+    /// relay whose certificate an internal authority signed.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for MailConfig {
@@ -160,6 +163,7 @@ impl fmt::Debug for MailConfig {
         f.debug_struct("MailConfig")
             .field("smtp_url", &shown.as_str())
             .field("from", &self.from.to_string())
+            .field("ca_pem", &self.ca_pem.as_ref().map(Vec::len))
             .finish()
     }
 }
@@ -178,7 +182,7 @@ pub struct NetworkBaseUrls {
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 19] = [
+const SETTINGS: [(&str, &str); 20] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
@@ -201,6 +205,7 @@ const SETTINGS: [(&str, &str); 19] = [
     ("retention_clock", "CHORUS_RETENTION_CLOCK"),
     ("smtp_url", "CHORUS_SMTP_URL"),
     ("mail_from", "CHORUS_MAIL_FROM"),
+    ("smtp_ca_file", "CHORUS_SMTP_CA_FILE"),
 ];
 
 impl Config {
@@ -404,7 +409,27 @@ impl Config {
                     value: from_value.clone(),
                     expected: "an address, with a name if you like: Chorus <chorus@example.org>",
                 })?;
-                Some(MailConfig { smtp_url, from })
+                let ca_pem = match get("smtp_ca_file") {
+                    None => None,
+                    Some((setting, path)) => {
+                        // lettre reads a file without any certificate as an empty list.
+                        let pem = std::fs::read(path.trim()).ok().filter(|pem| {
+                            pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----")
+                                && lettre::transport::smtp::client::Certificate::from_pem(pem)
+                                    .is_ok()
+                        });
+                        Some(pem.ok_or(ConfigError::Invalid {
+                            setting,
+                            value: path.clone(),
+                            expected: "a PEM file Chorus can read, holding the certificate of the authority that signed the SMTP server's certificate",
+                        })?)
+                    }
+                };
+                Some(MailConfig {
+                    smtp_url,
+                    from,
+                    ca_pem,
+                })
             }
         };
         let (secret_key, key_source) = match get("secret_key") {
@@ -672,6 +697,23 @@ mod tests {
             .to_string();
         assert!(alone.contains("CHORUS_MAIL_FROM"), "{alone}");
         assert!(Config::from_sources(&env(&[])).unwrap().mail.is_none());
+        // An authority file that is missing, or is not a certificate, stops start-up by name.
+        let not_pem = std::env::temp_dir().join(format!("chorus-not-pem-{}", std::process::id()));
+        std::fs::write(&not_pem, "not a certificate").unwrap();
+        for path in ["/nonexistent/ca.pem", not_pem.to_str().unwrap()] {
+            let err = Config::from_sources(&env(&[
+                ("CHORUS_SMTP_URL", "smtp://mail.example.org?tls=required"),
+                ("CHORUS_MAIL_FROM", "chorus@example.org"),
+                ("CHORUS_SMTP_CA_FILE", path),
+            ]))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains("CHORUS_SMTP_CA_FILE") && err.contains("PEM file"),
+                "{path}: {err}"
+            );
+        }
+        let _ = std::fs::remove_file(not_pem);
     }
 
     #[test]

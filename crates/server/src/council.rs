@@ -80,15 +80,11 @@ impl Facts {
         let db = &app.db;
         let mail = app.config.mail.as_ref();
         let connected = crate::notify::chat::channels(db, &app.vault).await?;
-        let chat = [
-            (crate::notify::chat::Channel::Slack, "Slack"),
-            (crate::notify::chat::Channel::Teams, "Microsoft Teams"),
-            (crate::notify::chat::Channel::Matrix, "Matrix"),
-        ]
-        .into_iter()
-        .filter(|(c, _)| connected.has(*c))
-        .map(|(_, name)| name)
-        .collect();
+        let chat = crate::notify::chat::Channel::ALL
+            .into_iter()
+            .filter(|c| connected.has(*c))
+            .map(crate::notify::chat::Channel::label)
+            .collect();
         let settings = chorus_editorial::store::settings::load(db).await?;
         let api_networks = chorus_ambassador::accounts::configured_networks(db)
             .await?

@@ -21,7 +21,7 @@ use crate::store::{self, StoreError};
 
 const ISSUER: &str = "sso.issuer";
 const CLIENT_ID: &str = "sso.client_id";
-const CLIENT_SECRET: &str = "sso.client_secret";
+pub(crate) const CLIENT_SECRET: &str = "sso.client_secret";
 const EMAIL_CLAIM: &str = "sso.email_claim";
 const BREAK_GLASS: &str = "sso.passwords_only_for";
 const GROUPS_CLAIM: &str = "sso.groups_claim";

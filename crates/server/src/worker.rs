@@ -14,7 +14,7 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 /// How often the retention policy is applied (and once when the worker starts).
 const RETENTION_EVERY: Duration = Duration::from_secs(60 * 60);
 
-/// How often the worker queues the digests that are due.
+/// How often the worker queues the digests and the reconnect notices that are due.
 const DIGESTS_EVERY: Duration = Duration::from_secs(20);
 
 /// How often the worker looks for due periodic work.
@@ -40,6 +40,11 @@ pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {
                     Ok(0) => {}
                     Ok(queued) => tracing::info!(queued, "digests queued"),
                     Err(e) => tracing::warn!(error = %e, "could not queue the digests"),
+                }
+                match crate::notify::queue_reconnect_notices(&app, chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(queued) => tracing::info!(queued, "reconnect notices queued"),
+                    Err(e) => tracing::warn!(error = %e, "could not queue the reconnect notices"),
                 }
             }
             _ = ticker.tick() => {

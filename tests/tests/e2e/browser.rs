@@ -1144,3 +1144,75 @@ async fn an_editor_is_asked_before_a_topic_is_deleted() {
     assert_eq!(after.as_u64().unwrap() + 1, before.as_u64().unwrap());
     browser.quit().await;
 }
+
+/// One page for what Chorus sends a person and where: email and their own chat, a wrong Matrix
+/// ID shown again with what was typed, at 390 px and 1280 px, light and dark, with no axe
+/// violation.
+#[tokio::test]
+async fn a_person_chooses_what_chorus_sends_them_and_where_on_one_page() {
+    use chorus_tests::chat::ChatStandIns;
+    let smtp = chorus_tests::smtp::SmtpServer::start().await;
+    let chat = ChatStandIns::start().await;
+    let app = TestApp::spawn_with(
+        chorus_tests::TestAppOptions::default()
+            .env("CHORUS_SMTP_URL", &smtp.url())
+            .env("CHORUS_MAIL_FROM", "chorus@example.org")
+            .env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
+    )
+    .await;
+    let admin = app.signed_in("boss@example.org", "admin").await;
+    chat.connect_slack_and_matrix(&admin).await;
+    app.ambassador("ana@example.org").await;
+    let browser = Browser::start(1280, 800).await;
+    browser
+        .sign_in(&app.url("/sign-in"), "ana@example.org", PASSWORD, "/hub")
+        .await;
+    browser.goto(&app.url("/account/notifications")).await;
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "notifications page"
+    );
+    browser.click("input[name=email_events]").await;
+    browser.click("input[name=chat_events]").await;
+    browser
+        .execute("document.querySelector('#chat_service').value = 'matrix'; return true;")
+        .await;
+    browser.type_into("#chat_address", "ana at work").await;
+    browser.click("form.card button[type=submit]").await;
+    browser
+        .wait_for("return document.querySelector('[role=alert]') !== null;")
+        .await;
+    assert!(
+        browser
+            .text("[role=alert]")
+            .await
+            .contains("This is not a Matrix ID")
+    );
+    assert_eq!(
+        browser
+            .execute("return document.querySelector('#chat_address').value;")
+            .await,
+        "ana at work"
+    );
+    browser.screenshots("notifications-error").await;
+    browser
+        .execute("document.querySelector('#chat_address').value = ''; return true;")
+        .await;
+    browser
+        .type_into("#chat_address", "@ana:chat.example.org")
+        .await;
+    browser.click("form.card button[type=submit]").await;
+    browser
+        .wait_for("return location.search.indexOf('done=saved') >= 0;")
+        .await;
+    assert_eq!(
+        browser
+            .execute(
+                "return [...document.querySelectorAll('input[type=checkbox]:checked')].map(i => i.name).join(',');"
+            )
+            .await,
+        "email_events,chat_events"
+    );
+    browser.screenshots("notifications").await;
+}

@@ -1,7 +1,9 @@
-//! Issue 16, part 3 (first slice): email about a person's own shares, only for who chose it,
-//! through a real SMTP server run by the tests (aiosmtpd): the headers, both parts, the
-//! person's language, links to Chorus pages only, the one-click unsubscribe without a
-//! session, retries when the server is busy, and each message sent once by two workers.
+//! Issue 16, parts 3 and 4: email about a person's own shares, accounts and suggestions, only
+//! for who chose it, through a real SMTP server run by the tests (aiosmtpd): the headers, both
+//! parts, the person's language, links to Chorus pages only, the one-click unsubscribe without
+//! a session, retries when the server is busy, and each message sent once by two workers; the
+//! same in a person's own chat (a Matrix direct room, a personal Slack webhook); digests and
+//! editors' announcements; the organisation's chat channels.
 
 use chorus_tests::shares::{queue_now, wait_for_state};
 use chorus_tests::smtp::SmtpServer;
@@ -308,7 +310,11 @@ async fn a_digest_lists_what_is_new_in_followed_topics_and_an_announcement_reach
     ana.post_form("/hub/topics", &[("topic", "1")]).await;
     ana.post_form(
         "/account/notifications",
-        &[("email_announcements", "on"), ("digest", "daily")],
+        &[
+            ("email_announcements", "on"),
+            ("email_digest", "on"),
+            ("digest", "daily"),
+        ],
     )
     .await;
     // Ben follows Energy and asked for nothing.
@@ -521,4 +527,463 @@ async fn an_announcement_is_posted_once_to_each_chat_channel_the_organisation_co
     let pack = admin.get("/admin/works-council?lang=en").await.body;
     assert!(pack.contains(r#"data-channels="chat""#), "{pack}");
     assert!(pack.contains("announcements are posted to Slack, Microsoft Teams, Matrix"));
+}
+
+/// Connects the organisation's chat services (what makes them available to people).
+async fn connect_chat(app: &chorus_tests::TestApp, chat: &chorus_tests::chat::ChatStandIns) {
+    // The world's admin.
+    let admin = app.client();
+    admin
+        .sign_in("boss@example.org", chorus_tests::PASSWORD)
+        .await;
+    chat.connect_slack_and_matrix(&admin).await;
+}
+
+/// Waits until the stand-ins accepted `count` posts.
+async fn wait_for_posts(
+    chat: &chorus_tests::chat::ChatStandIns,
+    count: usize,
+) -> Vec<chorus_tests::chat::Posted> {
+    for _ in 0..400 {
+        let posted = chat.posted();
+        if posted.len() >= count {
+            return posted;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{count} posts expected: {:#?}", chat.posted());
+}
+
+#[tokio::test]
+async fn events_reach_each_persons_own_chat_only_as_they_chose_a_matrix_room_opened_once() {
+    let smtp = SmtpServer::start().await;
+    let chat = chorus_tests::chat::ChatStandIns::start().await;
+    let w = world(&smtp, TestAppOptions::default()).await;
+    connect_chat(&w.app, &chat).await;
+    let (x_id, mastodon_id) = w.account_ids().await;
+
+    // The page offers the chat column and the services the organisation connects.
+    let page = w.ana.get("/account/notifications").await.body;
+    assert!(page.contains(r#"name="chat_events""#), "{page}");
+    assert!(
+        page.contains(r#"<option value="matrix""#) && page.contains(r#"<option value="slack""#)
+    );
+    assert!(
+        !page.contains(r#"<option value="teams""#),
+        "Teams is not connected"
+    );
+    // A wrong address is refused with what to do, and what was typed is kept.
+    for (service, address, error) in [
+        ("matrix", "ana at work", "This is not a Matrix ID"),
+        (
+            "slack",
+            "ftp://hooks.example.org/x",
+            "Chorus cannot post to this address",
+        ),
+        ("matrix", "", "give your address there"),
+    ] {
+        let refused = w
+            .ana
+            .post_form(
+                "/account/notifications",
+                &[
+                    ("chat_events", "on"),
+                    ("chat_service", service),
+                    ("chat_address", address),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{address}");
+        assert!(refused.body.contains(error), "{address}: {}", refused.body);
+        assert!(refused.body.contains(&format!(r#"value="{address}""#)));
+        assert!(refused.body.contains(r#"name="chat_events" checked"#));
+    }
+    // Ana: her shares in Matrix, nothing by email.
+    let saved = w
+        .ana
+        .post_form(
+            "/account/notifications",
+            &[
+                ("chat_events", "on"),
+                ("chat_service", "matrix"),
+                ("chat_address", "@ana:chat.example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location(), "/account/notifications?done=saved");
+    // Ben: his shares by email and in Slack, through his own webhook.
+    let ben = w.app.ambassador("ben@example.org").await;
+    let ben_hook = format!("{}/services/T0CHORUS/B0BEN/personal", chat.base);
+    let saved = ben
+        .post_form(
+            "/account/notifications",
+            &[
+                ("email_events", "on"),
+                ("chat_events", "on"),
+                ("chat_service", "slack"),
+                ("chat_address", &ben_hook),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location(), "/account/notifications?done=saved");
+    // Cleo shares and chose nothing.
+    let cleo = w.app.ambassador("cleo@example.org").await;
+    for person in [&ben, &cleo] {
+        assert!(
+            person
+                .connect_follow("/hub/accounts/connect/x")
+                .await
+                .body
+                .contains("account connected")
+        );
+    }
+    let ben_x = ben.share_account_id(w.item, "x").await;
+    let cleo_x = cleo.share_account_id(w.item, "x").await;
+    queue_now(&w.ana, w.item, &[(&x_id, "Ana, in her words")]).await;
+    queue_now(&ben, w.item, &[(&ben_x, "Ben, in his words")]).await;
+    queue_now(&cleo, w.item, &[(&cleo_x, "Cleo, in hers")]).await;
+    for person in [&w.ana, &ben, &cleo] {
+        wait_for_state(person, "published", 1).await;
+    }
+    let posted = wait_for_posts(&chat, 2).await;
+    let rooms = chat.rooms();
+    assert_eq!(rooms.len(), 1, "{rooms:#?}");
+    assert_eq!(rooms[0].invite, vec!["@ana:chat.example.org".to_owned()]);
+    assert!(rooms[0].is_direct);
+    let to_ana: Vec<_> = posted.iter().filter(|p| p.target == rooms[0].id).collect();
+    assert_eq!(to_ana.len(), 1, "{posted:#?}");
+    let body = to_ana[0].body["body"].as_str().unwrap();
+    assert!(body.contains("Your post is live on X"), "{body}");
+    assert!(body.contains(&w.app.url("/hub/shares/")), "{body}");
+    let to_ben: Vec<_> = posted
+        .iter()
+        .filter(|p| p.target == "/services/T0CHORUS/B0BEN/personal")
+        .collect();
+    assert_eq!(to_ben.len(), 1, "{posted:#?}");
+    assert!(
+        to_ben[0].body["text"]
+            .as_str()
+            .unwrap()
+            .contains("Your post is live on X")
+    );
+    let mails = smtp.wait_for(1).await;
+    assert_eq!(mails[0].rcpt_tos, vec!["ben@example.org".to_owned()]);
+
+    // Ana's next share goes to the same room; Ana's export holds her chat.
+    queue_now(&w.ana, w.item, &[(&mastodon_id, "Ana, on Mastodon")]).await;
+    wait_for_state(&w.ana, "published", 2).await;
+    wait_for_posts(&chat, 3).await;
+    w.app.wait_for_worker_to_settle().await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(chat.rooms().len(), 1, "the room is opened once");
+    let posted = chat.posted();
+    assert_eq!(
+        posted.len(),
+        3,
+        "nothing for Cleo, nothing twice: {posted:#?}"
+    );
+    assert!(
+        posted
+            .iter()
+            .all(|p| p.target != chorus_tests::chat::MATRIX_ROOM),
+        "nothing in the organisation's room"
+    );
+    assert_eq!(smtp.received().len(), 1, "only Ben chose email");
+    let export: serde_json::Value =
+        serde_json::from_str(&w.ana.get("/account/export").await.body).unwrap();
+    assert_eq!(
+        export["notifications"]["own_chat"]["address"],
+        "@ana:chat.example.org"
+    );
+    assert_eq!(export["notifications"]["choices"]["chat_events"], true);
+
+    // Ben's webhook address is a secret: stored sealed.
+    let db = Database::connect(w.app.database_url()).await.unwrap();
+    let sealed: String = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT chat_address FROM notification_prefs WHERE chat_service = 'slack'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "chat_address")
+        .unwrap();
+    assert!(
+        !sealed.contains("B0BEN"),
+        "a webhook address is sealed: {sealed}"
+    );
+}
+
+#[tokio::test]
+async fn an_account_to_reconnect_soon_and_a_suggestion_published_are_told_to_who_chose_it() {
+    use chorus_tests::standins::{LinkedIn, StandIn};
+    let smtp = SmtpServer::start().await;
+    let linkedin: StandIn<LinkedIn> = StandIn::start().await;
+    let w = world(
+        &smtp,
+        TestAppOptions::default()
+            .env("CHORUS_LINKEDIN_BASE_URL", linkedin.base_url())
+            .env("CHORUS_WORKER", "false"),
+    )
+    .await;
+    let admin = w.app.client();
+    admin
+        .sign_in("boss@example.org", chorus_tests::PASSWORD)
+        .await;
+    let client = linkedin.register_client(&w.app.url("/hub/accounts/callback/linkedin"));
+    admin
+        .post_form(
+            "/admin/networks",
+            &[
+                ("network", "linkedin"),
+                ("client_id", &client.client_id),
+                (
+                    "client_secret",
+                    client.client_secret.as_deref().unwrap_or(""),
+                ),
+            ],
+        )
+        .await;
+    // Ana chose email about what concerns her; Ben chose nothing. Both connect LinkedIn, whose
+    // tokens last 60 days with no refresh token.
+    turn_on_email(&w.ana).await;
+    let ben = w.app.ambassador("ben@example.org").await;
+    for person in [&w.ana, &ben] {
+        assert!(
+            person
+                .connect_follow("/hub/accounts/connect/linkedin")
+                .await
+                .body
+                .contains("account connected")
+        );
+    }
+    // 57 days later: three days left.
+    let db = Database::connect(w.app.database_url()).await.unwrap();
+    let in_three_days = chrono::Utc::now() + chrono::Duration::days(3);
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE connected_accounts SET expires_at = $1 WHERE network = 'linkedin'",
+        [in_three_days.into()],
+    ))
+    .await
+    .unwrap();
+    // Both suggest; the editor publishes both suggestions.
+    for person in [&w.ana, &ben] {
+        let sent = person
+            .post_form(
+                "/hub/suggest",
+                &[("link", ""), ("idea", "Our apprentices won an award")],
+            )
+            .await;
+        assert_eq!(sent.location(), "/hub/suggest?done=sent");
+    }
+    // The world's editor.
+    let editor = w.app.client();
+    editor
+        .sign_in("eli@example.org", chorus_tests::PASSWORD)
+        .await;
+    for id in [w.item + 1, w.item + 2] {
+        let marker = r#"name="version" value=""#;
+        // Published, taken back, published again: still one notice.
+        for action in ["publish", "return_to_draft", "publish"] {
+            let version = editor
+                .get(&format!("/editor/items/{id}"))
+                .await
+                .body
+                .split(marker)
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap()
+                .to_owned();
+            let done = editor
+                .post_form(
+                    &format!("/editor/items/{id}/action"),
+                    &[("action", action), ("version", &version)],
+                )
+                .await;
+            assert_eq!(done.status, 303, "{action}: {}", done.body);
+        }
+    }
+    let _worker = w.app.spawn_worker("a", &[]);
+    let mails = smtp.wait_for(2).await;
+    // Long enough for a duplicate to show, if any.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let all = smtp.received();
+    assert_eq!(all.len(), 2, "only Ana chose it, each once: {all:#?}");
+    assert!(
+        all.iter()
+            .all(|m| m.rcpt_tos == vec!["ana@example.org".to_owned()])
+    );
+    let subject = |start: &str| {
+        mails
+            .iter()
+            .find(|m| m.header("Subject").starts_with(start))
+            .unwrap_or_else(|| panic!("no {start:?}: {mails:#?}"))
+    };
+    let reconnect = subject("Reconnect your LinkedIn account");
+    let text = reconnect.part("text/plain");
+    let date = in_three_days.format("%Y-%m-%d").to_string();
+    assert!(
+        text.contains(&format!("stops working for Chorus on {date}")),
+        "{text}"
+    );
+    assert!(text.contains(&w.app.url("/hub/accounts")), "{text}");
+    let accepted = subject("Your suggestion is in the hub: ");
+    let text = accepted.part("text/plain");
+    assert!(text.contains("which you suggested"), "{text}");
+    assert!(
+        text.contains(&w.app.url(&format!("/hub/items/{}", w.item + 1))),
+        "{text}"
+    );
+    drop(ben);
+}
+
+#[tokio::test]
+async fn the_welcome_asks_what_to_send_by_email_and_nothing_is_on_until_ticked() {
+    let smtp = SmtpServer::start().await;
+    let app = chorus_tests::TestApp::spawn_with(
+        TestAppOptions::default()
+            .env("CHORUS_SMTP_URL", &smtp.url())
+            .env("CHORUS_MAIL_FROM", "chorus@example.org"),
+    )
+    .await;
+    let ana = app.ambassador("ana@example.org").await;
+    let page = ana.get("/hub/welcome").await.body;
+    assert!(
+        page.contains(r#"data-testid="welcome-notifications""#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"name="email_events" aria-describedby="notify-hint">"#),
+        "unticked: {page}"
+    );
+    // A bad time zone shows the form again with the choice kept.
+    let refused = ana
+        .post_form(
+            "/hub/welcome",
+            &[
+                ("email_events", "on"),
+                ("digest", "weekly"),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains(r#"name="email_events" aria-describedby="notify-hint" checked"#)
+    );
+    assert!(refused.body.contains(r#"<option value="weekly" selected>"#));
+    let done = ana
+        .post_form(
+            "/hub/welcome",
+            &[
+                ("email_events", "on"),
+                ("digest", "weekly"),
+                ("time_zone", "Europe/Paris"),
+            ],
+        )
+        .await;
+    assert_eq!(done.location(), "/hub?welcome=done");
+    let prefs = ana.get("/account/notifications").await.body;
+    assert!(prefs.contains(r#"name="email_events" checked"#), "{prefs}");
+    assert!(prefs.contains(r#"name="email_digest" checked"#), "{prefs}");
+    assert!(
+        !prefs.contains(r#"name="email_announcements" checked"#),
+        "{prefs}"
+    );
+    assert!(prefs.contains(r#"<option value="weekly" selected>"#));
+    // Someone who ticks nothing gets nothing on.
+    let ben = app.ambassador("ben@example.org").await;
+    ben.post_form(
+        "/hub/welcome",
+        &[("digest", "never"), ("time_zone", "Europe/Paris")],
+    )
+    .await;
+    let prefs = ben.get("/account/notifications").await.body;
+    assert!(!prefs.contains(" checked"), "{prefs}");
+}
+
+/// An editor announces an item that Ana follows and asked announcements for; returns when the
+/// announcement is queued.
+async fn announce_to_ana(app: &chorus_tests::TestApp) {
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    editor
+        .post_form("/editor/topics", &[("name", "Energy")])
+        .await;
+    let item = editor
+        .publish_item(&[
+            ("title", "Solar in Lyon"),
+            ("body", "Body."),
+            ("why", "Why it matters."),
+            ("language", "en"),
+            ("topic", "1"),
+        ])
+        .await;
+    let ana = app.ambassador("ana@example.org").await;
+    ana.post_form("/hub/topics", &[("topic", "1")]).await;
+    ana.post_form("/account/notifications", &[("email_announcements", "on")])
+        .await;
+    let sent = editor
+        .post_form(
+            &format!("/editor/items/{item}/announce"),
+            &[("message", "Over TLS")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+}
+
+#[tokio::test]
+async fn email_goes_over_starttls_and_tls_trusting_the_configured_authority_and_no_other() {
+    use chorus_tests::smtp::{TestCa, Tls};
+    let ca = TestCa::new();
+    for (mode, arrived) in [(Tls::StartTls, "starttls"), (Tls::Implicit, "implicit")] {
+        let smtp = SmtpServer::with_tls(mode, &ca).await;
+        let app = chorus_tests::TestApp::spawn_with(
+            TestAppOptions::default()
+                .env("CHORUS_SMTP_URL", &smtp.url())
+                .env("CHORUS_MAIL_FROM", "chorus@example.org")
+                .env("CHORUS_SMTP_CA_FILE", ca.ca_file.to_str().unwrap()),
+        )
+        .await;
+        announce_to_ana(&app).await;
+        let mail = smtp.wait_for(1).await.remove(0);
+        assert_eq!(mail.tls.as_deref(), Some(arrived), "{mail:#?}");
+        assert_eq!(mail.rcpt_tos, vec!["ana@example.org".to_owned()]);
+        assert!(mail.part("text/plain").contains("Over TLS"));
+    }
+    // Without the authority, the server's certificate is not trusted: nothing is sent, and the
+    // message says why.
+    let smtp = SmtpServer::with_tls(Tls::StartTls, &ca).await;
+    let app = chorus_tests::TestApp::spawn_with(
+        TestAppOptions::default()
+            .env("CHORUS_SMTP_URL", &smtp.url())
+            .env("CHORUS_MAIL_FROM", "chorus@example.org"),
+    )
+    .await;
+    announce_to_ana(&app).await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let mut error = String::new();
+    for _ in 0..200 {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT last_error FROM notification_jobs WHERE kind = 'announcement'",
+            ))
+            .await
+            .unwrap();
+        if let Some(text) = row.and_then(|r| r.try_get::<Option<String>>("", "last_error").unwrap())
+        {
+            error = text;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        error.to_lowercase().contains("certificate") || error.contains("UnknownIssuer"),
+        "{error}"
+    );
+    assert!(smtp.received().is_empty());
 }

@@ -322,8 +322,28 @@ async fn rate_limits_wait_and_a_revoked_token_asks_its_owner_to_reconnect() {
 
 #[tokio::test]
 async fn keys_rotate_reseals_every_token_resumably_and_publishing_keeps_working() {
+    use chorus_tests::chat::ChatStandIns;
     let mut w = StandInWorld::start().await;
     let (x_id, _) = w.account_ids().await;
+    // The organisation's chat secrets and a person's own chat address are sealed too.
+    let chat = ChatStandIns::start().await;
+    let admin = w.app.client();
+    admin
+        .sign_in("boss@example.org", chorus_tests::PASSWORD)
+        .await;
+    chat.connect_slack_and_matrix(&admin).await;
+    let saved = w
+        .ana
+        .post_form(
+            "/account/notifications",
+            &[
+                ("chat_events", "on"),
+                ("chat_service", "matrix"),
+                ("chat_address", "@ana:chat.example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location(), "/account/notifications?done=saved");
     assert!(w.app.terminate().await);
     let old_key = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDEyMzQ=";
     let new_key = "bmV3LWtleS1uZXcta2V5LW5ldy1rZXktbmV3LWtleTE=";
@@ -331,9 +351,10 @@ async fn keys_rotate_reseals_every_token_resumably_and_publishing_keeps_working(
     w.app.set_env("CHORUS_PREVIOUS_SECRET_KEYS", old_key);
     let first = w.app.cli(&["keys", "rotate"], None).await;
     assert!(first.success, "{}", first.stderr);
-    // X access and refresh tokens, the Mastodon token, and both apps' client secrets.
+    // X access and refresh tokens, the Mastodon token, both apps' client secrets, the Slack
+    // webhook, the Matrix token and Ana's Matrix ID.
     assert!(
-        first.stdout.contains("5 secrets re-sealed"),
+        first.stdout.contains("8 secrets re-sealed"),
         "{}",
         first.stdout
     );
@@ -341,7 +362,7 @@ async fn keys_rotate_reseals_every_token_resumably_and_publishing_keeps_working(
     assert!(
         again
             .stdout
-            .contains("0 secrets re-sealed, 5 already current"),
+            .contains("0 secrets re-sealed, 8 already current"),
         "{}",
         again.stdout
     );
@@ -353,6 +374,24 @@ async fn keys_rotate_reseals_every_token_resumably_and_publishing_keeps_working(
     share_now(&ana, w.item, &[(&x_id, "After rotation, my words")]).await;
     wait_for_state(&ana, "published", 1).await;
     assert_eq!(w.x.posts().len(), 1);
+    // Every secret opens under the new key alone.
+    assert!(
+        ana.get("/account/notifications")
+            .await
+            .body
+            .contains(r#"value="@ana:chat.example.org""#)
+    );
+    let admin = w.app.client();
+    admin
+        .sign_in("boss@example.org", chorus_tests::PASSWORD)
+        .await;
+    let channels = admin.get("/admin/channels").await.body;
+    for channel in ["slack", "matrix"] {
+        assert!(
+            channels.contains(&format!(r#"data-connected="{channel}""#)),
+            "{channel}: {channels}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -9,10 +9,10 @@ use url::Url;
 
 use crate::store::StoreError;
 
-const SLACK: &str = "chat.slack_webhook";
-const TEAMS: &str = "chat.teams_webhook";
+pub(crate) const SLACK: &str = "chat.slack_webhook";
+pub(crate) const TEAMS: &str = "chat.teams_webhook";
 const MATRIX_SERVER: &str = "chat.matrix_homeserver";
-const MATRIX_TOKEN: &str = "chat.matrix_token";
+pub(crate) const MATRIX_TOKEN: &str = "chat.matrix_token";
 const MATRIX_ROOM: &str = "chat.matrix_room";
 
 /// A channel.
@@ -37,6 +37,16 @@ impl Channel {
             Channel::Slack => "slack",
             Channel::Teams => "teams",
             Channel::Matrix => "matrix",
+        }
+    }
+
+    /// Its name as people know it.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Slack => "Slack",
+            Channel::Teams => "Microsoft Teams",
+            Channel::Matrix => "Matrix",
         }
     }
 
@@ -70,6 +80,12 @@ pub struct Channels {
 }
 
 impl Channels {
+    /// Whether no channel is connected.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        !Channel::ALL.into_iter().any(|c| self.has(c))
+    }
+
     /// Whether `channel` is connected.
     #[must_use]
     pub fn has(&self, channel: Channel) -> bool {
@@ -261,8 +277,36 @@ pub enum ChatError {
     Service(String),
 }
 
-/// Posts to a channel. The Matrix transaction id is `txn`, so a retry after a lost answer is
-/// the same event, not a second one (the homeserver deduplicates it).
+/// Where a post goes: a webhook (Slack or Teams; the organisation's channel or a person's own
+/// address) or a Matrix room.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// An incoming webhook of Slack or Teams.
+    Webhook(Channel, &'a Url),
+    /// A Matrix room, posted to with the organisation's account.
+    Matrix {
+        /// The homeserver.
+        homeserver: &'a Url,
+        /// The account's access token.
+        token: &'a str,
+        /// The room id.
+        room: &'a str,
+    },
+}
+
+impl Target<'_> {
+    /// The service.
+    #[must_use]
+    pub fn channel(&self) -> Channel {
+        match self {
+            Target::Webhook(channel, _) => *channel,
+            Target::Matrix { .. } => Channel::Matrix,
+        }
+    }
+}
+
+/// Posts to a channel of the organisation. The Matrix transaction id is `txn`, so a retry after
+/// a lost answer is the same event, not a second one (the homeserver deduplicates it).
 ///
 /// # Errors
 /// [`ChatError`].
@@ -273,55 +317,140 @@ pub async fn post(
     post: &Post,
     txn: &str,
 ) -> Result<(), ChatError> {
-    let request = match channel {
-        Channel::Slack => {
-            let url = channels.slack.as_ref().ok_or(ChatError::NotConnected)?;
-            client.post(url.as_str()).json(&slack_payload(post))
-        }
-        Channel::Teams => {
-            let url = channels.teams.as_ref().ok_or(ChatError::NotConnected)?;
-            client.post(url.as_str()).json(&teams_payload(post))
-        }
+    let target = match channel {
+        Channel::Slack => Target::Webhook(
+            channel,
+            channels.slack.as_ref().ok_or(ChatError::NotConnected)?,
+        ),
+        Channel::Teams => Target::Webhook(
+            channel,
+            channels.teams.as_ref().ok_or(ChatError::NotConnected)?,
+        ),
         Channel::Matrix => {
             let matrix = channels.matrix.as_ref().ok_or(ChatError::NotConnected)?;
-            let mut url = matrix.homeserver.clone();
-            url.path_segments_mut()
-                .map_err(|()| ChatError::Service("the homeserver address is not a base".into()))?
-                .pop_if_empty()
-                .extend([
-                    "_matrix",
-                    "client",
-                    "v3",
-                    "rooms",
-                    &matrix.room,
-                    "send",
-                    "m.room.message",
-                    txn,
-                ]);
-            client
-                .put(url)
-                .bearer_auth(&matrix.token)
-                .json(&matrix_payload(post))
+            Target::Matrix {
+                homeserver: &matrix.homeserver,
+                token: &matrix.token,
+                room: &matrix.room,
+            }
         }
     };
-    let response = request.send().await.map_err(|e| {
+    send(client, target, post, txn).await
+}
+
+/// A Matrix client-server address: the homeserver's base followed by `segments`.
+fn matrix_url(homeserver: &Url, segments: &[&str]) -> Result<Url, ChatError> {
+    let mut url = homeserver.clone();
+    url.path_segments_mut()
+        .map_err(|()| ChatError::Service("the homeserver address is not a base".into()))?
+        .pop_if_empty()
+        .extend(["_matrix", "client", "v3"])
+        .extend(segments);
+    Ok(url)
+}
+
+/// Posts to `target`.
+///
+/// # Errors
+/// [`ChatError`].
+pub async fn send(
+    client: &reqwest::Client,
+    target: Target<'_>,
+    post: &Post,
+    txn: &str,
+) -> Result<(), ChatError> {
+    let request = match target {
+        Target::Webhook(Channel::Teams, url) => {
+            client.post(url.as_str()).json(&teams_payload(post))
+        }
+        Target::Webhook(_, url) => client.post(url.as_str()).json(&slack_payload(post)),
+        Target::Matrix {
+            homeserver,
+            token,
+            room,
+        } => client
+            .put(matrix_url(
+                homeserver,
+                &["rooms", room, "send", "m.room.message", txn],
+            )?)
+            .bearer_auth(token)
+            .json(&matrix_payload(post)),
+    };
+    answer(target.channel(), request.send().await)
+        .await
+        .map(|_| ())
+}
+
+/// The service's answer: its JSON body on success, else why not.
+async fn answer(
+    channel: Channel,
+    response: Result<reqwest::Response, reqwest::Error>,
+) -> Result<Value, ChatError> {
+    let response = response.map_err(|e| {
         ChatError::Service(format!("{} could not be reached: {e}", channel.as_str()))
     })?;
     let status = response.status();
+    let body = response.text().await.unwrap_or_default();
     if status.is_success() {
-        return Ok(());
+        return Ok(serde_json::from_str(&body).unwrap_or(Value::Null));
     }
-    let body: String = response
-        .text()
-        .await
-        .unwrap_or_default()
-        .chars()
-        .take(200)
-        .collect();
+    let body: String = body.chars().take(200).collect();
     Err(ChatError::Service(format!(
         "{} answered {status}: {body}",
         channel.as_str()
     )))
+}
+
+/// Opens a direct room between the organisation's Matrix account and `person` (a Matrix ID,
+/// invited), and returns its id.
+///
+/// # Errors
+/// [`ChatError`].
+pub async fn open_direct_room(
+    client: &reqwest::Client,
+    matrix: &Matrix,
+    person: &str,
+    name: &str,
+) -> Result<String, ChatError> {
+    let body = json!({
+        "preset": "trusted_private_chat",
+        "is_direct": true,
+        "invite": [person],
+        "name": name,
+    });
+    let request = client
+        .post(matrix_url(&matrix.homeserver, &["createRoom"])?)
+        .bearer_auth(&matrix.token)
+        .json(&body);
+    let answer = answer(Channel::Matrix, request.send().await).await?;
+    answer["room_id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| ChatError::Service("matrix answered without a room id".into()))
+}
+
+/// Whether `text` is a Matrix user ID (`@localpart:server.name`, the grammar of the Matrix
+/// specification's user identifiers, historical characters refused).
+#[must_use]
+pub fn is_matrix_id(text: &str) -> bool {
+    let Some((local, server)) = text.strip_prefix('@').and_then(|rest| rest.split_once(':')) else {
+        return false;
+    };
+    let (host, port) = match server.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || server.starts_with('[') => (host, Some(port)),
+        _ => (server, None),
+    };
+    text.len() <= 255
+        && !local.is_empty()
+        && local
+            .chars()
+            .all(|c| matches!(c, 'a'..='z' | '0'..='9' | '.' | '_' | '=' | '-' | '/' | '+'))
+        && !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+        && port
+            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -364,5 +493,31 @@ mod tests {
                 .contains("Solar &lt;in&gt; Lyon")
         );
         assert!(matrix["body"].as_str().unwrap().contains("Solar <in> Lyon"));
+    }
+
+    #[test]
+    fn matrix_ids_follow_the_specifications_grammar() {
+        for good in [
+            "@alice:example.org",
+            "@a.b_c=d-e/f+g:matrix.example.org",
+            "@bob:example.org:8448",
+            "@carol:[::1]:8448",
+        ] {
+            assert!(is_matrix_id(good), "{good}");
+        }
+        for bad in [
+            "",
+            "alice:example.org",
+            "@alice",
+            "@:example.org",
+            "@Alice:example.org",
+            "@alice:",
+            "@al ice:example.org",
+            "@alice:example.org:",
+            "@alice:example.org:123456",
+            "@alice:exa mple.org",
+        ] {
+            assert!(!is_matrix_id(bad), "{bad}");
+        }
     }
 }

@@ -116,10 +116,30 @@ pub async fn send(
     message: &Message,
 ) -> Result<(), SendError> {
     let built = build(&mail.from, views, message)?;
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(mail.smtp_url.as_str())
-        .map_err(|e| SendError::Smtp(e.to_string()))?
-        .timeout(Some(std::time::Duration::from_secs(20)))
-        .build();
+    let smtp = |e: lettre::transport::smtp::Error| SendError::Smtp(e.to_string());
+    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(mail.smtp_url.as_str())
+        .map_err(smtp)?
+        .timeout(Some(std::time::Duration::from_secs(20)));
+    if let (Some(pem), Some(host)) = (&mail.ca_pem, mail.smtp_url.host_str()) {
+        // The same TLS as the address asks for, trusting the configured authority too.
+        use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+        let parameters = TlsParameters::builder(host.to_owned())
+            .add_root_certificate(Certificate::from_pem(pem).map_err(smtp)?)
+            .build_rustls()
+            .map_err(smtp)?;
+        let tls = mail
+            .smtp_url
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        transport = match (mail.smtp_url.scheme(), tls.as_deref()) {
+            ("smtps", _) => transport.tls(Tls::Wrapper(parameters)),
+            (_, Some("required")) => transport.tls(Tls::Required(parameters)),
+            (_, Some("opportunistic")) => transport.tls(Tls::Opportunistic(parameters)),
+            _ => transport,
+        };
+    }
+    let transport = transport.build();
     transport
         .send(built)
         .await

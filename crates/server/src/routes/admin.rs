@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::views::Ctx;
 
-mod channels;
+pub(crate) mod channels;
 mod council;
 mod networks;
 mod person;

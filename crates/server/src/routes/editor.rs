@@ -337,6 +337,12 @@ pub async fn act(
         by = user.id,
         "workflow action"
     );
+    // Whoever suggested it hears that it is in the hub, if they chose to (once per item).
+    if action == Action::Publish
+        && let Err(e) = crate::notify::suggestion_accepted(&ctx.app, id).await
+    {
+        tracing::warn!(item = id, error = %e, "could not queue the suggestion's notice");
+    }
     Ok(Redirect::to(&format!("/editor/items/{id}?done={}", action.as_str())).into_response())
 }
 

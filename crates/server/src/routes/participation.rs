@@ -229,6 +229,8 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     let clicks = chorus_ambassador::links::clicks_per_share(db, user.id).await?;
     let passes = store::passes::of_person(db, user.id).await?;
     let preferences = chorus_ambassador::onboarding::load(db, user.id).await?;
+    let notifications = crate::notify::prefs(db, user.id).await?;
+    let own_chat = crate::notify::personal_chat(db, &ctx.app.vault, user.id).await?;
     let document = serde_json::json!({
         "format": "chorus-personal-data/1",
         "exported_at": chrono::Utc::now(),
@@ -254,6 +256,10 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
         "statistics_views_including_me": views.iter().map(|v| serde_json::json!({"at": v.at, "action": v.action, "detail": v.detail})).collect::<Vec<_>>(),
         "connected_accounts": connected.iter().map(|a| serde_json::json!({"network": a.network, "handle": a.handle, "name": a.display_name, "instance": a.instance})).collect::<Vec<_>>(),
         "shares": shares.iter().map(|s| serde_json::json!({"network": s.network, "item_id": s.item_id, "text": s.text, "state": s.state, "scheduled_at": s.scheduled_at, "published_at": s.published_at, "url": s.external_url, "human_clicks": clicks.get(&s.id).copied().unwrap_or(0)})).collect::<Vec<_>>(),
+        "notifications": {
+            "choices": notifications,
+            "own_chat": own_chat.map(|c| serde_json::json!({"service": c.service.as_str(), "address": c.address})),
+        },
         "not_for_me": passes.iter().map(|(item, reason)| serde_json::json!({"item_id": item, "reason": reason})).collect::<Vec<_>>(),
     });
     let body = serde_json::to_string_pretty(&document)?;

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::auth::roles::Ambassador;
 use crate::error::AppResult;
+use crate::notify;
 use crate::store;
 use crate::views::Ctx;
 
@@ -28,6 +29,9 @@ struct Choices {
     networks: Vec<Network>,
     topic_ids: Vec<i32>,
     time_zone: String,
+    /// Email about what concerns them, and the digest (asked only when email can be sent).
+    email_events: bool,
+    digest: notify::Digest,
 }
 
 /// The welcome page.
@@ -41,8 +45,17 @@ struct WelcomeView<'a> {
     topics: Vec<TopicChoice<'a>>,
     time_zone: &'a str,
     time_zones: Vec<&'static str>,
+    /// What the person wants by email, asked only when email can be sent.
+    email: Option<EmailChoice>,
     error: Option<String>,
     notice: Option<String>,
+}
+
+/// What a person wants by email, as ticked.
+#[derive(Serialize)]
+struct EmailChoice {
+    events: bool,
+    digest: notify::Digest,
 }
 
 /// A network, ticked when the person uses it.
@@ -95,6 +108,10 @@ async fn render(
             .collect(),
         time_zone: &choices.time_zone,
         time_zones: onboarding::time_zone_names(),
+        email: ctx.app.config.mail.is_some().then_some(EmailChoice {
+            events: choices.email_events,
+            digest: choices.digest,
+        }),
         error: page.error,
         notice: page.notice,
     };
@@ -115,7 +132,14 @@ pub async fn page(
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
     let preferences: Preferences = onboarding::load(db, user.id).await?;
+    let prefs = notify::prefs(db, user.id).await?;
     let choices = Choices {
+        email_events: prefs.email_events,
+        digest: if prefs.email_digest {
+            prefs.digest
+        } else {
+            notify::Digest::Never
+        },
         networks: preferences.networks.clone(),
         topic_ids: topics::followed(db, user.id).await?,
         time_zone: preferences
@@ -176,6 +200,8 @@ pub async fn finish(
             .unwrap_or_default()
             .trim()
             .to_owned(),
+        email_events: values("email_events").next().is_some(),
+        digest: notify::Digest::parse(values("digest").next().unwrap_or_default()),
     };
     let time_zone = if choices.time_zone.is_empty() {
         None
@@ -206,6 +232,22 @@ pub async fn finish(
     };
     topics::set_followed(db, user.id, &choices.topic_ids).await?;
     onboarding::finish_welcome(db, user.id, &choices.networks, time_zone, Utc::now()).await?;
+    if ctx.app.config.mail.is_some() {
+        // What they ticked here, by email; their other choices (chat, announcements) stay.
+        let prefs = notify::prefs(db, user.id).await?;
+        let email_digest = choices.digest != notify::Digest::Never;
+        let prefs = notify::Prefs {
+            email_events: choices.email_events,
+            email_digest,
+            digest: if email_digest || !prefs.chat_digest {
+                choices.digest
+            } else {
+                prefs.digest
+            },
+            ..prefs
+        };
+        notify::save_prefs(db, user.id, prefs).await?;
+    }
     tracing::info!(
         user_id = user.id,
         networks = choices.networks.len(),

@@ -4,6 +4,7 @@
 pub mod entities;
 pub mod passes;
 pub mod policy;
+pub mod sealed;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

@@ -94,7 +94,7 @@ pub async fn page(ctx: Ctx, _: Admin, Query(query): Query<DoneQuery>) -> AppResu
 }
 
 /// An address Chorus may post to: https (http only in tests), not a private address.
-fn address(ctx: &Ctx, text: &str) -> Option<Url> {
+pub(crate) fn address(ctx: &Ctx, text: &str) -> Option<Url> {
     let url = Url::parse(text.trim()).ok()?;
     let tests = ctx.app.config.unsafe_allow_private_fetch;
     let scheme_ok = url.scheme() == "https" || (tests && url.scheme() == "http");
