@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::Form;
-use axum::extract::{Path, Query};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_ambassador::accounts;
@@ -22,16 +22,18 @@ use chrono::{NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::roles::{Ambassador, Member};
+use crate::auth::roles::Ambassador;
 use crate::error::{AppError, AppResult};
 use crate::views::Ctx;
 
 use super::post_preview::{LinkCard, PostPreview};
 
 mod history;
+mod ready;
 mod view;
 
 pub use history::{act, delete, history};
+pub use ready::{ready, status};
 
 fn advice_text(ctx: &Ctx, advice: &Advice) -> String {
     let i18n = &ctx.app.views.i18n;
@@ -584,74 +586,4 @@ pub async fn advice(
         "advice": editor.advice.iter().map(|a| advice_text(&ctx, a)).collect::<Vec<_>>(),
         "blocks": blocks_publishing(&editor.advice),
     })))
-}
-
-/// Which of one's shares a page shows.
-#[derive(Debug, Default, Deserialize)]
-pub struct ReadyQuery {
-    #[serde(default)]
-    ids: String,
-}
-
-impl ReadyQuery {
-    /// The ids asked for (at most ten).
-    fn ids(&self) -> Vec<i32> {
-        self.ids
-            .split(',')
-            .filter_map(|id| id.trim().parse().ok())
-            .take(10)
-            .collect()
-    }
-}
-
-/// The person's own shares among `wanted`, in their views, in the order asked.
-async fn own_views(ctx: &Ctx, user_id: i32, wanted: &[i32]) -> AppResult<Vec<serde_json::Value>> {
-    let rows = shares::for_user(&ctx.app.db, user_id).await?;
-    let around = view::Surroundings::of(ctx, user_id, &rows).await?;
-    Ok(wanted
-        .iter()
-        .filter_map(|id| rows.iter().find(|s| s.id == *id))
-        .map(|s| view::share(ctx, s, &around))
-        .collect())
-}
-
-/// The page after sharing: the shares handed to a composer, and those sent through accounts.
-#[derive(Serialize)]
-struct ReadyView<'a> {
-    shares: Vec<serde_json::Value>,
-    sent: Vec<serde_json::Value>,
-    ids: &'a str,
-}
-
-/// `GET /hub/shares/ready?ids=`: what became of what the person just shared. Each share handed
-/// to its network's composer has the button that opens the composer holding their text, "copy
-/// my text" and "I posted it"; each share through an account shows its progress, then "view
-/// your post" once it is live (the page follows it without a reload).
-pub async fn ready(
-    ctx: Ctx,
-    Member(user): Member,
-    Query(query): Query<ReadyQuery>,
-) -> AppResult<Response> {
-    let list = own_views(&ctx, user.id, &query.ids()).await?;
-    if list.is_empty() {
-        return Ok(Redirect::to("/hub/shares").into_response());
-    }
-    let (composers, sent): (Vec<_>, Vec<_>) =
-        list.into_iter().partition(|s| s["state"] == "handed_over");
-    let view = ReadyView {
-        shares: composers,
-        sent,
-        ids: &query.ids,
-    };
-    ctx.page_status(StatusCode::OK, "hub/ready.html", &view)
-}
-
-/// `GET /hub/shares/status?ids=`: the same views as JSON, for the page that follows them.
-pub async fn status(
-    ctx: Ctx,
-    Member(user): Member,
-    Query(query): Query<ReadyQuery>,
-) -> AppResult<axum::Json<serde_json::Value>> {
-    let list = own_views(&ctx, user.id, &query.ids()).await?;
-    Ok(axum::Json(serde_json::json!({ "shares": list })))
 }
