@@ -3,7 +3,8 @@
 //! Every network counts differently (docs/networks.md): X weighs code points and makes every
 //! link 23; Bluesky counts grapheme clusters and UTF-8 bytes; Mastodon counts grapheme
 //! clusters with 23 per URL and `@user@domain` as `@user`; LinkedIn's limit applies to the
-//! escaped "little text"; Threads counts characters and at most 5 distinct links. Nothing here
+//! escaped "little text"; Threads counts characters, each emoji as its UTF-8 bytes, and at most
+//! 5 distinct links. Nothing here
 //! does I/O: a [`Measure`] is computed from the text alone and serialises to the JSON the editor
 //! shows as a live counter.
 
@@ -197,11 +198,12 @@ pub fn escape_linkedin_little_text(text: &str) -> String {
 
 /// Measures `text` for Threads: at most 500 characters and 5 distinct links.
 ///
-/// Characters are Unicode scalar values, so an emoji with a skin tone counts 2 and a family
-/// emoji 7. Meta's documentation says emoji count "as their UTF-8 bytes", which could also
-/// mean 4 per code point; scalar values is the reading that matches the app, and it is
-/// recorded here because it is a guess. Links are `http(s)` URLs and bare domains with a
-/// real TLD; two spellings of one address (`example.com`, `https://Example.com/`) are one link.
+/// Characters are Unicode scalar values, except that "emojis are counted as the number of UTF-8
+/// bytes" (Meta's Threads API documentation, text posts): `😀` counts 4, a flag 8, a family
+/// emoji 25 (four people and three joiners). An emoji is recognised as for X (a cluster that
+/// starts with an emoji code point, or a keycap). Links are `http(s)` URLs and bare domains
+/// with a real TLD; two spellings of one address (`example.com`, `https://Example.com/`) are
+/// one link.
 pub fn measure_threads(text: &str) -> Measure {
     let distinct_links: BTreeSet<String> = find_links(text, Schemeless::Included)
         .iter()
@@ -210,13 +212,37 @@ pub fn measure_threads(text: &str) -> Measure {
     let problem = (distinct_links.len() > THREADS_LINK_LIMIT).then_some(Problem::TooManyLinks);
     let mut measure = Measure::new(
         Network::Threads,
-        text.chars().count(),
+        threads_length(text),
         THREADS_LIMIT,
         Unit::Characters,
     )
     .with_problem(problem);
     measure.links = Some((distinct_links.len(), THREADS_LINK_LIMIT));
     measure
+}
+
+/// Threads' length: one per character, an emoji's code points by their UTF-8 bytes.
+fn threads_length(text: &str) -> usize {
+    use unicode_properties::UnicodeEmoji as _;
+    use unicode_segmentation::UnicodeSegmentation as _;
+    text.graphemes(true)
+        .map(|cluster| {
+            if x::is_emoji_cluster(cluster) {
+                cluster
+                    .chars()
+                    .map(|c| {
+                        if c.is_emoji_char_or_emoji_component() {
+                            c.len_utf8()
+                        } else {
+                            1
+                        }
+                    })
+                    .sum()
+            } else {
+                cluster.chars().count()
+            }
+        })
+        .sum()
 }
 
 /// The address a link points to: no scheme, host in lower case, no trailing slash.

@@ -798,6 +798,15 @@ async fn the_measure_command_reads_stdin_and_prints_json() {
     assert_eq!(json["network"], "bluesky");
     assert_eq!(json["limit"], 300);
     assert_eq!(json["used"], 9);
+    // Threads counts emoji as their UTF-8 bytes.
+    let out = app
+        .cli(&["text", "measure", "--network", "threads"], Some("😀😀"))
+        .await;
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        (json["used"].as_u64(), json["limit"].as_u64()),
+        (Some(8), Some(500))
+    );
     let out = app
         .cli(&["text", "measure", "--network", "friendster"], Some("x"))
         .await;

@@ -130,13 +130,17 @@ fn linkedin_limit_applies_to_the_escaped_text() {
 }
 
 #[test]
-fn threads_counts_characters() {
+fn threads_counts_characters_and_emoji_as_their_utf8_bytes() {
     for (text, used) in [
-        (FAMILY, 7),
-        (FLAG, 2),
-        (SKIN_TONE, 2),
+        ("😀😀", 8),
+        (FAMILY, 25),
+        (FLAG, 8),
+        (SKIN_TONE, 8),
+        ("1\u{FE0F}\u{20E3}", 7),
+        ("Solar 🌞!", 11),
         (E_ACUTE_COMBINING, 2),
         ("日本語", 3),
+        ("#1", 2),
         ("https://example.com/a", 21),
     ] {
         assert_eq!(measure_threads(text).used, used, "{text}");
@@ -144,6 +148,10 @@ fn threads_counts_characters() {
     assert!(measure_threads(&"ü".repeat(500)).fits);
     let one_over = measure_threads(&"ü".repeat(501));
     assert_eq!((one_over.fits, one_over.over_by), (false, 1));
+    // 125 emoji fill a post; one character more does not fit.
+    assert!(measure_threads(&"😀".repeat(125)).fits);
+    let over = measure_threads(&format!("{}a", "😀".repeat(125)));
+    assert_eq!((over.fits, over.over_by), (false, 1));
 }
 
 #[test]

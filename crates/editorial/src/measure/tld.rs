@@ -117,6 +117,27 @@ pub(super) fn is_known_tld(label: &str) -> bool {
     TLDS.contains(&needle)
 }
 
+/// The top-level domains written in other scripts (`پاکستان`, `中国`, `рф`...), as twitter-text
+/// lists them (`conformance/tld_lib.yml` of github.com/twitter/twitter-text at 30e2430, 153
+/// names): a link with a scheme may end in one (`http://foobar.پاکستان/`), a bare domain may
+/// not (X leaves `例え.jp` as text).
+const UNICODE_TLDS: &str = " \
+한국 香港 澳門 新加坡 台灣 台湾 中國 中国 გე ລາວ ไทย ලංකා ഭാരതം ಭಾರತ భారత్ சிங்கப்பூர் இலங்கை இந்தியா ଭାରତ \
+ભારત ਭਾਰਤ ভাৰত ভারত বাংলা भारोत भारतम् भारत ڀارت پاکستان موريتانيا مليسيا مصر قطر فلسطين \
+عمان عراق سورية سودان تونس بھارت بارت ایران امارات المغرب السعودية الجزائر البحرين الاردن \
+հայ қаз укр срб рф мон мкд ею бел бг ευ ελ 삼성 닷컴 닷넷 香格里拉 餐厅 食品 飞利浦 電訊盈科 集团 通販 购物 谷歌 诺基亚 联通 \
+网络 网站 网店 网址 组织机构 移动 珠宝 点看 游戏 淡马锡 机构 書籍 时尚 新闻 政府 政务 招聘 手表 手机 我爱你 慈善 微博 广东 工行 家電 娱乐 天主教 大拿 \
+大众汽车 在线 嘉里大酒店 嘉里 商标 商店 商城 公益 公司 八卦 健康 信息 佛山 企业 中文网 中信 世界 ポイント ファッション セール ストア コム グーグル クラウド \
+みんな คอม संगठन नेट कॉम همراه موقع موبايلي كوم كاثوليك عرب شبكة بيتك بازار العليان ارامكو \
+اتصالات ابوظبي קום сайт рус орг онлайн москва ком католик дети \
+";
+
+/// Whether `label` (in any case) is a top-level domain written in another script.
+pub(super) fn is_known_unicode_tld(label: &str) -> bool {
+    let label = label.to_lowercase();
+    !label.is_empty() && !label.contains(' ') && UNICODE_TLDS.contains(&format!(" {label} "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_known_tld;

@@ -65,10 +65,10 @@ fn weighted_plain_length(text: &str) -> usize {
 
 fn grapheme_weight(grapheme: &str) -> usize {
     let mut chars = grapheme.chars();
-    let Some(first) = chars.next() else {
+    if chars.next().is_none() {
         return 0;
-    };
-    if !starts_emoji(first, grapheme) {
+    }
+    if !is_emoji_cluster(grapheme) {
         return grapheme.chars().map(char_weight).sum();
     }
     // The sequence weighs 2 as a whole; a mark that merely clings to it (`👋` + U+0301) is
@@ -84,7 +84,10 @@ fn grapheme_weight(grapheme: &str) -> usize {
 
 /// Whether a grapheme cluster is an emoji: its first code point has `Emoji=Yes`, except that
 /// the ASCII digits, `#` and `*` are emoji only as keycaps (`1⃣`).
-fn starts_emoji(first: char, grapheme: &str) -> bool {
+pub(super) fn is_emoji_cluster(grapheme: &str) -> bool {
+    let Some(first) = grapheme.chars().next() else {
+        return false;
+    };
     if first.is_ascii() {
         matches!(first, '0'..='9' | '#' | '*') && grapheme.contains(KEYCAP)
     } else {
@@ -117,6 +120,39 @@ mod tests {
         assert_eq!(weight("1⃣"), 2);
         let cjk = measure_x(&"漢".repeat(160));
         assert_eq!((cjk.used, cjk.fits, cjk.over_by), (320, false, 40));
+    }
+
+    /// twitter-text's own conformance cases for the weighted counter (emoji discounted, and
+    /// directional marks), read from the YAML committed beside this file with its source.
+    #[test]
+    fn the_twitter_text_conformance_sections_pass() {
+        let yaml = include_str!("conformance/validate-x.yml");
+        let docs = yaml_rust2::YamlLoader::load_from_str(yaml).expect("the vectors parse");
+        let mut failures = Vec::new();
+        let mut cases = 0;
+        for section in [
+            "WeightedTweetsWithDiscountedEmojiCounterTest",
+            "UnicodeDirectionalMarkerCounterTest",
+        ] {
+            for case in docs[0]["tests"][section].as_vec().expect(section) {
+                let text = case["text"].as_str().expect("text");
+                let expected = &case["expected"];
+                let length = expected["weightedLength"].as_i64().expect("weightedLength");
+                let valid = expected["valid"].as_bool().expect("valid");
+                let measure = measure_x(text);
+                cases += 1;
+                if i64::try_from(measure.used) != Ok(length) || measure.fits != valid {
+                    failures.push(format!(
+                        "{section}: {:?} ({text:?}): expected {length} {valid}, got {} {}",
+                        case["description"].as_str().unwrap_or_default(),
+                        measure.used,
+                        measure.fits
+                    ));
+                }
+            }
+        }
+        assert_eq!(cases, 24, "every case was read");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]

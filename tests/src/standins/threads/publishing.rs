@@ -227,7 +227,7 @@ pub(super) async fn create_container(
         if text.trim().is_empty() {
             return Err(graph_error(400, 100, None, "(#100) Param text must be non-empty for a TEXT post"));
         }
-        if text.chars().count() > MAX_TEXT_CHARS {
+        if threads_length(&text) > MAX_TEXT_CHARS {
             return Err(graph_error(400, 100, None, "(#100) Param text must be at most 500 characters long"));
         }
         let mut links = distinct_links(&text);
@@ -367,4 +367,18 @@ pub(super) async fn publishing_limit(
                 "config": {"quota_total": store.settings.publish_limit, "quota_duration": 86_400}}]}),
         )
     }))
+}
+
+/// Threads' length as Meta documents it: characters, emoji counted as their UTF-8 bytes (the
+/// pictographic blocks, flags, the joiner and the emoji variation selector; a rough cut of its
+/// own, independent of Chorus's counter).
+fn threads_length(text: &str) -> usize {
+    text.chars()
+        .map(|c| match u32::from(c) {
+            0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x200D | 0xFE0F | 0x20E3 | 0xE0020..=0xE007F => {
+                c.len_utf8()
+            }
+            _ => 1,
+        })
+        .sum()
 }
