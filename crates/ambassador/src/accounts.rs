@@ -67,6 +67,9 @@ pub struct AccountSummary {
     pub profile_url: Option<String>,
     /// The owner must reconnect it (revoked or expired).
     pub needs_reconnect: bool,
+    /// When its access ends, for an account Chorus cannot renew (no refresh token: LinkedIn's
+    /// 60 days).
+    pub access_ends: Option<chrono::DateTime<Utc>>,
 }
 
 fn summary(row: connected_account::Model) -> AccountSummary {
@@ -78,6 +81,7 @@ fn summary(row: connected_account::Model) -> AccountSummary {
         display_name: row.display_name,
         profile_url: row.profile_url,
         needs_reconnect: row.needs_reconnect,
+        access_ends: row.expires_at.filter(|_| row.refresh_token.is_none()),
     }
 }
 

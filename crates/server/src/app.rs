@@ -118,6 +118,7 @@ impl App {
         networks
             .bluesky_plc
             .clone_from(&config.network_base_urls.bluesky_plc);
+        networks.linkedin_version = config.linkedin_version.to_string();
         if config.unsafe_allow_private_fetch {
             networks
                 .allow_private_for_tests()

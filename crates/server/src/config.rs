@@ -134,6 +134,8 @@ pub struct Config {
     pub share_lease: std::time::Duration,
     /// `utm_medium` of tracked links.
     pub utm_medium: String,
+    /// The `LinkedIn-Version` of every LinkedIn call.
+    pub linkedin_version: chorus_ambassador::linkedin_version::ApiVersion,
     /// Reverse proxies whose `X-Forwarded-For` gives the client's address.
     pub trusted_proxies: crate::client_address::TrustedProxies,
     /// The instant the retention policy counts back from, when not now: to see what a policy
@@ -157,7 +159,7 @@ pub struct NetworkBaseUrls {
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 20] = [
+const SETTINGS: [(&str, &str); 21] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
@@ -176,6 +178,7 @@ const SETTINGS: [(&str, &str); 20] = [
     ("bluesky_plc_url", "CHORUS_BLUESKY_PLC_URL"),
     ("share_lease_seconds", "CHORUS_SHARE_LEASE_SECONDS"),
     ("utm_medium", "CHORUS_UTM_MEDIUM"),
+    ("linkedin_version", "CHORUS_LINKEDIN_VERSION"),
     ("trusted_proxies", "CHORUS_TRUSTED_PROXIES"),
     ("retention_clock", "CHORUS_RETENTION_CLOCK"),
     ("smtp_url", "CHORUS_SMTP_URL"),
@@ -311,6 +314,20 @@ impl Config {
             },
             None => std::time::Duration::from_secs(60),
         };
+        let linkedin_version = match get("linkedin_version") {
+            Some((setting, value)) => chorus_ambassador::linkedin_version::ApiVersion::parse(
+                &value,
+            )
+            .ok_or(ConfigError::Invalid {
+                setting,
+                value,
+                expected: "a LinkedIn API version as YYYYMM, such as 202610 (see LinkedIn's versioning page for the active ones)",
+            })?,
+            None => chorus_ambassador::linkedin_version::ApiVersion::parse(
+                chorus_ambassador::connectors::linkedin::DEFAULT_VERSION,
+            )
+            .unwrap_or_else(|| unreachable!("the default version is valid")),
+        };
         let utm_medium = match get("utm_medium") {
             Some((setting, value)) => {
                 let medium = value.trim();
@@ -378,6 +395,7 @@ impl Config {
             network_base_urls,
             share_lease,
             utm_medium,
+            linkedin_version,
             trusted_proxies,
             retention_clock,
             mail,

@@ -27,6 +27,22 @@ pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {
     let mut retention_ticker = tokio::time::interval(RETENTION_EVERY);
     let mut digest_ticker = tokio::time::interval(DIGESTS_EVERY);
     let holder = format!("worker-{}", uuid::Uuid::new_v4());
+    // Shares a retired LinkedIn version failed go out again once the setting names another.
+    match chorus_ambassador::linkedin_version::retry_refused(
+        &app.db,
+        app.config.linkedin_version,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(0) => {}
+        Ok(retried) => tracing::info!(
+            retried,
+            version = %app.config.linkedin_version,
+            "LinkedIn shares failed by a retired version are queued again"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not queue the LinkedIn shares again"),
+    }
     loop {
         tokio::select! {
             _ = housekeeping_ticker.tick() => housekeeping(&app).await,

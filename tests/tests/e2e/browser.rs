@@ -1216,3 +1216,52 @@ async fn a_person_chooses_what_chorus_sends_them_and_where_on_one_page() {
     );
     browser.screenshots("notifications").await;
 }
+
+/// The admins' warning that LinkedIn's API version ends soon, on their first page and on the
+/// networks page: at 390 px and 1280 px, light and dark, with no axe violation.
+#[tokio::test]
+async fn an_admin_sees_that_the_linkedin_version_ends_soon() {
+    use chrono::Datelike as _;
+    let today = chrono::Utc::now().date_naive();
+    let old = today
+        .with_day(1)
+        .unwrap()
+        .checked_sub_months(chrono::Months::new(11))
+        .unwrap()
+        .format("%Y%m")
+        .to_string();
+    let app = TestApp::spawn_with(
+        chorus_tests::TestAppOptions::default().env("CHORUS_LINKEDIN_VERSION", &old),
+    )
+    .await;
+    let admin = app.signed_in("boss@example.org", "admin").await;
+    let saved = admin
+        .post_form(
+            "/admin/networks",
+            &[
+                ("network", "linkedin"),
+                ("client_id", "chorus-linkedin"),
+                ("client_secret", "s3cret-linkedin"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location(), "/admin/networks?done=saved");
+    let browser = Browser::start(1280, 800).await;
+    browser
+        .sign_in(&app.url("/sign-in"), "boss@example.org", PASSWORD, "/admin")
+        .await;
+    assert!(browser.text("[data-testid=linkedin-ends]").await.contains(&old));
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "admin page with the LinkedIn warning"
+    );
+    browser.screenshots("admin-linkedin-version").await;
+    browser.goto(&app.url("/admin/networks")).await;
+    assert_eq!(
+        browser.accessibility_violations().await,
+        Vec::<String>::new(),
+        "networks page"
+    );
+    browser.screenshots("admin-networks-linkedin").await;
+}

@@ -23,6 +23,7 @@ mod handlers;
 mod handoff;
 mod hardening;
 mod instances;
+mod linkedin;
 mod links;
 mod locale;
 mod notifications;

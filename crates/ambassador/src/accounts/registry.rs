@@ -15,6 +15,8 @@ pub struct Networks {
     pub threads_base: Option<Url>,
     /// The PLC directory that resolves Bluesky DIDs (`https://plc.directory` when `None`).
     pub bluesky_plc: Option<Url>,
+    /// The `LinkedIn-Version` every LinkedIn call names (`YYYYMM`).
+    pub linkedin_version: String,
     /// Accept `http://` and private Mastodon instances (tests only): see
     /// [`Networks::allow_private_for_tests`].
     pub allow_insecure_instances: bool,
@@ -38,6 +40,7 @@ impl Networks {
             linkedin_base: None,
             threads_base: None,
             bluesky_plc: None,
+            linkedin_version: crate::connectors::linkedin::DEFAULT_VERSION.to_owned(),
             allow_insecure_instances: false,
             http: HttpClient::new(Timeouts::default())?,
             people_http: HttpClient::guarded(Timeouts::default(), AddressGuard::public_only())?,
@@ -114,9 +117,13 @@ impl Networks {
             )),
             Network::LinkedIn => Connector::LinkedIn(LinkedIn::new(
                 http,
-                self.linkedin_base
-                    .as_ref()
-                    .map_or_else(LinkedInEndpoints::default, LinkedInEndpoints::at),
+                LinkedInEndpoints {
+                    version: self.linkedin_version.clone(),
+                    ..self
+                        .linkedin_base
+                        .as_ref()
+                        .map_or_else(LinkedInEndpoints::default, LinkedInEndpoints::at)
+                },
             )),
             Network::X => Connector::X(X::new(
                 http,

@@ -9,6 +9,7 @@ use crate::views::Ctx;
 
 pub(crate) mod channels;
 mod council;
+mod linkedin;
 mod networks;
 mod person;
 mod provisioning;

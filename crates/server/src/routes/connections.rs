@@ -114,7 +114,16 @@ struct NetworkCard<'a> {
     label: &'static str,
     /// `direct`, `composer_only`, or `unset` (the network is not configured).
     mode: &'static str,
-    accounts: Vec<&'a AccountSummary>,
+    accounts: Vec<AccountView<'a>>,
+}
+
+/// A connected account, with when its access ends when that is within a week.
+#[derive(Serialize)]
+struct AccountView<'a> {
+    #[serde(flatten)]
+    account: &'a AccountSummary,
+    /// "12 Dec 2026, 09:00", for an account to reconnect within 7 days.
+    ends_soon: Option<String>,
 }
 
 /// What the person typed in a form that failed (never a password).
@@ -137,6 +146,8 @@ pub async fn list(
     let connected = accounts::list(db, user.user_id()).await?;
     let available = accounts::configured_networks(db).await?;
     let settings = chorus_editorial::store::settings::load(db).await?;
+    let zone = ctx.zone().await?;
+    let soon = chrono::Utc::now() + crate::notify::RECONNECT_NOTICE;
     let networks = Network::ALL
         .iter()
         .map(|n| {
@@ -151,7 +162,17 @@ pub async fn list(
                 name: n.as_str(),
                 label: n.display_name(),
                 mode,
-                accounts: connected.iter().filter(|a| a.network == *n).collect(),
+                accounts: connected
+                    .iter()
+                    .filter(|a| a.network == *n)
+                    .map(|account| AccountView {
+                        account,
+                        ends_soon: account
+                            .access_ends
+                            .filter(|at| *at <= soon && !account.needs_reconnect)
+                            .map(|at| ctx.when(zone, at)),
+                    })
+                    .collect(),
             }
         })
         .collect();

@@ -27,6 +27,7 @@ pub struct NetworkForm {
 #[derive(Serialize)]
 struct NetworksView {
     networks: Vec<NetworkApp>,
+    linkedin: Option<super::linkedin::LinkedInStatus>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -57,6 +58,7 @@ pub async fn networks(ctx: Ctx, _: Admin, Query(query): Query<UsersQuery>) -> Ap
         .collect();
     let view = NetworksView {
         networks,
+        linkedin: super::linkedin::status(&ctx).await?,
         notice: query.done.as_deref().map(|_| ctx.t("admin.done_saved")),
         error: query
             .error

@@ -76,6 +76,8 @@ struct UsersView<'a> {
     previous: Option<String>,
     next: Option<String>,
     notice: Option<String>,
+    /// LinkedIn's API version, when an admin must act on it.
+    linkedin: Option<super::linkedin::LinkedInStatus>,
 }
 
 /// One account of the table.
@@ -164,6 +166,9 @@ pub async fn users(
         previous: (page > 1).then(|| query.on_page(page - 1)),
         next: (page < pages).then(|| query.on_page(page + 1)),
         notice: notice(&ctx, query.done.as_deref()),
+        linkedin: super::linkedin::status(&ctx)
+            .await?
+            .filter(super::linkedin::LinkedInStatus::needs_action),
     };
     Ok(ctx.page("admin/users.html", &view)?.into_response())
 }
