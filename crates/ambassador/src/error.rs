@@ -52,6 +52,17 @@ pub enum AmbassadorError {
     /// The network offers no deletion through its API (Threads).
     #[error("{0} does not allow deleting a post through its API")]
     DeletionUnsupported(Network),
+    /// The network's own limit of posts per profile in 24 hours is reached for this account
+    /// (Threads: 250 published through apps).
+    #[error(
+        "{network} allows {limit} posts through apps per profile in 24 hours; this account has reached it"
+    )]
+    NetworkDailyLimit {
+        /// The network.
+        network: Network,
+        /// Its limit.
+        limit: usize,
+    },
     /// The account a share was posted from is no longer connected.
     #[error("the account this was posted from is no longer connected")]
     AccountGone(Network),

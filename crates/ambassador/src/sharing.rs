@@ -39,12 +39,46 @@ pub struct Queue<'a> {
     pub utm_campaign: &'a str,
 }
 
+/// Posts a network lets apps publish per profile in 24 hours, where it says so (Threads:
+/// `threads_publishing_limit`, 250).
+#[must_use]
+pub fn daily_limit(network: Network) -> Option<usize> {
+    (network == Network::Threads).then_some(250)
+}
+
+/// How many shares of `account` are published, or waiting to go, within 24 hours of `at`.
+async fn posts_around(
+    db: &impl sea_orm::ConnectionTrait,
+    account: i32,
+    at: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    use crate::store::entities::share::{Column, Entity};
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
+    use shares::ShareState::{Published, Scheduled, Sending};
+    let day = chrono::Duration::hours(24);
+    let published = Entity::find()
+        .filter(Column::AccountId.eq(account))
+        .filter(Column::State.eq(Published.as_str()))
+        .filter(Column::PublishedAt.gt(at - day))
+        .count(db)
+        .await?;
+    let waiting = Entity::find()
+        .filter(Column::AccountId.eq(account))
+        .filter(Column::State.is_in([Scheduled.as_str(), Sending.as_str()]))
+        .filter(Column::NextAttemptAt.gt(at - day))
+        .filter(Column::NextAttemptAt.lt(at + day))
+        .count(db)
+        .await?;
+    Ok(usize::try_from(published + waiting).unwrap_or(usize::MAX))
+}
+
 /// Queues one share per draft, each with its own tracked link when the item has a link; returns
 /// the new shares' ids in the drafts' order. Shares through an account go at the time asked, or
 /// at the first slot the owner's rhythm allows (quiet hours, daily cap), with the reason kept.
 ///
 /// # Errors
-/// Database failure, or a Mastodon server the composer refuses; then nothing was written.
+/// Database failure, a Mastodon server the composer refuses, or an account that reached its
+/// network's own daily limit ([`AmbassadorError::NetworkDailyLimit`]); then nothing was written.
 pub async fn queue(
     db: &DatabaseConnection,
     queue: &Queue<'_>,
@@ -67,6 +101,17 @@ pub async fn queue(
     )
     .await?
     .into_iter();
+    for draft in drafts {
+        if let (shares::Via::Account(account), Some(limit)) =
+            (&draft.via, daily_limit(draft.network))
+            && posts_around(&txn, account.get(), queue.at).await? >= limit
+        {
+            return Err(AmbassadorError::NetworkDailyLimit {
+                network: draft.network,
+                limit,
+            });
+        }
+    }
     let mut ids = Vec::with_capacity(drafts.len());
     for draft in drafts {
         let slot = match draft.via {

@@ -207,7 +207,7 @@ fn ambassador_info(error: &AmbassadorError) -> (StatusCode, &'static str, &'stat
         | E::MastodonServerInvalid => {
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "error.invalid")
         }
-        E::DeletionUnsupported(_) | E::AccountGone(_) => {
+        E::DeletionUnsupported(_) | E::AccountGone(_) | E::NetworkDailyLimit { .. } => {
             (StatusCode::CONFLICT, "not_allowed_now", "error.workflow")
         }
         E::StateInvalid => (StatusCode::BAD_REQUEST, "bad_request", "error.bad_request"),

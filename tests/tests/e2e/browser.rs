@@ -1250,7 +1250,12 @@ async fn an_admin_sees_that_the_linkedin_version_ends_soon() {
     browser
         .sign_in(&app.url("/sign-in"), "boss@example.org", PASSWORD, "/admin")
         .await;
-    assert!(browser.text("[data-testid=linkedin-ends]").await.contains(&old));
+    assert!(
+        browser
+            .text("[data-testid=linkedin-ends]")
+            .await
+            .contains(&old)
+    );
     assert_eq!(
         browser.accessibility_violations().await,
         Vec::<String>::new(),

@@ -132,3 +132,75 @@ async fn a_threads_publish_whose_answer_was_lost_is_checked_not_published_again(
     let (creation_ids, containers) = publish_calls(&threads);
     assert_eq!((creation_ids.len(), containers), (1, 1));
 }
+
+/// Threads lets apps publish 250 posts per profile in 24 hours: the 251st is refused when it is
+/// queued, with the text kept, rather than failing at Threads later. The share page also says
+/// that posting to X through the API costs the organisation.
+#[tokio::test]
+async fn a_threads_profile_at_its_daily_limit_is_refused_at_queueing_with_the_text_kept() {
+    let threads: StandIn<Threads> = StandIn::start().await;
+    let (w, id) = threads_world(&threads).await;
+    let page = w
+        .ana
+        .get(&format!("/hub/items/{}/share", w.item))
+        .await
+        .body;
+    assert_eq!(page.matches("data-x-cost").count(), 1, "on X's editor only");
+    // 249 posts published through Chorus in the last hours.
+    let db = Database::connect(w.app.database_url()).await.unwrap();
+    let account: i32 = id.parse().unwrap();
+    let backend = db.get_database_backend();
+    let user: i32 = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT id FROM users WHERE email = 'ana@example.org'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    let earlier = chrono::Utc::now() - chrono::Duration::hours(3);
+    for n in 0..249 {
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO shares (user_id, item_id, account_id, network, text, state, \
+             scheduled_at, next_attempt_at, attempts, idempotency_key, created_at, updated_at, \
+             published_at) VALUES ($1, $2, $3, 'threads', 'Earlier', 'published', $4, $4, 1, \
+             $5, $4, $4, $4)",
+            [
+                user.into(),
+                w.item.into(),
+                account.into(),
+                earlier.into(),
+                format!("seeded-{n}").into(),
+            ],
+        ))
+        .await
+        .unwrap();
+    }
+    // The 250th goes.
+    let queued = share_now(&w.ana, w.item, &[(&id, "The 250th, in my words")]).await;
+    assert!(
+        queued.location().starts_with("/hub/shares/ready"),
+        "{}",
+        queued.body
+    );
+    wait_for_state(&w.ana, "published", 250).await;
+    // The 251st is refused now, with what to do, and the text is kept.
+    let refused = share_now(&w.ana, w.item, &[(&id, "One too many, in my words")]).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("Threads lets apps publish 250 posts per profile in 24 hours"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("One too many, in my words"));
+    assert_eq!(
+        threads.posts().len(),
+        1,
+        "only the 250th reached the stand-in"
+    );
+}

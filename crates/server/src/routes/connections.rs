@@ -50,6 +50,7 @@ fn error_key(error: &AmbassadorError) -> &'static str {
         | AmbassadorError::MastodonServerInvalid
         | AmbassadorError::DeletionUnsupported(_)
         | AmbassadorError::AccountGone(_)
+        | AmbassadorError::NetworkDailyLimit { .. }
         | AmbassadorError::Vault(_)
         | AmbassadorError::Db(_)
         | AmbassadorError::Editorial(_)

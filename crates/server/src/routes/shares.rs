@@ -529,7 +529,20 @@ pub async fn submit(
         },
         &drafts,
     )
-    .await?;
+    .await;
+    let ids = match ids {
+        Err(chorus_ambassador::AmbassadorError::NetworkDailyLimit { network, limit }) => {
+            return again(ctx.app.views.i18n.text(
+                ctx.locale,
+                "share.error_daily_limit",
+                &[
+                    ("network", network.display_name()),
+                    ("limit", &limit.to_string()),
+                ],
+            ));
+        }
+        other => other?,
+    };
     tracing::info!(
         user_id = user.id,
         item = item.id,
