@@ -213,10 +213,23 @@ fn previews(text: &str) -> Result<(), String> {
 }
 
 fn facets(text: &str) -> Result<(), String> {
+    // What is sent never overlaps.
+    let mut covered_to = 0;
+    for facet in chorus_ambassador::connectors::facets::facets(text) {
+        let start = usize::try_from(facet["index"]["byteStart"].as_u64().unwrap_or(0)).unwrap_or(0);
+        let end = usize::try_from(facet["index"]["byteEnd"].as_u64().unwrap_or(0)).unwrap_or(0);
+        if start < covered_to {
+            return Err(format!("sent facet {start}..{end} overlaps the one before"));
+        }
+        covered_to = end;
+    }
+    // What is detected is sorted, in bounds and on character boundaries.
     let mut last = 0;
     for facet in detect(text) {
         let (start, end) = match &facet {
-            Facet::Link { start, end, .. } | Facet::Tag { start, end, .. } => (*start, *end),
+            Facet::Mention { start, end, .. }
+            | Facet::Link { start, end, .. }
+            | Facet::Tag { start, end, .. } => (*start, *end),
         };
         if start < last || end <= start || end > text.len() {
             return Err(format!("facet {start}..{end} out of order or bounds"));
@@ -225,15 +238,22 @@ fn facets(text: &str) -> Result<(), String> {
             return Err(format!("facet {start}..{end} cuts a character"));
         }
         match &facet {
-            Facet::Link { uri, .. } if text[start..end] != **uri => {
+            // A bare domain is sent with `https://` before it.
+            Facet::Link { uri, .. }
+                if text[start..end] != **uri
+                    && format!("https://{}", &text[start..end]) != **uri =>
+            {
                 return Err(format!("link facet {:?} is not {uri:?}", &text[start..end]));
             }
-            Facet::Tag { .. } if !text[start..end].starts_with(['#', '＃']) => {
+            Facet::Tag { .. } if !text[start..end].starts_with(['#', '＃', '$']) => {
                 return Err(format!("tag facet {:?}", &text[start..end]));
+            }
+            Facet::Mention { did, .. } if text[start..end] != format!("@{did}") => {
+                return Err(format!("mention facet {:?}", &text[start..end]));
             }
             _ => {}
         }
-        last = end;
+        last = start;
     }
     Ok(())
 }

@@ -300,3 +300,47 @@ async fn refusals_carry_the_pds_words_and_a_post_can_be_deleted() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_mention_resolves_to_the_colleagues_did_and_a_bare_domain_is_linked() {
+    let pds = Pds::start().await;
+    let (user, connector, account, _) = signed_in(&pds, "ana").await;
+    let ben = pds.create_account("ben").await;
+    let text = format!(
+        "Thanks @{} and @nobody.test, see example.com/solar.",
+        ben.handle
+    );
+    let sent = post(&text, None);
+    connector.publish(&account, &sent).await.unwrap();
+    let record = pds
+        .get_record(&user.did, POST_COLLECTION, &sent.idempotency_key)
+        .await
+        .expect("the record is in the repository");
+    let bytes = text.as_bytes();
+    let facets = record.value["facets"].as_array().unwrap().clone();
+    let covered: Vec<(String, serde_json::Value)> = facets
+        .iter()
+        .map(|facet| {
+            let start = usize::try_from(facet["index"]["byteStart"].as_u64().unwrap()).unwrap();
+            let end = usize::try_from(facet["index"]["byteEnd"].as_u64().unwrap()).unwrap();
+            (
+                String::from_utf8(bytes[start..end].to_vec()).unwrap(),
+                facet["features"][0].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        covered,
+        vec![
+            (
+                format!("@{}", ben.handle),
+                serde_json::json!({"$type": "app.bsky.richtext.facet#mention", "did": ben.did})
+            ),
+            (
+                "example.com/solar".to_owned(),
+                serde_json::json!({"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/solar"})
+            ),
+        ],
+        "the unknown handle stays plain text"
+    );
+}

@@ -19,6 +19,7 @@ mod crash;
 mod crawl;
 mod deletion;
 mod editorial;
+mod facets;
 mod handlers;
 mod handoff;
 mod hardening;

@@ -21,7 +21,7 @@ use super::{
     Account, ConnectorError, Identity, Post, PublishError, Published, Secret, Thumb, TokenSet,
     classify, endpoint, production_url,
 };
-use crate::connectors::facets::facets;
+use crate::connectors::facets::{mentioned_handles, resolve_mentions};
 
 mod identity;
 use identity::pds_of;
@@ -274,10 +274,16 @@ impl Bluesky {
         })
     }
 
-    /// The post record: text, creation time, language, facets for links and tags (UTF-8 byte
-    /// offsets), and the link card when the post has a link, with `thumb` (an uploaded blob) as
-    /// its image.
-    pub fn record(post: &Post, created_at: DateTime<Utc>, thumb: Option<&Value>) -> Value {
+    /// The post record: text, creation time, language, facets for mentions (with the DIDs in
+    /// `mentions`, handle then DID; a mention not there is left out), links and tags (UTF-8
+    /// byte offsets), and the link card when the post has a link, with `thumb` (an uploaded
+    /// blob) as its image.
+    pub fn record(
+        post: &Post,
+        created_at: DateTime<Utc>,
+        thumb: Option<&Value>,
+        mentions: &[(String, String)],
+    ) -> Value {
         let mut record = json!({
             "$type": POST_COLLECTION,
             "text": post.text,
@@ -286,7 +292,7 @@ impl Bluesky {
         if let Some(language) = post.language.as_deref().filter(|l| !l.trim().is_empty()) {
             record["langs"] = json!([language.trim()]);
         }
-        let facets = facets(&post.text);
+        let facets = resolve_mentions(&post.text, mentions);
         if !facets.is_empty() {
             record["facets"] = Value::Array(facets);
         }
@@ -372,11 +378,14 @@ impl Bluesky {
             (Some(_), Some(thumb)) => self.upload_thumb(account, thumb).await?,
             _ => None,
         };
+        let mentions = self
+            .resolve_handles(pds, &mentioned_handles(&post.text))
+            .await;
         let body = json!({
             "repo": account.external_id,
             "collection": POST_COLLECTION,
             "rkey": rkey,
-            "record": Self::record(post, Utc::now(), thumb.as_ref()),
+            "record": Self::record(post, Utc::now(), thumb.as_ref(), &mentions),
         });
         let answer = self
             .authorized(
@@ -538,7 +547,7 @@ mod tests {
             idempotency_key: new_tid(),
         };
         let at = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
-        let record = Bluesky::record(&post, at, None);
+        let record = Bluesky::record(&post, at, None, &[]);
         assert_eq!(record["createdAt"], "2026-05-28T20:26:40.000Z");
         assert_eq!(record["langs"], json!(["fr"]));
         // The example of the contract: the URL starts at character 17 but byte 19.
@@ -561,7 +570,7 @@ mod tests {
             text: "plain".to_owned(),
             ..post
         };
-        let record = Bluesky::record(&plain, at, None);
+        let record = Bluesky::record(&plain, at, None, &[]);
         assert!(record.get("embed").is_none() && record.get("facets").is_none());
         assert!(record.get("langs").is_none());
     }

@@ -24,6 +24,7 @@ mod classify;
 pub mod dpop;
 mod error;
 pub mod facets;
+mod facets_tlds;
 mod http;
 pub mod linkedin;
 pub mod mastodon;

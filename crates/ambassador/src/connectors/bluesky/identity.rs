@@ -67,6 +67,33 @@ impl Bluesky {
         Ok(answer.json())
     }
 
+    /// The DIDs of the handles a post mentions, as the account's PDS resolves them
+    /// (`com.atproto.identity.resolveHandle`, as the reference client asks its service), through
+    /// the same guarded client as connecting; a handle that does not resolve is left out, so its
+    /// mention stays plain text. At most 20 are asked.
+    pub(super) async fn resolve_handles(
+        &self,
+        pds: &Url,
+        handles: &[String],
+    ) -> Vec<(String, String)> {
+        let mut resolved = Vec::new();
+        for handle in handles.iter().take(20) {
+            let mut url = Self::xrpc(pds, "com.atproto.identity.resolveHandle");
+            url.query_pairs_mut()
+                .append_pair("handle", &handle.to_ascii_lowercase());
+            let Ok(answer) = self.http.send(self.http.inner().get(url)).await else {
+                continue;
+            };
+            let did = serde_json::from_str::<Value>(&answer.body)
+                .ok()
+                .and_then(|v| v.get("did").and_then(Value::as_str).map(str::to_owned));
+            if let Some(did) = did.filter(|d| answer.is_success() && d.starts_with("did:")) {
+                resolved.push((handle.clone(), did));
+            }
+        }
+        resolved
+    }
+
     /// The DID of a handle from `https://{handle}/.well-known/atproto-did` (the DNS method is
     /// not tried: sign-in then goes through the entryway, which knows its own handles).
     pub(super) async fn resolve_handle(&self, handle: &str) -> Option<String> {
