@@ -112,6 +112,7 @@ fn post(text: &str) -> Post {
         link_description: None,
         link_thumb: None,
         language: None,
+        image: None,
         idempotency_key: uuid::Uuid::new_v4().to_string(),
     }
 }

@@ -167,6 +167,7 @@ async fn prepare(
             link_description,
             link_thumb,
             language: share.language.clone(),
+            image: None,
             idempotency_key: share.idempotency_key.clone(),
         },
         network,

@@ -51,6 +51,7 @@ fn post(text: &str, link: Option<&str>) -> Post {
         link_description: Some("We opened a solar plant.".to_owned()),
         link_thumb: None,
         language: Some("en".to_owned()),
+        image: None,
         idempotency_key: new_tid(),
     }
 }
@@ -343,4 +344,85 @@ async fn a_mention_resolves_to_the_colleagues_did_and_a_bare_domain_is_linked() 
         ],
         "the unknown handle stays plain text"
     );
+}
+
+#[tokio::test]
+async fn an_image_goes_with_its_alt_text_and_aspect_ratio_and_one_bluesky_refuses_fails_the_post() {
+    use chorus_ambassador::connectors::PostImage;
+    let pds = Pds::start().await;
+    let (user, connector, account, _) = signed_in(&pds, "ana").await;
+    let image = PostImage {
+        bytes: chorus_tests::TINY_PNG.to_vec(),
+        mime: "image/png".to_owned(),
+        alt: "Solar panels on a roof in Lyon".to_owned(),
+        width: 1,
+        height: 1,
+    };
+    let text = "Our plant https://example.com/solar";
+    let sent = Post {
+        image: Some(image.clone()),
+        ..post(text, Some("https://example.com/solar"))
+    };
+    connector.publish(&account, &sent).await.unwrap();
+    let record = pds
+        .get_record(&user.did, POST_COLLECTION, &sent.idempotency_key)
+        .await
+        .expect("the record is in the repository");
+    let embed = &record.value["embed"];
+    assert_eq!(embed["$type"], "app.bsky.embed.images", "{embed}");
+    let shown = &embed["images"][0];
+    assert_eq!(shown["alt"], "Solar panels on a roof in Lyon");
+    assert_eq!(
+        shown["aspectRatio"],
+        serde_json::json!({"width": 1, "height": 1})
+    );
+    let cid = shown["image"]["ref"]["$link"].as_str().expect("a blob");
+    assert_eq!(pds.get_blob(&user.did, cid).await, chorus_tests::TINY_PNG);
+    // The link is still a link, in the text.
+    assert_eq!(
+        record.value["facets"][0]["features"][0]["uri"],
+        "https://example.com/solar"
+    );
+
+    // What Bluesky would not take fails the post with the reason: nothing is posted without
+    // the image it was meant to carry.
+    for (unfit, reason) in [
+        (
+            PostImage {
+                bytes: vec![0; 1_000_001],
+                ..image.clone()
+            },
+            "1,000,000",
+        ),
+        (
+            PostImage {
+                alt: "  ".to_owned(),
+                ..image.clone()
+            },
+            "no description",
+        ),
+        (
+            PostImage {
+                mime: "image/tiff".to_owned(),
+                ..image.clone()
+            },
+            "image/tiff",
+        ),
+    ] {
+        let refused = Post {
+            image: Some(unfit),
+            ..post("Not without its image", None)
+        };
+        match connector.publish(&account, &refused).await {
+            Err(PublishError::Rejected { message }) => {
+                assert!(message.contains(reason), "{message}");
+            }
+            other => panic!("{reason}: {other:?}"),
+        }
+        assert!(
+            pds.get_record(&user.did, POST_COLLECTION, &refused.idempotency_key)
+                .await
+                .is_none()
+        );
+    }
 }

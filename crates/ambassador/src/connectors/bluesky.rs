@@ -18,8 +18,8 @@ use url::Url;
 use super::dpop::DpopNonces;
 use super::http::{Answer, HttpClient};
 use super::{
-    Account, ConnectorError, Identity, Post, PublishError, Published, Secret, Thumb, TokenSet,
-    classify, endpoint, production_url,
+    Account, ConnectorError, Identity, Post, PostImage, PublishError, Published, Secret, Thumb,
+    TokenSet, classify, endpoint, production_url,
 };
 use crate::connectors::facets::{mentioned_handles, resolve_mentions};
 
@@ -353,6 +353,67 @@ impl Bluesky {
         }
     }
 
+    /// Uploads the post's image as a blob, after checking what Bluesky takes (a description, at
+    /// most 1,000,000 bytes, JPEG, PNG, WebP or GIF, a size): the post never goes without the
+    /// image it was meant to carry, so a refusal fails it with the reason.
+    async fn upload_image(
+        &self,
+        account: &Account,
+        image: &PostImage,
+    ) -> Result<Value, PublishError> {
+        let refused = |message: String| PublishError::Rejected { message };
+        if image.alt.trim().is_empty() {
+            return Err(refused(
+                "the image has no description (alt text)".to_owned(),
+            ));
+        }
+        if image.alt.chars().count() > PostImage::BLUESKY_MAX_ALT {
+            return Err(refused(format!(
+                "the image description is longer than Bluesky's {} characters",
+                PostImage::BLUESKY_MAX_ALT
+            )));
+        }
+        if image.bytes.len() > PostImage::BLUESKY_MAX_BYTES {
+            return Err(refused(format!(
+                "the image is {} bytes; Bluesky takes at most 1,000,000",
+                image.bytes.len()
+            )));
+        }
+        if !matches!(
+            image.mime.as_str(),
+            "image/jpeg" | "image/png" | "image/webp" | "image/gif"
+        ) || image.width == 0
+            || image.height == 0
+        {
+            return Err(refused(format!(
+                "Bluesky does not take this image ({})",
+                image.mime
+            )));
+        }
+        let answer = self
+            .authorized(
+                account,
+                reqwest::Method::POST,
+                Self::xrpc(self.pds()?, "com.atproto.repo.uploadBlob"),
+                Some(Body::Bytes {
+                    bytes: &image.bytes,
+                    mime: &image.mime,
+                }),
+            )
+            .await?;
+        if !answer.is_success() {
+            return Err(Self::classify(&answer));
+        }
+        let blob = answer.json()["blob"].clone();
+        if blob.is_object() {
+            Ok(blob)
+        } else {
+            Err(PublishError::Rejected {
+                message: "the PDS took the image but sent no blob".to_owned(),
+            })
+        }
+    }
+
     /// Creates the post under the record key taken from the post's idempotency key
     /// ([`record_key`]); when the PDS refuses, looks the key up and reports a record already
     /// there as published (an earlier attempt went through). The URL is
@@ -374,18 +435,35 @@ impl Bluesky {
         }
         let pds = self.pds()?;
         let rkey = record_key(&post.idempotency_key);
-        let thumb = match (&post.link, &post.link_thumb) {
-            (Some(_), Some(thumb)) => self.upload_thumb(account, thumb).await?,
+        // A post shows one embed: its image when it has one (its link stays a facet), otherwise
+        // the link card.
+        let image = match &post.image {
+            Some(image) => Some(self.upload_image(account, image).await?),
+            None => None,
+        };
+        let thumb = match (&post.link, &post.link_thumb, &image) {
+            (Some(_), Some(thumb), None) => self.upload_thumb(account, thumb).await?,
             _ => None,
         };
         let mentions = self
             .resolve_handles(pds, &mentioned_handles(&post.text))
             .await;
+        let mut record = Self::record(post, Utc::now(), thumb.as_ref(), &mentions);
+        if let (Some(blob), Some(image)) = (image, &post.image) {
+            record["embed"] = json!({
+                "$type": "app.bsky.embed.images",
+                "images": [{
+                    "image": blob,
+                    "alt": image.alt,
+                    "aspectRatio": {"width": image.width, "height": image.height},
+                }],
+            });
+        }
         let body = json!({
             "repo": account.external_id,
             "collection": POST_COLLECTION,
             "rkey": rkey,
-            "record": Self::record(post, Utc::now(), thumb.as_ref(), &mentions),
+            "record": record,
         });
         let answer = self
             .authorized(
@@ -544,6 +622,7 @@ mod tests {
             link_description: Some("D".to_owned()),
             link_thumb: None,
             language: Some("fr".to_owned()),
+            image: None,
             idempotency_key: new_tid(),
         };
         let at = DateTime::from_timestamp(1_780_000_000, 0).unwrap();

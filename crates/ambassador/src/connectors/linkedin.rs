@@ -321,6 +321,7 @@ mod tests {
             link_description: None,
             link_thumb: None,
             language: None,
+            image: None,
             idempotency_key: "k".to_owned(),
         }
     }

@@ -151,6 +151,8 @@ pub struct Post {
     pub link_thumb: Option<Thumb>,
     /// The language (BCP 47), where the network takes one (Mastodon).
     pub language: Option<String>,
+    /// An image posted with the text, with its description (Bluesky so far).
+    pub image: Option<PostImage>,
     /// The key chosen and committed before the first attempt, the same for every retry
     /// (Mastodon's `Idempotency-Key`; Bluesky's record key, a TID).
     pub idempotency_key: String,
@@ -173,6 +175,44 @@ impl Thumb {
 impl std::fmt::Debug for Thumb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Thumb({}, {} bytes)", self.mime, self.bytes.len())
+    }
+}
+
+/// An image posted with the text (not a link card's): its bytes and media type, its size in
+/// pixels (Bluesky shows it at that aspect ratio), and its description for people who cannot
+/// see it, which every network carries.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostImage {
+    /// The image.
+    pub bytes: Vec<u8>,
+    /// `image/jpeg`, `image/png`, `image/webp` or `image/gif`.
+    pub mime: String,
+    /// Its description (alt text); never empty.
+    pub alt: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl PostImage {
+    /// The largest image Bluesky takes in a post (`app.bsky.embed.images#image.image`).
+    pub const BLUESKY_MAX_BYTES: usize = 1_000_000;
+    /// The longest description Bluesky's app lets people write, in characters.
+    pub const BLUESKY_MAX_ALT: usize = 2000;
+}
+
+impl std::fmt::Debug for PostImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PostImage({}, {} bytes, {}x{}, alt {:?})",
+            self.mime,
+            self.bytes.len(),
+            self.width,
+            self.height,
+            self.alt
+        )
     }
 }
 
