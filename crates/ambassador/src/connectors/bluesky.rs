@@ -329,17 +329,7 @@ impl Bluesky {
         account: &Account,
         thumb: &Thumb,
     ) -> Result<Option<Value>, PublishError> {
-        let answer = self
-            .authorized(
-                account,
-                reqwest::Method::POST,
-                Self::xrpc(self.pds()?, "com.atproto.repo.uploadBlob"),
-                Some(Body::Bytes {
-                    bytes: &thumb.bytes,
-                    mime: &thumb.mime,
-                }),
-            )
-            .await?;
+        let answer = self.upload_blob(account, &thumb.bytes, &thumb.mime).await?;
         if answer.is_success() {
             let blob = answer.json()["blob"].clone();
             return Ok(blob.is_object().then_some(blob));
@@ -351,6 +341,22 @@ impl Bluesky {
             }
             error => Err(error),
         }
+    }
+
+    /// `com.atproto.repo.uploadBlob` with the account's token: the PDS's answer.
+    async fn upload_blob(
+        &self,
+        account: &Account,
+        bytes: &[u8],
+        mime: &str,
+    ) -> Result<Answer, PublishError> {
+        self.authorized(
+            account,
+            reqwest::Method::POST,
+            Self::xrpc(self.pds()?, "com.atproto.repo.uploadBlob"),
+            Some(Body::Bytes { bytes, mime }),
+        )
+        .await
     }
 
     /// Uploads the post's image as a blob, after checking what Bluesky takes (a description, at
@@ -390,17 +396,7 @@ impl Bluesky {
                 image.mime
             )));
         }
-        let answer = self
-            .authorized(
-                account,
-                reqwest::Method::POST,
-                Self::xrpc(self.pds()?, "com.atproto.repo.uploadBlob"),
-                Some(Body::Bytes {
-                    bytes: &image.bytes,
-                    mime: &image.mime,
-                }),
-            )
-            .await?;
+        let answer = self.upload_blob(account, &image.bytes, &image.mime).await?;
         if !answer.is_success() {
             return Err(Self::classify(&answer));
         }
