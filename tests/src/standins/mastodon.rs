@@ -21,6 +21,7 @@ use super::store::{
 };
 use super::{Fault, Network, OAuthClient};
 
+pub mod media;
 mod statuses;
 
 use statuses::{
@@ -54,6 +55,8 @@ impl Default for MastodonSettings {
 #[derive(Default)]
 pub struct Mastodon {
     statuses: Vec<Status>,
+    /// Uploaded attachments.
+    media: Vec<media::Attachment>,
     /// (account id, key) → (status id, when first used).
     idempotency: HashMap<(String, String), (String, DateTime<Utc>)>,
 }
@@ -89,6 +92,8 @@ impl Network for Mastodon {
                 get(show_status).delete(delete_status),
             )
             .route("/api/v2/instance", get(instance))
+            .route("/api/v2/media", post(media::upload))
+            .route("/api/v1/media/{id}", get(media::show))
             .fallback(async || Reply::json(404, &json!({"error": "Record not found"})))
     }
 
@@ -323,4 +328,11 @@ async fn metadata(State(shared): Ctx) -> Reply {
             "grant_types_supported": ["authorization_code", "client_credentials"],
         }),
     )
+}
+
+impl super::StandIn<Mastodon> {
+    /// Every attachment uploaded, with the status it went to.
+    pub fn attachments(&self) -> Vec<media::Attachment> {
+        self.shared.lock().net.media.clone()
+    }
 }

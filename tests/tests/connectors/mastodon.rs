@@ -228,3 +228,74 @@ async fn a_revoked_or_expired_mastodon_token_asks_for_a_reconnection() {
     let refused = mastodon.revoke(&wrong_app, &fresh.access_token).await;
     assert!(matches!(refused, Err(ConnectorError::Refused { .. })));
 }
+
+#[tokio::test]
+async fn an_image_is_uploaded_with_its_description_waited_for_and_attached_and_a_refused_one_fails_the_post()
+ {
+    use chorus_ambassador::connectors::PostImage;
+    let instance = StandIn::<standins::Mastodon>::start().await;
+    let mastodon = connector(&instance);
+    let alice = instance.default_user();
+    let account = account(&alice, &policy_token(&instance));
+    let image = PostImage {
+        bytes: chorus_tests::TINY_PNG.to_vec(),
+        mime: "image/png".to_owned(),
+        alt: "Solar panels on a roof in Lyon".to_owned(),
+        width: 1,
+        height: 1,
+    };
+    let mut status = post("Our plant, in my words");
+    status.image = Some(image.clone());
+    let published = mastodon.publish(&account, &status).await.unwrap();
+    let attachments = instance.attachments();
+    assert_eq!(attachments.len(), 1);
+    assert_eq!(attachments[0].description, "Solar panels on a roof in Lyon");
+    assert_eq!(attachments[0].content_type, "image/png");
+    assert_eq!(attachments[0].bytes, chorus_tests::TINY_PNG);
+    assert_eq!(
+        attachments[0].status_id.as_deref(),
+        Some(published.external_id.as_str()),
+        "attached once processed (the stand-in answers 206 twice first)"
+    );
+    let polls = instance
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v1/media/"))
+        .count();
+    assert_eq!(polls, 3, "two answers 206, then 200");
+
+    // What the instance refuses fails the post, with its reason: nothing goes without its image.
+    for (unfit, reason) in [
+        (
+            PostImage {
+                mime: "image/tiff".to_owned(),
+                ..image.clone()
+            },
+            "File content type is invalid",
+        ),
+        (
+            PostImage {
+                alt: " ".to_owned(),
+                ..image.clone()
+            },
+            "no description",
+        ),
+        (
+            PostImage {
+                alt: "é".repeat(1501),
+                ..image.clone()
+            },
+            "1500",
+        ),
+    ] {
+        let mut refused = post("Not without its image");
+        refused.image = Some(unfit);
+        match mastodon.publish(&account, &refused).await {
+            Err(PublishError::Rejected { message }) => {
+                assert!(message.contains(reason), "{message}");
+            }
+            other => panic!("{reason}: {other:?}"),
+        }
+    }
+    assert_eq!(instance.posts().len(), 1, "no post without its image");
+}

@@ -151,7 +151,7 @@ pub struct Post {
     pub link_thumb: Option<Thumb>,
     /// The language (BCP 47), where the network takes one (Mastodon).
     pub language: Option<String>,
-    /// An image posted with the text, with its description (Bluesky so far).
+    /// An image posted with the text, with its description (Bluesky and Mastodon so far).
     pub image: Option<PostImage>,
     /// The key chosen and committed before the first attempt, the same for every retry
     /// (Mastodon's `Idempotency-Key`; Bluesky's record key, a TID).
@@ -200,6 +200,8 @@ impl PostImage {
     pub const BLUESKY_MAX_BYTES: usize = 1_000_000;
     /// The longest description Bluesky's app lets people write, in characters.
     pub const BLUESKY_MAX_ALT: usize = 2000;
+    /// The longest description Mastodon takes, in characters.
+    pub const MASTODON_MAX_ALT: usize = 1500;
 }
 
 impl std::fmt::Debug for PostImage {

@@ -55,7 +55,7 @@ pub(super) fn too_many_requests(quota: &Quota) -> Reply {
 }
 
 /// The caller's live token, counted against its API window.
-fn authenticated(
+pub(super) fn authenticated(
     store: &mut Store<Mastodon>,
     headers: &HeaderMap,
 ) -> Result<(AccessToken, Quota), Reply> {
@@ -163,14 +163,9 @@ fn post_status(
     let invalid = |message: String| with_rate(Reply::json(422, &json!({"error": message})), &quota);
     let text = fields.get("status").unwrap_or_default().to_owned();
     let spoiler_text = fields.get("spoiler_text").unwrap_or_default().to_owned();
-    let media_ids = fields.all("media_ids");
-    if !media_ids.is_empty() {
-        return Err(invalid(format!(
-            "Could not find media attachments: {}",
-            media_ids.join(", ")
-        )));
-    }
-    if text.trim().is_empty() {
+    let mut media_ids = fields.all("media_ids");
+    media_ids.extend(fields.all("media_ids[]"));
+    if text.trim().is_empty() && media_ids.is_empty() {
         return Err(invalid("Validation failed: Text can't be blank".to_owned()));
     }
     let max = store.settings.max_characters;
@@ -184,6 +179,9 @@ fn post_status(
         return Err(invalid(format!("'{visibility}' is not a valid visibility")));
     }
     let id = (113_000_000_000_000_000 + store.next_serial()).to_string();
+    if !media_ids.is_empty() {
+        super::media::attach(store, &access.user_id, &media_ids, &id).map_err(invalid)?;
+    }
     let status = Status {
         id: id.clone(),
         account_id: access.user_id.clone(),
@@ -280,8 +278,9 @@ fn status_json(store: &Store<Mastodon>, status: &Status) -> Value {
         "content": format!("<p>{escaped}</p>"), "spoiler_text": status.spoiler_text,
         "sensitive": !status.spoiler_text.is_empty(), "visibility": status.visibility, "language": status.language,
         "in_reply_to_id": null, "reblog": null, "card": null, "poll": null,
+        "media_attachments": store.net.media.iter().filter(|m| m.status_id.as_deref() == Some(status.id.as_str())).map(|m| json!({"id": m.id, "type": "image", "description": m.description})).collect::<Vec<_>>(),
         "replies_count": 0, "reblogs_count": 0, "favourites_count": 0,
-        "media_attachments": [], "mentions": [], "tags": [], "emojis": [],
+        "mentions": [], "tags": [], "emojis": [],
         "account": account_json(base, &author),
     })
 }
