@@ -114,6 +114,35 @@
     title.addEventListener("input", function () { shownTitle.textContent = title.value; });
   }
 
+  // The picture in each account's preview follows the image chosen (the item's, one's own
+  // file read in the browser, or none); a post with a picture shows no link card.
+  var fileInput = form.querySelector("#image_file");
+  function showImage() {
+    var chosen = form.querySelector("input[name=image]:checked");
+    var value = chosen ? chosen.value : "none";
+    function apply(src) {
+      Array.prototype.forEach.call(form.querySelectorAll("[data-post-image]"), function (img) {
+        if (src) { img.src = src; } else { img.removeAttribute("src"); }
+        img.hidden = !src;
+        var card = img.parentNode.querySelector(".link-card");
+        if (card) { card.hidden = !!src; }
+      });
+    }
+    if (value.indexOf("item:") === 0) {
+      apply("/media/" + value.slice(5));
+    } else if (value === "own" && fileInput && fileInput.files && fileInput.files[0]) {
+      var reader = new FileReader();
+      reader.onload = function () { apply(reader.result); };
+      reader.readAsDataURL(fileInput.files[0]);
+    } else {
+      apply(null);
+    }
+  }
+  Array.prototype.forEach.call(form.querySelectorAll("input[name=image]"), function (choice) {
+    choice.addEventListener("change", showImage);
+  });
+  if (fileInput) { fileInput.addEventListener("change", showImage); }
+
   Array.prototype.forEach.call(form.querySelectorAll("textarea[data-measure]"), function (area) {
     area.addEventListener("input", function () {
       var key = area.id;

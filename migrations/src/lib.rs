@@ -27,6 +27,7 @@ mod m20261203_000003_sso;
 mod m20261203_000004_scim;
 mod m20261203_000005_notifications;
 mod m20261204_000001_personal_notifications;
+mod m20261205_000001_share_images;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_scim::Migration),
             Box::new(m20261203_000005_notifications::Migration),
             Box::new(m20261204_000001_personal_notifications::Migration),
+            Box::new(m20261205_000001_share_images::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ pub mod html;
 pub mod in_process;
 pub mod oidc;
 pub mod pds;
+pub mod pictures;
 pub mod shares;
 pub mod smtp;
 pub mod standins;

@@ -2,8 +2,8 @@
 //! on the hub, wired either to the X and Mastodon stand-ins with Ana's accounts connected
 //! ([`StandInWorld`]), or to the reference Bluesky PDS ([`BlueskyWorld`]).
 
-use crate::pds::Pds;
-use crate::standins::{Mastodon, StandIn, X};
+use crate::pds::{Pds, PdsAccount};
+use crate::standins::{Mastodon, OAuthClient, StandIn, X};
 use crate::web::Site;
 use crate::{Client, TestApp, TestAppOptions};
 
@@ -162,4 +162,77 @@ async fn publish_solar_item(app: &TestApp, extra: &[(&str, &str)]) -> i32 {
     ];
     fields.extend_from_slice(extra);
     editor.publish_item(&fields).await
+}
+
+/// An admin (boss@) enters `app_client` as the organisation's app on `network` (`linkedin`,
+/// `threads`...), then `person` connects their account through the accounts page.
+pub async fn connect_network(
+    app: &TestApp,
+    person: &Client,
+    network: &str,
+    app_client: &OAuthClient,
+) {
+    let admin = app.client();
+    admin.sign_in("boss@example.org", crate::PASSWORD).await;
+    let saved = admin
+        .post_form(
+            "/admin/networks",
+            &[
+                ("network", network),
+                ("client_id", &app_client.client_id),
+                (
+                    "client_secret",
+                    app_client.client_secret.as_deref().unwrap_or(""),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location(), "/admin/networks?done=saved");
+    let done = person
+        .connect_follow(&format!("/hub/accounts/connect/{network}"))
+        .await;
+    assert!(
+        done.body
+            .contains("account connected: it is offered on every share page."),
+        "{network}: {}",
+        done.body
+    );
+}
+
+/// A new PDS account with an app password for Chorus, which `client` connects through the
+/// accounts page's form.
+pub async fn connect_bluesky(pds: &Pds, client: &Client, name: &str) -> PdsAccount {
+    let user = pds.create_account(name).await;
+    let app_password = pds.create_app_password(&user, "chorus").await;
+    let answer = client
+        .post_form(
+            "/hub/accounts/connect/bluesky",
+            &[
+                ("identifier", &user.did),
+                ("app_password", &app_password),
+                ("server", ""),
+            ],
+        )
+        .await;
+    assert!(
+        answer
+            .location()
+            .starts_with("/hub/accounts?done=connected&network="),
+        "{}",
+        answer.location()
+    );
+    let page = client.get(&answer.location()).await.body;
+    assert!(
+        page.contains("account connected: it is offered on every share page."),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("{name}.test")),
+        "the handle is shown"
+    );
+    assert!(
+        !page.contains(&app_password),
+        "the app password never shows"
+    );
+    user
 }

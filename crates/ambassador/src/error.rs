@@ -63,6 +63,18 @@ pub enum AmbassadorError {
         /// Its limit.
         limit: usize,
     },
+    /// A network would not take the image chosen for the post.
+    #[error("{problem}")]
+    Image {
+        /// The network (the first one ticked, for a problem every network has).
+        network: Network,
+        /// What it would not take.
+        problem: crate::connectors::images::ImageProblem,
+    },
+    /// The account was connected before Chorus asked for the right to post images (X's
+    /// `media.write`): it must be connected again to post one.
+    #[error("{0} needs this account connected again to post images")]
+    ImageNeedsReconnect(Network),
     /// The account a share was posted from is no longer connected.
     #[error("the account this was posted from is no longer connected")]
     AccountGone(Network),

@@ -8,6 +8,7 @@ pub mod activity;
 pub mod composer;
 pub mod connectors;
 mod error;
+pub mod images;
 pub mod linkedin_version;
 pub mod links;
 pub mod onboarding;

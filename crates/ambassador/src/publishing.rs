@@ -1,6 +1,6 @@
 //! One attempt at a claimed share, as the worker runs it: the account's token opened (and
 //! refreshed first when it is about to expire), the post prepared (Bluesky's link card with the
-//! item's image), the network called once (Threads in its two recorded steps), and the answer
+//! item's image, the image chosen for the post), the network called once (Threads in its two recorded steps), and the answer
 //! turned into the share's next step ([`Outcome`]). A 401 refreshes the token and tries once
 //! more: nothing was posted then, so it is safe. The claim before and the record after are the
 //! worker's, in [`crate::shares`].
@@ -28,6 +28,9 @@ pub struct Publisher<'a> {
     pub networks: &'a Networks,
     /// Fetches the link card's image through the address guard.
     pub fetcher: &'a PreviewFetcher,
+    /// Chorus's public address (no trailing slash), where a network that takes images by
+    /// address (Threads) fetches a share's image.
+    pub public_base: &'a str,
 }
 
 impl Publisher<'_> {
@@ -44,11 +47,10 @@ impl Publisher<'_> {
         }
         let mut refreshed = false;
         loop {
-            let (account, post, network, instance) =
-                match prepare(app.db, app.vault, app.fetcher, share).await {
-                    Ok(prepared) => prepared,
-                    Err(why) => return Outcome::Failed(why),
-                };
+            let (account, post, network, instance) = match prepare(app, share).await {
+                Ok(prepared) => prepared,
+                Err(why) => return Outcome::Failed(why),
+            };
             let Some(connector) = app.networks.connector(network, instance.as_ref()) else {
                 return Outcome::Failed(format!("{network} cannot be published to from here"));
             };
@@ -126,14 +128,13 @@ pub(crate) async fn open_account(
     ))
 }
 
-/// The account and post of a claimed share; `Err(why)` when the account is gone or its token
-/// does not open (the share then fails).
+/// The account and post of a claimed share; `Err(why)` when the account is gone, its token
+/// does not open, or the image chosen for it is gone (the share then fails).
 async fn prepare(
-    db: &impl ConnectionTrait,
-    vault: &Vault,
-    fetcher: &chorus_editorial::preview::PreviewFetcher,
+    app: &Publisher<'_>,
     share: &ShareRow,
 ) -> Result<(Account, Post, Network, Option<url::Url>), String> {
+    let (db, vault, fetcher) = (app.db, app.vault, app.fetcher);
     let account_id = share.account_id.ok_or("the account was disconnected")?;
     let (account, instance) =
         open_account(db, vault, account_id)
@@ -158,6 +159,8 @@ async fn prepare(
         None => None,
     };
     let link_description = item.and_then(|item| item.preview_description);
+    // The image chosen goes with the post, or the share fails: never the post without it.
+    let image = crate::images::of_share(db, share.id, app.public_base).await?;
     Ok((
         account,
         Post {
@@ -167,7 +170,7 @@ async fn prepare(
             link_description,
             link_thumb,
             language: share.language.clone(),
-            image: None,
+            image,
             idempotency_key: share.idempotency_key.clone(),
         },
         network,

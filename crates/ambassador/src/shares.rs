@@ -204,11 +204,12 @@ pub async fn create(db: &impl ConnectionTrait, new: NewShare) -> Result<ShareId,
 fn idempotency_key(network: Network) -> String {
     match network {
         Network::Bluesky => crate::connectors::bluesky::new_tid(),
-        _ => uuid_like(),
+        _ => random_hex(),
     }
 }
 
-fn uuid_like() -> String {
+/// 128 random bits in hex: idempotency keys, and the tokens of images' public addresses.
+pub(crate) fn random_hex() -> String {
     use rand::RngCore as _;
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);

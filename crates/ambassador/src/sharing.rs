@@ -37,6 +37,9 @@ pub struct Queue<'a> {
     pub utm_medium: &'a str,
     /// `utm_campaign` of tracked links (see `chorus_editorial::hub::utm_campaign`).
     pub utm_campaign: &'a str,
+    /// The image posted with the shares through accounts (a network's composer opens with the
+    /// text only).
+    pub image: Option<&'a crate::images::ChosenImage>,
 }
 
 /// Posts a network lets apps publish per profile in 24 hours, where it says so (Threads:
@@ -72,13 +75,26 @@ async fn posts_around(
     Ok(usize::try_from(published + waiting).unwrap_or(usize::MAX))
 }
 
+/// Whether an account was granted the right to post images where the network asks for one
+/// (X's `media.write`, asked for since images came; older X accounts must connect again).
+async fn may_post_images(db: &impl sea_orm::ConnectionTrait, account: i32) -> Result<bool, DbErr> {
+    use crate::store::entities::connected_account::Entity;
+    use sea_orm::EntityTrait as _;
+    Ok(Entity::find_by_id(account)
+        .one(db)
+        .await?
+        .is_some_and(|row| row.scopes.split([' ', ',']).any(|s| s == "media.write")))
+}
+
 /// Queues one share per draft, each with its own tracked link when the item has a link; returns
 /// the new shares' ids in the drafts' order. Shares through an account go at the time asked, or
 /// at the first slot the owner's rhythm allows (quiet hours, daily cap), with the reason kept.
 ///
 /// # Errors
-/// Database failure, a Mastodon server the composer refuses, or an account that reached its
-/// network's own daily limit ([`AmbassadorError::NetworkDailyLimit`]); then nothing was written.
+/// Database failure, a Mastodon server the composer refuses, an account that reached its
+/// network's own daily limit ([`AmbassadorError::NetworkDailyLimit`]), an image a network
+/// chosen would not take ([`AmbassadorError::Image`]) or an X account connected without the
+/// right to post images ([`AmbassadorError::ImageNeedsReconnect`]); then nothing was written.
 pub async fn queue(
     db: &DatabaseConnection,
     queue: &Queue<'_>,
@@ -110,6 +126,16 @@ pub async fn queue(
                 network: draft.network,
                 limit,
             });
+        }
+    }
+    if let Some(image) = queue.image {
+        for draft in drafts {
+            if let shares::Via::Account(account) = &draft.via {
+                image.check(draft.network)?;
+                if draft.network == Network::X && !may_post_images(&txn, account.get()).await? {
+                    return Err(AmbassadorError::ImageNeedsReconnect(Network::X));
+                }
+            }
         }
     }
     let mut ids = Vec::with_capacity(drafts.len());
@@ -156,6 +182,9 @@ pub async fn queue(
         .await?;
         if let Some(link_id) = link_id {
             links::attach(&txn, link_id, share_id.get()).await?;
+        }
+        if let (shares::Via::Account(_), Some(image)) = (&draft.via, queue.image) {
+            crate::images::attach(&txn, share_id.get(), image).await?;
         }
         ids.push(share_id);
     }

@@ -80,6 +80,16 @@ pub fn clean(bytes: &[u8]) -> Result<CleanImage, MediaError> {
     Err(MediaError::Unsupported)
 }
 
+/// An image's size in pixels, read from its header (the pixels are not decoded; `imagesize`
+/// reads only the few bytes that say it), or `None` when the header does not say.
+#[must_use]
+pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let size = imagesize::blob_size(bytes).ok()?;
+    let width = u32::try_from(size.width).ok()?;
+    let height = u32::try_from(size.height).ok()?;
+    (width > 0 && height > 0).then_some((width, height))
+}
+
 /// PNG chunks kept: the image (header, palette, data, end), transparency, colour and gamma,
 /// pixel size, and APNG's animation chunks. Text, EXIF, time, C2PA (`caBX`) and any chunk
 /// not listed go.
@@ -254,6 +264,18 @@ mod tests {
         assert!(clean.bytes.ends_with(&[0xFF, 0xD9]));
         assert!(clean.bytes.windows(3).any(|w| w == [0x12, 0x34, 0x56]));
         assert_eq!(super::clean(&clean.bytes).unwrap(), clean, "idempotent");
+    }
+
+    #[test]
+    fn dimensions_are_read_from_the_header() {
+        assert_eq!(dimensions(&jpeg_with_exif()), Some((16, 16)));
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(png_chunk(
+            *b"IHDR",
+            &[0, 0, 4, 176, 0, 0, 2, 118, 8, 2, 0, 0, 0],
+        ));
+        assert_eq!(dimensions(&png), Some((1200, 630)));
+        assert_eq!(dimensions(b"not an image"), None);
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //!   `read:accounts`, which would also read other accounts and follow lists.
 //! - **X** requires `tweet.read` and `users.read` alongside `tweet.write` to post and to know who
 //!   posted; `offline.access` gives the refresh token that lets a scheduled post go out while
-//!   the person is away. Media uploads would need `media.write`, which is not asked for.
+//!   the person is away; `media.write` uploads the images people choose to post (it reads
+//!   nothing).
 //! - **Threads** separates scopes with commas; every other network with spaces.
 
 use crate::{Network, PolicyError};
@@ -24,7 +25,13 @@ pub fn scopes(network: Network) -> &'static [&'static str] {
         Network::Bluesky => &["atproto", "transition:generic"],
         Network::Mastodon => &["write:statuses", "write:media", "profile"],
         Network::LinkedIn => &["openid", "profile", "w_member_social"],
-        Network::X => &["tweet.read", "tweet.write", "users.read", "offline.access"],
+        Network::X => &[
+            "tweet.read",
+            "tweet.write",
+            "users.read",
+            "offline.access",
+            "media.write",
+        ],
         Network::Threads => &["threads_basic", "threads_content_publish"],
     }
 }
@@ -119,7 +126,7 @@ mod tests {
         );
         assert_eq!(
             scope_parameter(Network::X),
-            "tweet.read tweet.write users.read offline.access"
+            "tweet.read tweet.write users.read offline.access media.write"
         );
         assert_eq!(
             scope_parameter(Network::Threads),

@@ -199,17 +199,17 @@ fn ambassador_info(error: &AmbassadorError) -> (StatusCode, &'static str, &'stat
     match error {
         E::Db(e) => db_info(e),
         E::NotFound => (StatusCode::NOT_FOUND, "not_found", "error.not_found"),
-        E::Unavailable(_) => (StatusCode::CONFLICT, "not_allowed_now", "error.workflow"),
         E::InvalidInstance
         | E::InvalidServer
         | E::PrivateAddress(_)
         | E::MastodonServerMissing
-        | E::MastodonServerInvalid => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "error.invalid")
-        }
-        E::DeletionUnsupported(_) | E::AccountGone(_) | E::NetworkDailyLimit { .. } => {
-            (StatusCode::CONFLICT, "not_allowed_now", "error.workflow")
-        }
+        | E::MastodonServerInvalid
+        | E::Image { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", "error.invalid"),
+        E::Unavailable(_)
+        | E::DeletionUnsupported(_)
+        | E::AccountGone(_)
+        | E::NetworkDailyLimit { .. }
+        | E::ImageNeedsReconnect(_) => (StatusCode::CONFLICT, "not_allowed_now", "error.workflow"),
         E::StateInvalid => (StatusCode::BAD_REQUEST, "bad_request", "error.bad_request"),
         E::SignInRefused(_) | E::OAuthUnavailable(_) | E::Connector(_) | E::Refused { .. } => {
             (StatusCode::BAD_GATEWAY, "network_failed", "error.network")

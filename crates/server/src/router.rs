@@ -56,7 +56,10 @@ pub fn build(app: AppState) -> Router {
     // Tracked links are public, cookie-free and hit hard when a post travels: they skip every
     // page layer (session, CSRF, error pages, first-run gate, request id, the per-request log
     // line and the per-route metrics); the handler counts them and sets its own few headers.
-    let links = Router::new().route("/l/{code}", get(links::redirect));
+    // The image of a waiting share is fetched the same way, by a network's servers (Threads).
+    let links = Router::new()
+        .route("/l/{code}", get(links::redirect))
+        .route("/share-images/{token}", get(media::share_image));
 
     // SCIM is called by identity providers with a bearer token: no session, cookie or CSRF
     // token, and its own error format; it keeps the request id, the log line and the metrics.

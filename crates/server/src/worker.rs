@@ -166,11 +166,13 @@ async fn publish_due_shares(app: &AppState, holder: &str) {
             }
         };
         crash_point("claimed", share.id).await;
+        let public_base = app.public_url("");
         let publisher = chorus_ambassador::publishing::Publisher {
             db: &app.db,
             vault: &app.vault,
             networks: &app.networks,
             fetcher: &app.fetcher,
+            public_base: &public_base,
         };
         let outcome = match still_theirs_to_send(app, &share).await {
             // The owner's rhythm is checked when the share is due, not only when it was

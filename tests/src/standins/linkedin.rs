@@ -1,15 +1,17 @@
 //! LinkedIn stand-in: the OAuth 2.0 code flow (secret in the form body, 60-day tokens, optionally
-//! without `token_type`), `/v2/userinfo`, and the Posts API (`POST /rest/posts`) with its version
-//! headers, `x-restli-id`, silent truncation at unescaped "little" text, duplicate and throttle
-//! bodies; `DELETE /rest/posts/{urn}` by the post's author (204).
+//! without `token_type`), `/v2/userinfo`, and the Posts API ([`posts`]: `POST /rest/posts`) with
+//! its version headers, `x-restli-id`, silent truncation at unescaped "little" text, duplicate and
+//! throttle bodies, an article or an image as content; `DELETE /rest/posts/{urn}` by the post's
+//! author (204); the Images API ([`images`]: `initializeUpload` for the member, then the bytes
+//! `PUT` to the upload URL, JPEG, PNG or GIF as read from them).
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use base64::Engine as _;
 use chrono::TimeDelta;
 use serde_json::{Value, json};
@@ -18,8 +20,12 @@ use super::oauth::{AccessToken, AuthorizeRules, Pkce, TokenKind, TokenPolicy};
 use super::store::{
     Fields, Reply, Shared, Store, bearer, header_text, random_string, reason, settle,
 };
-use super::text::{little_text_kept, utf16_len};
-use super::{Fault, Network, ReceivedPost};
+use super::{Fault, Network};
+
+pub mod images;
+mod posts;
+
+use posts::{Share, create_post, delete_post, show_post};
 
 type Ctx = State<Arc<Shared<LinkedIn>>>;
 
@@ -51,19 +57,11 @@ impl Default for LinkedInSettings {
     }
 }
 
-/// The members' posts.
+/// The members' posts and images.
 #[derive(Default)]
 pub struct LinkedIn {
     shares: Vec<Share>,
-}
-
-struct Share {
-    urn: String,
-    author: String,
-    /// The commentary as sent, for duplicate detection.
-    sent: String,
-    /// The commentary as kept (cut at the first unescaped reserved character).
-    stored: String,
+    images: Vec<images::Image>,
 }
 
 impl Network for LinkedIn {
@@ -78,6 +76,8 @@ impl Network for LinkedIn {
             .route("/v2/userinfo", get(userinfo))
             .route("/rest/posts", post(create_post))
             .route("/rest/posts/{urn}", get(show_post).delete(delete_post))
+            .route("/rest/images", post(images::initialize_upload))
+            .route("/dms-uploads/{token}", put(images::upload))
             .fallback(|| async {
                 Reply::json(
                     404,
@@ -326,174 +326,4 @@ fn rest_call(store: &Store<LinkedIn>, headers: &HeaderMap) -> Result<(String, Ac
         ));
     }
     Ok((version.to_owned(), authenticated(store, headers)?))
-}
-
-/// `POST /rest/posts`: 201, empty body, `x-restli-id: urn:li:share:…`.
-async fn create_post(State(shared): Ctx, headers: HeaderMap, body: Bytes) -> Reply {
-    let mut store = shared.lock();
-    settle(publish(&mut store, &headers, &body))
-}
-
-fn publish(store: &mut Store<LinkedIn>, headers: &HeaderMap, body: &[u8]) -> Result<Reply, Reply> {
-    let (version, access) = rest_call(store, headers)?;
-    if !access.has_scope("w_member_social") {
-        return Err(access_denied(&format!(
-            "partnerApiPostsExternal.CREATE.{version}"
-        )));
-    }
-    let post: Value = serde_json::from_slice(body).map_err(|_| {
-        Reply::json(
-            400,
-            &json!({"status": 400, "message": "Unable to parse the request body as JSON"}),
-        )
-    })?;
-    for field in ["author", "lifecycleState", "visibility", "distribution"] {
-        if post.get(field).is_none() {
-            return Err(unprocessable(&format!(
-                "ERROR :: /{field} :: field is required but not found and has no default value\n"
-            )));
-        }
-    }
-    let author = format!("urn:li:person:{}", access.user_id);
-    if post["author"] != json!(author) {
-        return Err(access_denied(&format!(
-            "partnerApiPostsExternal.CREATE.{version} as {}",
-            post["author"]
-        )));
-    }
-    check_enum(&post, "/lifecycleState", &["PUBLISHED", "DRAFT"])?;
-    check_enum(
-        &post,
-        "/visibility",
-        &["PUBLIC", "CONNECTIONS", "LOGGED_IN"],
-    )?;
-    check_enum(
-        &post,
-        "/distribution/feedDistribution",
-        &["MAIN_FEED", "NONE"],
-    )?;
-    if let Some(article) = post.pointer("/content/article") {
-        for field in ["source", "title"] {
-            if !article.get(field).is_some_and(Value::is_string) {
-                return Err(unprocessable(&format!(
-                    "ERROR :: /content/article/{field} :: field is required but not found and has no default value\n"
-                )));
-            }
-        }
-    }
-    let commentary = post["commentary"].as_str().unwrap_or_default().to_owned();
-    if utf16_len(&commentary) > 3000 {
-        return Err(unprocessable(
-            "ERROR :: /commentary :: length of String is greater than the maximum allowed 3000\n",
-        ));
-    }
-    let duplicate =
-        store.net.shares.iter().find(|share| {
-            share.author == author && !commentary.is_empty() && share.sent == commentary
-        });
-    if let Some(original) = duplicate {
-        return Err(Reply::json(
-            422,
-            &json!({"message": format!("Unprocessable entity: Content is a duplicate of {}", original.urn),
-                    "errorDetails": {"inputErrors": [{"description": "Duplicate post is detected", "input": {}, "code": "DUPLICATE_POST"}]},
-                    "status": 422}),
-        ));
-    }
-    let limit = store.settings.daily_post_limit;
-    if !store
-        .hit(&format!("posts:{author}"), limit, TimeDelta::days(1))
-        .allowed
-    {
-        return Err(throttled());
-    }
-    let urn = format!(
-        "urn:li:share:{}",
-        7_300_000_000_000_000_000_u64 + store.next_serial()
-    );
-    let stored = little_text_kept(&commentary).to_owned();
-    let at = store.now;
-    store.posts.push(ReceivedPost {
-        id: urn.clone(),
-        account: access.user_id,
-        text: stored.clone(),
-        idempotency_key: None,
-        at,
-    });
-    store.net.shares.push(Share {
-        urn: urn.clone(),
-        author,
-        sent: commentary,
-        stored,
-    });
-    Ok(Reply::empty(201).with_header("x-restli-id", &urn))
-}
-
-fn check_enum(post: &Value, pointer: &str, symbols: &[&str]) -> Result<(), Reply> {
-    match post.pointer(pointer).and_then(Value::as_str) {
-        Some(symbol) if symbols.contains(&symbol) => Ok(()),
-        Some(symbol) => Err(unprocessable(&format!(
-            "ERROR :: {pointer} :: \"{symbol}\" is not an enum symbol\n"
-        ))),
-        None => Err(unprocessable(&format!(
-            "ERROR :: {pointer} :: field is required but not found and has no default value\n"
-        ))),
-    }
-}
-
-/// `GET /rest/posts/{urn}`: the post as kept, so a connector can read back its commentary.
-async fn show_post(State(shared): Ctx, headers: HeaderMap, Path(urn): Path<String>) -> Reply {
-    let store = shared.lock();
-    settle(rest_call(&store, &headers).map(|_| {
-        match store.net.shares.iter().find(|share| share.urn == urn) {
-            Some(share) => Reply::json(
-                200,
-                &json!({"id": share.urn, "author": share.author, "commentary": share.stored,
-                    "visibility": "PUBLIC", "lifecycleState": "PUBLISHED"}),
-            ),
-            None => Reply::json(
-                404,
-                &json!({"status": 404, "message": format!("Post {urn} not found")}),
-            ),
-        }
-    }))
-}
-
-/// `DELETE /rest/posts/{url-encoded urn}` with the same headers as every `/rest` call and
-/// `w_member_social`: 204 with an empty body; another member's post 403 `ACCESS_DENIED`; an
-/// unknown (or already deleted) URN 404.
-async fn delete_post(State(shared): Ctx, headers: HeaderMap, Path(urn): Path<String>) -> Reply {
-    let mut store = shared.lock();
-    settle(remove_post(&mut store, &headers, &urn))
-}
-
-fn remove_post(
-    store: &mut Store<LinkedIn>,
-    headers: &HeaderMap,
-    urn: &str,
-) -> Result<Reply, Reply> {
-    let (version, access) = rest_call(store, headers)?;
-    if !access.has_scope("w_member_social") {
-        return Err(access_denied(&format!(
-            "partnerApiPostsExternal.DELETE.{version}"
-        )));
-    }
-    let position = store
-        .net
-        .shares
-        .iter()
-        .position(|share| share.urn == urn)
-        .ok_or_else(|| {
-            Reply::json(
-                404,
-                &json!({"status": 404, "message": format!("Post {urn} not found")}),
-            )
-        })?;
-    if store.net.shares[position].author != format!("urn:li:person:{}", access.user_id) {
-        return Err(access_denied(&format!(
-            "partnerApiPostsExternal.DELETE.{version}"
-        )));
-    }
-    store.net.shares.remove(position);
-    store.record_deletion(urn, &access.user_id);
-    Ok(Reply::empty(204))
 }

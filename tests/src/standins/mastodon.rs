@@ -1,7 +1,8 @@
 //! Mastodon stand-in (one instance): app registration, OAuth with optional S256 PKCE and tokens
 //! that never expire, revocation, `verify_credentials`, and `POST /api/v1/statuses` with its
 //! counted-character limit, `Idempotency-Key` replay and `X-RateLimit-*` headers (ISO 8601 reset),
-//! and `DELETE /api/v1/statuses/:id` by the status's author.
+//! `DELETE /api/v1/statuses/:id` by the status's author, and images ([`media`]: uploaded,
+//! processed, then attached to a status, each post recording the images it carries).
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,7 +1,8 @@
 //! Stand-in servers for the networks Chorus publishes to (Mastodon, LinkedIn, X, Threads): one
 //! axum app each on 127.0.0.1 that enforces the wire contract of `shared/docs/networks.md`
-//! (OAuth, identity, creating and deleting a post, errors, rate limits), with a fake clock, faults injected on
-//! demand and a record of the requests and posts received.
+//! (OAuth, identity, creating and deleting a post, images in posts, errors, rate limits), with a
+//! fake clock, faults injected on demand and a record of the requests and posts received (each
+//! post with the images it carries, as the network got them).
 //!
 //! ```ignore
 //! let x = StandIn::<X>::start().await;
@@ -18,6 +19,7 @@ mod server;
 mod store;
 mod text;
 pub mod threads;
+mod uploads;
 pub mod x;
 
 use std::sync::Arc;
@@ -70,6 +72,19 @@ pub struct ReceivedPost {
     pub idempotency_key: Option<String>,
     /// When, on the fake clock.
     pub at: DateTime<Utc>,
+    /// The images the post carries, in order (empty for a post without any).
+    pub images: Vec<ReceivedImage>,
+}
+
+/// An image as a network received it for a post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedImage {
+    /// Its media type (Mastodon: as declared; elsewhere: as read from its bytes).
+    pub mime: String,
+    /// Its bytes (Threads: as fetched from `image_url`).
+    pub bytes: Vec<u8>,
+    /// Its description (alt text), `""` when none was given.
+    pub alt: String,
 }
 
 /// A post its author deleted through the API.
@@ -198,6 +213,8 @@ impl<N: Network> StandIn<N> {
         let base_url = format!("http://{address}");
         let shared = Arc::new(Shared::new(Store::new(base_url.clone(), settings)));
         let router = N::routes()
+            // Bodies as large as the networks take (images; axum would stop at 2 MB).
+            .layer(axum::extract::DefaultBodyLimit::max(server::MAX_BODY_BYTES))
             .layer(axum::middleware::from_fn_with_state(
                 Arc::clone(&shared),
                 server::intercept::<N>,

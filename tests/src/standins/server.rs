@@ -19,6 +19,9 @@ use tower::ServiceExt as _;
 use super::store::{Shared, request_token};
 use super::{Fault, Network, RecordedRequest};
 
+/// The largest request body a stand-in reads (above every network's image limit).
+pub(crate) const MAX_BODY_BYTES: usize = 32 << 20;
+
 /// Closes the connection a request came on, unanswered, when notified.
 #[derive(Clone)]
 struct ConnectionKill(Arc<Notify>);
@@ -78,7 +81,7 @@ pub(crate) async fn intercept<N: Network>(
 ) -> Response {
     let in_flight = InFlight::start(&shared);
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 32 << 20).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return (axum::http::StatusCode::BAD_REQUEST, "unreadable body").into_response();
     };
     let kill = parts.extensions.get::<ConnectionKill>().cloned();

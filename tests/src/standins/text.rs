@@ -1,6 +1,6 @@
 //! How each network measures and reads post text: Mastodon's counted characters, X's weighted
-//! length (twitter-text v3, simplified), links for Threads, and LinkedIn's "little" text format
-//! that silently cuts a commentary at its first unescaped reserved character.
+//! length (twitter-text v3, simplified), links and length for Threads, and LinkedIn's "little"
+//! text format that silently cuts a commentary at its first unescaped reserved character.
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -85,6 +85,20 @@ pub(crate) fn distinct_links(text: &str) -> BTreeSet<String> {
         .into_iter()
         .map(|range| text[range].to_ascii_lowercase())
         .collect()
+}
+
+/// Threads' length as Meta documents it: characters, emoji counted as their UTF-8 bytes (the
+/// pictographic blocks, flags, the joiner and the emoji variation selector; a rough cut of its
+/// own, independent of Chorus's counter).
+pub(crate) fn threads_length(text: &str) -> usize {
+    text.chars()
+        .map(|c| match u32::from(c) {
+            0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x200D | 0xFE0F | 0x20E3 | 0xE0020..=0xE007F => {
+                c.len_utf8()
+            }
+            _ => 1,
+        })
+        .sum()
 }
 
 /// Mastodon: grapheme clusters, each `http(s)` URL as 23, `@user@domain` as `@user`.

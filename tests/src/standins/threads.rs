@@ -1,8 +1,10 @@
 //! Threads (Meta Graph) stand-in: OAuth with comma-separated scopes and a 1-hour token without
 //! `token_type`, the 60-day exchange and its refresh (only once 24 h old), `/me`, and the
-//! two-step publish: containers (IN_PROGRESS → FINISHED → PUBLISHED, EXPIRED after 24 h, ≤ 500
-//! characters and ≤ 5 links), `threads_publish` (once per container, 250 per rolling 24 h),
-//! permalinks whose shortcode is not the media id, and the Graph error envelope.
+//! two-step publish: TEXT and IMAGE containers (IN_PROGRESS → FINISHED → PUBLISHED, EXPIRED after
+//! 24 h, ≤ 500 characters and ≤ 5 links; an IMAGE container's `image_url` fetched for real, JPEG
+//! or PNG ≤ 8 MB, else ERROR with its `error_message`; `alt_text` ≤ 1,000 characters),
+//! `threads_publish` (once per container, 250 per rolling 24 h), permalinks whose shortcode is
+//! not the media id, and the Graph error envelope.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use super::oauth::{
 use super::store::{Fields, Reply, Shared, Store, random_string, request_token, settle};
 use super::{Fault, Network};
 
+pub mod images;
 mod publishing;
 
 use publishing::{Container, Media, create_container, node, publish, publishing_limit};
@@ -38,6 +41,9 @@ pub struct ThreadsSettings {
     pub container_ready_after: Duration,
     /// Published posts per profile per rolling 24 h.
     pub publish_limit: u32,
+    /// Status reads that answer IN_PROGRESS for an IMAGE container whose image was fetched,
+    /// before it is FINISHED (1).
+    pub image_processing_polls: u32,
 }
 
 impl Default for ThreadsSettings {
@@ -45,6 +51,7 @@ impl Default for ThreadsSettings {
         Self {
             container_ready_after: Duration::ZERO,
             publish_limit: 250,
+            image_processing_polls: 1,
         }
     }
 }

@@ -357,6 +357,7 @@ async fn an_image_goes_with_its_alt_text_and_aspect_ratio_and_one_bluesky_refuse
         alt: "Solar panels on a roof in Lyon".to_owned(),
         width: 1,
         height: 1,
+        public_url: None,
     };
     let text = "Our plant https://example.com/solar";
     let sent = Post {
@@ -392,7 +393,7 @@ async fn an_image_goes_with_its_alt_text_and_aspect_ratio_and_one_bluesky_refuse
                 bytes: vec![0; 1_000_001],
                 ..image.clone()
             },
-            "1,000,000",
+            "Bluesky takes at most 1000000 bytes",
         ),
         (
             PostImage {

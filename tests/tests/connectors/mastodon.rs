@@ -243,6 +243,7 @@ async fn an_image_is_uploaded_with_its_description_waited_for_and_attached_and_a
         alt: "Solar panels on a roof in Lyon".to_owned(),
         width: 1,
         height: 1,
+        public_url: None,
     };
     let mut status = post("Our plant, in my words");
     status.image = Some(image.clone());
@@ -264,14 +265,15 @@ async fn an_image_is_uploaded_with_its_description_waited_for_and_attached_and_a
         .count();
     assert_eq!(polls, 3, "two answers 206, then 200");
 
-    // What the instance refuses fails the post, with its reason: nothing goes without its image.
+    // What Mastodon does not take fails the post, with the reason: nothing goes without its
+    // image.
     for (unfit, reason) in [
         (
             PostImage {
                 mime: "image/tiff".to_owned(),
                 ..image.clone()
             },
-            "File content type is invalid",
+            "Mastodon does not take image/tiff images",
         ),
         (
             PostImage {

@@ -16,39 +16,7 @@ const POSTS: &str = "app.bsky.feed.post";
 
 /// A PDS account with an app password for Chorus, connected by `client` through the form.
 async fn connect(world: &BlueskyWorld, client: &Client, name: &str) -> PdsAccount {
-    let user = world.pds.create_account(name).await;
-    let app_password = world.pds.create_app_password(&user, "chorus").await;
-    let answer = client
-        .post_form(
-            "/hub/accounts/connect/bluesky",
-            &[
-                ("identifier", &user.did),
-                ("app_password", &app_password),
-                ("server", ""),
-            ],
-        )
-        .await;
-    assert!(
-        answer
-            .location()
-            .starts_with("/hub/accounts?done=connected&network="),
-        "{}",
-        answer.location()
-    );
-    let page = client.get(&answer.location()).await.body;
-    assert!(
-        page.contains("account connected: it is offered on every share page."),
-        "{page}"
-    );
-    assert!(
-        page.contains(&format!("{name}.test")),
-        "the handle is shown"
-    );
-    assert!(
-        !page.contains(&app_password),
-        "the app password never shows"
-    );
-    user
+    chorus_tests::world::connect_bluesky(&world.pds, client, name).await
 }
 
 /// The text a facet's byte range covers.

@@ -1270,3 +1270,115 @@ async fn an_admin_sees_that_the_linkedin_version_ends_soon() {
     );
     browser.screenshots("admin-networks-linkedin").await;
 }
+
+/// The share page's image, as a person uses it: the item's picture comes chosen; they choose
+/// their own file instead, describe it, and that picture, with their words for it, is what
+/// their Mastodon account posts.
+#[tokio::test]
+async fn an_ambassador_chooses_their_own_picture_on_the_share_page_and_it_is_posted_with_its_description()
+ {
+    use chorus_tests::pictures::sunrise_png;
+    use chorus_tests::standins::{Mastodon, StandIn};
+    let mastodon: StandIn<Mastodon> = StandIn::start().await;
+    let app = TestApp::spawn_with(
+        chorus_tests::TestAppOptions::default().env("CHORUS_UNSAFE_ALLOW_PRIVATE_FETCH", "true"),
+    )
+    .await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    let item = editor
+        .publish_item(&[
+            ("title", "Solar in Lyon"),
+            ("body", "We opened a solar plant."),
+            ("why", "Our 2030 plan."),
+            ("link", "https://example.com/solar"),
+            ("preview_title", "Lyon's solar plant opens"),
+            ("language", "en"),
+        ])
+        .await;
+    chorus_tests::shares::add_item_image(
+        &editor,
+        item,
+        &sunrise_png(1200, 630),
+        "Rows of solar panels by the Rhône at sunrise",
+    )
+    .await;
+    let ana = app.ambassador("ana@example.org").await;
+    let instance: String =
+        url::form_urlencoded::byte_serialize(mastodon.base_url().as_bytes()).collect();
+    ana.connect_follow(&format!(
+        "/hub/accounts/connect/mastodon?instance={instance}"
+    ))
+    .await;
+
+    let browser = Browser::start(390, 844).await;
+    let share = format!("/hub/items/{item}/share");
+    browser
+        .sign_in(
+            &app.url(&format!("/sign-in?next={}", share.replace('/', "%2F"))),
+            "ana@example.org",
+            PASSWORD,
+            &share,
+        )
+        .await;
+    assert_eq!(
+        browser
+            .execute("return document.querySelector('input[name=image][value^=item]').checked;")
+            .await,
+        true,
+        "the item's picture comes chosen"
+    );
+    let own_fields = "return getComputedStyle(document.querySelector('.own-image')).display;";
+    assert_eq!(browser.execute(own_fields).await, "none");
+    assert_eq!(
+        browser.inspect("share-image").await,
+        Vec::<String>::new(),
+        "the share page with the item's picture"
+    );
+    browser.click("input[name=image][value=own]").await;
+    assert_ne!(browser.execute(own_fields).await, "none");
+    let mine = sunrise_png(800, 800);
+    let path = std::env::temp_dir().join(format!("chorus-own-{}.png", std::process::id()));
+    std::fs::write(&path, &mine).unwrap();
+    browser
+        .type_into("#image_file", path.to_str().unwrap())
+        .await;
+    browser
+        .type_into(
+            "#image_alt",
+            "The plant seen from the hill above it, my photo",
+        )
+        .await;
+    only(
+        &browser,
+        "mastodon",
+        "The plant from the hill, my own photo",
+    )
+    .await;
+    assert_eq!(
+        browser.inspect("share-image-own").await,
+        Vec::<String>::new(),
+        "the share page with one's own picture"
+    );
+    browser
+        .click("form.share-form button[type=submit].primary")
+        .await;
+    browser
+        .wait_for("return location.pathname === '/hub/shares/ready';")
+        .await;
+    for _ in 0..200 {
+        if !mastodon.posts().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let posts = mastodon.posts();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].images.len(), 1);
+    assert_eq!(posts[0].images[0].bytes, mine, "their own picture");
+    assert_eq!(
+        posts[0].images[0].alt,
+        "The plant seen from the hill above it, my photo"
+    );
+    let _ = std::fs::remove_file(path);
+    browser.quit().await;
+}

@@ -1,6 +1,7 @@
 //! The editorial workflow through the real server: drafting, review, publishing to the hub,
 //! conflicts, history, embargo and expiry, topics, permissions, and the measure API.
 
+use chorus_tests::pictures::jpeg_with_exif;
 use chorus_tests::{Client, Page, TestApp};
 
 /// Creates an item through the form and returns its id.
@@ -931,24 +932,6 @@ async fn previews_never_reach_private_addresses_and_the_form_survives_the_refusa
     );
 }
 
-/// A structurally valid JPEG carrying an EXIF segment with a GPS position and a comment.
-fn jpeg_with_exif() -> Vec<u8> {
-    let mut out = vec![0xFF, 0xD8];
-    let mut segment = |marker: u8, body: &[u8]| {
-        out.extend_from_slice(&[0xFF, marker]);
-        out.extend_from_slice(&u16::try_from(body.len() + 2).unwrap().to_be_bytes());
-        out.extend_from_slice(body);
-    };
-    segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
-    segment(0xE1, b"Exif\0\0MM\0*GPS 45.7640N 4.8357E");
-    segment(0xFE, b"taken by Ana on her phone");
-    segment(0xDB, &[0u8; 65]);
-    segment(0xC0, &[8, 0, 16, 0, 16, 1, 1, 0x11, 0]);
-    segment(0xDA, &[1, 1, 0, 0, 63, 0]);
-    out.extend_from_slice(&[0x12, 0x34, 0x56, 0xFF, 0xD9]);
-    out
-}
-
 async fn upload(editor: &Client, id: i32, bytes: Vec<u8>, name: &str, alt: &str) -> Page {
     let token = editor.token().await;
     let form = reqwest::multipart::Form::new()
@@ -999,7 +982,7 @@ async fn images_are_checked_stripped_of_location_and_shown_only_where_allowed() 
             .body
             .contains("Only JPEG, PNG and WebP images are accepted")
     );
-    let no_alt = upload(&editor, id, jpeg_with_exif(), "photo.jpg", "  ").await;
+    let no_alt = upload(&editor, id, jpeg_with_exif(3), "photo.jpg", "  ").await;
     assert_eq!(
         no_alt.location(),
         format!("/editor/items/{id}?image_error=alt#images")
@@ -1009,7 +992,7 @@ async fn images_are_checked_stripped_of_location_and_shown_only_where_allowed() 
         .post(editor.url(&format!("/editor/items/{id}/images")))
         .multipart(
             reqwest::multipart::Form::new()
-                .part("file", reqwest::multipart::Part::bytes(jpeg_with_exif()))
+                .part("file", reqwest::multipart::Part::bytes(jpeg_with_exif(3)))
                 .text("alt", "x"),
         )
         .send()
@@ -1024,7 +1007,7 @@ async fn images_are_checked_stripped_of_location_and_shown_only_where_allowed() 
     let done = upload(
         &editor,
         id,
-        jpeg_with_exif(),
+        jpeg_with_exif(3),
         "photo.jpg",
         "Solar panels on the roof",
     )

@@ -23,6 +23,7 @@ mod facets;
 mod handlers;
 mod handoff;
 mod hardening;
+mod images;
 mod instances;
 mod linkedin;
 mod links;

@@ -436,10 +436,6 @@ async fn linkedin_and_threads_connect_through_the_pages_and_receive_the_text_as_
             .env("CHORUS_THREADS_BASE_URL", threads.base_url()),
     )
     .await;
-    let admin = w.app.client();
-    admin
-        .sign_in("boss@example.org", chorus_tests::PASSWORD)
-        .await;
     for (network, client) in [
         (
             "linkedin",
@@ -450,30 +446,7 @@ async fn linkedin_and_threads_connect_through_the_pages_and_receive_the_text_as_
             threads.register_client(&w.app.url("/hub/accounts/callback/threads")),
         ),
     ] {
-        let saved = admin
-            .post_form(
-                "/admin/networks",
-                &[
-                    ("network", network),
-                    ("client_id", &client.client_id),
-                    (
-                        "client_secret",
-                        client.client_secret.as_deref().unwrap_or(""),
-                    ),
-                ],
-            )
-            .await;
-        assert_eq!(saved.location(), "/admin/networks?done=saved");
-        let done = w
-            .ana
-            .connect_follow(&format!("/hub/accounts/connect/{network}"))
-            .await;
-        assert!(
-            done.body
-                .contains("account connected: it is offered on every share page."),
-            "{network}: {}",
-            done.body
-        );
+        chorus_tests::world::connect_network(&w.app, &w.ana, network, &client).await;
     }
     let li = w.ana.share_account_id(w.item, "linkedin").await;
     let th = w.ana.share_account_id(w.item, "threads").await;

@@ -1,10 +1,13 @@
 //! The LinkedIn stand-in: the code flow, version headers, little-text truncation, duplicates and
-//! throttling.
+//! throttling; its images are tested in `linkedin_images.rs`.
 
 use chorus_tests::standins::{LinkedIn, StandIn};
 use serde_json::{Value, json};
 
 use crate::{header, http, param, redirect_of, status_json};
+
+#[path = "linkedin_images.rs"]
+mod images;
 
 const REDIRECT: &str = "http://127.0.0.1/callback";
 

@@ -1,4 +1,5 @@
-//! The Mastodon stand-in: app registration, the code flow, statuses, idempotency and rate limits.
+//! The Mastodon stand-in: app registration, the code flow, statuses, idempotency and rate limits;
+//! its images are tested in `mastodon_images.rs`.
 
 use std::time::Duration;
 
@@ -7,6 +8,9 @@ use chrono::DateTime;
 use serde_json::json;
 
 use crate::{header, http, param, pkce_pair, redirect_of, status_json};
+
+#[path = "mastodon_images.rs"]
+mod images;
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 

@@ -1,5 +1,6 @@
 //! The Threads stand-in: short and long-lived tokens, the two-step publish, containers' life,
-//! permalinks, link and length limits, the publishing quota and Graph errors.
+//! permalinks, link and length limits, the publishing quota and Graph errors; IMAGE containers
+//! are tested in `threads_images.rs`.
 
 use std::time::Duration;
 
@@ -7,6 +8,9 @@ use chorus_tests::standins::{StandIn, Threads};
 use serde_json::Value;
 
 use crate::{http, param, redirect_of, status_json};
+
+#[path = "threads_images.rs"]
+mod images;
 
 const REDIRECT: &str = "http://127.0.0.1/callback";
 

@@ -1,5 +1,5 @@
 //! The X stand-in: PKCE code flow, client authentication, rotating refresh, weighted length,
-//! duplicates and the per-user post limit.
+//! duplicates and the per-user post limit; its images are tested in `x_images.rs`.
 
 use std::time::Duration;
 
@@ -8,6 +8,9 @@ use chorus_tests::standins::{OAuthClient, StandIn, X};
 use serde_json::{Value, json};
 
 use crate::{header, http, param, pkce_pair, redirect_of, status_json};
+
+#[path = "x_images.rs"]
+mod images;
 
 const REDIRECT: &str = "http://127.0.0.1/callback";
 const SCOPES: &str = "tweet.read tweet.write users.read offline.access";

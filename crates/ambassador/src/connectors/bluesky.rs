@@ -367,35 +367,7 @@ impl Bluesky {
         account: &Account,
         image: &PostImage,
     ) -> Result<Value, PublishError> {
-        let refused = |message: String| PublishError::Rejected { message };
-        if image.alt.trim().is_empty() {
-            return Err(refused(
-                "the image has no description (alt text)".to_owned(),
-            ));
-        }
-        if image.alt.chars().count() > PostImage::BLUESKY_MAX_ALT {
-            return Err(refused(format!(
-                "the image description is longer than Bluesky's {} characters",
-                PostImage::BLUESKY_MAX_ALT
-            )));
-        }
-        if image.bytes.len() > PostImage::BLUESKY_MAX_BYTES {
-            return Err(refused(format!(
-                "the image is {} bytes; Bluesky takes at most 1,000,000",
-                image.bytes.len()
-            )));
-        }
-        if !matches!(
-            image.mime.as_str(),
-            "image/jpeg" | "image/png" | "image/webp" | "image/gif"
-        ) || image.width == 0
-            || image.height == 0
-        {
-            return Err(refused(format!(
-                "Bluesky does not take this image ({})",
-                image.mime
-            )));
-        }
+        image.check(Network::Bluesky)?;
         let answer = self.upload_blob(account, &image.bytes, &image.mime).await?;
         if !answer.is_success() {
             return Err(Self::classify(&answer));

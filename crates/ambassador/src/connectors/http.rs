@@ -323,6 +323,37 @@ fn is_oauth_error(answer: &Answer) -> bool {
         .is_some_and(serde_json::Value::is_string)
 }
 
+/// A `multipart/form-data` body (RFC 7578) of text `fields` then one `file` (its field name,
+/// media type and bytes), and the `Content-Type` that names its boundary: how Mastodon and X
+/// take uploads.
+pub(crate) fn multipart(fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = format!(
+        "chorus-{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    );
+    let (name, mime, bytes) = file;
+    let mut body = Vec::with_capacity(bytes.len() + 512);
+    for (field, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"image\"\r\n\
+             Content-Type: {mime}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

@@ -11,8 +11,8 @@ use url::Url;
 
 use super::http::{Answer, HttpClient, TokenAnswer, oauth_failure};
 use super::{
-    Account, AppCredentials, ConnectorError, Identity, Post, PublishError, Published, Secret,
-    TokenSet, classify, endpoint, production_url, scope_parameter,
+    Account, AppCredentials, ConnectorError, Identity, Post, PostImage, PublishError, Published,
+    Secret, TokenSet, classify, endpoint, production_url, scope_parameter,
 };
 
 /// The `LinkedIn-Version` sent by default (`YYYYMM`; each version lives about a year, so an
@@ -89,7 +89,7 @@ impl LinkedIn {
 
     /// The body of `POST /rest/posts` for `post` by member `sub`: commentary escaped, an
     /// article when there is a link.
-    pub fn post_body(sub: &str, post: &Post) -> serde_json::Value {
+    pub fn post_body(sub: &str, post: &Post, image: Option<&str>) -> serde_json::Value {
         let mut body = json!({
             "author": Self::author_urn(sub),
             "commentary": escape_linkedin_little_text(&post.text),
@@ -99,7 +99,10 @@ impl LinkedIn {
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": false,
         });
-        if let Some(link) = &post.link {
+        if let (Some(urn), Some(image)) = (image, &post.image) {
+            // A post shows its image or an article, not both: the link stays in the text.
+            body["content"] = json!({"media": {"id": urn, "altText": image.alt}});
+        } else if let Some(link) = &post.link {
             let title = post
                 .link_title
                 .as_deref()
@@ -264,7 +267,11 @@ impl LinkedIn {
     /// A classified [`PublishError`]: 422 `DUPLICATE_POST` is `Duplicate`, 426 is
     /// `VersionRetired`.
     pub async fn publish(&self, account: &Account, post: &Post) -> Result<Published, PublishError> {
-        let body = Self::post_body(&account.external_id, post);
+        let image = match &post.image {
+            Some(image) => Some(self.upload_image(account, image).await?),
+            None => None,
+        };
+        let body = Self::post_body(&account.external_id, post, image.as_deref());
         let request = self.rest(
             self.http
                 .inner()
@@ -288,6 +295,63 @@ impl LinkedIn {
             external_id: urn,
             url: url.into(),
         })
+    }
+
+    /// Uploads a post's image: `POST /rest/images?action=initializeUpload` for the member gives
+    /// an upload address and the image's URN, then the bytes go there with `PUT`. The upload
+    /// address must be LinkedIn's own (or the API's host): the token is never sent elsewhere.
+    /// An image LinkedIn refuses fails the post with its reason.
+    async fn upload_image(
+        &self,
+        account: &Account,
+        image: &PostImage,
+    ) -> Result<String, PublishError> {
+        image.check(Network::LinkedIn)?;
+        let mut url = endpoint(&self.endpoints.api, "/rest/images");
+        url.query_pairs_mut()
+            .append_pair("action", "initializeUpload");
+        let body =
+            json!({"initializeUploadRequest": {"owner": Self::author_urn(&account.external_id)}});
+        let request = self.rest(self.http.inner().post(url), &account.access_token);
+        let answer = self.http.send(request.json(&body)).await?;
+        if !answer.is_success() {
+            return Err(Self::classify(&answer));
+        }
+        let value = &answer.json()["value"];
+        let (Some(upload), Some(urn)) = (value["uploadUrl"].as_str(), value["image"].as_str())
+        else {
+            return Err(PublishError::Rejected {
+                message: "LinkedIn sent no upload address or image URN for the image".to_owned(),
+            });
+        };
+        let upload = Url::parse(upload)
+            .ok()
+            .filter(|upload| self.is_linkedin_host(upload))
+            .ok_or_else(|| PublishError::Rejected {
+                message: format!("LinkedIn gave an upload address outside LinkedIn: {upload}"),
+            })?;
+        let request = self
+            .http
+            .inner()
+            .put(upload)
+            .bearer_auth(account.access_token.expose())
+            .header(reqwest::header::CONTENT_TYPE, &image.mime)
+            .body(image.bytes.clone());
+        let answer = self.http.send(request).await?;
+        if !answer.is_success() {
+            return Err(Self::classify(&answer));
+        }
+        Ok(urn.to_owned())
+    }
+
+    /// Whether an address is LinkedIn's (`linkedin.com` or below, over HTTPS) or on the API's
+    /// own host (a stand-in).
+    fn is_linkedin_host(&self, url: &Url) -> bool {
+        let host = url.host_str().unwrap_or_default();
+        (url.scheme() == "https" && (host == "linkedin.com" || host.ends_with(".linkedin.com")))
+            || (url.scheme() == self.endpoints.api.scheme()
+                && url.host_str() == self.endpoints.api.host_str()
+                && url.port_or_known_default() == self.endpoints.api.port_or_known_default())
     }
 
     /// `DELETE /rest/posts/{urn}` (the URN URL-encoded).
@@ -327,10 +391,29 @@ mod tests {
     }
 
     #[test]
+    fn a_post_with_an_image_carries_it_with_its_alt_text_instead_of_the_article() {
+        let mut with_image = post("See https://example.com/a", Some("https://example.com/a"));
+        with_image.image = Some(PostImage {
+            bytes: vec![1],
+            mime: "image/png".to_owned(),
+            alt: "The team on stage".to_owned(),
+            width: 1,
+            height: 1,
+            public_url: None,
+        });
+        let body = LinkedIn::post_body("s", &with_image, Some("urn:li:image:C4E"));
+        assert_eq!(
+            body["content"],
+            json!({"media": {"id": "urn:li:image:C4E", "altText": "The team on stage"}})
+        );
+    }
+
+    #[test]
     fn the_commentary_is_escaped_and_the_link_becomes_an_article() {
         let body = LinkedIn::post_body(
             "782bbtaQ",
             &post("New (draft) #rust @team", Some("https://example.com/a")),
+            None,
         );
         assert_eq!(body["author"], "urn:li:person:782bbtaQ");
         assert_eq!(body["commentary"], r"New \(draft\) \#rust \@team");
@@ -340,7 +423,7 @@ mod tests {
         );
         assert_eq!(body["content"]["article"]["title"], "https://example.com/a");
         assert!(
-            LinkedIn::post_body("s", &post("plain", None))
+            LinkedIn::post_body("s", &post("plain", None), None)
                 .get("content")
                 .is_none()
         );

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::http::{Answer, HttpClient, TokenAnswer, oauth_failure};
+use super::http::{Answer, HttpClient, TokenAnswer, multipart, oauth_failure};
 use super::{
     Account, AppCredentials, ConnectorError, Identity, Post, PostImage, PublishError, Published,
     Secret, TokenSet, classify, endpoint, scope_parameter,
@@ -266,39 +266,17 @@ impl Mastodon {
         image: &PostImage,
     ) -> Result<String, PublishError> {
         let refused = |message: String| PublishError::Rejected { message };
-        if image.alt.trim().is_empty() {
-            return Err(refused(
-                "the image has no description (alt text)".to_owned(),
-            ));
-        }
-        if image.alt.chars().count() > PostImage::MASTODON_MAX_ALT {
-            return Err(refused(format!(
-                "the image description is longer than Mastodon's {} characters",
-                PostImage::MASTODON_MAX_ALT
-            )));
-        }
-        let boundary = format!("chorus-{:016x}", rand::random::<u64>());
-        let mut body = Vec::with_capacity(image.bytes.len() + 512);
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\n{}\r\n\
-                 --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"image\"\r\n\
-                 Content-Type: {}\r\n\r\n",
-                image.alt, image.mime
-            )
-            .as_bytes(),
+        image.check(Network::Mastodon)?;
+        let (content_type, body) = multipart(
+            &[("description", &image.alt)],
+            ("file", &image.mime, &image.bytes),
         );
-        body.extend_from_slice(&image.bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let request = self
             .http
             .inner()
             .post(self.url("/api/v2/media"))
             .bearer_auth(account.access_token.expose())
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
+            .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body);
         let answer = self.http.send(request).await?;
         if !answer.is_success() {

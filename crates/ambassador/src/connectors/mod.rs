@@ -26,6 +26,7 @@ mod error;
 pub mod facets;
 mod facets_tlds;
 mod http;
+pub mod images;
 pub mod linkedin;
 pub mod mastodon;
 pub mod threads;
@@ -193,27 +194,34 @@ pub struct PostImage {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
+    /// The address it can be fetched from while the post waits, for a network that takes
+    /// images by URL only (Threads).
+    pub public_url: Option<String>,
 }
 
 impl PostImage {
-    /// The largest image Bluesky takes in a post (`app.bsky.embed.images#image.image`).
-    pub const BLUESKY_MAX_BYTES: usize = 1_000_000;
-    /// The longest description Bluesky's app lets people write, in characters.
-    pub const BLUESKY_MAX_ALT: usize = 2000;
-    /// The longest description Mastodon takes, in characters.
-    pub const MASTODON_MAX_ALT: usize = 1500;
+    /// Checks the image against `network`'s rules ([`images::check`]), as a publish failure.
+    ///
+    /// # Errors
+    /// [`PublishError::Rejected`] with the reason.
+    pub fn check(&self, network: Network) -> Result<(), PublishError> {
+        images::check(network, self.into()).map_err(|problem| PublishError::Rejected {
+            message: problem.to_string(),
+        })
+    }
 }
 
 impl std::fmt::Debug for PostImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "PostImage({}, {} bytes, {}x{}, alt {:?})",
+            "PostImage({}, {} bytes, {}x{}, alt {:?}, at {:?})",
             self.mime,
             self.bytes.len(),
             self.width,
             self.height,
-            self.alt
+            self.alt,
+            self.public_url
         )
     }
 }

@@ -256,7 +256,9 @@ impl Threads {
         .into()
     }
 
-    /// Step one: a TEXT container (`link_attachment` when the post has a link).
+    /// Step one: a TEXT container (`link_attachment` when the post has a link), or an IMAGE
+    /// container with the image's public address and alt text (the link stays in the text;
+    /// Threads fetches the image, and the container is FINISHED once it has it).
     ///
     /// # Errors
     /// A classified [`PublishError`]; a container is not a post, so any failure here is safe
@@ -267,12 +269,29 @@ impl Threads {
         post: &Post,
     ) -> Result<String, PublishError> {
         let mut form = vec![
-            ("media_type", "TEXT"),
             ("text", post.text.as_str()),
             ("access_token", account.access_token.expose()),
         ];
-        if let Some(link) = &post.link {
-            form.push(("link_attachment", link));
+        if let Some(image) = &post.image {
+            // Threads takes no upload: it fetches the image from Chorus's address for it.
+            image.check(Network::Threads)?;
+            let url = image
+                .public_url
+                .as_deref()
+                .ok_or_else(|| PublishError::Rejected {
+                    message: "Threads fetches images by address, and this image has none"
+                        .to_owned(),
+                })?;
+            form.extend([
+                ("media_type", "IMAGE"),
+                ("image_url", url),
+                ("alt_text", image.alt.as_str()),
+            ]);
+        } else {
+            form.push(("media_type", "TEXT"));
+            if let Some(link) = &post.link {
+                form.push(("link_attachment", link));
+            }
         }
         let path = format!("/v1.0/{}/threads", account.external_id);
         let request = self.http.inner().post(self.graph(&path)).form(&form);

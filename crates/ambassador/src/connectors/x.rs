@@ -1,6 +1,7 @@
 //! X (API v2): OAuth 2.0 with mandatory PKCE S256 (Basic authentication for a confidential
 //! client, `client_id` in the body for a public one), rotating single-use refresh tokens,
-//! `/2/users/me`, and posts (`POST /2/tweets`), which X does not make idempotent.
+//! `/2/users/me`, and posts (`POST /2/tweets`, with an image uploaded through `/2/media/upload`
+//! and described through `/2/media/metadata`), which X does not make idempotent.
 
 use base64::Engine as _;
 use chorus_policy::Network;
@@ -9,10 +10,10 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::http::{Answer, HttpClient, TokenAnswer, oauth_failure};
+use super::http::{Answer, HttpClient, TokenAnswer, multipart, oauth_failure};
 use super::{
-    Account, AppCredentials, ConnectorError, Identity, Post, PublishError, Published, Secret,
-    TokenSet, classify, endpoint, production_url, scope_parameter,
+    Account, AppCredentials, ConnectorError, Identity, Post, PostImage, PublishError, Published,
+    Secret, TokenSet, classify, endpoint, production_url, scope_parameter,
 };
 
 /// Where X is.
@@ -241,12 +242,16 @@ impl X {
     /// # Errors
     /// A classified [`PublishError`]; X's 403 for duplicate content is `Duplicate`.
     pub async fn publish(&self, account: &Account, post: &Post) -> Result<Published, PublishError> {
+        let mut body = json!({"text": post.text});
+        if let Some(image) = &post.image {
+            body["media"] = json!({"media_ids": [self.upload_image(account, image).await?]});
+        }
         let request = self
             .http
             .inner()
             .post(self.api("/2/tweets"))
             .bearer_auth(account.access_token.expose())
-            .json(&json!({"text": post.text}));
+            .json(&body);
         let answer = self.http.send(request).await?;
         if !answer.is_success() {
             return Err(Self::classify(&answer));
@@ -265,6 +270,53 @@ impl X {
             external_id: tweet.data.id,
             url: url.into(),
         })
+    }
+
+    /// Uploads a post's image (`POST /2/media/upload`, multipart form data with
+    /// `media_category=tweet_image`; needs `media.write`), then gives it its alt text
+    /// (`POST /2/media/metadata`). An image X refuses fails the post with X's reason; a post
+    /// never goes without the image it was meant to carry.
+    async fn upload_image(
+        &self,
+        account: &Account,
+        image: &PostImage,
+    ) -> Result<String, PublishError> {
+        image.check(Network::X)?;
+        let (content_type, body) = multipart(
+            &[
+                ("media_category", "tweet_image"),
+                ("media_type", &image.mime),
+            ],
+            ("media", &image.mime, &image.bytes),
+        );
+        let request = self
+            .http
+            .inner()
+            .post(self.api("/2/media/upload"))
+            .bearer_auth(account.access_token.expose())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        let answer = self.http.send(request).await?;
+        if !answer.is_success() {
+            return Err(Self::classify(&answer));
+        }
+        let id = answer.json()["data"]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| PublishError::Rejected {
+                message: "X took the image but sent no media id".to_owned(),
+            })?;
+        let request = self
+            .http
+            .inner()
+            .post(self.api("/2/media/metadata"))
+            .bearer_auth(account.access_token.expose())
+            .json(&json!({"id": id, "metadata": {"alt_text": {"text": image.alt}}}));
+        let answer = self.http.send(request).await?;
+        if !answer.is_success() {
+            return Err(Self::classify(&answer));
+        }
+        Ok(id)
     }
 
     /// `DELETE /2/tweets/:id`.

@@ -136,6 +136,36 @@ pub mod share {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// `share_images`: the image a person chose to post with a share (at most one per share).
+pub mod share_image {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "share_images")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub share_id: i32,
+        /// One of the item's images (null once the editors removed it).
+        pub media_id: Option<i32>,
+        /// The person's own upload, metadata stripped.
+        pub data: Option<Vec<u8>>,
+        pub content_type: String,
+        pub alt: String,
+        pub size: i32,
+        pub width: i32,
+        pub height: i32,
+        /// The unguessable part of its public address (`/share-images/{token}`).
+        #[sea_orm(unique)]
+        pub token: String,
+        pub created_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// `tracked_links`: one short code per share.
 pub mod tracked_link {
     use sea_orm::entity::prelude::*;

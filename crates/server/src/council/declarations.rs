@@ -233,6 +233,23 @@ pub const TABLES: &[Table] = &[
         Some(Kept::Retention(DataKind::Shares)),
     ),
     table(
+        "share_images",
+        &[
+            "share_id",
+            "media_id",
+            "data",
+            "content_type",
+            "alt",
+            "size",
+            "width",
+            "height",
+            "token",
+            "created_at",
+        ],
+        &[],
+        Some(Kept::Retention(DataKind::Shares)),
+    ),
+    table(
         "tracked_links",
         &["share_id"],
         &["id", "code", "target_url", "created_at"],

@@ -51,6 +51,8 @@ fn error_key(error: &AmbassadorError) -> &'static str {
         | AmbassadorError::DeletionUnsupported(_)
         | AmbassadorError::AccountGone(_)
         | AmbassadorError::NetworkDailyLimit { .. }
+        | AmbassadorError::Image { .. }
+        | AmbassadorError::ImageNeedsReconnect(_)
         | AmbassadorError::Vault(_)
         | AmbassadorError::Db(_)
         | AmbassadorError::Editorial(_)

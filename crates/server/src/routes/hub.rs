@@ -377,7 +377,15 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
             "/suggest",
             get(sources::show_suggest).post(sources::suggest),
         )
-        .route("/items/{id}/share", get(shares::page).post(shares::submit))
+        .route(
+            "/items/{id}/share",
+            get(shares::page).post(shares::submit).layer(
+                // The form may carry the person's own image (at most 5 MB).
+                axum::extract::DefaultBodyLimit::max(
+                    chorus_editorial::media::MAX_BYTES + 256 * 1024,
+                ),
+            ),
+        )
         .route("/items/{id}/advice", post(shares::advice))
         .route("/items/{id}/pass", post(stats::pass))
         .route("/shares", get(shares::history))

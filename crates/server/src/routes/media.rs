@@ -1,4 +1,5 @@
-//! Images of content items: upload (editors), serving, removal.
+//! Images of content items: upload (editors), serving, removal; and the public address of the
+//! image of a share waiting to go, for a network that fetches images by address (Threads).
 
 use axum::extract::{Multipart, Path};
 use axum::http::{HeaderValue, header};
@@ -110,4 +111,50 @@ pub async fn serve(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResul
         row.data,
     )
         .into_response())
+}
+
+/// `GET /share-images/{token}`: public and cookie-free, for the network's servers. The image
+/// is there only while its share waits to go or is going; then (and for any other token) 404.
+pub async fn share_image(
+    axum::extract::State(app): axum::extract::State<crate::app::AppState>,
+    Path(token): Path<String>,
+) -> Response {
+    use axum::http::StatusCode;
+    let found = if token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        chorus_ambassador::images::public(&app.db, &token).await
+    } else {
+        Ok(None)
+    };
+    match found {
+        Ok(Some((content_type, bytes))) => {
+            let Ok(content_type) = HeaderValue::from_str(&content_type) else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                    (
+                        header::X_CONTENT_TYPE_OPTIONS,
+                        HeaderValue::from_static("nosniff"),
+                    ),
+                    (
+                        header::CONTENT_SECURITY_POLICY,
+                        HeaderValue::from_static("default-src 'none'"),
+                    ),
+                    (
+                        header::HeaderName::from_static("x-robots-tag"),
+                        HeaderValue::from_static("noindex"),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "could not read a share's image");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }

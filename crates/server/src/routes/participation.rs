@@ -227,6 +227,10 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     let connected = chorus_ambassador::accounts::list(db, user.user_id()).await?;
     let shares = chorus_ambassador::shares::for_user(db, user.id).await?;
     let clicks = chorus_ambassador::links::clicks_per_share(db, user.id).await?;
+    let share_ids: Vec<i32> = shares.iter().map(|s| s.id).collect();
+    let images = chorus_ambassador::images::described(db, &share_ids)
+        .await
+        .map_err(crate::store::StoreError::from)?;
     let passes = store::passes::of_person(db, user.id).await?;
     let preferences = chorus_ambassador::onboarding::load(db, user.id).await?;
     let notifications = crate::notify::prefs(db, user.id).await?;
@@ -255,7 +259,7 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
         "suggestions": suggestions.iter().map(|s| serde_json::json!({"title": s.title, "link": s.link_url, "idea": s.body_md, "state": s.state, "created_at": s.created_at})).collect::<Vec<_>>(),
         "statistics_views_including_me": views.iter().map(|v| serde_json::json!({"at": v.at, "action": v.action, "detail": v.detail})).collect::<Vec<_>>(),
         "connected_accounts": connected.iter().map(|a| serde_json::json!({"network": a.network, "handle": a.handle, "name": a.display_name, "instance": a.instance})).collect::<Vec<_>>(),
-        "shares": shares.iter().map(|s| serde_json::json!({"network": s.network, "item_id": s.item_id, "text": s.text, "state": s.state, "scheduled_at": s.scheduled_at, "published_at": s.published_at, "url": s.external_url, "human_clicks": clicks.get(&s.id).copied().unwrap_or(0)})).collect::<Vec<_>>(),
+        "shares": shares.iter().map(|s| serde_json::json!({"network": s.network, "item_id": s.item_id, "text": s.text, "state": s.state, "scheduled_at": s.scheduled_at, "published_at": s.published_at, "url": s.external_url, "human_clicks": clicks.get(&s.id).copied().unwrap_or(0), "image": images.get(&s.id)})).collect::<Vec<_>>(),
         "notifications": {
             "choices": notifications,
             "own_chat": own_chat.map(|c| serde_json::json!({"service": c.service.as_str(), "address": c.address})),

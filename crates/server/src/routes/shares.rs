@@ -3,9 +3,8 @@
 //! one's shares with what can be done about each, deleting a published one from its network
 //! included.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
-use axum::Form;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -29,6 +28,7 @@ use crate::views::Ctx;
 use super::post_preview::{LinkCard, PostPreview};
 
 mod history;
+mod image;
 mod ready;
 mod view;
 
@@ -220,6 +220,8 @@ struct FormState<'a> {
     zone_chosen: bool,
     /// The person's rhythm, said next to the time.
     rhythm: chorus_policy::Rhythm,
+    /// The image choices.
+    image: image::ImageView,
     error: Option<String>,
 }
 
@@ -242,6 +244,7 @@ struct ShareView<'a> {
     /// The person's quiet hours and daily cap in words, when they have some.
     rhythm_note: Option<String>,
     mastodon_server: &'a str,
+    image: &'a image::ImageView,
     error: Option<&'a str>,
 }
 
@@ -323,6 +326,7 @@ fn render(
         time_zone_chosen: form.zone_chosen,
         rhythm_note: rhythm_note(ctx, &form.rhythm),
         mastodon_server: form.mastodon_server,
+        image: &form.image,
         error: form.error.as_deref(),
     };
     ctx.page_status(status, "hub/share.html", &view)
@@ -405,6 +409,7 @@ pub async fn page(
     }
     let mastodon_server = remembered_mastodon_server(&ctx, user.id).await?;
     let (rhythm, _) = chorus_ambassador::rhythm::of(&ctx.app.db, user.id).await?;
+    let images = chorus_editorial::store::media::for_item(&ctx.app.db, item.id).await?;
     let form = FormState {
         when: "now",
         at: "",
@@ -413,6 +418,7 @@ pub async fn page(
         zone: preferences.zone(),
         zone_chosen: preferences.time_zone.is_some(),
         rhythm,
+        image: image::ImageView::new(&images, None, String::new()),
         error: None,
     };
     render(&ctx, StatusCode::OK, &item, &editors, &form)
@@ -425,11 +431,10 @@ pub async fn submit(
     ctx: Ctx,
     Ambassador(user): Ambassador,
     Path(id): Path<i32>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    image::ShareForm { fields, file }: image::ShareForm,
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
     let item = hub::item(db, id).await?;
-    let fields: BTreeMap<String, String> = pairs.into_iter().collect();
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let when = fields.get("when").cloned().unwrap_or_else(|| "now".into());
     let at_text = field("at");
@@ -450,7 +455,14 @@ pub async fn submit(
     })
     .await?;
     let (rhythm, _) = chorus_ambassador::rhythm::of(db, user.id).await?;
+    // A form without an image choice (an older page, a script) posts no image.
+    let image_chosen = fields.get("image").map_or("none", String::as_str);
+    let image_alt = field("image_alt");
+    let images = chorus_editorial::store::media::for_item(db, item.id).await?;
     let again = |error: String| {
+        let mut image = image::ImageView::new(&images, Some(image_chosen), image_alt.clone());
+        // A browser does not keep a chosen file when the page is shown again.
+        image.choose_again = image_chosen == "own" && file.is_some();
         let form = FormState {
             when: &when,
             at: &at_text,
@@ -459,6 +471,7 @@ pub async fn submit(
             zone,
             zone_chosen: preferences.time_zone.is_some() || browser_zone.is_some(),
             rhythm,
+            image,
             error: Some(error),
         };
         render(
@@ -500,6 +513,31 @@ pub async fn submit(
     } else {
         Utc::now()
     };
+    // The image goes with the posts through accounts; it is read and checked against each
+    // network's rules before anything is queued.
+    let first_account_network = chosen
+        .iter()
+        .find(|e| !to_composer(e))
+        .map(|e| e.target.network());
+    let chosen_image = match first_account_network {
+        None => None,
+        Some(network) => match image::choice(&ctx, image_chosen, file.clone(), &image_alt) {
+            Err(message) => return again(message),
+            Ok(None) => None,
+            Ok(Some(choice)) => {
+                match chorus_ambassador::images::read(db, item.id, choice, network).await {
+                    Ok(image) => Some(image),
+                    Err(chorus_ambassador::AmbassadorError::NotFound) => {
+                        return again(ctx.t("share.image_error_gone"));
+                    }
+                    Err(error) => match image::message(&ctx, &error) {
+                        Some(message) => return again(message),
+                        None => return Err(error.into()),
+                    },
+                }
+            }
+        },
+    };
     let utm_campaign = hub::utm_campaign(db, &item).await?;
     let drafts: Vec<sharing::Draft> = chosen
         .iter()
@@ -526,6 +564,7 @@ pub async fn submit(
             public_base: &public_base,
             utm_medium: &ctx.app.config.utm_medium,
             utm_campaign: &utm_campaign,
+            image: chosen_image.as_ref(),
         },
         &drafts,
     )
@@ -540,6 +579,9 @@ pub async fn submit(
                     ("limit", &limit.to_string()),
                 ],
             ));
+        }
+        Err(error) if image::message(&ctx, &error).is_some() => {
+            return again(image::message(&ctx, &error).unwrap_or_default());
         }
         other => other?,
     };

@@ -10,7 +10,9 @@ use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::{Ctx, Mastodon};
-use crate::standins::store::{Reply, Store, header_text, settle};
+use crate::standins::ReceivedImage;
+use crate::standins::store::{Reply, Store, settle};
+use crate::standins::uploads::{multipart, text_part};
 
 /// The largest image the stand-in takes (Mastodon's default, 16 MB).
 pub const MAX_IMAGE_BYTES: usize = 16 * 1024 * 1024;
@@ -46,63 +48,6 @@ fn attachment_json(base: &str, media: &Attachment) -> Value {
         "preview_url": format!("{base}/system/media/{}-small.png", media.id),
         "description": media.description, "blurhash": null, "meta": null,
     })
-}
-
-/// One part of a multipart body: its name, its type, its bytes.
-struct Part {
-    name: String,
-    content_type: Option<String>,
-    data: Vec<u8>,
-}
-
-/// The parts of a `multipart/form-data` body (RFC 7578), or `None` when it is not one.
-fn multipart(headers: &HeaderMap, body: &[u8]) -> Option<Vec<Part>> {
-    let content_type = header_text(headers, "content-type")?;
-    let boundary = content_type
-        .strip_prefix("multipart/form-data")?
-        .split(';')
-        .find_map(|p| p.trim().strip_prefix("boundary="))?
-        .trim_matches('"');
-    let delimiter = format!("--{boundary}").into_bytes();
-    let mut parts = Vec::new();
-    let mut rest = body;
-    let start = find(rest, &delimiter)?;
-    rest = &rest[start + delimiter.len()..];
-    loop {
-        if rest.starts_with(b"--") {
-            return Some(parts);
-        }
-        rest = rest.strip_prefix(b"\r\n")?;
-        let head_end = find(rest, b"\r\n\r\n")?;
-        let head = std::str::from_utf8(&rest[..head_end]).ok()?;
-        rest = &rest[head_end + 4..];
-        let end = find(rest, &[b"\r\n".as_slice(), &delimiter].concat())?;
-        let data = rest[..end].to_vec();
-        rest = &rest[end + 2 + delimiter.len()..];
-        let mut name = None;
-        let mut part_type = None;
-        for line in head.split("\r\n") {
-            let (key, value) = line.split_once(':')?;
-            if key.eq_ignore_ascii_case("content-disposition") {
-                name = value.split(';').find_map(|p| {
-                    p.trim()
-                        .strip_prefix("name=")
-                        .map(|n| n.trim_matches('"').to_owned())
-                });
-            } else if key.eq_ignore_ascii_case("content-type") {
-                part_type = Some(value.trim().to_owned());
-            }
-        }
-        parts.push(Part {
-            name: name?,
-            content_type: part_type,
-            data,
-        });
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// `POST /api/v2/media`.
@@ -143,11 +88,9 @@ fn upload_media(
             "Validation failed: File file size must be less than 16 MB",
         ));
     }
-    let description = parts
-        .iter()
-        .find(|p| p.name == "description")
-        .and_then(|p| String::from_utf8(p.data.clone()).ok())
-        .unwrap_or_default();
+    let description = text_part(&parts, "description")
+        .unwrap_or_default()
+        .to_owned();
     if description.chars().count() > MAX_DESCRIPTION {
         return Err(invalid(
             "Validation failed: Description is too long (maximum is 1500 characters)",
@@ -190,13 +133,13 @@ fn show_media(store: &mut Store<Mastodon>, headers: &HeaderMap, id: &str) -> Res
 }
 
 /// Attaches `ids` to a new status of `account`: each must be the account's, ready, and not
-/// attached yet; the error is Mastodon's.
+/// attached yet; the error is Mastodon's. Gives the images in the order of `ids`.
 pub(super) fn attach(
     store: &mut Store<Mastodon>,
     account: &str,
     ids: &[&str],
     status_id: &str,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<ReceivedImage>, String> {
     if ids.len() > 4 {
         return Err("Validation failed: Media attachments cannot be more than 4".to_owned());
     }
@@ -216,16 +159,21 @@ pub(super) fn attach(
             );
         }
     }
-    let base = store.base_url.clone();
-    let mut attached = Vec::new();
-    for media in store
-        .net
-        .media
-        .iter_mut()
-        .filter(|m| ids.contains(&m.id.as_str()))
-    {
-        media.status_id = Some(status_id.to_owned());
-        attached.push(attachment_json(&base, media));
+    let mut images = Vec::new();
+    for id in ids {
+        if let Some(media) = store
+            .net
+            .media
+            .iter_mut()
+            .find(|m| m.id == *id && m.status_id.is_none())
+        {
+            media.status_id = Some(status_id.to_owned());
+            images.push(ReceivedImage {
+                mime: media.content_type.clone(),
+                bytes: media.bytes.clone(),
+                alt: media.description.clone(),
+            });
+        }
     }
-    Ok(attached)
+    Ok(images)
 }

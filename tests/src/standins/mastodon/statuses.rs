@@ -1,7 +1,6 @@
 //! Mastodon statuses and the calls that need a token: `verify_credentials`, creating and
 //! reading and deleting statuses, `X-RateLimit-*` headers, and the instance's limits.
 
-/// How long an `Idempotency-Key` replays the status it created.
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -15,6 +14,7 @@ use crate::standins::oauth::{AccessToken, TokenProblem};
 use crate::standins::store::{Fields, Quota, Reply, Store, bearer, delta, header_text, settle};
 use crate::standins::text::mastodon_length;
 
+/// How long an `Idempotency-Key` replays the status it created.
 const IDEMPOTENCY_TTL: TimeDelta = TimeDelta::hours(1);
 
 /// A status as stored.
@@ -179,9 +179,11 @@ fn post_status(
         return Err(invalid(format!("'{visibility}' is not a valid visibility")));
     }
     let id = (113_000_000_000_000_000 + store.next_serial()).to_string();
-    if !media_ids.is_empty() {
-        super::media::attach(store, &access.user_id, &media_ids, &id).map_err(invalid)?;
-    }
+    let images = if media_ids.is_empty() {
+        Vec::new()
+    } else {
+        super::media::attach(store, &access.user_id, &media_ids, &id).map_err(invalid)?
+    };
     let status = Status {
         id: id.clone(),
         account_id: access.user_id.clone(),
@@ -205,6 +207,7 @@ fn post_status(
         text,
         idempotency_key: key,
         at: now,
+        images,
     });
     Ok(with_rate(reply, &quota))
 }

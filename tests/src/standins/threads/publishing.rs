@@ -1,5 +1,7 @@
-//! Threads publishing: containers and their life, `threads_publish`, node reads (`/me`,
-//! container status, permalinks) and the publishing quota.
+//! Threads publishing: TEXT and IMAGE containers and their life (an IMAGE container's image is
+//! fetched from `image_url`, see [`super::images`]: IN_PROGRESS for the first status reads,
+//! then FINISHED, or ERROR when the image could not be taken), `threads_publish`, node reads
+//! (`/me`, container status, permalinks) and the publishing quota.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -7,11 +9,12 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::{Map, Value, json};
 
+use super::images::{self, MAX_ALT_TEXT};
 use super::{Ctx, Threads, authenticated, graph_error, params};
-use crate::standins::ReceivedPost;
 use crate::standins::oauth::AccessToken;
 use crate::standins::store::{Fields, Reply, Store, delta, random_string, settle};
-use crate::standins::text::distinct_links;
+use crate::standins::text::{distinct_links, threads_length};
+use crate::standins::{ReceivedImage, ReceivedPost};
 
 const CONTAINER_LIFETIME: TimeDelta = TimeDelta::hours(24);
 const MAX_TEXT_CHARS: usize = 500;
@@ -21,8 +24,12 @@ const MAX_LINKS: usize = 5;
 pub(super) struct Container {
     owner: String,
     text: String,
+    /// An IMAGE container's image as fetched, or why it could not be taken (`error_message`).
+    image: Option<Result<ReceivedImage, String>>,
     created_at: DateTime<Utc>,
     ready_at: DateTime<Utc>,
+    /// Status reads that still answer IN_PROGRESS (an image being processed).
+    polls_left: u32,
     published_as: Option<String>,
 }
 
@@ -32,10 +39,20 @@ impl Container {
             "PUBLISHED"
         } else if now >= self.created_at + CONTAINER_LIFETIME {
             "EXPIRED"
-        } else if now >= self.ready_at {
+        } else if matches!(self.image, Some(Err(_))) {
+            "ERROR"
+        } else if now >= self.ready_at && self.polls_left == 0 {
             "FINISHED"
         } else {
             "IN_PROGRESS"
+        }
+    }
+
+    fn error_message(&self, now: DateTime<Utc>) -> Option<&str> {
+        match (self.status(now), &self.image) {
+            ("EXPIRED", _) => Some("The container expired before it was published"),
+            ("ERROR", Some(Err(message))) => Some(message),
+            _ => None,
         }
     }
 }
@@ -44,6 +61,7 @@ impl Container {
 pub(super) struct Media {
     owner: String,
     text: String,
+    image: Option<ReceivedImage>,
     shortcode: String,
     at: DateTime<Utc>,
 }
@@ -89,7 +107,7 @@ pub(super) async fn node(
     RawQuery(query): RawQuery,
 ) -> Reply {
     let fields = Fields::from_query(query.as_deref());
-    let store = shared.lock();
+    let mut store = shared.lock();
     settle(
         authenticated(&store, &headers, query.as_deref(), &[]).and_then(|access| {
             let now = store.now;
@@ -124,12 +142,13 @@ pub(super) async fn node(
             if let Some(container) = store
                 .net
                 .containers
-                .get(&id)
+                .get_mut(&id)
                 .filter(|container| container.owner == access.user_id)
             {
                 let status = container.status(now);
-                let error_message = (status == "EXPIRED")
-                    .then_some("The container expired before it was published");
+                let error_message = container.error_message(now).map(str::to_owned);
+                // Each read of a container is a status poll: the image's processing moves on.
+                container.polls_left = container.polls_left.saturating_sub(1);
                 let available = [
                     ("id", json!(id)),
                     ("status", json!(status)),
@@ -150,10 +169,24 @@ pub(super) async fn node(
                 .user(&media.owner)
                 .map(|user| user.username.clone())
                 .unwrap_or_default();
+            let media_type = if media.image.is_some() {
+                "IMAGE"
+            } else {
+                "TEXT_POST"
+            };
+            let image_url = media
+                .image
+                .as_ref()
+                .map(|_| format!("https://scontent.cdninstagram.com/v/t51.2885-15/{id}.jpg"));
             let available = [
                 ("id", json!(id)),
                 ("media_product_type", json!("THREADS")),
-                ("media_type", json!("TEXT_POST")),
+                ("media_type", json!(media_type)),
+                ("media_url", json!(image_url)),
+                (
+                    "alt_text",
+                    json!(media.image.as_ref().map(|image| image.alt.clone())),
+                ),
                 (
                     "permalink",
                     json!(format!(
@@ -207,7 +240,16 @@ fn publisher(
     Ok(access)
 }
 
-/// `POST /v1.0/{user-id}/threads` with `media_type=TEXT&text=…` → `{"id": container}`.
+/// What a container creation asks for, checked.
+struct Draft {
+    text: String,
+    /// IMAGE: `image_url` and `alt_text`.
+    image: Option<(String, String)>,
+}
+
+/// `POST /v1.0/{user-id}/threads` with `media_type=TEXT&text=…` or
+/// `media_type=IMAGE&image_url=…&alt_text=…` → `{"id": container}`. The image is fetched with
+/// the store unlocked; a container whose image could not be taken is still created, in ERROR.
 pub(super) async fn create_container(
     State(shared): Ctx,
     headers: HeaderMap,
@@ -216,32 +258,93 @@ pub(super) async fn create_container(
     body: Bytes,
 ) -> Reply {
     let fields = params(query.as_deref(), &body);
+    let checked = {
+        let store = shared.lock();
+        publisher(&store, &headers, &id, query.as_deref(), &body)
+            .and_then(|access| Ok((access, draft(&fields)?)))
+    };
+    let (access, draft) = match checked {
+        Ok(checked) => checked,
+        Err(refusal) => return refusal,
+    };
+    let image = match &draft.image {
+        Some((url, alt)) => Some(images::fetch(url, alt).await),
+        None => None,
+    };
     let mut store = shared.lock();
-    settle(publisher(&store, &headers, &id, query.as_deref(), &body).and_then(|access| {
-        match fields.get("media_type") {
-            Some("TEXT") => {}
-            Some(other) => return Err(graph_error(400, 100, None, &format!("(#100) media_type {other} is not supported by this stand-in (TEXT only)"))),
-            None => return Err(graph_error(400, 100, None, "(#100) The parameter media_type is required")),
+    let now = store.now;
+    let ready_at = now + delta(store.settings.container_ready_after);
+    let polls_left = match &image {
+        Some(Ok(_)) => store.settings.image_processing_polls,
+        _ => 0,
+    };
+    let container_id = (18_000_000_000_000_000 + store.next_serial()).to_string();
+    let container = Container {
+        owner: access.user_id,
+        text: draft.text,
+        image,
+        created_at: now,
+        ready_at,
+        polls_left,
+        published_as: None,
+    };
+    store.net.containers.insert(container_id.clone(), container);
+    Reply::json(200, &json!({"id": container_id}))
+}
+
+/// The parameters of a container creation, checked as Meta does at creation time.
+fn draft(fields: &Fields) -> Result<Draft, Reply> {
+    let invalid = |message: &str| graph_error(400, 100, None, message);
+    let is_image = match fields.get("media_type") {
+        Some("TEXT") => false,
+        Some("IMAGE") => true,
+        Some(other) => {
+            return Err(invalid(&format!(
+                "(#100) media_type {other} is not supported by this stand-in (TEXT and IMAGE only)"
+            )));
         }
-        let text = fields.get("text").unwrap_or_default().to_owned();
-        if text.trim().is_empty() {
-            return Err(graph_error(400, 100, None, "(#100) Param text must be non-empty for a TEXT post"));
-        }
-        if threads_length(&text) > MAX_TEXT_CHARS {
-            return Err(graph_error(400, 100, None, "(#100) Param text must be at most 500 characters long"));
-        }
-        let mut links = distinct_links(&text);
-        links.extend(fields.get("link_attachment").map(str::to_ascii_lowercase));
-        if links.len() > MAX_LINKS {
-            return Err(graph_error(400, 100, None, "THREADS_API__LINK_LIMIT_EXCEEDED: a post may contain at most 5 distinct links"));
-        }
-        let now = store.now;
-        let ready_at = now + delta(store.settings.container_ready_after);
-        let container_id = (18_000_000_000_000_000 + store.next_serial()).to_string();
-        let container = Container { owner: access.user_id, text, created_at: now, ready_at, published_as: None };
-        store.net.containers.insert(container_id.clone(), container);
-        Ok(Reply::json(200, &json!({"id": container_id})))
-    }))
+        None => return Err(invalid("(#100) The parameter media_type is required")),
+    };
+    let text = fields.get("text").unwrap_or_default().to_owned();
+    if !is_image && text.trim().is_empty() {
+        return Err(invalid(
+            "(#100) Param text must be non-empty for a TEXT post",
+        ));
+    }
+    if threads_length(&text) > MAX_TEXT_CHARS {
+        return Err(invalid(
+            "(#100) Param text must be at most 500 characters long",
+        ));
+    }
+    let mut links = distinct_links(&text);
+    if is_image && fields.get("link_attachment").is_some() {
+        return Err(invalid(
+            "(#100) Param link_attachment is only for TEXT posts",
+        ));
+    }
+    links.extend(fields.get("link_attachment").map(str::to_ascii_lowercase));
+    if links.len() > MAX_LINKS {
+        return Err(invalid(
+            "THREADS_API__LINK_LIMIT_EXCEEDED: a post may contain at most 5 distinct links",
+        ));
+    }
+    if !is_image {
+        return Ok(Draft { text, image: None });
+    }
+    let url = fields
+        .get("image_url")
+        .filter(|url| !url.trim().is_empty())
+        .ok_or_else(|| invalid("(#100) The parameter image_url is required"))?;
+    let alt = fields.get("alt_text").unwrap_or_default();
+    if alt.chars().count() > MAX_ALT_TEXT {
+        return Err(invalid(&format!(
+            "(#100) Param alt_text must be at most {MAX_ALT_TEXT} characters long"
+        )));
+    }
+    Ok(Draft {
+        text,
+        image: Some((url.to_owned(), alt.to_owned())),
+    })
 }
 
 /// `POST /v1.0/{user-id}/threads_publish?creation_id=…` → `{"id": media}`.
@@ -305,6 +408,18 @@ fn publish_container(
                 "The media is not ready for publishing, please wait for a moment",
             ));
         }
+        "ERROR" => {
+            // The code and words Meta uses for publishing a failed container are unverified [?].
+            return Err(graph_error(
+                400,
+                100,
+                None,
+                &format!(
+                    "(#100) The container is in ERROR and cannot be published: {}",
+                    container.error_message(now).unwrap_or_default()
+                ),
+            ));
+        }
         _ => {}
     }
     let day_ago = now - TimeDelta::hours(24);
@@ -324,6 +439,7 @@ fn publish_container(
         ));
     }
     let text = container.text.clone();
+    let image = container.image.clone().and_then(Result::ok);
     let media_id = (18_100_000_000_000_000 + store.next_serial()).to_string();
     // A shortcode looks nothing like the numeric media id.
     let shortcode = format!("D{}", random_string(10));
@@ -335,6 +451,7 @@ fn publish_container(
         Media {
             owner: access.user_id.clone(),
             text: text.clone(),
+            image: image.clone(),
             shortcode,
             at: now,
         },
@@ -346,6 +463,7 @@ fn publish_container(
         text,
         idempotency_key: None,
         at: now,
+        images: image.into_iter().collect(),
     });
     Ok(Reply::json(200, &json!({"id": media_id})))
 }
@@ -367,18 +485,4 @@ pub(super) async fn publishing_limit(
                 "config": {"quota_total": store.settings.publish_limit, "quota_duration": 86_400}}]}),
         )
     }))
-}
-
-/// Threads' length as Meta documents it: characters, emoji counted as their UTF-8 bytes (the
-/// pictographic blocks, flags, the joiner and the emoji variation selector; a rough cut of its
-/// own, independent of Chorus's counter).
-fn threads_length(text: &str) -> usize {
-    text.chars()
-        .map(|c| match u32::from(c) {
-            0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x200D | 0xFE0F | 0x20E3 | 0xE0020..=0xE007F => {
-                c.len_utf8()
-            }
-            _ => 1,
-        })
-        .sum()
 }

@@ -75,6 +75,16 @@ fn explanation(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> Option<Str
         .is_some_and(|id| around.reconnect.contains(&id));
     match share.state {
         ShareState::Failed if must_reconnect => Some(text("share.why_reconnect", &[])),
+        // The image chosen was refused, or is gone: the reason says which (ours or the
+        // network's words, both about the image or its media).
+        ShareState::Failed
+            if share
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("image") || e.contains("media")) =>
+        {
+            Some(text("share.why_image", &[]))
+        }
         ShareState::Failed => Some(text("share.why_failed", &[])),
         ShareState::NeedsCheck => Some(text("share.why_check", &[])),
         ShareState::Missed => Some(text("share.why_missed", &[])),
