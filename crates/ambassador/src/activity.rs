@@ -5,6 +5,7 @@
 //! A day is the number of whole days since 1970-01-01 UTC ([`day_number`]), the same on SQLite
 //! and PostgreSQL; weeks start on Monday ([`week_of_day`]).
 
+use chorus_policy::ShareId;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Statement};
 
@@ -34,9 +35,10 @@ pub fn date_of_day(day: i32) -> chrono::NaiveDate {
 /// Database failure.
 pub async fn count_published(
     db: &impl ConnectionTrait,
-    share_id: i32,
+    share_id: ShareId,
     at: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
+    let share_id = share_id.get();
     let backend = db.get_database_backend();
     db.execute_raw(Statement::from_sql_and_values(
         backend,

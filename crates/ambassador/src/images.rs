@@ -7,7 +7,7 @@
 
 use chorus_editorial::media::{self, CleanImage};
 use chorus_editorial::store::media as item_media;
-use chorus_policy::Network;
+use chorus_policy::{ItemId, MediaId, Network, ShareId};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait as _};
 
@@ -83,13 +83,14 @@ impl ChosenImage {
 /// network named is the first one the person ticked); database failure.
 pub async fn read(
     db: &impl ConnectionTrait,
-    item_id: i32,
+    item_id: ItemId,
     choice: ImageChoice,
     network: Network,
 ) -> Result<ChosenImage, AmbassadorError> {
+    let item_id = item_id.get();
     let chosen = match choice {
         ImageChoice::Item(media_id) => {
-            let row = item_media::get(db, media_id)
+            let row = item_media::get(db, MediaId(media_id))
                 .await
                 .map_err(|_| AmbassadorError::NotFound)?;
             if row.item_id != item_id {
@@ -166,9 +167,10 @@ const REMOVED: &str = "the item’s image chosen for this post was removed by th
 /// The reason, in words, when the image is gone or cannot be read.
 pub async fn of_share(
     db: &impl ConnectionTrait,
-    share_id: i32,
+    share_id: ShareId,
     public_base: &str,
 ) -> Result<Option<PostImage>, String> {
+    let share_id = share_id.get();
     let Some(row) = share_image::Entity::find_by_id(share_id)
         .one(db)
         .await
@@ -179,7 +181,7 @@ pub async fn of_share(
     let bytes = match (row.data, row.media_id) {
         (Some(bytes), _) => bytes,
         (None, Some(media_id)) => {
-            item_media::get(db, media_id)
+            item_media::get(db, MediaId(media_id))
                 .await
                 .map_err(|_| REMOVED.to_owned())?
                 .data
@@ -222,7 +224,7 @@ pub async fn public(
     }
     let bytes = match (row.data, row.media_id) {
         (Some(bytes), _) => bytes,
-        (None, Some(media_id)) => match item_media::get(db, media_id).await {
+        (None, Some(media_id)) => match item_media::get(db, MediaId(media_id)).await {
             Ok(media) => media.data,
             Err(_) => return Ok(None),
         },

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use chorus_policy::UserId;
 use chrono::{DateTime, DurationRound as _, TimeDelta, Utc};
 use rand::Rng as _;
 use sea_orm::{
@@ -226,8 +227,9 @@ impl Redirects {
 /// Database failure.
 pub async fn clicks_per_share(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
 ) -> Result<HashMap<i32, i64>, sea_orm::DbErr> {
+    let user_id = user_id.get();
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             db.get_database_backend(),

@@ -4,8 +4,8 @@
 
 use std::str::FromStr as _;
 
-use chorus_policy::Network;
 use chorus_policy::rhythm::QuietHours;
+use chorus_policy::{Network, UserId};
 use chrono::{DateTime, LocalResult, NaiveDateTime, NaiveTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::OnConflict;
@@ -84,7 +84,8 @@ fn networks_of(text: &str) -> Vec<Network> {
 ///
 /// # Errors
 /// Database failure.
-pub async fn load(db: &impl ConnectionTrait, user_id: i32) -> Result<Preferences, DbErr> {
+pub async fn load(db: &impl ConnectionTrait, user_id: UserId) -> Result<Preferences, DbErr> {
+    let user_id = user_id.get();
     let Some(row) = onboarding::Entity::find_by_id(user_id).one(db).await? else {
         return Ok(Preferences::default());
     };
@@ -113,11 +114,12 @@ fn quiet_of(from: Option<&str>, until: Option<&str>) -> Option<QuietHours> {
 /// Database failure.
 pub async fn set_rhythm(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
     quiet: Option<QuietHours>,
     daily_cap: Option<u32>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    let user_id = user_id.get();
     let text = |t: NaiveTime| Some(t.format("%H:%M").to_string());
     let row = onboarding::ActiveModel {
         user_id: Set(user_id),
@@ -149,11 +151,12 @@ pub async fn set_rhythm(
 /// Database failure.
 pub async fn finish_welcome(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
     networks: &[Network],
     time_zone: Option<Tz>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    let user_id = user_id.get();
     let networks: Vec<&str> = Network::ALL
         .into_iter()
         .filter(|n| networks.contains(n))
@@ -189,10 +192,11 @@ pub async fn finish_welcome(
 /// Database failure.
 pub async fn set_time_zone(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
     time_zone: Tz,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    let user_id = user_id.get();
     let row = onboarding::ActiveModel {
         user_id: Set(user_id),
         welcomed_at: Set(None),

@@ -6,7 +6,7 @@
 //! worker's, in [`crate::shares`].
 
 use chorus_editorial::preview::PreviewFetcher;
-use chorus_policy::{AccountId, Network, UserId};
+use chorus_policy::{AccountId, Network, ShareId, UserId};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait as _};
 
 use crate::AmbassadorError;
@@ -39,9 +39,18 @@ impl Publisher<'_> {
     pub async fn attempt(&self, holder: &str, share: &ShareRow) -> Outcome {
         let app = self;
         if let Some(account_id) = share.account_id
-            && matches!(accounts::needs_refresh(app.db, account_id).await, Ok(true))
-            && let Err(e) =
-                accounts::refresh(app.db, app.vault, app.networks, account_id, holder).await
+            && matches!(
+                accounts::needs_refresh(app.db, AccountId(account_id)).await,
+                Ok(true)
+            )
+            && let Err(e) = accounts::refresh(
+                app.db,
+                app.vault,
+                app.networks,
+                AccountId(account_id),
+                holder,
+            )
+            .await
         {
             tracing::warn!(account = account_id, error = %e, "could not refresh a token");
         }
@@ -71,7 +80,7 @@ impl Publisher<'_> {
                     app.db,
                     app.vault,
                     app.networks,
-                    account_id,
+                    AccountId(account_id),
                     holder,
                 )
                 .await
@@ -160,7 +169,7 @@ async fn prepare(
     };
     let link_description = item.and_then(|item| item.preview_description);
     // The image chosen goes with the post, or the share fails: never the post without it.
-    let image = crate::images::of_share(db, share.id, app.public_base).await?;
+    let image = crate::images::of_share(db, ShareId(share.id), app.public_base).await?;
     Ok((
         account,
         Post {

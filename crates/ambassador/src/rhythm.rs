@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use chorus_policy::UserId;
 use chorus_policy::rhythm::{Rhythm, Slot, effective_cap};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -22,7 +23,7 @@ use crate::store::entities::share;
 /// Database failure, or a stored programme setting that does not parse.
 pub async fn of(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
 ) -> Result<(Rhythm, Tz), crate::AmbassadorError> {
     let preferences = onboarding::load(db, user_id).await?;
     let programme = chorus_editorial::store::settings::load(db).await?.daily_cap;
@@ -99,12 +100,13 @@ async fn taken_per_day(
 /// Database failure.
 pub async fn plan(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
     rhythm: &Rhythm,
     zone: Tz,
     wanted: DateTime<Utc>,
     count: usize,
 ) -> Result<Vec<Slot>, sea_orm::DbErr> {
+    let user_id = user_id.get();
     let free = Slot {
         at: wanted,
         held: None,
@@ -141,7 +143,7 @@ pub async fn hold_before_sending(
     if share.account_id.is_none() {
         return Ok(None);
     }
-    let (rhythm, zone) = of(db, share.user_id).await?;
+    let (rhythm, zone) = of(db, UserId(share.user_id)).await?;
     if rhythm.is_free() {
         return Ok(None);
     }

@@ -332,7 +332,7 @@ pub async fn record(
     let txn = chorus_editorial::store::begin_write(db).await?;
     let settled = settle(&txn, share.id, owner, changes).await?;
     if settled && matches!(outcome, Outcome::Published(_)) {
-        crate::activity::count_published(&txn, share.id, Utc::now()).await?;
+        crate::activity::count_published(&txn, ShareId(share.id), Utc::now()).await?;
     }
     txn.commit().await?;
     if let (Outcome::Reconnect(_), Some(account_id)) = (outcome, share.account_id) {
@@ -417,8 +417,9 @@ pub async fn recover(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<()
 /// Database failure.
 pub async fn for_user(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
 ) -> Result<Vec<ShareRow>, sea_orm::DbErr> {
+    let user_id = user_id.get();
     share::Entity::find()
         .filter(share::Column::UserId.eq(user_id))
         .order_by_desc(share::Column::Id)
@@ -433,11 +434,13 @@ pub async fn for_user(
 /// Database failure; `Ok(false)` when the share is not theirs or not in a state for it.
 pub async fn owner_action(
     db: &DatabaseConnection,
-    user_id: i32,
-    id: i32,
+    user_id: UserId,
+    id: ShareId,
     action: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sea_orm::DbErr> {
+    let user_id = user_id.get();
+    let id = id.get();
     let (from, to): (&[ShareState], ShareState) = match action {
         "cancel" | "not_posted" => (
             &[
@@ -477,7 +480,7 @@ pub async fn owner_action(
         .await?;
     let done = result.rows_affected == 1;
     if done && to == ShareState::Published {
-        crate::activity::count_published(&txn, id, now).await?;
+        crate::activity::count_published(&txn, ShareId(id), now).await?;
     }
     txn.commit().await?;
     Ok(done)

@@ -106,10 +106,10 @@ pub async fn queue(
         .iter()
         .filter(|d| matches!(d.via, shares::Via::Account(_)))
         .count();
-    let (rhythm, zone) = crate::rhythm::of(&txn, queue.user_id.get()).await?;
+    let (rhythm, zone) = crate::rhythm::of(&txn, queue.user_id).await?;
     let mut slots = crate::rhythm::plan(
         &txn,
-        queue.user_id.get(),
+        queue.user_id,
         &rhythm,
         zone,
         queue.at,
@@ -199,11 +199,12 @@ pub async fn queue(
 /// Database failure.
 pub async fn last_mastodon_server(
     db: &DatabaseConnection,
-    user_id: i32,
+    user_id: UserId,
 ) -> Result<Option<String>, DbErr> {
     use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
 
     use crate::store::entities::share;
+    let user_id = user_id.get();
     let latest = share::Entity::find()
         .filter(share::Column::UserId.eq(user_id))
         .filter(share::Column::Network.eq(Network::Mastodon.as_str()))

@@ -1,6 +1,7 @@
 //! The hub: what ambassadors see. Only published items inside their availability window,
 //! newest first, filtered by topic and language, a page at a time.
 
+use chorus_policy::ItemId;
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
 use sea_orm::{
@@ -121,7 +122,7 @@ pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage
     let rows = paginator.fetch_page(page - 1).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        items.push(crate::store::items::get(db, row.id).await?);
+        items.push(crate::store::items::get(db, ItemId(row.id)).await?);
     }
     Ok(HubPage {
         items,
@@ -135,13 +136,13 @@ pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage
 ///
 /// # Errors
 /// [`EditorialError::NotFound`] when it is not published or outside its window.
-pub async fn item(db: &impl ConnectionTrait, id: i32) -> Result<ItemRecord, EditorialError> {
-    let row = content_item::Entity::find_by_id(id)
+pub async fn item(db: &impl ConnectionTrait, id: ItemId) -> Result<ItemRecord, EditorialError> {
+    let row = content_item::Entity::find_by_id(id.get())
         .filter(available_now())
         .one(db)
         .await?
         .ok_or(EditorialError::NotFound)?;
-    crate::store::items::get(db, row.id).await
+    crate::store::items::get(db, ItemId(row.id)).await
 }
 
 /// The `utm_campaign` that tracked links of this item carry: its campaign's slug, else its first

@@ -35,7 +35,7 @@ pub async fn save(
     input: &ItemInput,
     editor: UserId,
 ) -> Result<Saved, EditorialError> {
-    let (id, editor) = (item.get(), editor.get());
+    let id = item;
     let item = items::get(db, id).await?;
     if !workflow::editable(item.state) {
         return Err(EditorialError::NotEditable);
@@ -66,7 +66,7 @@ pub async fn restore(
     opened: i32,
     editor: UserId,
 ) -> Result<i32, EditorialError> {
-    let (id, editor) = (item.get(), editor.get());
+    let id = item;
     let item = items::get(db, id).await?;
     if !workflow::editable(item.state) {
         return Err(EditorialError::NotEditable);
@@ -99,7 +99,7 @@ pub async fn apply_action(
     action: Action,
     actor: UserId,
 ) -> Result<State, EditorialError> {
-    let (id, actor) = (item.get(), actor.get());
+    let id = item;
     let item = items::get(db, id).await?;
     if item.version != opened {
         return Err(EditorialError::Conflict {
@@ -112,7 +112,7 @@ pub async fn apply_action(
         action,
         rules,
         workflow::Context {
-            actor,
+            actor: actor.get(),
             last_editor: item.updated_by,
         },
     )?;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use chorus_policy::{FeedId, ItemId, UserId};
 use sea_orm::DatabaseConnection;
 
 use crate::content::ItemInput;
@@ -64,7 +65,7 @@ pub struct PollOutcome {
 pub async fn poll_feed(
     db: &DatabaseConnection,
     fetcher: &PreviewFetcher,
-    feed_id: i32,
+    feed_id: FeedId,
 ) -> Result<PollOutcome, EditorialError> {
     let feed = feeds::get(db, feed_id).await?;
     let entries = match fetch_feed(fetcher, &feed.url).await {
@@ -117,11 +118,11 @@ pub async fn poll_feed(
 /// [`EditorialError::Invalid`] when both are empty or the link is not http(s).
 pub async fn suggest(
     db: &DatabaseConnection,
-    user_id: i32,
+    user_id: UserId,
     link: &str,
     idea: &str,
     language: &str,
-) -> Result<i32, EditorialError> {
+) -> Result<ItemId, EditorialError> {
     let link = link.trim();
     let idea = idea.trim();
     let mut errors = Vec::new();

@@ -56,6 +56,18 @@ id!(
     ItemId
 );
 id!(
+    /// An image of a content item.
+    MediaId
+);
+id!(
+    /// A topic items are filed under and people follow.
+    TopicId
+);
+id!(
+    /// An RSS or Atom feed editors follow.
+    FeedId
+);
+id!(
     /// One share: a text a person chose to publish (or hand to a network's composer).
     ShareId
 );

@@ -4,6 +4,7 @@
 //! log says so plainly. On a database that already has accounts nothing is created.
 
 use chorus_policy::{Role, Roles};
+use chorus_policy::{ShareId, UserId};
 
 use crate::accounts::{self, DisplayName, Email};
 use crate::app::AppState;
@@ -180,13 +181,13 @@ async fn seed_content(app: &AppState, editor: i32) -> anyhow::Result<()> {
             copy: std::collections::BTreeMap::new(),
         };
         input.fill_missing_copy();
-        let id = items::create(&app.db, &input, editor).await?;
+        let id = items::create(&app.db, &input, UserId(editor)).await?;
         items::set_state(
             &app.db,
             id,
             1,
             State::Published,
-            editor,
+            UserId(editor),
             "state draft → published",
         )
         .await?;
@@ -321,7 +322,7 @@ async fn seed_activity(app: &AppState) -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("demo share not inserted"))?;
             let share: i32 = row.try_get("", "id")?;
-            activity::count_published(db, share, at).await?;
+            activity::count_published(db, ShareId(share), at).await?;
             let target = chorus_ambassador::links::target_with_utm(
                 link,
                 network,

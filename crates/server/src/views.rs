@@ -343,7 +343,7 @@ impl Ctx {
         let Some(user) = &self.user else {
             return Ok(chrono_tz::Tz::UTC);
         };
-        let preferences = chorus_ambassador::onboarding::load(&self.app.db, user.id).await?;
+        let preferences = chorus_ambassador::onboarding::load(&self.app.db, user.user_id()).await?;
         Ok(preferences.zone())
     }
 

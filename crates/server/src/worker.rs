@@ -1,6 +1,7 @@
 //! The background worker: periodic housekeeping now, the publishing queue later. `chorus serve`
 //! runs one; `chorus worker` runs one alone. Several may run against one database.
 
+use chorus_policy::FeedId;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -126,7 +127,7 @@ async fn poll_due_feeds(app: &AppState, holder: &str) {
         .iter()
         .filter(|f| f.last_polled_at.is_none_or(|at| now - at >= every))
     {
-        match chorus_editorial::sources::poll_feed(&app.db, &app.fetcher, feed.id).await {
+        match chorus_editorial::sources::poll_feed(&app.db, &app.fetcher, FeedId(feed.id)).await {
             Ok(outcome) if outcome.imported > 0 => tracing::info!(
                 feed = feed.id,
                 imported = outcome.imported,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chorus_editorial::store::NetworkColumn;
-use chorus_policy::{Measure as _, Network};
+use chorus_policy::{Measure as _, Network, UserId};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, Query};
 use sea_orm::{ConnectionTrait, DbErr};
@@ -31,10 +31,11 @@ pub struct PersonalFigures {
 /// Database failure, or a network name in the roll-up that Chorus does not know.
 pub async fn figures(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<PersonalFigures, DbErr> {
+    let user_id = user_id.get();
     let total_of = |column: &'static str| Func::cast_as(Func::sum(Expr::col(column)), "BIGINT");
     let query = Query::select()
         .columns(["day", "network", "item_id"])

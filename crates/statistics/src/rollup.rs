@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use chorus_policy::Network;
+use chorus_policy::{ItemId, Network};
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 
 /// One row of the roll-up: a person's shares and human clicks on one item and network, on the
@@ -189,7 +189,11 @@ async fn read(
 ///
 /// # Errors
 /// Database failure.
-pub async fn first_day_of_item(db: &impl ConnectionTrait, item: i32) -> Result<Option<i32>, DbErr> {
+pub async fn first_day_of_item(
+    db: &impl ConnectionTrait,
+    item: ItemId,
+) -> Result<Option<i32>, DbErr> {
+    let item = item.get();
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             db.get_database_backend(),

@@ -18,9 +18,10 @@ pub async fn refresh(
     db: &DatabaseConnection,
     vault: &Vault,
     networks: &Networks,
-    account_id: i32,
+    account_id: AccountId,
     holder: &str,
 ) -> Result<bool, AmbassadorError> {
+    let account_id = account_id.get();
     let lease = format!("refresh-account-{account_id}");
     if !chorus_editorial::store::leases::acquire(db, &lease, holder, Duration::seconds(30))
         .await
@@ -114,8 +115,9 @@ pub async fn refresh(
 /// Database failure.
 pub async fn needs_refresh(
     db: &impl ConnectionTrait,
-    account_id: i32,
+    account_id: AccountId,
 ) -> Result<bool, AmbassadorError> {
+    let account_id = account_id.get();
     let Some(row) = connected_account::Entity::find_by_id(account_id)
         .one(db)
         .await?

@@ -6,7 +6,7 @@
 //! and the statistics keep counting it as published, because it was: `activity_daily` counts
 //! what the platform published, not what is still online.
 
-use chorus_policy::{Network, ShareId, UserId};
+use chorus_policy::{AccountId, Network, ShareId, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _};
@@ -51,8 +51,10 @@ pub async fn delete_from_network(
     let account_id = row
         .account_id
         .ok_or(AmbassadorError::AccountGone(network))?;
-    if matches!(accounts::needs_refresh(db, account_id).await, Ok(true))
-        && let Err(e) = accounts::refresh(db, vault, networks, account_id, holder).await
+    if matches!(
+        accounts::needs_refresh(db, AccountId(account_id)).await,
+        Ok(true)
+    ) && let Err(e) = accounts::refresh(db, vault, networks, AccountId(account_id), holder).await
     {
         tracing::warn!(account = account_id, error = %e, "could not refresh a token before a deletion");
     }
@@ -110,7 +112,9 @@ async fn refresh_after_401(
     account_id: i32,
     holder: &str,
 ) -> bool {
-    let refreshed = match accounts::refresh(db, vault, networks, account_id, holder).await {
+    let refreshed = match accounts::refresh(db, vault, networks, AccountId(account_id), holder)
+        .await
+    {
         Ok(done) => done,
         Err(e) => {
             tracing::warn!(account = account_id, error = %e, "could not refresh a token after a 401");

@@ -1,5 +1,6 @@
 //! Queries on curated feeds and the entries already imported from them.
 
+use chorus_policy::{FeedId, ItemId, UserId};
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -27,7 +28,8 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Feed>, EditorialError
 ///
 /// # Errors
 /// [`EditorialError::NotFound`] or database failure.
-pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<Feed, EditorialError> {
+pub async fn get(db: &impl ConnectionTrait, id: FeedId) -> Result<Feed, EditorialError> {
+    let id = id.get();
     feed::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -43,8 +45,9 @@ pub async fn add(
     url: &str,
     title: &str,
     language: &str,
-    added_by: i32,
+    added_by: UserId,
 ) -> Result<Feed, EditorialError> {
+    let added_by = added_by.get();
     feed::ActiveModel {
         url: Set(url.to_owned()),
         title: Set(title.to_owned()),
@@ -68,7 +71,8 @@ pub async fn add(
 ///
 /// # Errors
 /// Database failure.
-pub async fn remove(db: &impl ConnectionTrait, id: i32) -> Result<(), EditorialError> {
+pub async fn remove(db: &impl ConnectionTrait, id: FeedId) -> Result<(), EditorialError> {
+    let id = id.get();
     feed::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }
@@ -79,7 +83,7 @@ pub async fn remove(db: &impl ConnectionTrait, id: i32) -> Result<(), EditorialE
 /// Database failure.
 pub async fn record_poll(
     db: &impl ConnectionTrait,
-    id: i32,
+    id: FeedId,
     error: Option<String>,
     imported: i32,
 ) -> Result<(), EditorialError> {
@@ -99,9 +103,10 @@ pub async fn record_poll(
 /// Database failure.
 pub async fn claim_entry(
     db: &impl ConnectionTrait,
-    feed_id: i32,
+    feed_id: FeedId,
     guid: &str,
 ) -> Result<bool, EditorialError> {
+    let feed_id = feed_id.get();
     let inserted = feed_entry::Entity::insert(feed_entry::ActiveModel {
         feed_id: Set(feed_id),
         guid: Set(guid.to_owned()),
@@ -124,10 +129,12 @@ pub async fn claim_entry(
 /// Database failure.
 pub async fn link_entry(
     db: &impl ConnectionTrait,
-    feed_id: i32,
+    feed_id: FeedId,
     guid: &str,
-    item_id: i32,
+    item_id: ItemId,
 ) -> Result<(), EditorialError> {
+    let feed_id = feed_id.get();
+    let item_id = item_id.get();
     feed_entry::Entity::update_many()
         .col_expr(
             feed_entry::Column::ItemId,

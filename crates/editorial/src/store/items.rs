@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use chorus_policy::Network;
+use chorus_policy::{ItemId, Network, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -118,7 +118,8 @@ async fn record_of(
 ///
 /// # Errors
 /// [`EditorialError::NotFound`] or database failure.
-pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<ItemRecord, EditorialError> {
+pub async fn get(db: &impl ConnectionTrait, id: ItemId) -> Result<ItemRecord, EditorialError> {
+    let id = id.get();
     let item = content_item::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -249,8 +250,8 @@ impl Origin {
 pub async fn create(
     db: &DatabaseConnection,
     input: &ItemInput,
-    author: i32,
-) -> Result<i32, EditorialError> {
+    author: UserId,
+) -> Result<ItemId, EditorialError> {
     let txn = crate::store::begin_write(db).await?;
     check_references(&txn, input).await?;
     let id = insert(&txn, input, Some(author), Origin::Editor, None).await?;
@@ -295,10 +296,11 @@ async fn check_references(
 pub async fn insert(
     txn: &impl ConnectionTrait,
     input: &ItemInput,
-    author: Option<i32>,
+    author: Option<UserId>,
     origin: Origin,
-    suggested_by: Option<i32>,
-) -> Result<i32, EditorialError> {
+    suggested_by: Option<UserId>,
+) -> Result<ItemId, EditorialError> {
+    let (author, suggested_by) = (author.map(UserId::get), suggested_by.map(UserId::get));
     let now = Utc::now();
     let item = content_item::ActiveModel {
         title: Set(input.title.clone()),
@@ -332,7 +334,7 @@ pub async fn insert(
         Origin::Suggestion => "suggested by an ambassador",
     };
     write_revision(txn, item.id, 1, author, summary, input).await?;
-    Ok(item.id)
+    Ok(ItemId(item.id))
 }
 
 /// The items one person suggested, newest first.
@@ -341,8 +343,9 @@ pub async fn insert(
 /// Database failure.
 pub async fn suggested_by(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
 ) -> Result<Vec<content_item::Model>, EditorialError> {
+    let user_id = user_id.get();
     Ok(content_item::Entity::find()
         .filter(content_item::Column::SuggestedBy.eq(user_id))
         .order_by_desc(content_item::Column::CreatedAt)
@@ -381,13 +384,15 @@ async fn compare_and_set(
 /// [`EditorialError::Conflict`] when the item changed since `expected_version` was read.
 pub async fn update(
     db: &DatabaseConnection,
-    id: i32,
+    id: ItemId,
     expected_version: i32,
     input: &ItemInput,
     state: State,
-    editor: i32,
+    editor: UserId,
     summary: &str,
 ) -> Result<i32, EditorialError> {
+    let id = id.get();
+    let editor = editor.get();
     let txn = crate::store::begin_write(db).await?;
     check_references(&txn, input).await?;
     let new_version = expected_version + 1;
@@ -453,12 +458,14 @@ pub async fn update(
 /// [`EditorialError::Conflict`] when the item changed since `expected_version` was read.
 pub async fn set_state(
     db: &DatabaseConnection,
-    id: i32,
+    id: ItemId,
     expected_version: i32,
     state: State,
-    actor: i32,
+    actor: UserId,
     summary: &str,
 ) -> Result<i32, EditorialError> {
+    let id = id.get();
+    let actor = actor.get();
     let txn = crate::store::begin_write(db).await?;
     let new_version = expected_version + 1;
     let mut update = content_item::Entity::update_many()
@@ -469,7 +476,7 @@ pub async fn set_state(
         update = update.col_expr(content_item::Column::PublishedAt, Expr::value(Utc::now()));
     }
     compare_and_set(&txn, id, expected_version, update).await?;
-    let record = get(&txn, id).await?;
+    let record = get(&txn, ItemId(id)).await?;
     write_revision(&txn, id, new_version, actor, summary, &record.input).await?;
     txn.commit().await?;
     Ok(new_version)
@@ -481,8 +488,9 @@ pub async fn set_state(
 /// Database failure, or a snapshot that cannot be read.
 pub async fn revisions(
     db: &impl ConnectionTrait,
-    id: i32,
+    id: ItemId,
 ) -> Result<Vec<Revision>, EditorialError> {
+    let id = id.get();
     content_revision::Entity::find()
         .filter(content_revision::Column::ItemId.eq(id))
         .order_by_desc(content_revision::Column::Version)
@@ -499,9 +507,10 @@ pub async fn revisions(
 /// [`EditorialError::NotFound`], database failure, or an unreadable snapshot.
 pub async fn revision(
     db: &impl ConnectionTrait,
-    id: i32,
+    id: ItemId,
     version: i32,
 ) -> Result<Revision, EditorialError> {
+    let id = id.get();
     let row = content_revision::Entity::find()
         .filter(content_revision::Column::ItemId.eq(id))
         .filter(content_revision::Column::Version.eq(version))
@@ -540,10 +549,12 @@ pub struct Comment {
 /// Database failure.
 pub async fn add_comment(
     db: &impl ConnectionTrait,
-    id: i32,
-    author: i32,
+    id: ItemId,
+    author: UserId,
     body: &str,
 ) -> Result<(), EditorialError> {
+    let id = id.get();
+    let author = author.get();
     review_comment::ActiveModel {
         item_id: Set(id),
         author_id: Set(Some(author)),
@@ -560,7 +571,11 @@ pub async fn add_comment(
 ///
 /// # Errors
 /// Database failure.
-pub async fn comments(db: &impl ConnectionTrait, id: i32) -> Result<Vec<Comment>, EditorialError> {
+pub async fn comments(
+    db: &impl ConnectionTrait,
+    id: ItemId,
+) -> Result<Vec<Comment>, EditorialError> {
+    let id = id.get();
     Ok(review_comment::Entity::find()
         .filter(review_comment::Column::ItemId.eq(id))
         .order_by_asc(review_comment::Column::Id)

@@ -1,5 +1,6 @@
 //! Queries on `media`.
 
+use chorus_policy::{ItemId, MediaId, UserId};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
@@ -31,11 +32,13 @@ pub struct MediaInfo {
 /// Database failure.
 pub async fn insert(
     db: &impl ConnectionTrait,
-    item_id: i32,
+    item_id: ItemId,
     image: CleanImage,
     alt: &str,
-    by: i32,
+    by: UserId,
 ) -> Result<i32, EditorialError> {
+    let item_id = item_id.get();
+    let by = by.get();
     let size = i32::try_from(image.bytes.len()).unwrap_or(i32::MAX);
     let row = media::ActiveModel {
         item_id: Set(item_id),
@@ -82,8 +85,9 @@ pub async fn first_of_items(
 /// Database failure.
 pub async fn for_item(
     db: &impl ConnectionTrait,
-    item_id: i32,
+    item_id: ItemId,
 ) -> Result<Vec<MediaInfo>, EditorialError> {
+    let item_id = item_id.get();
     Ok(media::Entity::find()
         .select_only()
         .columns([
@@ -111,7 +115,8 @@ pub async fn for_item(
 ///
 /// # Errors
 /// [`EditorialError::NotFound`] or database failure.
-pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<MediaRow, EditorialError> {
+pub async fn get(db: &impl ConnectionTrait, id: MediaId) -> Result<MediaRow, EditorialError> {
+    let id = id.get();
     media::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -124,9 +129,11 @@ pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<MediaRow, Editori
 /// [`EditorialError::NotFound`] or database failure.
 pub async fn delete(
     db: &impl ConnectionTrait,
-    item_id: i32,
-    id: i32,
+    item_id: ItemId,
+    id: MediaId,
 ) -> Result<(), EditorialError> {
+    let item_id = item_id.get();
+    let id = id.get();
     let result = media::Entity::delete_many()
         .filter(media::Column::Id.eq(id))
         .filter(media::Column::ItemId.eq(item_id))

@@ -1,5 +1,6 @@
 //! Queries on topics, campaigns and topic follows.
 
+use chorus_policy::{TopicId, UserId};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
@@ -72,7 +73,8 @@ pub async fn create_topic(db: &impl ConnectionTrait, name: &str) -> Result<Topic
 ///
 /// # Errors
 /// [`EditorialError::NotFound`] or database failure.
-pub async fn delete_topic(db: &impl ConnectionTrait, id: i32) -> Result<(), EditorialError> {
+pub async fn delete_topic(db: &impl ConnectionTrait, id: TopicId) -> Result<(), EditorialError> {
+    let id = id.get();
     let result = topic::Entity::delete_by_id(id).exec(db).await?;
     if result.rows_affected == 0 {
         return Err(EditorialError::NotFound);
@@ -142,7 +144,11 @@ pub async fn set_campaign_archived(
 ///
 /// # Errors
 /// Database failure.
-pub async fn followed(db: &impl ConnectionTrait, user_id: i32) -> Result<Vec<i32>, EditorialError> {
+pub async fn followed(
+    db: &impl ConnectionTrait,
+    user_id: UserId,
+) -> Result<Vec<i32>, EditorialError> {
+    let user_id = user_id.get();
     Ok(topic_follow::Entity::find()
         .filter(topic_follow::Column::UserId.eq(user_id))
         .all(db)
@@ -158,9 +164,10 @@ pub async fn followed(db: &impl ConnectionTrait, user_id: i32) -> Result<Vec<i32
 /// Database failure.
 pub async fn set_followed(
     db: &impl ConnectionTrait,
-    user_id: i32,
+    user_id: UserId,
     topic_ids: &[i32],
 ) -> Result<(), EditorialError> {
+    let user_id = user_id.get();
     topic_follow::Entity::delete_many()
         .filter(topic_follow::Column::UserId.eq(user_id))
         .exec(db)

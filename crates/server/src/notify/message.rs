@@ -118,9 +118,10 @@ pub(super) async fn message(app: &App, job: &Job) -> Result<Option<email::Messag
                 .parse::<chorus_policy::Network>()
                 .map_or(network.clone(), |n| n.display_name().to_owned());
             let handle: String = row.try_get("", "handle")?;
-            let zone = chorus_ambassador::onboarding::load(&app.db, person.id)
-                .await?
-                .zone();
+            let zone =
+                chorus_ambassador::onboarding::load(&app.db, chorus_policy::UserId(person.id))
+                    .await?
+                    .zone();
             let date = expires_at
                 .map(|at| chorus_ambassador::onboarding::local_text(zone, at))
                 .unwrap_or_default();

@@ -58,7 +58,7 @@ async fn page(
     typed: Typed<'_>,
 ) -> AppResult<Response> {
     let preferences = match ctx.user.as_ref() {
-        Some(user) => chorus_ambassador::onboarding::load(&ctx.app.db, user.id).await?,
+        Some(user) => chorus_ambassador::onboarding::load(&ctx.app.db, user.user_id()).await?,
         None => chorus_ambassador::onboarding::Preferences::default(),
     };
     let stored_zone = preferences.time_zone.map(|z| z.name().to_owned());
@@ -146,7 +146,7 @@ pub async fn set_time_zone(
         Ok(zone) => {
             chorus_ambassador::onboarding::set_time_zone(
                 &ctx.app.db,
-                user.id,
+                user.user_id(),
                 zone,
                 chrono::Utc::now(),
             )
@@ -242,8 +242,14 @@ pub async fn set_rhythm(
         )
         .await;
     }
-    chorus_ambassador::onboarding::set_rhythm(db, user.id, quiet, daily_cap, chrono::Utc::now())
-        .await?;
+    chorus_ambassador::onboarding::set_rhythm(
+        db,
+        user.user_id(),
+        quiet,
+        daily_cap,
+        chrono::Utc::now(),
+    )
+    .await?;
     tracing::info!(user = user.id, "rhythm saved by its owner");
     Ok(Redirect::to("/account?done=rhythm#rhythm").into_response())
 }

@@ -164,7 +164,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     let (form, _, _) = form_from_pairs(&pairs);
     let errors = match ItemInput::parse(&form) {
-        Ok(input) => match items::create(&ctx.app.db, &input, user.id).await {
+        Ok(input) => match items::create(&ctx.app.db, &input, user.user_id()).await {
             Ok(id) => {
                 return Ok(
                     Redirect::to(&format!("/editor/items/{id}?done=created")).into_response()
@@ -200,7 +200,7 @@ pub async fn edit(
     Path(id): Path<i32>,
     Query(query): Query<DoneQuery>,
 ) -> AppResult<Response> {
-    let item = items::get(&ctx.app.db, id).await?;
+    let item = items::get(&ctx.app.db, ItemId(id)).await?;
     let form = item.input.to_form();
     let notice = query
         .done
@@ -264,7 +264,7 @@ pub async fn save(
                 }
                 Err(EditorialError::Conflict { current_version }) => {
                     // Nothing is lost: the editor's text comes back with the conflict explained.
-                    let item = items::get(db, id).await?;
+                    let item = items::get(db, ItemId(id)).await?;
                     return render_form(
                         &ctx,
                         &user,
@@ -286,7 +286,7 @@ pub async fn save(
             }
         }
     };
-    let item = items::get(db, id).await?;
+    let item = items::get(db, ItemId(id)).await?;
     let errors = field_errors(&ctx, errors);
     render_form(
         &ctx,
@@ -360,14 +360,14 @@ pub async fn comment(
     Path(id): Path<i32>,
     Form(form): Form<CommentForm>,
 ) -> AppResult<Response> {
-    items::get(&ctx.app.db, id).await?;
+    items::get(&ctx.app.db, ItemId(id)).await?;
     let body = form.body.trim();
     if body.is_empty() || body.chars().count() > 5000 {
         return Err(AppError::BadRequest(
             "a comment has 1 to 5000 characters".into(),
         ));
     }
-    items::add_comment(&ctx.app.db, id, user.id, body).await?;
+    items::add_comment(&ctx.app.db, chorus_policy::ItemId(id), user.user_id(), body).await?;
     Ok(Redirect::to(&format!("/editor/items/{id}?done=commented#comments")).into_response())
 }
 

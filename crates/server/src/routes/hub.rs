@@ -10,6 +10,7 @@ use chorus_editorial::measure::Measure;
 use chorus_editorial::store::items::ItemRecord;
 use chorus_editorial::store::topics::{self, Topic};
 use chorus_editorial::{Network, measure};
+use chorus_policy::ItemId;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::roles::Ambassador;
@@ -191,7 +192,7 @@ pub async fn list(
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
     let all_topics = topics::topics(db).await?;
-    let followed = topics::followed(db, user.id).await?;
+    let followed = topics::followed(db, user.user_id()).await?;
     let topic = params
         .topic
         .as_deref()
@@ -219,7 +220,7 @@ pub async fn list(
     };
     let just_welcomed = params.welcome.as_deref() == Some("done");
     let passed = match params.passed {
-        Some(id) => hub::item(db, id).await.ok().map(|i| PassedItem {
+        Some(id) => hub::item(db, ItemId(id)).await.ok().map(|i| PassedItem {
             id: i.id,
             title: i.input.title,
         }),
@@ -272,7 +273,7 @@ pub async fn item(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
-    let item = hub::item(db, id).await?;
+    let item = hub::item(db, ItemId(id)).await?;
     let all_topics = topics::topics(db).await?;
     let copies = Network::ALL
         .iter()
@@ -288,7 +289,7 @@ pub async fn item(
         .collect();
     let around = around(db, std::slice::from_ref(&item)).await?;
     let none = Around::default();
-    let media = chorus_editorial::store::media::for_item(db, item.id).await?;
+    let media = chorus_editorial::store::media::for_item(db, ItemId(item.id)).await?;
     let view = ItemView {
         item: card(
             ctx.locale,
@@ -328,7 +329,7 @@ struct FollowRow<'a> {
 /// `GET /hub/topics`: choose the topics that shape one's hub.
 pub async fn follow_page(ctx: Ctx, Ambassador(user): Ambassador) -> AppResult<Response> {
     let db = &ctx.app.db;
-    let followed = topics::followed(db, user.id).await?;
+    let followed = topics::followed(db, user.user_id()).await?;
     let all_topics = topics::topics(db).await?;
     let view = FollowView {
         topics: all_topics
@@ -354,7 +355,7 @@ pub async fn follow(
         .filter(|(k, _)| k == "topic")
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
-    topics::set_followed(&ctx.app.db, user.id, &ids).await?;
+    topics::set_followed(&ctx.app.db, user.user_id(), &ids).await?;
     Ok(Redirect::to("/hub?done=topics").into_response())
 }
 

@@ -8,6 +8,7 @@ use chorus_editorial::media::{self, MediaError};
 use chorus_editorial::store::{items, media as store};
 use chorus_editorial::{EditorialError, hub};
 use chorus_policy::Area;
+use chorus_policy::{ItemId, MediaId};
 
 use crate::auth::CurrentUser;
 use crate::auth::roles::Editor;
@@ -30,7 +31,7 @@ pub async fn upload(
     Path(id): Path<i32>,
     mut form: Multipart,
 ) -> AppResult<Response> {
-    items::get(&ctx.app.db, id).await?;
+    items::get(&ctx.app.db, ItemId(id)).await?;
     let mut file: Option<Vec<u8>> = None;
     let mut alt = String::new();
     while let Some(field) = form
@@ -65,7 +66,7 @@ pub async fn upload(
     };
     match outcome {
         Ok(image) => {
-            store::insert(&ctx.app.db, id, image, alt, user.id).await?;
+            store::insert(&ctx.app.db, ItemId(id), image, alt, user.user_id()).await?;
             Ok(Redirect::to(&format!("/editor/items/{id}?done=image#images")).into_response())
         }
         Err(reason) => Ok(
@@ -79,7 +80,7 @@ pub async fn upload(
 pub async fn remove(
     ctx: Ctx,
     _: Editor,
-    Path((id, media_id)): Path<(i32, i32)>,
+    Path((id, media_id)): Path<(ItemId, MediaId)>,
 ) -> AppResult<Response> {
     store::delete(&ctx.app.db, id, media_id).await?;
     Ok(Redirect::to(&format!("/editor/items/{id}?done=image_removed#images")).into_response())
@@ -87,11 +88,11 @@ pub async fn remove(
 
 /// `GET /media/{id}`: editors see every image; others only those of items in the hub now.
 pub async fn serve(ctx: Ctx, user: CurrentUser, Path(id): Path<i32>) -> AppResult<Response> {
-    let row = store::get(&ctx.app.db, id).await?;
+    let row = store::get(&ctx.app.db, MediaId(id)).await?;
     let allowed = user.roles.can_enter(Area::Editorial)
         || (user.roles.can_enter(Area::Hub)
             && crate::routes::participation::is_opted_in(&ctx.app, &user).await?
-            && hub::item(&ctx.app.db, row.item_id).await.is_ok());
+            && hub::item(&ctx.app.db, ItemId(row.item_id)).await.is_ok());
     if !allowed {
         return Err(EditorialError::NotFound.into());
     }

@@ -221,18 +221,18 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
         .ok_or(AppError::NotFound)?;
     let receipts = store::policy::receipts(db, user.id).await?;
     let choices = store::policy::choices(db, user.id).await?;
-    let follows = chorus_editorial::store::topics::followed(db, user.id).await?;
-    let suggestions = chorus_editorial::store::items::suggested_by(db, user.id).await?;
+    let follows = chorus_editorial::store::topics::followed(db, user.user_id()).await?;
+    let suggestions = chorus_editorial::store::items::suggested_by(db, user.user_id()).await?;
     let views = chorus_statistics::audit::concerning(db, user.user_id()).await?;
     let connected = chorus_ambassador::accounts::list(db, user.user_id()).await?;
-    let shares = chorus_ambassador::shares::for_user(db, user.id).await?;
-    let clicks = chorus_ambassador::links::clicks_per_share(db, user.id).await?;
+    let shares = chorus_ambassador::shares::for_user(db, user.user_id()).await?;
+    let clicks = chorus_ambassador::links::clicks_per_share(db, user.user_id()).await?;
     let share_ids: Vec<i32> = shares.iter().map(|s| s.id).collect();
     let images = chorus_ambassador::images::described(db, &share_ids)
         .await
         .map_err(crate::store::StoreError::from)?;
     let passes = store::passes::of_person(db, user.id).await?;
-    let preferences = chorus_ambassador::onboarding::load(db, user.id).await?;
+    let preferences = chorus_ambassador::onboarding::load(db, user.user_id()).await?;
     let notifications = crate::notify::prefs(db, user.id).await?;
     let own_chat = crate::notify::personal_chat(db, &ctx.app.vault, user.id).await?;
     let document = serde_json::json!({

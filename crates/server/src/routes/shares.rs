@@ -363,7 +363,7 @@ fn rhythm_note(ctx: &Ctx, rhythm: &chorus_policy::Rhythm) -> Option<String> {
 /// The Mastodon server the person's composer opens on: the one they typed last time, else the
 /// server of their connected Mastodon account.
 async fn remembered_mastodon_server(ctx: &Ctx, user_id: i32) -> AppResult<String> {
-    if let Some(server) = sharing::last_mastodon_server(&ctx.app.db, user_id).await? {
+    if let Some(server) = sharing::last_mastodon_server(&ctx.app.db, UserId(user_id)).await? {
         return Ok(server);
     }
     Ok(accounts::list(&ctx.app.db, UserId(user_id))
@@ -391,8 +391,8 @@ pub async fn page(
     Ambassador(user): Ambassador,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
-    let item = hub::item(&ctx.app.db, id).await?;
-    let preferences = onboarding::load(&ctx.app.db, user.id).await?;
+    let item = hub::item(&ctx.app.db, ItemId(id)).await?;
+    let preferences = onboarding::load(&ctx.app.db, user.user_id()).await?;
     let mut editors = editors(&ctx, user.id, &item, |target| {
         let text = item.input.copy.get(&target.network()).cloned();
         (text.unwrap_or_default(), false)
@@ -408,8 +408,8 @@ pub async fn page(
         editor.selected = preselected(&editor.target, &preferences, &connected);
     }
     let mastodon_server = remembered_mastodon_server(&ctx, user.id).await?;
-    let (rhythm, _) = chorus_ambassador::rhythm::of(&ctx.app.db, user.id).await?;
-    let images = chorus_editorial::store::media::for_item(&ctx.app.db, item.id).await?;
+    let (rhythm, _) = chorus_ambassador::rhythm::of(&ctx.app.db, user.user_id()).await?;
+    let images = chorus_editorial::store::media::for_item(&ctx.app.db, ItemId(item.id)).await?;
     let form = FormState {
         when: "now",
         at: "",
@@ -434,18 +434,18 @@ pub async fn submit(
     image::ShareForm { fields, file }: image::ShareForm,
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
-    let item = hub::item(db, id).await?;
+    let item = hub::item(db, ItemId(id)).await?;
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let when = fields.get("when").cloned().unwrap_or_else(|| "now".into());
     let at_text = field("at");
     let mastodon_server = field("mastodon_server");
-    let preferences = onboarding::load(db, user.id).await?;
+    let preferences = onboarding::load(db, user.user_id()).await?;
     // A person who never chose a zone sends their browser's with the form; it becomes theirs.
     let browser_zone = (preferences.time_zone.is_none())
         .then(|| onboarding::parse_time_zone(&field("time_zone")).ok())
         .flatten();
     if let Some(zone) = browser_zone {
-        onboarding::set_time_zone(db, user.id, zone, Utc::now()).await?;
+        onboarding::set_time_zone(db, user.user_id(), zone, Utc::now()).await?;
     }
     let zone = browser_zone.unwrap_or_else(|| preferences.zone());
     let editors = editors(&ctx, user.id, &item, |target| {
@@ -454,11 +454,11 @@ pub async fn submit(
         (text, fields.contains_key(&format!("select_{key}")))
     })
     .await?;
-    let (rhythm, _) = chorus_ambassador::rhythm::of(db, user.id).await?;
+    let (rhythm, _) = chorus_ambassador::rhythm::of(db, user.user_id()).await?;
     // A form without an image choice (an older page, a script) posts no image.
     let image_chosen = fields.get("image").map_or("none", String::as_str);
     let image_alt = field("image_alt");
-    let images = chorus_editorial::store::media::for_item(db, item.id).await?;
+    let images = chorus_editorial::store::media::for_item(db, ItemId(item.id)).await?;
     let again = |error: String| {
         let mut image = image::ImageView::new(&images, Some(image_chosen), image_alt.clone());
         // A browser does not keep a chosen file when the page is shown again.
@@ -525,7 +525,7 @@ pub async fn submit(
             Err(message) => return again(message),
             Ok(None) => None,
             Ok(Some(choice)) => {
-                match chorus_ambassador::images::read(db, item.id, choice, network).await {
+                match chorus_ambassador::images::read(db, ItemId(item.id), choice, network).await {
                     Ok(image) => Some(image),
                     Err(chorus_ambassador::AmbassadorError::NotFound) => {
                         return again(ctx.t("share.image_error_gone"));
@@ -615,7 +615,7 @@ pub async fn advice(
         .network
         .parse()
         .map_err(|e: chorus_policy::UnknownNetwork| AppError::BadRequest(e.to_string()))?;
-    let item = hub::item(&ctx.app.db, id).await?;
+    let item = hub::item(&ctx.app.db, ItemId(id)).await?;
     let settings = chorus_editorial::store::settings::load(&ctx.app.db).await?;
     let disclosure = settings.disclosure_for(&item.input.language).cloned();
     let colleagues = Colleagues::load(

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::EditorialError;
 use chorus_editorial::sources;
 use chorus_editorial::store::{feeds, items};
+use chorus_policy::FeedId;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
@@ -149,7 +150,7 @@ pub async fn add_feed(
     } else {
         form.language.trim().to_ascii_lowercase()
     };
-    match feeds::add(&ctx.app.db, url, title, &language, user.id).await {
+    match feeds::add(&ctx.app.db, url, title, &language, user.user_id()).await {
         Ok(_) => Ok(Redirect::to("/editor/feeds?done=added").into_response()),
         Err(EditorialError::NameTaken) => {
             let message = ctx.t("editor.feed_exists");
@@ -168,7 +169,7 @@ pub async fn add_feed(
 
 /// `POST /editor/feeds/{id}/poll`: fetch now rather than wait for the worker.
 pub async fn poll_feed(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Response> {
-    let outcome = sources::poll_feed(&ctx.app.db, &ctx.app.fetcher, id).await?;
+    let outcome = sources::poll_feed(&ctx.app.db, &ctx.app.fetcher, FeedId(id)).await?;
     Ok(Redirect::to(&format!(
         "/editor/feeds?done=polled&imported={}",
         outcome.imported
@@ -178,7 +179,7 @@ pub async fn poll_feed(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Re
 
 /// `POST /editor/feeds/{id}/delete`.
 pub async fn remove_feed(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Response> {
-    feeds::remove(&ctx.app.db, id).await?;
+    feeds::remove(&ctx.app.db, FeedId(id)).await?;
     Ok(Redirect::to("/editor/feeds?done=removed").into_response())
 }
 
@@ -218,7 +219,7 @@ async fn suggest_page(
     errors: std::collections::BTreeMap<String, String>,
     notice: Option<String>,
 ) -> AppResult<Response> {
-    let mine = items::suggested_by(&ctx.app.db, user.id)
+    let mine = items::suggested_by(&ctx.app.db, user.user_id())
         .await?
         .into_iter()
         .map(|item| {
@@ -271,7 +272,7 @@ pub async fn suggest(
 ) -> AppResult<Response> {
     match sources::suggest(
         &ctx.app.db,
-        user.id,
+        user.user_id(),
         &form.link,
         &form.idea,
         ctx.locale.tag(),

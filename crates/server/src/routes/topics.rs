@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::EditorialError;
 use chorus_editorial::store::topics;
+use chorus_policy::TopicId;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::roles::Editor;
@@ -129,7 +130,7 @@ pub async fn create_topic(ctx: Ctx, _: Editor, Form(form): Form<NameForm>) -> Ap
 
 /// `POST /editor/topics/{id}/delete`.
 pub async fn delete_topic(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Response> {
-    topics::delete_topic(&ctx.app.db, id).await?;
+    topics::delete_topic(&ctx.app.db, TopicId(id)).await?;
     Ok(Redirect::to("/editor/topics?done=deleted").into_response())
 }
 

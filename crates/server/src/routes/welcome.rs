@@ -131,7 +131,7 @@ pub async fn page(
     Query(query): Query<WelcomeQuery>,
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
-    let preferences: Preferences = onboarding::load(db, user.id).await?;
+    let preferences: Preferences = onboarding::load(db, user.user_id()).await?;
     let prefs = notify::prefs(db, user.id).await?;
     let choices = Choices {
         email_events: prefs.email_events,
@@ -141,7 +141,7 @@ pub async fn page(
             notify::Digest::Never
         },
         networks: preferences.networks.clone(),
-        topic_ids: topics::followed(db, user.id).await?,
+        topic_ids: topics::followed(db, user.user_id()).await?,
         time_zone: preferences
             .time_zone
             .map(|z| z.name().to_owned())
@@ -214,7 +214,10 @@ pub async fn finish(
                     "welcome.error_time_zone",
                     &[("zone", &choices.time_zone)],
                 );
-                let revisit = onboarding::load(db, user.id).await?.welcomed_at.is_some();
+                let revisit = onboarding::load(db, user.user_id())
+                    .await?
+                    .welcomed_at
+                    .is_some();
                 return render(
                     &ctx,
                     user.id,
@@ -230,8 +233,9 @@ pub async fn finish(
             }
         }
     };
-    topics::set_followed(db, user.id, &choices.topic_ids).await?;
-    onboarding::finish_welcome(db, user.id, &choices.networks, time_zone, Utc::now()).await?;
+    topics::set_followed(db, user.user_id(), &choices.topic_ids).await?;
+    onboarding::finish_welcome(db, user.user_id(), &choices.networks, time_zone, Utc::now())
+        .await?;
     if ctx.app.config.mail.is_some() {
         // What they ticked here, by email; their other choices (chat, announcements) stay.
         let prefs = notify::prefs(db, user.id).await?;

@@ -47,7 +47,7 @@ pub async fn person(
     let row = store::users::by_id(db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let zone = chorus_ambassador::onboarding::load(db, user.id)
+    let zone = chorus_ambassador::onboarding::load(db, user.user_id())
         .await?
         .zone();
     let view = PersonView {

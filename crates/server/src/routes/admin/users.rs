@@ -120,7 +120,7 @@ pub async fn users(
         },
     )
     .await?;
-    let zone = chorus_ambassador::onboarding::load(db, user.id)
+    let zone = chorus_ambassador::onboarding::load(db, user.user_id())
         .await?
         .zone();
     let users = rows

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::store::items;
 use chorus_editorial::workflow::State;
+use chorus_policy::ItemId;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::roles::Editor;
@@ -41,7 +42,7 @@ async fn render(
     error: Option<String>,
     notice: Option<String>,
 ) -> AppResult<Response> {
-    let item = items::get(&ctx.app.db, id).await?;
+    let item = items::get(&ctx.app.db, ItemId(id)).await?;
     let done = match notify::announcement(&ctx.app.db, id).await? {
         Some(a) => {
             let at = ctx.when(ctx.zone().await?, a.created_at);

@@ -195,7 +195,7 @@ pub(super) async fn render_form(
         );
         let names = store::users::names(db).await?;
         let zone = ctx.zone().await?;
-        view.comments = items::comments(db, item.id)
+        view.comments = items::comments(db, ItemId(item.id))
             .await?
             .into_iter()
             .map(|c| CommentView {
@@ -208,7 +208,7 @@ pub(super) async fn render_form(
                 at: ctx.when(zone, c.created_at),
             })
             .collect();
-        view.images = chorus_editorial::store::media::for_item(db, item.id)
+        view.images = chorus_editorial::store::media::for_item(db, ItemId(item.id))
             .await?
             .into_iter()
             .map(|m| ImageView {

@@ -40,7 +40,7 @@ pub async fn fetch_preview(
 ) -> AppResult<Response> {
     let (mut form, version, _) = form_from_pairs(&pairs);
     let item = match id {
-        Some(Path(id)) => Some(items::get(&ctx.app.db, id).await?),
+        Some(Path(id)) => Some(items::get(&ctx.app.db, ItemId(id)).await?),
         None => None,
     };
     let mut errors = BTreeMap::new();

@@ -61,10 +61,10 @@ struct RevisionShown {
 
 /// `GET /editor/items/{id}/revisions`.
 pub async fn revisions(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Response> {
-    let item = items::get(&ctx.app.db, id).await?;
+    let item = items::get(&ctx.app.db, ItemId(id)).await?;
     let names = store::users::names(&ctx.app.db).await?;
     let zone = ctx.zone().await?;
-    let revisions = items::revisions(&ctx.app.db, id)
+    let revisions = items::revisions(&ctx.app.db, ItemId(id))
         .await?
         .into_iter()
         .map(|r| RevisionRow {
@@ -91,8 +91,8 @@ pub async fn revision(
     _: Editor,
     Path((id, version)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    let item = items::get(&ctx.app.db, id).await?;
-    let revision = items::revision(&ctx.app.db, id, version).await?;
+    let item = items::get(&ctx.app.db, ItemId(id)).await?;
+    let revision = items::revision(&ctx.app.db, ItemId(id), version).await?;
     let names = store::users::names(&ctx.app.db).await?;
     let view = RevisionView {
         item: RevisionItem {

@@ -85,7 +85,7 @@ async fn render_history(
     notice: Option<String>,
     failure: Option<DeleteFailure>,
 ) -> AppResult<Response> {
-    let rows = shares::for_user(&ctx.app.db, user.id).await?;
+    let rows = shares::for_user(&ctx.app.db, user.user_id()).await?;
     let around = view::Surroundings::of(ctx, user.id, &rows).await?;
     let shares = rows
         .iter()
@@ -122,9 +122,9 @@ fn deletion_offer(network: Network, share: &shares::ShareRow) -> Option<&'static
 pub async fn act(
     ctx: Ctx,
     Member(user): Member,
-    Path((id, action)): Path<(i32, String)>,
+    Path((id, action)): Path<(chorus_policy::ShareId, String)>,
 ) -> AppResult<Response> {
-    let done = shares::owner_action(&ctx.app.db, user.id, id, &action, Utc::now()).await?;
+    let done = shares::owner_action(&ctx.app.db, user.user_id(), id, &action, Utc::now()).await?;
     if !done {
         return Err(AppError::NotFound);
     }

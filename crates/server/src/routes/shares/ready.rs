@@ -5,6 +5,7 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_ambassador::shares;
+use chorus_policy::UserId;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::roles::Member;
@@ -33,7 +34,7 @@ impl ReadyQuery {
 
 /// The person's own shares among `wanted`, in their views, in the order asked.
 async fn own_views(ctx: &Ctx, user_id: i32, wanted: &[i32]) -> AppResult<Vec<serde_json::Value>> {
-    let rows = shares::for_user(&ctx.app.db, user_id).await?;
+    let rows = shares::for_user(&ctx.app.db, UserId(user_id)).await?;
     let around = view::Surroundings::of(ctx, user_id, &rows).await?;
     Ok(wanted
         .iter()

@@ -37,8 +37,8 @@ impl Surroundings {
         items.sort_unstable();
         items.dedup();
         let titles = chorus_editorial::store::items::titles(db, &items).await?;
-        let (rhythm, zone) = chorus_ambassador::rhythm::of(db, user_id).await?;
-        let clicks = chorus_ambassador::links::clicks_per_share(db, user_id).await?;
+        let (rhythm, zone) = chorus_ambassador::rhythm::of(db, UserId(user_id)).await?;
+        let clicks = chorus_ambassador::links::clicks_per_share(db, UserId(user_id)).await?;
         let reconnect = chorus_ambassador::accounts::list(db, UserId(user_id))
             .await?
             .into_iter()

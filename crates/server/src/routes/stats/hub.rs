@@ -4,6 +4,7 @@
 use axum::Form;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
+use chorus_policy::ItemId;
 use chorus_statistics::{self as stats, Activity};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -33,7 +34,7 @@ pub async fn pass(
 ) -> AppResult<Response> {
     let db = &ctx.app.db;
     // The item must be one the hub shows.
-    chorus_editorial::hub::item(db, id).await?;
+    chorus_editorial::hub::item(db, ItemId(id)).await?;
     if form.undo.is_some() {
         store::passes::unpass(db, id, user.id).await?;
         return Ok(Redirect::to(&format!("/hub/items/{id}")).into_response());
@@ -95,7 +96,7 @@ pub async fn mine(ctx: Ctx, Member(user): Member) -> AppResult<Response> {
     let weeks = 12;
     let to = today();
     let from = to - Duration::weeks(weeks);
-    let figures = stats::personal::figures(db, user.id, from, to).await?;
+    let figures = stats::personal::figures(db, user.user_id(), from, to).await?;
     let ids: Vec<i32> = figures.per_item.iter().map(|(id, _)| *id).collect();
     let titles = chorus_editorial::store::items::titles(db, &ids).await?;
     let k = chorus_editorial::store::settings::load(db)

@@ -41,11 +41,11 @@ struct ItemLink<'a> {
 /// anonymous "not for me" answers, all under the minimum group size.
 pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppResult<Response> {
     let db = &ctx.app.db;
-    let item = chorus_editorial::store::items::get(db, id).await?;
+    let item = chorus_editorial::store::items::get(db, ItemId(id)).await?;
     // From the item's first share or click (imported or older activity included), or the day
     // before it was created; never longer than a view may be.
     let created = item.created_at.date_naive() - Duration::days(1);
-    let first_activity = stats::rollup::first_day_of_item(db, id)
+    let first_activity = stats::rollup::first_day_of_item(db, ItemId(id))
         .await
         .map_err(StoreError::from)?
         .map(chorus_ambassador::activity::date_of_day);
