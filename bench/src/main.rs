@@ -4,6 +4,7 @@
 
 mod baseline;
 mod database;
+mod fortunes;
 mod load;
 mod pages;
 mod redirect;
@@ -38,7 +39,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = DbKind::Sqlite)]
         db: DbKind,
     },
-    /// Signed-in pages (the ambassador's hub with 20 published items, ...) on the real server.
+    /// Signed-in pages (the ambassador's hub with 20 published items, ...) on the real server,
+    /// each beside a fortunes-shaped baseline (bare axum, one query of 20 rows, tera) measured
+    /// in the same run on the same kind of database.
     Pages {
         /// sqlite, postgres or both.
         #[arg(long, value_enum, default_value_t = DbChoice::Sqlite)]
@@ -75,6 +78,13 @@ enum Command {
         /// Where that code redirects.
         #[arg(long)]
         target: String,
+    },
+    /// The fortunes baseline server, started by `bench pages` as a child process.
+    #[command(hide = true)]
+    FortunesServer {
+        /// The database holding the `fortune` table.
+        #[arg(long)]
+        db: String,
     },
 }
 
@@ -117,6 +127,7 @@ async fn main() -> std::process::ExitCode {
             cold_runs,
         } => scale::run(shares, clicks, runs, cold_runs).await,
         Command::BaselineServer { code, target } => baseline::serve(code, target).await,
+        Command::FortunesServer { db } => fortunes::serve(db).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

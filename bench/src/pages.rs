@@ -1,17 +1,24 @@
 //! `bench pages`: signed-in pages of the real server under load, on SQLite, PostgreSQL or both.
 //! The organisation is the demo one plus published items so that the hub's first page is full
-//! (20 items); everything is seeded through the real pages, as the people would do it.
+//! (20 items) and 5,000 more people (see `seed`). On each database, the fortunes baseline (bare
+//! axum, one query of 20 rows, tera; see `crate::fortunes`) is measured first, under the same
+//! load, and every page is printed with its throughput as a share of the baseline's.
+
+mod seed;
 
 use std::collections::HashMap;
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{anyhow, bail};
 use hyper::StatusCode;
 use hyper::header::{COOKIE, HeaderValue};
 
 use crate::database::{BenchDb, DbKind};
-use crate::load::{self, Probe, WARM_UP};
+use crate::fortunes;
+use crate::load::{self, Probe, Report, WARM_UP};
 use crate::server::{self, Server};
-use crate::session::{DEMO_PASSWORD, Session, value_after};
+use crate::session::{DEMO_PASSWORD, Session};
+
+use self::seed::{add_people, fill_hub};
 
 /// A page to measure: its name in the figures, its path, and who is signed in.
 struct Target {
@@ -54,13 +61,8 @@ const TARGETS: &[Target] = &[
     },
 ];
 
-/// People added to the demo organisation for the admins' table.
-const EXTRA_PEOPLE: usize = 5_000;
-
-/// Items on a full hub page.
-const HUB_PAGE_ITEMS: usize = 20;
-
-/// Runs every target on each database in turn and prints the figures.
+/// Runs every target on each database in turn, after the fortunes baseline on a database of
+/// the same kind, and prints the figures.
 ///
 /// # Errors
 /// A server that does not start, a sign-in or seeding step refused, a page that does not answer
@@ -72,20 +74,89 @@ pub async fn run(kinds: &[DbKind], connections: usize, seconds: u64) -> anyhow::
         load::machine(),
         server::chorus_bin()?.display(),
     );
+    println!(
+        "baseline: fortunes, bare axum, GET {} = 1 sea-orm query of 20 rows + 1 row added, sorted, rendered by tera; pool as Chorus's",
+        fortunes::PATH
+    );
     for kind in kinds {
         let dir = tempfile::tempdir()?;
+        let fortunes_dir = dir.path().join("fortunes");
+        std::fs::create_dir(&fortunes_dir)?;
+        let fortunes_db = BenchDb::create(*kind, &fortunes_dir).await?;
+        let baseline = measure_fortunes(dir.path(), &fortunes_db, connections, seconds).await;
+        let dropped = fortunes_db.drop_database().await;
+        let baseline = baseline.and_then(|report| dropped.map(|()| report))?;
+
         let db = BenchDb::create(*kind, dir.path()).await?;
-        let result = measure(dir.path(), &db, *kind, connections, seconds).await;
+        let result = measure(dir.path(), &db, *kind, &baseline, connections, seconds).await;
         let dropped = db.drop_database().await;
         result.and(dropped)?;
     }
     Ok(())
 }
 
+/// The fortunes baseline under the same load, alone on the machine: its figures are the
+/// reference of every page's ratio.
+async fn measure_fortunes(
+    dir: &std::path::Path,
+    db: &BenchDb,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<Report> {
+    fortunes::seed(db).await?;
+    let baseline = fortunes::start(dir, db).await?;
+    let probe = Probe {
+        path: fortunes::PATH.to_owned(),
+        headers: Vec::new(),
+        expect: StatusCode::OK,
+    };
+    let report = load::run(baseline.addr, &probe, connections, seconds).await?;
+    let status = baseline.terminate().await?;
+    if !status.success() {
+        bail!("the fortunes baseline exited with {status} after SIGTERM");
+    }
+    Ok(report)
+}
+
+/// The header of one database's table.
+fn header(kind: DbKind) -> String {
+    format!(
+        "{:<36} {:>9} {:>9} {:>9} {:>10} {:>7} {:>16}",
+        kind.name(),
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "chorus/fortunes"
+    )
+}
+
+/// One line of the table; `baseline` gives the ratio of `report`'s throughput to it.
+fn row(name: &str, report: &Report, baseline: Option<&Report>) -> String {
+    let ratio = baseline.map_or_else(String::new, |base| {
+        format!(
+            "{:.3}×",
+            report.requests_per_second() / base.requests_per_second()
+        )
+    });
+    format!(
+        "{name:<36} {:>9.0} {:>9.3} {:>9.3} {:>10.3} {:>7} {ratio:>16}",
+        report.requests_per_second(),
+        report.percentile_ms(50.0),
+        report.percentile_ms(99.0),
+        report.max_ms(),
+        report.errors,
+    )
+    .trim_end()
+    .to_owned()
+}
+
 async fn measure(
     dir: &std::path::Path,
     db: &BenchDb,
     kind: DbKind,
+    baseline: &Report,
     connections: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
@@ -94,6 +165,9 @@ async fn measure(
     fill_hub(&base).await?;
     add_people(db).await?;
 
+    println!();
+    println!("{}", header(kind));
+    println!("{}", row("fortunes baseline (bare axum)", baseline, None));
     let mut sessions: HashMap<&str, Session> = HashMap::new();
     for target in TARGETS {
         if !sessions.contains_key(target.user) {
@@ -118,10 +192,7 @@ async fn measure(
             expect: StatusCode::OK,
         };
         let report = load::run(chorus.addr, &probe, connections, seconds).await?;
-        println!(
-            "{}",
-            report.line(&format!("{} {}", kind.name(), target.name))
-        );
+        println!("{}", row(target.name, &report, Some(baseline)));
     }
     stop(chorus).await
 }
@@ -132,95 +203,4 @@ async fn stop(chorus: Server) -> anyhow::Result<()> {
         bail!("chorus exited with {status} after SIGTERM");
     }
     Ok(())
-}
-
-/// Adds [`EXTRA_PEOPLE`] accounts (ambassadors in four teams, one in ten deactivated) straight
-/// into the database, in batches: the admins' table is measured over them.
-async fn add_people(db: &BenchDb) -> anyhow::Result<()> {
-    use sea_orm::ConnectionTrait as _;
-    let connection = db.connect().await?;
-    let teams = ["Lyon", "Nantes", "Paris", "Lille"];
-    for batch in (0..EXTRA_PEOPLE).collect::<Vec<_>>().chunks(500) {
-        let values: Vec<String> = batch
-            .iter()
-            .map(|n| {
-                format!(
-                    "('person{n}@bench.chorus.test', 'Person {n}', NULL, 'ambassador', '{}', {}, \
-                     CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-                    teams[n % teams.len()],
-                    if n % 10 == 9 { "false" } else { "true" }
-                )
-            })
-            .collect();
-        connection
-            .execute_unprepared(&format!(
-                "INSERT INTO users (email, display_name, password_hash, roles, team, active, \
-                 created_at, updated_at) VALUES {}",
-                values.join(", ")
-            ))
-            .await?;
-    }
-    connection.close().await?;
-    Ok(())
-}
-
-/// Publishes items as the demo editor, through the editor's form and workflow, until the demo
-/// ambassador's hub shows a full first page; checks that it does.
-async fn fill_hub(base: &str) -> anyhow::Result<()> {
-    let mut ambassador = Session::sign_in(base, AMBASSADOR, DEMO_PASSWORD).await?;
-    let shown = hub_items(&mut ambassador).await?;
-    let mut editor = Session::sign_in(base, EDITOR, DEMO_PASSWORD).await?;
-    for n in shown..HUB_PAGE_ITEMS {
-        let title = format!("Benchmark item {n:02}: our sites in numbers");
-        let created = editor
-            .post_form(
-                "/editor/items",
-                &[
-                    ("title", &title),
-                    (
-                        "body",
-                        "Every site publishes its **energy figures** each month. #energy",
-                    ),
-                    (
-                        "why",
-                        "Figures you can check are the *best proof* that the plan is real.",
-                    ),
-                    ("link", "https://example.com/news/figures"),
-                    ("language", "en"),
-                ],
-            )
-            .await?;
-        let id = created
-            .location
-            .strip_prefix("/editor/items/")
-            .and_then(|rest| rest.split('?').next())
-            .filter(|_| created.status == 303)
-            .with_context(|| format!("creating an item answered {}", created.status))?
-            .to_owned();
-        let form = editor.get(&format!("/editor/items/{id}")).await?;
-        let version = value_after(&form.body, r#"name="version" value=""#)
-            .context("no version in the item's form")?;
-        let published = editor
-            .post_form(
-                &format!("/editor/items/{id}/action"),
-                &[("action", "publish"), ("version", &version)],
-            )
-            .await?;
-        if published.status != 303 {
-            bail!("publishing item {id} answered {}", published.status);
-        }
-    }
-    let shown = hub_items(&mut ambassador).await?;
-    if shown != HUB_PAGE_ITEMS {
-        bail!("the hub shows {shown} items, expected {HUB_PAGE_ITEMS}");
-    }
-    Ok(())
-}
-
-async fn hub_items(session: &mut Session) -> anyhow::Result<usize> {
-    let hub = session.get("/hub").await?;
-    if hub.status != 200 {
-        bail!("the hub answered {}", hub.status);
-    }
-    Ok(hub.body.matches(r#"class="card hub-item""#).count())
 }
