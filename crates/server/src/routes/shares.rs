@@ -19,19 +19,21 @@ use chorus_policy::sameness;
 use chorus_policy::{ItemId, MinGroupSize, Network, UserId};
 use chrono::{NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::auth::roles::Ambassador;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::views::Ctx;
 
 use super::post_preview::{LinkCard, PostPreview};
 
+mod advice;
 mod history;
 mod image;
 mod ready;
 mod view;
 
+pub use advice::advice;
 pub use history::{act, delete, history};
 pub use ready::{ready, status};
 
@@ -592,53 +594,4 @@ pub async fn submit(
     );
     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
     Ok(Redirect::to(&format!("/hub/shares/ready?ids={}", ids.join(","))).into_response())
-}
-
-/// A text being written in one editor of the share page.
-#[derive(Debug, Deserialize)]
-pub struct AdviceRequest {
-    network: String,
-    text: String,
-}
-
-/// `POST /hub/items/{id}/advice`: the counter and the advice for a text as the person types
-/// it, by the same rules as when they submit (identical to the suggestion, too long, missing
-/// disclosure), in their language.
-pub async fn advice(
-    ctx: Ctx,
-    Ambassador(user): Ambassador,
-    Path(id): Path<i32>,
-    body: Result<axum::Json<AdviceRequest>, axum::extract::rejection::JsonRejection>,
-) -> AppResult<axum::Json<serde_json::Value>> {
-    let axum::Json(request) = body.map_err(super::api::json_rejection)?;
-    let network: Network = request
-        .network
-        .parse()
-        .map_err(|e: chorus_policy::UnknownNetwork| AppError::BadRequest(e.to_string()))?;
-    let item = hub::item(&ctx.app.db, ItemId(id)).await?;
-    let settings = chorus_editorial::store::settings::load(&ctx.app.db).await?;
-    let disclosure = settings.disclosure_for(&item.input.language).cloned();
-    let colleagues = Colleagues::load(
-        &ctx,
-        item.id,
-        user.user_id(),
-        &[network],
-        settings.min_group_size,
-    )
-    .await?;
-    let text = request.text.replace("\r\n", "\n");
-    let editor = Editor::new(
-        Target::Composer(network),
-        &item,
-        disclosure.as_ref(),
-        &colleagues,
-        text,
-        true,
-    );
-    Ok(axum::Json(serde_json::json!({
-        "measure": measure::measure(network, &editor.text),
-        "display": measure::display::display(network, &editor.text),
-        "advice": editor.advice.iter().map(|a| advice_text(&ctx, a)).collect::<Vec<_>>(),
-        "blocks": blocks_publishing(&editor.advice),
-    })))
 }
