@@ -18,7 +18,7 @@ use crate::load::{self, Probe, Report, WARM_UP};
 use crate::server::{self, Server};
 use crate::session::{DEMO_PASSWORD, Session};
 
-use self::seed::{add_people, fill_hub};
+use self::seed::{add_people, fill_hub, give_shares};
 
 /// A page to measure: its name in the figures, its path, and who is signed in.
 struct Target {
@@ -37,6 +37,16 @@ const TARGETS: &[Target] = &[
     Target {
         name: "hub (20 items)",
         path: "/hub",
+        user: AMBASSADOR,
+    },
+    Target {
+        name: "an item's page",
+        path: "/hub/items/{newest}",
+        user: AMBASSADOR,
+    },
+    Target {
+        name: "my shares",
+        path: "/hub/shares",
         user: AMBASSADOR,
     },
     Target {
@@ -164,11 +174,16 @@ async fn measure(
     let base = chorus.url("");
     fill_hub(&base).await?;
     add_people(db).await?;
+    let shares = give_shares(db).await?;
 
     println!();
     println!("{}", header(kind));
     println!("{}", row("fortunes baseline (bare axum)", baseline, None));
+    println!(
+        "(the ambassador's \"my shares\" lists {shares} shares; the item page is the hub's newest item)"
+    );
     let mut sessions: HashMap<&str, Session> = HashMap::new();
+    let mut newest = None;
     for target in TARGETS {
         if !sessions.contains_key(target.user) {
             let session = Session::sign_in(&base, target.user, DEMO_PASSWORD).await?;
@@ -177,17 +192,29 @@ async fn measure(
         let session = sessions
             .get_mut(target.user)
             .ok_or_else(|| anyhow!("no session for {}", target.user))?;
-        let page = session.get(target.path).await?;
+        let path = if target.path.contains("{newest}") {
+            if newest.is_none() {
+                let hub = session.get("/hub").await?;
+                newest = crate::session::value_after(&hub.body, r#"href="/hub/items/"#).map(|id| {
+                    id.split(['/', '"', '?'])
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned()
+                });
+            }
+            let id = newest
+                .as_deref()
+                .ok_or_else(|| anyhow!("no item link on the hub"))?;
+            target.path.replace("{newest}", id)
+        } else {
+            target.path.to_owned()
+        };
+        let page = session.get(&path).await?;
         if page.status != 200 {
-            bail!(
-                "{} answered {} for {}",
-                target.path,
-                page.status,
-                target.user
-            );
+            bail!("{path} answered {} for {}", page.status, target.user);
         }
         let probe = Probe {
-            path: target.path.to_owned(),
+            path,
             headers: vec![(COOKIE, HeaderValue::from_str(&session.cookie_header()?)?)],
             expect: StatusCode::OK,
         };

@@ -28,6 +28,8 @@ mod m20261203_000004_scim;
 mod m20261203_000005_notifications;
 mod m20261204_000001_personal_notifications;
 mod m20261205_000001_share_images;
+mod m20261206_000001_shares_by_item;
+mod m20261206_000002_cache_generation;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -60,6 +62,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_notifications::Migration),
             Box::new(m20261204_000001_personal_notifications::Migration),
             Box::new(m20261205_000001_share_images::Migration),
+            Box::new(m20261206_000001_shares_by_item::Migration),
+            Box::new(m20261206_000002_cache_generation::Migration),
         ]
     }
 }

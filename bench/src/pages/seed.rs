@@ -44,6 +44,26 @@ pub async fn add_people(db: &BenchDb) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Gives the demo ambassador a history for "My shares": the sample shares of one demo colleague
+/// (published over eight weeks, each with its tracked link and clicks) become theirs. Returns
+/// how many.
+pub async fn give_shares(db: &BenchDb) -> anyhow::Result<u64> {
+    use sea_orm::ConnectionTrait as _;
+    let connection = db.connect().await?;
+    let moved = connection
+        .execute_unprepared(&format!(
+            "UPDATE shares SET user_id = (SELECT id FROM users WHERE email = '{AMBASSADOR}') \
+             WHERE user_id = (SELECT id FROM users WHERE email = 'zoe@demo.chorus.test')"
+        ))
+        .await?
+        .rows_affected();
+    connection.close().await?;
+    if moved == 0 {
+        bail!("the demo has no sample shares to give the ambassador");
+    }
+    Ok(moved)
+}
+
 /// Publishes items as the demo editor, through the editor's form and workflow, until the demo
 /// ambassador's hub shows a full first page; checks that it does.
 pub async fn fill_hub(base: &str) -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
 use sea_orm::{
     ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, PaginatorTrait as _,
-    QueryFilter as _, QueryOrder as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
 
 use crate::error::EditorialError;
@@ -120,10 +120,7 @@ pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage
     // Past the last page (or an absurd number such as u64::MAX), the last page is shown.
     let page = query.page.clamp(1, Ord::max(counts.number_of_pages, 1));
     let rows = paginator.fetch_page(page - 1).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        items.push(crate::store::items::get(db, ItemId(row.id)).await?);
-    }
+    let items = crate::store::items::records_of(db, rows).await?;
     Ok(HubPage {
         items,
         total: counts.number_of_items,
@@ -142,7 +139,10 @@ pub async fn item(db: &impl ConnectionTrait, id: ItemId) -> Result<ItemRecord, E
         .one(db)
         .await?
         .ok_or(EditorialError::NotFound)?;
-    crate::store::items::get(db, ItemId(row.id)).await
+    crate::store::items::records_of(db, vec![row])
+        .await?
+        .pop()
+        .ok_or(EditorialError::NotFound)
 }
 
 /// The `utm_campaign` that tracked links of this item carry: its campaign's slug, else its first
@@ -170,19 +170,49 @@ pub async fn utm_campaign(
     Ok(topic.map_or_else(|| "chorus".to_owned(), |t| t.slug))
 }
 
+/// The next instant after `now` at which a published item's availability window opens or
+/// closes, if any: until then, what the hub shows can only change by a write.
+///
+/// # Errors
+/// Database failure.
+pub async fn next_window_change(
+    db: &impl ConnectionTrait,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<chrono::DateTime<Utc>>, EditorialError> {
+    type Window = (Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>);
+    let windows: Vec<Window> = content_item::Entity::find()
+        .select_only()
+        .column(content_item::Column::AvailableFrom)
+        .column(content_item::Column::AvailableUntil)
+        .filter(content_item::Column::State.eq(State::Published.as_str()))
+        .filter(
+            Condition::any()
+                .add(content_item::Column::AvailableFrom.gt(now))
+                .add(content_item::Column::AvailableUntil.gt(now)),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(windows
+        .into_iter()
+        .flat_map(|(from, until)| [from, until])
+        .flatten()
+        .filter(|at| *at > now)
+        .min())
+}
+
 /// The languages of available items, for the hub's filter.
 ///
 /// # Errors
 /// Database failure.
 pub async fn languages(db: &impl ConnectionTrait) -> Result<Vec<String>, EditorialError> {
-    let mut languages: Vec<String> = content_item::Entity::find()
+    Ok(content_item::Entity::find()
+        .select_only()
+        .column(content_item::Column::Language)
+        .distinct()
         .filter(available_now())
+        .order_by_asc(content_item::Column::Language)
+        .into_tuple::<String>()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|row| row.language)
-        .collect();
-    languages.sort();
-    languages.dedup();
-    Ok(languages)
+        .await?)
 }

@@ -36,6 +36,8 @@ pub struct App {
     pub redirects: chorus_ambassador::links::Redirects,
     /// The statistics' daily roll-up, held in memory day by day.
     pub rollup: chorus_statistics::Rollup,
+    /// Sessions, opt-in and pages remembered while the database does not change.
+    pub memo: crate::memo::Memo,
     /// Set once at least one account exists; until then only the first-run page answers.
     initialised: AtomicBool,
     /// The address actually bound, for absolute URLs when no base URL is configured.
@@ -127,6 +129,7 @@ impl App {
         Ok(Arc::new(App {
             redirects: chorus_ambassador::links::Redirects::default(),
             rollup: chorus_statistics::Rollup::default(),
+            memo: crate::memo::Memo::default(),
             fetcher,
             vault,
             networks,

@@ -285,6 +285,7 @@ async fn seed_activity(app: &AppState) -> anyhow::Result<()> {
         .collect();
     let networks = ["bluesky", "mastodon", "linkedin", "x", "threads"];
     let now = Utc::now().duration_trunc(TimeDelta::hours(1))?;
+    let first_day = (now - Duration::days(55)).duration_trunc(TimeDelta::days(1))?;
     let mut n: usize = 0;
     for (p, person) in people.iter().enumerate() {
         for day in 0..56_usize {
@@ -301,8 +302,14 @@ async fn seed_activity(app: &AppState) -> anyhow::Result<()> {
             n += 1;
             let (item, link) = &items[(p + day) % items.len()];
             let network = networks[(p + day / 2) % networks.len()];
-            let at =
-                now - Duration::days(i64::try_from(day)?) - Duration::hours(i64::try_from(p % 9)?);
+            // A few hours earlier for some people, but never before the first of the eight
+            // weeks' days (UTC, as the roll-up counts them): near midnight the hours would
+            // otherwise spill into a 57th day, and the period before the demo would show
+            // people at whatever time the demo was started.
+            let at = (now
+                - Duration::days(i64::try_from(day)?)
+                - Duration::hours(i64::try_from(p % 9)?))
+            .max(first_day);
             let row = db
                 .query_one_raw(Statement::from_sql_and_values(
                     backend,

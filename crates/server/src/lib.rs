@@ -12,6 +12,7 @@ pub mod council;
 pub mod demo;
 pub mod error;
 pub mod i18n;
+pub mod memo;
 pub mod metrics;
 pub mod notify;
 pub mod retention;

@@ -41,6 +41,8 @@ pub struct Metrics {
     link_unknown: Counter,
     link_latency: Histogram,
     worker_idle_passes: Counter,
+    pages_from_memory: Counter,
+    pages_made: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -59,6 +61,18 @@ impl Default for Metrics {
         let link_unknown = Counter::default();
         let link_latency = latency_histogram();
         let worker_idle_passes = Counter::default();
+        let pages_from_memory = Counter::default();
+        let pages_made = Counter::default();
+        registry.register(
+            "memo_pages_served",
+            "Hub pages served from memory (the database had not changed since they were made)",
+            pages_from_memory.clone(),
+        );
+        registry.register(
+            "memo_pages_made",
+            "Hub pages made from the database (first view, or something changed)",
+            pages_made.clone(),
+        );
         registry.register(
             "worker_idle_passes",
             "Publishing passes of this process's worker that ended with nothing left due",
@@ -109,6 +123,8 @@ impl Default for Metrics {
             link_unknown,
             link_latency,
             worker_idle_passes,
+            pages_from_memory,
+            pages_made,
         }
     }
 }
@@ -130,6 +146,15 @@ impl Metrics {
     /// started has been attempted (tests wait for two before counting posts).
     pub fn worker_idle_pass(&self) {
         self.worker_idle_passes.inc();
+    }
+
+    /// Counts a hub page served from memory (`true`) or made from the database.
+    pub fn memo_page(&self, from_memory: bool) {
+        if from_memory {
+            self.pages_from_memory.inc();
+        } else {
+            self.pages_made.inc();
+        }
     }
 
     /// The Prometheus text exposition, after reading the pool's state.

@@ -28,6 +28,7 @@ mod instances;
 mod linkedin;
 mod links;
 mod locale;
+mod memo;
 mod notifications;
 mod operations;
 mod participation;

@@ -958,8 +958,8 @@ async fn key_figures_compare_with_the_period_before_through_the_same_rules() {
         transparency.body
     );
 
-    // Before the demo's eight weeks, fewer than k people were active (the spill of a first
-    // day's hours at most): there is no comparison, and it says why.
+    // Before the demo's eight weeks, fewer than k people were active (none: the demo keeps its
+    // shares inside its eight weeks whatever the time of day): no comparison, and it says why.
     let cy = analyst("cy@example.org").await;
     let page = cy.get(&period(today - 55, today - 42)).await;
     let (_, _, active_before) = period_totals(&db, today - 69, today - 56).await;

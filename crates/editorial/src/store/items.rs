@@ -86,32 +86,64 @@ async fn record_of(
     db: &impl ConnectionTrait,
     item: content_item::Model,
 ) -> Result<ItemRecord, EditorialError> {
-    let topic_ids = content_item_topic::Entity::find()
-        .filter(content_item_topic::Column::ItemId.eq(item.id))
+    records_of(db, vec![item])
+        .await?
+        .pop()
+        .ok_or(EditorialError::NotFound)
+}
+
+/// Loads the topics and copy of `items` into records, in the same order, with two queries
+/// whatever their number (a page of the hub is one list, not one item at a time).
+///
+/// # Errors
+/// Database failure.
+pub async fn records_of(
+    db: &impl ConnectionTrait,
+    items: Vec<content_item::Model>,
+) -> Result<Vec<ItemRecord>, EditorialError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i32> = items.iter().map(|item| item.id).collect();
+    let mut topic_ids: std::collections::HashMap<i32, Vec<i32>> = std::collections::HashMap::new();
+    for row in content_item_topic::Entity::find()
+        .filter(content_item_topic::Column::ItemId.is_in(ids.iter().copied()))
         .order_by_asc(content_item_topic::Column::TopicId)
         .all(db)
         .await?
-        .into_iter()
-        .map(|row| row.topic_id)
-        .collect();
-    let copy = network_copy::Entity::find()
-        .filter(network_copy::Column::ItemId.eq(item.id))
+    {
+        topic_ids.entry(row.item_id).or_default().push(row.topic_id);
+    }
+    let mut copies: std::collections::HashMap<i32, BTreeMap<Network, String>> =
+        std::collections::HashMap::new();
+    for row in network_copy::Entity::find()
+        .filter(network_copy::Column::ItemId.is_in(ids))
         .all(db)
         .await?
+    {
+        copies
+            .entry(row.item_id)
+            .or_default()
+            .insert(row.network.get(), row.text);
+    }
+    Ok(items
         .into_iter()
-        .map(|row| (row.network.get(), row.text))
-        .collect();
-    Ok(ItemRecord {
-        id: item.id,
-        state: item.state,
-        version: item.version,
-        author_id: item.author_id,
-        updated_by: item.updated_by,
-        created_at: item.created_at,
-        updated_at: item.updated_at,
-        published_at: item.published_at,
-        input: input_of(&item, topic_ids, copy),
-    })
+        .map(|item| {
+            let topics = topic_ids.remove(&item.id).unwrap_or_default();
+            let copy = copies.remove(&item.id).unwrap_or_default();
+            ItemRecord {
+                id: item.id,
+                state: item.state,
+                version: item.version,
+                author_id: item.author_id,
+                updated_by: item.updated_by,
+                created_at: item.created_at,
+                updated_at: item.updated_at,
+                published_at: item.published_at,
+                input: input_of(&item, topics, copy),
+            }
+        })
+        .collect())
 }
 
 /// The item with this id.

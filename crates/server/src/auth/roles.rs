@@ -88,7 +88,8 @@ impl FromRequestParts<AppState> for Ambassador {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let user = entering(parts, state, Area::Hub).await?;
-        if crate::routes::participation::is_opted_in(state, &user).await? {
+        let generation = parts.extensions.get::<crate::memo::Generation>().copied();
+        if crate::routes::participation::is_opted_in_at(state, &user, generation).await? {
             Ok(Ambassador(user))
         } else {
             Err(AppError::OptInRequired)

@@ -10,6 +10,7 @@ use chrono::{Duration, Utc};
 
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::memo::Generation;
 use crate::store::{self, users::UserRow};
 
 /// The session cookie's name.
@@ -73,17 +74,45 @@ pub async fn load(State(app): State<AppState>, mut request: Request, next: Next)
         .map(str::to_owned);
     if let Some(secret) = secret {
         let hash = crate::auth::sha256_hex(&secret);
-        match store::sessions::user_for(&app.db, &hash).await {
-            Ok(Some(row)) => {
-                request
-                    .extensions_mut()
-                    .insert(CurrentUser::from_row(row, hash));
+        match person_behind(&app, &hash).await {
+            Ok((generation, found)) => {
+                request.extensions_mut().insert(generation);
+                if let Some(row) = found {
+                    request
+                        .extensions_mut()
+                        .insert(CurrentUser::from_row(row, hash));
+                }
             }
-            Ok(None) => {}
-            Err(e) => return crate::views::error_response(&app, &request, &AppError::from(e)),
+            Err(e) => return crate::views::error_response(&app, &request, &e),
         }
     }
     next.run(request).await
+}
+
+/// The active person behind a session (unexpired), remembered while the database does not
+/// change; with the cache generation read first, for what the request remembers next.
+async fn person_behind(
+    app: &AppState,
+    hash: &str,
+) -> Result<(Generation, Option<UserRow>), AppError> {
+    let generation = crate::memo::read_generation(&app.db)
+        .await
+        .map_err(store::StoreError::from)?;
+    let found = match app.memo.session(generation, hash) {
+        Some(found) => found,
+        None => {
+            let found = store::sessions::session_user(&app.db, hash).await?;
+            app.memo.remember_session(generation, hash, found.clone());
+            found
+        }
+    };
+    let now = Utc::now();
+    Ok((
+        generation,
+        found
+            .filter(|(_, expires_at)| *expires_at > now)
+            .map(|(row, _)| row),
+    ))
 }
 
 /// Starts a session for `user_id`, returning the `Set-Cookie` value.

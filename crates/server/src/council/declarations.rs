@@ -473,6 +473,7 @@ pub const TABLES: &[Table] = &[
         Some(Kept::AuthorshipUntilErased),
     ),
     table("task_leases", &[], &["name", "holder", "expires_at"], None),
+    table("cache_generation", &[], &["id", "value"], None),
     table("seaql_migrations", &[], &["version", "applied_at"], None),
 ];
 

@@ -3,7 +3,7 @@
 use crate::i18n::Locale;
 use axum::Form;
 use axum::extract::{Path, Query};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use chorus_editorial::hub::{self, HubQuery};
 use chorus_editorial::markdown::render_html;
 use chorus_editorial::measure::Measure;
@@ -12,9 +12,12 @@ use chorus_editorial::store::topics::{self, Topic};
 use chorus_editorial::{Network, measure};
 use chorus_policy::ItemId;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
+use crate::auth::CurrentUser;
 use crate::auth::roles::Ambassador;
 use crate::error::AppResult;
+use crate::memo::{Generation, Page, PageKey};
 use crate::views::Ctx;
 
 /// The hub's filters.
@@ -184,12 +187,68 @@ struct PassedItem {
     title: String,
 }
 
-/// `GET /hub`.
+/// How long a remembered hub page is served at most, even when nothing changes: a safety net,
+/// since every write and every availability window already ends it.
+const HUB_PAGE_KEPT: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// `GET /hub`: served from memory while the database has not changed (see [`remembered`]).
 pub async fn list(
     ctx: Ctx,
     Ambassador(user): Ambassador,
+    generation: Option<axum::Extension<Generation>>,
+    uri: axum::http::Uri,
     Query(params): Query<HubParams>,
 ) -> AppResult<Response> {
+    remembered(
+        &ctx,
+        &user,
+        generation,
+        &uri,
+        list_page(&ctx, &user, params),
+    )
+    .await
+}
+
+/// A hub page for this person, served from memory while the database has not changed since it
+/// was made (every process reads the cache generation first; see [`crate::memo`]) and no
+/// item's availability window has opened or closed; else made by `make` and remembered.
+async fn remembered(
+    ctx: &Ctx,
+    user: &CurrentUser,
+    generation: Option<axum::Extension<Generation>>,
+    uri: &axum::http::Uri,
+    make: impl Future<Output = AppResult<String>>,
+) -> AppResult<Response> {
+    let generation = generation.map(|axum::Extension(g)| g);
+    let key = PageKey {
+        user: user.id,
+        locale: ctx.locale,
+        uri: uri.to_string(),
+    };
+    let now = chrono::Utc::now();
+    if let Some(page) = generation.and_then(|g| ctx.app.memo.page(g, &key, now)) {
+        ctx.app.metrics.memo_page(true);
+        return Ok(Html(page.for_browser(&ctx.csrf)).into_response());
+    }
+    let html = make.await?;
+    ctx.app.metrics.memo_page(false);
+    if let Some(generation) = generation
+        && !ctx.csrf.is_empty()
+    {
+        let next = hub::next_window_change(&ctx.app.db, now).await?;
+        let until = next.map_or(now + HUB_PAGE_KEPT, |at| at.min(now + HUB_PAGE_KEPT));
+        let page = Page {
+            html: Arc::from(html.as_str()),
+            csrf: ctx.csrf.clone(),
+            until,
+        };
+        ctx.app.memo.remember_page(generation, key, page);
+    }
+    Ok(Html(html).into_response())
+}
+
+/// The hub's page as the database has it now.
+async fn list_page(ctx: &Ctx, user: &CurrentUser, params: HubParams) -> AppResult<String> {
     let db = &ctx.app.db;
     let all_topics = topics::topics(db).await?;
     let followed = topics::followed(db, user.user_id()).await?;
@@ -242,7 +301,7 @@ pub async fn list(
         passed,
         topics_saved: (params.done.as_deref() == Some("topics")).then_some(followed.len()),
     };
-    Ok(ctx.page("hub/list.html", &view)?.into_response())
+    Ok(ctx.page("hub/list.html", &view)?.0)
 }
 
 /// An item's own page.
@@ -270,8 +329,15 @@ struct CopyRow {
 pub async fn item(
     ctx: Ctx,
     Ambassador(user): Ambassador,
+    generation: Option<axum::Extension<Generation>>,
+    uri: axum::http::Uri,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
+    remembered(&ctx, &user, generation, &uri, item_page(&ctx, &user, id)).await
+}
+
+/// An item's page as the database has it now.
+async fn item_page(ctx: &Ctx, user: &CurrentUser, id: i32) -> AppResult<String> {
     let db = &ctx.app.db;
     let item = hub::item(db, ItemId(id)).await?;
     let all_topics = topics::topics(db).await?;
@@ -309,7 +375,7 @@ pub async fn item(
         passed: crate::store::passes::reason(db, item.id, user.id).await?,
         pass_reasons: &crate::store::passes::REASONS,
     };
-    Ok(ctx.page("hub/item.html", &view)?.into_response())
+    Ok(ctx.page("hub/item.html", &view)?.0)
 }
 
 /// The page to choose the topics one follows.

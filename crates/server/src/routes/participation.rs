@@ -41,9 +41,29 @@ fn body_in(guidelines: &store::policy::Guidelines, locale: Locale) -> &str {
 /// # Errors
 /// Database failure.
 pub async fn is_opted_in(app: &AppState, user: &CurrentUser) -> AppResult<bool> {
+    is_opted_in_at(app, user, None).await
+}
+
+/// [`is_opted_in`], remembered under the cache generation the request read (if it read one)
+/// while the database does not change.
+///
+/// # Errors
+/// Database failure.
+pub async fn is_opted_in_at(
+    app: &AppState,
+    user: &CurrentUser,
+    generation: Option<crate::memo::Generation>,
+) -> AppResult<bool> {
+    if let Some(known) = generation.and_then(|g| app.memo.opted_in(g, user.id)) {
+        return Ok(known);
+    }
     let current = store::policy::current_guidelines(&app.db).await?;
     let state = store::policy::consent_state(&app.db, user.id).await?;
-    Ok(state.is_ambassador(version_of(&current)))
+    let opted_in = state.is_ambassador(version_of(&current));
+    if let Some(generation) = generation {
+        app.memo.remember_opted_in(generation, user.id, opted_in);
+    }
+    Ok(opted_in)
 }
 
 /// The guidelines to accept, with what changed since the version the person accepted.

@@ -30,27 +30,26 @@ pub async fn insert(
     Ok(())
 }
 
-/// The active user behind an unexpired session.
+/// The active user behind a session, with the session's end (which may have passed): what
+/// the request memo keeps, checking the end at each use.
 ///
 /// # Errors
 /// Database failure.
-pub async fn user_for(
+pub async fn session_user(
     db: &impl ConnectionTrait,
     id_hash: &str,
-) -> Result<Option<user::Model>, StoreError> {
+) -> Result<Option<(user::Model, DateTime<Utc>)>, StoreError> {
     let Some(found) = session::Entity::find_by_id(id_hash.to_owned())
         .one(db)
         .await?
     else {
         return Ok(None);
     };
-    if found.expires_at <= Utc::now() {
-        return Ok(None);
-    }
     Ok(user::Entity::find_by_id(found.user_id)
         .filter(user::Column::Active.eq(true))
         .one(db)
-        .await?)
+        .await?
+        .map(|user| (user, found.expires_at)))
 }
 
 /// Ends one session.

@@ -1,0 +1,265 @@
+//! What signed-in pages are made of, remembered between requests and forgotten the moment the
+//! database changes: who is behind a session cookie, whether a person is opted in, and whole
+//! pages that only depend on the database and the clock (the hub).
+//!
+//! Every process sharing the database reads one number per signed-in request, the cache
+//! generation (table `cache_generation`), which database triggers move on at every write to the
+//! tables these answers come from (see the migration `m20261206_000002_cache_generation`): an
+//! edit, a withdrawal, a sign-out or a role change made on any process, by any path, is seen by
+//! all the others on their next request. The number is read before the data it guards, and an
+//! answer is kept only under the generation it was read after, so nothing older than the
+//! number it is filed under is ever served.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, Statement};
+
+use crate::i18n::Locale;
+use crate::store::users::UserRow;
+
+/// The cache generation a request read before anything else: answers read after it may be
+/// kept under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation(pub i64);
+
+/// Reads the current generation.
+///
+/// # Errors
+/// Database failure, or no generation row (a database not migrated).
+pub async fn read_generation(db: &impl ConnectionTrait) -> Result<Generation, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT value FROM cache_generation WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("cache_generation".to_owned()))?;
+    Ok(Generation(row.try_get("", "value")?))
+}
+
+/// A page remembered for one person: its HTML with the CSRF token it was rendered with (each
+/// browser has its own; it is swapped on the way out), and until when it may be served.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The rendered page.
+    pub html: Arc<str>,
+    /// The CSRF token written in it.
+    pub csrf: String,
+    /// After this instant the page is made again (an item's availability window opens or
+    /// closes; a date changes).
+    pub until: DateTime<Utc>,
+}
+
+impl Page {
+    /// The page with `csrf` in place of the token it was rendered with.
+    #[must_use]
+    pub fn for_browser(&self, csrf: &str) -> String {
+        if self.csrf == csrf || self.csrf.is_empty() {
+            self.html.to_string()
+        } else {
+            self.html.replace(&self.csrf, csrf)
+        }
+    }
+}
+
+/// Which page, for whom, in which language.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    /// The person.
+    pub user: i32,
+    /// The language the page is written in.
+    pub locale: Locale,
+    /// Path and query.
+    pub uri: String,
+}
+
+/// The most sessions, people or pages remembered: past it, that part is forgotten at once
+/// (and filled again by the next requests), so memory stays bounded whatever the traffic.
+const MAX_SESSIONS: usize = 20_000;
+const MAX_PEOPLE: usize = 20_000;
+/// Pages are tens of kilobytes each: 500 of them stay under about 25 MB.
+const MAX_PAGES: usize = 500;
+
+/// The remembered answers of one process.
+#[derive(Debug, Default)]
+pub struct Memo {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    generation: i64,
+    /// Session hash → the active person behind it and the session's end; `None`: no such
+    /// session (or an inactive person).
+    sessions: HashMap<String, Option<(UserRow, DateTime<Utc>)>>,
+    /// Person → opted in (accepted the current guidelines and not withdrawn).
+    opted_in: HashMap<i32, bool>,
+    pages: HashMap<PageKey, Page>,
+}
+
+impl Inner {
+    /// Forgets everything if `generation` is newer than what is held; returns whether what is
+    /// held is of `generation` (an older request must neither read nor fill it).
+    fn at(&mut self, generation: Generation) -> bool {
+        if generation.0 > self.generation {
+            self.generation = generation.0;
+            self.sessions.clear();
+            self.opted_in.clear();
+            self.pages.clear();
+        }
+        generation.0 == self.generation
+    }
+}
+
+fn keep<K: Eq + Hash, V>(map: &mut HashMap<K, V>, max: usize, key: K, value: V) {
+    if map.len() >= max {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
+impl Memo {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // The maps stay consistent whatever panicked while holding the lock: keep using them.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The person behind a session hash, as remembered under `generation`: `Some(None)` for a
+    /// known dead session, `None` when not remembered.
+    #[must_use]
+    #[allow(
+        clippy::option_option,
+        reason = "remembered or not, and what was found"
+    )]
+    pub fn session(
+        &self,
+        generation: Generation,
+        hash: &str,
+    ) -> Option<Option<(UserRow, DateTime<Utc>)>> {
+        let mut inner = self.lock();
+        if !inner.at(generation) {
+            return None;
+        }
+        inner.sessions.get(hash).cloned()
+    }
+
+    /// Remembers what a session hash was found to be, read after `generation`.
+    pub fn remember_session(
+        &self,
+        generation: Generation,
+        hash: &str,
+        found: Option<(UserRow, DateTime<Utc>)>,
+    ) {
+        let mut inner = self.lock();
+        if inner.at(generation) {
+            keep(&mut inner.sessions, MAX_SESSIONS, hash.to_owned(), found);
+        }
+    }
+
+    /// Whether a person is opted in, as remembered under `generation`.
+    #[must_use]
+    pub fn opted_in(&self, generation: Generation, user: i32) -> Option<bool> {
+        let mut inner = self.lock();
+        if !inner.at(generation) {
+            return None;
+        }
+        inner.opted_in.get(&user).copied()
+    }
+
+    /// Remembers whether a person is opted in, read after `generation`.
+    pub fn remember_opted_in(&self, generation: Generation, user: i32, opted_in: bool) {
+        let mut inner = self.lock();
+        if inner.at(generation) {
+            keep(&mut inner.opted_in, MAX_PEOPLE, user, opted_in);
+        }
+    }
+
+    /// A page remembered under `generation` and still within its time.
+    #[must_use]
+    pub fn page(&self, generation: Generation, key: &PageKey, now: DateTime<Utc>) -> Option<Page> {
+        let mut inner = self.lock();
+        if !inner.at(generation) {
+            return None;
+        }
+        inner
+            .pages
+            .get(key)
+            .filter(|page| page.until > now)
+            .cloned()
+    }
+
+    /// Remembers a page rendered from data read after `generation`.
+    pub fn remember_page(&self, generation: Generation, key: PageKey, page: Page) {
+        let mut inner = self.lock();
+        if inner.at(generation) {
+            keep(&mut inner.pages, MAX_PAGES, key, page);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(html: &str, csrf: &str) -> Page {
+        Page {
+            html: Arc::from(html),
+            csrf: csrf.to_owned(),
+            until: Utc::now() + chrono::Duration::minutes(1),
+        }
+    }
+
+    fn key(uri: &str) -> PageKey {
+        PageKey {
+            user: 7,
+            locale: Locale::En,
+            uri: uri.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_newer_generation_forgets_everything_and_an_older_one_neither_reads_nor_fills() {
+        let memo = Memo::default();
+        memo.remember_opted_in(Generation(3), 7, true);
+        memo.remember_page(Generation(3), key("/hub"), page("<p>old</p>", ""));
+        assert_eq!(memo.opted_in(Generation(3), 7), Some(true));
+        assert!(memo.page(Generation(3), &key("/hub"), Utc::now()).is_some());
+        // Another process wrote: the next request reads 4.
+        assert_eq!(memo.opted_in(Generation(4), 7), None);
+        assert!(memo.page(Generation(4), &key("/hub"), Utc::now()).is_none());
+        // A request that read 3 before the write finishes late: what it read is not kept.
+        memo.remember_opted_in(Generation(3), 7, true);
+        assert_eq!(memo.opted_in(Generation(4), 7), None);
+        assert_eq!(memo.opted_in(Generation(3), 7), None);
+        memo.remember_opted_in(Generation(4), 7, false);
+        assert_eq!(memo.opted_in(Generation(4), 7), Some(false));
+    }
+
+    #[test]
+    fn a_page_past_its_time_is_not_served_and_carries_each_browsers_own_token() {
+        let memo = Memo::default();
+        let mut expiring = page(r#"<input name="csrf_token" value="aaa">"#, "aaa");
+        expiring.until = Utc::now();
+        memo.remember_page(Generation(1), key("/hub"), expiring);
+        assert!(memo.page(Generation(1), &key("/hub"), Utc::now()).is_none());
+        memo.remember_page(Generation(1), key("/hub"), page(r#"value="aaa""#, "aaa"));
+        let found = memo.page(Generation(1), &key("/hub"), Utc::now()).unwrap();
+        assert_eq!(found.for_browser("bbb"), r#"value="bbb""#);
+        assert!(
+            memo.page(Generation(1), &key("/hub?page=2"), Utc::now())
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let memo = Memo::default();
+        for n in 0..(MAX_PAGES + 10) {
+            memo.remember_page(Generation(1), key(&format!("/hub?page={n}")), page("x", ""));
+        }
+        assert!(memo.lock().pages.len() <= MAX_PAGES);
+    }
+}
