@@ -1,11 +1,16 @@
-//! The cache generation: one counter that every write to what signed-in pages are made of
+//! The cache generations: two counters that every write to what signed-in pages are made of
 //! moves on, by database triggers, so that every Chorus process sharing the database can tell,
-//! with one read, whether what it remembers is still true (see `chorus_server::memo`).
+//! with one read, whether what it remembers is still true (see `chorus_server::memo`). Row 1,
+//! the *content*: people, sessions, consent, settings, topics, items (and a share's state, which
+//! the hub's "shared by" counts). Row 2, the *activity*: shares, their links, clicks and images,
+//! connected accounts and onboarding, which the worker and the redirect change all day and only
+//! one's own history shows.
 //!
 //! Triggers rather than calls in the code: a write from any path (a page, the CLI, SCIM, the
-//! worker, retention, erasure, an admin's SQL) moves it on, and none can be forgotten. The
-//! counter moves once per row written (an update that changes nothing does not count), in
-//! the writer's transaction, so a reader never sees the new number before the new data.
+//! worker, retention, erasure, an admin's SQL) moves them on, and none can be forgotten. A
+//! counter moves once per row written (an update that changes nothing does not count on
+//! PostgreSQL), in the writer's transaction, so a reader never sees the new number before the
+//! new data.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
@@ -13,26 +18,41 @@ use sea_orm_migration::sea_orm::DbBackend;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The tables whose writes change what a signed-in page shows or who may see it, with the
-/// columns an update must touch to count (`None`: any update).
-pub const WATCHED: &[(&str, Option<&str>)] = &[
-    ("users", None),
-    ("sessions", None),
-    ("consents", None),
-    ("visibility_choices", None),
-    ("guideline_versions", None),
-    ("org_settings", None),
-    ("topics", None),
-    ("topic_follows", None),
-    ("item_passes", None),
-    ("content_items", None),
-    ("content_item_topics", None),
-    ("network_copy", None),
-    ("media", None),
-    // The worker updates shares all the time (leases, attempts); only a change of state
-    // changes what the hub shows (who shared an item).
-    ("shares", Some("state")),
+/// The content generation's row.
+const CONTENT: i32 = 1;
+/// The activity generation's row.
+const ACTIVITY: i32 = 2;
+
+/// The tables whose writes change what a signed-in page shows or who may see it: the table,
+/// the column an update must change to count (`None`: any column), and the counter moved.
+pub const WATCHED: &[(&str, Option<&str>, i32)] = &[
+    ("users", None, CONTENT),
+    ("sessions", None, CONTENT),
+    ("consents", None, CONTENT),
+    ("visibility_choices", None, CONTENT),
+    ("guideline_versions", None, CONTENT),
+    ("org_settings", None, CONTENT),
+    ("topics", None, CONTENT),
+    ("topic_follows", None, CONTENT),
+    ("item_passes", None, CONTENT),
+    ("content_items", None, CONTENT),
+    ("content_item_topics", None, CONTENT),
+    ("network_copy", None, CONTENT),
+    ("media", None, CONTENT),
+    // Who shared an item (the hub) changes when a share is written or erased, or its state
+    // changes; the worker's other updates (leases, attempts) do not count for the content.
+    ("shares", Some("state"), CONTENT),
+    ("shares", None, ACTIVITY),
+    ("share_images", None, ACTIVITY),
+    ("tracked_links", None, ACTIVITY),
+    ("click_counts", None, ACTIVITY),
+    ("connected_accounts", None, ACTIVITY),
+    ("onboarding", None, ACTIVITY),
 ];
+
+fn trigger_name(table: &str, generation: i32, event: &str) -> String {
+    format!("cache_generation_{generation}_{table}_{event}")
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -42,23 +62,27 @@ impl MigrationTrait for Migration {
             "CREATE TABLE cache_generation (id INTEGER PRIMARY KEY, value BIGINT NOT NULL)",
         )
         .await?;
-        db.execute_unprepared("INSERT INTO cache_generation (id, value) VALUES (1, 1)")
-            .await?;
-        let bump = "UPDATE cache_generation SET value = value + 1 WHERE id = 1";
+        db.execute_unprepared(&format!(
+            "INSERT INTO cache_generation (id, value) VALUES ({CONTENT}, 1), ({ACTIVITY}, 1)"
+        ))
+        .await?;
         match manager.get_database_backend() {
             DbBackend::Postgres => {
-                db.execute_unprepared(&format!(
+                db.execute_unprepared(
                     "CREATE FUNCTION chorus_bump_cache_generation() RETURNS trigger AS $$ \
-                     BEGIN {bump}; RETURN NULL; END $$ LANGUAGE plpgsql"
-                ))
+                     BEGIN UPDATE cache_generation SET value = value + 1 \
+                     WHERE id = TG_ARGV[0]::integer; RETURN NULL; END $$ LANGUAGE plpgsql",
+                )
                 .await?;
-                for (table, column) in WATCHED {
+                for (table, column, generation) in WATCHED {
                     // Per row, not per statement: a statement that changes nothing (the
                     // worker's claim when nothing is due, a retention pass with nothing to
                     // delete) must not make every process forget what it holds.
+                    let bump =
+                        format!("EXECUTE FUNCTION chorus_bump_cache_generation({generation})");
                     db.execute_unprepared(&format!(
-                        "CREATE TRIGGER cache_generation_{table} AFTER INSERT OR DELETE \
-                         ON {table} FOR EACH ROW EXECUTE FUNCTION chorus_bump_cache_generation()"
+                        "CREATE TRIGGER {} AFTER INSERT OR DELETE ON {table} FOR EACH ROW {bump}",
+                        trigger_name(table, *generation, "write")
                     ))
                     .await?;
                     let (event, changed) = match column {
@@ -72,15 +96,18 @@ impl MigrationTrait for Migration {
                         ),
                     };
                     db.execute_unprepared(&format!(
-                        "CREATE TRIGGER cache_generation_{table}_update AFTER {event} \
-                         ON {table} FOR EACH ROW WHEN ({changed}) \
-                         EXECUTE FUNCTION chorus_bump_cache_generation()"
+                        "CREATE TRIGGER {} AFTER {event} ON {table} FOR EACH ROW \
+                         WHEN ({changed}) {bump}",
+                        trigger_name(table, *generation, "update")
                     ))
                     .await?;
                 }
             }
             _ => {
-                for (table, column) in WATCHED {
+                for (table, column, generation) in WATCHED {
+                    let bump = format!(
+                        "BEGIN UPDATE cache_generation SET value = value + 1 WHERE id = {generation}; END"
+                    );
                     let update = match column {
                         Some(c) => format!("UPDATE OF {c} ON {table} WHEN OLD.{c} IS NOT NEW.{c}"),
                         None => format!("UPDATE ON {table}"),
@@ -91,8 +118,8 @@ impl MigrationTrait for Migration {
                         ("delete", format!("DELETE ON {table}")),
                     ] {
                         db.execute_unprepared(&format!(
-                            "CREATE TRIGGER cache_generation_{table}_{name} AFTER {event} \
-                             BEGIN {bump}; END"
+                            "CREATE TRIGGER {} AFTER {event} {bump}",
+                            trigger_name(table, *generation, name)
                         ))
                         .await?;
                     }
@@ -104,29 +131,21 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                for (table, _) in WATCHED {
-                    for name in ["", "_update"] {
-                        db.execute_unprepared(&format!(
-                            "DROP TRIGGER IF EXISTS cache_generation_{table}{name} ON {table}"
-                        ))
-                        .await?;
-                    }
-                }
-                db.execute_unprepared("DROP FUNCTION IF EXISTS chorus_bump_cache_generation()")
-                    .await?;
+        let postgres = manager.get_database_backend() == DbBackend::Postgres;
+        for (table, _, generation) in WATCHED {
+            for event in ["write", "update", "insert", "delete"] {
+                let name = trigger_name(table, *generation, event);
+                let sql = if postgres {
+                    format!("DROP TRIGGER IF EXISTS {name} ON {table}")
+                } else {
+                    format!("DROP TRIGGER IF EXISTS {name}")
+                };
+                db.execute_unprepared(&sql).await?;
             }
-            _ => {
-                for (table, _) in WATCHED {
-                    for name in ["insert", "update", "delete"] {
-                        db.execute_unprepared(&format!(
-                            "DROP TRIGGER IF EXISTS cache_generation_{table}_{name}"
-                        ))
-                        .await?;
-                    }
-                }
-            }
+        }
+        if postgres {
+            db.execute_unprepared("DROP FUNCTION IF EXISTS chorus_bump_cache_generation()")
+                .await?;
         }
         db.execute_unprepared("DROP TABLE cache_generation").await?;
         Ok(())

@@ -1,14 +1,17 @@
 //! What signed-in pages are made of, remembered between requests and forgotten the moment the
 //! database changes: who is behind a session cookie, whether a person is opted in, and whole
-//! pages that only depend on the database and the clock (the hub).
+//! pages that only depend on the database and the clock (the hub, an item, one's shares).
 //!
-//! Every process sharing the database reads one number per signed-in request, the cache
-//! generation (table `cache_generation`), which database triggers move on at every write to the
+//! Every process sharing the database reads two numbers per signed-in request, the cache
+//! generations (table `cache_generation`), which database triggers move on at every write to the
 //! tables these answers come from (see the migration `m20261206_000002_cache_generation`): an
 //! edit, a withdrawal, a sign-out or a role change made on any process, by any path, is seen by
-//! all the others on their next request. The number is read before the data it guards, and an
-//! answer is kept only under the generation it was read after, so nothing older than the
-//! number it is filed under is ever served.
+//! all the others on their next request. The *content* generation covers people, sessions,
+//! consent, settings and the content; when it moves, everything is forgotten. The *activity*
+//! generation covers shares, their links, clicks and images, and connected accounts (the worker
+//! changes them all day); when it moves, only the pages made from them ("My shares") are
+//! forgotten. The numbers are read before the data they guard, and an answer is kept only under
+//! the numbers read before it, so nothing older than what it is filed under is ever served.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -20,24 +23,49 @@ use sea_orm::{ConnectionTrait, DbErr, Statement};
 use crate::i18n::Locale;
 use crate::store::users::UserRow;
 
-/// The cache generation a request read before anything else: answers read after it may be
-/// kept under it.
+/// The cache generations a request read before anything else: answers read after them may be
+/// kept under them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Generation(pub i64);
+pub struct Generation {
+    /// People, sessions, consent, settings, content (row 1).
+    pub content: i64,
+    /// Shares, links, clicks, share images, connected accounts, onboarding (row 2).
+    pub activity: i64,
+}
 
-/// Reads the current generation.
+/// What a remembered page is made of: the content only, or one's activity too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Forgotten when the content generation moves (the hub, an item's page).
+    Content,
+    /// Forgotten when either generation moves ("My shares").
+    Activity,
+}
+
+/// Reads the current generations, in one query.
 ///
 /// # Errors
-/// Database failure, or no generation row (a database not migrated).
+/// Database failure, or no generation rows (a database not migrated).
 pub async fn read_generation(db: &impl ConnectionTrait) -> Result<Generation, DbErr> {
-    let row = db
-        .query_one_raw(Statement::from_string(
+    let rows = db
+        .query_all_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT value FROM cache_generation WHERE id = 1",
+            "SELECT id, value FROM cache_generation WHERE id IN (1, 2)",
         ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("cache_generation".to_owned()))?;
-    Ok(Generation(row.try_get("", "value")?))
+        .await?;
+    let (mut content, mut activity) = (None, None);
+    for row in rows {
+        let id: i32 = row.try_get("", "id")?;
+        let value: i64 = row.try_get("", "value")?;
+        match id {
+            1 => content = Some(value),
+            _ => activity = Some(value),
+        }
+    }
+    match (content, activity) {
+        (Some(content), Some(activity)) => Ok(Generation { content, activity }),
+        _ => Err(DbErr::RecordNotFound("cache_generation".to_owned())),
+    }
 }
 
 /// A page remembered for one person: its HTML with the CSRF token it was rendered with (each
@@ -91,26 +119,42 @@ pub struct Memo {
 
 #[derive(Debug, Default)]
 struct Inner {
-    generation: i64,
+    content: i64,
+    activity: i64,
     /// Session hash → the active person behind it and the session's end; `None`: no such
     /// session (or an inactive person).
     sessions: HashMap<String, Option<(UserRow, DateTime<Utc>)>>,
     /// Person → opted in (accepted the current guidelines and not withdrawn).
     opted_in: HashMap<i32, bool>,
     pages: HashMap<PageKey, Page>,
+    /// Pages made from one's activity too.
+    activity_pages: HashMap<PageKey, Page>,
 }
 
 impl Inner {
-    /// Forgets everything if `generation` is newer than what is held; returns whether what is
-    /// held is of `generation` (an older request must neither read nor fill it).
-    fn at(&mut self, generation: Generation) -> bool {
-        if generation.0 > self.generation {
-            self.generation = generation.0;
+    /// Forgets what newer numbers make stale; returns whether what is held of `kind` is of
+    /// `generation` (an older request must neither read nor fill it).
+    fn at(&mut self, generation: Generation, kind: Kind) -> bool {
+        if generation.content > self.content {
+            self.content = generation.content;
             self.sessions.clear();
             self.opted_in.clear();
             self.pages.clear();
+            self.activity_pages.clear();
         }
-        generation.0 == self.generation
+        if generation.activity > self.activity {
+            self.activity = generation.activity;
+            self.activity_pages.clear();
+        }
+        generation.content == self.content
+            && (kind == Kind::Content || generation.activity == self.activity)
+    }
+
+    fn pages(&mut self, kind: Kind) -> &mut HashMap<PageKey, Page> {
+        match kind {
+            Kind::Content => &mut self.pages,
+            Kind::Activity => &mut self.activity_pages,
+        }
     }
 }
 
@@ -140,7 +184,7 @@ impl Memo {
         hash: &str,
     ) -> Option<Option<(UserRow, DateTime<Utc>)>> {
         let mut inner = self.lock();
-        if !inner.at(generation) {
+        if !inner.at(generation, Kind::Content) {
             return None;
         }
         inner.sessions.get(hash).cloned()
@@ -154,7 +198,7 @@ impl Memo {
         found: Option<(UserRow, DateTime<Utc>)>,
     ) {
         let mut inner = self.lock();
-        if inner.at(generation) {
+        if inner.at(generation, Kind::Content) {
             keep(&mut inner.sessions, MAX_SESSIONS, hash.to_owned(), found);
         }
     }
@@ -163,7 +207,7 @@ impl Memo {
     #[must_use]
     pub fn opted_in(&self, generation: Generation, user: i32) -> Option<bool> {
         let mut inner = self.lock();
-        if !inner.at(generation) {
+        if !inner.at(generation, Kind::Content) {
             return None;
         }
         inner.opted_in.get(&user).copied()
@@ -172,32 +216,78 @@ impl Memo {
     /// Remembers whether a person is opted in, read after `generation`.
     pub fn remember_opted_in(&self, generation: Generation, user: i32, opted_in: bool) {
         let mut inner = self.lock();
-        if inner.at(generation) {
+        if inner.at(generation, Kind::Content) {
             keep(&mut inner.opted_in, MAX_PEOPLE, user, opted_in);
         }
     }
 
-    /// A page remembered under `generation` and still within its time.
+    /// A page of `kind` remembered under `generation` and still within its time.
     #[must_use]
-    pub fn page(&self, generation: Generation, key: &PageKey, now: DateTime<Utc>) -> Option<Page> {
+    pub fn page(
+        &self,
+        generation: Generation,
+        kind: Kind,
+        key: &PageKey,
+        now: DateTime<Utc>,
+    ) -> Option<Page> {
         let mut inner = self.lock();
-        if !inner.at(generation) {
+        if !inner.at(generation, kind) {
             return None;
         }
         inner
-            .pages
+            .pages(kind)
             .get(key)
             .filter(|page| page.until > now)
             .cloned()
     }
 
-    /// Remembers a page rendered from data read after `generation`.
-    pub fn remember_page(&self, generation: Generation, key: PageKey, page: Page) {
+    /// Remembers a page of `kind` rendered from data read after `generation`.
+    pub fn remember_page(&self, generation: Generation, kind: Kind, key: PageKey, page: Page) {
         let mut inner = self.lock();
-        if inner.at(generation) {
-            keep(&mut inner.pages, MAX_PAGES, key, page);
+        if inner.at(generation, kind) {
+            keep(inner.pages(kind), MAX_PAGES, key, page);
         }
     }
+}
+
+/// Answers a signed-in page of `kind` for `user` from memory when the database has not changed
+/// since it was made (and its time has not passed); else makes it with `make` (the page and
+/// until when it stays true whatever the database does), remembers it, and answers it.
+///
+/// # Errors
+/// What `make` returns.
+pub async fn serve(
+    ctx: &crate::views::Ctx,
+    user: i32,
+    generation: Option<Generation>,
+    kind: Kind,
+    uri: &axum::http::Uri,
+    make: impl Future<Output = Result<(String, DateTime<Utc>), crate::error::AppError>>,
+) -> Result<axum::response::Response, crate::error::AppError> {
+    use axum::response::{Html, IntoResponse as _};
+    let key = PageKey {
+        user,
+        locale: ctx.locale,
+        uri: uri.to_string(),
+    };
+    let now = Utc::now();
+    if let Some(page) = generation.and_then(|g| ctx.app.memo.page(g, kind, &key, now)) {
+        ctx.app.metrics.memo_page(true);
+        return Ok(Html(page.for_browser(&ctx.csrf)).into_response());
+    }
+    let (html, until) = make.await?;
+    ctx.app.metrics.memo_page(false);
+    if let Some(generation) = generation
+        && !ctx.csrf.is_empty()
+    {
+        let page = Page {
+            html: Arc::from(html.as_str()),
+            csrf: ctx.csrf.clone(),
+            until,
+        };
+        ctx.app.memo.remember_page(generation, kind, key, page);
+    }
+    Ok(Html(html).into_response())
 }
 
 #[cfg(test)]
@@ -212,6 +302,10 @@ mod tests {
         }
     }
 
+    fn g(content: i64, activity: i64) -> Generation {
+        Generation { content, activity }
+    }
+
     fn key(uri: &str) -> PageKey {
         PageKey {
             user: 7,
@@ -223,19 +317,25 @@ mod tests {
     #[test]
     fn a_newer_generation_forgets_everything_and_an_older_one_neither_reads_nor_fills() {
         let memo = Memo::default();
-        memo.remember_opted_in(Generation(3), 7, true);
-        memo.remember_page(Generation(3), key("/hub"), page("<p>old</p>", ""));
-        assert_eq!(memo.opted_in(Generation(3), 7), Some(true));
-        assert!(memo.page(Generation(3), &key("/hub"), Utc::now()).is_some());
+        memo.remember_opted_in(g(3, 1), 7, true);
+        memo.remember_page(g(3, 1), Kind::Content, key("/hub"), page("<p>old</p>", ""));
+        assert_eq!(memo.opted_in(g(3, 1), 7), Some(true));
+        assert!(
+            memo.page(g(3, 1), Kind::Content, &key("/hub"), Utc::now())
+                .is_some()
+        );
         // Another process wrote: the next request reads 4.
-        assert_eq!(memo.opted_in(Generation(4), 7), None);
-        assert!(memo.page(Generation(4), &key("/hub"), Utc::now()).is_none());
+        assert_eq!(memo.opted_in(g(4, 1), 7), None);
+        assert!(
+            memo.page(g(4, 1), Kind::Content, &key("/hub"), Utc::now())
+                .is_none()
+        );
         // A request that read 3 before the write finishes late: what it read is not kept.
-        memo.remember_opted_in(Generation(3), 7, true);
-        assert_eq!(memo.opted_in(Generation(4), 7), None);
-        assert_eq!(memo.opted_in(Generation(3), 7), None);
-        memo.remember_opted_in(Generation(4), 7, false);
-        assert_eq!(memo.opted_in(Generation(4), 7), Some(false));
+        memo.remember_opted_in(g(3, 1), 7, true);
+        assert_eq!(memo.opted_in(g(4, 1), 7), None);
+        assert_eq!(memo.opted_in(g(3, 1), 7), None);
+        memo.remember_opted_in(g(4, 1), 7, false);
+        assert_eq!(memo.opted_in(g(4, 1), 7), Some(false));
     }
 
     #[test]
@@ -243,13 +343,71 @@ mod tests {
         let memo = Memo::default();
         let mut expiring = page(r#"<input name="csrf_token" value="aaa">"#, "aaa");
         expiring.until = Utc::now();
-        memo.remember_page(Generation(1), key("/hub"), expiring);
-        assert!(memo.page(Generation(1), &key("/hub"), Utc::now()).is_none());
-        memo.remember_page(Generation(1), key("/hub"), page(r#"value="aaa""#, "aaa"));
-        let found = memo.page(Generation(1), &key("/hub"), Utc::now()).unwrap();
+        memo.remember_page(g(1, 1), Kind::Content, key("/hub"), expiring);
+        assert!(
+            memo.page(g(1, 1), Kind::Content, &key("/hub"), Utc::now())
+                .is_none()
+        );
+        memo.remember_page(
+            g(1, 1),
+            Kind::Content,
+            key("/hub"),
+            page(r#"value="aaa""#, "aaa"),
+        );
+        let found = memo
+            .page(g(1, 1), Kind::Content, &key("/hub"), Utc::now())
+            .unwrap();
         assert_eq!(found.for_browser("bbb"), r#"value="bbb""#);
         assert!(
-            memo.page(Generation(1), &key("/hub?page=2"), Utc::now())
+            memo.page(g(1, 1), Kind::Content, &key("/hub?page=2"), Utc::now())
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn activity_forgets_only_the_pages_made_from_it() {
+        let memo = Memo::default();
+        memo.remember_opted_in(g(1, 1), 7, true);
+        memo.remember_page(g(1, 1), Kind::Content, key("/hub"), page("hub", ""));
+        memo.remember_page(
+            g(1, 1),
+            Kind::Activity,
+            key("/hub/shares"),
+            page("mine", ""),
+        );
+        assert!(
+            memo.page(g(1, 1), Kind::Activity, &key("/hub/shares"), Utc::now())
+                .is_some()
+        );
+        // The worker published a share: "My shares" is made again, the hub is not.
+        assert!(
+            memo.page(g(1, 2), Kind::Activity, &key("/hub/shares"), Utc::now())
+                .is_none()
+        );
+        assert!(
+            memo.page(g(1, 2), Kind::Content, &key("/hub"), Utc::now())
+                .is_some()
+        );
+        assert_eq!(memo.opted_in(g(1, 2), 7), Some(true));
+        // A request that read the older activity number does not fill it.
+        memo.remember_page(g(1, 1), Kind::Activity, key("/hub/shares"), page("old", ""));
+        assert!(
+            memo.page(g(1, 2), Kind::Activity, &key("/hub/shares"), Utc::now())
+                .is_none()
+        );
+        // A content change forgets both.
+        memo.remember_page(
+            g(1, 2),
+            Kind::Activity,
+            key("/hub/shares"),
+            page("mine", ""),
+        );
+        assert!(
+            memo.page(g(2, 2), Kind::Activity, &key("/hub/shares"), Utc::now())
+                .is_none()
+        );
+        assert!(
+            memo.page(g(2, 2), Kind::Content, &key("/hub"), Utc::now())
                 .is_none()
         );
     }
@@ -258,7 +416,12 @@ mod tests {
     fn memory_stays_bounded() {
         let memo = Memo::default();
         for n in 0..(MAX_PAGES + 10) {
-            memo.remember_page(Generation(1), key(&format!("/hub?page={n}")), page("x", ""));
+            memo.remember_page(
+                g(1, 1),
+                Kind::Content,
+                key(&format!("/hub?page={n}")),
+                page("x", ""),
+            );
         }
         assert!(memo.lock().pages.len() <= MAX_PAGES);
     }

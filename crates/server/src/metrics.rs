@@ -65,12 +65,12 @@ impl Default for Metrics {
         let pages_made = Counter::default();
         registry.register(
             "memo_pages_served",
-            "Hub pages served from memory (the database had not changed since they were made)",
+            "Signed-in pages (hub, item, My shares) served from memory: the database had not changed since they were made",
             pages_from_memory.clone(),
         );
         registry.register(
             "memo_pages_made",
-            "Hub pages made from the database (first view, or something changed)",
+            "Signed-in pages (hub, item, My shares) made from the database: first view, or something changed",
             pages_made.clone(),
         );
         registry.register(
@@ -148,7 +148,7 @@ impl Metrics {
         self.worker_idle_passes.inc();
     }
 
-    /// Counts a hub page served from memory (`true`) or made from the database.
+    /// Counts a remembered kind of page served from memory (`true`) or made from the database.
     pub fn memo_page(&self, from_memory: bool) {
         if from_memory {
             self.pages_from_memory.inc();

@@ -1,7 +1,11 @@
-//! The hub served from memory, and forgotten the moment the database changes, whichever
+//! The hub, item pages and "My shares" served from memory, and forgotten the moment the database changes, whichever
 //! process changed it: two `chorus serve` processes on one database (SQLite file or
 //! PostgreSQL), as behind a load balancer.
 
+use std::time::Duration;
+
+use chorus_tests::shares::share_now;
+use chorus_tests::world::StandInWorld;
 use chorus_tests::{Client, TestApp};
 
 /// `GET path` on another server with the cookies of `client` (same session, same CSRF
@@ -146,4 +150,92 @@ async fn a_hub_remembered_by_one_server_changes_at_once_when_another_edits_passe
     let (status, location, _) = get_on(&b.base_url, &ana, "/hub").await;
     assert_eq!(status, 303);
     assert!(location.starts_with("/sign-in"), "{location}");
+}
+
+/// The `data-clicks` of the first share on a history page.
+fn clicks_on(page: &str) -> Option<String> {
+    let start = page.find(r#"data-clicks=""#)? + r#"data-clicks=""#.len();
+    Some(page[start..start + page[start..].find('"')?].to_owned())
+}
+
+#[tokio::test]
+async fn my_shares_remembered_by_one_server_shows_a_post_and_its_clicks_at_once_while_the_hub_stays_remembered()
+ {
+    let w = StandInWorld::start().await;
+    let (x_id, _) = w.account_ids().await;
+    let b = w.app.another_server("b").await;
+
+    // B answers "My shares" (nothing yet) and the hub once from the database, then from memory.
+    let (before_served, before_made) = memo_counts(&b.base_url).await;
+    let (status, _, empty) = get_on(&b.base_url, &w.ana, "/hub/shares").await;
+    assert_eq!(status, 200, "{empty}");
+    assert!(!empty.contains(r#"data-state="published""#));
+    assert_eq!(get_on(&b.base_url, &w.ana, "/hub/shares").await.2, empty);
+    let (served, made) = memo_counts(&b.base_url).await;
+    assert_eq!((served - before_served, made - before_made), (1, 1));
+
+    // Ana shares on A; once A shows it published, B's very next answer does too.
+    share_now(
+        &w.ana,
+        w.item,
+        &[(&x_id, "Look: https://example.com/solar")],
+    )
+    .await;
+    let mut published = String::new();
+    for _ in 0..100 {
+        published = w.ana.get("/hub/shares").await.body;
+        if published.contains(r#"data-state="published""#) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        published.contains(r#"data-state="published""#),
+        "{published}"
+    );
+    let (_, _, on_b) = get_on(&b.base_url, &w.ana, "/hub/shares").await;
+    assert!(on_b.contains(r#"data-state="published""#), "{on_b}");
+    assert_eq!(clicks_on(&on_b).as_deref(), Some("0"));
+    // The hub, remembered on B now, for what follows.
+    get_on(&b.base_url, &w.ana, "/hub").await;
+    get_on(&b.base_url, &w.ana, "/hub").await;
+
+    // Two people click the link (served by A, which counts them within a second): B's "My
+    // shares" shows the clicks at once, while B's hub, which clicks do not change, stays
+    // remembered.
+    let text = w.x.posts()[0].text.clone();
+    let link = text.rsplit(' ').next().unwrap().to_owned();
+    let visitor = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let answer = visitor
+            .get(&link)
+            .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 302);
+    }
+    let mut on_a = None;
+    for _ in 0..50 {
+        on_a = clicks_on(&w.ana.get("/hub/shares").await.body);
+        if on_a.as_deref() == Some("2") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(on_a.as_deref(), Some("2"));
+    let (served_before, _) = memo_counts(&b.base_url).await;
+    let (_, _, on_b) = get_on(&b.base_url, &w.ana, "/hub/shares").await;
+    assert_eq!(clicks_on(&on_b).as_deref(), Some("2"), "{on_b}");
+    let (_, _, hub) = get_on(&b.base_url, &w.ana, "/hub").await;
+    assert_eq!(hub.matches("card hub-item").count(), 1, "{hub}");
+    let (served_after, _) = memo_counts(&b.base_url).await;
+    assert_eq!(
+        served_after - served_before,
+        1,
+        "the hub came from memory, the history was made again"
+    );
 }

@@ -3,7 +3,7 @@
 use crate::i18n::Locale;
 use axum::Form;
 use axum::extract::{Path, Query};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::hub::{self, HubQuery};
 use chorus_editorial::markdown::render_html;
 use chorus_editorial::measure::Measure;
@@ -12,12 +12,11 @@ use chorus_editorial::store::topics::{self, Topic};
 use chorus_editorial::{Network, measure};
 use chorus_policy::ItemId;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 use crate::auth::CurrentUser;
 use crate::auth::roles::Ambassador;
 use crate::error::AppResult;
-use crate::memo::{Generation, Page, PageKey};
+use crate::memo::{Generation, Kind};
 use crate::views::Ctx;
 
 /// The hub's filters.
@@ -209,9 +208,8 @@ pub async fn list(
     .await
 }
 
-/// A hub page for this person, served from memory while the database has not changed since it
-/// was made (every process reads the cache generation first; see [`crate::memo`]) and no
-/// item's availability window has opened or closed; else made by `make` and remembered.
+/// A hub page made by `make`, good until the next availability window opens or closes (ten
+/// minutes at most): served from memory by [`crate::memo::serve`] while nothing changes.
 async fn remembered(
     ctx: &Ctx,
     user: &CurrentUser,
@@ -220,31 +218,14 @@ async fn remembered(
     make: impl Future<Output = AppResult<String>>,
 ) -> AppResult<Response> {
     let generation = generation.map(|axum::Extension(g)| g);
-    let key = PageKey {
-        user: user.id,
-        locale: ctx.locale,
-        uri: uri.to_string(),
-    };
-    let now = chrono::Utc::now();
-    if let Some(page) = generation.and_then(|g| ctx.app.memo.page(g, &key, now)) {
-        ctx.app.metrics.memo_page(true);
-        return Ok(Html(page.for_browser(&ctx.csrf)).into_response());
-    }
-    let html = make.await?;
-    ctx.app.metrics.memo_page(false);
-    if let Some(generation) = generation
-        && !ctx.csrf.is_empty()
-    {
+    let page_and_time = async {
+        let now = chrono::Utc::now();
+        let html = make.await?;
         let next = hub::next_window_change(&ctx.app.db, now).await?;
         let until = next.map_or(now + HUB_PAGE_KEPT, |at| at.min(now + HUB_PAGE_KEPT));
-        let page = Page {
-            html: Arc::from(html.as_str()),
-            csrf: ctx.csrf.clone(),
-            until,
-        };
-        ctx.app.memo.remember_page(generation, key, page);
-    }
-    Ok(Html(html).into_response())
+        Ok((html, until))
+    };
+    crate::memo::serve(ctx, user.id, generation, Kind::Content, uri, page_and_time).await
 }
 
 /// The hub's page as the database has it now.

@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use chorus_ambassador::AmbassadorError;
 use chorus_ambassador::connectors::{PublishError, deletion_offered};
 use chorus_ambassador::shares;
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::CurrentUser;
 use crate::auth::roles::Member;
 use crate::error::{AppError, AppResult};
+use crate::memo::{Generation, Kind};
 use crate::views::Ctx;
 
 use super::view;
@@ -35,6 +36,8 @@ struct DeleteFailure {
 pub async fn history(
     ctx: Ctx,
     Member(user): Member,
+    generation: Option<axum::Extension<Generation>>,
+    uri: axum::http::Uri,
     Query(query): Query<DoneQuery>,
 ) -> AppResult<Response> {
     let notice = match query.done.as_deref() {
@@ -57,8 +60,14 @@ pub async fn history(
         Some("not_posted") => Some(ctx.t("share.done_not_posted")),
         Some(_) => Some(ctx.t("share.queued")),
     };
-    render_history(&ctx, &user, StatusCode::OK, notice, None).await
+    let generation = generation.map(|axum::Extension(g)| g);
+    let made = history_page(&ctx, &user, notice, None);
+    crate::memo::serve(&ctx, user.id, generation, Kind::Activity, &uri, made).await
 }
+
+/// How long "My shares" is kept at most when nothing changes: a safety net, since every write
+/// to a share, its link, its clicks or the person's accounts already ends it.
+const HISTORY_KEPT: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 /// The history of one's shares.
 #[derive(Serialize)]
@@ -85,7 +94,26 @@ async fn render_history(
     notice: Option<String>,
     failure: Option<DeleteFailure>,
 ) -> AppResult<Response> {
+    let (html, _) = history_page(ctx, user, notice, failure).await?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// The history as the database has it now, and until when it stays true without a write: the
+/// next time a waiting share falls due (it then shows as on its way).
+async fn history_page(
+    ctx: &Ctx,
+    user: &CurrentUser,
+    notice: Option<String>,
+    failure: Option<DeleteFailure>,
+) -> AppResult<(String, chrono::DateTime<Utc>)> {
+    let now = Utc::now();
     let rows = shares::for_user(&ctx.app.db, user.user_id()).await?;
+    let until = rows
+        .iter()
+        .filter(|s| s.state == shares::ShareState::Scheduled)
+        .flat_map(|s| [s.scheduled_at, s.next_attempt_at])
+        .filter(|at| *at > now)
+        .fold(now + HISTORY_KEPT, Ord::min);
     let around = view::Surroundings::of(ctx, user.id, &rows).await?;
     let shares = rows
         .iter()
@@ -99,7 +127,7 @@ async fn render_history(
         })
         .collect();
     let page = HistoryView { shares, notice };
-    ctx.page_status(status, "hub/shares.html", &page)
+    Ok((ctx.page("hub/shares.html", &page)?.0, until))
 }
 
 /// What the history offers for deleting a share from its network: `offered` (a button behind a
