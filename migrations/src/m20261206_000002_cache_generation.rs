@@ -1,16 +1,16 @@
 //! The cache generations: two counters that every write to what signed-in pages are made of
 //! moves on, by database triggers, so that every Chorus process sharing the database can tell,
-//! with one read, whether what it remembers is still true (see `chorus_server::memo`). Row 1,
-//! the *content*: people, sessions, consent, settings, topics, items (and a share's state, which
-//! the hub's "shared by" counts). Row 2, the *activity*: shares, their links, clicks and images,
+//! with one read, whether what it remembers is still true (see `chorus_server::memo`). One row,
+//! two counters. The *content*: people, sessions, consent, settings, topics, items (and a share's state, which
+//! the hub's "shared by" counts). The *activity*: shares, their links, clicks and images,
 //! connected accounts and onboarding, which the worker and the redirect change all day and only
 //! one's own history shows.
 //!
 //! Triggers rather than calls in the code: a write from any path (a page, the CLI, SCIM, the
 //! worker, retention, erasure, an admin's SQL) moves them on, and none can be forgotten. A
 //! counter moves once per row written (an update that changes nothing does not count on
-//! PostgreSQL), in the writer's transaction, so a reader never sees the new number before the
-//! new data.
+//! PostgreSQL), in the writer's transaction (on PostgreSQL at its commit), so a reader never
+//! sees the new number before the new data.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
@@ -18,14 +18,14 @@ use sea_orm_migration::sea_orm::DbBackend;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The content generation's row.
-const CONTENT: i32 = 1;
-/// The activity generation's row.
-const ACTIVITY: i32 = 2;
+/// The content generation's column.
+const CONTENT: &str = "content";
+/// The activity generation's column.
+const ACTIVITY: &str = "activity";
 
 /// The tables whose writes change what a signed-in page shows or who may see it: the table,
 /// the column an update must change to count (`None`: any column), and the counter moved.
-pub const WATCHED: &[(&str, Option<&str>, i32)] = &[
+pub const WATCHED: &[(&str, Option<&str>, &str)] = &[
     ("users", None, CONTENT),
     ("sessions", None, CONTENT),
     ("consents", None, CONTENT),
@@ -50,7 +50,7 @@ pub const WATCHED: &[(&str, Option<&str>, i32)] = &[
     ("onboarding", None, ACTIVITY),
 ];
 
-fn trigger_name(table: &str, generation: i32, event: &str) -> String {
+fn trigger_name(table: &str, generation: &str, event: &str) -> String {
     format!("cache_generation_{generation}_{table}_{event}")
 }
 
@@ -59,30 +59,37 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         db.execute_unprepared(
-            "CREATE TABLE cache_generation (id INTEGER PRIMARY KEY, value BIGINT NOT NULL)",
+            "CREATE TABLE cache_generation (id INTEGER PRIMARY KEY, content BIGINT NOT NULL, \
+             activity BIGINT NOT NULL)",
         )
         .await?;
-        db.execute_unprepared(&format!(
-            "INSERT INTO cache_generation (id, value) VALUES ({CONTENT}, 1), ({ACTIVITY}, 1)"
-        ))
+        db.execute_unprepared(
+            "INSERT INTO cache_generation (id, content, activity) VALUES (1, 1, 1)",
+        )
         .await?;
         match manager.get_database_backend() {
             DbBackend::Postgres => {
-                db.execute_unprepared(
+                db.execute_unprepared(&format!(
                     "CREATE FUNCTION chorus_bump_cache_generation() RETURNS trigger AS $$ \
-                     BEGIN UPDATE cache_generation SET value = value + 1 \
-                     WHERE id = TG_ARGV[0]::integer; RETURN NULL; END $$ LANGUAGE plpgsql",
-                )
+                     BEGIN IF TG_ARGV[0] = '{CONTENT}' THEN \
+                     UPDATE cache_generation SET content = content + 1 WHERE id = 1; \
+                     ELSE UPDATE cache_generation SET activity = activity + 1 WHERE id = 1; \
+                     END IF; RETURN NULL; END $$ LANGUAGE plpgsql"
+                ))
                 .await?;
                 for (table, column, generation) in WATCHED {
                     // Per row, not per statement: a statement that changes nothing (the
                     // worker's claim when nothing is due, a retention pass with nothing to
-                    // delete) must not make every process forget what it holds.
-                    let bump =
-                        format!("EXECUTE FUNCTION chorus_bump_cache_generation({generation})");
+                    // delete) must not make every process forget what it holds. Deferred to
+                    // the commit: the one row is locked only while the writer commits, last,
+                    // so writers never wait on it mid-transaction nor deadlock over it.
+                    let bump = format!(
+                        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW \
+                         EXECUTE FUNCTION chorus_bump_cache_generation('{generation}')"
+                    );
                     db.execute_unprepared(&format!(
-                        "CREATE TRIGGER {} AFTER INSERT OR DELETE ON {table} FOR EACH ROW {bump}",
-                        trigger_name(table, *generation, "write")
+                        "CREATE CONSTRAINT TRIGGER {} AFTER INSERT OR DELETE ON {table} {bump}",
+                        trigger_name(table, generation, "write")
                     ))
                     .await?;
                     let (event, changed) = match column {
@@ -96,17 +103,20 @@ impl MigrationTrait for Migration {
                         ),
                     };
                     db.execute_unprepared(&format!(
-                        "CREATE TRIGGER {} AFTER {event} ON {table} FOR EACH ROW \
-                         WHEN ({changed}) {bump}",
-                        trigger_name(table, *generation, "update")
+                        "CREATE CONSTRAINT TRIGGER {} AFTER {event} ON {table} \
+                         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({changed}) \
+                         EXECUTE FUNCTION chorus_bump_cache_generation('{generation}')",
+                        trigger_name(table, generation, "update")
                     ))
                     .await?;
                 }
             }
             _ => {
+                // SQLite has one writer at a time: no lock to order.
                 for (table, column, generation) in WATCHED {
                     let bump = format!(
-                        "BEGIN UPDATE cache_generation SET value = value + 1 WHERE id = {generation}; END"
+                        "BEGIN UPDATE cache_generation SET {generation} = {generation} + 1 \
+                         WHERE id = 1; END"
                     );
                     let update = match column {
                         Some(c) => format!("UPDATE OF {c} ON {table} WHEN OLD.{c} IS NOT NEW.{c}"),
@@ -119,7 +129,7 @@ impl MigrationTrait for Migration {
                     ] {
                         db.execute_unprepared(&format!(
                             "CREATE TRIGGER {} AFTER {event} {bump}",
-                            trigger_name(table, *generation, name)
+                            trigger_name(table, generation, name)
                         ))
                         .await?;
                     }
@@ -134,7 +144,7 @@ impl MigrationTrait for Migration {
         let postgres = manager.get_database_backend() == DbBackend::Postgres;
         for (table, _, generation) in WATCHED {
             for event in ["write", "update", "insert", "delete"] {
-                let name = trigger_name(table, *generation, event);
+                let name = trigger_name(table, generation, event);
                 let sql = if postgres {
                     format!("DROP TRIGGER IF EXISTS {name} ON {table}")
                 } else {

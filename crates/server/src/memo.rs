@@ -27,9 +27,9 @@ use crate::store::users::UserRow;
 /// kept under them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Generation {
-    /// People, sessions, consent, settings, content (row 1).
+    /// People, sessions, consent, settings, content.
     pub content: i64,
-    /// Shares, links, clicks, share images, connected accounts, onboarding (row 2).
+    /// Shares, links, clicks, share images, connected accounts, onboarding.
     pub activity: i64,
 }
 
@@ -45,27 +45,19 @@ pub enum Kind {
 /// Reads the current generations, in one query.
 ///
 /// # Errors
-/// Database failure, or no generation rows (a database not migrated).
+/// Database failure, or no generation row (a database not migrated).
 pub async fn read_generation(db: &impl ConnectionTrait) -> Result<Generation, DbErr> {
-    let rows = db
-        .query_all_raw(Statement::from_string(
+    let row = db
+        .query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT id, value FROM cache_generation WHERE id IN (1, 2)",
+            "SELECT content, activity FROM cache_generation WHERE id = 1",
         ))
-        .await?;
-    let (mut content, mut activity) = (None, None);
-    for row in rows {
-        let id: i32 = row.try_get("", "id")?;
-        let value: i64 = row.try_get("", "value")?;
-        match id {
-            1 => content = Some(value),
-            _ => activity = Some(value),
-        }
-    }
-    match (content, activity) {
-        (Some(content), Some(activity)) => Ok(Generation { content, activity }),
-        _ => Err(DbErr::RecordNotFound("cache_generation".to_owned())),
-    }
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("cache_generation".to_owned()))?;
+    Ok(Generation {
+        content: row.try_get("", "content")?,
+        activity: row.try_get("", "activity")?,
+    })
 }
 
 /// A page remembered for one person: its HTML with the CSRF token it was rendered with (each

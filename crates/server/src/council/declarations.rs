@@ -473,7 +473,12 @@ pub const TABLES: &[Table] = &[
         Some(Kept::AuthorshipUntilErased),
     ),
     table("task_leases", &[], &["name", "holder", "expires_at"], None),
-    table("cache_generation", &[], &["id", "value"], None),
+    table(
+        "cache_generation",
+        &[],
+        &["id", "content", "activity"],
+        None,
+    ),
     table("seaql_migrations", &[], &["version", "applied_at"], None),
 ];
 
