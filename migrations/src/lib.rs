@@ -30,6 +30,7 @@ mod m20261204_000001_personal_notifications;
 mod m20261205_000001_share_images;
 mod m20261206_000001_shares_by_item;
 mod m20261206_000002_cache_generation;
+mod m20261207_000001_statistics_watch;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_share_images::Migration),
             Box::new(m20261206_000001_shares_by_item::Migration),
             Box::new(m20261206_000002_cache_generation::Migration),
+            Box::new(m20261207_000001_statistics_watch::Migration),
         ]
     }
 }

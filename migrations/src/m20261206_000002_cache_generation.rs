@@ -19,9 +19,9 @@ use sea_orm_migration::sea_orm::DbBackend;
 pub struct Migration;
 
 /// The content generation's column.
-const CONTENT: &str = "content";
+pub(crate) const CONTENT: &str = "content";
 /// The activity generation's column.
-const ACTIVITY: &str = "activity";
+pub(crate) const ACTIVITY: &str = "activity";
 
 /// The tables whose writes change what a signed-in page shows or who may see it: the table,
 /// the column an update must change to count (`None`: any column), and the counter moved.
@@ -67,92 +67,24 @@ impl MigrationTrait for Migration {
             "INSERT INTO cache_generation (id, content, activity) VALUES (1, 1, 1)",
         )
         .await?;
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                db.execute_unprepared(&format!(
-                    "CREATE FUNCTION chorus_bump_cache_generation() RETURNS trigger AS $$ \
-                     BEGIN IF TG_ARGV[0] = '{CONTENT}' THEN \
-                     UPDATE cache_generation SET content = content + 1 WHERE id = 1; \
-                     ELSE UPDATE cache_generation SET activity = activity + 1 WHERE id = 1; \
-                     END IF; RETURN NULL; END $$ LANGUAGE plpgsql"
-                ))
-                .await?;
-                for (table, column, generation) in WATCHED {
-                    // Per row, not per statement: a statement that changes nothing (the
-                    // worker's claim when nothing is due, a retention pass with nothing to
-                    // delete) must not make every process forget what it holds. Deferred to
-                    // the commit: the one row is locked only while the writer commits, last,
-                    // so writers never wait on it mid-transaction nor deadlock over it.
-                    let bump = format!(
-                        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW \
-                         EXECUTE FUNCTION chorus_bump_cache_generation('{generation}')"
-                    );
-                    db.execute_unprepared(&format!(
-                        "CREATE CONSTRAINT TRIGGER {} AFTER INSERT OR DELETE ON {table} {bump}",
-                        trigger_name(table, generation, "write")
-                    ))
-                    .await?;
-                    let (event, changed) = match column {
-                        Some(c) => (
-                            format!("UPDATE OF {c}"),
-                            format!("OLD.{c} IS DISTINCT FROM NEW.{c}"),
-                        ),
-                        None => (
-                            "UPDATE".to_owned(),
-                            "OLD.* IS DISTINCT FROM NEW.*".to_owned(),
-                        ),
-                    };
-                    db.execute_unprepared(&format!(
-                        "CREATE CONSTRAINT TRIGGER {} AFTER {event} ON {table} \
-                         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({changed}) \
-                         EXECUTE FUNCTION chorus_bump_cache_generation('{generation}')",
-                        trigger_name(table, generation, "update")
-                    ))
-                    .await?;
-                }
-            }
-            _ => {
-                // SQLite has one writer at a time: no lock to order.
-                for (table, column, generation) in WATCHED {
-                    let bump = format!(
-                        "BEGIN UPDATE cache_generation SET {generation} = {generation} + 1 \
-                         WHERE id = 1; END"
-                    );
-                    let update = match column {
-                        Some(c) => format!("UPDATE OF {c} ON {table} WHEN OLD.{c} IS NOT NEW.{c}"),
-                        None => format!("UPDATE ON {table}"),
-                    };
-                    for (name, event) in [
-                        ("insert", format!("INSERT ON {table}")),
-                        ("update", update),
-                        ("delete", format!("DELETE ON {table}")),
-                    ] {
-                        db.execute_unprepared(&format!(
-                            "CREATE TRIGGER {} AFTER {event} {bump}",
-                            trigger_name(table, generation, name)
-                        ))
-                        .await?;
-                    }
-                }
-            }
+        if manager.get_database_backend() == DbBackend::Postgres {
+            db.execute_unprepared(&format!(
+                "CREATE FUNCTION chorus_bump_cache_generation() RETURNS trigger AS $$ \
+                 BEGIN IF TG_ARGV[0] = '{CONTENT}' THEN \
+                 UPDATE cache_generation SET content = content + 1 WHERE id = 1; \
+                 ELSE UPDATE cache_generation SET activity = activity + 1 WHERE id = 1; \
+                 END IF; RETURN NULL; END $$ LANGUAGE plpgsql"
+            ))
+            .await?;
         }
+        watch(manager, WATCHED).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let postgres = manager.get_database_backend() == DbBackend::Postgres;
-        for (table, _, generation) in WATCHED {
-            for event in ["write", "update", "insert", "delete"] {
-                let name = trigger_name(table, generation, event);
-                let sql = if postgres {
-                    format!("DROP TRIGGER IF EXISTS {name} ON {table}")
-                } else {
-                    format!("DROP TRIGGER IF EXISTS {name}")
-                };
-                db.execute_unprepared(&sql).await?;
-            }
-        }
+        unwatch(manager, WATCHED).await?;
         if postgres {
             db.execute_unprepared("DROP FUNCTION IF EXISTS chorus_bump_cache_generation()")
                 .await?;
@@ -160,4 +92,96 @@ impl MigrationTrait for Migration {
         db.execute_unprepared("DROP TABLE cache_generation").await?;
         Ok(())
     }
+}
+
+/// Creates the triggers that move a generation on at every row written to each table of
+/// `watched` (the table, the column an update must change to count, the generation).
+pub(crate) async fn watch(
+    manager: &SchemaManager<'_>,
+    watched: &[(&str, Option<&str>, &str)],
+) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    match manager.get_database_backend() {
+        DbBackend::Postgres => {
+            for (table, column, generation) in watched {
+                // Per row, not per statement: a statement that changes nothing (the
+                // worker's claim when nothing is due, a retention pass with nothing to
+                // delete) must not make every process forget what it holds. Deferred to
+                // the commit: the one row is locked only while the writer commits, last,
+                // so writers never wait on it mid-transaction nor deadlock over it.
+                let bump = format!(
+                    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW \
+                     EXECUTE FUNCTION chorus_bump_cache_generation('{generation}')"
+                );
+                db.execute_unprepared(&format!(
+                    "CREATE CONSTRAINT TRIGGER {} AFTER INSERT OR DELETE ON {table} {bump}",
+                    trigger_name(table, generation, "write")
+                ))
+                .await?;
+                let (event, changed) = match column {
+                    Some(c) => (
+                        format!("UPDATE OF {c}"),
+                        format!("OLD.{c} IS DISTINCT FROM NEW.{c}"),
+                    ),
+                    None => (
+                        "UPDATE".to_owned(),
+                        "OLD.* IS DISTINCT FROM NEW.*".to_owned(),
+                    ),
+                };
+                db.execute_unprepared(&format!(
+                    "CREATE CONSTRAINT TRIGGER {} AFTER {event} ON {table} \
+                     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({changed}) \
+                     EXECUTE FUNCTION chorus_bump_cache_generation('{generation}')",
+                    trigger_name(table, generation, "update")
+                ))
+                .await?;
+            }
+        }
+        _ => {
+            // SQLite has one writer at a time: no lock to order.
+            for (table, column, generation) in watched {
+                let bump = format!(
+                    "BEGIN UPDATE cache_generation SET {generation} = {generation} + 1 \
+                     WHERE id = 1; END"
+                );
+                let update = match column {
+                    Some(c) => format!("UPDATE OF {c} ON {table} WHEN OLD.{c} IS NOT NEW.{c}"),
+                    None => format!("UPDATE ON {table}"),
+                };
+                for (name, event) in [
+                    ("insert", format!("INSERT ON {table}")),
+                    ("update", update),
+                    ("delete", format!("DELETE ON {table}")),
+                ] {
+                    db.execute_unprepared(&format!(
+                        "CREATE TRIGGER {} AFTER {event} {bump}",
+                        trigger_name(table, generation, name)
+                    ))
+                    .await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Drops the triggers [`watch`] created.
+pub(crate) async fn unwatch(
+    manager: &SchemaManager<'_>,
+    watched: &[(&str, Option<&str>, &str)],
+) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    let postgres = manager.get_database_backend() == DbBackend::Postgres;
+    for (table, _, generation) in watched {
+        for event in ["write", "update", "insert", "delete"] {
+            let name = trigger_name(table, generation, event);
+            let sql = if postgres {
+                format!("DROP TRIGGER IF EXISTS {name} ON {table}")
+            } else {
+                format!("DROP TRIGGER IF EXISTS {name}")
+            };
+            db.execute_unprepared(&sql).await?;
+        }
+    }
+    Ok(())
 }

@@ -36,6 +36,8 @@ pub struct App {
     pub redirects: chorus_ambassador::links::Redirects,
     /// The statistics' daily roll-up, held in memory day by day.
     pub rollup: chorus_statistics::Rollup,
+    /// Writes views of statistics to the audit log, together when they come at once.
+    pub audit: chorus_statistics::audit::Log,
     /// Sessions, opt-in and pages remembered while the database does not change.
     pub memo: crate::memo::Memo,
     /// Set once at least one account exists; until then only the first-run page answers.
@@ -129,6 +131,7 @@ impl App {
         Ok(Arc::new(App {
             redirects: chorus_ambassador::links::Redirects::default(),
             rollup: chorus_statistics::Rollup::default(),
+            audit: chorus_statistics::audit::Log::default(),
             memo: crate::memo::Memo::default(),
             fetcher,
             vault,

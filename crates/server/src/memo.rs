@@ -102,6 +102,8 @@ const MAX_SESSIONS: usize = 20_000;
 const MAX_PEOPLE: usize = 20_000;
 /// Pages are tens of kilobytes each: 500 of them stay under about 25 MB.
 const MAX_PAGES: usize = 500;
+/// Values of each kind (dashboard views are a few kilobytes each).
+const MAX_VALUES: usize = 500;
 
 /// The remembered answers of one process.
 #[derive(Debug, Default)]
@@ -121,6 +123,20 @@ struct Inner {
     pages: HashMap<PageKey, Page>,
     /// Pages made from one's activity too.
     activity_pages: HashMap<PageKey, Page>,
+    /// Values made from the content (the dashboard's sources, labels and menus), by name.
+    values: HashMap<(&'static str, String), Value>,
+    /// Values made from the activity too (the roll-up's open days).
+    activity_values: HashMap<(&'static str, String), Value>,
+}
+
+/// A remembered value of any type.
+#[derive(Clone)]
+struct Value(Arc<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Value")
+    }
 }
 
 impl Inner {
@@ -133,10 +149,13 @@ impl Inner {
             self.opted_in.clear();
             self.pages.clear();
             self.activity_pages.clear();
+            self.values.clear();
+            self.activity_values.clear();
         }
         if generation.activity > self.activity {
             self.activity = generation.activity;
             self.activity_pages.clear();
+            self.activity_values.clear();
         }
         generation.content == self.content
             && (kind == Kind::Content || generation.activity == self.activity)
@@ -146,6 +165,13 @@ impl Inner {
         match kind {
             Kind::Content => &mut self.pages,
             Kind::Activity => &mut self.activity_pages,
+        }
+    }
+
+    fn values(&mut self, kind: Kind) -> &mut HashMap<(&'static str, String), Value> {
+        match kind {
+            Kind::Content => &mut self.values,
+            Kind::Activity => &mut self.activity_values,
         }
     }
 }
@@ -242,7 +268,88 @@ impl Memo {
     }
 }
 
-/// Answers a signed-in page of `kind` for `user` from memory when the database has not changed
+impl Memo {
+    /// The value `name` for `key` remembered under `generation`, if it is of type `T`.
+    #[must_use]
+    pub fn value<T: std::any::Any + Send + Sync>(
+        &self,
+        generation: Generation,
+        kind: Kind,
+        name: &'static str,
+        key: &str,
+    ) -> Option<Arc<T>> {
+        let mut inner = self.lock();
+        if !inner.at(generation, kind) {
+            return None;
+        }
+        let value = inner.values(kind).get(&(name, key.to_owned()))?.0.clone();
+        value.downcast::<T>().ok()
+    }
+
+    /// Remembers a value of `kind` made from data read after `generation`.
+    pub fn remember_value<T: std::any::Any + Send + Sync>(
+        &self,
+        generation: Generation,
+        kind: Kind,
+        name: &'static str,
+        key: String,
+        value: Arc<T>,
+    ) {
+        let mut inner = self.lock();
+        if inner.at(generation, kind) {
+            keep(inner.values(kind), MAX_VALUES, (name, key), Value(value));
+        }
+    }
+
+    /// The value called `name` (see [`Memo::remembered_by`]).
+    ///
+    /// # Errors
+    /// What `make` returns.
+    pub async fn remembered<T, E>(
+        &self,
+        generation: Option<Generation>,
+        kind: Kind,
+        name: &'static str,
+        make: impl Future<Output = Result<T, E>>,
+    ) -> Result<Arc<T>, E>
+    where
+        T: std::any::Any + Send + Sync,
+    {
+        self.remembered_by(generation, kind, name, String::new(), make)
+            .await
+    }
+
+    /// The value `name` for `key` (everything else it depends on besides the database of
+    /// `kind`), remembered under `generation` or made by `make` (from data read after
+    /// `generation`) and remembered. Without a generation (no signed-in request), it is made
+    /// every time.
+    ///
+    /// # Errors
+    /// What `make` returns.
+    pub async fn remembered_by<T, E>(
+        &self,
+        generation: Option<Generation>,
+        kind: Kind,
+        name: &'static str,
+        key: String,
+        make: impl Future<Output = Result<T, E>>,
+    ) -> Result<Arc<T>, E>
+    where
+        T: std::any::Any + Send + Sync,
+    {
+        if let Some(value) = generation.and_then(|g| self.value::<T>(g, kind, name, &key)) {
+            return Ok(value);
+        }
+        let value = Arc::new(make.await?);
+        if let Some(generation) = generation {
+            self.remember_value(generation, kind, name, key, Arc::clone(&value));
+        }
+        Ok(value)
+    }
+}
+
+/// Answers a signed-in page of `kind` for `user` (`page`: its path and query, and whatever
+/// else it depends on besides the database and the clock) from memory when the database has not changed
 /// since it was made (and its time has not passed); else makes it with `make` (the page and
 /// until when it stays true whatever the database does), remembers it, and answers it.
 ///
@@ -253,14 +360,14 @@ pub async fn serve(
     user: i32,
     generation: Option<Generation>,
     kind: Kind,
-    uri: &axum::http::Uri,
+    page: String,
     make: impl Future<Output = Result<(String, DateTime<Utc>), crate::error::AppError>>,
 ) -> Result<axum::response::Response, crate::error::AppError> {
     use axum::response::{Html, IntoResponse as _};
     let key = PageKey {
         user,
         locale: ctx.locale,
-        uri: uri.to_string(),
+        uri: page,
     };
     let now = Utc::now();
     if let Some(page) = generation.and_then(|g| ctx.app.memo.page(g, kind, &key, now)) {

@@ -295,6 +295,8 @@ pub struct Ctx {
     pub csrf: String,
     /// The request path.
     pub path: String,
+    /// The cache generations read at the start of a signed-in request (see [`crate::memo`]).
+    pub generation: Option<crate::memo::Generation>,
 }
 
 impl Ctx {
@@ -316,6 +318,7 @@ impl Ctx {
             locale,
             csrf,
             path: uri.path().to_owned(),
+            generation: extensions.get::<crate::memo::Generation>().copied(),
         }
     }
 

@@ -28,7 +28,9 @@ mod view;
 
 pub use filter::{Filter, FilterForm};
 pub use rollup::Rollup;
-pub use view::{Dashboard, Memory, NamedFigure, Participation, VIEW_ACTIONS, dashboard, labels};
+pub use view::{
+    Dashboard, Memory, NamedFigure, Participation, Sources, VIEW_ACTIONS, dashboard, labels,
+};
 
 pub(crate) use chorus_ambassador::activity::{date_of_day, day_number, week_of_day};
 use chorus_policy::Measure;

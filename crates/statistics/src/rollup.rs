@@ -36,13 +36,24 @@ pub struct Entry {
 /// A day's rows.
 pub type Day = Arc<[Entry]>;
 
-/// The closed days read so far, shared by every view of this process.
+/// The closed days read so far, shared by every view of this process, and the open days
+/// (yesterday and today) last read, kept while the version they were read under holds.
 #[derive(Debug, Default)]
 pub struct Rollup {
     closed: RwLock<HashMap<i32, Day>>,
+    open: std::sync::Mutex<Option<Open>>,
     /// One reader of the database at a time, so that two views of a cold year do not both
     /// read it.
     loading: tokio::sync::Mutex<()>,
+}
+
+/// Open days as read under one version of the roll-up.
+#[derive(Debug)]
+struct Open {
+    version: i64,
+    first: i32,
+    last: i32,
+    days: Vec<Day>,
 }
 
 impl Rollup {
@@ -56,6 +67,23 @@ impl Rollup {
         first: i32,
         last: i32,
         today: i32,
+    ) -> Result<Vec<Day>, DbErr> {
+        self.days_at(db, first, last, today, None).await
+    }
+
+    /// As [`Rollup::days`], with the open days kept between calls under `version`: a number
+    /// read before the rows, that moves on whenever `activity_daily` changes (the server's
+    /// activity cache generation). `None` reads them every time.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn days_at(
+        &self,
+        db: &impl ConnectionTrait,
+        first: i32,
+        last: i32,
+        today: i32,
+        version: Option<i64>,
     ) -> Result<Vec<Day>, DbErr> {
         if first > last {
             return Ok(Vec::new());
@@ -90,12 +118,47 @@ impl Rollup {
         }
         let open_first = first.max(open_from);
         if open_first <= last {
-            let mut open = read(db, open_first, last).await?;
-            for day in open_first..=last {
-                out.push(open.remove(&day).unwrap_or_default().into());
-            }
+            out.extend(self.open_days(db, open_first, last, version).await?);
         }
         Ok(out)
+    }
+
+    /// Days `first..=last` of the open days, as kept under `version` or read again.
+    async fn open_days(
+        &self,
+        db: &impl ConnectionTrait,
+        first: i32,
+        last: i32,
+        version: Option<i64>,
+    ) -> Result<Vec<Day>, DbErr> {
+        let lock = || {
+            self.open
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(version) = version
+            && let Some(open) = lock().as_ref()
+            && (open.version, open.first, open.last) == (version, first, last)
+        {
+            return Ok(open.days.clone());
+        }
+        let mut read = read(db, first, last).await?;
+        let days: Vec<Day> = (first..=last)
+            .map(|day| read.remove(&day).unwrap_or_default().into())
+            .collect();
+        if let Some(version) = version {
+            let mut open = lock();
+            // A view that read under an older version never replaces a newer copy.
+            if open.as_ref().is_none_or(|held| held.version <= version) {
+                *open = Some(Open {
+                    version,
+                    first,
+                    last,
+                    days: days.clone(),
+                });
+            }
+        }
+        Ok(days)
     }
 
     /// The first and last closed days of `first..=last` not read yet (the days between may

@@ -57,7 +57,8 @@ struct Item {
 }
 
 /// What a scan needs besides the rows: who is opted in (and their team), and what each item is
-/// filed under. Read from the database for each view (a few thousand rows at most).
+/// filed under (a few thousand rows at most; see [`crate::Sources`]).
+#[derive(Debug)]
 pub(super) struct Context {
     /// Dense number → `users.id`.
     ids: Vec<i32>,

@@ -2,6 +2,7 @@
 //! viewer's earlier views, participation, and the figures of people who chose to be named.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chorus_policy::{
     AggregateTable, Contribution, DifferenceGuard, MinGroupSize, PersonId, UserId,
@@ -60,7 +61,7 @@ pub struct Dashboard {
 }
 
 /// The earlier views of one viewer.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Memory {
     filters: Vec<Filter>,
 }
@@ -73,6 +74,28 @@ impl Memory {
     /// A memory of these earlier views (newest first), as [`Memory::of`] reads them.
     #[must_use]
     pub fn remembering(filters: Vec<Filter>) -> Memory {
+        Memory { filters }
+    }
+
+    /// The earlier views, newest first.
+    #[must_use]
+    pub fn filters(&self) -> &[Filter] {
+        &self.filters
+    }
+
+    /// This memory once `filter` is viewed (and written to the audit log) after it: what
+    /// [`Memory::of`] then reads.
+    #[must_use]
+    pub fn then(&self, filter: &Filter) -> Memory {
+        let mut filters = vec![filter.clone()];
+        for earlier in &self.filters {
+            if filters.len() == MEMORY_VIEWS {
+                break;
+            }
+            if !filters.iter().any(|f| same_rows(f, earlier)) {
+                filters.push(earlier.clone());
+            }
+        }
         Memory { filters }
     }
 
@@ -98,8 +121,13 @@ impl Memory {
             .all(db)
             .await?;
         let mut filters: Vec<Filter> = Vec::new();
-        for detail in details {
-            if let Ok(filter) = serde_json::from_str::<Filter>(&detail)
+        let mut read: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for detail in &details {
+            // A view seen again (a page reloaded) is parsed once.
+            if !read.insert(detail.as_str()) {
+                continue;
+            }
+            if let Ok(filter) = serde_json::from_str::<Filter>(detail)
                 && !filters.iter().any(|f| same_rows(f, &filter))
             {
                 filters.push(filter);
@@ -120,19 +148,42 @@ fn same_rows(a: &Filter, b: &Filter) -> bool {
     } == *b
 }
 
+/// What a view reads besides the roll-up: who is opted in (and their team), what each item is
+/// filed under, and who chose to be named. A few thousand rows at most, read in three queries;
+/// the server keeps it between views while nothing it comes from changes.
+#[derive(Debug)]
+pub struct Sources {
+    context: scan::Context,
+    /// People opted in who chose to be named in statistics: id and name.
+    named: Vec<(i32, String)>,
+}
+
+impl Sources {
+    /// Reads them.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn read(db: &impl ConnectionTrait) -> Result<Sources, DbErr> {
+        let (context, named) = tokio::try_join!(scan::Context::read(db), named_by_choice(db))?;
+        Ok(Sources { context, named })
+    }
+}
+
 /// Builds a view: every grouping through the minimum group size, groups too close to the
 /// viewer's earlier views withheld, participation, and named figures for people who chose it.
-/// The rows come from `rollup`, the roll-up held in memory; the grouping runs off the async
-/// threads.
+/// The rows come from `rollup`, the roll-up held in memory (its open days kept under
+/// `activity`, see [`Rollup::days_at`]); the grouping runs off the async threads.
 ///
 /// # Errors
 /// Database failure.
 pub async fn dashboard(
     db: &DatabaseConnection,
     rollup: &Rollup,
+    sources: Arc<Sources>,
     k: MinGroupSize,
     filter: &Filter,
     memory: &Memory,
+    activity: Option<i64>,
 ) -> Result<Dashboard, DbErr> {
     let earlier: Vec<Filter> = memory
         .filters
@@ -144,24 +195,24 @@ pub async fn dashboard(
     let last = earlier.iter().map(|f| f.to).fold(filter.to, Ord::max);
     let first = day_number(start_of(first));
     let today = day_number(Utc::now());
-    let (context, days) = tokio::try_join!(
-        scan::Context::read(db),
-        rollup.days(db, first, day_number(start_of(last)), today),
-    )?;
+    let days = rollup
+        .days_at(db, first, day_number(start_of(last)), today, activity)
+        .await?;
     let view = {
         let filter = filter.clone();
+        let sources = Arc::clone(&sources);
         tokio::task::spawn_blocking(move || {
             let earlier: Vec<&Filter> = earlier.iter().collect();
-            let scan = scan::Scan::new(&context, &days, first, k);
+            let scan = scan::Scan::new(&sources.context, &days, first, k);
             let counted = scan.count(&filter);
             let withheld = scan.too_close(&filter, &counted, &earlier)?;
             let view = scan.view(&filter, counted, &withheld);
-            Some((view, withheld, context))
+            Some((view, withheld))
         })
         .await
         .map_err(|e| DbErr::Custom(format!("statistics: {e}")))?
     };
-    let Some((view, withheld, context)) = view else {
+    let Some((view, withheld)) = view else {
         return Ok(Dashboard {
             k: k.get(),
             tables: BTreeMap::new(),
@@ -173,7 +224,7 @@ pub async fn dashboard(
         });
     };
     let per_person = view.per_person;
-    let ambassadors = context.ambassadors(filter.team.as_deref());
+    let ambassadors = sources.context.ambassadors(filter.team.as_deref());
     let participation = k.aggregate(ambassadors.iter().map(|&id| Contribution {
         group: if per_person.get(&id).is_some_and(|a| a.shares > 0) {
             Participation::Shared
@@ -184,7 +235,7 @@ pub async fn dashboard(
         record: 0,
         value: 1,
     }));
-    let named = named_figures(db, k, &per_person).await?;
+    let named = named_figures(&sources.named, k, &per_person);
     let mut people: BTreeSet<UserId> = per_person.keys().map(|&id| UserId(id)).collect();
     people.extend(ambassadors.iter().map(|&id| UserId(id)));
     Ok(Dashboard {
@@ -202,13 +253,8 @@ fn person(id: i32) -> PersonId {
     PersonId(u64::try_from(id).unwrap_or_default())
 }
 
-/// Figures naming people who chose to be named (and are opted in), checked by the difference
-/// guard against the view's total so that naming them never singles out the others.
-async fn named_figures(
-    db: &impl ConnectionTrait,
-    k: MinGroupSize,
-    per_person: &BTreeMap<i32, Activity>,
-) -> Result<Vec<NamedFigure>, DbErr> {
+/// The people opted in who chose to be named in statistics.
+async fn named_by_choice(db: &impl ConnectionTrait) -> Result<Vec<(i32, String)>, DbErr> {
     // The people's tables belong to the server; they are read here by name, like the roll-up.
     let opted_in = Query::select()
         .column("user_id")
@@ -226,6 +272,20 @@ async fn named_figures(
         .and_where(Expr::col(("visibility_choices", "be_named_in_statistics")).eq(true))
         .and_where(Expr::col(("users", "id")).in_subquery(opted_in))
         .to_owned();
+    let mut named = Vec::new();
+    for row in db.query_all(&named_by_choice).await? {
+        named.push((row.try_get("", "id")?, row.try_get("", "display_name")?));
+    }
+    Ok(named)
+}
+
+/// Figures naming people who chose to be named (and are opted in), checked by the difference
+/// guard against the view's total so that naming them never singles out the others.
+fn named_figures(
+    named_by_choice: &[(i32, String)],
+    k: MinGroupSize,
+    per_person: &BTreeMap<i32, Activity>,
+) -> Vec<NamedFigure> {
     let mut guard = DifferenceGuard::new(k);
     guard.remember(chorus_policy::Population::of_people(
         per_person.keys().map(|&id| person(id)),
@@ -234,24 +294,21 @@ async fn named_figures(
         be_named_in_statistics: true,
         show_name_on_shared_content: false,
     };
-    let mut candidates: Vec<(i32, String, Activity)> = Vec::new();
-    for row in db.query_all(&named_by_choice).await? {
-        let id: i32 = row.try_get("", "id")?;
-        if let Some(activity) = per_person.get(&id) {
-            candidates.push((id, row.try_get("", "display_name")?, *activity));
-        }
-    }
-    candidates.sort_by(|a, b| b.2.shares.cmp(&a.2.shares).then(a.1.cmp(&b.1)));
+    let mut candidates: Vec<(i32, &str, Activity)> = named_by_choice
+        .iter()
+        .filter_map(|(id, name)| Some((*id, name.as_str(), *per_person.get(id)?)))
+        .collect();
+    candidates.sort_by(|a, b| b.2.shares.cmp(&a.2.shares).then(a.1.cmp(b.1)));
     let mut named = Vec::new();
     for (id, name, activity) in candidates {
         if let Ok(figure) = guard.named(person(id), &choices, activity) {
             named.push(NamedFigure {
-                name,
+                name: name.to_owned(),
                 activity: *figure.value(),
             });
         }
     }
-    Ok(named)
+    named
 }
 
 /// Names of topics, campaigns and items, to label groups.
@@ -294,4 +351,42 @@ pub async fn labels(
         .into_iter()
         .map(|(id, name)| (id.to_string(), name))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::{MEMORY_VIEWS, Memory};
+    use crate::{Every, Filter};
+
+    fn days(from: u32, to: u32, every: Every) -> Filter {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        Filter {
+            from: day(from),
+            to: day(to),
+            topic: None,
+            campaign: None,
+            network: None,
+            team: None,
+            item: None,
+            every,
+        }
+    }
+
+    #[test]
+    fn a_view_then_is_the_newest_memory_once_and_the_oldest_fall_out() {
+        let earlier = Memory::remembering(vec![days(1, 7, Every::Day), days(2, 8, Every::Day)]);
+        // The same rows by week replace the same rows by day, as a new entry read back would.
+        let then = earlier.then(&days(2, 8, Every::Week));
+        assert_eq!(
+            then.filters(),
+            [days(2, 8, Every::Week), days(1, 7, Every::Day)]
+        );
+        let full = Memory::remembering((1..=12).map(|d| days(d, 20, Every::Day)).collect());
+        let then = full.then(&days(13, 20, Every::Day));
+        assert_eq!(then.filters().len(), MEMORY_VIEWS);
+        assert_eq!(then.filters()[0], days(13, 20, Every::Day));
+        assert_eq!(then.filters()[MEMORY_VIEWS - 1], days(11, 20, Every::Day));
+    }
 }

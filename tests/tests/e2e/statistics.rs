@@ -976,3 +976,66 @@ async fn key_figures_compare_with_the_period_before_through_the_same_rules() {
         )
     );
 }
+
+/// A dashboard answered from memory (the same views again, nothing changed) is still written to
+/// the audit log every time, before it is shown, also when several come at once and are written
+/// together: the log holds one entry per view and one per period compared, none lost or merged.
+#[tokio::test]
+async fn every_view_is_audited_also_when_remembered_and_written_together() {
+    let app =
+        chorus_tests::TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo"))
+            .await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let analyst = app.client();
+    analyst
+        .sign_in("analyst@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    let views = async |action: &str| -> i64 {
+        db.query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM audit_log a JOIN users u ON u.id = a.actor_id \
+                 WHERE u.email = 'analyst@demo.chorus.test' AND a.action = '{action}'"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap()
+    };
+    let first = analyst.get("/stats").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let shares = testid(&first.body, "total-shares");
+    for _ in 0..2 {
+        let again = analyst.get("/stats").await;
+        assert_eq!(testid(&again.body, "total-shares"), shares);
+    }
+    let mut at_once = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let analyst = analyst.clone();
+        at_once.spawn(async move { analyst.get("/stats").await });
+    }
+    for page in at_once.join_all().await {
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(testid(&page.body, "total-shares"), shares);
+    }
+    assert_eq!(views("stats.view").await, 11);
+    assert_eq!(views("stats.previous").await, 11);
+    let served: f64 = app
+        .client()
+        .get("/metrics")
+        .await
+        .body
+        .lines()
+        .find(|l| l.starts_with("chorus_memo_pages_served_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_default();
+    // The second view's earlier views differ from the first's; from the third on, the same
+    // views against the same memory: answered from memory unless the demo's own activity moved.
+    assert!(
+        served >= 5.0,
+        "the same views answered from memory: {served}"
+    );
+}

@@ -225,7 +225,15 @@ async fn remembered(
         let until = next.map_or(now + HUB_PAGE_KEPT, |at| at.min(now + HUB_PAGE_KEPT));
         Ok((html, until))
     };
-    crate::memo::serve(ctx, user.id, generation, Kind::Content, uri, page_and_time).await
+    crate::memo::serve(
+        ctx,
+        user.id,
+        generation,
+        Kind::Content,
+        uri.to_string(),
+        page_and_time,
+    )
+    .await
 }
 
 /// The hub's page as the database has it now.

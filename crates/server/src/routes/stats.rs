@@ -13,7 +13,8 @@ use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::auth::CurrentUser;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::memo::Kind;
 use crate::store::StoreError;
 use crate::views::Ctx;
 use chorus_statistics::{
@@ -81,6 +82,19 @@ struct Labels {
 }
 
 impl Labels {
+    /// The labels, kept while the content does not change.
+    async fn remembered(ctx: &Ctx) -> AppResult<std::sync::Arc<Labels>> {
+        ctx.app
+            .memo
+            .remembered(
+                ctx.generation,
+                Kind::Content,
+                "stats.labels",
+                Labels::load(&ctx.app.db),
+            )
+            .await
+    }
+
     async fn load(db: &sea_orm::DatabaseConnection) -> AppResult<Labels> {
         let mut by_dimension = HashMap::new();
         for dimension in [Dimension::Topic, Dimension::Campaign, Dimension::Item] {
@@ -160,31 +174,125 @@ fn participation_view(ctx: &Ctx, table: &AggregateTable<Participation, u64>) -> 
     }
 }
 
+/// A view made for one viewer, not yet written to the audit log.
+struct Made {
+    k: MinGroupSize,
+    view: std::sync::Arc<Dashboard>,
+    /// What the audit log is to hold of it; `None` for a refused view (nothing was shown).
+    entry: Option<stats::audit::Viewed>,
+    /// The viewer's memory once this view is written.
+    memory: Memory,
+    /// What the view depends on besides the database: the day, the minimum group size, the
+    /// filter and the earlier views.
+    key: String,
+}
+
+/// Makes the view of `filter` for `user` against `memory` (their earlier views; read from the
+/// audit log when `None`), without writing it: [`record`] does.
+async fn make_view(
+    ctx: &Ctx,
+    user: &CurrentUser,
+    filter: &Filter,
+    action: &'static str,
+    also_included: &[UserId],
+    memory: Option<Memory>,
+) -> AppResult<Made> {
+    let db = &ctx.app.db;
+    // What a view is made of besides the roll-up, kept while the content does not change.
+    let (memo, generation) = (&ctx.app.memo, ctx.generation);
+    let k = memo
+        .remembered(
+            generation,
+            Kind::Content,
+            "stats.settings",
+            chorus_editorial::store::settings::load(db),
+        )
+        .await?
+        .min_group_size;
+    let sources = memo
+        .remembered(
+            generation,
+            Kind::Content,
+            "stats.sources",
+            stats::Sources::read(db),
+        )
+        .await
+        .map_err(StoreError::from)?;
+    let memory = match memory {
+        Some(memory) => memory,
+        None => Memory::of(db, user.user_id(), Utc::now())
+            .await
+            .map_err(StoreError::from)?,
+    };
+    // The same view against the same earlier views gives the same figures while nothing they
+    // are made of changes (the day included): one analyst reloading, or several looking at once.
+    let key = serde_json::to_string(&(
+        chorus_ambassador::activity::day_number(Utc::now()),
+        k.get(),
+        filter,
+        memory.filters(),
+    ))
+    .map_err(|e| AppError::Internal(format!("statistics view key: {e}")))?;
+    let activity = generation.map(|g| g.activity);
+    let view = memo
+        .remembered_by(
+            generation,
+            Kind::Activity,
+            "stats.view",
+            key.clone(),
+            stats::dashboard(db, &ctx.app.rollup, sources, k, filter, &memory, activity),
+        )
+        .await
+        .map_err(StoreError::from)?;
+    if view.refused {
+        return Ok(Made {
+            k,
+            view,
+            entry: None,
+            memory,
+            key,
+        });
+    }
+    let mut people = view.people.clone();
+    people.extend_from_slice(also_included);
+    people.sort_unstable();
+    people.dedup();
+    Ok(Made {
+        k,
+        view,
+        entry: Some(stats::audit::Viewed {
+            action,
+            filter: filter.clone(),
+            people,
+        }),
+        memory: memory.then(filter),
+        key,
+    })
+}
+
+/// Writes the views made to the audit log, before any of them is shown.
+async fn record(ctx: &Ctx, user: &CurrentUser, made: &[&Made]) -> AppResult<()> {
+    let entries: Vec<stats::audit::Viewed> = made.iter().filter_map(|m| m.entry.clone()).collect();
+    if !entries.is_empty() {
+        ctx.app
+            .audit
+            .record(&ctx.app.db, user.user_id(), &entries)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Makes one view and writes it to the audit log.
 async fn view_for(
     ctx: &Ctx,
     user: &CurrentUser,
     filter: &Filter,
-    action: &str,
+    action: &'static str,
     also_included: &[UserId],
-) -> AppResult<(MinGroupSize, Dashboard)> {
-    let db = &ctx.app.db;
-    let k = chorus_editorial::store::settings::load(db)
-        .await?
-        .min_group_size;
-    let memory = Memory::of(db, user.user_id(), Utc::now())
-        .await
-        .map_err(StoreError::from)?;
-    let view = stats::dashboard(db, &ctx.app.rollup, k, filter, &memory)
-        .await
-        .map_err(StoreError::from)?;
-    if !view.refused {
-        let mut people = view.people.clone();
-        people.extend_from_slice(also_included);
-        people.sort_unstable();
-        people.dedup();
-        stats::audit::record_view(db, user.user_id(), action, filter, &people).await?;
-    }
-    Ok((k, view))
+) -> AppResult<(MinGroupSize, std::sync::Arc<Dashboard>)> {
+    let made = make_view(ctx, user, filter, action, also_included, None).await?;
+    record(ctx, user, &[&made]).await?;
+    Ok((made.k, made.view))
 }
 
 fn today() -> NaiveDate {

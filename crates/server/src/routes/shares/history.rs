@@ -62,7 +62,15 @@ pub async fn history(
     };
     let generation = generation.map(|axum::Extension(g)| g);
     let made = history_page(&ctx, &user, notice, None);
-    crate::memo::serve(&ctx, user.id, generation, Kind::Activity, &uri, made).await
+    crate::memo::serve(
+        &ctx,
+        user.id,
+        generation,
+        Kind::Activity,
+        uri.to_string(),
+        made,
+    )
+    .await
 }
 
 /// How long "My shares" is kept at most when nothing changes: a safety net, since every write

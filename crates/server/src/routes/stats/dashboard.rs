@@ -13,11 +13,14 @@ use chorus_statistics::{
 };
 use serde::Serialize;
 
-use super::{FigureRow, Labels, TableView, participation_view, table_view, today, view_for};
-use crate::auth::CurrentUser;
+use super::{
+    FigureRow, Labels, Made, TableView, make_view, participation_view, record, table_view, today,
+    view_for,
+};
 use crate::auth::roles::Analyst;
 use crate::charts::{Bar, bar_chart};
 use crate::error::{AppError, AppResult};
+use crate::memo::Kind;
 use crate::store::{self, StoreError};
 use crate::views::Ctx;
 
@@ -79,16 +82,11 @@ struct Change {
 /// just before it. That earlier period is a view of its own, through the same minimum group
 /// size, the same comparison with the analyst's earlier views and the same audit log
 /// (`stats.previous`): its totals are shown only where the view would show them.
-async fn changes(
-    ctx: &Ctx,
-    user: &CurrentUser,
-    filter: &Filter,
-    now: &Figures<'_>,
-) -> AppResult<Changes> {
-    let Some(previous) = filter.previous() else {
-        return Ok(Changes::default());
+fn changes(ctx: &Ctx, filter: &Filter, now: &Figures<'_>, previous: Option<&Made>) -> Changes {
+    let Some(made) = previous else {
+        return Changes::default();
     };
-    let (k, before) = view_for(ctx, user, &previous, "stats.previous", &[]).await?;
+    let (k, before) = (made.k, &made.view);
     let total = if before.refused {
         None
     } else {
@@ -108,7 +106,7 @@ async fn changes(
         days: filter.days(),
         k: k.get(),
     };
-    Ok(Changes {
+    Changes {
         shares: compare.change(
             shown.and_then(|t| t.shares),
             total.map(|a| a.shares),
@@ -120,7 +118,7 @@ async fn changes(
             Unit::Count,
         ),
         participation: compare.change(now.participation_percent, participation, Unit::Points),
-    })
+    }
 }
 
 /// Counts change in percent; a percentage changes in points.
@@ -264,7 +262,7 @@ struct Charts {
 }
 
 /// The choices of the filter's menus.
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct FilterChoices {
     topics: Vec<Choice>,
     campaigns: Vec<Choice>,
@@ -273,7 +271,7 @@ struct FilterChoices {
 }
 
 /// One choice of a menu: its value and what it shows.
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct Choice {
     id: String,
     name: String,
@@ -333,7 +331,22 @@ fn tables(ctx: &Ctx, labels: &Labels, view: &Dashboard) -> Vec<TableView> {
     out
 }
 
+/// The filter's menus, kept while the content does not change.
 async fn filter_choices(ctx: &Ctx) -> AppResult<FilterChoices> {
+    let choices = ctx
+        .app
+        .memo
+        .remembered(
+            ctx.generation,
+            Kind::Content,
+            "stats.choices",
+            read_filter_choices(ctx),
+        )
+        .await?;
+    Ok(FilterChoices::clone(&choices))
+}
+
+async fn read_filter_choices(ctx: &Ctx) -> AppResult<FilterChoices> {
     let db = &ctx.app.db;
     let topics = chorus_editorial::store::topics::topics(db)
         .await?
@@ -392,30 +405,78 @@ pub async fn dashboard(
             );
         }
     };
-    let (k, view) = view_for(&ctx, &user, &filter, "stats.view", &[]).await?;
-    let shown_form = FilterForm::of(&filter);
-    let csv_query = serde_urlencoded::to_string(&shown_form).unwrap_or_default();
+    let made = make_view(&ctx, &user, &filter, "stats.view", &[], None).await?;
+    // The period just before, for the key figures' changes: a view of its own.
+    let previous = match filter.previous() {
+        Some(previous) if !made.view.refused => Some(
+            make_view(
+                &ctx,
+                &user,
+                &previous,
+                "stats.previous",
+                &[],
+                Some(made.memory.clone()),
+            )
+            .await?,
+        ),
+        _ => None,
+    };
+    // Both views are written before either is shown.
+    let mut views = vec![&made];
+    views.extend(previous.as_ref());
+    record(&ctx, &user, &views).await?;
+    // The same views make the same page: kept while nothing they are made of changes.
+    let page = format!(
+        "{}\n{}\n{}",
+        ctx.path,
+        made.key,
+        previous.as_ref().map_or("", |p| p.key.as_str())
+    );
+    let until = chrono::Utc::now() + chrono::Duration::minutes(10);
+    let render = async {
+        let html = dashboard_page(&ctx, choices, &filter, &made, previous.as_ref()).await?;
+        Ok((html, until))
+    };
+    crate::memo::serve(&ctx, user.id, ctx.generation, Kind::Activity, page, render).await
+}
+
+/// The filter as the page's form and its CSV link show it.
+fn shown_query(filter: &Filter) -> String {
+    serde_urlencoded::to_string(FilterForm::of(filter)).unwrap_or_default()
+}
+
+/// The dashboard of a view made (and written to the audit log), with the period before it.
+async fn dashboard_page(
+    ctx: &Ctx,
+    choices: FilterChoices,
+    filter: &Filter,
+    made: &Made,
+    previous: Option<&Made>,
+) -> AppResult<String> {
+    let (k, view) = (made.k, &made.view);
+    let shown_form = FilterForm::of(filter);
+    let csv_query = shown_query(filter);
     let figures = if view.refused {
         None
     } else {
-        let labels = Labels::load(&ctx.app.db).await?;
-        let tables = tables(&ctx, &labels, &view);
+        let labels = Labels::remembered(ctx).await?;
+        let tables = tables(ctx, &labels, view);
         let total = tables
             .iter()
             .find(|t| t.dimension == "network")
             .map(|t| t.total.clone());
         let charts = view.tables.get(&Dimension::Time).map(|time| Charts {
             shares_chart: chart(
-                &ctx,
-                &filter,
+                ctx,
+                filter,
                 time,
                 |a| a.shares,
                 "stats.chart_shares",
                 k.get(),
             ),
             clicks_chart: chart(
-                &ctx,
-                &filter,
+                ctx,
+                filter,
                 time,
                 |a| a.clicks,
                 "stats.chart_clicks",
@@ -433,7 +494,7 @@ pub async fn dashboard(
             withheld_by_memory: view.withheld_by_memory,
             changes: Changes::default(),
         };
-        figures.changes = changes(&ctx, &user, &filter, &figures).await?;
+        figures.changes = changes(ctx, filter, &figures, previous);
         Some(figures)
     };
     let page = DashboardView {
@@ -447,7 +508,7 @@ pub async fn dashboard(
             figures,
         }),
     };
-    Ok(ctx.page("stats/dashboard.html", &page)?.into_response())
+    Ok(ctx.page("stats/dashboard.html", &page)?.0)
 }
 
 fn csv_field(text: &str) -> String {
@@ -484,7 +545,7 @@ pub async fn export(
         );
         let _ = write!(csv, "refused,{},,,,refused\r\n", csv_field(&why));
     } else {
-        let labels = Labels::load(&ctx.app.db).await?;
+        let labels = Labels::remembered(&ctx).await?;
         for table in tables(&ctx, &labels, &view) {
             for row in table.rows.iter().chain(&table.other).chain([&table.total]) {
                 let _ = write!(

@@ -66,7 +66,7 @@ pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppRes
     let passes = store::passes::for_item(db, id).await?;
     let answered: Vec<UserId> = passes.iter().map(|(person, _)| UserId(*person)).collect();
     let (k, view) = view_for(&ctx, &user, &filter, "stats.item", &answered).await?;
-    let labels = Labels::load(db).await?;
+    let labels = Labels::remembered(&ctx).await?;
     let network = view
         .tables
         .get(&Dimension::Network)
