@@ -7,6 +7,7 @@ mod database;
 mod fortunes;
 mod load;
 mod pages;
+mod publish;
 mod redirect;
 mod scale;
 mod server;
@@ -69,6 +70,23 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         cold_runs: usize,
     },
+    /// A campaign falling due at once: shares for thousands of people sent by real `chorus
+    /// worker` processes (two on PostgreSQL, one on SQLite) to a stand-in network with latency,
+    /// 429s and 503s; beside a bare client sending the same posts straight to the network.
+    Publish {
+        /// sqlite, postgres or both.
+        #[arg(long, value_enum, default_value_t = DbChoice::Postgres)]
+        db: DbChoice,
+        /// Shares due at once.
+        #[arg(long, default_value_t = 10_000)]
+        shares: usize,
+        /// People sharing, one account each.
+        #[arg(long, default_value_t = 2_000)]
+        people: usize,
+        /// Shares each worker sends at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
     /// The baseline server, started by `bench redirect` as a child process.
     #[command(hide = true)]
     BaselineServer {
@@ -126,6 +144,25 @@ async fn main() -> std::process::ExitCode {
             runs,
             cold_runs,
         } => scale::run(shares, clicks, runs, cold_runs).await,
+        Command::Publish {
+            db,
+            shares,
+            people,
+            concurrency,
+        } => {
+            let kinds: Vec<(DbKind, usize)> = db
+                .kinds()
+                .into_iter()
+                .map(|kind| (kind, if kind == DbKind::Postgres { 2 } else { 1 }))
+                .collect();
+            let plan = publish::Plan {
+                shares,
+                people,
+                workers: 1,
+                concurrency,
+            };
+            publish::run(&kinds, plan).await
+        }
         Command::BaselineServer { code, target } => baseline::serve(code, target).await,
         Command::FortunesServer { db } => fortunes::serve(db).await,
     };

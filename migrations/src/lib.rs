@@ -31,6 +31,8 @@ mod m20261205_000001_share_images;
 mod m20261206_000001_shares_by_item;
 mod m20261206_000002_cache_generation;
 mod m20261207_000001_statistics_watch;
+mod m20261207_000002_shares_by_account;
+mod m20261207_000003_cache_generation_shards;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -66,6 +68,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_shares_by_item::Migration),
             Box::new(m20261206_000002_cache_generation::Migration),
             Box::new(m20261207_000001_statistics_watch::Migration),
+            Box::new(m20261207_000002_shares_by_account::Migration),
+            Box::new(m20261207_000003_cache_generation_shards::Migration),
         ]
     }
 }

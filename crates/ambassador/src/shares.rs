@@ -46,8 +46,11 @@ pub const MAX_ATTEMPTS: i32 = 6;
 pub enum Outcome {
     /// Live: its id and address.
     Published(Published),
-    /// Try again at this time (rate limit, unavailable before sending, idempotent retry).
+    /// Try again at this time (unavailable before sending, idempotent retry).
     RetryAt(DateTime<Utc>, String),
+    /// The network asked to wait until this time before the account posts again: this share
+    /// and the account's other shares due before then wait.
+    RateLimited(DateTime<Utc>),
     /// The post may exist: its owner checks.
     NeedsCheck(String),
     /// The network refused: its words, in plain language.
@@ -61,6 +64,9 @@ pub enum Outcome {
     /// an attempt: it does not count as one.
     Held(chorus_policy::Slot),
 }
+
+/// What a share waiting for a network's rate limit says (in English; pages translate it).
+pub const RATE_LIMITED: &str = "the network asked to wait (rate limit)";
 
 fn backoff(attempts: i32) -> Duration {
     let exponent = u32::try_from(attempts.saturating_sub(1).clamp(0, 7)).unwrap_or(0);
@@ -77,10 +83,7 @@ pub fn outcome_of(
 ) -> Outcome {
     match result {
         Ok(published) => Outcome::Published(published),
-        Err(PublishError::RateLimited { retry_at }) => Outcome::RetryAt(
-            retry_at.max(now),
-            "the network asked to wait (rate limit)".into(),
-        ),
+        Err(PublishError::RateLimited { retry_at }) => Outcome::RateLimited(retry_at.max(now)),
         Err(e @ PublishError::Unavailable { .. }) if attempts < MAX_ATTEMPTS => {
             Outcome::RetryAt(now + backoff(attempts), e.to_string())
         }
@@ -220,8 +223,11 @@ pub(crate) fn random_hex() -> String {
     })
 }
 
-/// Claims the next due share for `owner`, marking it `sending` with a lease, in one committed
-/// statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers).
+/// Claims up to `limit` due shares for `owner`, marking them `sending` with a lease, in one
+/// committed statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers).
+/// One account's posts go one at a time, in order: a share is claimed only when no other share
+/// of its account is being sent or waits before it (a share being claimed by another worker
+/// still counts as waiting, so two workers never take two shares of one account).
 ///
 /// # Errors
 /// Database failure.
@@ -230,30 +236,44 @@ pub async fn claim(
     owner: &str,
     now: DateTime<Utc>,
     lease: Duration,
-) -> Result<Option<ShareRow>, sea_orm::DbErr> {
+    limit: usize,
+) -> Result<Vec<ShareRow>, sea_orm::DbErr> {
     let backend = db.get_database_backend();
     let lease_until = now + lease;
+    let first_of_its_account = "s.state = 'scheduled' AND s.next_attempt_at <= $3 \
+         AND (s.account_id IS NULL OR (NOT EXISTS (SELECT 1 FROM shares o \
+         WHERE o.account_id = s.account_id AND o.state = 'sending') \
+         AND NOT EXISTS (SELECT 1 FROM shares e WHERE e.account_id = s.account_id \
+         AND e.state = 'scheduled' AND (e.next_attempt_at < s.next_attempt_at \
+         OR (e.next_attempt_at = s.next_attempt_at AND e.id < s.id)))))";
     let sql = match backend {
-        DbBackend::Postgres => {
-            "UPDATE shares SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
-             WHERE id = (SELECT id FROM shares WHERE state = 'scheduled' AND next_attempt_at <= $3 \
-             ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *"
-        }
-        _ => {
-            "UPDATE shares SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3 \
-             WHERE id = (SELECT id FROM shares WHERE state = 'scheduled' AND next_attempt_at <= $3 \
-             ORDER BY next_attempt_at, id LIMIT 1) AND state = 'scheduled' RETURNING *"
-        }
+        DbBackend::Postgres => format!(
+            "UPDATE shares SET state = 'sending', lease_owner = $1, lease_until = $2, \
+             attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT s.id FROM shares s \
+             WHERE {first_of_its_account} ORDER BY s.next_attempt_at, s.id LIMIT $4 \
+             FOR UPDATE SKIP LOCKED) RETURNING *"
+        ),
+        _ => format!(
+            "UPDATE shares SET state = 'sending', lease_owner = $1, lease_until = $2, \
+             attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT s.id FROM shares s \
+             WHERE {first_of_its_account} ORDER BY s.next_attempt_at, s.id LIMIT $4) \
+             AND state = 'scheduled' RETURNING *"
+        ),
     };
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let statement = Statement::from_sql_and_values(
         backend,
-        sql,
-        [owner.into(), lease_until.into(), now.into()],
+        &sql,
+        [owner.into(), lease_until.into(), now.into(), limit.into()],
     );
-    let Some(row) = db.query_one_raw(statement).await? else {
-        return Ok(None);
-    };
-    Ok(Some(ShareRow::from_query_result(&row, "")?))
+    let mut claimed = db
+        .query_all_raw(statement)
+        .await?
+        .iter()
+        .map(|row| ShareRow::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    claimed.sort_by_key(|a| (a.next_attempt_at, a.id));
+    Ok(claimed)
 }
 
 async fn settle(
@@ -309,6 +329,11 @@ pub async fn record(
             (C::NextAttemptAt, (*at).into()),
             (C::LastError, Some(why.clone()).into()),
         ],
+        Outcome::RateLimited(at) => vec![
+            state(ShareState::Scheduled),
+            (C::NextAttemptAt, (*at).into()),
+            (C::LastError, Some(RATE_LIMITED.to_owned()).into()),
+        ],
         Outcome::NeedsCheck(why) => vec![
             state(ShareState::NeedsCheck),
             (C::LastError, Some(why.clone()).into()),
@@ -333,6 +358,18 @@ pub async fn record(
     let settled = settle(&txn, share.id, owner, changes).await?;
     if settled && matches!(outcome, Outcome::Published(_)) {
         crate::activity::count_published(&txn, ShareId(share.id), Utc::now()).await?;
+    }
+    if let (true, Outcome::RateLimited(at), Some(account_id)) = (settled, outcome, share.account_id)
+    {
+        // The account's other shares due before the network's reset wait for it too: no
+        // worker sends them into the limit.
+        share::Entity::update_many()
+            .col_expr(C::NextAttemptAt, Expr::value(*at))
+            .filter(C::AccountId.eq(account_id))
+            .filter(C::State.eq(ShareState::Scheduled.as_str()))
+            .filter(C::NextAttemptAt.lt(*at))
+            .exec(&txn)
+            .await?;
     }
     txn.commit().await?;
     if let (Outcome::Reconnect(_), Some(account_id)) = (outcome, share.account_id) {

@@ -132,6 +132,8 @@ pub struct Config {
     pub network_base_urls: NetworkBaseUrls,
     /// How long a worker holds a share while calling its network.
     pub share_lease: std::time::Duration,
+    /// How many shares one worker sends at once (each waits on its network's answer).
+    pub publish_concurrency: usize,
     /// `utm_medium` of tracked links.
     pub utm_medium: String,
     /// The `LinkedIn-Version` of every LinkedIn call.
@@ -159,7 +161,7 @@ pub struct NetworkBaseUrls {
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 21] = [
+const SETTINGS: [(&str, &str); 22] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
@@ -177,6 +179,7 @@ const SETTINGS: [(&str, &str); 21] = [
     ("threads_base_url", "CHORUS_THREADS_BASE_URL"),
     ("bluesky_plc_url", "CHORUS_BLUESKY_PLC_URL"),
     ("share_lease_seconds", "CHORUS_SHARE_LEASE_SECONDS"),
+    ("publish_concurrency", "CHORUS_PUBLISH_CONCURRENCY"),
     ("utm_medium", "CHORUS_UTM_MEDIUM"),
     ("linkedin_version", "CHORUS_LINKEDIN_VERSION"),
     ("trusted_proxies", "CHORUS_TRUSTED_PROXIES"),
@@ -314,6 +317,19 @@ impl Config {
             },
             None => std::time::Duration::from_secs(60),
         };
+        let publish_concurrency = match get("publish_concurrency") {
+            Some((setting, value)) => match value.trim().parse::<usize>() {
+                Ok(shares) if (1..=512).contains(&shares) => shares,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        setting,
+                        value,
+                        expected: "a number of shares from 1 to 512",
+                    });
+                }
+            },
+            None => 32,
+        };
         let linkedin_version = match get("linkedin_version") {
             Some((setting, value)) => chorus_ambassador::linkedin_version::ApiVersion::parse(
                 &value,
@@ -394,6 +410,7 @@ impl Config {
             previous_secret_keys,
             network_base_urls,
             share_lease,
+            publish_concurrency,
             utm_medium,
             linkedin_version,
             trusted_proxies,

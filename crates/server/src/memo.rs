@@ -42,7 +42,7 @@ pub enum Kind {
     Activity,
 }
 
-/// Reads the current generations, in one query.
+/// Reads the current generations, in one query: the sums of their rows.
 ///
 /// # Errors
 /// Database failure, or no generation row (a database not migrated).
@@ -50,7 +50,10 @@ pub async fn read_generation(db: &impl ConnectionTrait) -> Result<Generation, Db
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            "SELECT content, activity FROM cache_generation WHERE id = 1",
+            // One row on SQLite; on PostgreSQL several, each writer moving one (see the
+            // migration `m20261207_000003_cache_generation_shards`).
+            "SELECT CAST(SUM(content) AS BIGINT) AS content, \
+             CAST(SUM(activity) AS BIGINT) AS activity FROM cache_generation",
         ))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("cache_generation".to_owned()))?;

@@ -1,4 +1,4 @@
-//! The background worker: periodic housekeeping now, the publishing queue later. `chorus serve`
+//! The background worker: the publishing queue, notifications, feeds and housekeeping. `chorus serve`
 //! runs one; `chorus worker` runs one alone. Several may run against one database.
 
 use chorus_policy::FeedId;
@@ -65,7 +65,7 @@ pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {
                 }
             }
             _ = ticker.tick() => {
-                publish_due_shares(&app, &holder).await;
+                publish_due_shares(&app, &holder, &stop).await;
                 crate::notify::send_due(&app, &holder).await;
                 poll_due_feeds(&app, &holder).await;
             }
@@ -143,82 +143,116 @@ async fn poll_due_feeds(app: &AppState, holder: &str) {
     }
 }
 
-/// Publishes the shares that are due: each is claimed (marked `sending` with a lease, in one
-/// committed statement) before its network is called, and settled only by its lease holder.
-async fn publish_due_shares(app: &AppState, holder: &str) {
+/// Publishes the shares that are due, up to `publish_concurrency` at once (each waits on its
+/// network's answer): each is claimed (marked `sending` with a lease, in one committed
+/// statement) before its network is called, and settled only by its lease holder. One
+/// account's shares go one after another (a share is not claimed while another of its account
+/// is being sent), so what a network says about an account, a rate limit, is heard before its
+/// next post. Runs until nothing more is due, or `stop` turns true (what is being sent then
+/// finishes first).
+async fn publish_due_shares(app: &AppState, holder: &str, stop: &watch::Receiver<bool>) {
     use chorus_ambassador::shares;
     let now = chrono::Utc::now();
     if let Err(e) = shares::recover(&app.db, now).await {
         tracing::warn!(error = %e, "could not recover stale shares");
         return;
     }
-    // A bounded batch per tick, so shutdown is never kept waiting long.
-    for _ in 0..20 {
-        let lease = chrono::Duration::from_std(app.config.share_lease).unwrap_or(shares::LEASE);
-        let share = match shares::claim(&app.db, holder, chrono::Utc::now(), lease).await {
-            Ok(Some(share)) => share,
-            Ok(None) => {
-                app.metrics.worker_idle_pass();
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not claim a share");
-                return;
-            }
-        };
-        crash_point("claimed", share.id).await;
-        let public_base = app.public_url("");
-        let publisher = chorus_ambassador::publishing::Publisher {
-            db: &app.db,
-            vault: &app.vault,
-            networks: &app.networks,
-            fetcher: &app.fetcher,
-            public_base: &public_base,
-        };
-        let outcome = match still_theirs_to_send(app, &share).await {
-            // The owner's rhythm is checked when the share is due, not only when it was
-            // queued: quiet hours or a cap they set since still hold it back.
-            Ok(None) => match chorus_ambassador::rhythm::hold_before_sending(
-                &app.db,
-                &share,
-                chrono::Utc::now(),
-            )
-            .await
-            {
-                Ok(Some(slot)) => shares::Outcome::Held(slot),
-                Ok(None) => publisher.attempt(holder, &share).await,
-                Err(e) => {
-                    tracing::warn!(share = share.id, error = %e, "could not read the owner's rhythm");
-                    shares::Outcome::RetryAt(
-                        chrono::Utc::now() + chrono::Duration::seconds(30),
-                        "Chorus could not read your rhythm; it will try again shortly".to_owned(),
-                    )
+    let mut sending = tokio::task::JoinSet::new();
+    // Whether the last look found nothing due (not an error, not a stop).
+    let mut drained = false;
+    loop {
+        // Claim what there is room for, in one statement; after each share settles, look
+        // again (its account's next share, or one that fell due meanwhile).
+        let room = app.config.publish_concurrency.saturating_sub(sending.len());
+        // A claim is a committed statement: taken for a quarter of the room at least.
+        let worth_it = room >= (app.config.publish_concurrency / 4).max(1) || sending.is_empty();
+        if room > 0 && worth_it && !*stop.borrow() {
+            let lease = chrono::Duration::from_std(app.config.share_lease).unwrap_or(shares::LEASE);
+            match shares::claim(&app.db, holder, chrono::Utc::now(), lease, room).await {
+                Ok(claimed) => {
+                    drained = claimed.is_empty();
+                    for share in claimed {
+                        let (app, holder) = (app.clone(), holder.to_owned());
+                        sending.spawn(async move { send(&app, &holder, share).await });
+                    }
                 }
-            },
-            Ok(Some(reason)) => shares::Outcome::Cancelled(reason),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim shares");
+                    drained = false;
+                }
+            }
+        }
+        match sending.join_next().await {
+            Some(Ok(())) => {}
+            Some(Err(e)) => tracing::error!(error = %e, "a share's attempt stopped abnormally"),
+            None => break,
+        }
+        while let Some(done) = sending.try_join_next() {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "a share's attempt stopped abnormally");
+            }
+        }
+    }
+    if drained {
+        app.metrics.worker_idle_pass();
+    }
+}
+
+/// One attempt at a claimed share, recorded, and its owner told.
+async fn send(app: &AppState, holder: &str, share: chorus_ambassador::shares::ShareRow) {
+    use chorus_ambassador::shares;
+    crash_point("claimed", share.id).await;
+    let public_base = app.public_url("");
+    let publisher = chorus_ambassador::publishing::Publisher {
+        db: &app.db,
+        vault: &app.vault,
+        networks: &app.networks,
+        fetcher: &app.fetcher,
+        public_base: &public_base,
+    };
+    let outcome = match still_theirs_to_send(app, &share).await {
+        // The owner's rhythm is checked when the share is due, not only when it was
+        // queued: quiet hours or a cap they set since still hold it back.
+        Ok(None) => match chorus_ambassador::rhythm::hold_before_sending(
+            &app.db,
+            &share,
+            chrono::Utc::now(),
+        )
+        .await
+        {
+            Ok(Some(slot)) => shares::Outcome::Held(slot),
+            Ok(None) => publisher.attempt(holder, &share).await,
             Err(e) => {
-                tracing::warn!(share = share.id, error = %e, "could not check the share's owner");
+                tracing::warn!(share = share.id, error = %e, "could not read the owner's rhythm");
                 shares::Outcome::RetryAt(
                     chrono::Utc::now() + chrono::Duration::seconds(30),
-                    "Chorus could not check your account; it will try again shortly".to_owned(),
+                    "Chorus could not read your rhythm; it will try again shortly".to_owned(),
                 )
             }
-        };
-        crash_point("answered", share.id).await;
-        let recorded = shares::record(&app.db, &share, holder, &outcome).await;
-        crash_point("recorded", share.id).await;
-        match recorded {
-            Ok(true) => {
-                tracing::info!(share = share.id, outcome = ?outcome_name(&outcome), "share attempt settled");
-                notify_owner(app, &share, &outcome).await;
-            }
-            Ok(false) => tracing::warn!(
-                share = share.id,
-                "lease lost before settling; another worker owns it"
-            ),
-            Err(e) => {
-                tracing::warn!(share = share.id, error = %e, "could not record a share's outcome");
-            }
+        },
+        Ok(Some(reason)) => shares::Outcome::Cancelled(reason),
+        Err(e) => {
+            tracing::warn!(share = share.id, error = %e, "could not check the share's owner");
+            shares::Outcome::RetryAt(
+                chrono::Utc::now() + chrono::Duration::seconds(30),
+                "Chorus could not check your account; it will try again shortly".to_owned(),
+            )
+        }
+    };
+    crash_point("answered", share.id).await;
+    let recorded = shares::record(&app.db, &share, holder, &outcome).await;
+    crash_point("recorded", share.id).await;
+    match recorded {
+        Ok(true) => {
+            tracing::info!(share = share.id, outcome = ?outcome_name(&outcome), "share attempt settled");
+            notify_owner(app, &share, &outcome).await;
+        }
+        Ok(false) => tracing::warn!(
+            share = share.id,
+            "lease lost before settling; another worker owns it"
+        ),
+        Err(e) => {
+            tracing::warn!(share = share.id, error = %e, "could not record a share's outcome");
         }
     }
 }
@@ -235,7 +269,10 @@ async fn notify_owner(
         Outcome::Published(_) => Kind::SharePublished,
         Outcome::Failed(_) | Outcome::Reconnect(_) => Kind::ShareFailed,
         Outcome::NeedsCheck(_) => Kind::ShareToCheck,
-        Outcome::RetryAt(..) | Outcome::Cancelled(_) | Outcome::Held(_) => return,
+        Outcome::RetryAt(..)
+        | Outcome::RateLimited(_)
+        | Outcome::Cancelled(_)
+        | Outcome::Held(_) => return,
     };
     if let Err(e) =
         crate::notify::share_settled(app, share.user_id, chorus_policy::ShareId(share.id), kind)
@@ -278,6 +315,7 @@ fn outcome_name(outcome: &chorus_ambassador::shares::Outcome) -> &'static str {
     match outcome {
         Outcome::Published(_) => "published",
         Outcome::RetryAt(..) => "retry",
+        Outcome::RateLimited(_) => "rate_limited",
         Outcome::NeedsCheck(_) => "needs_check",
         Outcome::Failed(_) => "failed",
         Outcome::Reconnect(_) => "reconnect",

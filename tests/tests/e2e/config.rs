@@ -40,6 +40,11 @@ async fn a_bad_value_stops_start_up_and_names_the_setting_and_its_form() {
             "a number of seconds from 1 to 3600",
         ),
         (
+            "CHORUS_PUBLISH_CONCURRENCY",
+            "lots",
+            "a number of shares from 1 to 512",
+        ),
+        (
             "CHORUS_FEED_POLL_SECONDS",
             "never",
             "a number of seconds from 1 to 86400",

@@ -74,7 +74,7 @@ fn rate_limits_wait_for_the_reset_and_unavailable_backs_off_then_gives_up() {
             1,
             now()
         ),
-        Outcome::RetryAt(reset, "the network asked to wait (rate limit)".into())
+        Outcome::RateLimited(reset)
     );
     let unavailable = || {
         Err(PublishError::Unavailable {
