@@ -13,6 +13,19 @@ use chorus_tests::shares::share_now;
 use chorus_tests::world::StandInWorld;
 use sea_orm::{ConnectionTrait as _, Database, DatabaseConnection, Statement};
 
+/// The demo organisation, a connection to its database, and its analyst signed in.
+async fn demo_with_analyst() -> (chorus_tests::TestApp, DatabaseConnection, Client) {
+    let app =
+        chorus_tests::TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo"))
+            .await;
+    let db = Database::connect(app.database_url()).await.unwrap();
+    let analyst = app.client();
+    analyst
+        .sign_in("analyst@demo.chorus.test", "chorus-demo-2026")
+        .await;
+    (app, db, analyst)
+}
+
 async fn share(client: &Client, item: i32, network: &str, text: &str) {
     let id = client.share_account_id(item, network).await;
     let answer = share_now(client, item, &[(id, text)]).await;
@@ -324,14 +337,7 @@ async fn roll_up_totals(db: &DatabaseConnection, user: Option<i32>) -> (i64, i64
 /// themselves, whose past rows are held but never counted again.
 #[tokio::test]
 async fn held_days_still_show_a_new_row_today_and_forget_an_erased_person() {
-    let app =
-        chorus_tests::TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo"))
-            .await;
-    let db = Database::connect(app.database_url()).await.unwrap();
-    let analyst = app.client();
-    analyst
-        .sign_in("analyst@demo.chorus.test", "chorus-demo-2026")
-        .await;
+    let (app, db, analyst) = demo_with_analyst().await;
     // The key figures group their thousands ("2,955").
     let number = |text: String| {
         text.chars()
@@ -982,14 +988,7 @@ async fn key_figures_compare_with_the_period_before_through_the_same_rules() {
 /// together: the log holds one entry per view and one per period compared, none lost or merged.
 #[tokio::test]
 async fn every_view_is_audited_also_when_remembered_and_written_together() {
-    let app =
-        chorus_tests::TestApp::spawn_with(chorus_tests::TestAppOptions::default().arg("--demo"))
-            .await;
-    let db = Database::connect(app.database_url()).await.unwrap();
-    let analyst = app.client();
-    analyst
-        .sign_in("analyst@demo.chorus.test", "chorus-demo-2026")
-        .await;
+    let (app, db, analyst) = demo_with_analyst().await;
     let views = async |action: &str| -> i64 {
         db.query_one_raw(Statement::from_string(
             db.get_database_backend(),
