@@ -26,11 +26,11 @@ use sea_orm::{
     ColumnTrait as _, ConnectionTrait as _, DatabaseConnection, EntityTrait as _,
     PaginatorTrait as _, QueryFilter as _, QuerySelect as _, Set, TransactionTrait as _,
 };
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use self::network::{Counts, Faults, StandIn};
 use crate::database::{BenchDb, DbKind};
-use crate::server::chorus_bin;
+use crate::server::chorus_command;
 
 /// What is measured.
 #[derive(Debug, Clone, Copy)]
@@ -287,7 +287,7 @@ fn report(kind: DbKind, plan: Plan, figures: &Figures, baseline: &Baseline) {
 
 /// `chorus migrate` on the bench database.
 async fn migrate(dir: &Path, db: &BenchDb) -> anyhow::Result<()> {
-    let output = chorus(dir, db)?
+    let output = chorus_command(dir, db)?
         .arg("migrate")
         .output()
         .await
@@ -301,24 +301,9 @@ async fn migrate(dir: &Path, db: &BenchDb) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `chorus` with the database, its key, and nothing else from the shell's `CHORUS_*`.
-fn chorus(dir: &Path, db: &BenchDb) -> anyhow::Result<Command> {
-    let mut command = Command::new(chorus_bin()?);
-    command.current_dir(dir);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("CHORUS_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("CHORUS_DATABASE_URL", db.url())
-        .env("CHORUS_SECRET_KEY", db.secret_key());
-    Ok(command)
-}
-
 fn start_worker(dir: &Path, db: &BenchDb, concurrency: usize, n: usize) -> anyhow::Result<Child> {
     let log = std::fs::File::create(dir.join(format!("worker-{n}.log")))?;
-    chorus(dir, db)?
+    chorus_command(dir, db)?
         .arg("worker")
         .env("CHORUS_PUBLISH_CONCURRENCY", concurrency.to_string())
         // The stand-in listens on 127.0.0.1.

@@ -139,8 +139,22 @@ pub async fn start_chorus(
     args: &[&str],
     log_name: &str,
 ) -> anyhow::Result<Server> {
+    let mut command = chorus_command(dir, db)?;
+    command
+        .arg("serve")
+        .args(args)
+        .env("CHORUS_BIND", "127.0.0.1:0");
+    Server::start(command, &dir.join(log_name)).await
+}
+
+/// `chorus` in `dir` on `db` with its secret key, and nothing else from the shell's `CHORUS_*`,
+/// so that nothing from the shell changes what is measured.
+///
+/// # Errors
+/// No `chorus` binary.
+pub fn chorus_command(dir: &Path, db: &BenchDb) -> anyhow::Result<Command> {
     let mut command = Command::new(chorus_bin()?);
-    command.arg("serve").args(args).current_dir(dir);
+    command.current_dir(dir);
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("CHORUS_") {
             command.env_remove(name);
@@ -148,7 +162,6 @@ pub async fn start_chorus(
     }
     command
         .env("CHORUS_DATABASE_URL", db.url())
-        .env("CHORUS_BIND", "127.0.0.1:0")
         .env("CHORUS_SECRET_KEY", db.secret_key());
-    Server::start(command, &dir.join(log_name)).await
+    Ok(command)
 }

@@ -386,14 +386,13 @@ pub async fn dashboard(
     Analyst(user): Analyst,
     Query(form): Query<FilterForm>,
 ) -> AppResult<Response> {
-    let choices = filter_choices(&ctx).await?;
     let filter = match form.parse(today()) {
         Ok(filter) => filter,
         Err(errors) => {
             let errors: HashMap<&str, String> =
                 errors.into_iter().map(|(f, key)| (f, ctx.t(key))).collect();
             let view = DashboardView {
-                choices,
+                choices: filter_choices(&ctx).await?,
                 form,
                 errors,
                 outcome: None,
@@ -434,7 +433,7 @@ pub async fn dashboard(
     );
     let until = chrono::Utc::now() + chrono::Duration::minutes(10);
     let render = async {
-        let html = dashboard_page(&ctx, choices, &filter, &made, previous.as_ref()).await?;
+        let html = dashboard_page(&ctx, &filter, &made, previous.as_ref()).await?;
         Ok((html, until))
     };
     crate::memo::serve(&ctx, user.id, ctx.generation, Kind::Activity, page, render).await
@@ -448,7 +447,6 @@ fn shown_query(filter: &Filter) -> String {
 /// The dashboard of a view made (and written to the audit log), with the period before it.
 async fn dashboard_page(
     ctx: &Ctx,
-    choices: FilterChoices,
     filter: &Filter,
     made: &Made,
     previous: Option<&Made>,
@@ -498,7 +496,7 @@ async fn dashboard_page(
         Some(figures)
     };
     let page = DashboardView {
-        choices,
+        choices: filter_choices(ctx).await?,
         form: shown_form,
         errors: HashMap::new(),
         outcome: Some(Outcome {
