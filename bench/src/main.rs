@@ -83,8 +83,8 @@ enum Command {
         /// People sharing, one account each.
         #[arg(long, default_value_t = 2_000)]
         people: usize,
-        /// Shares each worker sends at once.
-        #[arg(long, default_value_t = 64)]
+        /// Shares each worker sends at once (`CHORUS_PUBLISH_CONCURRENCY`).
+        #[arg(long, default_value_t = 128)]
         concurrency: usize,
     },
     /// The baseline server, started by `bench redirect` as a child process.

@@ -33,6 +33,8 @@ mod m20261206_000002_cache_generation;
 mod m20261207_000001_statistics_watch;
 mod m20261207_000002_shares_by_account;
 mod m20261207_000003_cache_generation_shards;
+mod m20261208_000001_shares_due_in_order;
+mod m20261208_000002_generation_once_per_transaction;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -70,6 +72,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_statistics_watch::Migration),
             Box::new(m20261207_000002_shares_by_account::Migration),
             Box::new(m20261207_000003_cache_generation_shards::Migration),
+            Box::new(m20261208_000001_shares_due_in_order::Migration),
+            Box::new(m20261208_000002_generation_once_per_transaction::Migration),
         ]
     }
 }

@@ -39,7 +39,7 @@ mod rotation;
 pub use app_password::{BlueskySignIn, connect_bluesky};
 pub use credentials::{app_credentials, configured_networks, set_app_credentials};
 pub use oauth::{Begin, begin, finish, purge_stale_states};
-pub use refresh::{REFRESH_MARGIN, needs_refresh, refresh};
+pub use refresh::{REFRESH_MARGIN, needs_refresh, refresh, refresh_due};
 pub use registry::Networks;
 pub use rotation::{Rotation, rotate_keys};
 

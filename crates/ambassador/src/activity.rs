@@ -38,16 +38,28 @@ pub async fn count_published(
     share_id: ShareId,
     at: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
-    let share_id = share_id.get();
-    let backend = db.get_database_backend();
     db.execute_raw(Statement::from_sql_and_values(
-        backend,
+        db.get_database_backend(),
         "UPDATE shares SET published_at = $1 WHERE id = $2",
-        [at.into(), share_id.into()],
+        [at.into(), share_id.get().into()],
     ))
     .await?;
+    count_in_day(db, share_id, at).await
+}
+
+/// Adds share `share_id`, published at `at`, to its person's day: [`count_published`] for a
+/// share whose `published_at` was set by the statement that made it published (the worker's).
+///
+/// # Errors
+/// Database failure.
+pub async fn count_in_day(
+    db: &impl ConnectionTrait,
+    share_id: ShareId,
+    at: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let share_id = share_id.get();
     db.execute_raw(Statement::from_sql_and_values(
-        backend,
+        db.get_database_backend(),
         "INSERT INTO activity_daily (day, user_id, item_id, network, shares, humans, robots) \
          SELECT $1, user_id, COALESCE(item_id, 0), network, 1, 0, 0 FROM shares WHERE id = $2 \
          ON CONFLICT (day, user_id, item_id, network) DO UPDATE SET shares = activity_daily.shares + 1",

@@ -2,6 +2,7 @@
 //! their time zone (every time they see or type is in it), and whether they finished the
 //! welcome step, which is shown once and can be revisited.
 
+use std::collections::HashMap;
 use std::str::FromStr as _;
 
 use chorus_policy::rhythm::QuietHours;
@@ -86,10 +87,38 @@ fn networks_of(text: &str) -> Vec<Network> {
 /// Database failure.
 pub async fn load(db: &impl ConnectionTrait, user_id: UserId) -> Result<Preferences, DbErr> {
     let user_id = user_id.get();
-    let Some(row) = onboarding::Entity::find_by_id(user_id).one(db).await? else {
-        return Ok(Preferences::default());
-    };
-    Ok(Preferences {
+    Ok(onboarding::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .map(preferences_of)
+        .unwrap_or_default())
+}
+
+/// The preferences of each of `people`, read at once (the default for one who said nothing).
+///
+/// # Errors
+/// Database failure.
+pub async fn load_each(
+    db: &impl ConnectionTrait,
+    people: &[UserId],
+) -> Result<HashMap<UserId, Preferences>, DbErr> {
+    use sea_orm::{ColumnTrait as _, QueryFilter as _};
+    let rows = onboarding::Entity::find()
+        .filter(onboarding::Column::UserId.is_in(people.iter().map(|p| p.get())))
+        .all(db)
+        .await?;
+    let mut each: HashMap<UserId, Preferences> = rows
+        .into_iter()
+        .map(|row| (UserId(row.user_id), preferences_of(row)))
+        .collect();
+    for person in people {
+        each.entry(*person).or_default();
+    }
+    Ok(each)
+}
+
+fn preferences_of(row: onboarding::Model) -> Preferences {
+    Preferences {
         welcomed_at: row.welcomed_at,
         networks: row.networks.as_deref().map(networks_of).unwrap_or_default(),
         time_zone: row
@@ -98,7 +127,7 @@ pub async fn load(db: &impl ConnectionTrait, user_id: UserId) -> Result<Preferen
             .and_then(|z| parse_time_zone(z).ok()),
         quiet: quiet_of(row.quiet_from.as_deref(), row.quiet_until.as_deref()),
         daily_cap: row.daily_cap.and_then(|n| u32::try_from(n).ok()),
-    })
+    }
 }
 
 /// Stored quiet hours (`HH:MM`, `HH:MM`); none when either is missing or unreadable.

@@ -7,13 +7,18 @@
 
 use chorus_editorial::preview::PreviewFetcher;
 use chorus_policy::{AccountId, Network, ShareId, UserId};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait as _};
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
+    QueryFilter as _, QuerySelect as _,
+};
 
 use crate::AmbassadorError;
 use crate::accounts::{self, Networks};
 use crate::connectors::{Account, Connector, Post, PublishError, Secret};
 use crate::shares::{Outcome, ShareRow, outcome_of, publish_threads};
-use crate::store::entities::connected_account;
+use crate::store::entities::{connected_account, share_image};
 use crate::vault::{Place, Vault};
 
 /// What an attempt needs: the database, the key vault, where the networks are, and the guarded
@@ -33,33 +38,68 @@ pub struct Publisher<'a> {
     pub public_base: &'a str,
 }
 
+/// What the attempts of one claim read once for all its shares: their connected accounts and
+/// which of them carry an image (a claim of 64 shares makes two queries, not 128).
+#[derive(Debug, Default)]
+pub struct Claimed {
+    accounts: HashMap<i32, connected_account::Model>,
+    with_image: HashSet<i32>,
+}
+
+impl Claimed {
+    /// Reads what `shares` need.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn read(db: &impl ConnectionTrait, shares: &[ShareRow]) -> Result<Self, DbErr> {
+        let accounts = connected_account::Entity::find()
+            .filter(connected_account::Column::Id.is_in(shares.iter().filter_map(|s| s.account_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+        let with_image = share_image::Entity::find()
+            .select_only()
+            .column(share_image::Column::ShareId)
+            .filter(share_image::Column::ShareId.is_in(shares.iter().map(|s| s.id)))
+            .into_tuple::<i32>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(Self {
+            accounts,
+            with_image,
+        })
+    }
+}
+
 impl Publisher<'_> {
-    /// One attempt at a claimed share: refresh the token first when it is about to expire, and
-    /// once more after a 401 (nothing was posted then, so trying again is safe).
-    pub async fn attempt(&self, holder: &str, share: &ShareRow) -> Outcome {
+    /// One attempt at a claimed share (`claimed`: what its claim read): refresh the token first
+    /// when it is about to expire, and once more after a 401 (nothing was posted then, so
+    /// trying again is safe).
+    pub async fn attempt(&self, holder: &str, share: &ShareRow, claimed: &Claimed) -> Outcome {
         let app = self;
-        if let Some(account_id) = share.account_id
-            && matches!(
-                accounts::needs_refresh(app.db, AccountId(account_id)).await,
-                Ok(true)
-            )
-            && let Err(e) = accounts::refresh(
-                app.db,
-                app.vault,
-                app.networks,
-                AccountId(account_id),
-                holder,
-            )
-            .await
+        // The account as the claim read it, unless its token is refreshed first (then read again).
+        let mut as_read = share
+            .account_id
+            .and_then(|id| claimed.accounts.get(&id))
+            .cloned();
+        if let Some(row) = as_read.take_if(|row| accounts::refresh_due(row))
+            && let Err(e) =
+                accounts::refresh(app.db, app.vault, app.networks, AccountId(row.id), holder).await
         {
-            tracing::warn!(account = account_id, error = %e, "could not refresh a token");
+            tracing::warn!(account = row.id, error = %e, "could not refresh a token");
         }
+        let with_image = claimed.with_image.contains(&share.id);
         let mut refreshed = false;
         loop {
-            let (account, post, network, instance) = match prepare(app, share).await {
-                Ok(prepared) => prepared,
-                Err(why) => return Outcome::Failed(why),
-            };
+            let (account, post, network, instance) =
+                match prepare(app, share, as_read.take(), with_image).await {
+                    Ok(prepared) => prepared,
+                    Err(why) => return Outcome::Failed(why),
+                };
             let Some(connector) = app.networks.connector(network, instance.as_ref()) else {
                 return Outcome::Failed(format!("{network} cannot be published to from here"));
             };
@@ -116,6 +156,14 @@ pub(crate) async fn open_account(
         .one(db)
         .await?
         .ok_or(AmbassadorError::NotFound)?;
+    open_row(vault, account)
+}
+
+/// [`open_account`] of a row already read.
+fn open_row(
+    vault: &Vault,
+    account: connected_account::Model,
+) -> Result<(Account, Option<url::Url>), AmbassadorError> {
     let token = vault.open(
         Place {
             table: "connected_accounts",
@@ -137,21 +185,25 @@ pub(crate) async fn open_account(
     ))
 }
 
-/// The account and post of a claimed share; `Err(why)` when the account is gone, its token
-/// does not open, or the image chosen for it is gone (the share then fails).
+/// The account and post of a claimed share (its account's row when already read, whether it
+/// carries an image); `Err(why)` when the account is gone, its token does not open, or the
+/// image chosen for it is gone (the share then fails).
 async fn prepare(
     app: &Publisher<'_>,
     share: &ShareRow,
+    as_read: Option<connected_account::Model>,
+    with_image: bool,
 ) -> Result<(Account, Post, Network, Option<url::Url>), String> {
     let (db, vault, fetcher) = (app.db, app.vault, app.fetcher);
     let account_id = share.account_id.ok_or("the account was disconnected")?;
-    let (account, instance) =
-        open_account(db, vault, account_id)
-            .await
-            .map_err(|why| match why {
-                AmbassadorError::NotFound => "the account was disconnected".to_owned(),
-                why => why.to_string(),
-            })?;
+    let opened = match as_read {
+        Some(row) => open_row(vault, row),
+        None => open_account(db, vault, account_id).await,
+    };
+    let (account, instance) = opened.map_err(|why| match why {
+        AmbassadorError::NotFound => "the account was disconnected".to_owned(),
+        why => why.to_string(),
+    })?;
     let network = share.network.get();
     // Bluesky's link card carries the item's preview description and image.
     let item = match (network, share.item_id) {
@@ -169,7 +221,11 @@ async fn prepare(
     };
     let link_description = item.and_then(|item| item.preview_description);
     // The image chosen goes with the post, or the share fails: never the post without it.
-    let image = crate::images::of_share(db, ShareId(share.id), app.public_base).await?;
+    let image = if with_image {
+        crate::images::of_share(db, ShareId(share.id), app.public_base).await?
+    } else {
+        None
+    };
     Ok((
         account,
         Post {

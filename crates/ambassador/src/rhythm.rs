@@ -17,6 +17,26 @@ use crate::onboarding::{self, Preferences};
 use crate::shares::{ShareRow, ShareState};
 use crate::store::entities::share;
 
+/// The rhythm in force and zone of each of `people`, read at once (the worker, for the shares
+/// of one claim).
+///
+/// # Errors
+/// Database failure, or a stored programme setting that does not parse.
+pub async fn of_each(
+    db: &impl ConnectionTrait,
+    people: &[UserId],
+) -> Result<HashMap<UserId, (Rhythm, Tz)>, crate::AmbassadorError> {
+    let programme = chorus_editorial::store::settings::load(db).await?.daily_cap;
+    Ok(onboarding::load_each(db, people)
+        .await?
+        .into_iter()
+        .map(|(person, preferences)| {
+            let rhythm = in_force(&preferences, programme);
+            (person, (rhythm, preferences.zone()))
+        })
+        .collect())
+}
+
 /// A person's rhythm in force (their cap lowered to the programme's), and their zone.
 ///
 /// # Errors
@@ -130,21 +150,19 @@ pub async fn plan(
     Ok(slots)
 }
 
-/// Whether a share the worker just claimed must wait for its owner's rhythm: `Some(slot)` is
-/// when it goes instead.
+/// Whether a share the worker just claimed must wait for its owner's rhythm (`rhythm` in
+/// `zone`, read with [`of_each`]): `Some(slot)` is when it goes instead.
 ///
 /// # Errors
-/// Database failure, or a stored programme setting that does not parse.
+/// Database failure.
 pub async fn hold_before_sending(
     db: &impl ConnectionTrait,
     share: &ShareRow,
+    rhythm: &Rhythm,
+    zone: Tz,
     now: DateTime<Utc>,
 ) -> Result<Option<Slot>, crate::AmbassadorError> {
-    if share.account_id.is_none() {
-        return Ok(None);
-    }
-    let (rhythm, zone) = of(db, UserId(share.user_id)).await?;
-    if rhythm.is_free() {
+    if share.account_id.is_none() || rhythm.is_free() {
         return Ok(None);
     }
     let per_day = if rhythm.daily_cap.is_some() {

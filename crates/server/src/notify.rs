@@ -21,8 +21,8 @@ mod unsubscribe;
 pub use announce::{AnnounceError, Announcement, announce, announcement};
 pub(crate) use prefs::chat_place;
 pub use prefs::{
-    Digest, PersonalChat, Prefs, Topic, Via, personal_chat, prefs, save_personal_chat, save_prefs,
-    ways,
+    Digest, PersonalChat, Prefs, Topic, Via, hearing_events, personal_chat, prefs,
+    save_personal_chat, save_prefs, ways,
 };
 pub use queue::{
     Kind, RECONNECT_NOTICE, queue_digests, queue_reconnect_notices, share_settled,

@@ -1,8 +1,11 @@
 //! The background worker: the publishing queue, notifications, feeds and housekeeping. `chorus serve`
 //! runs one; `chorus worker` runs one alone. Several may run against one database.
 
-use chorus_policy::FeedId;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
+
+use chorus_policy::FeedId;
 
 use tokio::sync::watch;
 
@@ -158,6 +161,7 @@ async fn publish_due_shares(app: &AppState, holder: &str, stop: &watch::Receiver
         return;
     }
     let mut sending = tokio::task::JoinSet::new();
+    let records = Arc::new(shares::Records::default());
     // Whether the last look found nothing due (not an error, not a stop).
     let mut drained = false;
     loop {
@@ -171,9 +175,15 @@ async fn publish_due_shares(app: &AppState, holder: &str, stop: &watch::Receiver
             match shares::claim(&app.db, holder, chrono::Utc::now(), lease, room).await {
                 Ok(claimed) => {
                     drained = claimed.is_empty();
+                    // What every attempt of the claim checks, read once for all of them; a
+                    // share whose reading failed is retried shortly, nothing sent.
+                    let read = Arc::new(read_claim(app, &claimed).await);
                     for share in claimed {
                         let (app, holder) = (app.clone(), holder.to_owned());
-                        sending.spawn(async move { send(&app, &holder, share).await });
+                        let (read, records) = (read.clone(), records.clone());
+                        sending.spawn(async move {
+                            send(&app, &holder, share, &read, &records).await;
+                        });
                     }
                 }
                 Err(e) => {
@@ -198,8 +208,58 @@ async fn publish_due_shares(app: &AppState, holder: &str, stop: &watch::Receiver
     }
 }
 
+/// What the attempts of one claim check and need, read at once for all its shares: their
+/// owners (active, opted in, their rhythm, whether they hear about their shares) and their
+/// accounts. `Err` when it could not be read: its shares are retried shortly.
+type Claim = Result<Owners, String>;
+
+struct Owners {
+    active: HashSet<i32>,
+    consent: HashMap<i32, chorus_policy::consent::ConsentState>,
+    rhythm: HashMap<chorus_policy::UserId, (chorus_policy::rhythm::Rhythm, chrono_tz::Tz)>,
+    hearing: HashSet<i32>,
+    accounts: chorus_ambassador::publishing::Claimed,
+}
+
+async fn read_claim(app: &AppState, shares: &[chorus_ambassador::shares::ShareRow]) -> Claim {
+    let mut people: Vec<i32> = shares.iter().map(|s| s.user_id).collect();
+    people.sort_unstable();
+    people.dedup();
+    let db = &app.db;
+    let each: Vec<chorus_policy::UserId> =
+        people.iter().map(|p| chorus_policy::UserId(*p)).collect();
+    let read = async {
+        Ok::<_, String>(Owners {
+            active: store::users::active_among(db, &people)
+                .await
+                .map_err(|e| e.to_string())?,
+            consent: store::policy::consent_states(db, &people)
+                .await
+                .map_err(|e| e.to_string())?,
+            rhythm: chorus_ambassador::rhythm::of_each(db, &each)
+                .await
+                .map_err(|e| e.to_string())?,
+            hearing: crate::notify::hearing_events(db, &people)
+                .await
+                .map_err(|e| e.to_string())?,
+            accounts: chorus_ambassador::publishing::Claimed::read(db, shares)
+                .await
+                .map_err(|e| e.to_string())?,
+        })
+    };
+    read.await.inspect_err(|e| {
+        tracing::warn!(error = %e, "could not read the owners of claimed shares");
+    })
+}
+
 /// One attempt at a claimed share, recorded, and its owner told.
-async fn send(app: &AppState, holder: &str, share: chorus_ambassador::shares::ShareRow) {
+async fn send(
+    app: &AppState,
+    holder: &str,
+    share: chorus_ambassador::shares::ShareRow,
+    claim: &Claim,
+    records: &chorus_ambassador::shares::Records,
+) {
     use chorus_ambassador::shares;
     crash_point("claimed", share.id).await;
     let public_base = app.public_url("");
@@ -210,42 +270,41 @@ async fn send(app: &AppState, holder: &str, share: chorus_ambassador::shares::Sh
         fetcher: &app.fetcher,
         public_base: &public_base,
     };
-    let outcome = match still_theirs_to_send(app, &share).await {
-        // The owner's rhythm is checked when the share is due, not only when it was
-        // queued: quiet hours or a cap they set since still hold it back.
-        Ok(None) => match chorus_ambassador::rhythm::hold_before_sending(
-            &app.db,
-            &share,
-            chrono::Utc::now(),
-        )
-        .await
-        {
-            Ok(Some(slot)) => shares::Outcome::Held(slot),
-            Ok(None) => publisher.attempt(holder, &share).await,
-            Err(e) => {
-                tracing::warn!(share = share.id, error = %e, "could not read the owner's rhythm");
-                shares::Outcome::RetryAt(
-                    chrono::Utc::now() + chrono::Duration::seconds(30),
-                    "Chorus could not read your rhythm; it will try again shortly".to_owned(),
-                )
-            }
+    let soon = || chrono::Utc::now() + chrono::Duration::seconds(30);
+    let outcome = match claim {
+        Err(_) => shares::Outcome::RetryAt(
+            soon(),
+            "Chorus could not check your account; it will try again shortly".to_owned(),
+        ),
+        Ok(owners) => match still_theirs_to_send(owners, &share) {
+            Some(reason) => shares::Outcome::Cancelled(reason),
+            // The owner's rhythm is checked when the share is due, not only when it was
+            // queued: quiet hours or a cap they set since still hold it back.
+            None => match hold(app, owners, &share).await {
+                Ok(Some(slot)) => shares::Outcome::Held(slot),
+                Ok(None) => publisher.attempt(holder, &share, &owners.accounts).await,
+                Err(e) => {
+                    tracing::warn!(share = share.id, error = %e, "could not read the owner's rhythm");
+                    shares::Outcome::RetryAt(
+                        soon(),
+                        "Chorus could not read your rhythm; it will try again shortly".to_owned(),
+                    )
+                }
+            },
         },
-        Ok(Some(reason)) => shares::Outcome::Cancelled(reason),
-        Err(e) => {
-            tracing::warn!(share = share.id, error = %e, "could not check the share's owner");
-            shares::Outcome::RetryAt(
-                chrono::Utc::now() + chrono::Duration::seconds(30),
-                "Chorus could not check your account; it will try again shortly".to_owned(),
-            )
-        }
     };
     crash_point("answered", share.id).await;
-    let recorded = shares::record(&app.db, &share, holder, &outcome).await;
+    let recorded = records.record(&app.db, &share, holder, &outcome).await;
     crash_point("recorded", share.id).await;
     match recorded {
         Ok(true) => {
             tracing::info!(share = share.id, outcome = ?outcome_name(&outcome), "share attempt settled");
-            notify_owner(app, &share, &outcome).await;
+            if claim
+                .as_ref()
+                .is_ok_and(|owners| owners.hearing.contains(&share.user_id))
+            {
+                notify_owner(app, &share, &outcome).await;
+            }
         }
         Ok(false) => tracing::warn!(
             share = share.id,
@@ -257,7 +316,26 @@ async fn send(app: &AppState, holder: &str, share: chorus_ambassador::shares::Sh
     }
 }
 
-/// Queues the email about a settled share, when its owner chose email about their shares.
+/// Whether the owner's rhythm holds the share back now: `Some(slot)` is when it goes.
+async fn hold(
+    app: &AppState,
+    owners: &Owners,
+    share: &chorus_ambassador::shares::ShareRow,
+) -> Result<Option<chorus_policy::rhythm::Slot>, chorus_ambassador::AmbassadorError> {
+    let Some((rhythm, zone)) = owners.rhythm.get(&chorus_policy::UserId(share.user_id)) else {
+        return Ok(None);
+    };
+    chorus_ambassador::rhythm::hold_before_sending(
+        &app.db,
+        share,
+        rhythm,
+        *zone,
+        chrono::Utc::now(),
+    )
+    .await
+}
+
+/// Queues the message about a settled share, when its owner chose to hear about their shares.
 async fn notify_owner(
     app: &AppState,
     share: &chorus_ambassador::shares::ShareRow,
@@ -285,29 +363,24 @@ async fn notify_owner(
 /// Whether the share's owner may still publish through Chorus, checked when the share is
 /// claimed, not only when it was queued: a person who withdrew, or whose account was
 /// deactivated since, never has a post sent. `Some(reason)` cancels the share.
-async fn still_theirs_to_send(
-    app: &AppState,
+fn still_theirs_to_send(
+    owners: &Owners,
     share: &chorus_ambassador::shares::ShareRow,
-) -> Result<Option<String>, store::StoreError> {
+) -> Option<String> {
     use chorus_policy::consent::ConsentState;
-    let active = store::users::by_id(&app.db, share.user_id)
-        .await?
-        .is_some_and(|user| user.active);
-    if !active {
-        return Ok(Some(
+    if !owners.active.contains(&share.user_id) {
+        return Some(
             "Your Chorus account was deactivated, so this share was cancelled: nothing was posted."
                 .to_owned(),
-        ));
+        );
     }
-    Ok(
-        match store::policy::consent_state(&app.db, share.user_id).await? {
-            ConsentState::Accepted { .. } => None,
-            ConsentState::Withdrawn { .. } | ConsentState::NeverOptedIn => Some(
-                "You withdrew from the programme, so this share was cancelled: nothing was posted."
-                    .to_owned(),
-            ),
-        },
-    )
+    match owners.consent.get(&share.user_id) {
+        Some(ConsentState::Accepted { .. }) => None,
+        Some(ConsentState::Withdrawn { .. } | ConsentState::NeverOptedIn) | None => Some(
+            "You withdrew from the programme, so this share was cancelled: nothing was posted."
+                .to_owned(),
+        ),
+    }
 }
 
 fn outcome_name(outcome: &chorus_ambassador::shares::Outcome) -> &'static str {

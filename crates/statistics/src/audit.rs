@@ -3,12 +3,13 @@
 //! concern them on their transparency page; the difference guard reads a viewer's own recent
 //! entries ([`crate::Memory`]); erasing a person takes them out of every entry.
 
+use chorus_editorial::store::group::GroupCommit;
 use chorus_policy::UserId;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait as _, QueryFilter as _, QueryOrder as _, TransactionTrait as _,
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbErr, EntityTrait as _, QueryFilter as _, QueryOrder as _,
 };
 
 use crate::Filter;
@@ -41,18 +42,11 @@ pub use entry::Model as AuditEntry;
 /// one transaction at a time to its disk (SQLite has one writer; each commit waits for the
 /// disk): views recorded at the same moment are written together, in one transaction, by the
 /// first of them to reach the writer, and each waits until its own entry is committed. Under 8
-/// viewers at once on SQLite, commits one by one were the dashboard's bound (p99 0.3 s).
+/// viewers at once on SQLite, commits one by one were the dashboard's bound (p99 0.3 s)
+/// ([`GroupCommit`]).
 #[derive(Debug, Default)]
 pub struct Log {
-    pending: std::sync::Mutex<Vec<Pending>>,
-    writer: tokio::sync::Mutex<()>,
-}
-
-/// An entry waiting to be written, and who waits for it.
-#[derive(Debug)]
-struct Pending {
-    entry: entry::ActiveModel,
-    written: tokio::sync::oneshot::Sender<Result<(), String>>,
+    group: GroupCommit<Vec<entry::ActiveModel>, ()>,
 }
 
 /// One view to write: `action` (one of [`crate::VIEW_ACTIONS`]) with `filter`, which included
@@ -78,7 +72,7 @@ impl Log {
         viewer: UserId,
         views: &[Viewed],
     ) -> Result<(), DbErr> {
-        let mut done = Vec::with_capacity(views.len());
+        let mut entries = Vec::with_capacity(views.len());
         for view in views {
             let detail =
                 serde_json::to_string(&view.filter).map_err(|e| DbErr::Json(e.to_string()))?;
@@ -87,58 +81,30 @@ impl Log {
                 list.push_str(&id.to_string());
                 list.push(',');
             }
-            let entry = entry::ActiveModel {
+            entries.push(entry::ActiveModel {
                 at: Set(Utc::now()),
                 actor_id: Set(Some(viewer.get())),
                 action: Set(view.action.to_owned()),
                 detail: Set(detail),
                 people: Set(list),
                 ..Default::default()
-            };
-            let (written, wait) = tokio::sync::oneshot::channel();
-            self.lock_pending().push(Pending { entry, written });
-            done.push(wait);
+            });
         }
-        {
-            let _writer = self.writer.lock().await;
-            let batch = std::mem::take(&mut *self.lock_pending());
-            if !batch.is_empty() {
-                // In a task of its own: a viewer who leaves does not leave the others' entries
-                // unwritten.
-                tokio::spawn(write(db.clone(), batch))
-                    .await
-                    .map_err(|e| DbErr::Custom(format!("audit log: {e}")))?;
-            }
-        }
-        for wait in done {
-            wait.await
-                .map_err(|_| DbErr::Custom("audit log: the writer stopped".to_owned()))?
-                .map_err(DbErr::Custom)?;
-        }
-        Ok(())
-    }
-
-    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
-        self.pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.group.write(db, entries, write).await
     }
 }
 
-/// Writes `batch` in one transaction and tells each waiting view how it went.
-async fn write(db: DatabaseConnection, batch: Vec<Pending>) {
-    let (entries, waiting): (Vec<_>, Vec<_>) =
-        batch.into_iter().map(|p| (p.entry, p.written)).unzip();
-    let result = async {
-        let txn = db.begin().await?;
+/// Writes the entries of views recorded together, in their transaction.
+async fn write(
+    txn: DatabaseTransaction,
+    batch: Vec<Vec<entry::ActiveModel>>,
+) -> Result<(DatabaseTransaction, Vec<()>), DbErr> {
+    let written = vec![(); batch.len()];
+    let entries: Vec<_> = batch.into_iter().flatten().collect();
+    if !entries.is_empty() {
         entry::Entity::insert_many(entries).exec(&txn).await?;
-        txn.commit().await
     }
-    .await
-    .map_err(|e| e.to_string());
-    for written in waiting {
-        let _gone = written.send(result.clone());
-    }
+    Ok((txn, written))
 }
 
 /// The audit entries that concern one person, newest first.

@@ -118,16 +118,19 @@ pub async fn needs_refresh(
     account_id: AccountId,
 ) -> Result<bool, AmbassadorError> {
     let account_id = account_id.get();
-    let Some(row) = connected_account::Entity::find_by_id(account_id)
+    Ok(connected_account::Entity::find_by_id(account_id)
         .one(db)
         .await?
-    else {
-        return Ok(false);
-    };
-    Ok(row.refresh_token.is_some()
+        .is_some_and(|row| refresh_due(&row)))
+}
+
+/// Whether this stored account's token expires within [`REFRESH_MARGIN`] and can be refreshed.
+#[must_use]
+pub fn refresh_due(row: &connected_account::Model) -> bool {
+    row.refresh_token.is_some()
         && row
             .expires_at
-            .is_some_and(|at| at - Utc::now() < REFRESH_MARGIN))
+            .is_some_and(|at| at - Utc::now() < REFRESH_MARGIN)
 }
 
 async fn mark_needs_reconnect(

@@ -3,6 +3,7 @@
 pub mod columns;
 pub mod entities;
 pub mod feeds;
+pub mod group;
 pub mod items;
 pub mod leases;
 pub mod media;

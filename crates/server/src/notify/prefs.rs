@@ -138,6 +138,31 @@ impl Prefs {
     }
 }
 
+/// Which of `people` chose to hear about what concerns them (by email or chat), read at once:
+/// the worker asks only them about each settled share.
+///
+/// # Errors
+/// Database failure.
+pub async fn hearing_events(
+    db: &impl ConnectionTrait,
+    people: &[i32],
+) -> Result<std::collections::HashSet<i32>, StoreError> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
+    let column = |name: &str| Expr::col(Alias::new(name));
+    let query = Query::select()
+        .column(Alias::new("user_id"))
+        .from(Alias::new("notification_prefs"))
+        .and_where(column("user_id").is_in(people.iter().copied()))
+        .and_where(column("email_events").or(column("chat_events")))
+        .to_owned();
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&query))
+        .await?;
+    rows.iter()
+        .map(|row| Ok(row.try_get::<i32>("", "user_id")?))
+        .collect()
+}
+
 /// A person's choices (all off until they turn something on).
 ///
 /// # Errors

@@ -110,9 +110,37 @@ pub async fn consent_state(
     db: &impl ConnectionTrait,
     user_id: i32,
 ) -> Result<ConsentState, StoreError> {
-    let person = PersonId(u64::try_from(user_id).unwrap_or_default());
-    let receipts: Vec<ConsentReceipt> = receipts(db, user_id)
+    Ok(state_of(user_id, receipts(db, user_id).await?))
+}
+
+/// The consent state of each of `people`, read at once (the worker, for the owners of one
+/// claim's shares).
+///
+/// # Errors
+/// Database failure.
+pub async fn consent_states(
+    db: &impl ConnectionTrait,
+    people: &[i32],
+) -> Result<std::collections::HashMap<i32, ConsentState>, StoreError> {
+    let mut each: std::collections::HashMap<i32, Vec<ConsentRow>> =
+        people.iter().map(|p| (*p, Vec::new())).collect();
+    for row in consent::Entity::find()
+        .filter(consent::Column::UserId.is_in(people.iter().copied()))
+        .order_by_asc(consent::Column::Id)
+        .all(db)
         .await?
+    {
+        each.entry(row.user_id).or_default().push(row);
+    }
+    Ok(each
+        .into_iter()
+        .map(|(person, rows)| (person, state_of(person, rows)))
+        .collect())
+}
+
+fn state_of(user_id: i32, rows: Vec<ConsentRow>) -> ConsentState {
+    let person = PersonId(u64::try_from(user_id).unwrap_or_default());
+    let receipts: Vec<ConsentReceipt> = rows
         .into_iter()
         .map(|row| ConsentReceipt {
             person,
@@ -121,7 +149,7 @@ pub async fn consent_state(
             withdrawn_at: row.withdrawn_at.map(|t| t.timestamp()),
         })
         .collect();
-    Ok(ConsentState::from_receipts(&receipts))
+    ConsentState::from_receipts(&receipts)
 }
 
 /// Records that the person accepted `version` now.

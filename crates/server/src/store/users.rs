@@ -82,6 +82,26 @@ pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<UserRow>
     Ok(user::Entity::find_by_id(id).one(db).await?)
 }
 
+/// Which of `ids` are active accounts (the worker, for the owners of one claim's shares).
+///
+/// # Errors
+/// Database failure.
+pub async fn active_among(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+) -> Result<std::collections::HashSet<i32>, StoreError> {
+    Ok(user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .filter(user::Column::Active.eq(true))
+        .into_tuple::<i32>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// Every account, by name.
 ///
 /// # Errors
