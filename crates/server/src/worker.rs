@@ -173,8 +173,9 @@ async fn publish_due_shares(app: &AppState, holder: &str, stop: &watch::Receiver
         if room > 0 && worth_it && !*stop.borrow() {
             let lease = chrono::Duration::from_std(app.config.share_lease).unwrap_or(shares::LEASE);
             match shares::claim(&app.db, holder, chrono::Utc::now(), lease, room).await {
+                Ok(claimed) if claimed.is_empty() => drained = true,
                 Ok(claimed) => {
-                    drained = claimed.is_empty();
+                    drained = false;
                     // What every attempt of the claim checks, read once for all of them; a
                     // share whose reading failed is retried shortly, nothing sent.
                     let read = Arc::new(read_claim(app, &claimed).await);
