@@ -187,9 +187,9 @@ async fn seed_tracked_link(db: &DatabaseConnection, public_base: &str) -> anyhow
         .await?
         .ok_or_else(|| anyhow!("the share insert returned no id"))?
         .try_get("", "id")?;
-    chorus_ambassador::links::attach(db, link_id, share_id).await?;
+    chorus_ambassador::links::attach(db, link_id, chorus_policy::ShareId(share_id)).await?;
     Ok(Seeded {
-        link_id,
+        link_id: link_id.get(),
         code,
         target,
     })

@@ -92,7 +92,7 @@ fn summary(row: connected_account::Model) -> AccountSummary {
 async fn store_account(
     db: &DatabaseConnection,
     vault: &Vault,
-    user_id: i32,
+    user_id: UserId,
     network: Network,
     instance: &str,
     identity: &crate::connectors::Identity,
@@ -102,7 +102,7 @@ async fn store_account(
     let txn = chorus_editorial::store::begin_write(db).await?;
     let now = Utc::now();
     connected_account::Entity::insert(connected_account::ActiveModel {
-        user_id: Set(user_id),
+        user_id: Set(user_id.get()),
         network: Set(network.into()),
         instance: Set(instance.to_owned()),
         external_id: Set(identity.external_id.clone()),
@@ -135,7 +135,7 @@ async fn store_account(
     .exec_without_returning(&txn)
     .await?;
     let row = connected_account::Entity::find()
-        .filter(connected_account::Column::UserId.eq(user_id))
+        .filter(connected_account::Column::UserId.eq(user_id.get()))
         .filter(connected_account::Column::Network.eq(network.as_str()))
         .filter(connected_account::Column::Instance.eq(instance))
         .filter(connected_account::Column::ExternalId.eq(identity.external_id.clone()))

@@ -5,7 +5,7 @@
 //! A day is the number of whole days since 1970-01-01 UTC ([`day_number`]), the same on SQLite
 //! and PostgreSQL; weeks start on Monday ([`week_of_day`]).
 
-use chorus_policy::ShareId;
+use chorus_policy::{LinkId, ShareId};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Statement};
 
@@ -75,7 +75,7 @@ pub async fn count_in_day(
 /// Database failure.
 pub async fn count_clicks(
     db: &impl ConnectionTrait,
-    link_id: i32,
+    link_id: LinkId,
     hour: DateTime<Utc>,
     humans: i64,
     robots: i64,
@@ -91,7 +91,7 @@ pub async fn count_clicks(
             day_number(hour).into(),
             humans.into(),
             robots.into(),
-            link_id.into(),
+            link_id.get().into(),
         ],
     ))
     .await?;

@@ -240,17 +240,17 @@ pub async fn public(
 /// Database failure.
 pub async fn described(
     db: &impl ConnectionTrait,
-    share_ids: &[i32],
-) -> Result<std::collections::HashMap<i32, serde_json::Value>, DbErr> {
+    share_ids: &[ShareId],
+) -> Result<std::collections::HashMap<ShareId, serde_json::Value>, DbErr> {
     use sea_orm::{ColumnTrait as _, QueryFilter as _};
     Ok(share_image::Entity::find()
-        .filter(share_image::Column::ShareId.is_in(share_ids.iter().copied()))
+        .filter(share_image::Column::ShareId.is_in(share_ids.iter().map(|id| id.get())))
         .all(db)
         .await?
         .into_iter()
         .map(|row| {
             (
-                row.share_id,
+                ShareId(row.share_id),
                 serde_json::json!({
                     "own_upload": row.data.is_some(),
                     "item_image": row.media_id,

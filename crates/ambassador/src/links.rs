@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use chorus_policy::UserId;
+use chorus_policy::{LinkId, ShareId, UserId};
 use chrono::{DateTime, DurationRound as _, TimeDelta, Utc};
 use rand::Rng as _;
 use sea_orm::{
@@ -61,7 +61,7 @@ pub fn target_with_utm(link: &str, source: &str, medium: &str, campaign: &str) -
 pub async fn create(
     db: &impl ConnectionTrait,
     target: &str,
-) -> Result<(i32, String), sea_orm::DbErr> {
+) -> Result<(LinkId, String), sea_orm::DbErr> {
     let code = new_code();
     let row = tracked_link::ActiveModel {
         code: Set(code.clone()),
@@ -72,7 +72,7 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    Ok((row.id, code))
+    Ok((LinkId(row.id), code))
 }
 
 /// Attaches a tracked link to its share.
@@ -81,15 +81,15 @@ pub async fn create(
 /// Database failure.
 pub async fn attach(
     db: &impl ConnectionTrait,
-    link_id: i32,
-    share_id: i32,
+    link_id: LinkId,
+    share_id: ShareId,
 ) -> Result<(), sea_orm::DbErr> {
     tracked_link::Entity::update_many()
         .col_expr(
             tracked_link::Column::ShareId,
-            sea_orm::sea_query::Expr::value(share_id),
+            sea_orm::sea_query::Expr::value(share_id.get()),
         )
-        .filter(tracked_link::Column::Id.eq(link_id))
+        .filter(tracked_link::Column::Id.eq(link_id.get()))
         .exec(db)
         .await?;
     Ok(())
@@ -119,14 +119,14 @@ pub fn is_robot(user_agent: &str) -> bool {
 }
 
 /// A link and the hour its clicks fall in.
-type HourKey = (i32, DateTime<Utc>);
+type HourKey = (LinkId, DateTime<Utc>);
 /// Human and robot clicks.
 type Counts = (i64, i64);
 
 /// The redirect's state: resolved codes and clicks not yet flushed.
 #[derive(Debug, Default)]
 pub struct Redirects {
-    cache: RwLock<HashMap<String, (i32, Arc<str>)>>,
+    cache: RwLock<HashMap<String, (LinkId, Arc<str>)>>,
     pending: Mutex<HashMap<HourKey, Counts>>,
 }
 
@@ -139,7 +139,7 @@ impl Redirects {
         &self,
         db: &impl ConnectionTrait,
         code: &str,
-    ) -> Result<Option<(i32, Arc<str>)>, sea_orm::DbErr> {
+    ) -> Result<Option<(LinkId, Arc<str>)>, sea_orm::DbErr> {
         if let Some(found) = self.cache.read().ok().and_then(|c| c.get(code).cloned()) {
             return Ok(Some(found));
         }
@@ -155,7 +155,7 @@ impl Redirects {
         else {
             return Ok(None);
         };
-        let found = (row.id, Arc::<str>::from(row.target_url));
+        let found = (LinkId(row.id), Arc::<str>::from(row.target_url));
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(code.to_owned(), found.clone());
         }
@@ -163,7 +163,7 @@ impl Redirects {
     }
 
     /// Counts one click in memory.
-    pub fn count(&self, link_id: i32, robot: bool, now: DateTime<Utc>) {
+    pub fn count(&self, link_id: LinkId, robot: bool, now: DateTime<Utc>) {
         let hour = now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now);
         if let Ok(mut pending) = self.pending.lock() {
             let entry = pending.entry((link_id, hour)).or_insert((0, 0));
@@ -193,7 +193,7 @@ impl Redirects {
                  ON CONFLICT (link_id, hour) DO UPDATE SET humans = click_counts.humans + excluded.humans, \
                  robots = click_counts.robots + excluded.robots",
                 [
-                    (*link_id).into(),
+                    link_id.get().into(),
                     (*hour).into(),
                     (*humans).into(),
                     (*robots).into(),
@@ -228,7 +228,7 @@ impl Redirects {
 pub async fn clicks_per_share(
     db: &impl ConnectionTrait,
     user_id: UserId,
-) -> Result<HashMap<i32, i64>, sea_orm::DbErr> {
+) -> Result<HashMap<ShareId, i64>, sea_orm::DbErr> {
     let user_id = user_id.get();
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
@@ -243,7 +243,7 @@ pub async fn clicks_per_share(
     for row in rows {
         let share: i32 = row.try_get("", "share_id")?;
         let humans: i64 = row.try_get("", "humans")?;
-        out.insert(share, humans);
+        out.insert(ShareId(share), humans);
     }
     Ok(out)
 }

@@ -4,7 +4,7 @@
 //! and no share without its link.
 
 use chorus_editorial::store::items::ItemRecord;
-use chorus_policy::{ItemId, Network, ShareId, UserId};
+use chorus_policy::{Network, ShareId, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
@@ -165,7 +165,7 @@ pub async fn queue(
             &txn,
             shares::NewShare {
                 user_id: queue.user_id,
-                item_id: Some(ItemId(queue.item.id)),
+                item_id: Some(queue.item.id),
                 via: draft.via.clone(),
                 network: draft.network,
                 text,
@@ -181,7 +181,7 @@ pub async fn queue(
         )
         .await?;
         if let Some(link_id) = link_id {
-            links::attach(&txn, link_id, share_id.get()).await?;
+            links::attach(&txn, link_id, share_id).await?;
         }
         if let (shares::Via::Account(_), Some(image)) = (&draft.via, queue.image) {
             crate::images::attach(&txn, share_id.get(), image).await?;

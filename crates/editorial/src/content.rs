@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chorus_policy::Network;
+use chorus_policy::{CampaignId, Network, TopicId};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +42,7 @@ pub struct ItemForm {
     pub campaign: String,
     /// Topic ids.
     #[serde(default)]
-    pub topics: Vec<i32>,
+    pub topics: Vec<TopicId>,
     /// Available from (`YYYY-MM-DDTHH:MM`, UTC), or empty.
     #[serde(default)]
     pub available_from: String,
@@ -74,9 +74,9 @@ pub struct ItemInput {
     /// Language tag.
     pub language: String,
     /// Campaign.
-    pub campaign_id: Option<i32>,
+    pub campaign_id: Option<CampaignId>,
     /// Topics, sorted.
-    pub topic_ids: Vec<i32>,
+    pub topic_ids: Vec<TopicId>,
     /// Embargo: not in the hub before this time.
     pub available_from: Option<DateTime<Utc>>,
     /// Expiry: not in the hub from this time.
@@ -397,9 +397,9 @@ mod tests {
     fn the_form_round_trips() {
         let mut with_times = form();
         with_times.available_from = "2026-05-01T09:30".into();
-        with_times.topics = vec![3, 1, 3];
+        with_times.topics = vec![TopicId(3), TopicId(1), TopicId(3)];
         let input = ItemInput::parse(&with_times).unwrap();
-        assert_eq!(input.topic_ids, [1, 3]);
+        assert_eq!(input.topic_ids, [TopicId(1), TopicId(3)]);
         assert_eq!(ItemInput::parse(&input.to_form()).unwrap(), input);
     }
 

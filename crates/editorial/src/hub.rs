@@ -1,7 +1,7 @@
 //! The hub: what ambassadors see. Only published items inside their availability window,
 //! newest first, filtered by topic and language, a page at a time.
 
-use chorus_policy::ItemId;
+use chorus_policy::{ItemId, TopicId, UserId};
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
 use sea_orm::{
@@ -21,13 +21,13 @@ pub const PAGE_SIZE: u64 = 20;
 #[derive(Debug, Clone, Default)]
 pub struct HubQuery {
     /// Only this topic.
-    pub topic_id: Option<i32>,
+    pub topic_id: Option<TopicId>,
     /// Only this language.
     pub language: Option<String>,
     /// Only topics this person follows.
-    pub followed_by: Option<i32>,
+    pub followed_by: Option<UserId>,
     /// Leave out the items this person said "not for me" to.
-    pub passed_by: Option<i32>,
+    pub passed_by: Option<UserId>,
     /// Page number, from 1.
     pub page: u64,
 }
@@ -73,7 +73,7 @@ pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage
                 Query::select()
                     .column(content_item_topic::Column::ItemId)
                     .from(content_item_topic::Entity)
-                    .and_where(Expr::col(content_item_topic::Column::TopicId).eq(topic_id))
+                    .and_where(Expr::col(content_item_topic::Column::TopicId).eq(topic_id.get()))
                     .to_owned(),
             ),
         );
@@ -89,7 +89,9 @@ pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage
                             Query::select()
                                 .column(topic_follow::Column::TopicId)
                                 .from(topic_follow::Entity)
-                                .and_where(Expr::col(topic_follow::Column::UserId).eq(user_id))
+                                .and_where(
+                                    Expr::col(topic_follow::Column::UserId).eq(user_id.get()),
+                                )
                                 .to_owned(),
                         ),
                     )
@@ -103,7 +105,7 @@ pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage
                 Query::select()
                     .column(Alias::new("item_id"))
                     .from(Alias::new("item_passes"))
-                    .and_where(Expr::col(Alias::new("user_id")).eq(user_id))
+                    .and_where(Expr::col(Alias::new("user_id")).eq(user_id.get()))
                     .to_owned(),
             ),
         );
@@ -159,14 +161,14 @@ pub async fn utm_campaign(
         && let Some(campaign) = topics::campaigns(db)
             .await?
             .into_iter()
-            .find(|c| c.id == id)
+            .find(|c| c.id == id.get())
     {
         return Ok(topics::slugify(&campaign.name));
     }
     let topic = topics::topics(db)
         .await?
         .into_iter()
-        .find(|t| item.input.topic_ids.contains(&t.id));
+        .find(|t| item.input.topic_ids.contains(&TopicId(t.id)));
     Ok(topic.map_or_else(|| "chorus".to_owned(), |t| t.slug))
 }
 

@@ -112,7 +112,7 @@ pub async fn apply_action(
         action,
         rules,
         workflow::Context {
-            actor: actor.get(),
+            actor,
             last_editor: item.updated_by,
         },
     )?;

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chorus_policy::UserId;
 use serde::Serialize;
 
 /// Where a content item is in its life. Stored as its name ([`State::as_str`]); a stored name
@@ -160,9 +161,9 @@ pub struct Rules {
 #[derive(Debug, Clone, Copy)]
 pub struct Context {
     /// The editor acting.
-    pub actor: i32,
+    pub actor: UserId,
     /// The editor who made the current version, if still known.
-    pub last_editor: Option<i32>,
+    pub last_editor: Option<UserId>,
 }
 
 /// The state an action leads to.
@@ -233,12 +234,12 @@ mod tests {
         require_second_approval: true,
     };
     const BY_ME: Context = Context {
-        actor: 1,
-        last_editor: Some(1),
+        actor: UserId(1),
+        last_editor: Some(UserId(1)),
     };
     const BY_OTHER: Context = Context {
-        actor: 2,
-        last_editor: Some(1),
+        actor: UserId(2),
+        last_editor: Some(UserId(1)),
     };
 
     #[test]

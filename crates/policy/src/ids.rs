@@ -68,6 +68,14 @@ id!(
     FeedId
 );
 id!(
+    /// A campaign items belong to, for the editors' planning and the analysts' filter.
+    CampaignId
+);
+id!(
+    /// A tracked link: the short address a share carries, counted when someone follows it.
+    LinkId
+);
+id!(
     /// One share: a text a person chose to publish (or hand to a network's composer).
     ShareId
 );

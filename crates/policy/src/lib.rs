@@ -33,7 +33,7 @@ pub use group_size::{
     AggregateTable, Contribution, Figure, FigureStatus, GroupCount, GroupFigure, Measure,
     MinGroupSize,
 };
-pub use ids::{AccountId, FeedId, ItemId, MediaId, ShareId, TopicId, UserId};
+pub use ids::{AccountId, CampaignId, FeedId, ItemId, LinkId, MediaId, ShareId, TopicId, UserId};
 pub use network::{Network, UnknownNetwork};
 pub use publishing::{PersonalAction, PublishKind, ReminderPreference};
 pub use rhythm::{Hold, QuietHours, Rhythm, Slot};

@@ -102,7 +102,7 @@ impl From<StoreError> for AccountError {
         match e {
             StoreError::EmailTaken => AccountError::EmailTaken,
             StoreError::NotFound => AccountError::NotFound,
-            other @ StoreError::Db(_) => AccountError::Store(other),
+            other @ (StoreError::Db(_) | StoreError::Statistics(_)) => AccountError::Store(other),
         }
     }
 }

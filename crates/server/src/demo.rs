@@ -3,8 +3,8 @@
 //! The demo accounts share one published password so that a newcomer can sign in at once; the
 //! log says so plainly. On a database that already has accounts nothing is created.
 
+use chorus_policy::{CampaignId, ShareId, TopicId, UserId};
 use chorus_policy::{Role, Roles};
-use chorus_policy::{ShareId, UserId};
 
 use sea_orm::{DatabaseTransaction, TransactionTrait as _};
 
@@ -190,11 +190,11 @@ async fn seed_content(app: &AppState, editor: i32) -> anyhow::Result<()> {
             campaign_id: item
                 .topics
                 .contains(&"Climate & energy")
-                .then_some(campaign.id),
+                .then_some(CampaignId(campaign.id)),
             topic_ids: item
                 .topics
                 .iter()
-                .filter_map(|t| topic_ids.get(t).copied())
+                .filter_map(|t| topic_ids.get(t).copied().map(TopicId))
                 .collect(),
             available_from: None,
             available_until: None,
@@ -356,14 +356,19 @@ async fn seed_activity(
             )
             .unwrap_or_else(|| link.clone());
             let (link_id, _) = chorus_ambassador::links::create(db, &target).await?;
-            chorus_ambassador::links::attach(db, link_id, share).await?;
+            chorus_ambassador::links::attach(db, link_id, ShareId(share)).await?;
             // Clicks come two hours after the share, and never later than now.
             let hour = (at + Duration::hours(2)).min(now);
             let humans = i64::try_from((p * 5 + day * 11) % 23)?;
             db.execute_raw(Statement::from_sql_and_values(
                 backend,
                 "INSERT INTO click_counts (link_id, hour, humans, robots) VALUES ($1, $2, $3, $4)",
-                [link_id.into(), hour.into(), humans.into(), 2_i64.into()],
+                [
+                    link_id.get().into(),
+                    hour.into(),
+                    humans.into(),
+                    2_i64.into(),
+                ],
             ))
             .await?;
             activity::count_clicks(db, link_id, hour, humans, 2).await?;

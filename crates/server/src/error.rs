@@ -53,6 +53,9 @@ pub enum AppError {
     /// A database call made directly by a domain crate failed.
     #[error("database error: {0}")]
     Db(#[from] DbErr),
+    /// Reading or recording statistics failed.
+    #[error(transparent)]
+    Statistics(#[from] chorus_statistics::StatisticsError),
     /// Connecting or using a social account, queuing or deleting a share failed.
     #[error(transparent)]
     Ambassador(#[from] AmbassadorError),
@@ -119,6 +122,9 @@ impl AppError {
             AppError::BadRequest(_) => {
                 (StatusCode::BAD_REQUEST, "bad_request", "error.bad_request")
             }
+            AppError::Store(StoreError::Statistics(e)) | AppError::Statistics(e) => {
+                statistics_info(e)
+            }
             AppError::Editorial(e) => editorial_info(e),
             AppError::Ambassador(e) => ambassador_info(e),
             AppError::Account(e) => account_info(e),
@@ -157,6 +163,16 @@ fn editorial_info(
         E::NameTaken => (StatusCode::CONFLICT, "name_taken", "error.name_taken"),
         E::Db(e) => db_info(e),
         E::BadRevision(_) | E::BadSetting(_) => INTERNAL,
+    }
+}
+
+fn statistics_info(
+    error: &chorus_statistics::StatisticsError,
+) -> (StatusCode, &'static str, &'static str) {
+    use chorus_statistics::StatisticsError as E;
+    match error {
+        E::Db(e) => db_info(e),
+        E::Interrupted(_) | E::Filter(_) => INTERNAL,
     }
 }
 
@@ -233,6 +249,7 @@ fn account_info(error: &AccountError) -> (StatusCode, &'static str, &'static str
         }
         E::LastAdmin => (StatusCode::CONFLICT, "last_admin", "error.last_admin"),
         E::Store(StoreError::Db(e)) => db_info(e),
+        E::Store(StoreError::Statistics(e)) => statistics_info(e),
         E::Hashing => INTERNAL,
     }
 }
@@ -272,3 +289,41 @@ impl IntoResponse for AppError {
 
 /// The result of a handler.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chorus_statistics::StatisticsError;
+
+    fn status(error: impl Into<AppError>) -> StatusCode {
+        error.into().info().status
+    }
+
+    #[test]
+    fn each_domain_error_keeps_its_meaning_as_a_status() {
+        let unreachable = || DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout);
+        assert_eq!(
+            status(chorus_editorial::EditorialError::NotFound),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(status(AmbassadorError::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(
+            status(StatisticsError::Db(unreachable())),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(StoreError::Statistics(StatisticsError::Db(unreachable()))),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(StatisticsError::Interrupted("the task panicked".into())),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            status(AccountError::Store(StoreError::Statistics(
+                StatisticsError::Interrupted("the task panicked".into())
+            ))),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}

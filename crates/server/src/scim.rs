@@ -170,12 +170,22 @@ impl From<StoreError> for ScimError {
             StoreError::EmailTaken => {
                 Self::taken("another person already has this email in Chorus".to_owned())
             }
-            e @ StoreError::Db(_) => {
+            e @ (StoreError::Db(_)
+            | StoreError::Statistics(chorus_statistics::StatisticsError::Db(_))) => {
                 tracing::error!(error = %e, "SCIM request failed at the database");
                 Self {
                     status: StatusCode::SERVICE_UNAVAILABLE,
                     scim_type: None,
                     detail: "Chorus could not reach its database; try again shortly".to_owned(),
+                }
+            }
+            e @ StoreError::Statistics(_) => {
+                tracing::error!(error = %e, "SCIM request failed in the statistics' audit log");
+                Self {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    scim_type: None,
+                    detail: "Chorus failed to erase the person from its audit log; try again"
+                        .to_owned(),
                 }
             }
         }

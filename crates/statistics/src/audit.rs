@@ -3,6 +3,7 @@
 //! concern them on their transparency page; the difference guard reads a viewer's own recent
 //! entries ([`crate::Memory`]); erasing a person takes them out of every entry.
 
+use crate::StatisticsError;
 use chorus_editorial::store::group::GroupCommit;
 use chorus_policy::UserId;
 use chrono::Utc;
@@ -71,11 +72,10 @@ impl Log {
         db: &DatabaseConnection,
         viewer: UserId,
         views: &[Viewed],
-    ) -> Result<(), DbErr> {
+    ) -> Result<(), StatisticsError> {
         let mut entries = Vec::with_capacity(views.len());
         for view in views {
-            let detail =
-                serde_json::to_string(&view.filter).map_err(|e| DbErr::Json(e.to_string()))?;
+            let detail = serde_json::to_string(&view.filter)?;
             let mut list = String::from(",");
             for id in &view.people {
                 list.push_str(&id.to_string());
@@ -90,7 +90,7 @@ impl Log {
                 ..Default::default()
             });
         }
-        self.group.write(db, entries, write).await
+        Ok(self.group.write(db, entries, write).await?)
     }
 }
 
@@ -111,20 +111,23 @@ async fn write(
 ///
 /// # Errors
 /// Database failure.
-pub async fn concerning(db: &impl ConnectionTrait, user: UserId) -> Result<Vec<AuditEntry>, DbErr> {
+pub async fn concerning(
+    db: &impl ConnectionTrait,
+    user: UserId,
+) -> Result<Vec<AuditEntry>, StatisticsError> {
     let user_id = user.get();
-    entry::Entity::find()
+    Ok(entry::Entity::find()
         .filter(entry::Column::People.contains(format!(",{user_id},")))
         .order_by_desc(entry::Column::Id)
         .all(db)
-        .await
+        .await?)
 }
 
 /// Takes an erased person out of every entry (the entries stay: someone did look).
 ///
 /// # Errors
 /// Database failure.
-pub async fn forget(db: &impl ConnectionTrait, user: UserId) -> Result<(), DbErr> {
+pub async fn forget(db: &impl ConnectionTrait, user: UserId) -> Result<(), StatisticsError> {
     let user_id = user.get();
     entry::Entity::update_many()
         .col_expr(

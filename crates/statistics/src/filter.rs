@@ -1,7 +1,7 @@
 //! What a view selects: the filter as typed in the form, parsed into a [`Filter`] whose every
 //! field is checked, and the bars (days or weeks) it covers.
 
-use chorus_policy::Network;
+use chorus_policy::{CampaignId, ItemId, Network, TopicId};
 use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -17,10 +17,10 @@ pub struct Filter {
     pub to: NaiveDate,
     /// Only items under this topic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub topic: Option<i32>,
+    pub topic: Option<TopicId>,
     /// Only items of this campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub campaign: Option<i32>,
+    pub campaign: Option<CampaignId>,
     /// Only this network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<Network>,
@@ -29,7 +29,7 @@ pub struct Filter {
     pub team: Option<String>,
     /// Only this item (the editors' view of one item).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<i32>,
+    pub item: Option<ItemId>,
     /// Bars per day or per week.
     pub every: Every,
 }
@@ -96,8 +96,8 @@ impl FilterForm {
                 None
             }
         };
-        let topic = id(&self.topic, "topic", &mut errors);
-        let campaign = id(&self.campaign, "campaign", &mut errors);
+        let topic = id(&self.topic, "topic", &mut errors).map(TopicId);
+        let campaign = id(&self.campaign, "campaign", &mut errors).map(CampaignId);
         let network = match self.network.trim() {
             "" => None,
             name => {

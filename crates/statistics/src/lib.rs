@@ -20,12 +20,14 @@
 //! [`AggregateTable`]: chorus_policy::AggregateTable
 
 pub mod audit;
+mod error;
 mod filter;
 pub mod personal;
 pub mod rollup;
 mod scan;
 mod view;
 
+pub use error::StatisticsError;
 pub use filter::{Filter, FilterForm};
 pub use rollup::Rollup;
 pub use view::{

@@ -1,10 +1,11 @@
 //! A person's own figures, for their eyes only: their rows of the daily roll-up, by week and by
 //! network. A person always sees their own figures, so no group size applies here.
 
+use crate::StatisticsError;
 use std::collections::BTreeMap;
 
 use chorus_editorial::store::NetworkColumn;
-use chorus_policy::{Measure as _, Network, UserId};
+use chorus_policy::{ItemId, Measure as _, Network, UserId};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, Query};
 use sea_orm::{ConnectionTrait, DbErr};
@@ -20,7 +21,7 @@ pub struct PersonalFigures {
     /// Each network the person shared on, by its order in [`Network::ALL`].
     pub per_network: Vec<(Network, Activity)>,
     /// Each item the person's shares supported (its id), most clicked first.
-    pub per_item: Vec<(i32, Activity)>,
+    pub per_item: Vec<(ItemId, Activity)>,
     /// The whole period.
     pub total: Activity,
 }
@@ -34,7 +35,7 @@ pub async fn figures(
     user_id: UserId,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<PersonalFigures, DbErr> {
+) -> Result<PersonalFigures, StatisticsError> {
     let user_id = user_id.get();
     let total_of = |column: &'static str| Func::cast_as(Func::sum(Expr::col(column)), "BIGINT");
     let query = Query::select()
@@ -49,7 +50,7 @@ pub async fn figures(
         .to_owned();
     let mut per_week: BTreeMap<i32, Activity> = BTreeMap::new();
     let mut per_network: BTreeMap<Network, Activity> = BTreeMap::new();
-    let mut per_item: BTreeMap<i32, Activity> = BTreeMap::new();
+    let mut per_item: BTreeMap<ItemId, Activity> = BTreeMap::new();
     for row in db.query_all(&query).await? {
         let day: i32 = row.try_get("", "day")?;
         let item: i32 = row.try_get("", "item_id")?;
@@ -64,10 +65,10 @@ pub async fn figures(
         *week = week.plus(activity);
         let on_network = per_network.entry(network.get()).or_default();
         *on_network = on_network.plus(activity);
-        let on_item = per_item.entry(item).or_default();
+        let on_item = per_item.entry(ItemId(item)).or_default();
         *on_item = on_item.plus(activity);
     }
-    let mut per_item: Vec<(i32, Activity)> = per_item.into_iter().collect();
+    let mut per_item: Vec<(ItemId, Activity)> = per_item.into_iter().collect();
     per_item.sort_by(|a, b| {
         (b.1.clicks, b.1.shares)
             .cmp(&(a.1.clicks, a.1.shares))
@@ -108,7 +109,7 @@ pub async fn together(
     db: &impl ConnectionTrait,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<(usize, Activity), DbErr> {
+) -> Result<(usize, Activity), StatisticsError> {
     let total_of = |column: &'static str| Func::cast_as(Func::sum(Expr::col(column)), "BIGINT");
     let opted_in = Query::select()
         .column("user_id")

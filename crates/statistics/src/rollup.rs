@@ -11,6 +11,7 @@
 //! A row costs 20 bytes: a year of the scale benchmark's organisation (1.8 million rows) is
 //! about 37 MB.
 
+use crate::StatisticsError;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -67,7 +68,7 @@ impl Rollup {
         first: i32,
         last: i32,
         today: i32,
-    ) -> Result<Vec<Day>, DbErr> {
+    ) -> Result<Vec<Day>, StatisticsError> {
         self.days_at(db, first, last, today, None).await
     }
 
@@ -84,7 +85,7 @@ impl Rollup {
         last: i32,
         today: i32,
         version: Option<i64>,
-    ) -> Result<Vec<Day>, DbErr> {
+    ) -> Result<Vec<Day>, StatisticsError> {
         if first > last {
             return Ok(Vec::new());
         }
@@ -255,7 +256,7 @@ async fn read(
 pub async fn first_day_of_item(
     db: &impl ConnectionTrait,
     item: ItemId,
-) -> Result<Option<i32>, DbErr> {
+) -> Result<Option<i32>, StatisticsError> {
     let item = item.get();
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
@@ -270,7 +271,7 @@ pub async fn first_day_of_item(
         ))
         .await?;
     match row {
-        Some(row) => row.try_get::<Option<i32>>("", "first"),
+        Some(row) => Ok(row.try_get::<Option<i32>>("", "first")?),
         None => Ok(None),
     }
 }

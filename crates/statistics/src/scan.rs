@@ -7,7 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chorus_policy::{AggregateTable, GroupCount, Measure, MinGroupSize, Network, PersonId};
+use chorus_policy::{
+    AggregateTable, CampaignId, GroupCount, Measure, MinGroupSize, Network, PersonId,
+};
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 
 use super::rollup::{Day, Entry};
@@ -211,15 +213,17 @@ impl<'a> Compiled<'a> {
             to: day_number(start_of(filter.to)),
             network: filter.network.map(network_index),
             team: filter.team.as_deref(),
-            item: filter.item.map(|i| u32::try_from(i).unwrap_or(u32::MAX)),
+            item: filter
+                .item
+                .map(|i| u32::try_from(i.get()).unwrap_or(u32::MAX)),
             topic: filter.topic.map(|t| {
                 context
                     .topics
                     .iter()
-                    .position(|&known| known == t)
+                    .position(|&known| known == t.get())
                     .unwrap_or(usize::MAX)
             }),
-            campaign: filter.campaign,
+            campaign: filter.campaign.map(CampaignId::get),
         }
     }
 

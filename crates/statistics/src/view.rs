@@ -1,6 +1,7 @@
 //! One dashboard view: every grouping through the minimum group size, the comparison with the
 //! viewer's earlier views, participation, and the figures of people who chose to be named.
 
+use crate::StatisticsError;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -107,7 +108,7 @@ impl Memory {
         db: &impl ConnectionTrait,
         viewer: UserId,
         now: DateTime<Utc>,
-    ) -> Result<Memory, DbErr> {
+    ) -> Result<Memory, StatisticsError> {
         use crate::audit::entry;
         let details: Vec<String> = entry::Entity::find()
             .select_only()
@@ -163,7 +164,7 @@ impl Sources {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn read(db: &impl ConnectionTrait) -> Result<Sources, DbErr> {
+    pub async fn read(db: &impl ConnectionTrait) -> Result<Sources, StatisticsError> {
         let (context, named) = tokio::try_join!(scan::Context::read(db), named_by_choice(db))?;
         Ok(Sources { context, named })
     }
@@ -184,7 +185,7 @@ pub async fn dashboard(
     filter: &Filter,
     memory: &Memory,
     activity: Option<i64>,
-) -> Result<Dashboard, DbErr> {
+) -> Result<Dashboard, StatisticsError> {
     let earlier: Vec<Filter> = memory
         .filters
         .iter()
@@ -210,7 +211,7 @@ pub async fn dashboard(
             Some((view, withheld))
         })
         .await
-        .map_err(|e| DbErr::Custom(format!("statistics: {e}")))?
+        .map_err(|e| StatisticsError::Interrupted(e.to_string()))?
     };
     let Some((view, withheld)) = view else {
         return Ok(Dashboard {
@@ -318,7 +319,7 @@ fn named_figures(
 pub async fn labels(
     db: &impl ConnectionTrait,
     dimension: Dimension,
-) -> Result<HashMap<String, String>, DbErr> {
+) -> Result<HashMap<String, String>, StatisticsError> {
     use chorus_editorial::store::entities::{campaign, content_item, topic};
     let pairs: Vec<(i32, String)> = match dimension {
         Dimension::Topic => {

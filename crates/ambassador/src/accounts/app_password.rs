@@ -7,7 +7,7 @@ use super::*;
 #[derive(Debug, Clone)]
 pub struct BlueskySignIn<'a> {
     /// Who connects.
-    pub user_id: i32,
+    pub user_id: UserId,
     /// Their handle (`alice.bsky.social`) or DID (`did:plc:…`).
     pub identifier: &'a str,
     /// An app password made for Chorus in Bluesky's settings (never their main password).

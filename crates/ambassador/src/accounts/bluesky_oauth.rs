@@ -5,7 +5,7 @@
 //! ten minutes, once, from the same issuer. The tokens are stored with the key they are bound
 //! to; refreshes and revocation use the same key, server and client id.
 
-use chorus_policy::Network;
+use chorus_policy::{Network, UserId};
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, DatabaseConnection, EntityTrait as _};
 use url::Url;
@@ -23,7 +23,7 @@ use crate::vault::Vault;
 #[derive(Debug, Clone)]
 pub struct BlueskyOAuthBegin<'a> {
     /// Who connects.
-    pub user_id: i32,
+    pub user_id: UserId,
     /// Their session (the state is bound to it).
     pub session_hash: &'a str,
     /// The handle or DID typed.
@@ -38,7 +38,7 @@ pub struct BlueskyOAuthBegin<'a> {
 #[derive(Debug, Clone)]
 pub struct BlueskyOAuthCallback<'a> {
     /// Who is signed in to Chorus now.
-    pub user_id: i32,
+    pub user_id: UserId,
     /// Their session.
     pub session_hash: &'a str,
     /// Chorus as an OAuth client.
@@ -98,7 +98,7 @@ pub async fn begin_bluesky_oauth(
         .map_err(oauth_unavailable)?;
     oauth_state::ActiveModel {
         state: Set(state.clone()),
-        user_id: Set(begin.user_id),
+        user_id: Set(begin.user_id.get()),
         session_hash: Set(begin.session_hash.to_owned()),
         network: Set(Network::Bluesky.into()),
         instance: Set(String::new()),
@@ -142,7 +142,7 @@ pub async fn finish_bluesky_oauth(
     oauth_state::Entity::delete_by_id(callback.state.to_owned())
         .exec(db)
         .await?;
-    let valid = row.user_id == callback.user_id
+    let valid = row.user_id == callback.user_id.get()
         && row.session_hash == callback.session_hash
         && row.network == Network::Bluesky
         && Utc::now() - row.created_at < STATE_LIFETIME

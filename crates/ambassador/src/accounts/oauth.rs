@@ -8,7 +8,7 @@ use super::*;
 #[derive(Debug, Clone)]
 pub struct Begin<'a> {
     /// Who connects.
-    pub user_id: i32,
+    pub user_id: UserId,
     /// Their session (the state is bound to it).
     pub session_hash: &'a str,
     /// Which network.
@@ -72,7 +72,7 @@ pub async fn begin(
         .to_owned();
     oauth_state::ActiveModel {
         state: Set(state.clone()),
-        user_id: Set(begin.user_id),
+        user_id: Set(begin.user_id.get()),
         session_hash: Set(begin.session_hash.to_owned()),
         network: Set(begin.network.into()),
         instance: Set(instance_key),
@@ -115,7 +115,7 @@ pub async fn finish(
         .as_ref()
         .map(|u| u.as_str().trim_end_matches('/').to_owned())
         .unwrap_or_default();
-    let valid = row.user_id == expected.user_id
+    let valid = row.user_id == expected.user_id.get()
         && row.session_hash == expected.session_hash
         && row.network == expected.network
         && row.instance == instance_key

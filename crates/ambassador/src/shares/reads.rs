@@ -19,14 +19,14 @@ use crate::store::entities::share;
 /// Database failure.
 pub async fn sharers_per_item(
     db: &impl ConnectionTrait,
-    items: &[i32],
-) -> Result<std::collections::HashMap<i32, usize>, sea_orm::DbErr> {
+    items: &[ItemId],
+) -> Result<std::collections::HashMap<ItemId, usize>, sea_orm::DbErr> {
     if items.is_empty() {
         return Ok(std::collections::HashMap::new());
     }
     let list = items
         .iter()
-        .map(i32::to_string)
+        .map(ItemId::to_string)
         .collect::<Vec<_>>()
         .join(",");
     let rows = db
@@ -46,7 +46,7 @@ pub async fn sharers_per_item(
     for row in rows {
         let item: i32 = row.try_get("", "item_id")?;
         let people: i64 = row.try_get("", "people")?;
-        out.insert(item, usize::try_from(people).unwrap_or_default());
+        out.insert(ItemId(item), usize::try_from(people).unwrap_or_default());
     }
     Ok(out)
 }
@@ -104,15 +104,15 @@ pub async fn published_texts(
 /// Database failure.
 pub async fn named_sharers_per_item(
     db: &impl ConnectionTrait,
-    items: &[i32],
-) -> Result<std::collections::HashMap<i32, Vec<String>>, sea_orm::DbErr> {
-    let mut out: std::collections::HashMap<i32, Vec<String>> = std::collections::HashMap::new();
+    items: &[ItemId],
+) -> Result<std::collections::HashMap<ItemId, Vec<String>>, sea_orm::DbErr> {
+    let mut out: std::collections::HashMap<ItemId, Vec<String>> = std::collections::HashMap::new();
     if items.is_empty() {
         return Ok(out);
     }
     let list = items
         .iter()
-        .map(i32::to_string)
+        .map(ItemId::to_string)
         .collect::<Vec<_>>()
         .join(",");
     let rows = db
@@ -132,7 +132,9 @@ pub async fn named_sharers_per_item(
         .await?;
     for row in rows {
         let item: i32 = row.try_get("", "item_id")?;
-        out.entry(item).or_default().push(row.try_get("", "name")?);
+        out.entry(ItemId(item))
+            .or_default()
+            .push(row.try_get("", "name")?);
     }
     Ok(out)
 }

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use chorus_policy::{ItemId, Network, UserId};
+use chorus_policy::{CampaignId, ItemId, Network, TopicId, UserId};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -14,26 +14,28 @@ use sea_orm::{
     EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect,
 };
 
-use super::entities::{
-    content_item, content_item_topic, content_revision, network_copy, review_comment,
-};
+use super::entities::{content_item, content_item_topic, content_revision, network_copy};
 use crate::content::{FieldError, ItemInput};
 use crate::error::EditorialError;
 use crate::workflow::State;
+
+mod comments;
+
+pub use comments::{Comment, add_comment, comments};
 
 /// A content item with everything an editor sees.
 #[derive(Debug, Clone)]
 pub struct ItemRecord {
     /// Id.
-    pub id: i32,
+    pub id: ItemId,
     /// Workflow state.
     pub state: State,
     /// Version, for conflict detection.
     pub version: i32,
     /// Who created it.
-    pub author_id: Option<i32>,
+    pub author_id: Option<UserId>,
     /// Who made the current version.
-    pub updated_by: Option<i32>,
+    pub updated_by: Option<UserId>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -50,7 +52,7 @@ pub struct Revision {
     /// The version this revision made.
     pub version: i32,
     /// Who.
-    pub author_id: Option<i32>,
+    pub author_id: Option<UserId>,
     /// What changed, as field names or a workflow move.
     pub summary: String,
     /// When.
@@ -61,7 +63,7 @@ pub struct Revision {
 
 fn input_of(
     item: &content_item::Model,
-    topic_ids: Vec<i32>,
+    topic_ids: Vec<TopicId>,
     copy: BTreeMap<Network, String>,
 ) -> ItemInput {
     ItemInput {
@@ -73,7 +75,7 @@ fn input_of(
         preview_description: item.preview_description.clone(),
         preview_image_url: item.preview_image_url.clone(),
         language: item.language.clone(),
-        campaign_id: item.campaign_id,
+        campaign_id: item.campaign_id.map(CampaignId),
         topic_ids,
         available_from: item.available_from,
         available_until: item.available_until,
@@ -105,14 +107,18 @@ pub async fn records_of(
         return Ok(Vec::new());
     }
     let ids: Vec<i32> = items.iter().map(|item| item.id).collect();
-    let mut topic_ids: std::collections::HashMap<i32, Vec<i32>> = std::collections::HashMap::new();
+    let mut topic_ids: std::collections::HashMap<i32, Vec<TopicId>> =
+        std::collections::HashMap::new();
     for row in content_item_topic::Entity::find()
         .filter(content_item_topic::Column::ItemId.is_in(ids.iter().copied()))
         .order_by_asc(content_item_topic::Column::TopicId)
         .all(db)
         .await?
     {
-        topic_ids.entry(row.item_id).or_default().push(row.topic_id);
+        topic_ids
+            .entry(row.item_id)
+            .or_default()
+            .push(TopicId(row.topic_id));
     }
     let mut copies: std::collections::HashMap<i32, BTreeMap<Network, String>> =
         std::collections::HashMap::new();
@@ -132,11 +138,11 @@ pub async fn records_of(
             let topics = topic_ids.remove(&item.id).unwrap_or_default();
             let copy = copies.remove(&item.id).unwrap_or_default();
             ItemRecord {
-                id: item.id,
+                id: ItemId(item.id),
                 state: item.state,
                 version: item.version,
-                author_id: item.author_id,
-                updated_by: item.updated_by,
+                author_id: item.author_id.map(UserId),
+                updated_by: item.updated_by.map(UserId),
                 created_at: item.created_at,
                 updated_at: item.updated_at,
                 published_at: item.published_at,
@@ -165,8 +171,8 @@ pub async fn get(db: &impl ConnectionTrait, id: ItemId) -> Result<ItemRecord, Ed
 /// Database failure.
 pub async fn titles(
     db: &impl ConnectionTrait,
-    ids: &[i32],
-) -> Result<std::collections::HashMap<i32, String>, EditorialError> {
+    ids: &[ItemId],
+) -> Result<std::collections::HashMap<ItemId, String>, EditorialError> {
     if ids.is_empty() {
         return Ok(std::collections::HashMap::new());
     }
@@ -174,11 +180,12 @@ pub async fn titles(
         .select_only()
         .column(content_item::Column::Id)
         .column(content_item::Column::Title)
-        .filter(content_item::Column::Id.is_in(ids.iter().copied()))
+        .filter(content_item::Column::Id.is_in(ids.iter().map(|id| id.get())))
         .into_tuple::<(i32, String)>()
         .all(db)
         .await?
         .into_iter()
+        .map(|(id, title)| (ItemId(id), title))
         .collect())
 }
 
@@ -209,7 +216,7 @@ async fn write_relations(
     for topic_id in &input.topic_ids {
         content_item_topic::ActiveModel {
             item_id: Set(id),
-            topic_id: Set(*topic_id),
+            topic_id: Set(topic_id.get()),
         }
         .insert(db)
         .await?;
@@ -300,13 +307,16 @@ async fn check_references(
     use super::entities::{campaign, topic};
     let mut errors = Vec::new();
     if let Some(id) = input.campaign_id
-        && campaign::Entity::find_by_id(id).one(txn).await?.is_none()
+        && campaign::Entity::find_by_id(id.get())
+            .one(txn)
+            .await?
+            .is_none()
     {
         errors.push(FieldError::new("campaign", "editor.error_campaign"));
     }
     if !input.topic_ids.is_empty() {
         let found = topic::Entity::find()
-            .filter(topic::Column::Id.is_in(input.topic_ids.iter().copied()))
+            .filter(topic::Column::Id.is_in(input.topic_ids.iter().map(|id| id.get())))
             .all(txn)
             .await?
             .len();
@@ -343,7 +353,7 @@ pub async fn insert(
         preview_description: Set(input.preview_description.clone()),
         preview_image_url: Set(input.preview_image_url.clone()),
         language: Set(input.language.clone()),
-        campaign_id: Set(input.campaign_id),
+        campaign_id: Set(input.campaign_id.map(CampaignId::get)),
         state: Set(State::Draft),
         available_from: Set(input.available_from),
         available_until: Set(input.available_until),
@@ -463,7 +473,7 @@ pub async fn update(
         )
         .col_expr(
             content_item::Column::CampaignId,
-            Expr::value(input.campaign_id),
+            Expr::value(input.campaign_id.map(CampaignId::get)),
         )
         .col_expr(
             content_item::Column::AvailableFrom,
@@ -557,67 +567,9 @@ fn revision_of(row: content_revision::Model) -> Result<Revision, EditorialError>
         .map_err(|_| EditorialError::BadRevision(row.version))?;
     Ok(Revision {
         version: row.version,
-        author_id: row.author_id,
+        author_id: row.author_id.map(UserId),
         summary: row.summary,
         created_at: row.created_at,
         snapshot,
     })
-}
-
-/// A review comment.
-#[derive(Debug, Clone)]
-pub struct Comment {
-    /// Who wrote it.
-    pub author_id: Option<i32>,
-    /// The text.
-    pub body: String,
-    /// When.
-    pub created_at: DateTime<Utc>,
-}
-
-/// Adds a review comment.
-///
-/// # Errors
-/// Database failure.
-pub async fn add_comment(
-    db: &impl ConnectionTrait,
-    id: ItemId,
-    author: UserId,
-    body: &str,
-) -> Result<(), EditorialError> {
-    let id = id.get();
-    let author = author.get();
-    review_comment::ActiveModel {
-        item_id: Set(id),
-        author_id: Set(Some(author)),
-        body: Set(body.to_owned()),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
-
-/// The item's review comments, oldest first.
-///
-/// # Errors
-/// Database failure.
-pub async fn comments(
-    db: &impl ConnectionTrait,
-    id: ItemId,
-) -> Result<Vec<Comment>, EditorialError> {
-    let id = id.get();
-    Ok(review_comment::Entity::find()
-        .filter(review_comment::Column::ItemId.eq(id))
-        .order_by_asc(review_comment::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| Comment {
-            author_id: row.author_id,
-            body: row.body,
-            created_at: row.created_at,
-        })
-        .collect())
 }

@@ -17,7 +17,7 @@ pub use media::Model as MediaRow;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaInfo {
     /// Id (its URL is `/media/{id}`).
-    pub id: i32,
+    pub id: MediaId,
     /// Alternative text.
     pub alt: String,
     /// Content type.
@@ -36,7 +36,7 @@ pub async fn insert(
     image: CleanImage,
     alt: &str,
     by: UserId,
-) -> Result<i32, EditorialError> {
+) -> Result<MediaId, EditorialError> {
     let item_id = item_id.get();
     let by = by.get();
     let size = i32::try_from(image.bytes.len()).unwrap_or(i32::MAX);
@@ -52,7 +52,7 @@ pub async fn insert(
     }
     .insert(db)
     .await?;
-    Ok(row.id)
+    Ok(MediaId(row.id))
 }
 
 /// The first (oldest) image of each of `items` that has one, as (id, alt text): one query
@@ -62,19 +62,19 @@ pub async fn insert(
 /// Database failure.
 pub async fn first_of_items(
     db: &impl ConnectionTrait,
-    items: &[i32],
-) -> Result<std::collections::HashMap<i32, (i32, String)>, EditorialError> {
+    items: &[ItemId],
+) -> Result<std::collections::HashMap<ItemId, (MediaId, String)>, EditorialError> {
     let rows: Vec<(i32, i32, String)> = media::Entity::find()
         .select_only()
         .columns([media::Column::ItemId, media::Column::Id, media::Column::Alt])
-        .filter(media::Column::ItemId.is_in(items.iter().copied()))
+        .filter(media::Column::ItemId.is_in(items.iter().map(|id| id.get())))
         .order_by_asc(media::Column::Id)
         .into_tuple()
         .all(db)
         .await?;
     let mut first = std::collections::HashMap::new();
     for (item, id, alt) in rows {
-        first.entry(item).or_insert((id, alt));
+        first.entry(ItemId(item)).or_insert((MediaId(id), alt));
     }
     Ok(first)
 }
@@ -103,7 +103,7 @@ pub async fn for_item(
         .await?
         .into_iter()
         .map(|(id, alt, content_type, size)| MediaInfo {
-            id,
+            id: MediaId(id),
             alt,
             content_type,
             size,

@@ -1,6 +1,6 @@
 //! Queries on topics, campaigns and topic follows.
 
-use chorus_policy::{TopicId, UserId};
+use chorus_policy::{CampaignId, TopicId, UserId};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
@@ -127,10 +127,10 @@ pub async fn create_campaign(
 /// [`EditorialError::NotFound`] or database failure.
 pub async fn set_campaign_archived(
     db: &impl ConnectionTrait,
-    id: i32,
+    id: CampaignId,
     archived: bool,
 ) -> Result<(), EditorialError> {
-    let row = campaign::Entity::find_by_id(id)
+    let row = campaign::Entity::find_by_id(id.get())
         .one(db)
         .await?
         .ok_or(EditorialError::NotFound)?;
@@ -147,14 +147,14 @@ pub async fn set_campaign_archived(
 pub async fn followed(
     db: &impl ConnectionTrait,
     user_id: UserId,
-) -> Result<Vec<i32>, EditorialError> {
+) -> Result<Vec<TopicId>, EditorialError> {
     let user_id = user_id.get();
     Ok(topic_follow::Entity::find()
         .filter(topic_follow::Column::UserId.eq(user_id))
         .all(db)
         .await?
         .into_iter()
-        .map(|row| row.topic_id)
+        .map(|row| TopicId(row.topic_id))
         .collect())
 }
 
@@ -165,7 +165,7 @@ pub async fn followed(
 pub async fn set_followed(
     db: &impl ConnectionTrait,
     user_id: UserId,
-    topic_ids: &[i32],
+    topic_ids: &[TopicId],
 ) -> Result<(), EditorialError> {
     let user_id = user_id.get();
     topic_follow::Entity::delete_many()
@@ -174,7 +174,7 @@ pub async fn set_followed(
         .await?;
     let known: Vec<i32> = topics(db).await?.into_iter().map(|t| t.id).collect();
     // A form may name a topic twice (or a forged id): follow each known topic once.
-    let mut wanted = topic_ids.to_vec();
+    let mut wanted: Vec<i32> = topic_ids.iter().map(|id| id.get()).collect();
     wanted.sort_unstable();
     wanted.dedup();
     for topic_id in wanted.iter().filter(|id| known.contains(id)) {

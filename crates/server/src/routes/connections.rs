@@ -270,7 +270,7 @@ pub async fn connect(
         .app
         .public_url(&callback_path(network, instance.as_ref()));
     let begin = Begin {
-        user_id: user.id,
+        user_id: user.user_id(),
         session_hash: &user.session_hash,
         network,
         instance,
@@ -313,7 +313,7 @@ async fn finish(
         .app
         .public_url(&callback_path(network, instance.as_ref()));
     let expected = Begin {
-        user_id: user.id,
+        user_id: user.user_id(),
         session_hash: &user.session_hash,
         network,
         instance,

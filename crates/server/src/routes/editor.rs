@@ -10,7 +10,7 @@ use chorus_editorial::content::{ItemForm, ItemInput};
 use chorus_editorial::store::{items, settings, topics};
 use chorus_editorial::workflow::{self, Action, State};
 use chorus_editorial::{EditorialError, Network};
-use chorus_policy::ItemId;
+use chorus_policy::{ItemId, TopicId};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
@@ -103,7 +103,7 @@ fn form_from_pairs(pairs: &[(String, String)]) -> (ItemForm, Option<i32>, Option
             "campaign" => form.campaign = value,
             "available_from" => form.available_from = value,
             "available_until" => form.available_until = value,
-            "topic" => form.topics.extend(value.parse::<i32>().ok()),
+            "topic" => form.topics.extend(value.parse::<TopicId>().ok()),
             "version" => version = value.parse().ok(),
             "action" => action = Some(value),
             other => {

@@ -10,7 +10,7 @@ use chorus_editorial::measure::Measure;
 use chorus_editorial::store::items::ItemRecord;
 use chorus_editorial::store::topics::{self, Topic};
 use chorus_editorial::{Network, measure};
-use chorus_policy::ItemId;
+use chorus_policy::{ItemId, MediaId, TopicId};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
@@ -32,7 +32,7 @@ pub struct HubParams {
     /// `topics` right after choosing topics.
     done: Option<String>,
     /// The item just said to be "not for me": confirmed, with a way to take it back.
-    passed: Option<i32>,
+    passed: Option<ItemId>,
 }
 
 /// What a hub card shows besides the item: how many colleagues shared it (through the minimum
@@ -41,7 +41,7 @@ pub struct HubParams {
 struct Around {
     shared_by: Option<usize>,
     named: Vec<String>,
-    image: Option<(i32, String)>,
+    image: Option<(MediaId, String)>,
 }
 
 /// How many names a "shared by" line shows before "and N more".
@@ -50,7 +50,7 @@ const NAMED_SHOWN: usize = 3;
 /// One item as the hub shows it: on a card of the list, and atop its own page.
 #[derive(Serialize)]
 struct Card<'a> {
-    id: i32,
+    id: ItemId,
     title: &'a str,
     language: &'a str,
     why_html: String,
@@ -81,7 +81,7 @@ struct TopicTag<'a> {
 /// An image of an item.
 #[derive(Serialize)]
 struct ImageRow<'a> {
-    id: i32,
+    id: MediaId,
     alt: &'a str,
 }
 
@@ -103,7 +103,7 @@ fn card<'a>(
         preview_image: input.preview_image_url.as_deref(),
         topics: all_topics
             .iter()
-            .filter(|t| input.topic_ids.contains(&t.id))
+            .filter(|t| input.topic_ids.contains(&TopicId(t.id)))
             .map(TopicTag::of)
             .collect(),
         published_at: item.published_at.map(|t| t.format("%Y-%m-%d").to_string()),
@@ -131,11 +131,11 @@ impl<'a> TopicTag<'a> {
 async fn around(
     db: &sea_orm::DatabaseConnection,
     items: &[ItemRecord],
-) -> AppResult<std::collections::HashMap<i32, Around>> {
+) -> AppResult<std::collections::HashMap<ItemId, Around>> {
     let k = chorus_editorial::store::settings::load(db)
         .await?
         .min_group_size;
-    let ids: Vec<i32> = items.iter().map(|i| i.id).collect();
+    let ids: Vec<ItemId> = items.iter().map(|i| i.id).collect();
     let sharers = chorus_ambassador::shares::sharers_per_item(db, &ids)
         .await
         .map_err(crate::store::StoreError::from)?;
@@ -182,7 +182,7 @@ struct HubView<'a> {
 /// The item just said to be "not for me".
 #[derive(Serialize)]
 struct PassedItem {
-    id: i32,
+    id: ItemId,
     title: String,
 }
 
@@ -249,10 +249,10 @@ async fn list_page(ctx: &Ctx, user: &CurrentUser, params: HubParams) -> AppResul
     let only_followed =
         topic.is_none() && !followed.is_empty() && params.show.as_deref() != Some("all");
     let query = HubQuery {
-        topic_id: topic.map(|t| t.id),
+        topic_id: topic.map(|t| TopicId(t.id)),
         language: language.clone(),
-        followed_by: only_followed.then_some(user.id),
-        passed_by: Some(user.id),
+        followed_by: only_followed.then_some(user.user_id()),
+        passed_by: Some(user.user_id()),
         page: params.page.unwrap_or(1),
     };
     let page = hub::page(db, &query).await?;
@@ -268,7 +268,7 @@ async fn list_page(ctx: &Ctx, user: &CurrentUser, params: HubParams) -> AppResul
     };
     let just_welcomed = params.welcome.as_deref() == Some("done");
     let passed = match params.passed {
-        Some(id) => hub::item(db, ItemId(id)).await.ok().map(|i| PassedItem {
+        Some(id) => hub::item(db, id).await.ok().map(|i| PassedItem {
             id: i.id,
             title: i.input.title,
         }),
@@ -320,15 +320,15 @@ pub async fn item(
     Ambassador(user): Ambassador,
     generation: Option<axum::Extension<Generation>>,
     uri: axum::http::Uri,
-    Path(id): Path<i32>,
+    Path(id): Path<ItemId>,
 ) -> AppResult<Response> {
     remembered(&ctx, &user, generation, &uri, item_page(&ctx, &user, id)).await
 }
 
 /// An item's page as the database has it now.
-async fn item_page(ctx: &Ctx, user: &CurrentUser, id: i32) -> AppResult<String> {
+async fn item_page(ctx: &Ctx, user: &CurrentUser, id: ItemId) -> AppResult<String> {
     let db = &ctx.app.db;
-    let item = hub::item(db, ItemId(id)).await?;
+    let item = hub::item(db, id).await?;
     let all_topics = topics::topics(db).await?;
     let copies = Network::ALL
         .iter()
@@ -344,7 +344,7 @@ async fn item_page(ctx: &Ctx, user: &CurrentUser, id: i32) -> AppResult<String> 
         .collect();
     let around = around(db, std::slice::from_ref(&item)).await?;
     let none = Around::default();
-    let media = chorus_editorial::store::media::for_item(db, ItemId(item.id)).await?;
+    let media = chorus_editorial::store::media::for_item(db, item.id).await?;
     let view = ItemView {
         item: card(
             ctx.locale,
@@ -361,7 +361,7 @@ async fn item_page(ctx: &Ctx, user: &CurrentUser, id: i32) -> AppResult<String> 
                 alt: &m.alt,
             })
             .collect(),
-        passed: crate::store::passes::reason(db, item.id, user.id).await?,
+        passed: crate::store::passes::reason(db, item.id.get(), user.id).await?,
         pass_reasons: &crate::store::passes::REASONS,
     };
     Ok(ctx.page("hub/item.html", &view)?.0)
@@ -376,7 +376,7 @@ struct FollowView<'a> {
 /// One topic, ticked when followed.
 #[derive(Serialize)]
 struct FollowRow<'a> {
-    id: i32,
+    id: TopicId,
     name: &'a str,
     followed: bool,
 }
@@ -390,9 +390,9 @@ pub async fn follow_page(ctx: Ctx, Ambassador(user): Ambassador) -> AppResult<Re
         topics: all_topics
             .iter()
             .map(|t| FollowRow {
-                id: t.id,
+                id: TopicId(t.id),
                 name: &t.name,
-                followed: followed.contains(&t.id),
+                followed: followed.contains(&TopicId(t.id)),
             })
             .collect(),
     };
@@ -405,7 +405,7 @@ pub async fn follow(
     Ambassador(user): Ambassador,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let ids: Vec<i32> = pairs
+    let ids: Vec<TopicId> = pairs
         .iter()
         .filter(|(k, _)| k == "topic")
         .filter_map(|(_, v)| v.parse().ok())

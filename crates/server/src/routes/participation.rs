@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::markdown::render_html;
 use chorus_policy::consent::{ConsentState, GuidelineVersion};
 use chorus_policy::visibility::VisibilityChoices;
-use chorus_policy::{Area, Role};
+use chorus_policy::{Area, Role, ShareId};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -247,7 +247,7 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     let connected = chorus_ambassador::accounts::list(db, user.user_id()).await?;
     let shares = chorus_ambassador::shares::for_user(db, user.user_id()).await?;
     let clicks = chorus_ambassador::links::clicks_per_share(db, user.user_id()).await?;
-    let share_ids: Vec<i32> = shares.iter().map(|s| s.id).collect();
+    let share_ids: Vec<ShareId> = shares.iter().map(|s| ShareId(s.id)).collect();
     let images = chorus_ambassador::images::described(db, &share_ids)
         .await
         .map_err(crate::store::StoreError::from)?;
@@ -279,7 +279,7 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
         "suggestions": suggestions.iter().map(|s| serde_json::json!({"title": s.title, "link": s.link_url, "idea": s.body_md, "state": s.state, "created_at": s.created_at})).collect::<Vec<_>>(),
         "statistics_views_including_me": views.iter().map(|v| serde_json::json!({"at": v.at, "action": v.action, "detail": v.detail})).collect::<Vec<_>>(),
         "connected_accounts": connected.iter().map(|a| serde_json::json!({"network": a.network, "handle": a.handle, "name": a.display_name, "instance": a.instance})).collect::<Vec<_>>(),
-        "shares": shares.iter().map(|s| serde_json::json!({"network": s.network, "item_id": s.item_id, "text": s.text, "state": s.state, "scheduled_at": s.scheduled_at, "published_at": s.published_at, "url": s.external_url, "human_clicks": clicks.get(&s.id).copied().unwrap_or(0), "image": images.get(&s.id)})).collect::<Vec<_>>(),
+        "shares": shares.iter().map(|s| serde_json::json!({"network": s.network, "item_id": s.item_id, "text": s.text, "state": s.state, "scheduled_at": s.scheduled_at, "published_at": s.published_at, "url": s.external_url, "human_clicks": clicks.get(&ShareId(s.id)).copied().unwrap_or(0), "image": images.get(&ShareId(s.id))})).collect::<Vec<_>>(),
         "notifications": {
             "choices": notifications,
             "own_chat": own_chat.map(|c| serde_json::json!({"service": c.service.as_str(), "address": c.address})),

@@ -75,12 +75,12 @@ impl Colleagues {
     /// What colleagues other than `user` posted for `item` on `networks` (one query).
     async fn load(
         ctx: &Ctx,
-        item: i32,
+        item: ItemId,
         user: UserId,
         networks: &[Network],
         k: MinGroupSize,
     ) -> AppResult<Colleagues> {
-        let posts = shares::published_texts(&ctx.app.db, ItemId(item))
+        let posts = shares::published_texts(&ctx.app.db, item)
             .await
             .map_err(crate::store::StoreError::from)?;
         let mut by_network: HashMap<Network, Vec<BTreeSet<u64>>> = HashMap::new();
@@ -253,7 +253,7 @@ struct ShareView<'a> {
 /// The item a page is about, by its title.
 #[derive(Serialize)]
 struct ItemHeading<'a> {
-    id: i32,
+    id: ItemId,
     title: &'a str,
 }
 
@@ -411,7 +411,7 @@ pub async fn page(
     }
     let mastodon_server = remembered_mastodon_server(&ctx, user.id).await?;
     let (rhythm, _) = chorus_ambassador::rhythm::of(&ctx.app.db, user.user_id()).await?;
-    let images = chorus_editorial::store::media::for_item(&ctx.app.db, ItemId(item.id)).await?;
+    let images = chorus_editorial::store::media::for_item(&ctx.app.db, item.id).await?;
     let form = FormState {
         when: "now",
         at: "",
@@ -460,7 +460,7 @@ pub async fn submit(
     // A form without an image choice (an older page, a script) posts no image.
     let image_chosen = fields.get("image").map_or("none", String::as_str);
     let image_alt = field("image_alt");
-    let images = chorus_editorial::store::media::for_item(db, ItemId(item.id)).await?;
+    let images = chorus_editorial::store::media::for_item(db, item.id).await?;
     let again = |error: String| {
         let mut image = image::ImageView::new(&images, Some(image_chosen), image_alt.clone());
         // A browser does not keep a chosen file when the page is shown again.
@@ -527,7 +527,7 @@ pub async fn submit(
             Err(message) => return again(message),
             Ok(None) => None,
             Ok(Some(choice)) => {
-                match chorus_ambassador::images::read(db, ItemId(item.id), choice, network).await {
+                match chorus_ambassador::images::read(db, item.id, choice, network).await {
                     Ok(image) => Some(image),
                     Err(chorus_ambassador::AmbassadorError::NotFound) => {
                         return again(ctx.t("share.image_error_gone"));
@@ -589,7 +589,7 @@ pub async fn submit(
     };
     tracing::info!(
         user_id = user.id,
-        item = item.id,
+        item = item.id.get(),
         "shares queued or handed over by their owner"
     );
     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();

@@ -98,12 +98,7 @@ impl Labels {
     async fn load(db: &sea_orm::DatabaseConnection) -> AppResult<Labels> {
         let mut by_dimension = HashMap::new();
         for dimension in [Dimension::Topic, Dimension::Campaign, Dimension::Item] {
-            by_dimension.insert(
-                dimension,
-                stats::labels(db, dimension)
-                    .await
-                    .map_err(StoreError::from)?,
-            );
+            by_dimension.insert(dimension, stats::labels(db, dimension).await?);
         }
         Ok(Labels { by_dimension })
     }
@@ -216,8 +211,7 @@ async fn make_view(
             "stats.sources",
             stats::Sources::read(db),
         )
-        .await
-        .map_err(StoreError::from)?;
+        .await?;
     let memory = match memory {
         Some(memory) => memory,
         None => Memory::of(db, user.user_id(), Utc::now())

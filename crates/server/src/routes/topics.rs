@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_editorial::EditorialError;
 use chorus_editorial::store::topics;
-use chorus_policy::TopicId;
+use chorus_policy::{CampaignId, TopicId};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::roles::Editor;
@@ -168,7 +168,7 @@ pub struct ArchiveForm {
 pub async fn archive_campaign(
     ctx: Ctx,
     _: Editor,
-    Path(id): Path<i32>,
+    Path(id): Path<CampaignId>,
     Form(form): Form<ArchiveForm>,
 ) -> AppResult<Response> {
     topics::set_campaign_archived(&ctx.app.db, id, form.archived).await?;

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chorus_ambassador::onboarding::{self, Preferences};
 use chorus_editorial::store::topics;
-use chorus_policy::Network;
+use chorus_policy::{Network, TopicId};
 use chrono::Utc;
 use serde::Serialize;
 
@@ -27,7 +27,7 @@ struct Page {
 /// What the welcome form holds, as typed.
 struct Choices {
     networks: Vec<Network>,
-    topic_ids: Vec<i32>,
+    topic_ids: Vec<TopicId>,
     time_zone: String,
     /// Email about what concerns them, and the digest (asked only when email can be sent).
     email_events: bool,
@@ -103,7 +103,7 @@ async fn render(
             .map(|t| TopicChoice {
                 id: t.id,
                 name: &t.name,
-                checked: choices.topic_ids.contains(&t.id),
+                checked: choices.topic_ids.contains(&TopicId(t.id)),
             })
             .collect(),
         time_zone: &choices.time_zone,

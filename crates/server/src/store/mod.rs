@@ -24,6 +24,9 @@ pub enum StoreError {
     /// The row asked for does not exist.
     #[error("not found")]
     NotFound,
+    /// The statistics' part of a store operation failed (erasing a person from the audit log).
+    #[error(transparent)]
+    Statistics(#[from] chorus_statistics::StatisticsError),
 }
 
 /// Connects to the database (see [`migrate`] for the schema).

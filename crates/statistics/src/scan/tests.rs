@@ -1,7 +1,7 @@
 //! The scan against a plain reading of the same rows: every person's contribution listed
 //! and given to the policy as it is, the way the statistics were computed in SQL before.
 
-use chorus_policy::Contribution;
+use chorus_policy::{Contribution, ItemId, TopicId};
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
@@ -64,11 +64,11 @@ fn filter() -> impl Strategy<Value = Filter> {
             Filter {
                 from: day(a.min(b)),
                 to: day(a.max(b)),
-                topic,
-                campaign,
+                topic: topic.map(TopicId),
+                campaign: campaign.map(CampaignId),
                 network: network.map(|n| Network::ALL[n]),
                 team: team.map(str::to_owned),
-                item,
+                item: item.map(ItemId),
                 every: if week { Every::Week } else { Every::Day },
             }
         })
@@ -132,11 +132,11 @@ fn selects(org: &Org, filter: &Filter, day: i32, entry: &Entry) -> bool {
             .team
             .as_deref()
             .is_none_or(|t| team_of(entry.user) == t)
-        && filter.topic.is_none_or(|t| topics.contains(&t))
-        && filter.campaign.is_none_or(|c| campaign == Some(c))
+        && filter.topic.is_none_or(|t| topics.contains(&t.get()))
+        && filter.campaign.is_none_or(|c| campaign == Some(c.get()))
         && filter
             .item
-            .is_none_or(|i| i64::from(i) == i64::from(entry.item))
+            .is_none_or(|i| i64::from(i.get()) == i64::from(entry.item))
 }
 
 /// The groups a row counts in, for each grouping, as the tables show them.

@@ -41,7 +41,7 @@ pub async fn connect_bluesky(
         return Ok(failed(Network::Bluesky, "composer_only", &typed));
     }
     let sign_in = BlueskySignIn {
-        user_id: user.id,
+        user_id: user.user_id(),
         identifier: &form.identifier,
         app_password: Secret::new(form.app_password),
         server: &form.server,
@@ -108,7 +108,7 @@ pub async fn connect_bluesky_oauth(
     }
     let client = bluesky_client(&ctx)?;
     let begin = BlueskyOAuthBegin {
-        user_id: user.id,
+        user_id: user.user_id(),
         session_hash: &user.session_hash,
         identifier: &form.identifier,
         server: &form.server,
@@ -139,7 +139,7 @@ pub(super) async fn finish_bluesky(
     };
     let client = bluesky_client(&ctx)?;
     let callback = BlueskyOAuthCallback {
-        user_id: user.id,
+        user_id: user.user_id(),
         session_hash: &user.session_hash,
         client: &client,
         code: &code,

@@ -6,6 +6,7 @@
 use super::*;
 
 use crate::routes::post_preview::{LinkCard, PostPreview};
+use chorus_policy::MediaId;
 
 /// Everything the item form needs besides the form itself.
 pub(super) struct FormPage<'a> {
@@ -96,7 +97,7 @@ fn language_choices(current: &str) -> Vec<LanguageChoice> {
 /// A saved item: its workflow and what may be done with it.
 #[derive(Serialize)]
 struct ItemView {
-    id: i32,
+    id: ItemId,
     state: &'static str,
     version: i32,
     editable: bool,
@@ -116,7 +117,7 @@ struct CommentView {
 /// An image uploaded for the item.
 #[derive(Serialize)]
 struct ImageView {
-    id: i32,
+    id: MediaId,
     alt: String,
     size_kb: i64,
 }
@@ -133,7 +134,7 @@ pub(super) async fn render_form(
         .await?
         .into_iter()
         .map(|t| TopicChoice {
-            checked: form.topics.contains(&t.id),
+            checked: form.topics.contains(&TopicId(t.id)),
             id: t.id,
             name: t.name,
         })
@@ -189,26 +190,26 @@ pub(super) async fn render_form(
             item.state,
             rules,
             workflow::Context {
-                actor: user.id,
+                actor: user.user_id(),
                 last_editor: item.updated_by,
             },
         );
         let names = store::users::names(db).await?;
         let zone = ctx.zone().await?;
-        view.comments = items::comments(db, ItemId(item.id))
+        view.comments = items::comments(db, item.id)
             .await?
             .into_iter()
             .map(|c| CommentView {
                 author: c
                     .author_id
-                    .and_then(|id| names.get(&id))
+                    .and_then(|id| names.get(&id.get()))
                     .cloned()
                     .unwrap_or_default(),
                 body: c.body,
                 at: ctx.when(zone, c.created_at),
             })
             .collect();
-        view.images = chorus_editorial::store::media::for_item(db, ItemId(item.id))
+        view.images = chorus_editorial::store::media::for_item(db, item.id)
             .await?
             .into_iter()
             .map(|m| ImageView {

@@ -3,9 +3,10 @@
 
 // The parent module's imports and its form helpers.
 use super::*;
+use chorus_policy::UserId;
 
-fn names_of(names: &HashMap<i32, String>, id: Option<i32>) -> String {
-    id.and_then(|id| names.get(&id))
+fn names_of(names: &HashMap<i32, String>, id: Option<UserId>) -> String {
+    id.and_then(|id| names.get(&id.get()))
         .cloned()
         .unwrap_or_default()
 }
@@ -20,7 +21,7 @@ struct RevisionsView<'a> {
 /// The item whose history is shown.
 #[derive(Serialize)]
 struct RevisionsItem<'a> {
-    id: i32,
+    id: ItemId,
     title: &'a str,
     version: i32,
 }
@@ -44,7 +45,7 @@ struct RevisionView {
 /// The item now, to say whether the version shown can be restored.
 #[derive(Serialize)]
 struct RevisionItem {
-    id: i32,
+    id: ItemId,
     version: i32,
     editable: bool,
 }
@@ -60,11 +61,11 @@ struct RevisionShown {
 }
 
 /// `GET /editor/items/{id}/revisions`.
-pub async fn revisions(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Response> {
-    let item = items::get(&ctx.app.db, ItemId(id)).await?;
+pub async fn revisions(ctx: Ctx, _: Editor, Path(id): Path<ItemId>) -> AppResult<Response> {
+    let item = items::get(&ctx.app.db, id).await?;
     let names = store::users::names(&ctx.app.db).await?;
     let zone = ctx.zone().await?;
-    let revisions = items::revisions(&ctx.app.db, ItemId(id))
+    let revisions = items::revisions(&ctx.app.db, id)
         .await?
         .into_iter()
         .map(|r| RevisionRow {
@@ -89,10 +90,10 @@ pub async fn revisions(ctx: Ctx, _: Editor, Path(id): Path<i32>) -> AppResult<Re
 pub async fn revision(
     ctx: Ctx,
     _: Editor,
-    Path((id, version)): Path<(i32, i32)>,
+    Path((id, version)): Path<(ItemId, i32)>,
 ) -> AppResult<Response> {
-    let item = items::get(&ctx.app.db, ItemId(id)).await?;
-    let revision = items::revision(&ctx.app.db, ItemId(id), version).await?;
+    let item = items::get(&ctx.app.db, id).await?;
+    let revision = items::revision(&ctx.app.db, id, version).await?;
     let names = store::users::names(&ctx.app.db).await?;
     let view = RevisionView {
         item: RevisionItem {

@@ -180,8 +180,7 @@ impl ViewLabels {
             labels(Dimension::Topic),
             labels(Dimension::Campaign),
             labels(Dimension::Item)
-        )
-        .map_err(crate::store::StoreError::from)?;
+        )?;
         Ok(ViewLabels {
             topics,
             campaigns,
@@ -218,14 +217,14 @@ fn view_sentence(ctx: &Ctx, labels: &ViewLabels, who: &str, action: &str, detail
         filters.push(i18n.text(
             ctx.locale,
             "transparency.filter_topic",
-            &[("topic", &name(&labels.topics, topic))],
+            &[("topic", &name(&labels.topics, topic.get()))],
         ));
     }
     if let Some(campaign) = filter.campaign {
         filters.push(i18n.text(
             ctx.locale,
             "transparency.filter_campaign",
-            &[("campaign", &name(&labels.campaigns, campaign))],
+            &[("campaign", &name(&labels.campaigns, campaign.get()))],
         ));
     }
     let key = match action {
@@ -236,7 +235,7 @@ fn view_sentence(ctx: &Ctx, labels: &ViewLabels, who: &str, action: &str, detail
     };
     let item = filter
         .item
-        .map(|id| name(&labels.items, id))
+        .map(|id| name(&labels.items, id.get()))
         .unwrap_or_default();
     let from = filter.from.to_string();
     let to = filter.to.to_string();

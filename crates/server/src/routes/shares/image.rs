@@ -11,6 +11,7 @@ use chorus_ambassador::connectors::images::ImageProblem;
 use chorus_ambassador::images::ImageChoice;
 use chorus_editorial::media::{self, MediaError};
 use chorus_editorial::store::media::MediaInfo;
+use chorus_policy::MediaId;
 use serde::Serialize;
 
 use crate::error::AppError;
@@ -73,7 +74,7 @@ impl<S: Send + Sync> FromRequest<S> for ShareForm {
 /// One of the item's images, offered.
 #[derive(Debug, Serialize)]
 pub struct ImageOption {
-    id: i32,
+    id: MediaId,
     alt: String,
     value: String,
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chorus_ambassador::shares::{ShareRow, ShareState};
-use chorus_policy::{Hold, UserId};
+use chorus_policy::{Hold, ItemId, ShareId, UserId};
 use chrono_tz::Tz;
 
 use crate::views::Ctx;
@@ -18,11 +18,11 @@ pub(super) struct Surroundings {
     /// The owner's rhythm in force, to say why a share waits.
     pub rhythm: chorus_policy::Rhythm,
     /// Human clicks on each share's tracked link.
-    pub clicks: HashMap<i32, i64>,
+    pub clicks: HashMap<ShareId, i64>,
     /// Accounts the owner must reconnect.
     pub reconnect: Vec<i32>,
     /// The title of each item shared.
-    pub titles: HashMap<i32, String>,
+    pub titles: HashMap<ItemId, String>,
 }
 
 impl Surroundings {
@@ -33,7 +33,11 @@ impl Surroundings {
         shares: &[ShareRow],
     ) -> crate::error::AppResult<Surroundings> {
         let db = &ctx.app.db;
-        let mut items: Vec<i32> = shares.iter().filter_map(|s| s.item_id).collect();
+        let mut items: Vec<ItemId> = shares
+            .iter()
+            .filter_map(|s| s.item_id)
+            .map(ItemId)
+            .collect();
         items.sort_unstable();
         items.dedup();
         let titles = chorus_editorial::store::items::titles(db, &items).await?;
@@ -125,7 +129,7 @@ pub(super) fn share(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> serde
     serde_json::json!({
         "id": share.id,
         "item_id": share.item_id,
-        "item_title": share.item_id.and_then(|id| around.titles.get(&id)),
+        "item_title": share.item_id.and_then(|id| around.titles.get(&ItemId(id))),
         "network": network.display_name(),
         "state": share.state,
         "state_label": ctx.t(&format!("share.state_{}", share.state.as_str())),
@@ -142,7 +146,7 @@ pub(super) fn share(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> serde
                 around.zone.name()
             )
         },
-        "clicks": around.clicks.get(&share.id),
+        "clicks": around.clicks.get(&ShareId(share.id)),
         "on_its_way": on_its_way(share),
         "message": explained,
         // Waiting for its owner's rhythm is no error: said as information.

@@ -21,7 +21,7 @@ use crate::auth::roles::Analyst;
 use crate::charts::{Bar, bar_chart};
 use crate::error::{AppError, AppResult};
 use crate::memo::Kind;
-use crate::store::{self, StoreError};
+use crate::store;
 use crate::views::Ctx;
 
 /// The dashboard page. Which variables it has says how far the request went: a filter that
@@ -357,8 +357,7 @@ async fn read_filter_choices(ctx: &Ctx) -> AppResult<FilterChoices> {
         })
         .collect();
     let mut campaigns: Vec<(String, String)> = stats::labels(db, Dimension::Campaign)
-        .await
-        .map_err(StoreError::from)?
+        .await?
         .into_iter()
         .collect();
     campaigns.sort_by(|a, b| a.1.cmp(&b.1));

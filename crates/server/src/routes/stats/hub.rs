@@ -59,7 +59,7 @@ struct MineView {
 /// An item the person's shares supported.
 #[derive(Serialize)]
 struct ItemRow {
-    id: i32,
+    id: ItemId,
     title: String,
     shares: u64,
     clicks: u64,
@@ -97,7 +97,7 @@ pub async fn mine(ctx: Ctx, Member(user): Member) -> AppResult<Response> {
     let to = today();
     let from = to - Duration::weeks(weeks);
     let figures = stats::personal::figures(db, user.user_id(), from, to).await?;
-    let ids: Vec<i32> = figures.per_item.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<ItemId> = figures.per_item.iter().map(|(id, _)| *id).collect();
     let titles = chorus_editorial::store::items::titles(db, &ids).await?;
     let k = chorus_editorial::store::settings::load(db)
         .await?

@@ -33,21 +33,20 @@ struct ItemStatsView<'a> {
 /// The item the page is about, linked back to.
 #[derive(Serialize)]
 struct ItemLink<'a> {
-    id: i32,
+    id: ItemId,
     title: &'a str,
 }
 
 /// `GET /editor/items/{id}/stats`: who shared an item (how many), clicks, networks, and the
 /// anonymous "not for me" answers, all under the minimum group size.
-pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppResult<Response> {
+pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<ItemId>) -> AppResult<Response> {
     let db = &ctx.app.db;
-    let item = chorus_editorial::store::items::get(db, ItemId(id)).await?;
+    let item = chorus_editorial::store::items::get(db, id).await?;
     // From the item's first share or click (imported or older activity included), or the day
     // before it was created; never longer than a view may be.
     let created = item.created_at.date_naive() - Duration::days(1);
-    let first_activity = stats::rollup::first_day_of_item(db, ItemId(id))
-        .await
-        .map_err(StoreError::from)?
+    let first_activity = stats::rollup::first_day_of_item(db, id)
+        .await?
         .map(chorus_ambassador::activity::date_of_day);
     let earliest = today() - Duration::days(stats::MAX_DAYS - 1);
     let from = first_activity
@@ -63,7 +62,7 @@ pub async fn item(ctx: Ctx, Editor(user): Editor, Path(id): Path<i32>) -> AppRes
         item: Some(id),
         every: Every::Week,
     };
-    let passes = store::passes::for_item(db, id).await?;
+    let passes = store::passes::for_item(db, id.get()).await?;
     let answered: Vec<UserId> = passes.iter().map(|(person, _)| UserId(*person)).collect();
     let (k, view) = view_for(&ctx, &user, &filter, "stats.item", &answered).await?;
     let labels = Labels::remembered(&ctx).await?;
@@ -137,7 +136,7 @@ async fn variety(
         .filter(|(_, copy)| !copy.trim().is_empty())
         .map(|(network, copy)| (*network, shingles(copy)))
         .collect();
-    let posts = chorus_ambassador::shares::published_texts(&ctx.app.db, ItemId(item.id))
+    let posts = chorus_ambassador::shares::published_texts(&ctx.app.db, item.id)
         .await
         .map_err(StoreError::from)?;
     let table = k.aggregate(posts.iter().enumerate().filter_map(
