@@ -35,6 +35,7 @@ mod m20261207_000002_shares_by_account;
 mod m20261207_000003_cache_generation_shards;
 mod m20261208_000001_shares_due_in_order;
 mod m20261208_000002_generation_once_per_transaction;
+mod m20261209_000001_api_tokens;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000003_cache_generation_shards::Migration),
             Box::new(m20261208_000001_shares_due_in_order::Migration),
             Box::new(m20261208_000002_generation_once_per_transaction::Migration),
+            Box::new(m20261209_000001_api_tokens::Migration),
         ]
     }
 }

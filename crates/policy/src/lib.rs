@@ -22,6 +22,7 @@ pub mod rhythm;
 pub mod roles;
 pub mod sameness;
 pub mod scopes;
+pub mod tokens;
 pub mod visibility;
 
 pub use advice::{Advice, Draft, NEARLY_IDENTICAL_PERCENT, advise, blocks_publishing};

@@ -40,6 +40,8 @@ pub struct App {
     pub audit: chorus_statistics::audit::Log,
     /// Sessions, opt-in and pages remembered while the database does not change.
     pub memo: crate::memo::Memo,
+    /// The API's calls per token in the current minute.
+    pub api_limits: crate::routes::api::limits::Limits,
     /// Set once at least one account exists; until then only the first-run page answers.
     initialised: AtomicBool,
     /// The address actually bound, for absolute URLs when no base URL is configured.
@@ -133,6 +135,7 @@ impl App {
             rollup: chorus_statistics::Rollup::default(),
             audit: chorus_statistics::audit::Log::default(),
             memo: crate::memo::Memo::default(),
+            api_limits: crate::routes::api::limits::Limits::default(),
             fetcher,
             vault,
             networks,

@@ -134,6 +134,8 @@ pub struct Config {
     pub share_lease: std::time::Duration,
     /// How many shares one worker sends at once (each waits on its network's answer).
     pub publish_concurrency: usize,
+    /// How many calls each API token may make per minute, in each process.
+    pub api_requests_per_minute: u32,
     /// `utm_medium` of tracked links.
     pub utm_medium: String,
     /// The `LinkedIn-Version` of every LinkedIn call.
@@ -161,7 +163,7 @@ pub struct NetworkBaseUrls {
 }
 
 /// Every setting, with its environment variable, file key and the form it expects.
-const SETTINGS: [(&str, &str); 22] = [
+const SETTINGS: [(&str, &str); 23] = [
     ("database_url", "CHORUS_DATABASE_URL"),
     ("bind", "CHORUS_BIND"),
     ("base_url", "CHORUS_BASE_URL"),
@@ -180,6 +182,7 @@ const SETTINGS: [(&str, &str); 22] = [
     ("bluesky_plc_url", "CHORUS_BLUESKY_PLC_URL"),
     ("share_lease_seconds", "CHORUS_SHARE_LEASE_SECONDS"),
     ("publish_concurrency", "CHORUS_PUBLISH_CONCURRENCY"),
+    ("api_requests_per_minute", "CHORUS_API_REQUESTS_PER_MINUTE"),
     ("utm_medium", "CHORUS_UTM_MEDIUM"),
     ("linkedin_version", "CHORUS_LINKEDIN_VERSION"),
     ("trusted_proxies", "CHORUS_TRUSTED_PROXIES"),
@@ -330,6 +333,19 @@ impl Config {
             },
             None => 32,
         };
+        let api_requests_per_minute = match get("api_requests_per_minute") {
+            Some((setting, value)) => match value.trim().parse::<u32>() {
+                Ok(calls) if (1..=1_000_000).contains(&calls) => calls,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        setting,
+                        value,
+                        expected: "a number of calls from 1 to 1000000",
+                    });
+                }
+            },
+            None => 600,
+        };
         let linkedin_version = match get("linkedin_version") {
             Some((setting, value)) => chorus_ambassador::linkedin_version::ApiVersion::parse(
                 &value,
@@ -411,6 +427,7 @@ impl Config {
             network_base_urls,
             share_lease,
             publish_concurrency,
+            api_requests_per_minute,
             utm_medium,
             linkedin_version,
             trusted_proxies,

@@ -44,6 +44,7 @@ pub fn build(app: AppState) -> Router {
                 .post(crate::routes::notifications::unsubscribe),
         )
         .route("/api/v1/text/measure", post(api::measure_text))
+        .route("/api/v1/docs", get(api::openapi::reference))
         // The areas, each in the module named after it
         .nest("/editor", editor::routes())
         .nest("/hub", hub::routes())
@@ -68,6 +69,17 @@ pub fn build(app: AppState) -> Router {
         .layer(from_fn_with_state(app.clone(), crate::metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             tracing::info_span!("scim", method = %request.method(), path = %request.uri().path())
+        }));
+
+    // The REST API is called by integrations with a bearer token: no session, cookie or CSRF
+    // token, and problem details for errors; it keeps the request id, the log line and the
+    // metrics, and the security headers.
+    let rest = api::routes()
+        .layer(from_fn_with_state(app.clone(), api::limits::limit))
+        .layer(from_fn_with_state(app.clone(), crate::security::headers))
+        .layer(from_fn_with_state(app.clone(), crate::metrics::track))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            tracing::info_span!("api", method = %request.method(), path = %request.uri().path())
         }));
 
     // Layers run outermost last: request id, tracing, metrics, security headers, session,
@@ -95,5 +107,6 @@ pub fn build(app: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .merge(links)
         .merge(scim)
+        .merge(rest)
         .with_state(app)
 }

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod admin;
+mod api;
 mod bluesky;
 mod browser;
 mod cli;

@@ -107,6 +107,8 @@ async fn every_page_of_an_editor_reads_well_on_a_phone_and_a_desktop_light_and_d
             ("guidelines", "/editor/guidelines"),
             ("programme-edit", "/editor/programme"),
             ("feeds", "/editor/feeds"),
+            ("api-tokens", "/account/tokens"),
+            ("api-reference", "/api/v1/docs"),
         ],
     )
     .await;
@@ -138,6 +140,7 @@ async fn every_page_of_an_analyst_and_an_admin_reads_well_on_a_phone_and_a_deskt
             ("works-council", "/admin/works-council"),
             ("sso", "/admin/sso"),
             ("provisioning", "/admin/provisioning"),
+            ("service-tokens", "/admin/api-tokens"),
             ("channels", "/admin/channels"),
         ],
     )

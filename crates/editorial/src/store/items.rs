@@ -204,6 +204,29 @@ pub async fn list(
     Ok(query.all(db).await?)
 }
 
+/// Up to `limit` items with ids below `before` (all when `None`), newest first, optionally in
+/// one state: a page of the API's list, read by keyset (no page is skipped or repeated when
+/// items are added meanwhile).
+///
+/// # Errors
+/// Database failure.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    state: Option<State>,
+    before: Option<ItemId>,
+    limit: u64,
+) -> Result<Vec<ItemRecord>, EditorialError> {
+    let mut query = content_item::Entity::find().order_by_desc(content_item::Column::Id);
+    if let Some(state) = state {
+        query = query.filter(content_item::Column::State.eq(state.as_str()));
+    }
+    if let Some(before) = before {
+        query = query.filter(content_item::Column::Id.lt(before.get()));
+    }
+    let rows = query.limit(limit).all(db).await?;
+    records_of(db, rows).await
+}
+
 async fn write_relations(
     db: &impl ConnectionTrait,
     id: i32,

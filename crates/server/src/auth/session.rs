@@ -42,7 +42,7 @@ impl CurrentUser {
         chorus_policy::UserId(self.id)
     }
 
-    fn from_row(row: UserRow, session_hash: String) -> Self {
+    pub(crate) fn from_row(row: UserRow, session_hash: String) -> Self {
         CurrentUser {
             id: row.id,
             roles: row.roles.0,

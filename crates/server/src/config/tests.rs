@@ -44,6 +44,11 @@ fn bad_values_name_their_setting() {
             "plc.directory",
             "CHORUS_BLUESKY_PLC_URL",
         ),
+        (
+            "CHORUS_API_REQUESTS_PER_MINUTE",
+            "0",
+            "CHORUS_API_REQUESTS_PER_MINUTE",
+        ),
     ] {
         let err = Config::from_sources(&env(&[(var, value)]))
             .unwrap_err()

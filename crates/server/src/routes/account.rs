@@ -14,6 +14,8 @@ use crate::routes::FieldErrors;
 use crate::store;
 use crate::views::Ctx;
 
+pub(crate) mod tokens;
+
 /// Query of the account page.
 #[derive(Debug, Default, Deserialize)]
 pub struct AccountQuery {
@@ -351,6 +353,8 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
             get(super::notifications::page).post(super::notifications::save),
         )
         .route("/password", post(change_password))
+        .route("/tokens", get(tokens::page).post(tokens::create))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/privacy", get(participation::privacy))
         .route("/privacy/choices", post(participation::save_choices))
         .route("/privacy/withdraw", post(participation::withdraw))

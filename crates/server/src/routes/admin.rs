@@ -113,6 +113,14 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         )
         .route("/networks", get(networks).post(save_network))
         .route("/channels", get(channels::page).post(channels::save))
+        .route(
+            "/api-tokens",
+            get(super::account::tokens::service_page).post(super::account::tokens::create_service),
+        )
+        .route(
+            "/api-tokens/{id}/revoke",
+            post(super::account::tokens::revoke_service),
+        )
         .route("/provisioning", get(provisioning::page))
         .route("/provisioning/tokens", post(provisioning::create_token))
         .route("/provisioning/groups", post(provisioning::save_group_map))

@@ -1,4 +1,22 @@
-//! The JSON API under `/api/v1`. Errors answer `{"error": "code", "message": "..."}`.
+//! The REST API under `/api/v1`, for integrations: called with a token (`Authorization:
+//! Bearer`), no session or CSRF token, answered in JSON, its errors as RFC 9457 problem
+//! details ([`problem`]), documented by an OpenAPI 3.1 document generated from the handlers
+//! ([`openapi`]). Each handler says in its signature which scope it needs ([`caller`]).
+//!
+//! `POST /api/v1/text/measure` is older and different: the composer's live counter calls it
+//! with the page's session and CSRF token, and its errors answer `{"error": "code",
+//! "message": "..."}`.
+
+pub mod caller;
+pub mod hub;
+pub mod items;
+pub mod limits;
+pub mod openapi;
+pub mod people;
+pub mod problem;
+pub mod stats;
+
+pub use problem::{ApiError, ApiResult, Problem};
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -17,6 +35,45 @@ pub(crate) fn json_rejection(rejection: JsonRejection) -> AppError {
     } else {
         AppError::BadRequest(rejection.body_text())
     }
+}
+
+/// A JSON body the API could not read: too large, or what is wrong with it, as a problem.
+pub(crate) fn body_rejection(rejection: JsonRejection) -> ApiError {
+    if let JsonRejection::JsonDataError(error) = &rejection {
+        // "Failed to deserialize the JSON body into the target type: title: invalid type..."
+        let text = error.body_text();
+        let detail = text
+            .split_once("target type: ")
+            .map_or(text.as_str(), |(_, rest)| rest);
+        if let Some((field, what)) = detail.split_once(": ")
+            && field != "."
+        {
+            return Problem::invalid(vec![problem::FieldProblem {
+                field: field.to_owned(),
+                detail: what.to_owned(),
+            }])
+            .into();
+        }
+    }
+    let status = rejection.status();
+    let code = if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        "payload_too_large"
+    } else {
+        "bad_request"
+    };
+    Problem::new(status, code, rejection.body_text()).into()
+}
+
+/// The API's routes (without the session, CSRF and error-page layers of the pages).
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/items", get(items::list).post(items::create))
+        .route("/api/v1/items/{id}", get(items::read).put(items::update))
+        .route("/api/v1/hub", get(hub::page))
+        .route("/api/v1/people", get(people::list))
+        .route("/api/v1/stats", get(stats::figures))
 }
 
 /// A text to measure, for one network or (without `network`) for all.

@@ -25,28 +25,29 @@ mod dashboard;
 mod hub;
 mod item;
 
+pub(crate) use dashboard::{csv_response, export_csv, figures_of};
 pub use dashboard::{dashboard, export};
 pub use hub::{PassForm, mine, pass};
 pub use item::item;
 
-/// One figure as a page or CSV shows it.
+/// One figure as a page, the CSV or the API shows it.
 #[derive(Debug, Clone, Serialize)]
-struct FigureRow {
-    label: String,
-    status: &'static str,
-    shares: Option<u64>,
-    clicks: Option<u64>,
-    people: Option<usize>,
+pub(crate) struct FigureRow {
+    pub(crate) label: String,
+    pub(crate) status: &'static str,
+    pub(crate) shares: Option<u64>,
+    pub(crate) clicks: Option<u64>,
+    pub(crate) people: Option<usize>,
 }
 
-/// One table as a page or CSV shows it.
+/// One table as a page, the CSV or the API shows it.
 #[derive(Debug, Serialize)]
-struct TableView {
-    dimension: &'static str,
-    title: String,
-    rows: Vec<FigureRow>,
-    other: Option<FigureRow>,
-    total: FigureRow,
+pub(crate) struct TableView {
+    pub(crate) dimension: &'static str,
+    pub(crate) title: String,
+    pub(crate) rows: Vec<FigureRow>,
+    pub(crate) other: Option<FigureRow>,
+    pub(crate) total: FigureRow,
 }
 
 fn status_name(status: FigureStatus) -> &'static str {

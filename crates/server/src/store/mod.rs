@@ -1,6 +1,7 @@
 //! The server's own tables: accounts, sessions and sign-in throttling. Entities and queries live
 //! here so that handlers never hold sea-orm code.
 
+pub mod api_tokens;
 pub mod entities;
 pub mod passes;
 pub mod policy;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use axum::extract::Query;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chorus_policy::{AggregateTable, Network};
+use chorus_policy::{AggregateTable, MinGroupSize, Network};
 use chorus_statistics::{
     self as stats, Activity, Dashboard, Dimension, Every, Filter, FilterForm, NamedFigure,
     Participation,
@@ -17,6 +17,7 @@ use super::{
     FigureRow, Labels, Made, TableView, make_view, participation_view, record, table_view, today,
     view_for,
 };
+use crate::auth::CurrentUser;
 use crate::auth::roles::Analyst;
 use crate::charts::{Bar, bar_chart};
 use crate::error::{AppError, AppResult};
@@ -531,7 +532,18 @@ pub async fn export(
     let filter = form
         .parse(today())
         .map_err(|errors| AppError::BadRequest(format!("invalid filter: {errors:?}")))?;
-    let (k, view) = view_for(&ctx, &user, &filter, "stats.export", &[]).await?;
+    let (name, csv) = export_csv(&ctx, &user, &filter).await?;
+    Ok(csv_response(&name, csv))
+}
+
+/// The CSV of the view of `filter` for `user`, written to the audit log as an export (the page's
+/// and the API's), and its file name.
+pub(crate) async fn export_csv(
+    ctx: &Ctx,
+    user: &CurrentUser,
+    filter: &Filter,
+) -> AppResult<(String, String)> {
+    let (k, view) = view_for(ctx, user, filter, "stats.export", &[]).await?;
     let mut csv = String::from("section,label,shares,clicks,people,status\r\n");
     if view.refused {
         // One line that says why the file holds no figure.
@@ -542,8 +554,8 @@ pub async fn export(
         );
         let _ = write!(csv, "refused,{},,,,refused\r\n", csv_field(&why));
     } else {
-        let labels = Labels::remembered(&ctx).await?;
-        for table in tables(&ctx, &labels, &view) {
+        let labels = Labels::remembered(ctx).await?;
+        for table in tables(ctx, &labels, &view) {
             for row in table.rows.iter().chain(&table.other).chain([&table.total]) {
                 let _ = write!(
                     csv,
@@ -568,7 +580,12 @@ pub async fn export(
         }
     }
     let name = format!("chorus-statistics-{}-{}.csv", filter.from, filter.to);
-    Ok((
+    Ok((name, csv))
+}
+
+/// A CSV file of figures, never kept by a cache.
+pub(crate) fn csv_response(name: &str, csv: String) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
@@ -580,5 +597,21 @@ pub async fn export(
         ],
         csv,
     )
-        .into_response())
+        .into_response()
+}
+
+/// The view of `filter` for `user` as the dashboard makes it (the same view, written to the
+/// audit log as a dashboard view): the minimum group size, whether it was refused, its tables
+/// and the people named by their own choice.
+pub(crate) async fn figures_of(
+    ctx: &Ctx,
+    user: &CurrentUser,
+    filter: &Filter,
+) -> AppResult<(MinGroupSize, bool, Vec<TableView>, Vec<NamedFigure>)> {
+    let (k, view) = view_for(ctx, user, filter, "stats.view", &[]).await?;
+    if view.refused {
+        return Ok((k, true, Vec::new(), Vec::new()));
+    }
+    let labels = Labels::remembered(ctx).await?;
+    Ok((k, false, tables(ctx, &labels, &view), view.named.clone()))
 }

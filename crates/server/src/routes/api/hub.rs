@@ -1,0 +1,122 @@
+//! The hub as its owner sees it (an ambassador's personal token with `hub:read`, opted in):
+//! the items available now, minus those they said were not for them, page by page.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use chorus_editorial::hub::{self, HubQuery};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::caller::{HubRead, Need};
+use super::problem::{ApiResult, FieldProblem, Problem};
+use crate::app::AppState;
+
+/// An item of the hub.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HubItem {
+    /// Id.
+    pub id: i32,
+    /// Title.
+    pub title: String,
+    /// Body in Markdown.
+    pub body_md: String,
+    /// "Why it matters" in Markdown: the vision, what sharing brings, one's role.
+    pub why_md: String,
+    /// The link it promotes.
+    pub link_url: Option<String>,
+    /// Language tag.
+    pub language: String,
+    /// Topics.
+    pub topic_ids: Vec<i32>,
+    /// When it reached the hub.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Suggested copy per network, to rewrite in one's own words.
+    pub copy: BTreeMap<String, String>,
+}
+
+/// Which page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HubParams {
+    /// Where the previous page ended (its `next_cursor`).
+    cursor: Option<String>,
+}
+
+/// One page of the hub, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HubPage {
+    /// The items.
+    pub items: Vec<HubItem>,
+    /// The cursor of the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// The hub: items available now, newest first.
+#[utoipa::path(
+    get,
+    path = "/hub",
+    tag = "hub",
+    params(HubParams),
+    security(("token" = ["hub:read"])),
+    responses(
+        (status = 200, description = "A page of the hub", body = HubPage),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks hub:read, or its owner is not opted in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is not valid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn page(
+    State(state): State<AppState>,
+    Need(caller, _): Need<HubRead>,
+    Query(params): Query<HubParams>,
+) -> ApiResult<Json<HubPage>> {
+    let page = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => 1,
+        Some(cursor) => cursor
+            .parse::<u64>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| {
+                Problem::invalid(vec![FieldProblem {
+                    field: "cursor".into(),
+                    detail: "send back the next_cursor of the previous page as it was".into(),
+                }])
+            })?,
+    };
+    let found = hub::page(
+        &state.db,
+        &HubQuery {
+            passed_by: Some(caller.user.user_id()),
+            page,
+            ..HubQuery::default()
+        },
+    )
+    .await?;
+    let next_cursor = (found.page < found.pages).then(|| (found.page + 1).to_string());
+    Ok(Json(HubPage {
+        items: found
+            .items
+            .iter()
+            .map(|record| HubItem {
+                id: record.id.get(),
+                title: record.input.title.clone(),
+                body_md: record.input.body_md.clone(),
+                why_md: record.input.why_md.clone(),
+                link_url: record.input.link_url.clone(),
+                language: record.input.language.clone(),
+                topic_ids: record.input.topic_ids.iter().map(|id| id.get()).collect(),
+                published_at: record.published_at,
+                copy: record
+                    .input
+                    .copy
+                    .iter()
+                    .map(|(network, text)| (network.as_str().to_owned(), text.clone()))
+                    .collect(),
+            })
+            .collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,204 @@
+//! The API's OpenAPI 3.1 document, generated from the handlers' annotations (`utoipa`), and its
+//! reference page, rendered by Chorus itself (no script, no CDN).
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{hub, items, people, problem, stats};
+use crate::error::AppResult;
+use crate::views::Ctx;
+
+/// The document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Chorus API",
+        version = "1",
+        description = "Content, the hub, people and statistics of a Chorus installation, for \
+                       integrations. Every call carries a token (`Authorization: Bearer ...`) \
+                       made on the account page (personal) or by an admin (service); a token \
+                       never does more than its owner's roles, and only a person's own token \
+                       acts as them. Errors are RFC 9457 problem details."
+    ),
+    servers((url = "/api/v1")),
+    paths(
+        items::list,
+        items::read,
+        items::create,
+        items::update,
+        hub::page,
+        people::list,
+        stats::figures
+    ),
+    components(schemas(problem::Problem, problem::FieldProblem)),
+    modifiers(&BearerToken),
+    tags(
+        (name = "items", description = "Content items (editors)"),
+        (name = "hub", description = "The hub, as its owner sees it (ambassadors)"),
+        (name = "people", description = "Accounts (admins)"),
+        (name = "stats", description = "Aggregated statistics, as the dashboard shows them (analysts)"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A personal token (chorus_pat_...) or a service token (chorus_svc_...), \
+                         with the scopes each operation lists",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn document() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+/// One operation on the reference page.
+#[derive(Debug, Serialize)]
+struct Operation {
+    anchor: String,
+    method: String,
+    path: String,
+    summary: String,
+    description: String,
+    tag: String,
+    scopes: Vec<String>,
+    parameters: Vec<Parameter>,
+    body: Option<String>,
+    responses: Vec<(String, String)>,
+}
+
+/// One parameter of an operation.
+#[derive(Debug, Serialize)]
+struct Parameter {
+    name: String,
+    place: String,
+    required: bool,
+    description: String,
+}
+
+/// The reference page.
+#[derive(Debug, Serialize)]
+struct ReferenceView {
+    title: String,
+    description: String,
+    operations: Vec<Operation>,
+}
+
+/// A text of the document, its Markdown code marks taken out (the page shows plain text).
+fn text(value: &serde_json::Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .replace('`', "")
+}
+
+fn operations(document: &serde_json::Value) -> Vec<Operation> {
+    let mut found = Vec::new();
+    let Some(paths) = document.get("paths").and_then(serde_json::Value::as_object) else {
+        return found;
+    };
+    for (path, item) in paths {
+        let Some(methods) = item.as_object() else {
+            continue;
+        };
+        for (method, operation) in methods {
+            let list = |key: &str| {
+                operation
+                    .get(key)
+                    .and_then(serde_json::Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let scopes = list("security")
+                .iter()
+                .filter_map(|s| s.get("token").and_then(serde_json::Value::as_array))
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect();
+            let parameters = list("parameters")
+                .iter()
+                .map(|p| Parameter {
+                    name: text(p, "name"),
+                    place: text(p, "in"),
+                    required: p
+                        .get("required")
+                        .and_then(serde_json::Value::as_bool)
+                        .unwrap_or(false),
+                    description: text(p, "description"),
+                })
+                .collect();
+            let body = operation
+                .pointer("/requestBody/content/application~1json/schema/$ref")
+                .and_then(serde_json::Value::as_str)
+                .map(|r| r.rsplit('/').next().unwrap_or(r).to_owned());
+            let responses = operation
+                .get("responses")
+                .and_then(serde_json::Value::as_object)
+                .map(|r| {
+                    r.iter()
+                        .map(|(status, answer)| (status.clone(), text(answer, "description")))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let anchor: String = format!("{method}{path}")
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            found.push(Operation {
+                anchor,
+                method: method.to_uppercase(),
+                path: format!("/api/v1{path}"),
+                summary: text(operation, "summary"),
+                description: text(operation, "description"),
+                tag: list("tags")
+                    .first()
+                    .and_then(|t| t.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                scopes,
+                parameters,
+                body,
+                responses,
+            });
+        }
+    }
+    found.sort_by(|a, b| (&a.tag, &a.path, &a.method).cmp(&(&b.tag, &b.path, &b.method)));
+    found
+}
+
+/// `GET /api/v1/docs`: the reference, readable without a script.
+pub async fn reference(ctx: Ctx) -> AppResult<Response> {
+    let document = serde_json::to_value(ApiDoc::openapi())?;
+    let view = ReferenceView {
+        title: document
+            .pointer("/info/title")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("Chorus API")
+            .to_owned(),
+        description: document
+            .pointer("/info/description")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .replace('`', ""),
+        operations: operations(&document),
+    };
+    Ok(ctx.page("api/reference.html", &view)?.into_response())
+}
