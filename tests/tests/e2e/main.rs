@@ -39,6 +39,7 @@ mod restart;
 mod retention;
 mod rhythm;
 mod roles;
+mod schemathesis;
 mod scim;
 mod setup;
 mod sources;

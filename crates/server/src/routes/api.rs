@@ -64,6 +64,89 @@ pub(crate) fn body_rejection(rejection: JsonRejection) -> ApiError {
     Problem::new(status, code, rejection.body_text()).into()
 }
 
+/// A JSON body, refused as a problem ([`body_rejection`]).
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        Json::<T>::from_request(request, state)
+            .await
+            .map(|Json(value)| ApiJson(value))
+            .map_err(body_rejection)
+    }
+}
+
+/// A query string, refused as a problem naming the parameter at fault.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|rejection| {
+                // "Failed to deserialize query string: limit: invalid digit found in string"
+                let text = rejection.body_text();
+                let detail = text
+                    .split_once("query string: ")
+                    .map_or(text.as_str(), |(_, rest)| rest);
+                let (field, what) = detail.split_once(": ").unwrap_or(("query", detail));
+                Problem::invalid(vec![problem::FieldProblem {
+                    field: field.to_owned(),
+                    detail: what.to_owned(),
+                }])
+                .into()
+            })
+    }
+}
+
+/// A resource's id in the path: one that cannot be an id (not a number, out of range) names
+/// no resource (404).
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|_| {
+                Problem::new(
+                    axum::http::StatusCode::NOT_FOUND,
+                    "not_found",
+                    "no such resource: check its id",
+                )
+                .into()
+            })
+    }
+}
+
 /// The API's routes (without the session, CSRF and error-page layers of the pages).
 pub fn routes() -> axum::Router<crate::app::AppState> {
     use axum::routing::get;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chorus_editorial::hub::{self, HubQuery};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -71,7 +71,7 @@ pub struct HubPage {
 pub async fn page(
     State(state): State<AppState>,
     Need(caller, _): Need<HubRead>,
-    Query(params): Query<HubParams>,
+    super::ApiQuery(params): super::ApiQuery<HubParams>,
 ) -> ApiResult<Json<HubPage>> {
     let page = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => 1,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chorus_editorial::content::{FieldError, ItemForm, ItemInput};
@@ -18,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{ItemsRead, ItemsWrite, Need};
 use super::problem::{ApiResult, FieldProblem, Problem};
+use super::{ApiJson, ApiPath, ApiQuery};
 use crate::app::AppState;
 
 /// Items per page when the request does not say.
@@ -106,6 +107,7 @@ impl Item {
 #[serde(deny_unknown_fields)]
 pub struct ItemBody {
     /// Title, 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: String,
     /// Body in Markdown.
     #[serde(default)]
@@ -126,6 +128,7 @@ pub struct ItemBody {
     #[serde(default)]
     pub preview_image_url: Option<String>,
     /// Language tag such as `en` or `fr`.
+    #[schema(pattern = "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
     pub language: String,
     /// Campaign id.
     #[serde(default)]
@@ -217,6 +220,7 @@ pub struct ListQuery {
     /// Where the previous page ended (its `next_cursor`).
     cursor: Option<String>,
     /// Items per page, 1 to 100 (20 when left out).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
 }
 
@@ -246,7 +250,7 @@ pub struct ItemPage {
 pub async fn list(
     State(state): State<AppState>,
     _: Need<ItemsRead>,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<ItemPage>> {
     let mut errors = Vec::new();
     let item_state = match query.state.as_deref().filter(|s| !s.is_empty()) {
@@ -331,7 +335,7 @@ fn with_etag(status: StatusCode, record: &ItemRecord) -> Response {
 pub async fn read(
     State(state): State<AppState>,
     _: Need<ItemsRead>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
 ) -> ApiResult<Response> {
     let record = items::get(&state.db, ItemId(id)).await?;
     Ok(with_etag(StatusCode::OK, &record))
@@ -347,16 +351,19 @@ pub async fn read(
     responses(
         (status = 201, description = "The draft", body = Item, headers(("Location" = String), ("ETag" = String))),
         (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks items:write", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields at fault", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many calls this minute", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create(
     State(state): State<AppState>,
     Need(caller, _): Need<ItemsWrite>,
-    body: Result<Json<ItemBody>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<ItemBody>,
 ) -> ApiResult<Response> {
-    let Json(body) = body.map_err(super::body_rejection)?;
     let input = body.parse(&state)?;
     let id = items::create(&state.db, &input, caller.user.user_id())
         .await
@@ -382,9 +389,12 @@ pub async fn create(
     security(("token" = ["items:write"])),
     responses(
         (status = 200, description = "The new version", body = Item, headers(("ETag" = String))),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks items:write", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such item", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The item is archived", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The item changed since that version", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields at fault", body = Problem, content_type = "application/problem+json"),
@@ -394,10 +404,11 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     Need(caller, _): Need<ItemsWrite>,
-    Path(id): Path<i32>,
+    ApiPath(id): ApiPath<i32>,
     headers: HeaderMap,
-    body: Result<Json<ItemBody>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<ItemBody>,
 ) -> ApiResult<Response> {
+    let input = body.parse(&state)?;
     let Some(if_match) = headers.get(header::IF_MATCH) else {
         return Err(Problem::new(
             StatusCode::PRECONDITION_REQUIRED,
@@ -418,8 +429,6 @@ pub async fn update(
                 "If-Match is not an ETag of this item: read it again and send its ETag",
             )
         })?;
-    let Json(body) = body.map_err(super::body_rejection)?;
-    let input = body.parse(&state)?;
     let id = ItemId(id);
     match chorus_editorial::items::save(&state.db, id, opened, &input, caller.user.user_id()).await
     {

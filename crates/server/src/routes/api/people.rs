@@ -2,7 +2,7 @@
 //! as the admins' table shows them.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -47,6 +47,7 @@ pub struct PeopleQuery {
     /// Where the previous page ended (its `next_cursor`).
     cursor: Option<String>,
     /// People per page, 1 to 200 (50 when left out).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u64>,
 }
 
@@ -76,7 +77,7 @@ pub struct PeoplePage {
 pub async fn list(
     State(state): State<AppState>,
     _: Need<PeopleRead>,
-    Query(query): Query<PeopleQuery>,
+    super::ApiQuery(query): super::ApiQuery<PeopleQuery>,
 ) -> ApiResult<Json<PeoplePage>> {
     let mut errors = Vec::new();
     let offset = match query.cursor.as_deref().filter(|c| !c.is_empty()) {

@@ -4,7 +4,6 @@
 //! before it is answered), as JSON or as the page's CSV.
 
 use axum::Json;
-use axum::extract::Query;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chorus_statistics::FilterForm;
@@ -157,8 +156,10 @@ fn parsed(ctx: &Ctx, query: StatsQuery) -> Result<chorus_statistics::Filter, sup
     params(StatsQuery),
     security(("token" = ["stats:read"])),
     responses(
-        (status = 200, description = "The figures", body = Stats, content_type = "application/json"),
-        (status = 200, description = "The same figures as the dashboard's CSV", body = String, content_type = "text/csv"),
+        (status = 200, description = "The figures, as JSON or (Accept: text/csv) as the dashboard's CSV", content(
+            (Stats = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks stats:read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A filter field is not valid", body = Problem, content_type = "application/problem+json"),
@@ -168,7 +169,7 @@ pub async fn figures(
     ctx: Ctx,
     Need(caller, _): Need<StatsRead>,
     headers: HeaderMap,
-    Query(query): Query<StatsQuery>,
+    super::ApiQuery(query): super::ApiQuery<StatsQuery>,
 ) -> ApiResult<Response> {
     let filter = parsed(&ctx, query)?;
     let wants_csv = headers
