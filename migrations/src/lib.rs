@@ -36,6 +36,7 @@ mod m20261207_000003_cache_generation_shards;
 mod m20261208_000001_shares_due_in_order;
 mod m20261208_000002_generation_once_per_transaction;
 mod m20261209_000001_api_tokens;
+mod m20261209_000002_webhooks;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_shares_due_in_order::Migration),
             Box::new(m20261208_000002_generation_once_per_transaction::Migration),
             Box::new(m20261209_000001_api_tokens::Migration),
+            Box::new(m20261209_000002_webhooks::Migration),
         ]
     }
 }

@@ -42,6 +42,8 @@ pub struct App {
     pub memo: crate::memo::Memo,
     /// The API's calls per token in the current minute.
     pub api_limits: crate::routes::api::limits::Limits,
+    /// The webhook subscriptions as this process last read them.
+    pub webhooks: crate::webhooks::Subscriptions,
     /// Set once at least one account exists; until then only the first-run page answers.
     initialised: AtomicBool,
     /// The address actually bound, for absolute URLs when no base URL is configured.
@@ -136,6 +138,7 @@ impl App {
             audit: chorus_statistics::audit::Log::default(),
             memo: crate::memo::Memo::default(),
             api_limits: crate::routes::api::limits::Limits::default(),
+            webhooks: crate::webhooks::Subscriptions::default(),
             fetcher,
             vault,
             networks,

@@ -23,4 +23,5 @@ pub mod security;
 pub mod sso;
 pub mod store;
 pub mod views;
+pub mod webhooks;
 pub mod worker;

@@ -75,6 +75,7 @@ pub fn build(app: AppState) -> Router {
     // token, and problem details for errors; it keeps the request id, the log line and the
     // metrics, and the security headers.
     let rest = api::routes()
+        .layer(from_fn(crate::security::strip_nul))
         .layer(from_fn_with_state(app.clone(), api::limits::limit))
         .layer(from_fn_with_state(app.clone(), crate::security::headers))
         .layer(from_fn_with_state(app.clone(), crate::metrics::track))

@@ -70,6 +70,7 @@ pub async fn run(app: AppState, mut stop: watch::Receiver<bool>) {
             _ = ticker.tick() => {
                 publish_due_shares(&app, &holder, &stop).await;
                 crate::notify::send_due(&app, &holder).await;
+                crate::webhooks::deliver_due(&app, &holder).await;
                 poll_due_feeds(&app, &holder).await;
             }
             changed = stop.changed() => {
@@ -305,6 +306,11 @@ async fn send(
                 .is_ok_and(|owners| owners.hearing.contains(&share.user_id))
             {
                 notify_owner(app, &share, &outcome).await;
+            }
+            if let (chorus_ambassador::shares::Outcome::Published(_), Some(item)) =
+                (&outcome, share.item_id)
+            {
+                crate::webhooks::share_published(app, item).await;
             }
         }
         Ok(false) => tracing::warn!(

@@ -201,6 +201,15 @@ async fn an_editor_drives_items_through_the_api_with_a_token_made_on_their_accou
         )
         .await;
     not_json.problem(400, "bad_request");
+    // NUL is refused where it is, on SQLite as on PostgreSQL (which cannot store it).
+    let nul = api
+        .post(
+            "/items",
+            &json!({"title": "T\0", "language": "en", "copy": {"x": "a\0"}}),
+        )
+        .await;
+    nul.problem(422, "invalid");
+    assert_eq!(nul.fields(), ["title", "copy.x"]);
     let unknown_topic = api
         .post(
             "/items",

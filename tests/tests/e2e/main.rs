@@ -47,4 +47,5 @@ mod sso;
 mod statistics;
 mod sweep;
 mod threads;
+mod webhooks;
 mod welcome;

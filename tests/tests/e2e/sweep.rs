@@ -141,6 +141,7 @@ async fn every_page_of_an_analyst_and_an_admin_reads_well_on_a_phone_and_a_deskt
             ("sso", "/admin/sso"),
             ("provisioning", "/admin/provisioning"),
             ("service-tokens", "/admin/api-tokens"),
+            ("webhooks", "/admin/webhooks"),
             ("channels", "/admin/channels"),
         ],
     )

@@ -15,6 +15,7 @@ mod person;
 mod provisioning;
 mod settings;
 mod users;
+mod webhooks;
 
 pub use networks::{NetworkForm, networks, save_network};
 pub use person::{
@@ -113,6 +114,8 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         )
         .route("/networks", get(networks).post(save_network))
         .route("/channels", get(channels::page).post(channels::save))
+        .route("/webhooks", get(webhooks::page).post(webhooks::subscribe))
+        .route("/webhooks/{id}/remove", post(webhooks::remove))
         .route(
             "/api-tokens",
             get(super::account::tokens::service_page).post(super::account::tokens::create_service),

@@ -312,6 +312,31 @@ pub struct ActionForm {
     version: i32,
 }
 
+/// Tells the subscribed addresses that an item reached the hub or left it.
+async fn item_event(ctx: &Ctx, id: ItemId, state: chorus_editorial::workflow::State) {
+    use crate::webhooks::{Event, emit};
+    use chorus_editorial::workflow::State;
+    let event = match state {
+        State::Published => Event::ItemPublished,
+        State::Archived => Event::ItemArchived,
+        _ => return,
+    };
+    let Ok(item) = chorus_editorial::store::items::get(&ctx.app.db, id).await else {
+        return;
+    };
+    let data = serde_json::json!({
+        "item": {
+            "id": id.get(),
+            "title": item.input.title,
+            "language": item.input.language,
+            "link_url": item.input.link_url,
+            "published_at": item.published_at,
+            "url": ctx.app.public_url(&format!("/hub/items/{id}")),
+        }
+    });
+    emit(&ctx.app, event, data).await;
+}
+
 /// `POST /editor/items/{id}/action`: submit, publish, return to draft, archive, reopen.
 pub async fn act(
     ctx: Ctx,
@@ -323,7 +348,7 @@ pub async fn act(
         .action
         .parse()
         .map_err(|_| AppError::BadRequest("unknown action".into()))?;
-    chorus_editorial::items::apply_action(
+    let state = chorus_editorial::items::apply_action(
         &ctx.app.db,
         ItemId(id),
         form.version,
@@ -331,6 +356,7 @@ pub async fn act(
         user.user_id(),
     )
     .await?;
+    item_event(&ctx, ItemId(id), state).await;
     tracing::info!(
         item = id,
         action = action.as_str(),

@@ -279,7 +279,22 @@ pub async fn suggest(
     )
     .await
     {
-        Ok(_) => Ok(Redirect::to("/hub/suggest?done=sent").into_response()),
+        Ok(id) => {
+            // Who suggested it is not said: the editors see it in their list.
+            crate::webhooks::emit(
+                &ctx.app,
+                crate::webhooks::Event::SuggestionReceived,
+                serde_json::json!({
+                    "item": {
+                        "id": id.get(),
+                        "link_url": form.link.trim(),
+                        "url": ctx.app.public_url(&format!("/editor/items/{id}")),
+                    }
+                }),
+            )
+            .await;
+            Ok(Redirect::to("/hub/suggest?done=sent").into_response())
+        }
         Err(EditorialError::Invalid(errors)) => {
             let errors = errors
                 .into_iter()

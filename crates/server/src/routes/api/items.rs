@@ -150,6 +150,40 @@ pub struct ItemBody {
 impl ItemBody {
     /// The checked input, or every field at fault, named as in the body.
     fn parse(self, state: &AppState) -> Result<ItemInput, super::ApiError> {
+        // NUL is never meaningful in text, and PostgreSQL refuses it: said, not stored.
+        let mut texts: Vec<(String, &str)> = vec![
+            ("title".into(), self.title.as_str()),
+            ("body_md".into(), self.body_md.as_str()),
+            ("why_md".into(), self.why_md.as_str()),
+            ("language".into(), self.language.as_str()),
+        ];
+        for (field, value) in [
+            ("link_url", &self.link_url),
+            ("preview_title", &self.preview_title),
+            ("preview_description", &self.preview_description),
+            ("preview_image_url", &self.preview_image_url),
+            ("available_from", &self.available_from),
+            ("available_until", &self.available_until),
+        ] {
+            if let Some(value) = value {
+                texts.push((field.into(), value.as_str()));
+            }
+        }
+        for (network, text) in &self.copy {
+            texts.push((format!("copy.{network}"), network.as_str()));
+            texts.push((format!("copy.{network}"), text.as_str()));
+        }
+        let with_nul: Vec<FieldProblem> = texts
+            .into_iter()
+            .filter(|(_, text)| text.contains('\0'))
+            .map(|(field, _)| FieldProblem {
+                field,
+                detail: "must not contain the NUL character".into(),
+            })
+            .collect();
+        if !with_nul.is_empty() {
+            return Err(Problem::invalid(with_nul).into());
+        }
         let form = ItemForm {
             title: self.title,
             body: self.body_md,
