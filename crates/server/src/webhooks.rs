@@ -98,7 +98,9 @@ pub struct Delivery {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
-fn secret_place(id: i32) -> chorus_ambassador::vault::Place<'static> {
+/// Where an address's secret is sealed (its row, so a sealed value cannot be moved to another).
+#[must_use]
+pub fn secret_place(id: i32) -> chorus_ambassador::vault::Place<'static> {
     chorus_ambassador::vault::Place {
         table: "webhook_endpoints",
         column: "secret_sealed",

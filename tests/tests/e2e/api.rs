@@ -661,3 +661,120 @@ async fn each_token_is_limited_per_minute_and_every_answer_says_where_it_stands(
     // Another token has its own count.
     assert_eq!(other.get("/items").await.status, 200);
 }
+
+#[tokio::test]
+async fn editors_move_items_through_the_workflow_and_ambassadors_cancel_only_their_own_waiting_shares()
+ {
+    let w = chorus_tests::world::StandInWorld::start().await;
+    let editor = w.app.signed_in("ed@example.org", "editor").await;
+    let api = Integration::new(
+        &w.app,
+        &make_token(&editor, "CMS", &["items:read", "items:write"]).await,
+    );
+    // Topics and campaigns name what items can be filed under.
+    let topics = api.get("/topics").await;
+    assert_eq!(topics.status, 200);
+    assert!(topics.body.is_array());
+    assert_eq!(api.get("/campaigns").await.status, 200);
+    // A draft through the workflow, each action over the version it saw.
+    let draft = api.post("/items", &draft("Workflow by API")).await;
+    let id = draft.body["id"].as_i64().unwrap();
+    let path = format!("/items/{id}/actions");
+    api.send(
+        reqwest::Method::POST,
+        &path,
+        Some(&json!({"action": "submit"})),
+        &[],
+    )
+    .await
+    .problem(428, "precondition_required");
+    let submitted = api
+        .send(
+            reqwest::Method::POST,
+            &path,
+            Some(&json!({"action": "submit"})),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(submitted.status, 200, "{}", submitted.body);
+    assert_eq!(submitted.body["state"], "in_review");
+    let etag = submitted.header("etag");
+    api.send(
+        reqwest::Method::POST,
+        &path,
+        Some(&json!({"action": "fly"})),
+        &[("if-match", &etag)],
+    )
+    .await
+    .problem(422, "invalid");
+    api.send(
+        reqwest::Method::POST,
+        &path,
+        Some(&json!({"action": "reopen"})),
+        &[("if-match", &etag)],
+    )
+    .await
+    .problem(409, "not_allowed_now");
+    api.send(
+        reqwest::Method::POST,
+        &path,
+        Some(&json!({"action": "publish"})),
+        &[("if-match", "\"1\"")],
+    )
+    .await
+    .problem(412, "precondition_failed");
+    let published = api
+        .send(
+            reqwest::Method::POST,
+            &path,
+            Some(&json!({"action": "publish"})),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.body);
+    assert_eq!(published.body["state"], "published");
+    assert!(
+        w.ana.get("/hub").await.body.contains("Workflow by API"),
+        "the hub shows it"
+    );
+
+    // Ana's own shares: a scheduled one is cancelled through her token; nothing is posted.
+    let (x_id, _) = w.account_ids().await;
+    let later = (chrono::Utc::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    chorus_tests::shares::submit_share_form(
+        &w.ana,
+        w.item,
+        &[(&x_id, "Later, in my words")],
+        &[("when", "later"), ("at", &later)],
+    )
+    .await;
+    let mine = Integration::new(
+        &w.app,
+        &make_token(&w.ana, "Widget", &["shares:read", "shares:write"]).await,
+    );
+    let listed = mine.get("/me/shares").await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let share = &listed.body["shares"][0];
+    assert_eq!(share["state"], "scheduled");
+    assert_eq!(share["text"], "Later, in my words");
+    let share_id = share["id"].as_i64().unwrap();
+    // Someone else's token finds no such share (and an editor's token has no share scope).
+    let bob = w.app.ambassador("bob@example.org").await;
+    let bobs = Integration::new(&w.app, &make_token(&bob, "Mine", &["shares:write"]).await);
+    let cancel = format!("/me/shares/{share_id}/cancel");
+    bobs.send(reqwest::Method::POST, &cancel, None, &[])
+        .await
+        .problem(404, "not_found");
+    api.send(reqwest::Method::POST, &cancel, None, &[])
+        .await
+        .problem(403, "scope_missing");
+    let cancelled = mine.send(reqwest::Method::POST, &cancel, None, &[]).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(cancelled.body["state"], "cancelled");
+    mine.send(reqwest::Method::POST, &cancel, None, &[])
+        .await
+        .problem(409, "not_allowed_now");
+    assert!(w.x.posts().is_empty(), "nothing was posted");
+}

@@ -41,12 +41,12 @@ async fn schemathesis_finds_no_failure_with_any_roles_token() {
             .env("CHORUS_API_REQUESTS_PER_MINUTE", "1000000"),
     )
     .await;
-    // Each role's token, and how many of the 7 operations belong to other roles (each must
+    // Each role's token, and how many of the 12 operations belong to other roles (each must
     // answer that token only 401 or 403).
     let roles = [
         (
             "editor",
-            3,
+            5,
             token(
                 &app,
                 "editor@demo.chorus.test",
@@ -56,22 +56,22 @@ async fn schemathesis_finds_no_failure_with_any_roles_token() {
         ),
         (
             "ambassador",
-            6,
+            9,
             token(
                 &app,
                 "ambassador@demo.chorus.test",
-                &["hub:read", "shares:read"],
+                &["hub:read", "shares:read", "shares:write"],
             )
             .await,
         ),
         (
             "analyst",
-            6,
+            11,
             token(&app, "analyst@demo.chorus.test", &["stats:read"]).await,
         ),
         (
             "admin",
-            6,
+            11,
             token(&app, "admin@demo.chorus.test", &["people:read"]).await,
         ),
     ];

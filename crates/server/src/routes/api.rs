@@ -14,7 +14,9 @@ pub mod limits;
 pub mod openapi;
 pub mod people;
 pub mod problem;
+pub mod shares;
 pub mod stats;
+pub mod topics;
 
 pub use problem::{ApiError, ApiResult, Problem};
 
@@ -157,6 +159,17 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/api/v1/hub", get(hub::page))
         .route("/api/v1/people", get(people::list))
         .route("/api/v1/stats", get(stats::figures))
+        .route("/api/v1/me/shares", get(shares::list))
+        .route(
+            "/api/v1/me/shares/{id}/cancel",
+            axum::routing::post(shares::cancel),
+        )
+        .route(
+            "/api/v1/items/{id}/actions",
+            axum::routing::post(items::act),
+        )
+        .route("/api/v1/topics", get(topics::topics))
+        .route("/api/v1/campaigns", get(topics::campaigns))
 }
 
 /// A text to measure, for one network or (without `network`) for all.

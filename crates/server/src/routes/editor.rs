@@ -312,8 +312,25 @@ pub struct ActionForm {
     version: i32,
 }
 
+/// What follows a workflow action, from the pages or the API: the subscribed addresses hear
+/// that an item reached the hub or left it, and whoever suggested a published item hears it
+/// is in the hub, if they chose to (once per item).
+pub(crate) async fn after_action(
+    app: &crate::app::App,
+    id: ItemId,
+    action: Action,
+    state: chorus_editorial::workflow::State,
+) {
+    if action == Action::Publish
+        && let Err(e) = crate::notify::suggestion_accepted(app, id.get()).await
+    {
+        tracing::warn!(item = id.get(), error = %e, "could not queue the suggestion's notice");
+    }
+    item_event(app, id, state).await;
+}
+
 /// Tells the subscribed addresses that an item reached the hub or left it.
-async fn item_event(ctx: &Ctx, id: ItemId, state: chorus_editorial::workflow::State) {
+async fn item_event(app: &crate::app::App, id: ItemId, state: chorus_editorial::workflow::State) {
     use crate::webhooks::{Event, emit};
     use chorus_editorial::workflow::State;
     let event = match state {
@@ -321,7 +338,7 @@ async fn item_event(ctx: &Ctx, id: ItemId, state: chorus_editorial::workflow::St
         State::Archived => Event::ItemArchived,
         _ => return,
     };
-    let Ok(item) = chorus_editorial::store::items::get(&ctx.app.db, id).await else {
+    let Ok(item) = chorus_editorial::store::items::get(&app.db, id).await else {
         return;
     };
     let data = serde_json::json!({
@@ -331,10 +348,10 @@ async fn item_event(ctx: &Ctx, id: ItemId, state: chorus_editorial::workflow::St
             "language": item.input.language,
             "link_url": item.input.link_url,
             "published_at": item.published_at,
-            "url": ctx.app.public_url(&format!("/hub/items/{id}")),
+            "url": app.public_url(&format!("/hub/items/{id}")),
         }
     });
-    emit(&ctx.app, event, data).await;
+    emit(app, event, data).await;
 }
 
 /// `POST /editor/items/{id}/action`: submit, publish, return to draft, archive, reopen.
@@ -356,19 +373,13 @@ pub async fn act(
         user.user_id(),
     )
     .await?;
-    item_event(&ctx, ItemId(id), state).await;
     tracing::info!(
         item = id,
         action = action.as_str(),
         by = user.id,
         "workflow action"
     );
-    // Whoever suggested it hears that it is in the hub, if they chose to (once per item).
-    if action == Action::Publish
-        && let Err(e) = crate::notify::suggestion_accepted(&ctx.app, id).await
-    {
-        tracing::warn!(item = id, error = %e, "could not queue the suggestion's notice");
-    }
+    after_action(&ctx.app, ItemId(id), action, state).await;
     Ok(Redirect::to(&format!("/editor/items/{id}?done={}", action.as_str())).into_response())
 }
 

@@ -1,6 +1,6 @@
 //! Re-sealing the server's own secrets under the current key (`chorus keys rotate`, after the
 //! network tokens): the organisation's single sign-on client secret and chat channel secrets,
-//! and each person's own chat address. Each value is replaced only if it is still the one read,
+//! each person's own chat address, and each webhook address's signing secret. Each value is replaced only if it is still the one read,
 //! so a rotation can run while people save their settings, and be run again.
 
 use sea_orm::{ConnectionTrait, Statement};
@@ -111,6 +111,31 @@ pub async fn rotate(db: &impl ConnectionTrait, vault: &Vault) -> Result<Resealed
             [
                 reseal(vault, place, &sealed)?.into(),
                 user.into(),
+                sealed.into(),
+            ],
+        ))
+        .await?;
+        done.resealed += 1;
+    }
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, secret_sealed FROM webhook_endpoints",
+        ))
+        .await?;
+    for row in rows {
+        let id: i32 = row.try_get("", "id")?;
+        let sealed: String = row.try_get("", "secret_sealed")?;
+        if !vault.needs_rotation(&sealed) {
+            done.current += 1;
+            continue;
+        }
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "UPDATE webhook_endpoints SET secret_sealed = $1 WHERE id = $2 AND secret_sealed = $3",
+            [
+                reseal(vault, crate::webhooks::secret_place(id), &sealed)?.into(),
+                id.into(),
                 sealed.into(),
             ],
         ))

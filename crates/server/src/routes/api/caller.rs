@@ -91,6 +91,8 @@ scope_marker!(
     HubRead => Scope::HubRead,
     /// `shares:read`.
     SharesRead => Scope::SharesRead,
+    /// `shares:write`.
+    SharesWrite => Scope::SharesWrite,
     /// `stats:read`.
     StatsRead => Scope::StatsRead,
     /// `people:read`.

@@ -410,6 +410,43 @@ pub async fn create(
     Ok(response)
 }
 
+/// The version `If-Match` names (428 without it, 412 when it names none).
+fn if_match(headers: &HeaderMap) -> Result<i32, super::ApiError> {
+    let Some(if_match) = headers.get(header::IF_MATCH) else {
+        return Err(Problem::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+            "send If-Match with the ETag of the version you read, so no one's change is lost",
+        )
+        .into());
+    };
+    if_match
+        .to_str()
+        .ok()
+        .map(|value| value.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|value| value.parse::<i32>().ok())
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "If-Match is not an ETag of this item: read it again and send its ETag",
+            )
+            .into()
+        })
+}
+
+/// The item moved on since the version sent.
+fn stale(current_version: i32) -> Problem {
+    Problem::new(
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+        format!(
+            "the item is at version {current_version} now: read it again, then send your \
+             change with its ETag"
+        ),
+    )
+}
+
 /// Replaces an item's content with a new version, over the version in `If-Match`.
 #[utoipa::path(
     put,
@@ -443,43 +480,85 @@ pub async fn update(
     ApiJson(body): ApiJson<ItemBody>,
 ) -> ApiResult<Response> {
     let input = body.parse(&state)?;
-    let Some(if_match) = headers.get(header::IF_MATCH) else {
-        return Err(Problem::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "precondition_required",
-            "send If-Match with the ETag of the version you read, so no one's change is lost",
-        )
-        .into());
-    };
-    let opened = if_match
-        .to_str()
-        .ok()
-        .map(|value| value.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|value| value.parse::<i32>().ok())
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                "If-Match is not an ETag of this item: read it again and send its ETag",
-            )
-        })?;
+    let opened = if_match(&headers)?;
     let id = ItemId(id);
     match chorus_editorial::items::save(&state.db, id, opened, &input, caller.user.user_id()).await
     {
         Ok(_) => {}
         Err(chorus_editorial::EditorialError::Conflict { current_version }) => {
-            return Err(Problem::new(
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                format!(
-                    "the item is at version {current_version} now: read it again, then send \
-                     your change with its ETag"
-                ),
-            )
-            .into());
+            return Err(stale(current_version).into());
         }
         Err(e) => return Err(editorial(&state, e)),
     }
+    let record = items::get(&state.db, id).await?;
+    Ok(with_etag(StatusCode::OK, &record))
+}
+
+/// A workflow action.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    /// `submit`, `publish`, `return` (to draft), `archive` or `reopen`.
+    #[schema(pattern = "^(submit|publish|return|archive|reopen)$")]
+    pub action: String,
+}
+
+/// Moves an item through the workflow (as the editor's page does, with the organisation's
+/// rules: a second editor to publish when required), over the version in `If-Match`.
+#[utoipa::path(
+    post,
+    path = "/items/{id}/actions",
+    tag = "items",
+    params(
+        ("id" = i32, Path, description = "The item's id"),
+        ("If-Match" = String, Header, description = "The ETag of the version the action is taken on"),
+    ),
+    request_body = ActionBody,
+    security(("token" = ["items:write"])),
+    responses(
+        (status = 200, description = "The item in its new state", body = Item, headers(("ETag" = String))),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks items:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such item", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The workflow does not allow this action now", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The item changed since that version", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown action", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn act(
+    State(state): State<AppState>,
+    Need(caller, _): Need<ItemsWrite>,
+    ApiPath(id): ApiPath<i32>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ActionBody>,
+) -> ApiResult<Response> {
+    let action: chorus_editorial::workflow::Action = body.action.parse().map_err(|_| {
+        Problem::invalid(vec![FieldProblem {
+            field: "action".into(),
+            detail: "expected submit, publish, return, archive or reopen".into(),
+        }])
+    })?;
+    let opened = if_match(&headers)?;
+    let id = ItemId(id);
+    let new_state = match chorus_editorial::items::apply_action(
+        &state.db,
+        id,
+        opened,
+        action,
+        caller.user.user_id(),
+    )
+    .await
+    {
+        Ok(new_state) => new_state,
+        Err(chorus_editorial::EditorialError::Conflict { current_version }) => {
+            return Err(stale(current_version).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    crate::routes::editor::after_action(&state, id, action, new_state).await;
     let record = items::get(&state.db, id).await?;
     Ok(with_etag(StatusCode::OK, &record))
 }

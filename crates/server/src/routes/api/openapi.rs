@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{hub, items, people, problem, stats};
+use super::{hub, items, people, problem, shares, stats, topics};
 use crate::error::AppResult;
 use crate::views::Ctx;
 
@@ -31,7 +31,12 @@ use crate::views::Ctx;
         items::update,
         hub::page,
         people::list,
-        stats::figures
+        stats::figures,
+        shares::list,
+        shares::cancel,
+        items::act,
+        topics::topics,
+        topics::campaigns
     ),
     components(schemas(problem::Problem, problem::FieldProblem)),
     modifiers(&BearerToken),
@@ -39,6 +44,7 @@ use crate::views::Ctx;
         (name = "items", description = "Content items (editors)"),
         (name = "hub", description = "The hub, as its owner sees it (ambassadors)"),
         (name = "people", description = "Accounts (admins)"),
+        (name = "shares", description = "One's own shares (ambassadors, personal tokens only)"),
         (name = "stats", description = "Aggregated statistics, as the dashboard shows them (analysts)"),
     )
 )]

@@ -1,0 +1,188 @@
+//! A person's own shares, for their own tools (a personal token): list them, and cancel one
+//! that is still waiting. Nothing here acts for anyone else: a service token cannot hold these
+//! scopes, and a share of someone else is not found (`chorus_policy::tokens::may_share_as`).
+
+use axum::Json;
+use axum::extract::State;
+use chorus_ambassador::shares::{self, ShareRow};
+use chorus_policy::ShareId;
+use chorus_policy::tokens::may_share_as;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::caller::{Need, SharesRead, SharesWrite};
+use super::problem::{ApiResult, FieldProblem, Problem};
+use super::{ApiPath, ApiQuery};
+use crate::app::AppState;
+
+/// Shares per page when the request does not say.
+const DEFAULT_LIMIT: usize = 20;
+
+/// One of the person's shares.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Share {
+    /// Id.
+    pub id: i32,
+    /// The item shared, if it still exists.
+    pub item_id: Option<i32>,
+    /// `bluesky`, `mastodon`, `linkedin`, `x` or `threads`.
+    pub network: String,
+    /// The text, in the person's own words.
+    pub text: String,
+    /// `scheduled`, `sending`, `published`, `failed`, `needs_check`, `missed`, `cancelled`,
+    /// `deleted` or `handed_over` (posted by the person through the network's composer).
+    pub state: String,
+    /// When it goes (or went) out.
+    pub scheduled_at: DateTime<Utc>,
+    /// When it was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// The live post.
+    pub url: Option<String>,
+    /// What went wrong last, if anything.
+    pub last_error: Option<String>,
+}
+
+impl Share {
+    fn of(row: &ShareRow) -> Share {
+        Share {
+            id: row.id,
+            item_id: row.item_id,
+            network: row.network.get().as_str().to_owned(),
+            text: row.text.clone(),
+            state: row.state.as_str().to_owned(),
+            scheduled_at: row.scheduled_at,
+            published_at: row.published_at,
+            url: row.external_url.clone(),
+            last_error: row.last_error.clone(),
+        }
+    }
+}
+
+/// Which shares.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SharesQuery {
+    /// Where the previous page ended (its `next_cursor`).
+    cursor: Option<String>,
+    /// Shares per page, 1 to 100 (20 when left out).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<usize>,
+}
+
+/// One page of shares, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharePage {
+    /// The shares.
+    pub shares: Vec<Share>,
+    /// The cursor of the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// The token owner's own shares, newest first.
+#[utoipa::path(
+    get,
+    path = "/me/shares",
+    tag = "shares",
+    params(SharesQuery),
+    security(("token" = ["shares:read"])),
+    responses(
+        (status = 200, description = "A page of one's shares", body = SharePage),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks shares:read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is not valid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Need(caller, _): Need<SharesRead>,
+    ApiQuery(query): ApiQuery<SharesQuery>,
+) -> ApiResult<Json<SharePage>> {
+    let mut errors = Vec::new();
+    let before = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => i32::MAX,
+        Some(cursor) => cursor.parse::<i32>().unwrap_or_else(|_| {
+            errors.push(FieldProblem {
+                field: "cursor".into(),
+                detail: "send back the next_cursor of the previous page as it was".into(),
+            });
+            0
+        }),
+    };
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=100).contains(&limit) {
+        errors.push(FieldProblem {
+            field: "limit".into(),
+            detail: "expected 1 to 100".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors).into());
+    }
+    let rows = shares::for_user(&state.db, caller.user.user_id()).await?;
+    let mut page: Vec<&ShareRow> = rows.iter().filter(|s| s.id < before).collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    Ok(Json(SharePage {
+        next_cursor: more
+            .then(|| page.last().map(|s| s.id.to_string()))
+            .flatten(),
+        shares: page.into_iter().map(Share::of).collect(),
+    }))
+}
+
+/// Cancels one of one's own shares that has not gone out (scheduled, missed or waiting for the
+/// composer): nothing is posted.
+#[utoipa::path(
+    post,
+    path = "/me/shares/{id}/cancel",
+    tag = "shares",
+    params(("id" = i32, Path, description = "The share's id")),
+    security(("token" = ["shares:write"])),
+    responses(
+        (status = 200, description = "The share, cancelled", body = Share),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks shares:write, or its owner is not opted in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such share of the token's owner", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The share went out already or is being sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Need(caller, _): Need<SharesWrite>,
+    ApiPath(id): ApiPath<i32>,
+) -> ApiResult<Json<Share>> {
+    let owner = caller.user.user_id();
+    let not_found = || {
+        Problem::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "no such share of yours: check its id",
+        )
+    };
+    let row = shares::for_user(&state.db, owner)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(not_found)?;
+    if !may_share_as(caller.token.kind, owner, chorus_policy::UserId(row.user_id)) {
+        return Err(not_found().into());
+    }
+    if !shares::owner_action(&state.db, owner, ShareId(id), "cancel", Utc::now()).await? {
+        return Err(Problem::new(
+            axum::http::StatusCode::CONFLICT,
+            "not_allowed_now",
+            format!(
+                "the share is {} now: only a share still waiting can be cancelled",
+                row.state.as_str()
+            ),
+        )
+        .into());
+    }
+    let row = shares::for_user(&state.db, owner)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(not_found)?;
+    Ok(Json(Share::of(&row)))
+}
