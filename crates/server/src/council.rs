@@ -49,6 +49,25 @@ struct SettingView {
 }
 
 /// Everything the pack shows, gathered from the live system.
+/// The document, as its template reads it.
+#[derive(Serialize)]
+struct Report<'a> {
+    lang: &'static str,
+    generated_at: String,
+    base_url: &'a str,
+    mail_host: Option<&'a str>,
+    chat: String,
+    k: String,
+    tables: Vec<TableView>,
+    other_tables: Vec<&'static str>,
+    schema_problems: &'a [String],
+    flows: Vec<FlowView>,
+    settings: Vec<SettingView>,
+    diagram: String,
+    /// `report.css`, when the style is written into the document.
+    inline_css: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Facts {
     /// The settings in force.
@@ -224,29 +243,28 @@ pub fn render(
             ),
         });
     }
-    let mut context = Context::new();
-    context.insert("lang", locale.tag());
-    context.insert(
-        "generated_at",
-        &locale.date_time(facts.generated_at.naive_utc()),
-    );
-    context.insert("base_url", &facts.base_url);
-    context.insert("mail_host", &facts.mail_host);
-    context.insert("chat", &facts.chat.join(", "));
-    context.insert("k", &k);
-    context.insert("tables", &tables);
-    context.insert("other_tables", &other_tables);
-    context.insert("schema_problems", &facts.schema_problems);
-    context.insert("flows", &flows);
-    context.insert("settings", &settings);
-    context.insert("diagram", &diagram(views, locale, facts));
-    if style == Style::Inline {
-        let css = views
+    let inline_css = (style == Style::Inline).then(|| {
+        views
             .asset("report.css")
             .map(|asset| String::from_utf8_lossy(&asset.bytes).into_owned())
-            .unwrap_or_default();
-        context.insert("inline_css", &css);
-    }
+            .unwrap_or_default()
+    });
+    let report = Report {
+        lang: locale.tag(),
+        generated_at: locale.date_time(facts.generated_at.naive_utc()),
+        base_url: &facts.base_url,
+        mail_host: facts.mail_host.as_deref(),
+        chat: facts.chat.join(", "),
+        k,
+        tables,
+        other_tables,
+        schema_problems: &facts.schema_problems,
+        flows,
+        settings,
+        diagram: diagram(views, locale, facts),
+        inline_css,
+    };
+    let context = Context::from_serialize(&report)?;
     views.render(locale, "reports/works_council.html", &context)
 }
 

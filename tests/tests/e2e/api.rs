@@ -162,6 +162,16 @@ async fn an_editor_drives_items_through_the_api_with_a_token_made_on_their_accou
     );
     let token = make_token(&editor, "CMS", &["items:read", "items:write"]).await;
     let api = Integration::new(&app, &token);
+    // The person's export lists their tokens (never a token's value).
+    let export = editor.get("/account/export").await;
+    assert_eq!(export.status, 200);
+    let document: Value = serde_json::from_str(&export.body).unwrap();
+    assert_eq!(document["api_tokens"][0]["name"], "CMS");
+    assert_eq!(
+        document["api_tokens"][0]["scopes"],
+        "items:read items:write"
+    );
+    assert!(!export.body.contains(&token));
 
     // Without a token, or with a wrong one: 401 with a problem that says what to do.
     let anonymous = Integration::new(&app, "chorus_pat_nope");

@@ -57,6 +57,14 @@ pub enum SendError {
     Smtp(String),
 }
 
+/// A message as its templates read it: the message and its language.
+#[derive(serde::Serialize)]
+struct EmailView<'a> {
+    #[serde(flatten)]
+    message: &'a Message,
+    lang: &'static str,
+}
+
 /// Builds the message (both parts rendered from the templates).
 ///
 /// # Errors
@@ -66,9 +74,12 @@ pub fn build(
     views: &crate::views::Views,
     message: &Message,
 ) -> Result<lettre::Message, SendError> {
-    let mut context =
-        tera::Context::from_serialize(message).map_err(|e| SendError::Build(e.to_string()))?;
-    context.insert("lang", message.locale.tag());
+    let view = EmailView {
+        message,
+        lang: message.locale.tag(),
+    };
+    let context =
+        tera::Context::from_serialize(&view).map_err(|e| SendError::Build(e.to_string()))?;
     let text = views
         .render(message.locale, "email/notice.txt", &context)
         .map_err(|e| SendError::Build(e.to_string()))?;

@@ -255,6 +255,12 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
     let preferences = chorus_ambassador::onboarding::load(db, user.user_id()).await?;
     let notifications = crate::notify::prefs(db, user.id).await?;
     let own_chat = crate::notify::personal_chat(db, &ctx.app.vault, user.id).await?;
+    let tokens = crate::store::api_tokens::list(
+        db,
+        chorus_policy::tokens::TokenKind::Personal,
+        Some(user.user_id()),
+    )
+    .await?;
     let document = serde_json::json!({
         "format": "chorus-personal-data/1",
         "exported_at": chrono::Utc::now(),
@@ -284,6 +290,7 @@ pub async fn export(ctx: Ctx, user: CurrentUser) -> AppResult<Response> {
             "choices": notifications,
             "own_chat": own_chat.map(|c| serde_json::json!({"service": c.service.as_str(), "address": c.address})),
         },
+        "api_tokens": tokens.iter().map(|t| serde_json::json!({"name": t.name, "scopes": t.scopes.to_stored(), "created_at": t.created_at, "expires_at": t.expires_at, "last_used_at": t.last_used_at, "revoked_at": t.revoked_at})).collect::<Vec<_>>(),
         "not_for_me": passes.iter().map(|(item, reason)| serde_json::json!({"item_id": item, "reason": reason})).collect::<Vec<_>>(),
     });
     let body = serde_json::to_string_pretty(&document)?;

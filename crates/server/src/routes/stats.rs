@@ -22,11 +22,14 @@ use chorus_statistics::{
 };
 
 mod dashboard;
+mod export;
 mod hub;
 mod item;
 
-pub(crate) use dashboard::{csv_response, export_csv, figures_of};
-pub use dashboard::{dashboard, export};
+pub use dashboard::dashboard;
+pub(crate) use dashboard::figures_of;
+pub use export::export;
+pub(crate) use export::{csv_response, export_csv};
 pub use hub::{PassForm, mine, pass};
 pub use item::item;
 

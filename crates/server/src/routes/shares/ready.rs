@@ -4,7 +4,7 @@
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chorus_ambassador::shares;
+use chorus_ambassador::shares::{self, ShareState};
 use chorus_policy::UserId;
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,7 @@ impl ReadyQuery {
 }
 
 /// The person's own shares among `wanted`, in their views, in the order asked.
-async fn own_views(ctx: &Ctx, user_id: i32, wanted: &[i32]) -> AppResult<Vec<serde_json::Value>> {
+async fn own_views(ctx: &Ctx, user_id: i32, wanted: &[i32]) -> AppResult<Vec<view::ShareView>> {
     let rows = shares::for_user(&ctx.app.db, UserId(user_id)).await?;
     let around = view::Surroundings::of(ctx, user_id, &rows).await?;
     Ok(wanted
@@ -46,8 +46,8 @@ async fn own_views(ctx: &Ctx, user_id: i32, wanted: &[i32]) -> AppResult<Vec<ser
 /// The page after sharing: the shares handed to a composer, and those sent through accounts.
 #[derive(Serialize)]
 struct ReadyView<'a> {
-    shares: Vec<serde_json::Value>,
-    sent: Vec<serde_json::Value>,
+    shares: Vec<view::ShareView>,
+    sent: Vec<view::ShareView>,
     ids: &'a str,
 }
 
@@ -64,8 +64,9 @@ pub async fn ready(
     if list.is_empty() {
         return Ok(Redirect::to("/hub/shares").into_response());
     }
-    let (composers, sent): (Vec<_>, Vec<_>) =
-        list.into_iter().partition(|s| s["state"] == "handed_over");
+    let (composers, sent): (Vec<_>, Vec<_>) = list
+        .into_iter()
+        .partition(|s| s.state == ShareState::HandedOver);
     let view = ReadyView {
         shares: composers,
         sent,

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chorus_ambassador::shares::{ShareRow, ShareState};
 use chorus_policy::{Hold, ItemId, ShareId, UserId};
 use chrono_tz::Tz;
+use serde::Serialize;
 
 use crate::views::Ctx;
 
@@ -122,22 +123,51 @@ fn explanation(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> Option<Str
     }
 }
 
+/// One share as its owner's pages (and the page that follows it, as JSON) show it.
+#[derive(Debug, Serialize)]
+pub(super) struct ShareView {
+    id: i32,
+    item_id: Option<i32>,
+    item_title: Option<String>,
+    network: &'static str,
+    pub(super) state: ShareState,
+    state_label: String,
+    text: String,
+    url: Option<String>,
+    composer_url: Option<String>,
+    keeps_text: bool,
+    at: String,
+    clicks: Option<i64>,
+    on_its_way: bool,
+    message: Option<String>,
+    /// Waiting for its owner's rhythm is no error: said as information.
+    held: bool,
+    /// The network's own words, for whoever wants them, under the explanation.
+    detail: Option<String>,
+}
+
 /// One share as its owner's pages show it.
-pub(super) fn share(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> serde_json::Value {
+pub(super) fn share(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> ShareView {
     let network = share.network.get();
     let explained = explanation(ctx, share, around);
-    serde_json::json!({
-        "id": share.id,
-        "item_id": share.item_id,
-        "item_title": share.item_id.and_then(|id| around.titles.get(&ItemId(id))),
-        "network": network.display_name(),
-        "state": share.state,
-        "state_label": ctx.t(&format!("share.state_{}", share.state.as_str())),
-        "text": share.text,
-        "url": share.external_url.as_ref().filter(|_| share.state != ShareState::Deleted),
-        "composer_url": share.composer_url,
-        "keeps_text": chorus_ambassador::composer::keeps_text(network),
-        "at": if around.zone == Tz::UTC {
+    ShareView {
+        id: share.id,
+        item_id: share.item_id,
+        item_title: share
+            .item_id
+            .and_then(|id| around.titles.get(&ItemId(id)))
+            .cloned(),
+        network: network.display_name(),
+        state: share.state,
+        state_label: ctx.t(&format!("share.state_{}", share.state.as_str())),
+        text: share.text.clone(),
+        url: share
+            .external_url
+            .clone()
+            .filter(|_| share.state != ShareState::Deleted),
+        composer_url: share.composer_url.clone(),
+        keeps_text: chorus_ambassador::composer::keeps_text(network),
+        at: if around.zone == Tz::UTC {
             ctx.when(around.zone, share.scheduled_at)
         } else {
             format!(
@@ -146,12 +176,10 @@ pub(super) fn share(ctx: &Ctx, share: &ShareRow, around: &Surroundings) -> serde
                 around.zone.name()
             )
         },
-        "clicks": around.clicks.get(&ShareId(share.id)),
-        "on_its_way": on_its_way(share),
-        "message": explained,
-        // Waiting for its owner's rhythm is no error: said as information.
-        "held": share.state == ShareState::Scheduled && share.held_by.is_some(),
-        // The network's own words, for whoever wants them, under the explanation.
-        "detail": share.last_error.as_ref().filter(|_| explained.is_some()),
-    })
+        clicks: around.clicks.get(&ShareId(share.id)).copied(),
+        on_its_way: on_its_way(share),
+        held: share.state == ShareState::Scheduled && share.held_by.is_some(),
+        detail: share.last_error.clone().filter(|_| explained.is_some()),
+        message: explained,
+    }
 }
