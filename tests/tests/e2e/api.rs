@@ -788,3 +788,103 @@ async fn editors_move_items_through_the_workflow_and_ambassadors_cancel_only_the
         .problem(409, "not_allowed_now");
     assert!(w.x.posts().is_empty(), "nothing was posted");
 }
+
+#[tokio::test]
+async fn an_admins_directory_sync_adds_people_and_changes_their_roles_team_and_status() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("boss@example.org", "admin").await;
+    let api = Integration::new(
+        &app,
+        &make_token(&admin, "HR sync", &["people:read", "people:write"]).await,
+    );
+    let created = api
+        .post(
+            "/people",
+            &json!({"email": "Zoe@Example.org", "name": "Zoé Martin", "roles": ["editor"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.header("cache-control"), "no-store");
+    let person = &created.body["person"];
+    assert_eq!(person["email"], "zoe@example.org");
+    assert_eq!(person["roles"], json!(["ambassador", "editor"]));
+    let id = person["id"].as_i64().unwrap();
+    assert_eq!(created.header("location"), format!("/api/v1/people/{id}"));
+    // The first password signs in.
+    let password = created.body["initial_password"].as_str().unwrap();
+    let zoe = app.client();
+    assert_eq!(zoe.sign_in("zoe@example.org", password).await.status, 303);
+
+    api.post(
+        "/people",
+        &json!({"email": "zoe@example.org", "name": "Again"}),
+    )
+    .await
+    .problem(409, "email_taken");
+    let wrong = api
+        .post(
+            "/people",
+            &json!({"email": "not an email", "name": "", "roles": ["king"]}),
+        )
+        .await;
+    wrong.problem(422, "invalid");
+    let mut fields = wrong.fields();
+    fields.sort();
+    assert_eq!(fields, ["email", "name", "roles"]);
+
+    // Roles, team and status, each left alone when not sent.
+    let path = format!("/people/{id}");
+    let changed = api
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&json!({"roles": ["ambassador", "analyst"], "team": "Lyon"})),
+            &[],
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(changed.body["roles"], json!(["ambassador", "analyst"]));
+    assert_eq!(changed.body["team"], "Lyon");
+    let off = api
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&json!({"active": false})),
+            &[],
+        )
+        .await;
+    assert_eq!(off.body["active"], false);
+    assert_eq!(off.body["team"], "Lyon", "what is not sent stays");
+    assert_eq!(zoe.get("/hub").await.status, 303, "her session ended");
+    // The last active admin stays one.
+    let boss = api.get("/people?q=boss").await.body["people"][0]["id"]
+        .as_i64()
+        .unwrap();
+    api.send(
+        reqwest::Method::PATCH,
+        &format!("/people/{boss}"),
+        Some(&json!({"roles": ["editor"]})),
+        &[],
+    )
+    .await
+    .problem(409, "last_admin");
+    api.send(
+        reqwest::Method::PATCH,
+        "/people/99999",
+        Some(&json!({"active": true})),
+        &[],
+    )
+    .await
+    .problem(404, "not_found");
+    // A token with people:read only cannot change anyone.
+    let reader = Integration::new(&app, &make_token(&admin, "Reader", &["people:read"]).await);
+    reader
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&json!({"active": true})),
+            &[],
+        )
+        .await
+        .problem(403, "scope_missing");
+}

@@ -41,12 +41,12 @@ async fn schemathesis_finds_no_failure_with_any_roles_token() {
             .env("CHORUS_API_REQUESTS_PER_MINUTE", "1000000"),
     )
     .await;
-    // Each role's token, and how many of the 12 operations belong to other roles (each must
+    // Each role's token, and how many of the 14 operations belong to other roles (each must
     // answer that token only 401 or 403).
     let roles = [
         (
             "editor",
-            5,
+            7,
             token(
                 &app,
                 "editor@demo.chorus.test",
@@ -56,7 +56,7 @@ async fn schemathesis_finds_no_failure_with_any_roles_token() {
         ),
         (
             "ambassador",
-            9,
+            11,
             token(
                 &app,
                 "ambassador@demo.chorus.test",
@@ -66,13 +66,18 @@ async fn schemathesis_finds_no_failure_with_any_roles_token() {
         ),
         (
             "analyst",
-            11,
+            13,
             token(&app, "analyst@demo.chorus.test", &["stats:read"]).await,
         ),
         (
             "admin",
             11,
-            token(&app, "admin@demo.chorus.test", &["people:read"]).await,
+            token(
+                &app,
+                "admin@demo.chorus.test",
+                &["people:read", "people:write"],
+            )
+            .await,
         ),
     ];
     let mut cases = 0_u64;

@@ -97,6 +97,8 @@ scope_marker!(
     StatsRead => Scope::StatsRead,
     /// `people:read`.
     PeopleRead => Scope::PeopleRead,
+    /// `people:write`.
+    PeopleWrite => Scope::PeopleWrite,
 );
 
 /// The caller, when their token allows `S`.

@@ -31,6 +31,8 @@ use crate::views::Ctx;
         items::update,
         hub::page,
         people::list,
+        people::create,
+        people::change,
         stats::figures,
         shares::list,
         shares::cancel,

@@ -7,10 +7,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::caller::{Need, PeopleRead};
+use super::caller::{Need, PeopleRead, PeopleWrite};
 use super::problem::{ApiResult, FieldProblem, Problem};
+use super::{ApiJson, ApiPath};
+use crate::accounts::{self, AccountError, DisplayName, Email};
 use crate::app::AppState;
-use crate::store::users::{self, Search};
+use crate::auth::password::NewPassword;
+use crate::store::users::{self, Search, UserRow};
 
 /// People per page when the request does not say.
 const DEFAULT_LIMIT: u64 = 50;
@@ -36,6 +39,21 @@ pub struct Person {
     pub last_sign_in_at: Option<DateTime<Utc>>,
     /// Created.
     pub created_at: DateTime<Utc>,
+}
+
+impl Person {
+    fn of(row: UserRow) -> Person {
+        Person {
+            id: row.id,
+            email: row.email,
+            name: row.display_name,
+            roles: row.roles.0.iter().map(|r| r.as_str().to_owned()).collect(),
+            team: row.team,
+            active: row.active,
+            last_sign_in_at: row.last_sign_in_at,
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// Which people.
@@ -112,19 +130,241 @@ pub async fn list(
     .await?;
     let next = offset + u64::try_from(rows.len()).unwrap_or(u64::MAX);
     Ok(Json(PeoplePage {
-        people: rows
-            .into_iter()
-            .map(|row| Person {
-                id: row.id,
-                email: row.email,
-                name: row.display_name,
-                roles: row.roles.0.iter().map(|r| r.as_str().to_owned()).collect(),
-                team: row.team,
-                active: row.active,
-                last_sign_in_at: row.last_sign_in_at,
-                created_at: row.created_at,
-            })
-            .collect(),
+        people: rows.into_iter().map(Person::of).collect(),
         next_cursor: (next < total).then(|| next.to_string()),
     }))
+}
+
+/// A person to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPerson {
+    /// Their email (their sign-in).
+    pub email: String,
+    /// The name colleagues see.
+    pub name: String,
+    /// Roles besides ambassador (everyone may take part): `editor`, `analyst`, `admin`.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// A person added, with the password generated for them, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    /// The person.
+    pub person: Person,
+    /// Their first password (they change it on their account page), unless the organisation
+    /// signs in through its identity provider.
+    pub initial_password: String,
+}
+
+/// What to change of a person; what is left out stays.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonChange {
+    /// Their roles, all of them (`ambassador`, `editor`, `analyst`, `admin`).
+    pub roles: Option<Vec<String>>,
+    /// Their team (`""` for none), at most 80 characters.
+    pub team: Option<String>,
+    /// `false` deactivates the account (its sessions end at once); `true` reactivates it.
+    pub active: Option<bool>,
+}
+
+fn roles_of(
+    names: &[String],
+    with_ambassador: bool,
+) -> Result<chorus_policy::Roles, Vec<FieldProblem>> {
+    let mut roles = if with_ambassador {
+        chorus_policy::Roles::none().with(chorus_policy::Role::Ambassador)
+    } else {
+        chorus_policy::Roles::none()
+    };
+    for name in names {
+        let role: chorus_policy::Role = name.parse().map_err(|e: chorus_policy::UnknownRole| {
+            vec![FieldProblem {
+                field: "roles".into(),
+                detail: e.to_string(),
+            }]
+        })?;
+        roles = roles.with(role);
+    }
+    Ok(roles)
+}
+
+fn account_problem(state: &AppState, error: AccountError) -> super::ApiError {
+    match error {
+        AccountError::NotFound => Problem::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "no such person: check their id",
+        )
+        .into(),
+        AccountError::LastAdmin => Problem::new(
+            axum::http::StatusCode::CONFLICT,
+            "last_admin",
+            "this is the last active admin: make someone else admin first",
+        )
+        .into(),
+        e @ (AccountError::Store(_) | AccountError::Hashing) => {
+            super::ApiError::from(crate::error::AppError::from(e))
+        }
+        e => {
+            let (field, key) = e.field();
+            Problem::invalid(vec![FieldProblem {
+                field: field.to_owned(),
+                detail: state.views.i18n.text(crate::i18n::Locale::En, key, &[]),
+            }])
+            .into()
+        }
+    }
+}
+
+/// Adds a person (an ambassador, with the roles given).
+#[utoipa::path(
+    post,
+    path = "/people",
+    tag = "people",
+    request_body = NewPerson,
+    security(("token" = ["people:write"])),
+    responses(
+        (status = 201, description = "The person, and their first password", body = Created, headers(("Location" = String))),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks people:write", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Someone has this email already", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields at fault", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Need(caller, _): Need<PeopleWrite>,
+    ApiJson(body): ApiJson<NewPerson>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse as _;
+    let mut problems = Vec::new();
+    let mut field = |error: AccountError| {
+        let (field, key) = error.field();
+        problems.push(FieldProblem {
+            field: field.to_owned(),
+            detail: state.views.i18n.text(crate::i18n::Locale::En, key, &[]),
+        });
+    };
+    let email = Email::parse(&body.email).map_err(&mut field).ok();
+    let name = DisplayName::parse(&body.name).map_err(&mut field).ok();
+    let roles = roles_of(&body.roles, true);
+    let (Some(email), Some(name), Ok(roles)) = (email, name, roles) else {
+        if let Err(wrong) = roles_of(&body.roles, true) {
+            problems.extend(wrong);
+        }
+        return Err(Problem::invalid(problems).into());
+    };
+    let password = NewPassword::generate();
+    let shown = password.reveal().to_owned();
+    let row = match accounts::create(&state.db, &email, &name, password, roles).await {
+        Ok(row) => row,
+        Err(
+            AccountError::EmailTaken | AccountError::Store(crate::store::StoreError::EmailTaken),
+        ) => {
+            return Err(Problem::new(
+                axum::http::StatusCode::CONFLICT,
+                "email_taken",
+                "someone has this email already: find them with GET /people?q=",
+            )
+            .into());
+        }
+        Err(e) => return Err(account_problem(&state, e)),
+    };
+    tracing::info!(
+        admin = caller.user.id,
+        user_id = row.id,
+        "account created through the API"
+    );
+    let id = row.id;
+    let mut response = (
+        axum::http::StatusCode::CREATED,
+        Json(Created {
+            person: Person::of(row),
+            initial_password: shown,
+        }),
+    )
+        .into_response();
+    if let Ok(location) = axum::http::HeaderValue::from_str(&format!("/api/v1/people/{id}")) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, location);
+    }
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// Changes a person's roles, team or status (the last active admin stays one).
+#[utoipa::path(
+    patch,
+    path = "/people/{id}",
+    tag = "people",
+    params(("id" = i32, Path, description = "The person's id")),
+    request_body = PersonChange,
+    security(("token" = ["people:write"])),
+    responses(
+        (status = 200, description = "The person as changed", body = Person),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks people:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such person", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last active admin would be lost", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields at fault", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn change(
+    State(state): State<AppState>,
+    Need(caller, _): Need<PeopleWrite>,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(body): ApiJson<PersonChange>,
+) -> ApiResult<Json<Person>> {
+    let roles = body
+        .roles
+        .as_deref()
+        .map(|names| roles_of(names, false))
+        .transpose()
+        .map_err(|wrong| super::ApiError::from(Problem::invalid(wrong)))?;
+    let team = match body.team.as_deref().map(str::trim) {
+        Some(team) if team.chars().count() > 80 || team.chars().any(char::is_control) => {
+            return Err(Problem::invalid(vec![FieldProblem {
+                field: "team".into(),
+                detail: "a team name has at most 80 characters, none of them a control".into(),
+            }])
+            .into());
+        }
+        other => other.map(|team| (!team.is_empty()).then(|| team.to_owned())),
+    };
+    users::by_id(&state.db, id)
+        .await?
+        .ok_or_else(|| account_problem(&state, AccountError::NotFound))?;
+    if let Some(roles) = roles {
+        accounts::set_roles(&state.db, id, roles)
+            .await
+            .map_err(|e| account_problem(&state, e))?;
+    }
+    if let Some(team) = team {
+        users::set_team(&state.db, id, team).await?;
+    }
+    if let Some(active) = body.active {
+        accounts::set_active(&state.db, id, active)
+            .await
+            .map_err(|e| account_problem(&state, e))?;
+    }
+    tracing::info!(
+        admin = caller.user.id,
+        user_id = id,
+        "account changed through the API"
+    );
+    let row = users::by_id(&state.db, id)
+        .await?
+        .ok_or_else(|| account_problem(&state, AccountError::NotFound))?;
+    Ok(Json(Person::of(row)))
 }
