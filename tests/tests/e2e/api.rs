@@ -787,6 +787,45 @@ async fn editors_move_items_through_the_workflow_and_ambassadors_cancel_only_the
         .await
         .problem(409, "not_allowed_now");
     assert!(w.x.posts().is_empty(), "nothing was posted");
+
+    // Ana queues a share through her own X account with her token: her act, sent by the worker.
+    let x_account: i64 = x_id.parse().unwrap();
+    let queued = mine
+        .post(
+            "/me/shares",
+            &json!({"item_id": w.item, "account_id": x_account, "text": "Proud of our solar plant #employee"}),
+        )
+        .await;
+    assert_eq!(queued.status, 201, "{}", queued.body);
+    assert_eq!(queued.body["network"], "x");
+    chorus_tests::shares::wait_for_state(&w.ana, "published", 1).await;
+    assert!(
+        w.x.posts()
+            .iter()
+            .any(|p| p.text.contains("Proud of our solar plant")),
+        "{:?}",
+        w.x.posts()
+    );
+    // Not through someone else's account, not too long, not in the past.
+    let ghost = bobs
+        .post(
+            "/me/shares",
+            &json!({"item_id": w.item, "account_id": x_account, "text": "Ghost post"}),
+        )
+        .await;
+    ghost.problem(422, "invalid");
+    assert_eq!(ghost.fields(), ["account_id"]);
+    let wrong = mine
+        .post(
+            "/me/shares",
+            &json!({"item_id": w.item, "account_id": x_account, "text": "x".repeat(400), "at": "2020-01-01T09:00:00Z"}),
+        )
+        .await;
+    wrong.problem(422, "invalid");
+    let mut fields = wrong.fields();
+    fields.sort();
+    assert_eq!(fields, ["at", "text"]);
+    assert_eq!(w.x.posts().len(), 1, "only Ana's own post went out");
 }
 
 #[tokio::test]

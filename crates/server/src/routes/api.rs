@@ -160,7 +160,7 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/api/v1/people", get(people::list).post(people::create))
         .route("/api/v1/people/{id}", axum::routing::patch(people::change))
         .route("/api/v1/stats", get(stats::figures))
-        .route("/api/v1/me/shares", get(shares::list))
+        .route("/api/v1/me/shares", get(shares::list).post(shares::create))
         .route(
             "/api/v1/me/shares/{id}/cancel",
             axum::routing::post(shares::cancel),

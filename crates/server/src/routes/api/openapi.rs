@@ -35,6 +35,7 @@ use crate::views::Ctx;
         people::change,
         stats::figures,
         shares::list,
+        shares::create,
         shares::cancel,
         items::act,
         topics::topics,

@@ -186,3 +186,150 @@ pub async fn cancel(
         .ok_or_else(not_found)?;
     Ok(Json(Share::of(&row)))
 }
+
+/// A share to queue: the person's own words for one of their connected accounts, now or at a
+/// time they choose.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewShare {
+    /// The hub item shared.
+    pub item_id: i32,
+    /// One of the token owner's own connected accounts (see the hub's accounts page).
+    pub account_id: i32,
+    /// The text, in their own words (the item's link, where they leave it, becomes a tracked
+    /// link).
+    #[schema(min_length = 1)]
+    pub text: String,
+    /// When it goes out (RFC 3339, in the future); now when left out.
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// Queues one of one's own shares, through one of one's own accounts: the token owner's own
+/// act, as on the share page (no token queues for anyone else).
+#[utoipa::path(
+    post,
+    path = "/me/shares",
+    tag = "shares",
+    request_body = NewShare,
+    security(("token" = ["shares:write"])),
+    responses(
+        (status = 201, description = "The share, queued", body = Share),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks shares:write, or its owner is not opted in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such item in the hub", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The network's daily limit for this account is reached", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields at fault", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Need(caller, _): Need<SharesWrite>,
+    super::ApiJson(body): super::ApiJson<NewShare>,
+) -> ApiResult<(axum::http::StatusCode, Json<Share>)> {
+    let db = &state.db;
+    let owner = caller.user.user_id();
+    let item = chorus_editorial::hub::item(db, chorus_policy::ItemId(body.item_id)).await?;
+    let account = chorus_ambassador::accounts::list(db, owner)
+        .await?
+        .into_iter()
+        .find(|a| a.id.get() == body.account_id);
+    let mut problems = Vec::new();
+    let Some(account) = account.filter(|_| may_share_as(caller.token.kind, owner, owner)) else {
+        return Err(Problem::invalid(vec![FieldProblem {
+            field: "account_id".into(),
+            detail: "not one of your connected accounts: connect it on the hub's accounts page"
+                .into(),
+        }])
+        .into());
+    };
+    let text = body.text.replace("\r\n", "\n");
+    let measured = chorus_editorial::measure::measure(account.network, &text);
+    if text.trim().is_empty() || text.contains('\0') {
+        problems.push(FieldProblem {
+            field: "text".into(),
+            detail: "write the post in your own words".into(),
+        });
+    } else if !measured.fits {
+        problems.push(FieldProblem {
+            field: "text".into(),
+            detail: format!(
+                "{} over {}'s limit of {}",
+                measured.over_by,
+                account.network.display_name(),
+                measured.limit
+            ),
+        });
+    }
+    let now = Utc::now();
+    let at = match body.at.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => Some(now),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+            .filter(|t| *t > now),
+    };
+    let Some(at) = at else {
+        problems.push(FieldProblem {
+            field: "at".into(),
+            detail: "an RFC 3339 time in the future, or leave it out for now".into(),
+        });
+        return Err(Problem::invalid(problems).into());
+    };
+    if !problems.is_empty() {
+        return Err(Problem::invalid(problems).into());
+    }
+    let utm_campaign = chorus_editorial::hub::utm_campaign(db, &item).await?;
+    let public_base = state.public_url("");
+    let queued = chorus_ambassador::sharing::queue(
+        db,
+        &chorus_ambassador::sharing::Queue {
+            user_id: owner,
+            item: &item,
+            at,
+            public_base: &public_base,
+            utm_medium: &state.config.utm_medium,
+            utm_campaign: &utm_campaign,
+            image: None,
+        },
+        &[chorus_ambassador::sharing::Draft {
+            via: shares::Via::Account(account.id),
+            network: account.network,
+            text,
+        }],
+    )
+    .await;
+    let ids = match queued {
+        Err(chorus_ambassador::AmbassadorError::NetworkDailyLimit { network, limit }) => {
+            return Err(Problem::new(
+                axum::http::StatusCode::CONFLICT,
+                "daily_limit",
+                format!(
+                    "{} takes at most {limit} posts a day from one account: choose a later time",
+                    network.display_name()
+                ),
+            )
+            .into());
+        }
+        other => other?,
+    };
+    tracing::info!(
+        user_id = caller.user.id,
+        item = body.item_id,
+        "a share queued by its owner through the API"
+    );
+    let row = shares::for_user(db, owner)
+        .await?
+        .into_iter()
+        .find(|s| ids.iter().any(|id| id.get() == s.id))
+        .ok_or_else(|| {
+            Problem::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                "the share is gone",
+            )
+        })?;
+    Ok((axum::http::StatusCode::CREATED, Json(Share::of(&row))))
+}
