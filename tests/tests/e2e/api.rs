@@ -384,6 +384,29 @@ async fn a_token_never_does_more_than_its_owner_and_the_hub_waits_for_opt_in() {
             .contains("Meet us")
     );
     assert!(hub.body["next_cursor"].is_null());
+    // Filtered as the hub's page filters: by language and by topic.
+    assert_eq!(
+        api.get("/hub?language=EN").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        api.get("/hub?language=fr").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        api.get("/hub?topic=999").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    api.get("/hub?topic=many").await.problem(422, "invalid");
     // A scope the token was not given, whatever the owner's roles.
     api.get("/items").await.problem(403, "scope_missing");
     api.get("/people").await.problem(403, "scope_missing");

@@ -66,6 +66,40 @@ pub(crate) fn body_rejection(rejection: JsonRejection) -> ApiError {
     Problem::new(status, code, rejection.body_text()).into()
 }
 
+/// The `cursor` of a page as the previous page gave it (`None`: the first page); one that does
+/// not read is the caller's mistake, named.
+pub(crate) fn cursor_of<T: std::str::FromStr>(
+    cursor: Option<&str>,
+    errors: &mut Vec<problem::FieldProblem>,
+) -> Option<T> {
+    let cursor = cursor.filter(|c| !c.is_empty())?;
+    let parsed = cursor.parse().ok();
+    if parsed.is_none() {
+        errors.push(problem::FieldProblem {
+            field: "cursor".into(),
+            detail: "send back the next_cursor of the previous page as it was".into(),
+        });
+    }
+    parsed
+}
+
+/// A page's `limit`, from 1 to `max` (`default` when left out); another is named.
+pub(crate) fn limit_of(
+    limit: Option<u64>,
+    default: u64,
+    max: u64,
+    errors: &mut Vec<problem::FieldProblem>,
+) -> u64 {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        errors.push(problem::FieldProblem {
+            field: "limit".into(),
+            detail: format!("expected 1 to {max}"),
+        });
+    }
+    limit
+}
+
 /// A JSON body, refused as a problem ([`body_rejection`]).
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);

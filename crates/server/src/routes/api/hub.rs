@@ -43,6 +43,11 @@ pub struct HubItem {
 pub struct HubParams {
     /// Where the previous page ended (its `next_cursor`).
     cursor: Option<String>,
+    /// Only items under this topic (its id, see `GET /topics` with an editor's token, or the
+    /// hub's topic links).
+    topic: Option<i32>,
+    /// Only items in this language (`en`, `fr`...).
+    language: Option<String>,
 }
 
 /// One page of the hub, newest first.
@@ -90,6 +95,13 @@ pub async fn page(
         &state.db,
         &HubQuery {
             passed_by: Some(caller.user.user_id()),
+            topic_id: params.topic.map(chorus_policy::TopicId),
+            language: params
+                .language
+                .as_deref()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_ascii_lowercase),
             page,
             ..HubQuery::default()
         },

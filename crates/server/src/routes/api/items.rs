@@ -300,26 +300,8 @@ pub async fn list(
             Some,
         ),
     };
-    let before = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(cursor) => cursor.parse::<ItemId>().map_or_else(
-            |_| {
-                errors.push(FieldProblem {
-                    field: "cursor".into(),
-                    detail: "send back the next_cursor of the previous page as it was".into(),
-                });
-                None
-            },
-            Some,
-        ),
-    };
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        errors.push(FieldProblem {
-            field: "limit".into(),
-            detail: format!("expected 1 to {MAX_LIMIT}"),
-        });
-    }
+    let before: Option<ItemId> = super::cursor_of(query.cursor.as_deref(), &mut errors);
+    let limit = super::limit_of(query.limit, DEFAULT_LIMIT, MAX_LIMIT, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::invalid(errors).into());
     }

@@ -98,23 +98,8 @@ pub async fn list(
     super::ApiQuery(query): super::ApiQuery<PeopleQuery>,
 ) -> ApiResult<Json<PeoplePage>> {
     let mut errors = Vec::new();
-    let offset = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(cursor) => cursor.parse::<u64>().unwrap_or_else(|_| {
-            errors.push(FieldProblem {
-                field: "cursor".into(),
-                detail: "send back the next_cursor of the previous page as it was".into(),
-            });
-            0
-        }),
-    };
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        errors.push(FieldProblem {
-            field: "limit".into(),
-            detail: format!("expected 1 to {MAX_LIMIT}"),
-        });
-    }
+    let offset: u64 = super::cursor_of(query.cursor.as_deref(), &mut errors).unwrap_or(0);
+    let limit = super::limit_of(query.limit, DEFAULT_LIMIT, MAX_LIMIT, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::invalid(errors).into());
     }

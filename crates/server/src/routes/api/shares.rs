@@ -17,7 +17,7 @@ use super::{ApiPath, ApiQuery};
 use crate::app::AppState;
 
 /// Shares per page when the request does not say.
-const DEFAULT_LIMIT: usize = 20;
+const DEFAULT_LIMIT: u64 = 20;
 
 /// One of the person's shares.
 #[derive(Debug, Serialize, ToSchema)]
@@ -67,7 +67,7 @@ pub struct SharesQuery {
     cursor: Option<String>,
     /// Shares per page, 1 to 100 (20 when left out).
     #[param(minimum = 1, maximum = 100)]
-    limit: Option<usize>,
+    limit: Option<u64>,
 }
 
 /// One page of shares, newest first.
@@ -99,23 +99,9 @@ pub async fn list(
     ApiQuery(query): ApiQuery<SharesQuery>,
 ) -> ApiResult<Json<SharePage>> {
     let mut errors = Vec::new();
-    let before = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => i32::MAX,
-        Some(cursor) => cursor.parse::<i32>().unwrap_or_else(|_| {
-            errors.push(FieldProblem {
-                field: "cursor".into(),
-                detail: "send back the next_cursor of the previous page as it was".into(),
-            });
-            0
-        }),
-    };
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=100).contains(&limit) {
-        errors.push(FieldProblem {
-            field: "limit".into(),
-            detail: "expected 1 to 100".into(),
-        });
-    }
+    let before: i32 = super::cursor_of(query.cursor.as_deref(), &mut errors).unwrap_or(i32::MAX);
+    let limit = super::limit_of(query.limit, DEFAULT_LIMIT, 100, &mut errors);
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     if !errors.is_empty() {
         return Err(Problem::invalid(errors).into());
     }
