@@ -709,6 +709,31 @@ async fn editors_move_items_through_the_workflow_and_ambassadors_cancel_only_the
     assert_eq!(topics.status, 200);
     assert!(topics.body.is_array());
     assert_eq!(api.get("/campaigns").await.status, 200);
+    let topic = api.post("/topics", &json!({"name": "Energy"})).await;
+    assert_eq!(topic.status, 201, "{}", topic.body);
+    api.post("/topics", &json!({"name": "Energy"}))
+        .await
+        .problem(409, "name_taken");
+    let blank = api.post("/topics", &json!({"name": "  "})).await;
+    blank.problem(422, "invalid");
+    assert_eq!(blank.fields(), ["name"]);
+    let campaign = api
+        .post(
+            "/campaigns",
+            &json!({"name": "Spring", "description": "Launch"}),
+        )
+        .await;
+    assert_eq!(campaign.status, 201, "{}", campaign.body);
+    assert_eq!(campaign.body["archived"], false);
+    let listed = api.get("/topics").await;
+    assert!(
+        listed
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "Energy")
+    );
     // A draft through the workflow, each action over the version it saw.
     let draft = api.post("/items", &draft("Workflow by API")).await;
     let id = draft.body["id"].as_i64().unwrap();

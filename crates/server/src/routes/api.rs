@@ -203,8 +203,14 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
             "/api/v1/items/{id}/actions",
             axum::routing::post(items::act),
         )
-        .route("/api/v1/topics", get(topics::topics))
-        .route("/api/v1/campaigns", get(topics::campaigns))
+        .route(
+            "/api/v1/topics",
+            get(topics::topics).post(topics::create_topic),
+        )
+        .route(
+            "/api/v1/campaigns",
+            get(topics::campaigns).post(topics::create_campaign),
+        )
 }
 
 /// A text to measure, for one network or (without `network`) for all.

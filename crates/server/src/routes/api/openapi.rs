@@ -39,7 +39,9 @@ use crate::views::Ctx;
         shares::cancel,
         items::act,
         topics::topics,
-        topics::campaigns
+        topics::campaigns,
+        topics::create_topic,
+        topics::create_campaign
     ),
     components(schemas(problem::Problem, problem::FieldProblem)),
     modifiers(&BearerToken),
