@@ -407,6 +407,11 @@ async fn a_token_never_does_more_than_its_owner_and_the_hub_waits_for_opt_in() {
         0
     );
     api.get("/hub?topic=many").await.problem(422, "invalid");
+    let id = hub.body["items"][0]["id"].as_i64().unwrap();
+    let one = api.get(&format!("/hub/{id}")).await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert_eq!(one.body["title"], "Open day");
+    api.get("/hub/99999").await.problem(404, "not_found");
     // A scope the token was not given, whatever the owner's roles.
     api.get("/items").await.problem(403, "scope_missing");
     api.get("/people").await.problem(403, "scope_missing");
@@ -874,6 +879,11 @@ async fn editors_move_items_through_the_workflow_and_ambassadors_cancel_only_the
     fields.sort();
     assert_eq!(fields, ["at", "text"]);
     assert_eq!(w.x.posts().len(), 1, "only Ana's own post went out");
+    // Her own figures: the share she published, for her eyes only.
+    let figures = mine.get("/me/figures").await;
+    assert_eq!(figures.status, 200, "{}", figures.body);
+    assert_eq!(figures.body["shares"], 1);
+    assert_eq!(figures.body["per_network"][0]["network"], "x");
 }
 
 #[tokio::test]

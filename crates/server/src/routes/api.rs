@@ -191,6 +191,8 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/api/v1/items", get(items::list).post(items::create))
         .route("/api/v1/items/{id}", get(items::read).put(items::update))
         .route("/api/v1/hub", get(hub::page))
+        .route("/api/v1/hub/{id}", get(hub::item))
+        .route("/api/v1/me/figures", get(hub::figures))
         .route("/api/v1/people", get(people::list).post(people::create))
         .route("/api/v1/people/{id}", axum::routing::patch(people::change))
         .route("/api/v1/stats", get(stats::figures))

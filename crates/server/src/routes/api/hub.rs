@@ -37,6 +37,27 @@ pub struct HubItem {
     pub copy: BTreeMap<String, String>,
 }
 
+impl HubItem {
+    fn of(record: &chorus_editorial::store::ItemRecord) -> HubItem {
+        HubItem {
+            id: record.id.get(),
+            title: record.input.title.clone(),
+            body_md: record.input.body_md.clone(),
+            why_md: record.input.why_md.clone(),
+            link_url: record.input.link_url.clone(),
+            language: record.input.language.clone(),
+            topic_ids: record.input.topic_ids.iter().map(|id| id.get()).collect(),
+            published_at: record.published_at,
+            copy: record
+                .input
+                .copy
+                .iter()
+                .map(|(network, text)| (network.as_str().to_owned(), text.clone()))
+                .collect(),
+        }
+    }
+}
+
 /// Which page.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -109,26 +130,115 @@ pub async fn page(
     .await?;
     let next_cursor = (found.page < found.pages).then(|| (found.page + 1).to_string());
     Ok(Json(HubPage {
-        items: found
-            .items
+        items: found.items.iter().map(HubItem::of).collect(),
+        next_cursor,
+    }))
+}
+
+/// One item of the hub, while it is available.
+#[utoipa::path(
+    get,
+    path = "/hub/{id}",
+    tag = "hub",
+    params(("id" = i32, Path, description = "The item's id")),
+    security(("token" = ["hub:read"])),
+    responses(
+        (status = 200, description = "The item", body = HubItem),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks hub:read, or its owner is not opted in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such item in the hub now", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn item(
+    State(state): State<AppState>,
+    _: Need<HubRead>,
+    super::ApiPath(id): super::ApiPath<i32>,
+) -> ApiResult<Json<HubItem>> {
+    let record = hub::item(&state.db, chorus_policy::ItemId(id)).await?;
+    Ok(Json(HubItem::of(&record)))
+}
+
+/// One's own figures: shares and clicks on them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyFigures {
+    /// First day counted.
+    pub from: chrono::NaiveDate,
+    /// Last day counted.
+    pub to: chrono::NaiveDate,
+    /// Shares published in the period.
+    pub shares: u64,
+    /// Clicks by people on them.
+    pub clicks: u64,
+    /// By network.
+    pub per_network: Vec<NetworkFigures>,
+    /// By item, most clicked first.
+    pub per_item: Vec<ItemFigures>,
+}
+
+/// One's shares and clicks on one network.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NetworkFigures {
+    /// `bluesky`, `mastodon`, `linkedin`, `x` or `threads`.
+    pub network: String,
+    /// Shares published.
+    pub shares: u64,
+    /// Clicks by people on them.
+    pub clicks: u64,
+}
+
+/// One's shares and clicks for one item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemFigures {
+    /// The item.
+    pub item_id: i32,
+    /// Shares published.
+    pub shares: u64,
+    /// Clicks by people on them.
+    pub clicks: u64,
+}
+
+/// One's own figures over the last twelve weeks (for one's eyes only: no one else's).
+#[utoipa::path(
+    get,
+    path = "/me/figures",
+    tag = "shares",
+    security(("token" = ["shares:read"])),
+    responses(
+        (status = 200, description = "One's own figures", body = MyFigures),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks shares:read", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn figures(
+    State(state): State<AppState>,
+    Need(caller, _): Need<super::caller::SharesRead>,
+) -> ApiResult<Json<MyFigures>> {
+    let to = chrono::Utc::now().date_naive();
+    let from = to - chrono::Duration::weeks(12);
+    let figures =
+        chorus_statistics::personal::figures(&state.db, caller.user.user_id(), from, to).await?;
+    Ok(Json(MyFigures {
+        from,
+        to,
+        shares: figures.total.shares,
+        clicks: figures.total.clicks,
+        per_network: figures
+            .per_network
             .iter()
-            .map(|record| HubItem {
-                id: record.id.get(),
-                title: record.input.title.clone(),
-                body_md: record.input.body_md.clone(),
-                why_md: record.input.why_md.clone(),
-                link_url: record.input.link_url.clone(),
-                language: record.input.language.clone(),
-                topic_ids: record.input.topic_ids.iter().map(|id| id.get()).collect(),
-                published_at: record.published_at,
-                copy: record
-                    .input
-                    .copy
-                    .iter()
-                    .map(|(network, text)| (network.as_str().to_owned(), text.clone()))
-                    .collect(),
+            .map(|(n, a)| NetworkFigures {
+                network: n.as_str().to_owned(),
+                shares: a.shares,
+                clicks: a.clicks,
             })
             .collect(),
-        next_cursor,
+        per_item: figures
+            .per_item
+            .iter()
+            .map(|(i, a)| ItemFigures {
+                item_id: i.get(),
+                shares: a.shares,
+                clicks: a.clicks,
+            })
+            .collect(),
     }))
 }

@@ -30,6 +30,8 @@ use crate::views::Ctx;
         items::create,
         items::update,
         hub::page,
+        hub::item,
+        hub::figures,
         people::list,
         people::create,
         people::change,
