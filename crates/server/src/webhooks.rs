@@ -12,7 +12,7 @@
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac as _};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait as _};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -323,7 +323,7 @@ async fn queue(app: &App, event: Event, data: Value) -> Result<u64, StoreError> 
         return Ok(0);
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = chorus_editorial::store::begin_write(db).await?;
     for endpoint in &subscribed {
         let message_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
         let payload = json!({
