@@ -114,7 +114,7 @@ fn optional(text: &str) -> Option<String> {
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
 
-fn http_url(text: &str) -> Option<String> {
+pub(crate) fn http_url(text: &str) -> Option<String> {
     let trimmed = text.trim();
     let lower = trimmed.to_ascii_lowercase();
     let ok = (lower.starts_with("https://") || lower.starts_with("http://"))
@@ -124,7 +124,7 @@ fn http_url(text: &str) -> Option<String> {
     ok.then(|| trimmed.to_owned())
 }
 
-fn language_tag(text: &str) -> Option<String> {
+pub(crate) fn language_tag(text: &str) -> Option<String> {
     let tag = text.trim().to_ascii_lowercase();
     let mut parts = tag.split('-');
     let primary = parts.next()?;

@@ -14,6 +14,68 @@ use crate::preview::PreviewFetcher;
 use crate::store::feeds;
 use crate::store::items::{self, Origin};
 
+/// A feed to follow, checked: an http(s) address, a title (the address when left empty, at
+/// most 200 characters) and the language of its entries (a language tag; `default_language`
+/// when left empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFeed {
+    /// The feed's address.
+    pub url: String,
+    /// Its title.
+    pub title: String,
+    /// The language of the drafts made from it.
+    pub language: String,
+}
+
+impl NewFeed {
+    /// Checks what an editor typed.
+    ///
+    /// # Errors
+    /// [`EditorialError::Invalid`] naming each field at fault.
+    pub fn parse(
+        url: &str,
+        title: &str,
+        language: &str,
+        default_language: &str,
+    ) -> Result<NewFeed, EditorialError> {
+        let mut errors = Vec::new();
+        let url = crate::content::http_url(url);
+        if url.is_none() {
+            errors.push(crate::content::FieldError::new("url", "editor.error_link"));
+        }
+        let title = title.trim();
+        if title.chars().count() > 200 || title.contains('\0') {
+            errors.push(crate::content::FieldError::new(
+                "title",
+                "editor.error_feed_title",
+            ));
+        }
+        let language = if language.trim().is_empty() {
+            Some(default_language.to_owned())
+        } else {
+            crate::content::language_tag(language)
+        };
+        if language.is_none() {
+            errors.push(crate::content::FieldError::new(
+                "language",
+                "editor.error_language",
+            ));
+        }
+        match (url, language) {
+            (Some(url), Some(language)) if errors.is_empty() => Ok(NewFeed {
+                title: if title.is_empty() {
+                    url.clone()
+                } else {
+                    title.to_owned()
+                },
+                url,
+                language,
+            }),
+            _ => Err(EditorialError::Invalid(errors)),
+        }
+    }
+}
+
 /// The draft an entry becomes.
 #[must_use]
 pub fn draft_from_entry(entry: &FeedEntry, language: &str) -> ItemInput {
@@ -179,6 +241,27 @@ pub async fn suggest(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_feed_is_checked_field_by_field() {
+        let feed = NewFeed::parse(" https://example.org/feed.xml ", "", "", "fr").unwrap();
+        assert_eq!(feed.url, "https://example.org/feed.xml");
+        assert_eq!(feed.title, "https://example.org/feed.xml");
+        assert_eq!(feed.language, "fr");
+        assert_eq!(
+            NewFeed::parse("https://e.org/f", "Blog", "EN-gb", "fr")
+                .unwrap()
+                .language,
+            "en-gb"
+        );
+        let Err(EditorialError::Invalid(errors)) =
+            NewFeed::parse("ftp://e.org/f", &"t".repeat(201), "english!", "fr")
+        else {
+            panic!("three fields at fault");
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["url", "title", "language"]);
+    }
 
     #[test]
     fn an_entry_becomes_a_draft_with_copy_and_its_link() {

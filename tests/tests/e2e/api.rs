@@ -5,6 +5,9 @@
 //! token; every error a problem document naming the field at fault; the OpenAPI document
 //! against its snapshot.
 
+mod catalogue;
+mod own_shares;
+
 use std::path::PathBuf;
 
 use chorus_tests::html::testid;
@@ -697,6 +700,25 @@ async fn each_token_is_limited_per_minute_and_every_answer_says_where_it_stands(
     assert!((1..=60).contains(&wait), "{wait}");
     assert!(refused.header("ratelimit").contains(";r=0;"));
     // Another token has its own count.
+    assert_eq!(other.get("/items").await.status, 200);
+    // Made-up tokens, each different, share one count: past it they are refused before any
+    // lookup, and a live token this server has seen still gets through.
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        let made_up = Integration::new(&app, &format!("chorus_pat_madeup{n}"));
+        let answer = made_up.get("/items").await;
+        statuses.push(answer.status);
+        if answer.status == 429 {
+            answer.problem(429, "rate_limited");
+            break;
+        }
+        answer.problem(401, "unauthenticated");
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(
+        statuses.iter().filter(|s| **s == 401).count() >= 4,
+        "{statuses:?}"
+    );
     assert_eq!(other.get("/items").await.status, 200);
 }
 

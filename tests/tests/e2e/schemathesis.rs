@@ -41,12 +41,12 @@ async fn schemathesis_finds_no_failure_with_any_roles_token() {
             .env("CHORUS_API_REQUESTS_PER_MINUTE", "1000000"),
     )
     .await;
-    // Each role's token, and how many of the 19 operations belong to other roles (each must
+    // Each role's token, and how many of the 27 operations belong to other roles (each must
     // answer that token only 401 or 403).
     let roles = [
         (
             "editor",
-            10,
+            12,
             token(
                 &app,
                 "editor@demo.chorus.test",
@@ -56,7 +56,7 @@ async fn schemathesis_finds_no_failure_with_any_roles_token() {
         ),
         (
             "ambassador",
-            13,
+            20,
             token(
                 &app,
                 "ambassador@demo.chorus.test",
@@ -66,12 +66,12 @@ async fn schemathesis_finds_no_failure_with_any_roles_token() {
         ),
         (
             "analyst",
-            18,
+            26,
             token(&app, "analyst@demo.chorus.test", &["stats:read"]).await,
         ),
         (
             "admin",
-            16,
+            23,
             token(
                 &app,
                 "admin@demo.chorus.test",

@@ -70,10 +70,13 @@ pub async fn add(
 /// Removes a feed (drafts already imported stay).
 ///
 /// # Errors
-/// Database failure.
+/// [`EditorialError::NotFound`] or database failure.
 pub async fn remove(db: &impl ConnectionTrait, id: FeedId) -> Result<(), EditorialError> {
     let id = id.get();
-    feed::Entity::delete_by_id(id).exec(db).await?;
+    let result = feed::Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(EditorialError::NotFound);
+    }
     Ok(())
 }
 

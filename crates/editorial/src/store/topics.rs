@@ -50,14 +50,7 @@ pub async fn topics(db: &impl ConnectionTrait) -> Result<Vec<Topic>, EditorialEr
 /// # Errors
 /// [`EditorialError::NameTaken`], or `Invalid` for an empty name.
 pub async fn create_topic(db: &impl ConnectionTrait, name: &str) -> Result<Topic, EditorialError> {
-    let name = name.trim();
-    let slug = slugify(name);
-    if slug.is_empty() || name.chars().count() > 80 {
-        return Err(EditorialError::Invalid(vec![crate::content::FieldError {
-            field: "name".into(),
-            message_key: "editor.error_topic_name",
-        }]));
-    }
+    let (name, slug) = topic_name(name)?;
     topic::ActiveModel {
         slug: Set(slug),
         name: Set(name.to_owned()),
@@ -67,6 +60,39 @@ pub async fn create_topic(db: &impl ConnectionTrait, name: &str) -> Result<Topic
     .insert(db)
     .await
     .map_err(taken)
+}
+
+/// The name of a topic, checked: 1 to 80 characters that give a slug.
+fn topic_name(name: &str) -> Result<(&str, String), EditorialError> {
+    let name = name.trim();
+    let slug = slugify(name);
+    if slug.is_empty() || name.chars().count() > 80 || name.contains('\0') {
+        return Err(EditorialError::Invalid(vec![crate::content::FieldError {
+            field: "name".into(),
+            message_key: "editor.error_topic_name",
+        }]));
+    }
+    Ok((name, slug))
+}
+
+/// Renames a topic (its items and followers keep it).
+///
+/// # Errors
+/// [`EditorialError::NotFound`], [`EditorialError::NameTaken`], or `Invalid` for a bad name.
+pub async fn rename_topic(
+    db: &impl ConnectionTrait,
+    id: TopicId,
+    name: &str,
+) -> Result<Topic, EditorialError> {
+    let (name, slug) = topic_name(name)?;
+    let row = topic::Entity::find_by_id(id.get())
+        .one(db)
+        .await?
+        .ok_or(EditorialError::NotFound)?;
+    let mut active: topic::ActiveModel = row.into();
+    active.name = Set(name.to_owned());
+    active.slug = Set(slug);
+    active.update(db).await.map_err(taken)
 }
 
 /// Removes a topic (items lose it; follows end).
@@ -102,11 +128,11 @@ pub async fn create_campaign(
     name: &str,
     description: &str,
 ) -> Result<Campaign, EditorialError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
+    let name = campaign_name(name)?;
+    if description.contains('\0') {
         return Err(EditorialError::Invalid(vec![crate::content::FieldError {
-            field: "name".into(),
-            message_key: "editor.error_campaign_name",
+            field: "description".into(),
+            message_key: "editor.error_campaign_description",
         }]));
     }
     campaign::ActiveModel {
@@ -119,6 +145,62 @@ pub async fn create_campaign(
     .insert(db)
     .await
     .map_err(taken)
+}
+
+/// The name of a campaign, checked: 1 to 120 characters.
+fn campaign_name(name: &str) -> Result<&str, EditorialError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 120 || name.contains('\0') {
+        return Err(EditorialError::Invalid(vec![crate::content::FieldError {
+            field: "name".into(),
+            message_key: "editor.error_campaign_name",
+        }]));
+    }
+    Ok(name)
+}
+
+/// What changes in a campaign (`None`: stays).
+#[derive(Debug, Clone, Default)]
+pub struct CampaignChange<'a> {
+    /// A new name.
+    pub name: Option<&'a str>,
+    /// A new description.
+    pub description: Option<&'a str>,
+    /// Archived or reopened.
+    pub archived: Option<bool>,
+}
+
+/// Changes a campaign's name, description or archived state (items keep it).
+///
+/// # Errors
+/// [`EditorialError::NotFound`], [`EditorialError::NameTaken`], or `Invalid` for a bad name.
+pub async fn change_campaign(
+    db: &impl ConnectionTrait,
+    id: CampaignId,
+    change: &CampaignChange<'_>,
+) -> Result<Campaign, EditorialError> {
+    let name = change.name.map(campaign_name).transpose()?;
+    if change.description.is_some_and(|d| d.contains('\0')) {
+        return Err(EditorialError::Invalid(vec![crate::content::FieldError {
+            field: "description".into(),
+            message_key: "editor.error_campaign_description",
+        }]));
+    }
+    let row = campaign::Entity::find_by_id(id.get())
+        .one(db)
+        .await?
+        .ok_or(EditorialError::NotFound)?;
+    let mut active: campaign::ActiveModel = row.into();
+    if let Some(name) = name {
+        active.name = Set(name.to_owned());
+    }
+    if let Some(description) = change.description {
+        active.description = Set(description.trim().to_owned());
+    }
+    if let Some(archived) = change.archived {
+        active.archived = Set(archived);
+    }
+    active.update(db).await.map_err(taken)
 }
 
 /// Archives or reopens a campaign (items keep it).

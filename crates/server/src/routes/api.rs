@@ -8,6 +8,7 @@
 //! "message": "..."}`.
 
 pub mod caller;
+pub mod feeds;
 pub mod hub;
 pub mod items;
 pub mod limits;
@@ -194,7 +195,10 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route("/api/v1/hub/{id}", get(hub::item))
         .route("/api/v1/me/figures", get(hub::figures))
         .route("/api/v1/people", get(people::list).post(people::create))
-        .route("/api/v1/people/{id}", axum::routing::patch(people::change))
+        .route(
+            "/api/v1/people/{id}",
+            get(people::read).patch(people::change),
+        )
         .route("/api/v1/stats", get(stats::figures))
         .route("/api/v1/me/shares", get(shares::list).post(shares::create))
         .route(
@@ -212,6 +216,20 @@ pub fn routes() -> axum::Router<crate::app::AppState> {
         .route(
             "/api/v1/campaigns",
             get(topics::campaigns).post(topics::create_campaign),
+        )
+        .route(
+            "/api/v1/topics/{id}",
+            axum::routing::patch(topics::rename_topic).delete(topics::delete_topic),
+        )
+        .route(
+            "/api/v1/campaigns/{id}",
+            axum::routing::patch(topics::change_campaign),
+        )
+        .route("/api/v1/feeds", get(feeds::list).post(feeds::create))
+        .route("/api/v1/feeds/{id}", axum::routing::delete(feeds::remove))
+        .route(
+            "/api/v1/me/shares/{id}/actions",
+            axum::routing::post(shares::act),
         )
 }
 

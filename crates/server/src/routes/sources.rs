@@ -125,32 +125,39 @@ pub async fn add_feed(
     Editor(user): Editor,
     Form(form): Form<FeedForm>,
 ) -> AppResult<Response> {
-    let url = form.url.trim();
-    let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("https://") || lower.starts_with("http://"))
-        || url.contains(char::is_whitespace)
+    let feed = match chorus_editorial::sources::NewFeed::parse(
+        &form.url,
+        &form.title,
+        &form.language,
+        ctx.locale.tag(),
+    ) {
+        Ok(feed) => feed,
+        Err(EditorialError::Invalid(errors)) => {
+            let message = errors
+                .iter()
+                .map(|e| ctx.t(e.message_key))
+                .collect::<Vec<_>>()
+                .join(" ");
+            return feeds_page(
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                Some(message),
+                None,
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match feeds::add(
+        &ctx.app.db,
+        &feed.url,
+        &feed.title,
+        &feed.language,
+        user.user_id(),
+    )
+    .await
     {
-        let message = ctx.t("editor.error_link");
-        return feeds_page(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            Some(message),
-            None,
-        )
-        .await;
-    }
-    let title = if form.title.trim().is_empty() {
-        url
-    } else {
-        form.title.trim()
-    };
-    let language = if form.language.trim().is_empty() {
-        ctx.locale.tag().to_owned()
-    } else {
-        form.language.trim().to_ascii_lowercase()
-    };
-    match feeds::add(&ctx.app.db, url, title, &language, user.user_id()).await {
         Ok(_) => Ok(Redirect::to("/editor/feeds?done=added").into_response()),
         Err(EditorialError::NameTaken) => {
             let message = ctx.t("editor.feed_exists");

@@ -123,6 +123,8 @@ pub struct Search<'a> {
     pub role: Option<Role>,
     /// Only active (`true`) or deactivated (`false`) accounts.
     pub active: Option<bool>,
+    /// Only people after this one in the order (name, id): a page's keyset cursor.
+    pub after: Option<(&'a str, i32)>,
     /// Rows to skip.
     pub offset: u64,
     /// Rows to return.
@@ -164,6 +166,17 @@ pub async fn search(
         query = query.filter(user::Column::Active.eq(active));
     }
     let total = query.clone().count(db).await?;
+    if let Some((name, id)) = search.after {
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(user::Column::DisplayName.gt(name))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(user::Column::DisplayName.eq(name))
+                        .add(user::Column::Id.gt(id)),
+                ),
+        );
+    }
     let rows = query
         .order_by_asc(user::Column::DisplayName)
         .order_by_asc(user::Column::Id)

@@ -117,6 +117,7 @@ pub async fn users(
             active,
             offset: (page - 1) * PER_PAGE,
             limit: PER_PAGE,
+            ..store::users::Search::default()
         },
     )
     .await?;

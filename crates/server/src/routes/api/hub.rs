@@ -35,11 +35,36 @@ pub struct HubItem {
     pub published_at: Option<DateTime<Utc>>,
     /// Suggested copy per network, to rewrite in one's own words.
     pub copy: BTreeMap<String, String>,
+    /// The item's images, to post with a share (`image_id`): all of them on `GET /hub/{id}`,
+    /// the first one on a page of the hub.
+    pub images: Vec<HubImage>,
+}
+
+/// An image of an item, with the editors' description.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HubImage {
+    /// Id (a share's `image_id`).
+    pub id: i32,
+    /// The description posted with it (alt text).
+    pub alt: String,
+    /// Where to fetch it (signed in), relative to the server.
+    pub url: String,
+}
+
+impl HubImage {
+    fn of(id: chorus_policy::MediaId, alt: &str) -> HubImage {
+        HubImage {
+            id: id.get(),
+            alt: alt.to_owned(),
+            url: format!("/media/{}", id.get()),
+        }
+    }
 }
 
 impl HubItem {
-    fn of(record: &chorus_editorial::store::ItemRecord) -> HubItem {
+    fn of(record: &chorus_editorial::store::ItemRecord, images: Vec<HubImage>) -> HubItem {
         HubItem {
+            images,
             id: record.id.get(),
             title: record.input.title.clone(),
             body_md: record.input.body_md.clone(),
@@ -129,8 +154,21 @@ pub async fn page(
     )
     .await?;
     let next_cursor = (found.page < found.pages).then(|| (found.page + 1).to_string());
+    let ids: Vec<chorus_policy::ItemId> = found.items.iter().map(|i| i.id).collect();
+    let mut first = chorus_editorial::store::media::first_of_items(&state.db, &ids).await?;
     Ok(Json(HubPage {
-        items: found.items.iter().map(HubItem::of).collect(),
+        items: found
+            .items
+            .iter()
+            .map(|record| {
+                let images = first
+                    .remove(&record.id)
+                    .map(|(id, alt)| HubImage::of(id, &alt))
+                    .into_iter()
+                    .collect();
+                HubItem::of(record, images)
+            })
+            .collect(),
         next_cursor,
     }))
 }
@@ -155,7 +193,12 @@ pub async fn item(
     super::ApiPath(id): super::ApiPath<i32>,
 ) -> ApiResult<Json<HubItem>> {
     let record = hub::item(&state.db, chorus_policy::ItemId(id)).await?;
-    Ok(Json(HubItem::of(&record)))
+    let images = chorus_editorial::store::media::for_item(&state.db, record.id)
+        .await?
+        .iter()
+        .map(|m| HubImage::of(m.id, &m.alt))
+        .collect();
+    Ok(Json(HubItem::of(&record, images)))
 }
 
 /// One's own figures: shares and clicks on them.

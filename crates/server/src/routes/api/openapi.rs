@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{hub, items, people, problem, shares, stats, topics};
+use super::{feeds, hub, items, people, problem, shares, stats, topics};
 use crate::error::AppResult;
 use crate::views::Ctx;
 
@@ -43,7 +43,15 @@ use crate::views::Ctx;
         topics::topics,
         topics::campaigns,
         topics::create_topic,
-        topics::create_campaign
+        topics::create_campaign,
+        topics::rename_topic,
+        topics::delete_topic,
+        topics::change_campaign,
+        feeds::list,
+        feeds::create,
+        feeds::remove,
+        people::read,
+        shares::act
     ),
     components(schemas(problem::Problem, problem::FieldProblem)),
     modifiers(&BearerToken),
@@ -77,9 +85,88 @@ impl Modify for BearerToken {
     }
 }
 
+/// An operation on something created: its path and method.
+type Target = (&'static str, &'static str);
+
+/// Links from each operation that creates something to the operations on what it created
+/// (OpenAPI 3.1 `links`): where the id of the next call comes from, for clients and for
+/// stateful testing. (Written into the JSON: utoipa 5.5 spells the link's fields in snake
+/// case, `operation_ref`, which no OpenAPI tool reads.)
+/// `(path of the creating POST, where the answer holds the id, [operations using it])`.
+const LINKS: &[(&str, &str, &[Target])] = &[
+    (
+        "/items",
+        "$response.body#/id",
+        &[
+            ("/items/{id}", "get"),
+            ("/items/{id}", "put"),
+            ("/items/{id}/actions", "post"),
+        ],
+    ),
+    (
+        "/topics",
+        "$response.body#/id",
+        &[("/topics/{id}", "patch"), ("/topics/{id}", "delete")],
+    ),
+    (
+        "/campaigns",
+        "$response.body#/id",
+        &[("/campaigns/{id}", "patch")],
+    ),
+    ("/feeds", "$response.body#/id", &[("/feeds/{id}", "delete")]),
+    (
+        "/people",
+        "$response.body#/person/id",
+        &[("/people/{id}", "get"), ("/people/{id}", "patch")],
+    ),
+    (
+        "/me/shares",
+        "$response.body#/id",
+        &[
+            ("/me/shares/{id}/cancel", "post"),
+            ("/me/shares/{id}/actions", "post"),
+        ],
+    ),
+];
+
+/// Adds [`LINKS`] to the 201 answer of each creating operation.
+fn add_links(document: &mut serde_json::Value) {
+    for (source, id, targets) in LINKS {
+        let pointer = format!("/paths/{}/post/responses/201", source.replace('/', "~1"));
+        let Some(created) = document
+            .pointer_mut(&pointer)
+            .and_then(|r| r.as_object_mut())
+        else {
+            continue;
+        };
+        let links: serde_json::Map<String, serde_json::Value> = targets
+            .iter()
+            .map(|(path, method)| {
+                let name = format!("{method}{}", path.replace(['/', '{', '}'], "_"));
+                let link = serde_json::json!({
+                    "operationRef": format!("#/paths/{}/{method}", path.replace('/', "~1")),
+                    "parameters": {"id": id},
+                });
+                (name, link)
+            })
+            .collect();
+        created.insert("links".into(), serde_json::Value::Object(links));
+    }
+}
+
+/// The OpenAPI document, made once.
+pub fn spec() -> &'static serde_json::Value {
+    static SPEC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SPEC.get_or_init(|| {
+        let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        add_links(&mut document);
+        document
+    })
+}
+
 /// `GET /api/v1/openapi.json`.
 pub async fn document() -> Response {
-    Json(ApiDoc::openapi()).into_response()
+    Json(spec()).into_response()
 }
 
 /// One operation on the reference page.
@@ -199,7 +286,7 @@ fn operations(document: &serde_json::Value) -> Vec<Operation> {
 
 /// `GET /api/v1/docs`: the reference, readable without a script.
 pub async fn reference(ctx: Ctx) -> AppResult<Response> {
-    let document = serde_json::to_value(ApiDoc::openapi())?;
+    let document = spec();
     let view = ReferenceView {
         title: document
             .pointer("/info/title")
@@ -211,7 +298,7 @@ pub async fn reference(ctx: Ctx) -> AppResult<Response> {
             .and_then(serde_json::Value::as_str)
             .unwrap_or_default()
             .replace('`', ""),
-        operations: operations(&document),
+        operations: operations(document),
     };
     Ok(ctx.page("api/reference.html", &view)?.into_response())
 }

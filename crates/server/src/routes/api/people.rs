@@ -98,26 +98,101 @@ pub async fn list(
     super::ApiQuery(query): super::ApiQuery<PeopleQuery>,
 ) -> ApiResult<Json<PeoplePage>> {
     let mut errors = Vec::new();
-    let offset: u64 = super::cursor_of(query.cursor.as_deref(), &mut errors).unwrap_or(0);
+    let after: Option<PeopleCursor> = super::cursor_of(query.cursor.as_deref(), &mut errors);
     let limit = super::limit_of(query.limit, DEFAULT_LIMIT, MAX_LIMIT, &mut errors);
     if !errors.is_empty() {
         return Err(Problem::invalid(errors).into());
     }
-    let (rows, total) = users::search(
+    let (rows, _) = users::search(
         &state.db,
         &Search {
             text: query.q.as_deref().unwrap_or_default(),
-            offset,
-            limit,
+            after: after.as_ref().map(|c| (c.name.as_str(), c.id)),
+            limit: limit + 1,
             ..Search::default()
         },
     )
     .await?;
-    let next = offset + u64::try_from(rows.len()).unwrap_or(u64::MAX);
+    let mut people: Vec<Person> = rows.into_iter().map(Person::of).collect();
+    let more = people.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    people.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok(Json(PeoplePage {
-        people: rows.into_iter().map(Person::of).collect(),
-        next_cursor: (next < total).then(|| next.to_string()),
+        next_cursor: more
+            .then(|| {
+                people.last().map(|p| {
+                    PeopleCursor {
+                        name: p.name.clone(),
+                        id: p.id,
+                    }
+                    .to_string()
+                })
+            })
+            .flatten(),
+        people,
     }))
+}
+
+/// Where a page of people ended: the last one's name and id (the list's order), so that a
+/// person added or removed meanwhile shifts nothing. Written as URL-safe base64 of
+/// `{id}:{name}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PeopleCursor {
+    name: String,
+    id: i32,
+}
+
+impl std::fmt::Display for PeopleCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use base64::Engine as _;
+        let raw = format!("{}:{}", self.id, self.name);
+        f.write_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+    }
+}
+
+impl std::str::FromStr for PeopleCursor {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        use base64::Engine as _;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| ())?;
+        let raw = String::from_utf8(raw).map_err(|_| ())?;
+        let (id, name) = raw.split_once(':').ok_or(())?;
+        Ok(PeopleCursor {
+            id: id.parse().map_err(|_| ())?,
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// One person.
+#[utoipa::path(
+    get,
+    path = "/people/{id}",
+    tag = "people",
+    params(("id" = i32, Path, description = "The person's id")),
+    security(("token" = ["people:read"])),
+    responses(
+        (status = 200, description = "The person", body = Person),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks people:read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such person", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn read(
+    State(state): State<AppState>,
+    _: Need<PeopleRead>,
+    ApiPath(id): ApiPath<i32>,
+) -> ApiResult<Json<Person>> {
+    let row = users::by_id(&state.db, id).await?.ok_or_else(|| {
+        Problem::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "no such person: check their id",
+        )
+    })?;
+    Ok(Json(Person::of(row)))
 }
 
 /// A person to add.
@@ -352,4 +427,22 @@ pub async fn change(
         .await?
         .ok_or_else(|| account_problem(&state, AccountError::NotFound))?;
     Ok(Json(Person::of(row)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_people_cursor_reads_back_as_written() {
+        let cursor = super::PeopleCursor {
+            name: "Zoë: d'Arc".into(),
+            id: 42,
+        };
+        let text = cursor.to_string();
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_eq!(text.parse(), Ok(cursor));
+        assert!("42".parse::<super::PeopleCursor>().is_err());
+    }
 }

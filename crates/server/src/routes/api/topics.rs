@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use chorus_policy::{CampaignId, TopicId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -116,6 +117,12 @@ fn named_problem(state: &AppState, error: chorus_editorial::EditorialError) -> s
                 .collect(),
         )
         .into(),
+        E::NotFound => Problem::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "no such topic or campaign: check its id",
+        )
+        .into(),
         E::NameTaken => Problem::new(
             axum::http::StatusCode::CONFLICT,
             "name_taken",
@@ -148,14 +155,6 @@ pub async fn create_topic(
     _: Need<ItemsWrite>,
     super::ApiJson(body): super::ApiJson<NewTopic>,
 ) -> ApiResult<(axum::http::StatusCode, Json<Named>)> {
-    if body.name.contains('\0') {
-        return Err(named_problem(
-            &state,
-            chorus_editorial::EditorialError::Invalid(vec![
-                chorus_editorial::content::FieldError::new("name", "editor.error_topic_name"),
-            ]),
-        ));
-    }
     let topic = chorus_editorial::store::topics::create_topic(&state.db, &body.name)
         .await
         .map_err(|e| named_problem(&state, e))?;
@@ -191,13 +190,6 @@ pub async fn create_campaign(
     _: Need<ItemsWrite>,
     super::ApiJson(body): super::ApiJson<NewCampaign>,
 ) -> ApiResult<(axum::http::StatusCode, Json<Named>)> {
-    if body.name.contains('\0') || body.description.contains('\0') {
-        return Err(Problem::invalid(vec![super::problem::FieldProblem {
-            field: "name".into(),
-            detail: "must not contain the NUL character".into(),
-        }])
-        .into());
-    }
     let campaign =
         chorus_editorial::store::topics::create_campaign(&state.db, &body.name, &body.description)
             .await
@@ -210,4 +202,121 @@ pub async fn create_campaign(
             archived: Some(campaign.archived),
         }),
     ))
+}
+
+/// Renames a topic: its items and followers keep it.
+#[utoipa::path(
+    patch,
+    path = "/topics/{id}",
+    tag = "items",
+    params(("id" = i32, Path, description = "The topic's id")),
+    request_body = NewTopic,
+    security(("token" = ["items:write"])),
+    responses(
+        (status = 200, description = "The topic, renamed", body = Named),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks items:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields at fault", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rename_topic(
+    State(state): State<AppState>,
+    _: Need<ItemsWrite>,
+    super::ApiPath(id): super::ApiPath<i32>,
+    super::ApiJson(body): super::ApiJson<NewTopic>,
+) -> ApiResult<Json<Named>> {
+    let topic = chorus_editorial::store::topics::rename_topic(&state.db, TopicId(id), &body.name)
+        .await
+        .map_err(|e| named_problem(&state, e))?;
+    Ok(Json(Named {
+        id: topic.id,
+        name: topic.name,
+        archived: None,
+    }))
+}
+
+/// Deletes a topic: its items lose it, its followers stop following it; the items stay.
+#[utoipa::path(
+    delete,
+    path = "/topics/{id}",
+    tag = "items",
+    params(("id" = i32, Path, description = "The topic's id")),
+    security(("token" = ["items:write"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks items:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_topic(
+    State(state): State<AppState>,
+    _: Need<ItemsWrite>,
+    super::ApiPath(id): super::ApiPath<i32>,
+) -> ApiResult<axum::http::StatusCode> {
+    chorus_editorial::store::topics::delete_topic(&state.db, TopicId(id))
+        .await
+        .map_err(|e| named_problem(&state, e))?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// What changes in a campaign; what is left out stays.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignPatch {
+    /// A new name, 1 to 120 characters.
+    #[schema(min_length = 1, max_length = 120)]
+    pub name: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+    /// Archive it (`true`: editors no longer file new items under it; its items keep it) or
+    /// reopen it.
+    pub archived: Option<bool>,
+}
+
+/// Renames, describes, archives or reopens a campaign.
+#[utoipa::path(
+    patch,
+    path = "/campaigns/{id}",
+    tag = "items",
+    params(("id" = i32, Path, description = "The campaign's id")),
+    request_body = CampaignPatch,
+    security(("token" = ["items:write"])),
+    responses(
+        (status = 200, description = "The campaign, changed", body = Named),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No live token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks items:write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields at fault", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn change_campaign(
+    State(state): State<AppState>,
+    _: Need<ItemsWrite>,
+    super::ApiPath(id): super::ApiPath<i32>,
+    super::ApiJson(body): super::ApiJson<CampaignPatch>,
+) -> ApiResult<Json<Named>> {
+    let campaign = chorus_editorial::store::topics::change_campaign(
+        &state.db,
+        CampaignId(id),
+        &chorus_editorial::store::topics::CampaignChange {
+            name: body.name.as_deref(),
+            description: body.description.as_deref(),
+            archived: body.archived,
+        },
+    )
+    .await
+    .map_err(|e| named_problem(&state, e))?;
+    Ok(Json(Named {
+        id: campaign.id,
+        name: campaign.name,
+        archived: Some(campaign.archived),
+    }))
 }

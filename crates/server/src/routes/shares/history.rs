@@ -164,6 +164,15 @@ pub async fn act(
     if !done {
         return Err(AppError::NotFound);
     }
+    if matches!(action.as_str(), "posted" | "was_published")
+        && let Some(item) = shares::for_user(&ctx.app.db, user.user_id())
+            .await?
+            .into_iter()
+            .find(|s| s.id == id.get())
+            .and_then(|s| s.item_id)
+    {
+        crate::webhooks::share_published(&ctx.app, item).await;
+    }
     Ok(match action.as_str() {
         "posted" | "not_posted" => Redirect::to(&format!("/hub/shares?done={action}")),
         _ => Redirect::to("/hub/shares"),
