@@ -61,11 +61,8 @@ fn available_now() -> Condition {
         )
 }
 
-/// One page of available items for `query`.
-///
-/// # Errors
-/// Database failure.
-pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage, EditorialError> {
+/// What `query` selects among the available items.
+fn condition_of(query: &HubQuery) -> Condition {
     let mut condition = available_now();
     if let Some(topic_id) = query.topic_id {
         condition = condition.add(
@@ -113,8 +110,16 @@ pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage
     if let Some(language) = &query.language {
         condition = condition.add(content_item::Column::Language.eq(language.clone()));
     }
+    condition
+}
+
+/// One page of available items for `query`.
+///
+/// # Errors
+/// Database failure.
+pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage, EditorialError> {
     let paginator = content_item::Entity::find()
-        .filter(condition)
+        .filter(condition_of(query))
         .order_by_desc(content_item::Column::PublishedAt)
         .order_by_desc(content_item::Column::Id)
         .paginate(db, PAGE_SIZE);
@@ -129,6 +134,86 @@ pub async fn page(db: &impl ConnectionTrait, query: &HubQuery) -> Result<HubPage
         page,
         pages: Ord::max(counts.number_of_pages, 1),
     })
+}
+
+/// Where a slice of the hub ended: the last item's publication time and id (the hub's order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubCursor {
+    /// When the last item seen was published.
+    pub published_at: chrono::DateTime<Utc>,
+    /// Its id.
+    pub id: ItemId,
+}
+
+impl std::fmt::Display for HubCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}_{}",
+            self.published_at.timestamp_micros(),
+            self.id.get()
+        )
+    }
+}
+
+impl std::str::FromStr for HubCursor {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        let (micros, id) = text.split_once('_').ok_or(())?;
+        Ok(HubCursor {
+            published_at: chrono::DateTime::from_timestamp_micros(micros.parse().map_err(|_| ())?)
+                .ok_or(())?,
+            id: ItemId(id.parse().map_err(|_| ())?),
+        })
+    }
+}
+
+/// Up to `limit` available items for `query` after `after` (from the newest when `None`),
+/// and the cursor of the next slice when there are more: items published meanwhile neither
+/// repeat nor push any out of the next slice.
+///
+/// # Errors
+/// Database failure.
+pub async fn slice(
+    db: &impl ConnectionTrait,
+    query: &HubQuery,
+    after: Option<HubCursor>,
+    limit: u64,
+) -> Result<(Vec<ItemRecord>, Option<HubCursor>), EditorialError> {
+    let mut condition = condition_of(query).add(content_item::Column::PublishedAt.is_not_null());
+    if let Some(after) = after {
+        condition = condition.add(
+            Condition::any()
+                .add(content_item::Column::PublishedAt.lt(after.published_at))
+                .add(
+                    Condition::all()
+                        .add(content_item::Column::PublishedAt.eq(after.published_at))
+                        .add(content_item::Column::Id.lt(after.id.get())),
+                ),
+        );
+    }
+    let mut rows = content_item::Entity::find()
+        .filter(condition)
+        .order_by_desc(content_item::Column::PublishedAt)
+        .order_by_desc(content_item::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = if more {
+        rows.last().and_then(|row| {
+            Some(HubCursor {
+                published_at: row.published_at?,
+                id: ItemId(row.id),
+            })
+        })
+    } else {
+        None
+    };
+    let items = crate::store::items::records_of(db, rows).await?;
+    Ok((items, next))
 }
 
 /// One item, if an ambassador may see it now.
@@ -217,4 +302,21 @@ pub async fn languages(db: &impl ConnectionTrait) -> Result<Vec<String>, Editori
         .into_tuple::<String>()
         .all(db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hub_cursor_reads_back_as_written() {
+        let cursor = HubCursor {
+            published_at: chrono::DateTime::from_timestamp_micros(1_796_000_000_123_456).unwrap(),
+            id: ItemId(42),
+        };
+        assert_eq!(cursor.to_string(), "1796000000123456_42");
+        assert_eq!(cursor.to_string().parse(), Ok(cursor));
+        assert!("2".parse::<HubCursor>().is_err());
+        assert!("x_2".parse::<HubCursor>().is_err());
+    }
 }

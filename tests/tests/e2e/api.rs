@@ -415,6 +415,46 @@ async fn a_token_never_does_more_than_its_owner_and_the_hub_waits_for_opt_in() {
     assert_eq!(one.status, 200, "{}", one.body);
     assert_eq!(one.body["title"], "Open day");
     api.get("/hub/99999").await.problem(404, "not_found");
+    // Page by page, newest first: an item published between two pages neither repeats one
+    // nor pushes one out of the next page.
+    for title in ["Second", "Third"] {
+        editor
+            .publish_item(&[
+                ("title", title),
+                ("body", "More."),
+                ("why", "Because."),
+                ("language", "en"),
+            ])
+            .await;
+    }
+    let titles = |answer: &Answer| -> Vec<String> {
+        answer.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = api.get("/hub?limit=2").await;
+    assert_eq!(titles(&first), ["Third", "Second"]);
+    editor
+        .publish_item(&[
+            ("title", "Fourth"),
+            ("body", "Newest."),
+            ("why", "Because."),
+            ("language", "en"),
+        ])
+        .await;
+    let next = api
+        .get(&format!(
+            "/hub?limit=2&cursor={}",
+            first.body["next_cursor"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(titles(&next), ["Open day"]);
+    assert!(next.body["next_cursor"].is_null());
+    api.get("/hub?cursor=3").await.problem(422, "invalid");
+    api.get("/hub?limit=0").await.problem(422, "invalid");
     // A scope the token was not given, whatever the owner's roles.
     api.get("/items").await.problem(403, "scope_missing");
     api.get("/people").await.problem(403, "scope_missing");

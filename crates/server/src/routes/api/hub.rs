@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{HubRead, Need};
-use super::problem::{ApiResult, FieldProblem, Problem};
+use super::problem::{ApiResult, Problem};
 use crate::app::AppState;
 
 /// An item of the hub.
@@ -94,6 +94,9 @@ pub struct HubParams {
     topic: Option<i32>,
     /// Only items in this language (`en`, `fr`...).
     language: Option<String>,
+    /// Items per page, 1 to 50 (20 when left out).
+    #[param(minimum = 1, maximum = 50)]
+    limit: Option<u64>,
 }
 
 /// One page of the hub, newest first.
@@ -124,20 +127,13 @@ pub async fn page(
     Need(caller, _): Need<HubRead>,
     super::ApiQuery(params): super::ApiQuery<HubParams>,
 ) -> ApiResult<Json<HubPage>> {
-    let page = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => 1,
-        Some(cursor) => cursor
-            .parse::<u64>()
-            .ok()
-            .filter(|p| *p >= 1)
-            .ok_or_else(|| {
-                Problem::invalid(vec![FieldProblem {
-                    field: "cursor".into(),
-                    detail: "send back the next_cursor of the previous page as it was".into(),
-                }])
-            })?,
-    };
-    let found = hub::page(
+    let mut errors = Vec::new();
+    let after: Option<hub::HubCursor> = super::cursor_of(params.cursor.as_deref(), &mut errors);
+    let limit = super::limit_of(params.limit, hub::PAGE_SIZE, 50, &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors).into());
+    }
+    let (items, next) = hub::slice(
         &state.db,
         &HubQuery {
             passed_by: Some(caller.user.user_id()),
@@ -148,17 +144,17 @@ pub async fn page(
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .map(str::to_ascii_lowercase),
-            page,
             ..HubQuery::default()
         },
+        after,
+        limit,
     )
     .await?;
-    let next_cursor = (found.page < found.pages).then(|| (found.page + 1).to_string());
-    let ids: Vec<chorus_policy::ItemId> = found.items.iter().map(|i| i.id).collect();
+    let next_cursor = next.map(|c| c.to_string());
+    let ids: Vec<chorus_policy::ItemId> = items.iter().map(|i| i.id).collect();
     let mut first = chorus_editorial::store::media::first_of_items(&state.db, &ids).await?;
     Ok(Json(HubPage {
-        items: found
-            .items
+        items: items
             .iter()
             .map(|record| {
                 let images = first
