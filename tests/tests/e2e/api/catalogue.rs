@@ -256,6 +256,24 @@ async fn an_admins_directory_reads_one_person_and_pages_that_do_not_shift_when_p
     );
     assert_eq!(third.body["people"][0]["email"], "e2@example.org");
     assert!(third.body["next_cursor"].is_null());
+    // Filtered as the admins' table filters: by role and by status.
+    assert_eq!(names(&api.get("/people?role=admin").await), ["Zora Admin"]);
+    let emma = third.body["people"][0]["id"].clone();
+    api.send(
+        reqwest::Method::PATCH,
+        &format!("/people/{emma}"),
+        Some(&json!({"active": false})),
+        &[],
+    )
+    .await;
+    assert_eq!(names(&api.get("/people?active=false").await), ["Emma"]);
+    assert_eq!(
+        api.get("/people?active=true&q=emma").await.body["people"][0]["email"],
+        "e@example.org"
+    );
+    let king = api.get("/people?role=king").await;
+    king.problem(422, "invalid");
+    assert_eq!(king.fields(), ["role"]);
     let made_up = api.get("/people?cursor=not-a-cursor!").await;
     made_up.problem(422, "invalid");
     assert_eq!(made_up.fields(), ["cursor"]);

@@ -62,6 +62,10 @@ impl Person {
 pub struct PeopleQuery {
     /// Part of a name, email or team, any case.
     q: Option<String>,
+    /// Only people holding this role: `ambassador`, `editor`, `analyst` or `admin`.
+    role: Option<String>,
+    /// Only active (`true`) or deactivated (`false`) accounts.
+    active: Option<bool>,
     /// Where the previous page ended (its `next_cursor`).
     cursor: Option<String>,
     /// People per page, 1 to 200 (50 when left out).
@@ -100,6 +104,19 @@ pub async fn list(
     let mut errors = Vec::new();
     let after: Option<PeopleCursor> = super::cursor_of(query.cursor.as_deref(), &mut errors);
     let limit = super::limit_of(query.limit, DEFAULT_LIMIT, MAX_LIMIT, &mut errors);
+    let role = match query.role.as_deref().filter(|r| !r.is_empty()) {
+        None => None,
+        Some(name) => {
+            let role = name.parse::<chorus_policy::Role>().ok();
+            if role.is_none() {
+                errors.push(FieldProblem {
+                    field: "role".into(),
+                    detail: "expected ambassador, editor, analyst or admin".into(),
+                });
+            }
+            role
+        }
+    };
     if !errors.is_empty() {
         return Err(Problem::invalid(errors).into());
     }
@@ -107,6 +124,8 @@ pub async fn list(
         &state.db,
         &Search {
             text: query.q.as_deref().unwrap_or_default(),
+            role,
+            active: query.active,
             after: after.as_ref().map(|c| (c.name.as_str(), c.id)),
             limit: limit + 1,
             ..Search::default()
