@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caller::{ItemsRead, ItemsWrite, Need};
-use super::problem::{ApiError, ApiResult, FieldProblem, Problem};
+use super::problem::{ApiError, ApiResult, Problem};
 use super::{ApiJson, ApiPath};
 use crate::app::AppState;
 
@@ -108,28 +108,12 @@ pub async fn create(
     ApiJson(body): ApiJson<NewFeedBody>,
 ) -> ApiResult<(axum::http::StatusCode, Json<Feed>)> {
     let problem = |error: EditorialError| -> ApiError {
-        match error {
-            EditorialError::Invalid(errors) => Problem::invalid(
-                errors
-                    .into_iter()
-                    .map(|e| FieldProblem {
-                        field: e.field,
-                        detail: state
-                            .views
-                            .i18n
-                            .text(crate::i18n::Locale::En, e.message_key, &[]),
-                    })
-                    .collect(),
-            )
-            .into(),
-            EditorialError::NameTaken => Problem::new(
-                axum::http::StatusCode::CONFLICT,
-                "feed_exists",
-                "this feed is followed already",
-            )
-            .into(),
-            other => other.into(),
-        }
+        super::problem::editorial(
+            &state.views.i18n,
+            error,
+            ("feed_exists", "this feed is followed already"),
+            "no such feed: check its id",
+        )
     };
     let feed = NewFeed::parse(&body.url, &body.title, &body.language, "en").map_err(problem)?;
     let row = feeds::add(

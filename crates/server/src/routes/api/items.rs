@@ -223,18 +223,7 @@ fn api_field(form_field: &str) -> String {
 }
 
 fn invalid(state: &AppState, errors: &[FieldError]) -> Problem {
-    Problem::invalid(
-        errors
-            .iter()
-            .map(|e| FieldProblem {
-                field: api_field(&e.field),
-                detail: state
-                    .views
-                    .i18n
-                    .text(crate::i18n::Locale::En, e.message_key, &[]),
-            })
-            .collect(),
-    )
+    super::problem::fields_at_fault(&state.views.i18n, errors, api_field)
 }
 
 /// What an editorial error says about a body: its fields at fault, or the error as it is.

@@ -166,5 +166,41 @@ through_app_error!(
     serde_json::Error,
 );
 
+/// Editorial field errors as a problem naming each field (as `name` writes it for the API),
+/// in English.
+pub fn fields_at_fault(
+    i18n: &crate::i18n::I18n,
+    errors: &[chorus_editorial::content::FieldError],
+    name: impl Fn(&str) -> String,
+) -> Problem {
+    Problem::invalid(
+        errors
+            .iter()
+            .map(|e| FieldProblem {
+                field: name(&e.field),
+                detail: i18n.text(crate::i18n::Locale::En, e.message_key, &[]),
+            })
+            .collect(),
+    )
+}
+
+/// An editorial error about a named thing (a topic, a campaign, a feed): its fields at fault
+/// (422), `taken` (`code`, `detail`) when the name or address is in use (409), `missing` when
+/// there is no such thing (404), or the error as it is.
+pub fn editorial(
+    i18n: &crate::i18n::I18n,
+    error: chorus_editorial::EditorialError,
+    taken: (&str, &str),
+    missing: &str,
+) -> ApiError {
+    use chorus_editorial::EditorialError as E;
+    match error {
+        E::Invalid(errors) => fields_at_fault(i18n, &errors, str::to_owned).into(),
+        E::NameTaken => Problem::new(StatusCode::CONFLICT, taken.0, taken.1).into(),
+        E::NotFound => Problem::new(StatusCode::NOT_FOUND, "not_found", missing).into(),
+        other => other.into(),
+    }
+}
+
 /// What an API handler returns.
 pub type ApiResult<T> = Result<T, ApiError>;

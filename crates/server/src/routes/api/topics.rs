@@ -100,37 +100,14 @@ pub struct NewCampaign {
     pub description: String,
 }
 
-/// An editorial error about a name, as a problem naming the field.
+/// An editorial error about a topic or campaign, as a problem.
 fn named_problem(state: &AppState, error: chorus_editorial::EditorialError) -> super::ApiError {
-    use chorus_editorial::EditorialError as E;
-    match error {
-        E::Invalid(errors) => Problem::invalid(
-            errors
-                .into_iter()
-                .map(|e| super::problem::FieldProblem {
-                    field: e.field,
-                    detail: state
-                        .views
-                        .i18n
-                        .text(crate::i18n::Locale::En, e.message_key, &[]),
-                })
-                .collect(),
-        )
-        .into(),
-        E::NotFound => Problem::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "not_found",
-            "no such topic or campaign: check its id",
-        )
-        .into(),
-        E::NameTaken => Problem::new(
-            axum::http::StatusCode::CONFLICT,
-            "name_taken",
-            "a topic or campaign has this name already",
-        )
-        .into(),
-        other => other.into(),
-    }
+    super::problem::editorial(
+        &state.views.i18n,
+        error,
+        ("name_taken", "a topic or campaign has this name already"),
+        "no such topic or campaign: check its id",
+    )
 }
 
 /// Creates a topic.
