@@ -63,6 +63,9 @@ enum Command {
         /// Human clicks to generate (spread over the shares' links).
         #[arg(long, default_value_t = 10_000_000)]
         clicks: u64,
+        /// Ambassadors sharing (in 20 teams).
+        #[arg(long, default_value_t = 2_000)]
+        ambassadors: u64,
         /// Timed runs per view.
         #[arg(long, default_value_t = 20)]
         runs: usize,
@@ -141,9 +144,21 @@ async fn main() -> std::process::ExitCode {
         Command::Scale {
             shares,
             clicks,
+            ambassadors,
             runs,
             cold_runs,
-        } => scale::run(shares, clicks, runs, cold_runs).await,
+        } => {
+            scale::run(
+                &scale::Size {
+                    shares,
+                    clicks,
+                    ambassadors,
+                },
+                runs,
+                cold_runs,
+            )
+            .await
+        }
         Command::Publish {
             db,
             shares,

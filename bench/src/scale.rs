@@ -1,6 +1,6 @@
 //! `bench scale`: the statistics queries on a large organisation in PostgreSQL.
 //!
-//! Generates 2,000 ambassadors, 500 items under 10 topics and 5 campaigns, 1,000,000 published
+//! Generates 2,000 ambassadors (`--ambassadors`), 500 items under 10 topics and 5 campaigns, 1,000,000 published
 //! shares over a year, one tracked link each, and 10,000,000 human clicks (per link and hour,
 //! as the redirect stores them), then builds the daily roll-up with the same statements as the
 //! migration that introduced it. It then times [`chorus_statistics::dashboard`] (every
@@ -19,11 +19,22 @@ use sea_orm::{ConnectionTrait, Database};
 
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
+/// How large an organisation to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct Size {
+    /// Published shares.
+    pub shares: u64,
+    /// Human clicks, spread over the shares' links.
+    pub clicks: u64,
+    /// Ambassadors sharing.
+    pub ambassadors: u64,
+}
+
 /// Runs the scale benchmark.
 ///
 /// # Errors
 /// Database failures.
-pub async fn run(shares: u64, clicks: u64, runs: usize, cold_runs: usize) -> anyhow::Result<()> {
+pub async fn run(size: &Size, runs: usize, cold_runs: usize) -> anyhow::Result<()> {
     let name = format!("chorus_bench_scale_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(ADMIN_URL)
         .await
@@ -32,7 +43,7 @@ pub async fn run(shares: u64, clicks: u64, runs: usize, cold_runs: usize) -> any
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await?;
     let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-    let outcome = measure(&url, shares, clicks, runs, cold_runs).await;
+    let outcome = measure(&url, size, runs, cold_runs).await;
     if std::env::var_os("CHORUS_BENCH_KEEP").is_some() {
         println!("kept database {name} (CHORUS_BENCH_KEEP)");
         return outcome;
@@ -43,22 +54,23 @@ pub async fn run(shares: u64, clicks: u64, runs: usize, cold_runs: usize) -> any
     outcome
 }
 
-async fn measure(
-    url: &str,
-    shares: u64,
-    clicks: u64,
-    runs: usize,
-    cold_runs: usize,
-) -> anyhow::Result<()> {
+async fn measure(url: &str, size: &Size, runs: usize, cold_runs: usize) -> anyhow::Result<()> {
+    let Size {
+        shares,
+        clicks,
+        ambassadors,
+    } = *size;
     let db = chorus_server::store::connect(url).await?;
     chorus_server::store::migrate(&db).await?;
     let started = Instant::now();
     let per_share = clicks / shares.max(1);
     for statement in [
         "INSERT INTO guideline_versions (version, body_en, body_fr, published_at) VALUES (1, 'g', 'g', now()) ON CONFLICT DO NOTHING".to_owned(),
-        "INSERT INTO users (email, display_name, roles, team, active, created_at, updated_at) \
-         SELECT 'p' || g || '@bench.test', 'Person ' || g, 'ambassador', 'team' || (g % 20), true, now(), now() \
-         FROM generate_series(1, 2000) g".to_owned(),
+        format!(
+            "INSERT INTO users (email, display_name, roles, team, active, created_at, updated_at) \
+             SELECT 'p' || g || '@bench.test', 'Person ' || g, 'ambassador', 'team' || (g % 20), true, now(), now() \
+             FROM generate_series(1, {ambassadors}) g"
+        ),
         "INSERT INTO consents (user_id, version, accepted_at) SELECT id, 1, now() FROM users".to_owned(),
         "INSERT INTO visibility_choices (user_id, be_named_in_statistics, show_name_on_shared_content, updated_at) \
          SELECT id, true, false, now() FROM users WHERE id % 10 = 0".to_owned(),
@@ -74,7 +86,7 @@ async fn measure(
              idempotency_key, created_at, updated_at, published_at) \
              SELECT u, i, (ARRAY['bluesky','mastodon','linkedin','x','threads'])[n], 'text', 'published', t, t, 1, \
              'k' || g, t, t, t \
-             FROM (SELECT g, 1 + floor(random() * 2000)::int AS u, 1 + floor(random() * 500)::int AS i, \
+             FROM (SELECT g, 1 + floor(random() * {ambassadors})::int AS u, 1 + floor(random() * 500)::int AS i, \
                    1 + floor(random() * 5)::int AS n, \
                    now() - random() * interval '365 days' AS t \
                    FROM generate_series(1, {shares}) g) s"
@@ -118,7 +130,7 @@ async fn measure(
         counts.try_get("", "a")?,
     );
     println!(
-        "generated in {:.0} s: {s} shares, {c} human clicks, {a} roll-up rows (2,000 ambassadors, 500 items)",
+        "generated in {:.0} s: {s} shares, {c} human clicks, {a} roll-up rows ({ambassadors} ambassadors, 500 items)",
         started.elapsed().as_secs_f64()
     );
 
@@ -165,9 +177,11 @@ async fn measure(
         .await?;
     let (days, rows) = rollup.held();
     println!(
-        "read the roll-up into memory: {days} days, {rows} rows ({:.0} MB) in {:.0} ms",
+        "read the roll-up into memory (read-ahead): {days} days, {rows} rows ({:.0} MB of entries) \
+         in {:.0} ms; process resident: {} MB",
         (rows * std::mem::size_of::<chorus_statistics::rollup::Entry>()) as f64 / 1e6,
-        started.elapsed().as_secs_f64() * 1000.0
+        started.elapsed().as_secs_f64() * 1000.0,
+        resident_mb().map_or_else(|| "?".to_owned(), |mb| mb.to_string())
     );
     println!(
         "dashboard view (every grouping through the minimum group size); baseline: the same view \
@@ -230,4 +244,12 @@ fn percentiles(times: &mut [Duration]) -> (f64, f64, f64) {
         times[rank - 1].as_secs_f64() * 1000.0
     };
     (at(50), at(95), at(100))
+}
+
+/// This process's resident memory in MB (Linux), if known.
+fn resident_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
