@@ -12,7 +12,7 @@
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac as _};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -383,31 +383,16 @@ async fn claim(
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Claimed>, sea_orm::DbErr> {
-    let backend = db.get_database_backend();
-    let lock = if backend == DbBackend::Postgres {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
     // A delivery whose lease expired (its worker stopped mid-send) is claimed again: at least
     // once, as Standard Webhooks expects (receivers deduplicate by `webhook-id`).
-    let sql = format!(
-        "UPDATE webhook_deliveries SET state = 'sending', lease_owner = $1, lease_until = $2, \
-         attempts = attempts + 1 WHERE id = (SELECT id FROM webhook_deliveries WHERE \
-         (state = 'pending' AND next_attempt_at <= $3) OR (state = 'sending' AND lease_until < $3) \
-         ORDER BY id LIMIT 1{lock}) \
-         RETURNING id, endpoint_id, message_id, payload, attempts"
-    );
-    let Some(row) = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [owner.into(), (now + LEASE).into(), now.into()],
-        ))
-        .await?
-    else {
+    let queue = crate::store::queue::Queue {
+        table: "webhook_deliveries",
+        returning: "id, endpoint_id, message_id, payload, attempts",
+    };
+    let Some(row) = queue.claim(db, owner, now, LEASE).await? else {
         return Ok(None);
     };
+    let backend = db.get_database_backend();
     let endpoint: i32 = row.try_get("", "endpoint_id")?;
     let target = db
         .query_one_raw(Statement::from_sql_and_values(

@@ -2,7 +2,7 @@
 //! the outcome (retried with back-off, given up after five attempts).
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use crate::app::App;
 use crate::i18n::Locale;
@@ -33,29 +33,13 @@ async fn claim(
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Job>, sea_orm::DbErr> {
-    let backend = db.get_database_backend();
-    let lock = if backend == DbBackend::Postgres {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
     // A message whose lease expired (its worker stopped mid-send) is claimed again: email is
     // sent at least once, and twice only if a worker died between the SMTP answer and this row.
-    let sql = format!(
-        "UPDATE notification_jobs SET state = 'sending', lease_owner = $1, lease_until = $2, \
-         attempts = attempts + 1 WHERE id = (SELECT id FROM notification_jobs WHERE \
-         (state = 'pending' AND next_attempt_at <= $3) OR (state = 'sending' AND lease_until < $3) \
-         ORDER BY id LIMIT 1{lock}) \
-         RETURNING id, user_id, kind, via, ref_id, window_start, attempts, created_at"
-    );
-    let Some(row) = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [owner.into(), (now + LEASE).into(), now.into()],
-        ))
-        .await?
-    else {
+    let queue = crate::store::queue::Queue {
+        table: "notification_jobs",
+        returning: "id, user_id, kind, via, ref_id, window_start, attempts, created_at",
+    };
+    let Some(row) = queue.claim(db, owner, now, LEASE).await? else {
         return Ok(None);
     };
     Ok(Some(Job {

@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod entities;
 pub mod passes;
 pub mod policy;
+pub mod queue;
 pub mod sealed;
 pub mod sessions;
 pub mod throttle;
