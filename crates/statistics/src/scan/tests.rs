@@ -19,15 +19,15 @@ struct Org {
 const FIRST: i32 = 20_454; // 2026-01-01
 
 fn org() -> impl Strategy<Value = Org> {
-    let entry = (0..20_i32, 1..14_u32, 0..7_u32, 0..5_u8, 0..3_u32, 0..5_u32).prop_map(
+    let entry = (0..20_i32, 1..14_u32, 0..7_u32, 0..5_u8, 0..3_u16, 0..5_u32).prop_map(
         |(day, user, item, network, shares, humans)| {
             (
                 FIRST + day,
                 Entry {
                     user,
                     item,
-                    shares,
                     humans,
+                    shares,
                     network,
                 },
             )
