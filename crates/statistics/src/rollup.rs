@@ -8,8 +8,8 @@
 //! therefore kept once read, and yesterday and today are read from the database on every view.
 //! Several processes can share one database: each keeps its own copy of closed days.
 //!
-//! A row costs 20 bytes: a year of the scale benchmark's organisation (1.8 million rows) is
-//! about 37 MB.
+//! A row costs 16 bytes: a year of the scale benchmark's organisation (1.8 million rows) is
+//! about 29 MB.
 
 use crate::StatisticsError;
 use std::collections::HashMap;

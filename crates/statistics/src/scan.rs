@@ -3,7 +3,9 @@
 //!
 //! People are numbered densely (the ambassadors currently opted in), so a group's people are a
 //! bit set: a year of 1.8 million rows by 2,000 people groups in tens of milliseconds, where the
-//! database needed seconds to count distinct people per group.
+//! database needed seconds to count distinct people per group. Comparing with earlier views
+//! needs to count people only up to the minimum group size, and does ([`Few`]); a row is added
+//! to its day, network and item, and the campaigns and topics are made from the items.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -20,7 +22,28 @@ use super::{Activity, Dimension, Every, Filter, day_number, start_of, week_of_da
 struct People(Vec<u64>);
 
 impl People {
-    fn with_room(people: usize) -> Self {
+    fn members(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(index, &word)| {
+            (0..64)
+                .filter(move |bit| word & (1 << bit) != 0)
+                .map(move |bit| u32::try_from(index * 64 + bit).unwrap_or(u32::MAX))
+        })
+    }
+}
+
+/// The people of a group, as a set: every one of them ([`People`]), or only as many as
+/// the minimum group size ([`Few`]).
+trait Members: Clone + Send {
+    /// An empty set, for people numbered below `people`, that needs count no further than `k`.
+    fn with_room(people: usize, k: usize) -> Self;
+    fn insert(&mut self, person: u32);
+    /// How many people are in it (at most `k` for [`Few`]).
+    fn len(&self) -> usize;
+    fn union_with(&mut self, other: &Self);
+}
+
+impl Members for People {
+    fn with_room(people: usize, _: usize) -> Self {
         People(vec![0; people.div_ceil(64)])
     }
 
@@ -38,13 +61,54 @@ impl People {
             *a |= b;
         }
     }
+}
 
-    fn members(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0.iter().enumerate().flat_map(|(index, &word)| {
-            (0..64)
-                .filter(move |bit| word & (1 << bit) != 0)
-                .map(move |bit| u32::try_from(index * 64 + bit).unwrap_or(u32::MAX))
-        })
+/// A group's people counted up to `k`: whether a group has fewer than `k` people, or two
+/// views differ in it by 1 to `k - 1`, needs no more. Comparing a view with earlier ones
+/// counts people that way in every group of every earlier view: with 20,000 people, a bit set
+/// per group was 2.5 KB to clear, fill and merge where this holds at most `k - 1` numbers.
+#[derive(Debug, Clone)]
+struct Few {
+    k: usize,
+    /// The first people met, until there are `k` of them.
+    some: Vec<u32>,
+    /// Whether `k` people were met.
+    full: bool,
+}
+
+impl Members for Few {
+    fn with_room(_: usize, k: usize) -> Self {
+        Few {
+            k,
+            some: Vec::new(),
+            full: k == 0,
+        }
+    }
+
+    fn insert(&mut self, person: u32) {
+        if self.full || self.some.contains(&person) {
+            return;
+        }
+        self.some.push(person);
+        if self.some.len() >= self.k {
+            self.full = true;
+            self.some = Vec::new();
+        }
+    }
+
+    fn len(&self) -> usize {
+        if self.full { self.k } else { self.some.len() }
+    }
+
+    fn union_with(&mut self, other: &Few) {
+        if other.full {
+            self.full = true;
+            self.some = Vec::new();
+            return;
+        }
+        for &person in &other.some {
+            self.insert(person);
+        }
     }
 }
 
@@ -258,15 +322,17 @@ fn network_index(network: Network) -> u8 {
 }
 
 /// The groups of one grouping, by index, each with its sums and people.
-struct Groups {
+struct Groups<S> {
     people: usize,
-    groups: Vec<Option<(Activity, People)>>,
+    k: usize,
+    groups: Vec<Option<(Activity, S)>>,
 }
 
-impl Groups {
-    fn new(people: usize) -> Self {
+impl<S: Members> Groups<S> {
+    fn new(people: usize, k: usize) -> Self {
         Groups {
             people,
+            k,
             groups: Vec::new(),
         }
     }
@@ -276,12 +342,26 @@ impl Groups {
             self.groups.resize_with(group + 1, || None);
         }
         let (sum, people) = self.groups[group]
-            .get_or_insert_with(|| (Activity::default(), People::with_room(self.people)));
+            .get_or_insert_with(|| (Activity::default(), S::with_room(self.people, self.k)));
         *sum = sum.plus(activity);
         people.insert(person);
     }
 
-    fn merge(&mut self, other: Groups) {
+    /// Adds a whole group's sums and people to group `group`.
+    fn absorb(&mut self, group: usize, activity: Activity, members: &S) {
+        if self.groups.len() <= group {
+            self.groups.resize_with(group + 1, || None);
+        }
+        match &mut self.groups[group] {
+            Some((sum, people)) => {
+                *sum = sum.plus(activity);
+                people.union_with(members);
+            }
+            empty => *empty = Some((activity, members.clone())),
+        }
+    }
+
+    fn merge(&mut self, other: Groups<S>) {
         for (index, group) in other.groups.into_iter().enumerate() {
             let Some((activity, people)) = group else {
                 continue;
@@ -299,7 +379,7 @@ impl Groups {
         }
     }
 
-    fn present(&self) -> impl Iterator<Item = (usize, &Activity, &People)> {
+    fn present(&self) -> impl Iterator<Item = (usize, &Activity, &S)> {
         self.groups
             .iter()
             .enumerate()
@@ -352,47 +432,50 @@ impl Grouping {
 }
 
 /// Every grouping of a view at once.
-struct Tables {
-    time: Groups,
-    network: Groups,
-    campaign: Groups,
-    item: Groups,
-    topic: Groups,
+struct Tables<S> {
+    time: Groups<S>,
+    network: Groups<S>,
+    campaign: Groups<S>,
+    item: Groups<S>,
+    topic: Groups<S>,
 }
 
-impl Tables {
-    fn new(people: usize) -> Self {
+impl<S: Members> Tables<S> {
+    fn new(people: usize, k: usize) -> Self {
         Tables {
-            time: Groups::new(people),
-            network: Groups::new(people),
-            campaign: Groups::new(people),
-            item: Groups::new(people),
-            topic: Groups::new(people),
+            time: Groups::new(people, k),
+            network: Groups::new(people, k),
+            campaign: Groups::new(people, k),
+            item: Groups::new(people, k),
+            topic: Groups::new(people, k),
         }
     }
 
-    fn add(
-        &mut self,
-        context: &Context,
-        time: Option<usize>,
-        entry: &Entry,
-        person: u32,
-        activity: Activity,
-    ) {
+    fn add(&mut self, time: Option<usize>, entry: &Entry, person: u32, activity: Activity) {
         if let Some(time) = time {
             self.time.add(time, person, activity);
         }
         self.network
             .add(usize::from(entry.network), person, activity);
-        let item = context.item(entry.item);
-        self.campaign.add(item.campaign_index, person, activity);
         self.item.add(entry.item as usize, person, activity);
-        for &topic in &item.topics {
-            self.topic.add(topic, person, activity);
-        }
     }
 
-    fn merge(&mut self, other: Tables) {
+    /// Fills the campaigns and topics from the items, once every row is added: a row's
+    /// campaign and topics are its item's, so each row is added to three groupings, not five
+    /// or more (a year of rows next to three earlier views spent most of its time adding).
+    fn with_campaigns_and_topics(mut self, context: &Context) -> Self {
+        for (index, activity, members) in self.item.present() {
+            let item = context.item(u32::try_from(index).unwrap_or(u32::MAX));
+            self.campaign
+                .absorb(item.campaign_index, *activity, members);
+            for &topic in &item.topics {
+                self.topic.absorb(topic, *activity, members);
+            }
+        }
+        self
+    }
+
+    fn merge(&mut self, other: Tables<S>) {
         self.time.merge(other.time);
         self.network.merge(other.network);
         self.campaign.merge(other.campaign);
@@ -400,20 +483,7 @@ impl Tables {
         self.topic.merge(other.topic);
     }
 
-    /// The key of a group as the tables and the audit log show it.
-    fn key(context: &Context, grouping: &Grouping, dimension: Dimension, index: usize) -> String {
-        match dimension {
-            Dimension::Time => grouping.time_key(index),
-            Dimension::Network => Network::ALL
-                .get(index)
-                .map_or_else(String::new, |n| n.as_str().to_owned()),
-            Dimension::Campaign => context.campaigns[index].to_string(),
-            Dimension::Item => index.to_string(),
-            Dimension::Topic => context.topics[index].to_string(),
-        }
-    }
-
-    fn of(&self, dimension: Dimension) -> &Groups {
+    fn of(&self, dimension: Dimension) -> &Groups<S> {
         match dimension {
             Dimension::Time => &self.time,
             Dimension::Network => &self.network,
@@ -421,6 +491,19 @@ impl Tables {
             Dimension::Item => &self.item,
             Dimension::Topic => &self.topic,
         }
+    }
+}
+
+/// The key of a group as the tables and the audit log show it.
+fn group_key(context: &Context, grouping: &Grouping, dimension: Dimension, index: usize) -> String {
+    match dimension {
+        Dimension::Time => grouping.time_key(index),
+        Dimension::Network => Network::ALL
+            .get(index)
+            .map_or_else(String::new, |n| n.as_str().to_owned()),
+        Dimension::Campaign => context.campaigns[index].to_string(),
+        Dimension::Item => index.to_string(),
+        Dimension::Topic => context.topics[index].to_string(),
     }
 }
 
@@ -433,7 +516,7 @@ struct Folded {
 }
 
 impl Folded {
-    fn of(tables: &Tables, k: MinGroupSize) -> Self {
+    fn of<S: Members>(tables: &Tables<S>, k: MinGroupSize) -> Self {
         let groups = Dimension::ALL.map(|dimension| {
             let groups = &tables.of(dimension).groups;
             groups
@@ -466,12 +549,12 @@ impl Folded {
     }
 }
 
-/// The rows of days `from..=to` of `days` (which start at day `first`), with their days.
-fn numbered(days: &[Day], first: i32, from: i32, to: i32) -> impl Iterator<Item = (i32, &Entry)> {
+/// Days `from..=to` of `days` (which start at day `first`), numbered, with their rows.
+fn numbered(days: &[Day], first: i32, from: i32, to: i32) -> impl Iterator<Item = (i32, &[Entry])> {
     days.iter()
         .zip(first..)
         .filter(move |(_, day)| (from..=to).contains(day))
-        .flat_map(|(rows, day)| rows.iter().map(move |entry| (day, entry)))
+        .map(|(rows, day)| (day, &rows[..]))
 }
 
 /// How many parts to scan `days` in: one per core, each of at least 50,000 rows.
@@ -535,19 +618,19 @@ fn side_by_side<T: Send>(
 /// grouping's total is the view's), and in each grouping's "other" (in [`Dimension::ALL`]'s
 /// order).
 struct Apart {
-    all: People,
-    groups: Tables,
-    topics_total: People,
-    others: [People; 5],
+    all: Few,
+    groups: Tables<Few>,
+    topics_total: Few,
+    others: [Few; 5],
 }
 
 impl Apart {
-    fn new(people: usize) -> Self {
+    fn new(people: usize, k: usize) -> Self {
         Apart {
-            all: People::with_room(people),
-            groups: Tables::new(people),
-            topics_total: People::with_room(people),
-            others: std::array::from_fn(|_| People::with_room(people)),
+            all: Few::with_room(people, k),
+            groups: Tables::new(people, k),
+            topics_total: Few::with_room(people, k),
+            others: std::array::from_fn(|_| Few::with_room(people, k)),
         }
     }
 
@@ -564,7 +647,7 @@ impl Apart {
 /// A view's rows counted: every grouping's sums and people, and each person's activity (by
 /// dense number).
 pub(super) struct Counted {
-    tables: Tables,
+    tables: Tables<People>,
     per_person: Vec<Option<Activity>>,
 }
 
@@ -641,85 +724,90 @@ impl<'a> Scan<'a> {
         // First pass: the people of every group of each earlier view, to know what each folds
         // into "other" (this view's are counted already).
         let count = |days: &[Day], first: i32| {
-            let mut tables: Vec<Tables> = then.iter().map(|_| Tables::new(people)).collect();
-            for (day, entry) in numbered(days, first, from, to) {
-                let person = context.person(entry.user);
-                if person == NOBODY {
-                    continue;
-                }
-                for ((view, grouping), tables) in
-                    then.iter().zip(&then_grouping).zip(tables.iter_mut())
-                {
-                    if view.matches(context, day, entry, person) {
-                        tables.add(
-                            context,
-                            grouping.time(day),
-                            entry,
-                            person,
-                            Activity::default(),
-                        );
+            let mut tables: Vec<Tables<Few>> =
+                then.iter().map(|_| Tables::new(people, k.get())).collect();
+            for (day, rows) in numbered(days, first, from, to) {
+                let times: Vec<Option<usize>> = then_grouping.iter().map(|g| g.time(day)).collect();
+                for entry in rows {
+                    let person = context.person(entry.user);
+                    if person == NOBODY {
+                        continue;
+                    }
+                    for ((view, time), tables) in then.iter().zip(&times).zip(tables.iter_mut()) {
+                        if view.matches(context, day, entry, person) {
+                            tables.add(*time, entry, person, Activity::default());
+                        }
                     }
                 }
             }
             tables
         };
-        let counted = side_by_side(days, first, parts, count, |tables, more| {
+        let counted: Vec<Tables<Few>> = side_by_side(days, first, parts, count, |tables, more| {
             for (tables, more) in tables.iter_mut().zip(more) {
                 tables.merge(more);
             }
-        });
+        })
+        .into_iter()
+        .map(|tables| tables.with_campaigns_and_topics(context))
+        .collect();
         let folded_now = &Folded::of(&now_counted.tables, k);
         let folded_then: Vec<Folded> = counted.iter().map(|tables| Folded::of(tables, k)).collect();
         // Second pass: the people whose rows are in one view and not the other, by group, and
         // in one "other" and not the other.
         let scan = |days: &[Day], first: i32| {
-            let mut apart: Vec<Apart> = then.iter().map(|_| Apart::new(people)).collect();
-            for (day, entry) in numbered(days, first, from, to) {
-                let person = context.person(entry.user);
-                if person == NOBODY {
-                    continue;
-                }
-                let in_now = now.matches(context, day, entry, person);
+            let mut apart: Vec<Apart> = then.iter().map(|_| Apart::new(people, k.get())).collect();
+            for (day, rows) in numbered(days, first, from, to) {
                 let time = grouping.time(day);
-                let other_now = if in_now {
-                    folded_now.in_other(context, time, entry)
-                } else {
-                    [false; 5]
-                };
-                for (v, apart) in apart.iter_mut().enumerate() {
-                    let in_then = then[v].matches(context, day, entry, person);
-                    if in_then != in_now {
-                        apart.all.insert(person);
-                        apart
-                            .groups
-                            .add(context, time, entry, person, Activity::default());
-                        if !context.item(entry.item).topics.is_empty() {
-                            apart.topics_total.insert(person);
-                        }
-                    }
-                    // Only views that fold something have an "other" to compare.
-                    if !(in_now && folded_now.any || in_then && folded_then[v].any) {
+                let then_times: Vec<Option<usize>> =
+                    then_grouping.iter().map(|g| g.time(day)).collect();
+                for entry in rows {
+                    let person = context.person(entry.user);
+                    if person == NOBODY {
                         continue;
                     }
-                    let other_then = if in_then {
-                        folded_then[v].in_other(context, then_grouping[v].time(day), entry)
+                    let in_now = now.matches(context, day, entry, person);
+                    let other_now = if in_now {
+                        folded_now.in_other(context, time, entry)
                     } else {
                         [false; 5]
                     };
-                    for (place, others) in apart.others.iter_mut().enumerate() {
-                        if other_now[place] != other_then[place] {
-                            others.insert(person);
+                    for (v, apart) in apart.iter_mut().enumerate() {
+                        let in_then = then[v].matches(context, day, entry, person);
+                        if in_then != in_now {
+                            apart.all.insert(person);
+                            apart.groups.add(time, entry, person, Activity::default());
+                            if !context.item(entry.item).topics.is_empty() {
+                                apart.topics_total.insert(person);
+                            }
+                        }
+                        // Only views that fold something have an "other" to compare.
+                        if !(in_now && folded_now.any || in_then && folded_then[v].any) {
+                            continue;
+                        }
+                        let other_then = if in_then {
+                            folded_then[v].in_other(context, then_times[v], entry)
+                        } else {
+                            [false; 5]
+                        };
+                        for (place, others) in apart.others.iter_mut().enumerate() {
+                            if other_now[place] != other_then[place] {
+                                others.insert(person);
+                            }
                         }
                     }
                 }
             }
             apart
         };
-        let apart = side_by_side(days, first, parts, scan, |apart, more| {
+        let mut apart = side_by_side(days, first, parts, scan, |apart, more| {
             for (apart, more) in apart.iter_mut().zip(more) {
                 apart.merge(more);
             }
         });
+        for apart in &mut apart {
+            let groups = std::mem::replace(&mut apart.groups, Tables::new(people, k.get()));
+            apart.groups = groups.with_campaigns_and_topics(context);
+        }
         let mut withheld = Withheld::default();
         for apart in &apart {
             if k.reveals_by_difference(apart.all.len()) {
@@ -735,7 +823,7 @@ impl<'a> Scan<'a> {
                             .groups
                             .entry(dimension)
                             .or_default()
-                            .insert(Tables::key(context, &grouping, dimension, index));
+                            .insert(group_key(context, &grouping, dimension, index));
                     }
                 }
                 if k.reveals_by_difference(apart.others[place].len()) {
@@ -743,7 +831,7 @@ impl<'a> Scan<'a> {
                         .iter()
                         .enumerate()
                         .filter(|(_, folded)| **folded)
-                        .map(|(index, _)| Tables::key(context, &grouping, dimension, index));
+                        .map(|(index, _)| group_key(context, &grouping, dimension, index));
                     withheld
                         .groups
                         .entry(dimension)
@@ -769,20 +857,23 @@ impl<'a> Scan<'a> {
         let grouping = Grouping::of(filter);
         let people = context.ids.len();
         let scan = |days: &[Day], first: i32| {
-            let mut tables = Tables::new(people);
+            let mut tables = Tables::<People>::new(people, 0);
             let mut per_person: Vec<Option<Activity>> = vec![None; people];
-            for (day, entry) in numbered(days, first, now.from, now.to) {
-                let person = context.person(entry.user);
-                if person == NOBODY || !now.matches(context, day, entry, person) {
-                    continue;
+            for (day, rows) in numbered(days, first, now.from, now.to) {
+                let time = grouping.time(day);
+                for entry in rows {
+                    let person = context.person(entry.user);
+                    if person == NOBODY || !now.matches(context, day, entry, person) {
+                        continue;
+                    }
+                    let activity = Activity {
+                        shares: u64::from(entry.shares),
+                        clicks: u64::from(entry.humans),
+                    };
+                    let mine = per_person[person as usize].get_or_insert_with(Activity::default);
+                    *mine = mine.plus(activity);
+                    tables.add(time, entry, person, activity);
                 }
-                let activity = Activity {
-                    shares: u64::from(entry.shares),
-                    clicks: u64::from(entry.humans),
-                };
-                let mine = per_person[person as usize].get_or_insert_with(Activity::default);
-                *mine = mine.plus(activity);
-                tables.add(context, grouping.time(day), entry, person, activity);
             }
             (tables, per_person)
         };
@@ -796,7 +887,10 @@ impl<'a> Scan<'a> {
                     }
                 }
             });
-        Counted { tables, per_person }
+        Counted {
+            tables: tables.with_campaigns_and_topics(context),
+            per_person,
+        }
     }
 
     /// Every grouping of `filter`, counted by [`Scan::count`], through the minimum group
@@ -816,7 +910,7 @@ impl<'a> Scan<'a> {
                 .map(|(index, value, members)| {
                     let people = members.len();
                     GroupCount {
-                        group: Tables::key(context, &grouping, dimension, index),
+                        group: group_key(context, &grouping, dimension, index),
                         people,
                         value: *value,
                         members: if people < k.get() {
@@ -865,7 +959,7 @@ impl<'a> Scan<'a> {
         };
         let people_apart = |a: &[&String], b: &[&String]| {
             let (a, b) = (items_of(a), items_of(b));
-            let mut apart = People::with_room(people);
+            let mut apart = People::with_room(people, 0);
             for item in a.symmetric_difference(&b) {
                 if let Some(Some((_, members))) = tables.item.groups.get(*item) {
                     apart.union_with(members);
@@ -874,7 +968,7 @@ impl<'a> Scan<'a> {
             apart.len()
         };
         let topic_people = {
-            let mut all = People::with_room(people);
+            let mut all = People::with_room(people, 0);
             for (_, _, members) in tables.topic.present() {
                 all.union_with(members);
             }
