@@ -255,6 +255,9 @@ async fn view(
 }
 
 fn percentiles(times: &mut [Duration]) -> (f64, f64, f64) {
+    if times.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
     times.sort();
     // The nearest-rank percentile: the smallest time at or above `percent` of the runs.
     let at = |percent: usize| {
