@@ -463,7 +463,7 @@ impl<S: Members> Tables<S> {
     /// Fills the campaigns and topics from the items, once every row is added: a row's
     /// campaign and topics are its item's, so each row is added to three groupings, not five
     /// or more (a year of rows next to three earlier views spent most of its time adding).
-    fn with_campaigns_and_topics(mut self, context: &Context) -> Self {
+    fn fill_campaigns_and_topics(&mut self, context: &Context) {
         for (index, activity, members) in self.item.present() {
             let item = context.item(u32::try_from(index).unwrap_or(u32::MAX));
             self.campaign
@@ -472,7 +472,6 @@ impl<S: Members> Tables<S> {
                 self.topic.absorb(topic, *activity, members);
             }
         }
-        self
     }
 
     fn merge(&mut self, other: Tables<S>) {
@@ -742,14 +741,14 @@ impl<'a> Scan<'a> {
             }
             tables
         };
-        let counted: Vec<Tables<Few>> = side_by_side(days, first, parts, count, |tables, more| {
+        let mut counted = side_by_side(days, first, parts, count, |tables, more| {
             for (tables, more) in tables.iter_mut().zip(more) {
                 tables.merge(more);
             }
-        })
-        .into_iter()
-        .map(|tables| tables.with_campaigns_and_topics(context))
-        .collect();
+        });
+        for tables in &mut counted {
+            tables.fill_campaigns_and_topics(context);
+        }
         let folded_now = &Folded::of(&now_counted.tables, k);
         let folded_then: Vec<Folded> = counted.iter().map(|tables| Folded::of(tables, k)).collect();
         // Second pass: the people whose rows are in one view and not the other, by group, and
@@ -805,8 +804,7 @@ impl<'a> Scan<'a> {
             }
         });
         for apart in &mut apart {
-            let groups = std::mem::replace(&mut apart.groups, Tables::new(people, k.get()));
-            apart.groups = groups.with_campaigns_and_topics(context);
+            apart.groups.fill_campaigns_and_topics(context);
         }
         let mut withheld = Withheld::default();
         for apart in &apart {
@@ -877,7 +875,7 @@ impl<'a> Scan<'a> {
             }
             (tables, per_person)
         };
-        let (tables, per_person) =
+        let (mut tables, per_person) =
             side_by_side(days, first, parts, scan, |(tables, per_person), more| {
                 tables.merge(more.0);
                 for (mine, more) in per_person.iter_mut().zip(more.1) {
@@ -887,10 +885,8 @@ impl<'a> Scan<'a> {
                     }
                 }
             });
-        Counted {
-            tables: tables.with_campaigns_and_topics(context),
-            per_person,
-        }
+        tables.fill_campaigns_and_topics(context);
+        Counted { tables, per_person }
     }
 
     /// Every grouping of `filter`, counted by [`Scan::count`], through the minimum group
