@@ -9,6 +9,19 @@
   var token = form.querySelector("input[name=csrf_token]");
   var timers = {};
 
+  function isEmpty(measure) { return measure.used === 0 || measure.problem === "empty"; }
+
+  // What the counter says: as the page's template says it (macros.html, `verdict`).
+  function verdictOf(measure) {
+    if (isEmpty(measure)) { return form.getAttribute("data-empty"); }
+    if (measure.fits) { return form.getAttribute("data-fits"); }
+    if (measure.problem === "invalid_character") { return form.getAttribute("data-invalid-character"); }
+    if (measure.problem === "too_many_links") {
+      return form.getAttribute("data-too-many-links").replace("{count}", measure.links ? measure.links[1] : "");
+    }
+    return form.getAttribute("data-over").replace("{count}", measure.over_by);
+  }
+
   function update(area) {
     var network = area.getAttribute("data-measure");
     var counterId = area.getAttribute("data-counter-for");
@@ -33,10 +46,8 @@
       counter.querySelector(".used").textContent = measure.used;
       counter.querySelector(".limit").textContent = measure.limit;
       var verdict = counter.querySelector(".verdict");
-      verdict.textContent = measure.fits
-        ? form.getAttribute("data-fits")
-        : form.getAttribute("data-over").replace("{count}", measure.over_by);
-      counter.classList.toggle("over", !measure.fits);
+      verdict.textContent = verdictOf(measure);
+      counter.classList.toggle("over", !measure.fits && !isEmpty(measure));
       counter.setAttribute("data-used", measure.used);
     }).catch(function () { /* the counter keeps its last value */ });
   }

@@ -166,6 +166,17 @@ async fn an_editor_writes_an_item_and_watches_the_counters_change() {
             "/editor/items/new",
         )
         .await;
+    // An empty copy is not an error (it is generated again on save): X, which refuses an empty
+    // post, says "empty" like the others say "fits", not "over by 0" in red.
+    assert_eq!(browser.text("[data-counter=x] .verdict").await, "empty");
+    assert_eq!(
+        browser
+            .execute(
+                "return document.querySelector('[data-counter=x]').classList.contains('over');"
+            )
+            .await,
+        false
+    );
 
     browser
         .type_into("#title", "Our plant runs on sunlight")
@@ -223,6 +234,33 @@ async fn an_editor_writes_an_item_and_watches_the_counters_change() {
         browser.text("[data-counter=bluesky] .verdict").await,
         "over by 1"
     );
+    // Short enough, yet refused: Threads takes at most five different links, and says so.
+    let links: Vec<String> = (1..=6)
+        .map(|n| format!("https://example.com/{n}"))
+        .collect();
+    browser.type_into("#copy_threads", &links.join(" ")).await;
+    browser
+        .wait_for(
+            "return document.querySelector('[data-counter=threads]').classList.contains('over');",
+        )
+        .await;
+    assert_eq!(
+        browser.text("[data-counter=threads] .verdict").await,
+        "more than 5 different links: remove some"
+    );
+    // Emptied again, it says "empty" as the page first did (the draft takes an empty copy).
+    browser
+        .execute(
+            "var t = document.querySelector('#copy_threads'); t.value = ''; \
+             t.dispatchEvent(new Event('input', {bubbles: true}));",
+        )
+        .await;
+    browser
+        .wait_for(
+            "var c = document.querySelector('[data-counter=threads]'); \
+             return !c.classList.contains('over') && c.querySelector('.verdict').textContent === 'empty';",
+        )
+        .await;
     assert_eq!(
         browser.execute(NO_HORIZONTAL_SCROLL).await,
         true,

@@ -169,6 +169,67 @@ async fn a_form_with_errors_comes_back_with_every_character_kept() {
 }
 
 #[tokio::test]
+async fn each_counter_says_what_is_wrong_and_an_empty_copy_is_no_error() {
+    let app = TestApp::spawn().await;
+    let editor = app.signed_in("eli@example.org", "editor").await;
+    // An empty form: every network says "empty", none is in red (X refuses an empty post, yet
+    // the editor's empty copy is generated again on save).
+    let new = editor.get("/editor/items/new").await;
+    assert!(!new.body.contains("class=\"counter over\""), "{}", new.body);
+    assert!(!new.body.contains("over by 0"));
+    assert_eq!(
+        new.body
+            .matches("<span class=\"verdict\">empty</span>")
+            .count(),
+        5
+    );
+
+    let links: Vec<String> = (1..=6)
+        .map(|n| format!("https://example.com/{n}"))
+        .collect();
+    let id = create_item(
+        &editor,
+        &[
+            ("title", "Counters"),
+            ("body", "A body."),
+            ("copy_threads", &links.join(" ")),
+            (
+                "copy_x",
+                "Short, but with a byte order mark \u{FEFF} inside.",
+            ),
+            ("copy_bluesky", &"a".repeat(302)),
+        ],
+    )
+    .await;
+    let page = editor.get(&format!("/editor/items/{id}")).await;
+    let counter = |network: &str| {
+        let start = page
+            .body
+            .find(&format!("id=\"counter_{network}\""))
+            .unwrap_or_else(|| panic!("no counter for {network}"));
+        let open = page.body[..start].rfind("<p").unwrap();
+        let end = start + page.body[start..].find("</p>").unwrap();
+        page.body[open..end].to_owned()
+    };
+    let threads = counter("threads");
+    assert!(threads.contains("class=\"counter over\""), "{threads}");
+    assert!(
+        threads.contains("more than 5 different links: remove some"),
+        "{threads}"
+    );
+    let x = counter("x");
+    assert!(x.contains("class=\"counter over\""), "{x}");
+    assert!(x.contains("holds a character the network refuses"), "{x}");
+    let bluesky = counter("bluesky");
+    assert!(bluesky.contains("over by 2"), "{bluesky}");
+    let mastodon = counter("mastodon");
+    assert!(
+        mastodon.contains("class=\"counter\"") && mastodon.contains(">fits<"),
+        "{mastodon}"
+    );
+}
+
+#[tokio::test]
 async fn a_form_naming_a_missing_topic_or_campaign_comes_back_with_its_text_not_a_5xx() {
     let app = TestApp::spawn().await;
     let editor = app.signed_in("eli@example.org", "editor").await;
