@@ -4,8 +4,10 @@
 //! People are numbered densely (the ambassadors currently opted in), so a group's people are a
 //! bit set: a year of 1.8 million rows by 2,000 people groups in tens of milliseconds, where the
 //! database needed seconds to count distinct people per group. Comparing with earlier views
-//! needs to count people only up to the minimum group size, and does ([`Few`]); a row is added
-//! to its day, network and item, and the campaigns and topics are made from the items.
+//! needs to count people only up to the minimum group size, and does ([`Few`]), in one more
+//! pass over the rows of every view compared (the rows of groups under that size are kept as
+//! they are met, [`FewRows`], so that comparing the "other" figures reads only them); a row is
+//! added to its day, network and item, and the campaigns and topics are made from the items.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -37,9 +39,17 @@ trait Members: Clone + Send {
     /// An empty set, for people numbered below `people`, that needs count no further than `k`.
     fn with_room(people: usize, k: usize) -> Self;
     fn insert(&mut self, person: u32);
+    /// Keeps `row`, one of the rows that put the last person inserted in the set, where the set
+    /// keeps rows ([`FewRows`]).
+    fn keep(&mut self, _row: Row) {}
     /// How many people are in it (at most `k` for [`Few`]).
     fn len(&self) -> usize;
     fn union_with(&mut self, other: &Self);
+    /// Whether inserting more people would change nothing: a set that counts only up to `k`
+    /// has `k`. Such sets only count people: their groups' sums are never read.
+    fn full(&self) -> bool {
+        false
+    }
 }
 
 impl Members for People {
@@ -100,6 +110,10 @@ impl Members for Few {
         if self.full { self.k } else { self.some.len() }
     }
 
+    fn full(&self) -> bool {
+        self.full
+    }
+
     fn union_with(&mut self, other: &Few) {
         if other.full {
             self.full = true;
@@ -108,6 +122,59 @@ impl Members for Few {
         }
         for &person in &other.some {
             self.insert(person);
+        }
+    }
+}
+
+/// A row of the roll-up with its day.
+type Row = (i32, Entry);
+
+/// A group's people counted up to `k` ([`Few`]), with the rows that put them there while
+/// there are fewer than `k` of them: a group left with fewer than `k` people, folded into its
+/// grouping's "other", has every one of its rows at hand once the rows are counted, so that
+/// comparing the "other" figures of two views reads only those rows, not every row again.
+#[derive(Debug, Clone)]
+struct FewRows {
+    few: Few,
+    /// Every row added while `few` is not full.
+    rows: Vec<Row>,
+}
+
+impl Members for FewRows {
+    fn with_room(people: usize, k: usize) -> Self {
+        FewRows {
+            few: Few::with_room(people, k),
+            rows: Vec::new(),
+        }
+    }
+
+    fn insert(&mut self, person: u32) {
+        self.few.insert(person);
+        if self.few.full && !self.rows.is_empty() {
+            self.rows = Vec::new();
+        }
+    }
+
+    fn keep(&mut self, row: Row) {
+        if !self.few.full {
+            self.rows.push(row);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.few.len()
+    }
+
+    fn full(&self) -> bool {
+        self.few.full
+    }
+
+    fn union_with(&mut self, other: &FewRows) {
+        self.few.union_with(&other.few);
+        if self.few.full {
+            self.rows = Vec::new();
+        } else {
+            self.rows.extend_from_slice(&other.rows);
         }
     }
 }
@@ -326,6 +393,11 @@ struct Groups<S> {
     people: usize,
     k: usize,
     groups: Vec<Option<(Activity, S)>>,
+    /// The groups whose people are [`Members::full`], by index (some may be full and not
+    /// marked yet): adding to them is skipped without reading the group. Reading it was the
+    /// costliest instruction of the comparison (hundreds of items' groups in each of several
+    /// tables do not fit in the processor's nearest cache; these marks do).
+    full: Vec<bool>,
 }
 
 impl<S: Members> Groups<S> {
@@ -334,10 +406,14 @@ impl<S: Members> Groups<S> {
             people,
             k,
             groups: Vec::new(),
+            full: Vec::new(),
         }
     }
 
-    fn add(&mut self, group: usize, person: u32, activity: Activity) {
+    fn add(&mut self, group: usize, person: u32, activity: Activity, row: Row) {
+        if self.full.get(group).copied().unwrap_or(false) {
+            return;
+        }
         if self.groups.len() <= group {
             self.groups.resize_with(group + 1, || None);
         }
@@ -345,6 +421,13 @@ impl<S: Members> Groups<S> {
             .get_or_insert_with(|| (Activity::default(), S::with_room(self.people, self.k)));
         *sum = sum.plus(activity);
         people.insert(person);
+        people.keep(row);
+        if people.full() {
+            if self.full.len() <= group {
+                self.full.resize(group + 1, false);
+            }
+            self.full[group] = true;
+        }
     }
 
     /// Adds a whole group's sums and people to group `group`.
@@ -451,13 +534,21 @@ impl<S: Members> Tables<S> {
         }
     }
 
-    fn add(&mut self, time: Option<usize>, entry: &Entry, person: u32, activity: Activity) {
+    fn add(
+        &mut self,
+        time: Option<usize>,
+        day: i32,
+        entry: &Entry,
+        person: u32,
+        activity: Activity,
+    ) {
+        let row = (day, *entry);
         if let Some(time) = time {
-            self.time.add(time, person, activity);
+            self.time.add(time, person, activity, row);
         }
         self.network
-            .add(usize::from(entry.network), person, activity);
-        self.item.add(entry.item as usize, person, activity);
+            .add(usize::from(entry.network), person, activity, row);
+        self.item.add(entry.item as usize, person, activity, row);
     }
 
     /// Fills the campaigns and topics from the items, once every row is added: a row's
@@ -720,41 +811,16 @@ impl<'a> Scan<'a> {
         let then_grouping: Vec<Grouping> = earlier.iter().map(|f| Grouping::of(f)).collect();
         let from = then.iter().map(|c| c.from).fold(now.from, i32::min);
         let to = then.iter().map(|c| c.to).fold(now.to, i32::max);
-        // First pass: the people of every group of each earlier view, to know what each folds
-        // into "other" (this view's are counted already).
-        let count = |days: &[Day], first: i32| {
-            let mut tables: Vec<Tables<Few>> =
-                then.iter().map(|_| Tables::new(people, k.get())).collect();
-            for (day, rows) in numbered(days, first, from, to) {
-                let times: Vec<Option<usize>> = then_grouping.iter().map(|g| g.time(day)).collect();
-                for entry in rows {
-                    let person = context.person(entry.user);
-                    if person == NOBODY {
-                        continue;
-                    }
-                    for ((view, time), tables) in then.iter().zip(&times).zip(tables.iter_mut()) {
-                        if view.matches(context, day, entry, person) {
-                            tables.add(*time, entry, person, Activity::default());
-                        }
-                    }
-                }
-            }
-            tables
-        };
-        let mut counted = side_by_side(days, first, parts, count, |tables, more| {
-            for (tables, more) in tables.iter_mut().zip(more) {
-                tables.merge(more);
-            }
-        });
-        for tables in &mut counted {
-            tables.fill_campaigns_and_topics(context);
-        }
+        // One pass over the rows: the people of every group of each earlier view, to know what
+        // each folds into "other" (this view's are counted already), with the rows of each of
+        // its groups while they have fewer than k people; the people whose rows are in one view
+        // and not the other, by group; and the rows that this view folds into "other".
         let folded_now = &Folded::of(&now_counted.tables, k);
-        let folded_then: Vec<Folded> = counted.iter().map(|tables| Folded::of(tables, k)).collect();
-        // Second pass: the people whose rows are in one view and not the other, by group, and
-        // in one "other" and not the other.
         let scan = |days: &[Day], first: i32| {
+            let mut tables: Vec<Tables<FewRows>> =
+                then.iter().map(|_| Tables::new(people, k.get())).collect();
             let mut apart: Vec<Apart> = then.iter().map(|_| Apart::new(people, k.get())).collect();
+            let mut in_other_now: Vec<Row> = Vec::new();
             for (day, rows) in numbered(days, first, from, to) {
                 let time = grouping.time(day);
                 let then_times: Vec<Option<usize>> =
@@ -765,46 +831,86 @@ impl<'a> Scan<'a> {
                         continue;
                     }
                     let in_now = now.matches(context, day, entry, person);
-                    let other_now = if in_now {
-                        folded_now.in_other(context, time, entry)
-                    } else {
-                        [false; 5]
-                    };
-                    for (v, apart) in apart.iter_mut().enumerate() {
+                    if in_now && folded_now.in_other(context, time, entry).contains(&true) {
+                        in_other_now.push((day, *entry));
+                    }
+                    for (v, (apart, tables)) in apart.iter_mut().zip(&mut tables).enumerate() {
                         let in_then = then[v].matches(context, day, entry, person);
+                        if in_then {
+                            tables.add(then_times[v], day, entry, person, Activity::default());
+                        }
                         if in_then != in_now {
                             apart.all.insert(person);
-                            apart.groups.add(time, entry, person, Activity::default());
+                            apart
+                                .groups
+                                .add(time, day, entry, person, Activity::default());
                             if !context.item(entry.item).topics.is_empty() {
                                 apart.topics_total.insert(person);
-                            }
-                        }
-                        // Only views that fold something have an "other" to compare.
-                        if !(in_now && folded_now.any || in_then && folded_then[v].any) {
-                            continue;
-                        }
-                        let other_then = if in_then {
-                            folded_then[v].in_other(context, then_times[v], entry)
-                        } else {
-                            [false; 5]
-                        };
-                        for (place, others) in apart.others.iter_mut().enumerate() {
-                            if other_now[place] != other_then[place] {
-                                others.insert(person);
                             }
                         }
                     }
                 }
             }
-            apart
+            (tables, apart, in_other_now)
         };
-        let mut apart = side_by_side(days, first, parts, scan, |apart, more| {
-            for (apart, more) in apart.iter_mut().zip(more) {
-                apart.merge(more);
-            }
-        });
+        let (mut counted, mut apart, in_other_now) = side_by_side(
+            days,
+            first,
+            parts,
+            scan,
+            |(tables, apart, in_other), more| {
+                for (tables, more) in tables.iter_mut().zip(more.0) {
+                    tables.merge(more);
+                }
+                for (apart, more) in apart.iter_mut().zip(more.1) {
+                    apart.merge(more);
+                }
+                in_other.extend(more.2);
+            },
+        );
+        for tables in &mut counted {
+            tables.fill_campaigns_and_topics(context);
+        }
         for apart in &mut apart {
             apart.groups.fill_campaigns_and_topics(context);
+        }
+        let folded_then: Vec<Folded> = counted.iter().map(|tables| Folded::of(tables, k)).collect();
+        // Then the people whose rows are in one "other" and not the other's. Only a row in a
+        // folded group is in an "other", and a folded group has fewer than k people, so its
+        // rows were kept: those of this view's folded groups, met above, and those of each
+        // earlier view's, read from its groups. No other row can be in either "other".
+        let mut in_some_other = in_other_now;
+        for tables in &counted {
+            for dimension in Dimension::ALL {
+                for (_, _, members) in tables.of(dimension).present() {
+                    if members.len() < k.get() {
+                        in_some_other.extend_from_slice(&members.rows);
+                    }
+                }
+            }
+        }
+        for (day, entry) in &in_some_other {
+            let (day, entry) = (*day, entry);
+            let person = context.person(entry.user);
+            let in_now = now.matches(context, day, entry, person);
+            let other_now = if in_now {
+                folded_now.in_other(context, grouping.time(day), entry)
+            } else {
+                [false; 5]
+            };
+            for (v, apart) in apart.iter_mut().enumerate() {
+                let in_then = then[v].matches(context, day, entry, person);
+                let other_then = if in_then {
+                    folded_then[v].in_other(context, then_grouping[v].time(day), entry)
+                } else {
+                    [false; 5]
+                };
+                for (place, others) in apart.others.iter_mut().enumerate() {
+                    if other_now[place] != other_then[place] {
+                        others.insert(person);
+                    }
+                }
+            }
         }
         let mut withheld = Withheld::default();
         for apart in &apart {
@@ -870,7 +976,7 @@ impl<'a> Scan<'a> {
                     };
                     let mine = per_person[person as usize].get_or_insert_with(Activity::default);
                     *mine = mine.plus(activity);
-                    tables.add(time, entry, person, activity);
+                    tables.add(time, day, entry, person, activity);
                 }
             }
             (tables, per_person)
