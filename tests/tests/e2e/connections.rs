@@ -34,6 +34,14 @@ async fn an_ambassador_connects_an_x_account_with_pkce_and_the_minimum_scopes() 
         "no credentials yet: shown as unavailable"
     );
     assert!(before.body.contains(r#"data-unavailable="linkedin""#));
+    // Each network's card carries its mark, drawn inline (shipped in the binary, no request).
+    for network in ["bluesky", "mastodon", "linkedin", "x", "threads"] {
+        let mark = format!(
+            r#"<span class="network-mark network-{network}" aria-hidden="true"><svg viewBox="0 0 24 24""#
+        );
+        assert!(before.body.contains(&mark), "no mark for {network}");
+    }
+    assert_eq!(before.body.matches("<path d=\"M").count(), 5);
     let saved = admin
         .post_form(
             "/admin/networks",
