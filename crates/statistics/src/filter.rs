@@ -77,7 +77,16 @@ impl FilterForm {
             }
         };
         let to = date(&self.to, today, "to", &mut errors);
-        let from = date(&self.from, to - Duration::days(27), "from", &mut errors);
+        // The 28 days up to `to` by default, none of them before the first day a date may be
+        // (a period ending in January 1970 starts on its first day, not in 1969, which its own
+        // form would refuse).
+        let first_day = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN);
+        let from = date(
+            &self.from,
+            (to - Duration::days(27)).max(first_day),
+            "from",
+            &mut errors,
+        );
         if errors.is_empty() && from > to {
             errors.push(("from", "stats.error_order"));
         }
@@ -258,6 +267,28 @@ mod tests {
                 "{errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_default_period_never_starts_before_1970_and_survives_its_own_form() {
+        // Found by the fuzz run (seed 1796576691): the 28 days before 1970-01-01 began in 1969.
+        for to in ["1970-01-01", "1970-01-20", "1970-01-28"] {
+            let filter = FilterForm {
+                to: to.into(),
+                ..FilterForm::default()
+            }
+            .parse(today())
+            .unwrap();
+            assert_eq!(filter.from.to_string(), "1970-01-01");
+            assert_eq!(FilterForm::of(&filter).parse(today()).unwrap(), filter);
+        }
+        let later = FilterForm {
+            to: "1970-01-29".into(),
+            ..FilterForm::default()
+        }
+        .parse(today())
+        .unwrap();
+        assert_eq!(later.from.to_string(), "1970-01-02");
     }
 
     #[test]
