@@ -552,3 +552,125 @@ fn the_first_day_is_new_year_2026() {
         NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
     );
 }
+
+#[test]
+fn a_block_of_bits_is_transposed() {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut block = [0_u64; 64];
+    for word in &mut block {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        *word = state;
+    }
+    let before = block;
+    transpose(&mut block);
+    for (row, before) in before.iter().enumerate() {
+        for (column, after) in block.iter().enumerate() {
+            assert_eq!(
+                (after >> row) & 1,
+                (before >> column) & 1,
+                "bit {column} of word {row}"
+            );
+        }
+    }
+}
+
+/// Past one word of people and of items (64), every block of the count's transposition is met:
+/// each group's people and sums are those of its rows, rows in any order.
+#[test]
+fn a_count_over_many_people_and_items_finds_each_groups_people() {
+    let (people, items) = (200_u32, 150_u32);
+    let context = Context::of(
+        (1..=people)
+            .map(|u| (id(u), team_of(u).to_owned()))
+            .collect(),
+        (1..=items).map(|i| (id(i), None)).collect(),
+        Vec::new(),
+    );
+    let mut state = 7_u64;
+    let mut next = |below: u32| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        u32::try_from((state >> 33) % u64::from(below)).unwrap()
+    };
+    let mut rows: Vec<(i32, Entry)> = (0..3_000)
+        .map(|_| {
+            (
+                FIRST + i32::try_from(next(10)).unwrap(),
+                Entry {
+                    user: 1 + next(people),
+                    item: 1 + next(items),
+                    humans: next(4),
+                    shares: u16::try_from(next(3)).unwrap(),
+                    network: u8::try_from(next(5)).unwrap(),
+                },
+            )
+        })
+        .collect();
+    // Some (day, person, item, network) met twice, as the roll-up never has: counted the same.
+    rows.extend_from_within(..100);
+    let days: Vec<Day> = (FIRST..FIRST + 10)
+        .map(|day| {
+            rows.iter()
+                .filter(|(d, _)| *d == day)
+                .map(|(_, e)| *e)
+                .collect::<Vec<_>>()
+                .into()
+        })
+        .collect();
+    let filter = Filter {
+        from: super::super::date_of_day(FIRST),
+        to: super::super::date_of_day(FIRST + 9),
+        topic: None,
+        campaign: None,
+        network: None,
+        team: None,
+        item: None,
+        every: Every::Day,
+    };
+    let counted = Scan::new(&context, &days, FIRST, MinGroupSize::default()).count(&filter);
+    let expect = |key: &dyn Fn(i32, &Entry) -> usize| {
+        let mut groups: BTreeMap<usize, (Activity, BTreeSet<u32>)> = BTreeMap::new();
+        for (day, entry) in &rows {
+            let (sum, members) = groups.entry(key(*day, entry)).or_default();
+            *sum = sum.plus(Activity {
+                shares: u64::from(entry.shares),
+                clicks: u64::from(entry.humans),
+            });
+            members.insert(context.person(entry.user));
+        }
+        groups
+    };
+    let found = |groups: &Groups<People>| -> BTreeMap<usize, (Activity, BTreeSet<u32>)> {
+        groups
+            .present()
+            .map(|(index, sum, members)| (index, (*sum, members.members().collect())))
+            .collect()
+    };
+    assert_eq!(found(&counted.tables.item), expect(&|_, e| e.item as usize));
+    assert_eq!(
+        found(&counted.tables.network),
+        expect(&|_, e| usize::from(e.network))
+    );
+    assert_eq!(
+        found(&counted.tables.time),
+        expect(&|day, _| usize::try_from(day - FIRST).unwrap())
+    );
+    let per_person: BTreeMap<u32, Activity> = expect(&|_, e| e.user as usize)
+        .into_iter()
+        .map(|(user, (sum, _))| (context.person(u32::try_from(user).unwrap()), sum))
+        .collect();
+    let counted_people: BTreeMap<u32, Activity> = counted
+        .per_person
+        .iter()
+        .enumerate()
+        .filter_map(|(person, sum)| Some((u32::try_from(person).unwrap(), (*sum)?)))
+        .collect();
+    assert_eq!(counted_people, per_person);
+    assert!(
+        counted.tables.item.present().count() > 64,
+        "items past one word"
+    );
+}
