@@ -67,6 +67,13 @@ struct Open {
 }
 
 impl Rollup {
+    /// The first day read from the database on every view, given that `today` is the current
+    /// day: yesterday, which can still receive the last second's clicks of the day.
+    #[must_use]
+    pub fn first_open_day(today: i32) -> i32 {
+        today - 1
+    }
+
     /// The rows of days `first..=last`, in day order, given that `today` is the current day.
     ///
     /// # Errors
@@ -98,8 +105,7 @@ impl Rollup {
         if first > last {
             return Ok(Vec::new());
         }
-        // Yesterday can still receive the last second's clicks of the day.
-        let open_from = today - 1;
+        let open_from = Rollup::first_open_day(today);
         let closed_last = last.min(open_from - 1);
         if self.missing(first, closed_last).is_some() {
             let _one_reader = self.loading.lock().await;

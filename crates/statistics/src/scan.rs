@@ -910,6 +910,27 @@ pub(super) struct Counted {
     per_person: Vec<Option<Activity>>,
 }
 
+impl Counted {
+    /// Adds the count of other rows of the same view ([`Scan::count_part`]).
+    pub(super) fn merge(&mut self, more: Counted) {
+        self.tables.merge(more.tables);
+        if self.per_person.len() < more.per_person.len() {
+            self.per_person.resize(more.per_person.len(), None);
+        }
+        for (mine, more) in self.per_person.iter_mut().zip(more.per_person) {
+            if let Some(more) = more {
+                let mine = mine.get_or_insert_with(Activity::default);
+                *mine = mine.plus(more);
+            }
+        }
+    }
+
+    /// Makes the campaigns and topics from the items, once every part is merged.
+    pub(super) fn finish(&mut self, context: &Context) {
+        self.tables.fill_campaigns_and_topics(context);
+    }
+}
+
 /// What a view withholds because of the viewer's earlier views.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Withheld {
@@ -1117,8 +1138,17 @@ impl<'a> Scan<'a> {
     }
 
     /// One pass over the rows of `filter`: every grouping's sums and people, and each
-    /// person's activity.
+    /// person's activity (the dashboard counts its closed and open days apart).
+    #[cfg(test)]
     pub(super) fn count(&self, filter: &Filter) -> Counted {
+        let mut counted = self.count_part(filter);
+        counted.finish(self.context);
+        counted
+    }
+
+    /// [`Scan::count`] of the rows this scan holds, to be merged with the count of other rows
+    /// ([`Counted::merge`]) and then finished ([`Counted::finish`]).
+    pub(super) fn count_part(&self, filter: &Filter) -> Counted {
         let Scan {
             context,
             days,
@@ -1208,20 +1238,9 @@ impl<'a> Scan<'a> {
                 .zip(networks_of)
                 .map(|(activity, used)| (used != 0).then_some(activity))
                 .collect();
-            (tables, per_person)
+            Counted { tables, per_person }
         };
-        let (mut tables, per_person) =
-            side_by_side(days, first, parts, scan, |(tables, per_person), more| {
-                tables.merge(more.0);
-                for (mine, more) in per_person.iter_mut().zip(more.1) {
-                    if let Some(more) = more {
-                        let mine = mine.get_or_insert_with(Activity::default);
-                        *mine = mine.plus(more);
-                    }
-                }
-            });
-        tables.fill_campaigns_and_topics(context);
-        Counted { tables, per_person }
+        side_by_side(days, first, parts, scan, Counted::merge)
     }
 
     /// Every grouping of `filter`, counted by [`Scan::count`], through the minimum group
