@@ -499,6 +499,18 @@ impl Dense {
         }
     }
 
+    /// Groups `0..groups` whose people are `bits` (a row of `people.div_ceil(64)` words per
+    /// group), their sums still to add.
+    fn of_people(groups: usize, people: usize, bits: Vec<u64>) -> Self {
+        let words = people.div_ceil(64);
+        debug_assert_eq!(bits.len(), groups * words);
+        Dense {
+            words,
+            sums: vec![Activity::default(); groups],
+            bits,
+        }
+    }
+
     /// Makes room for group `group` (a group the count was not sized for: an item newer than the
     /// sources read).
     #[cold]
@@ -1219,8 +1231,7 @@ impl<'a> Scan<'a> {
                     }
                 }
             }
-            let mut item = Dense::new(items_of.words * 64, people);
-            item.bits = items_of.by_item();
+            let mut item = Dense::of_people(items_of.words * 64, people, items_of.by_item());
             for (index, by_network) in sums.chunks_exact(networks).enumerate() {
                 for (place, sum) in by_network.iter().enumerate() {
                     if *sum != Activity::default() {

@@ -212,7 +212,7 @@ pub async fn dashboard(
         })
     };
     let open = rollup.days_at(db, open_first, last, today, activity).await;
-    let (mut days, counted) = counting
+    let (mut days, mut counted) = counting
         .await
         .map_err(|e| StatisticsError::Interrupted(e.to_string()))?;
     days.extend(open?);
@@ -221,7 +221,6 @@ pub async fn dashboard(
         let sources = Arc::clone(&sources);
         tokio::task::spawn_blocking(move || {
             let earlier: Vec<&Filter> = earlier.iter().collect();
-            let mut counted = counted;
             let open = &days[usize::try_from(open_first - first).unwrap_or_default()..];
             counted
                 .merge(scan::Scan::new(&sources.context, open, open_first, k).count_part(&filter));
